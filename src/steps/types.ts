@@ -1,0 +1,112 @@
+import type { z } from 'zod';
+import type { Database, Queryable } from '../db/database.js';
+
+/**
+ * The shape every step kind shares (node-pg-migrate's operations/ pattern):
+ * one module per kind under src/steps/<kind>.ts, one line in src/steps/registry.ts.
+ *
+ * A step in a checklist file is `{ id, kind, title?, on_fail?, ...kind-specific fields }`.
+ * The common fields are parsed by the checklist schema; `schema` below parses the rest.
+ */
+export interface StepKind<Spec = unknown> {
+  readonly kind: string;
+  /** zod schema of the kind-specific fields (strict: unknown keys are rejected). */
+  readonly schema: z.ZodType<Spec>;
+  /** Safe to run again after an interrupted attempt (read-only checks are; a migration is not). */
+  readonly idempotent: boolean;
+  /** Changes the target database: runs under the run's advisory lock on that database. */
+  readonly mutates: boolean;
+  /** Included in `run --rehearse`, inside the one transaction that is rolled back. */
+  readonly rehearsable: boolean;
+  /** What `plan` prints: a summary plus the SQL or command that would run. */
+  describe(spec: Spec, step: StepHeader): StepDescription;
+  run(spec: Spec, context: StepContext): Promise<StepOutcome>;
+}
+
+/** The fields every step has, whatever its kind. */
+export interface StepHeader {
+  readonly id: string;
+  readonly kind: string;
+  readonly title: string;
+  readonly onFail: 'stop' | 'rollback' | 'warn';
+}
+
+export interface StepDescription {
+  readonly summary: string;
+  /** The exact SQL, command or request that would run, for the dry run. */
+  readonly detail?: string;
+}
+
+export interface StepOutcome {
+  /** `passed`: the expectation held. `failed`: it did not (on_fail decides what happens next). */
+  readonly status: 'passed' | 'failed';
+  /** The expectation in words, e.g. "1 row (atomic_update_user_behavior, 5, jsonb)". */
+  readonly expected: string;
+  /** What was observed, JSON-serialisable, secrets removed. Goes into the event log and the report. */
+  readonly observed: unknown;
+  /** One sentence for the task list and the report. */
+  readonly message: string;
+  /** Files written through context.evidence during the step. */
+  readonly evidence?: readonly EvidenceRecord[];
+  /** Figures the monitor, baseline and report read back (latency_ms_p95, db_calls_per_action, …). */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+export interface EvidenceRecord {
+  /** Path relative to the run directory. */
+  readonly path: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly description: string;
+}
+
+export interface EnvironmentHandle {
+  readonly name: string;
+  /** Name of the environment variable that holds the connection string (the value is never stored). */
+  readonly connectionEnv: string;
+  /** The connection string itself: pass to child processes in a dedicated variable, never print it. */
+  readonly connectionString: string;
+  /** host:port/database, safe to show. */
+  readonly label: string;
+  readonly db: Database;
+}
+
+export interface StepContext {
+  readonly runId: string;
+  /** Absolute path of .shipcheck/runs/<run-id>/ */
+  readonly runDir: string;
+  /** Absolute path of the checklist file's directory: relative paths in steps resolve from here. */
+  readonly checklistDir: string;
+  readonly environment: EnvironmentHandle;
+  readonly step: StepHeader;
+  /** Set during `run --rehearse`: run SQL on this client, inside the rehearsal transaction. */
+  readonly rehearsal?: { readonly client: Queryable };
+  /** Writes a file under the run directory, mode 0600, fsynced, and returns its record. */
+  writeEvidence(name: string, content: string | Buffer, description: string): Promise<EvidenceRecord>;
+  /** Progress for long steps (shown by the renderer, recorded in the log). */
+  progress(message: string): void;
+  /** Outcomes of earlier steps in this run and in other runs of the same checklist (for gate, baseline, monitor). */
+  readonly history: RunHistory;
+  readonly signal: AbortSignal;
+}
+
+export interface RunHistory {
+  /** The latest outcome recorded for a step id in this run (or undefined). */
+  outcomeOf(stepId: string): StepOutcome | undefined;
+  /** Status of a phase in the latest run of this checklist for that phase's environment. */
+  phaseStatus(phaseId: string): PhaseStatus;
+  /** The recorded approval decision of an approval step, if any. */
+  approvalOf(stepId: string): ApprovalRecord | undefined;
+}
+
+export type PhaseStatus = 'not_started' | 'in_progress' | 'passed' | 'failed' | 'rolled_back';
+
+export interface ApprovalRecord {
+  readonly by: string;
+  readonly decision: 'approved' | 'conditional' | 'rejected';
+  readonly note?: string;
+  readonly conditions?: string;
+  readonly conditionsMet?: boolean;
+  readonly at: string;
+  readonly osUser: string;
+}
