@@ -1,0 +1,43 @@
+import type { Queryable } from '../../db/database.js';
+import { sqlFile } from '../../db/sqlFile.js';
+import { toBehaviourSnapshot, toStrikeSnapshot } from './snapshots.js';
+import type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeSnapshot, Violation } from './types.js';
+
+const recordViolationSql = sqlFile(import.meta.url, './sql/rpc_record_violation.sql');
+const addStrikesSql = sqlFile(import.meta.url, './sql/rpc_add_strikes.sql');
+
+/**
+ * Migration 024's writer (M3): one round trip per call, the increment done inside the
+ * database, so concurrent calls on one offender never lose an update. Input is not
+ * checked here on purpose: the function is the one place that validates it (SQLSTATE
+ * 22023 / 22P02, nothing written), and its errors surface as DatabaseError.
+ *
+ * @example
+ * const snapshot = await rpcWriter.recordViolation(db, offender,
+ *   { severity: 'medium', toxicityScore: 0.75, commentId: 'c1', actionTags: ['warning'] });
+ */
+export const rpcWriter: BehaviourWriter = {
+  name: 'rpc',
+
+  async recordViolation(db: Queryable, offender: Offender, violation: Violation): Promise<BehaviourSnapshot> {
+    const { rows } = await db.query<{ result: unknown }>(recordViolationSql, [
+      ...offenderParams(offender),
+      JSON.stringify({
+        severity: violation.severity,
+        toxicity_score: violation.toxicityScore,
+        comment_id: violation.commentId,
+        action_tags: violation.actionTags,
+      }),
+    ]);
+    return toBehaviourSnapshot(rows[0]?.result, 'atomic_update_user_behavior');
+  },
+
+  async addStrikes(db: Queryable, offender: Offender, strikes: 1 | 2, reason: string): Promise<StrikeSnapshot> {
+    const { rows } = await db.query<{ result: unknown }>(addStrikesSql, [...offenderParams(offender), strikes, reason]);
+    return toStrikeSnapshot(rows[0]?.result, 'atomic_add_user_strike');
+  },
+};
+
+function offenderParams(offender: Offender): unknown[] {
+  return [offender.organizationId, offender.platform, offender.platformUserId, offender.platformUsername ?? null];
+}
