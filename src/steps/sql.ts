@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { Queryable } from '../db/database.js';
+import { compareRows, describeRowsExpectation } from './sql/rows.js';
+import { serverErrorOf } from './sql/serverErrors.js';
+import { inReadOnlyTransaction, inWriteTransaction } from './sql/transactions.js';
+import { jsonSafe } from './sql/values.js';
+import type { StepKind } from './types.js';
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const cell = z.unknown();
+
+const schema = z.strictObject({
+  query: z.string().trim().min(1, 'query is empty'),
+  params: z.array(scalar).optional(),
+  expect: z
+    .strictObject({
+      rows: z.array(z.union([z.array(cell), z.record(z.string(), cell)])).optional(),
+      row_count: z.number().int().nonnegative().optional(),
+    })
+    .refine((e) => e.rows !== undefined || e.row_count !== undefined, {
+      message: 'expect needs rows, row_count or both',
+    }),
+  /** Off by default: the query runs in a transaction PostgreSQL keeps read-only. */
+  mutates: z.boolean().default(false),
+});
+
+export type SqlSpec = z.infer<typeof schema>;
+
+/** The rows kept in `observed`: enough to see what came back, not a table dump. */
+const observedRowLimit = 50;
+
+/**
+ * `sql`: runs one query (parameters bound) and compares its rows with `expect`.
+ *
+ * @example
+ * - id: verify-function
+ *   kind: sql
+ *   query: select proname, pronargs, prorettype::regtype::text from pg_proc where proname = $1
+ *   params: [atomic_update_user_behavior]
+ *   expect: { rows: [[atomic_update_user_behavior, 5, jsonb]] }
+ */
+export const sqlStep: StepKind<SqlSpec> = {
+  kind: 'sql',
+  schema,
+  idempotent: true,
+  mutates: false,
+  rehearsable: true,
+  describe(spec) {
+    const params = spec.params?.length ? `\n-- params: ${JSON.stringify(spec.params)}` : '';
+    return {
+      summary: `${spec.mutates ? 'run (mutating)' : 'run read-only'} and expect ${describeRowsExpectation(spec.expect)}`,
+      detail: `${spec.query}${params}`,
+    };
+  },
+  async run(spec, context) {
+    const expected = describeRowsExpectation(spec.expect);
+    const execute = async (client: Queryable) => {
+      try {
+        const result = await client.query(spec.query, spec.params ?? []);
+        return { result };
+      } catch (error) {
+        return { error: serverErrorOf(error) };
+      }
+    };
+    const attempt = spec.mutates
+      ? await inWriteTransaction(context, execute, (r) => r.error === undefined)
+      : await inReadOnlyTransaction(context, execute);
+
+    if (attempt.error) {
+      return {
+        status: 'failed',
+        expected,
+        observed: { error: attempt.error },
+        message: `the query failed: ${attempt.error.message} (SQLSTATE ${attempt.error.sqlState})`,
+      };
+    }
+    const { rows } = attempt.result;
+    const columns = columnsOf(rows);
+    const comparison = compareRows(spec.expect, columns, rows);
+    const observed = {
+      row_count: rows.length,
+      columns,
+      rows: jsonSafe(rows.slice(0, observedRowLimit).map((row) => columns.map((c) => row[c]))),
+      ...(rows.length > observedRowLimit && { rows_truncated: true }),
+    };
+    return comparison.ok
+      ? { status: 'passed', expected, observed, message: `got ${expected}` }
+      : { status: 'failed', expected, observed, message: comparison.problem! };
+  },
+};
+
+function columnsOf(rows: readonly Record<string, unknown>[]): string[] {
+  return rows[0] ? Object.keys(rows[0]) : [];
+}
