@@ -1,0 +1,171 @@
+import type { Queryable } from '../db/database.js';
+import { DatabaseError, ShipcheckError } from '../errors.js';
+import { type PlannedAction, planActions, type StrikeOutcome } from './actionPlan.js';
+import { type ActionRequest, parseActionRequest, type ShieldComment } from './actionInput.js';
+import { type StoredAction, storeActions } from './actionsStore.js';
+import { offenseLevelFrom } from './offenseLevel.js';
+import type { ActionOutcome, ShieldResult } from './result.js';
+import { countRoundTrips } from './roundTripCounter.js';
+import { severityFromToxicity } from './severity.js';
+import { partitionTags } from './tags.js';
+import type { BehaviourSnapshot, BehaviourWriter, Offender, Severity, StrikeSnapshot } from './writers/types.js';
+
+export interface ShieldDeps {
+  /** A Database or any Queryable; every round trip of the call goes through it. */
+  readonly db: Queryable;
+  /** `writerFor('rpc')` (atomic, migration 024) or `writerFor('legacy')` (read-modify-write). */
+  readonly writer: BehaviourWriter;
+  /** Milliseconds, for latencyMs; performance.now by default. */
+  readonly clock?: () => number;
+}
+
+/**
+ * Phase 2 of Shield: records the violation, applies strikes and the reincidence
+ * check in order (M1), and writes every action of the comment — with its queued
+ * platform job — in one statement (M2), calling the writer's recordViolation
+ * exactly once (M3). Bad input and database failures come back as a result
+ * with `success: false`; nothing is thrown for them.
+ *
+ * @example
+ * const result = await executeActionsFromTags({ db, writer: writerFor('rpc') }, orgId,
+ *   { id: '1790', platform: 'twitter', platform_user_id: '42', platform_username: 'troll' },
+ *   ['hide_comment', 'add_strike_1', 'check_reincidence'], { toxicity_score: 0.9 });
+ */
+export async function executeActionsFromTags(
+  deps: ShieldDeps,
+  organizationId: string,
+  comment: ShieldComment,
+  actionTags: readonly string[],
+  metadata: Readonly<Record<string, unknown>> = {},
+): Promise<ShieldResult> {
+  const clock = deps.clock ?? (() => performance.now());
+  const startedAt = clock();
+  const db = countRoundTrips(deps.db);
+  const finish = (fields: Omit<ShieldResult, 'roundTrips' | 'latencyMs' | 'failedActions' | 'success'>): ShieldResult => {
+    const failedActions = fields.actions.filter((action) => action.status === 'failed');
+    return { ...fields, success: failedActions.length === 0, failedActions, roundTrips: db.roundTrips, latencyMs: clock() - startedAt };
+  };
+
+  const parsed = parseActionRequest(organizationId, comment, actionTags, metadata);
+  if (!parsed.ok) {
+    return finish({
+      ...emptyFields(typeof organizationId === 'string' ? organizationId.slice(0, 64) : null, commentIdOf(comment)),
+      actions: [{ tag: 'input', platformAction: null, status: 'failed', reason: `request refused: ${parsed.problems.join('; ')}` }],
+    });
+  }
+  const request = parsed.request;
+  const severity = severityOf(request);
+  const base = { ...emptyFields(request.organizationId, request.comment.id), severity };
+  // No tags means the comment is no violation (toxicity below 0.30): nothing to record.
+  if (request.tags.length === 0) return finish({ ...base, actions: [] });
+
+  const offender: Offender = {
+    organizationId: request.organizationId,
+    platform: request.comment.platform,
+    platformUserId: request.comment.platform_user_id,
+    platformUsername: request.comment.platform_username ?? null,
+  };
+  let behaviour: BehaviourSnapshot;
+  try {
+    behaviour = await deps.writer.recordViolation(db, offender, {
+      severity,
+      toxicityScore: request.metadata.toxicity_score ?? null,
+      commentId: request.comment.id,
+      actionTags: request.tags,
+    });
+  } catch (error) {
+    return finish({ ...base, actions: failAll(request, `behaviour not recorded, no action taken: ${explain(error, request)}`) });
+  }
+
+  const { ordered } = partitionTags(request.tags);
+  const strikeOutcomes: Partial<Record<'add_strike_1' | 'add_strike_2', StrikeOutcome>> = {};
+  let strikes: StrikeSnapshot | null = null;
+  for (const tag of ordered) {
+    if (tag === 'check_reincidence') continue; // planned below from the snapshots: no extra read
+    const outcome = await addStrikes(deps.writer, db, offender, tag, request);
+    strikeOutcomes[tag] = outcome;
+    if (outcome.ok) strikes = outcome.snapshot;
+  }
+  const offenseLevel = offenseLevelFrom({ ...behaviour, strikes: strikes?.strikes ?? null });
+  const plan = planActions(request.tags, {
+    platform: request.comment.platform,
+    commentId: request.comment.id,
+    platformUserId: offender.platformUserId,
+    platformUsername: offender.platformUsername ?? null,
+    severity,
+    offenseLevel,
+    strikeOutcomes,
+  });
+
+  const reached = { ...base, offenseLevel, behaviour, strikes };
+  let stored: StoredAction[];
+  try {
+    stored = await storeActions(
+      db,
+      { offender, commentId: request.comment.id, severity, offenseLevel, requestMetadata: request.metadata, writer: deps.writer.name },
+      plan,
+    );
+  } catch (error) {
+    if (!(error instanceof ShipcheckError)) throw error;
+    const reason = `actions not written (the violation is counted, total ${behaviour.totalViolations}): ${explain(error, request)}`;
+    return finish({ ...reached, actions: plan.map((action) => ({ ...outcomeOf(action), status: 'failed', reason })) });
+  }
+  return finish({ ...reached, actions: stored.map(storedOutcome) });
+}
+
+async function addStrikes(
+  writer: BehaviourWriter,
+  db: Queryable,
+  offender: Offender,
+  tag: 'add_strike_1' | 'add_strike_2',
+  request: ActionRequest,
+): Promise<StrikeOutcome> {
+  try {
+    const snapshot = await writer.addStrikes(db, offender, tag === 'add_strike_1' ? 1 : 2, `comment ${request.comment.id}`);
+    return { ok: true, snapshot };
+  } catch (error) {
+    if (!(error instanceof ShipcheckError)) throw error;
+    return { ok: false, reason: `strike not applied: ${explain(error, request)}` };
+  }
+}
+
+/** An explicit severity wins (a moderator's call); validation guarantees one of the two is there. */
+function severityOf(request: ActionRequest): Severity {
+  return request.metadata.severity ?? severityFromToxicity(request.metadata.toxicity_score as number);
+}
+
+function explain(error: unknown, request: ActionRequest): string {
+  if (!(error instanceof ShipcheckError)) throw error;
+  if (error instanceof DatabaseError && error.sqlState === '23503' && /organization/.test(`${error.message} ${error.detail}`)) {
+    return `organization ${request.organizationId} does not exist`;
+  }
+  return error.message;
+}
+
+function failAll(request: ActionRequest, reason: string): ActionOutcome[] {
+  return request.tags.map((tag) => ({ tag, platformAction: null, status: 'failed', reason }));
+}
+
+function outcomeOf(action: PlannedAction): ActionOutcome {
+  return { tag: action.tag, platformAction: action.platformAction, status: 'failed' };
+}
+
+function storedOutcome(action: StoredAction): ActionOutcome {
+  return {
+    tag: action.tag,
+    platformAction: action.platformAction,
+    status: action.status,
+    actionId: action.id,
+    ...(action.reason !== null && { reason: action.reason }),
+    ...(action.jobId !== null && { jobId: action.jobId }),
+  };
+}
+
+function emptyFields(organizationId: string | null, commentId: string | null) {
+  return { organizationId, commentId, severity: null, offenseLevel: null, behaviour: null, strikes: null, actions: [] };
+}
+
+function commentIdOf(comment: unknown): string | null {
+  const id = (comment as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id.slice(0, 256) : null;
+}
