@@ -1,0 +1,197 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+import type { StepRegistry } from '../steps/registry.js';
+import { deepFreeze } from './freeze.js';
+import { canonicalJson, sha256 } from './hash.js';
+import { ChecklistError, type ChecklistProblem, formatPath } from './problems.js';
+import { checklistSchema, type ChecklistFile, stepHeaderKeys, stepHeaderSchema } from './schema.js';
+import { SourceMap } from './sourceMap.js';
+import {
+  type Checklist,
+  type ChecklistPhase,
+  type ChecklistStep,
+  rollbackBranches,
+} from './types.js';
+
+/**
+ * Reads, validates and freezes a checklist file. Every problem is collected and
+ * reported at once as a ChecklistError (file:line:column, field path, message).
+ *
+ * @example
+ * const checklist = await loadChecklist('checklists/migration-024.yaml', defaultRegistry);
+ */
+export async function loadChecklist(file: string, registry: StepRegistry): Promise<Checklist> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read checklist ${file}: ${code === 'ENOENT' ? 'no such file' : String(code)}`);
+  }
+  return parseChecklist(text, path, registry);
+}
+
+/** Same as loadChecklist for text already in memory; `file` is used for messages and relative paths. */
+export function parseChecklist(text: string, file: string, registry: StepRegistry): Checklist {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: ChecklistProblem[] = [];
+  for (const error of [...doc.errors, ...doc.warnings]) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    problems.push({ file, line, column: col, path: '', message: `YAML: ${error.message.split('\n')[0]}` });
+  }
+  if (problems.length > 0) throw new ChecklistError(file, problems);
+
+  const source = new SourceMap(doc, lines);
+  const add = (path: readonly PropertyKey[], message: string, key?: string) => {
+    const { line, column } = source.locate(path, key);
+    const shownPath = formatPath(key === undefined ? path : [...path, key]);
+    problems.push({ file, line, column, path: shownPath, message });
+  };
+  const addIssues = (base: readonly PropertyKey[], issues: readonly z.core.$ZodIssue[]) => {
+    for (const issue of issues) {
+      const path = [...base, ...issue.path];
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) add(path, `unknown key "${key}"`, key);
+      } else {
+        add(path, issue.message);
+      }
+    }
+  };
+
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    add([], 'a checklist must be a YAML mapping (version, name, environments, phases, rollback)');
+    throw new ChecklistError(file, problems);
+  }
+  const parsed = checklistSchema.safeParse(raw);
+  if (!parsed.success) addIssues([], parsed.error.issues);
+
+  // Steps are checked even when the rest of the file has problems, so every problem shows at once.
+  const rawObject = raw as Record<string, unknown>;
+  const stepLists: { path: PropertyKey[]; steps: unknown[] }[] = [];
+  if (Array.isArray(rawObject.phases)) {
+    rawObject.phases.forEach((phase, index) => {
+      const steps = (phase as { steps?: unknown } | null)?.steps;
+      if (Array.isArray(steps)) stepLists.push({ path: ['phases', index, 'steps'], steps });
+    });
+  }
+  const rollback = rawObject.rollback as Record<string, unknown> | undefined;
+  for (const branch of rollbackBranches) {
+    const steps = rollback && typeof rollback === 'object' ? rollback[branch] : undefined;
+    if (Array.isArray(steps)) stepLists.push({ path: ['rollback', branch], steps });
+  }
+
+  const stepsByPath = new Map<string, ChecklistStep>();
+  const firstLineOfId = new Map<string, number>();
+  for (const { path, steps } of stepLists) {
+    steps.forEach((rawStep, index) => {
+      const stepPath = [...path, index];
+      const step = parseStep(rawStep, stepPath, registry, addIssues, add, source);
+      if (!step) return;
+      const earlier = firstLineOfId.get(step.id);
+      if (earlier !== undefined) add([...stepPath, 'id'], `duplicate step id "${step.id}" (first used on line ${earlier})`);
+      else firstLineOfId.set(step.id, step.line);
+      stepsByPath.set(formatPath(stepPath), step);
+    });
+  }
+
+  if (parsed.success) checkReferences(parsed.data, add);
+  if (problems.length > 0 || !parsed.success) throw new ChecklistError(file, problems);
+
+  return deepFreeze(toChecklist(parsed.data, file, sha256(text), stepsByPath));
+}
+
+function parseStep(
+  rawStep: unknown,
+  path: PropertyKey[],
+  registry: StepRegistry,
+  addIssues: (base: readonly PropertyKey[], issues: readonly z.core.$ZodIssue[]) => void,
+  add: (path: readonly PropertyKey[], message: string, key?: string) => void,
+  source: SourceMap,
+): ChecklistStep | undefined {
+  if (rawStep === null || typeof rawStep !== 'object' || Array.isArray(rawStep)) return undefined; // reported by the schema
+  const fields = rawStep as Record<string, unknown>;
+  const header: Record<string, unknown> = {};
+  const kindFields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) (stepHeaderKeys.includes(key) ? header : kindFields)[key] = value;
+
+  const parsedHeader = stepHeaderSchema.safeParse(header);
+  if (!parsedHeader.success) addIssues(path, parsedHeader.error.issues);
+
+  const kindName = typeof fields.kind === 'string' ? fields.kind : undefined;
+  const kind = kindName === undefined ? undefined : registry.get(kindName);
+  if (kindName !== undefined && !kind) {
+    add([...path, 'kind'], `unknown kind "${kindName}" (valid kinds: ${[...registry.keys()].sort().join(', ')})`);
+  }
+  const parsedSpec = kind?.schema.safeParse(kindFields);
+  if (parsedSpec && !parsedSpec.success) addIssues(path, parsedSpec.error.issues);
+
+  if (!parsedHeader.success || !parsedSpec?.success) return undefined;
+  const h = parsedHeader.data;
+  return {
+    id: h.id,
+    kind: h.kind,
+    title: h.title,
+    onFail: h.on_fail,
+    rollbackBranch: h.rollback_branch,
+    spec: parsedSpec.data,
+    hash: sha256(canonicalJson({ ...h, spec: parsedSpec.data })),
+    line: source.locate(path).line,
+  };
+}
+
+/** Cross-field rules the per-field schemas cannot express. */
+function checkReferences(data: ChecklistFile, add: (path: readonly PropertyKey[], message: string) => void): void {
+  const declared = Object.keys(data.environments);
+  const phaseIds = new Set<string>();
+  data.phases.forEach((phase, index) => {
+    if (!declared.includes(phase.environment)) {
+      add(['phases', index, 'environment'], `environment "${phase.environment}" is not declared (declared: ${declared.join(', ')})`);
+    }
+    if (phaseIds.has(phase.id)) add(['phases', index, 'id'], `duplicate phase id "${phase.id}"`);
+    phaseIds.add(phase.id);
+  });
+}
+
+function toChecklist(
+  data: ChecklistFile,
+  file: string,
+  fileHash: string,
+  stepsByPath: Map<string, ChecklistStep>,
+): Checklist {
+  const stepsAt = (path: PropertyKey[], count: number): ChecklistStep[] =>
+    Array.from({ length: count }, (_, i) => stepsByPath.get(formatPath([...path, i])) as ChecklistStep);
+  const phases: ChecklistPhase[] = data.phases.map((phase, index) => ({
+    id: phase.id,
+    title: phase.title,
+    environment: phase.environment,
+    steps: stepsAt(['phases', index, 'steps'], phase.steps.length),
+  }));
+  return {
+    version: 1,
+    name: data.name,
+    file,
+    dir: dirname(file),
+    fileHash,
+    metadata: {
+      ...(data.metadata.migration !== undefined && { migration: data.metadata.migration }),
+      ...(data.metadata.issue !== undefined && { issue: data.metadata.issue }),
+      ...(data.metadata.blocked_pr !== undefined && { blockedPr: data.metadata.blocked_pr }),
+      ...(data.metadata.description !== undefined && { description: data.metadata.description }),
+    },
+    environments: Object.fromEntries(
+      Object.entries(data.environments).map(([name, env]) => [name, { connectionEnv: env.connection_env }]),
+    ),
+    phases,
+    rollback: {
+      function_related: stepsAt(['rollback', 'function_related'], data.rollback.function_related.length),
+      data_corruption: stepsAt(['rollback', 'data_corruption'], data.rollback.data_corruption.length),
+      keep_monitoring: stepsAt(['rollback', 'keep_monitoring'], data.rollback.keep_monitoring.length),
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { approvalStep } from './approval.js';
+import { gateStep } from './gate.js';
+import { rollbackStep } from './rollback.js';
+import { sqlStep } from './sql.js';
+import type { StepKind } from './types.js';
+
+/**
+ * Every step kind the checklist format knows, one line each (node-pg-migrate's
+ * operations/ pattern). Adding a kind: one import above, one line here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each kind has its own Spec type
+export const stepKinds: readonly StepKind<any>[] = [
+  approvalStep,
+  gateStep,
+  rollbackStep,
+  sqlStep,
+];
+
+/** Kind name → module. The loader and the runner take one, so tests can add test-only kinds. */
+export type StepRegistry = ReadonlyMap<string, StepKind<unknown>>;
+
+/** @example const registry = createRegistry([...stepKinds, slowTestStep]); */
+export function createRegistry(kinds: readonly StepKind<any>[] = stepKinds): StepRegistry {
+  const registry = new Map<string, StepKind<unknown>>();
+  for (const kind of kinds) {
+    if (registry.has(kind.kind)) throw new Error(`step kind "${kind.kind}" is registered twice`);
+    registry.set(kind.kind, kind as StepKind<unknown>);
+  }
+  return registry;
+}
+
+export const defaultRegistry: StepRegistry = createRegistry();
