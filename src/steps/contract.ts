@@ -1,0 +1,106 @@
+import type { Queryable } from '../db/database.js';
+import { sqlFile } from '../db/sqlFile.js';
+import { type ContractCheck, checkContract, describeFailures, type ObservedFunction, type RolePrivilege } from './contract/checks.js';
+import { argumentTypes, type ContractSpec, contractSchema } from './contract/spec.js';
+import { inReadOnlyTransaction } from './sql/transactions.js';
+import type { StepKind, StepOutcome } from './types.js';
+
+const functionSql = sqlFile(import.meta.url, './contract/function.sql');
+const privilegesSql = sqlFile(import.meta.url, './contract/privileges.sql');
+const typesSql = sqlFile(import.meta.url, './contract/types.sql');
+
+/**
+ * `contract`: checks a function's signature, return type, security, pinned
+ * search_path and EXECUTE grants against the catalog (pg_proc, aclexplode,
+ * has_function_privilege), read-only.
+ *
+ * @example
+ * - id: verify-permissions
+ *   kind: contract
+ *   function: public.atomic_update_user_behavior
+ *   arguments: [uuid, text, text, text, jsonb]
+ *   returns: jsonb
+ *   security: invoker
+ *   search_path_pinned: true
+ *   grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
+ */
+export const contractStep: StepKind<ContractSpec> = {
+  kind: 'contract',
+  schema: contractSchema,
+  idempotent: true,
+  mutates: false,
+  rehearsable: true,
+  describe(spec) {
+    return { summary: `check the contract of ${spec.function.qualified}: ${expectedText(spec)}`, detail: functionSql.trim() };
+  },
+  async run(spec, context) {
+    return inReadOnlyTransaction(context, (client) => checkFunction(client, spec));
+  },
+};
+
+async function checkFunction(client: Queryable, spec: ContractSpec): Promise<StepOutcome> {
+  const expected = expectedText(spec);
+  const { rows: overloads } = await client.query<ObservedFunction & { oid: string }>(functionSql, [
+    spec.function.schema,
+    spec.function.name,
+  ]);
+  const canonical = await canonicalTypes(client, spec);
+  const found = pickOverload(overloads, canonical.arguments);
+  if (!found) {
+    const message =
+      overloads.length === 0
+        ? `function ${spec.function.qualified} does not exist`
+        : `no overload of ${spec.function.qualified} takes (${(canonical.arguments ?? []).join(', ')}); there is ${overloads.map((o) => o.signature).join(', ')}`;
+    return { status: 'failed', expected, observed: { exists: false, overloads: overloads.map((o) => o.signature) }, message };
+  }
+  const roles = [...(spec.grants?.allowed ?? []), ...(spec.grants?.denied ?? [])].filter((r) => r !== 'PUBLIC');
+  const { rows: privileges } = await client.query<RolePrivilege>(privilegesSql, [found.oid, roles]);
+  const checks: ContractCheck[] = checkContract(spec, found, canonical, privileges);
+  const observed = {
+    exists: true,
+    signature: found.signature,
+    return_type: found.return_type,
+    security: found.security,
+    search_path: found.search_path,
+    execute_grantees: found.execute_grantees,
+    checks,
+  };
+  const failures = describeFailures(checks);
+  return failures
+    ? { status: 'failed', expected, observed, message: `${spec.function.qualified}: ${failures}` }
+    : { status: 'passed', expected, observed, message: `${found.signature} meets its contract (${checks.length} checks)` };
+}
+
+async function canonicalTypes(client: Queryable, spec: ContractSpec): Promise<{ arguments?: (string | null)[]; returns?: string | null }> {
+  const argumentList = argumentTypes(spec) ?? [];
+  const names = spec.returns === undefined ? argumentList : [...argumentList, spec.returns];
+  if (names.length === 0) return {};
+  const { rows } = await client.query<{ canonical: string | null }>(typesSql, [names]);
+  const spelled = rows.map((r) => r.canonical);
+  return {
+    ...(spec.arguments && { arguments: spelled.slice(0, argumentList.length) }),
+    ...(spec.returns !== undefined && { returns: spelled.at(-1) ?? null }),
+  };
+}
+
+/** With `arguments`, the overload that takes exactly those; without, the only one there is. */
+function pickOverload<T extends ObservedFunction>(overloads: readonly T[], wanted: (string | null)[] | undefined): T | undefined {
+  if (!wanted) return overloads.length === 1 ? overloads[0] : undefined;
+  return (
+    overloads.find((o) => o.argument_types.join(',') === wanted.join(',')) ??
+    // A single function with other arguments is reported by its own checks, naming the difference.
+    (overloads.length === 1 ? overloads[0] : undefined)
+  );
+}
+
+function expectedText(spec: ContractSpec): string {
+  const parts: string[] = [];
+  const types = argumentTypes(spec);
+  if (types) parts.push(`(${types.join(', ')})`);
+  if (spec.returns) parts.push(`returns ${spec.returns}`);
+  if (spec.security) parts.push(`security ${spec.security}`);
+  if (spec.search_path_pinned !== undefined) parts.push(spec.search_path_pinned ? 'search_path pinned' : 'search_path not pinned');
+  if (spec.grants?.allowed.length) parts.push(`EXECUTE granted to ${spec.grants.allowed.join(', ')}`);
+  if (spec.grants?.denied.length) parts.push(`EXECUTE denied to ${spec.grants.denied.join(', ')}`);
+  return parts.join(', ') || 'the function exists';
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+const identifier = /^[a-z_][a-z0-9_$]*$/;
+
+/** `schema.name` or `name` (then `public`): lower-case, unquoted identifiers, as the migrations write them. */
+export const functionName = z
+  .string()
+  .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'function must be schema.name in lower case, e.g. public.atomic_update_user_behavior')
+  .transform((raw) => {
+    const [schema, name] = raw.includes('.') ? (raw.split('.') as [string, string]) : ['public', raw];
+    return { schema, name, qualified: `${schema}.${name}` };
+  });
+
+export type FunctionName = z.output<typeof functionName>;
+
+const typeName = z.string().trim().min(1, 'a type name is empty');
+const roleName = z.string().refine((r) => r === 'PUBLIC' || identifier.test(r), {
+  message: 'a role is PUBLIC or a lower-case role name',
+});
+
+export const contractSchema = z.strictObject({
+  function: functionName,
+  /** Types in order; a `{ name, type }` entry also checks the argument's name. */
+  arguments: z.array(z.union([typeName, z.strictObject({ name: z.string().regex(identifier), type: typeName })])).optional(),
+  returns: typeName.optional(),
+  security: z.enum(['invoker', 'definer']).optional(),
+  search_path_pinned: z.boolean().optional(),
+  grants: z
+    .strictObject({
+      allowed: z.array(roleName).default([]),
+      denied: z.array(roleName).default([]),
+    })
+    .refine((g) => !g.allowed.includes('PUBLIC'), {
+      message: 'granting EXECUTE to PUBLIC is not a contract shipcheck checks; list the roles instead',
+    })
+    .refine((g) => !g.allowed.some((r) => g.denied.includes(r)), { message: 'a role is both allowed and denied' })
+    .optional(),
+});
+
+export type ContractSpec = z.output<typeof contractSchema>;
+
+export function argumentTypes(spec: ContractSpec): string[] | undefined {
+  return spec.arguments?.map((a) => (typeof a === 'string' ? a : a.type));
+}
+
+export function argumentNames(spec: ContractSpec): (string | undefined)[] | undefined {
+  return spec.arguments?.map((a) => (typeof a === 'string' ? undefined : a.name));
+}
