@@ -1,10 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import { registerDbCommands } from './commands/db.js';
+import { registerShieldCommands } from './commands/shield.js';
 import type { CliContext, RegisterCommand } from './context.js';
 import { type Output, processOutput, reportError } from './output.js';
 
-const commands: RegisterCommand[] = [registerDbCommands];
+const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands];
 
 /**
  * Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process.

@@ -36,9 +36,18 @@ async function record(writer: BehaviourWriter, who: Offender, violations: readon
   return snapshots;
 }
 
+interface StoredRow {
+  platform_username: string | null;
+  total_violations: number;
+  severity_counts: Record<string, number>;
+  actions_taken: Record<string, unknown>[];
+  strikes: number;
+  has_last_violation: boolean;
+}
+
 /** The row as both writers should leave it, minus the moments they wrote it. */
 async function storedRow(who: Offender) {
-  const { rows } = await t.db.query<Record<string, unknown> & { actions_taken: Record<string, unknown>[] }>(
+  const { rows } = await t.db.query<StoredRow>(
     `select platform_username, total_violations, severity_counts, actions_taken, strikes,
             last_violation_at is not null as has_last_violation
        from public.user_behaviors where organization_id = $1 and platform = $2 and platform_user_id = $3`,
@@ -118,7 +127,7 @@ describe('rpc and legacy writers', () => {
 });
 
 describe('rpc writer, bad input', () => {
-  const bad: [string, Partial<Violation> & Record<string, unknown>, string][] = [
+  const bad: [string, Record<string, unknown>, string][] = [
     ['an unknown severity', { severity: 'extreme' }, '22023'],
     ['a toxicity score above 1', { toxicityScore: 1.5 }, '22023'],
     ['a toxicity score that is a string', { toxicityScore: '0.5' }, '22P02'],
