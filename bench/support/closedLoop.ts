@@ -1,0 +1,44 @@
+import { performance } from 'node:perf_hooks';
+import { summarizeLatencies, type LatencySummary } from '../../src/shield/operator/latency.js';
+
+export interface ClosedLoopResult {
+  readonly callsPerSecond: number;
+  readonly calls: number;
+  readonly errors: number;
+  readonly latencyMs: LatencySummary;
+}
+
+/**
+ * `clients` workers each call `call(i)` back to back until `seconds` have passed:
+ * the same closed loop pgbench runs, so the rates compare.
+ */
+export async function closedLoop(options: {
+  clients: number;
+  seconds: number;
+  call: (sequence: number) => Promise<unknown>;
+}): Promise<ClosedLoopResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let sequence = 0;
+  const started = performance.now();
+  const deadline = started + options.seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        await options.call(sequence++);
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    callsPerSecond: Math.round((latencies.length / elapsed) * 10) / 10,
+    calls: latencies.length,
+    errors,
+    latencyMs: summarizeLatencies(latencies),
+  };
+}
