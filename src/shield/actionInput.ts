@@ -35,6 +35,7 @@ const commentSchema = z.strictObject({
   platform_user_id: platformId,
   platform_username: z
     .string()
+    .min(1)
     .max(inputLimits.usernameLength)
     .regex(noControlCharacters, 'must not contain control characters')
     .nullish(),

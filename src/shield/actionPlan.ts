@@ -44,7 +44,22 @@ export interface PlanContext {
  * nothing here — they become rows of the one batched insert.
  */
 export function planActions(tags: readonly ShieldTag[], context: PlanContext): PlannedAction[] {
-  return tags.map((tag) => planAction(tag, context));
+  const plan = tags.map((tag) => planAction(tag, context));
+  return plan.map((action) => (action.tag === 'check_reincidence' ? withoutDuplicateCall(action, plan) : action));
+}
+
+/**
+ * The escalation often lands on what an explicit tag already asks for (a
+ * critical first offence → block, next to block_user): one platform call is
+ * enough, the reincidence row then only records the decision.
+ */
+function withoutDuplicateCall(escalation: PlannedAction, plan: readonly PlannedAction[]): PlannedAction {
+  if (escalation.disposition !== 'platform') return escalation;
+  const twin = plan.find(
+    (other) => other.tag !== escalation.tag && other.disposition === 'platform' && other.platformAction === escalation.platformAction,
+  );
+  if (twin === undefined) return escalation;
+  return { ...escalation, disposition: 'recorded', reason: `${escalation.platformAction} is already queued by ${twin.tag}`, jobPayload: null };
 }
 
 function planAction(tag: ShieldTag, context: PlanContext): PlannedAction {

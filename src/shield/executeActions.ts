@@ -24,7 +24,8 @@ export interface ShieldDeps {
  * check in order (M1), and writes every action of the comment — with its queued
  * platform job — in one statement (M2), calling the writer's recordViolation
  * exactly once (M3). Bad input and database failures come back as a result
- * with `success: false`; nothing is thrown for them.
+ * with `success: false`; nothing is thrown for them. Every argument is checked
+ * at run time (parseActionRequest), so untyped input (an HTTP body) is safe to pass.
  *
  * @example
  * const result = await executeActionsFromTags({ db, writer: writerFor('rpc') }, orgId,
@@ -34,7 +35,7 @@ export interface ShieldDeps {
 export async function executeActionsFromTags(
   deps: ShieldDeps,
   organizationId: string,
-  comment: ShieldComment,
+  comment: ShieldComment | Readonly<Record<string, unknown>>,
   actionTags: readonly string[],
   metadata: Readonly<Record<string, unknown>> = {},
 ): Promise<ShieldResult> {
@@ -121,7 +122,7 @@ async function addStrikes(
   request: ActionRequest,
 ): Promise<StrikeOutcome> {
   try {
-    const snapshot = await writer.addStrikes(db, offender, tag === 'add_strike_1' ? 1 : 2, `comment ${request.comment.id}`);
+    const snapshot = await writer.addStrikes(db, offender, tag === 'add_strike_1' ? 1 : 2, `${tag} for comment ${request.comment.id}`.slice(0, 256));
     return { ok: true, snapshot };
   } catch (error) {
     if (!(error instanceof ShipcheckError)) throw error;

@@ -46,3 +46,21 @@ describe('planActions', () => {
     expect(planActions(['require_manual_review'], context())[0]).toMatchObject({ disposition: 'recorded', jobPayload: null });
   });
 });
+
+describe('planActions: one platform call per platform action', () => {
+  it('records, but does not queue again, an escalation an explicit tag already covers', () => {
+    const plan = planActions(['block_user', 'check_reincidence'], context({ severity: 'critical', offenseLevel: 'first' }));
+    expect(plan[1]).toMatchObject({
+      tag: 'check_reincidence',
+      platformAction: 'ban_member',
+      disposition: 'recorded',
+      reason: 'ban_member is already queued by block_user',
+      jobPayload: null,
+    });
+  });
+
+  it('queues the escalation when nothing else does the same', () => {
+    const plan = planActions(['hide_comment', 'check_reincidence'], context({ severity: 'critical', offenseLevel: 'first' }));
+    expect(plan[1]).toMatchObject({ platformAction: 'ban_member', disposition: 'platform' });
+  });
+});
