@@ -70,14 +70,17 @@ export function shieldCommandGroup(program: Command): Command {
 export function registerShieldCommands(program: Command, context: CliContext): void {
   const shield = shieldCommandGroup(program);
 
-  withOffender(shield.command('concurrent'))
+  const concurrent = shield
+    .command('concurrent')
     .description('fire N simultaneous violations at one offender and check that none was lost')
+    .requiredOption('--user-id <id>', userIdHelp, platformUserId)
     .requiredOption('--actions <N>', `how many simultaneous actions (1-${limits.maxActions})`, positiveInteger('--actions', limits.maxActions))
     .requiredOption('--platform <name>', 'platform of the offender, e.g. twitter', platformName)
     .option('--writer <name>', `behaviour writer: ${writerNames.join(' or ')} (legacy shows the pre-024 race)`, oneOf('--writer', writerNames), 'rpc')
     .option('--connections <N>', `database connections to spread the actions over (default: min(N, 20), at most ${limits.maxConnections})`, positiveInteger('--connections', limits.maxConnections))
     .option('--reset', "delete the offender's row first, so the count afterwards is exactly N")
-    .option('--cleanup', "delete the offender's row at the end (not with a verify-count to follow)")
+    .option('--cleanup', "delete the offender's row at the end (not with a verify-count to follow)");
+  withOrganizationAndConnection(concurrent, `organization (must exist; default: the test organization ${testOrganizationId}, created when missing)`)
     .addHelpText('after', concurrentExitCodes)
     .action(async (options: ConcurrentOptions) => {
       const connectionString = connectionFromEnv(options.databaseUrlEnv, context.env);
@@ -96,10 +99,13 @@ export function registerShieldCommands(program: Command, context: CliContext): v
       if (result.verdict !== 'clean') context.exitCode = ExitCode.checkFailed;
     });
 
-  withOffender(shield.command('verify-count'))
+  const verifyCount = shield
+    .command('verify-count')
     .description("check that an offender's violation count is exactly what was recorded")
+    .requiredOption('--user-id <id>', userIdHelp, platformUserId)
     .requiredOption('--expected-count <N>', 'the count there should be', nonNegativeInteger('--expected-count'))
-    .option('--platform <name>', 'platform of the offender', platformName, 'twitter')
+    .option('--platform <name>', 'platform of the offender', platformName, 'twitter');
+  withOrganizationAndConnection(verifyCount, `organization (must exist; default: the test organization ${testOrganizationId})`)
     .addHelpText('after', verifyCountExitCodes)
     .action(async (options: VerifyCountOptions) => {
       const connectionString = connectionFromEnv(options.databaseUrlEnv, context.env);
@@ -120,10 +126,11 @@ export function registerShieldCommands(program: Command, context: CliContext): v
     });
 }
 
-function withOffender(command: Command): Command {
+const userIdHelp = `platform user id of the offender (1-${limits.userIdMaxLength} characters)`;
+
+function withOrganizationAndConnection(command: Command, organizationHelp: string): Command {
   return command
-    .requiredOption('--user-id <id>', `platform user id of the offender (1-${limits.userIdMaxLength} characters)`, platformUserId)
-    .option('--org-id <uuid>', `organization (must exist; default: the test organization ${testOrganizationId}, created when missing)`, uuid('--org-id'))
+    .option('--org-id <uuid>', organizationHelp, uuid('--org-id'))
     .option('--database-url-env <name>', 'environment variable holding the connection string', 'DATABASE_URL')
     .option('--json', 'machine-readable output');
 }
