@@ -50,6 +50,12 @@ export interface StepOutcome {
   readonly evidence?: readonly EvidenceRecord[];
   /** Figures the monitor, baseline and report read back (latency_ms_p95, db_calls_per_action, …). */
   readonly metrics?: Readonly<Record<string, number>>;
+  /**
+   * A failed step that found corrupted data says so here: with `on_fail: rollback`
+   * the rollback procedure's data_corruption branch runs (restore, then drop)
+   * instead of the default function_related one.
+   */
+  readonly rollbackBranch?: 'function_related' | 'data_corruption';
 }
 
 export interface EvidenceRecord {

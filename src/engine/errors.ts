@@ -1,0 +1,38 @@
+import { type ExitCodeValue, ShipcheckError } from '../errors.js';
+
+/**
+ * Outcomes of a run that have no class in src/errors.ts yet. Their exit codes
+ * extend ExitCode (6, 7); the cast is the price of not editing the shared file.
+ */
+export const EngineExitCode = {
+  interruptedStep: 6 as ExitCodeValue,
+  rollbackFailed: 7 as ExitCodeValue,
+} as const;
+
+/** A non-idempotent step was interrupted mid-way: a human must say whether to run it again. */
+export class InterruptedStepError extends ShipcheckError {
+  readonly stepId: string;
+
+  constructor(stepId: string, title: string, runId: string) {
+    super(`step "${stepId}" (${title}) was interrupted mid-way and is not safe to repeat blindly`, {
+      code: 'interrupted_step',
+      exitCode: EngineExitCode.interruptedStep,
+      hint:
+        `check the target by hand, then resume with --retry-step ${stepId} to run it again, ` +
+        `or --skip-step ${stepId} if it had completed (shipcheck resume ${runId} --retry-step ${stepId})`,
+    });
+    this.stepId = stepId;
+  }
+}
+
+/** The rollback procedure itself failed: the target is in an unknown state. */
+export class RollbackFailedError extends ShipcheckError {
+  constructor(message: string, options: { detail?: string } = {}) {
+    super(`failed to roll back: manual repair needed (${message})`, {
+      code: 'rollback_failed',
+      exitCode: EngineExitCode.rollbackFailed,
+      ...options,
+      hint: 'inspect the target now; the run log and the report list what ran. Retry with shipcheck rollback RUN',
+    });
+  }
+}

@@ -1,0 +1,176 @@
+import type { ApprovalRecord, StepOutcome } from '../steps/types.js';
+import type { RollbackBranch } from '../checklist/types.js';
+
+/**
+ * The run log's vocabulary: one JSON object per line of events.jsonl. The log is
+ * the truth; status, resume and reports are folds over it (state.ts).
+ */
+export type RunEvent =
+  | RunStarted
+  | RunResumed
+  | LeaseTakenOver
+  | PhaseStarted
+  | PhaseFinished
+  | StepStarted
+  | StepProgress
+  | StepFinished
+  | StepSkipped
+  | AwaitingApproval
+  | ApprovalRecorded
+  | ConditionsMet
+  | RollbackStarted
+  | RollbackFinished
+  | RunStopped
+  | RunFinished;
+
+interface At {
+  /** ISO timestamp. */
+  readonly at: string;
+}
+
+export interface PhaseSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly environment: string;
+}
+
+export interface RunStarted extends At {
+  readonly type: 'run_started';
+  readonly runId: string;
+  readonly checklist: string;
+  readonly checklistFile: string;
+  readonly checklistHash: string;
+  readonly environment: string;
+  /** host:port/database: the target, safe to show. */
+  readonly target: string;
+  readonly rehearse: boolean;
+  readonly phaseFilter?: string;
+  /** Every phase of the checklist (all environments), for the Completion Status block. */
+  readonly phases: readonly PhaseSummary[];
+  /** The phases this run executes. */
+  readonly runPhases: readonly string[];
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly holder: string;
+}
+
+export interface RunResumed extends At {
+  readonly type: 'run_resumed';
+  readonly holder: string;
+  readonly checklistHash: string;
+  readonly acceptedChanges?: readonly string[];
+}
+
+export interface LeaseTakenOver extends At {
+  readonly type: 'lease_taken_over';
+  readonly holder: string;
+  readonly previous: { readonly holder: string; readonly pid: number; readonly runId: string; readonly expiresAt: string };
+  readonly reason: string;
+}
+
+export interface PhaseStarted extends At {
+  readonly type: 'phase_started';
+  readonly phaseId: string;
+}
+
+export interface PhaseFinished extends At {
+  readonly type: 'phase_finished';
+  readonly phaseId: string;
+  readonly status: 'passed' | 'failed';
+}
+
+export interface StepStarted extends At {
+  readonly type: 'step_started';
+  readonly stepId: string;
+  /** Phase id, or `rollback:<branch>` for rollback steps. */
+  readonly phaseId: string;
+  readonly kind: string;
+  readonly title: string;
+  /** sha256 of the step's definition: an edited checklist is detected on resume. */
+  readonly hash: string;
+  readonly attempt: number;
+}
+
+export interface StepProgress extends At {
+  readonly type: 'step_progress';
+  readonly stepId: string;
+  readonly message: string;
+}
+
+export interface StepError {
+  readonly code: string;
+  readonly message: string;
+  readonly detail?: string;
+  readonly hint?: string;
+}
+
+export interface StepFinished extends At {
+  readonly type: 'step_finished';
+  readonly stepId: string;
+  /** passed / failed: the step's outcome; error: it threw (counts as failed). */
+  readonly status: 'passed' | 'failed' | 'error';
+  readonly outcome?: StepOutcome;
+  readonly error?: StepError;
+  /** What on_fail decided for a failure. */
+  readonly action?: 'stop' | 'rollback' | 'warn';
+  readonly durationMs: number;
+}
+
+export interface StepSkipped extends At {
+  readonly type: 'step_skipped';
+  readonly stepId: string;
+  readonly phaseId: string;
+  readonly reason: string;
+  readonly by?: string;
+}
+
+export interface AwaitingApproval extends At {
+  readonly type: 'awaiting_approval';
+  readonly stepId: string;
+  readonly message: string;
+}
+
+export interface ApprovalRecorded extends At {
+  readonly type: 'approval_recorded';
+  readonly stepId: string;
+  readonly by: string;
+  readonly decision: ApprovalRecord['decision'];
+  readonly note?: string;
+  readonly conditions?: string;
+  readonly osUser: string;
+}
+
+export interface ConditionsMet extends At {
+  readonly type: 'conditions_met';
+  readonly stepId: string;
+  readonly by: string;
+  readonly note?: string;
+  readonly osUser: string;
+}
+
+export interface RollbackStarted extends At {
+  readonly type: 'rollback_started';
+  readonly branch: RollbackBranch;
+  readonly reason: string;
+  readonly triggeredBy?: string;
+}
+
+export interface RollbackFinished extends At {
+  readonly type: 'rollback_finished';
+  readonly branch: RollbackBranch;
+  readonly status: 'rolled_back' | 'failed' | 'monitoring';
+}
+
+export interface RunStopped extends At {
+  readonly type: 'run_stopped';
+  readonly reason: 'awaiting_approval' | 'interrupted_step' | 'error';
+  readonly message: string;
+  readonly stepId?: string;
+}
+
+export type RunOutcome = 'passed' | 'failed' | 'rolled_back' | 'rollback_failed' | 'rejected';
+
+export interface RunFinished extends At {
+  readonly type: 'run_finished';
+  readonly status: RunOutcome;
+  readonly message: string;
+}

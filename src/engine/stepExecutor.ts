@@ -1,0 +1,117 @@
+import { withAdvisoryLock } from '../db/advisoryLock.js';
+import type { Queryable } from '../db/database.js';
+import { redactSecrets } from '../db/connectionString.js';
+import { AwaitingApprovalError, ShipcheckError } from '../errors.js';
+import type { Checklist, ChecklistStep } from '../checklist/types.js';
+import type { StepRegistry } from '../steps/registry.js';
+import type { EnvironmentHandle, RunHistory, StepContext, StepOutcome } from '../steps/types.js';
+import type { StepError } from './events.js';
+import { writeEvidenceFile } from './evidence.js';
+import type { RunJournal } from './journal.js';
+
+export interface StepRunDeps {
+  readonly journal: RunJournal;
+  readonly checklist: Checklist;
+  readonly registry: StepRegistry;
+  readonly environment: EnvironmentHandle;
+  readonly history: RunHistory;
+  readonly secrets: readonly string[];
+  readonly signal: AbortSignal;
+  /** Set during a rehearsal: every step runs on this client, inside its transaction. */
+  readonly rehearsalClient?: Queryable;
+}
+
+export type StepRunResult =
+  | { readonly kind: 'finished'; readonly status: 'passed' | 'failed' | 'error'; readonly outcome?: StepOutcome; readonly error?: StepError }
+  | { readonly kind: 'awaiting_approval'; readonly error: AwaitingApprovalError };
+
+/** The advisory lock that keeps two shipcheck runs from mutating the same target at once. */
+export function runLockName(checklist: Checklist, environment: string): string {
+  return `shipcheck.run:${checklist.name}:${environment}`;
+}
+
+/**
+ * Runs one step and records step_started / step_finished around it. A throw
+ * from the step is recorded as an `error` result, never propagated, except the
+ * approval step's "waiting" which stops the run cleanly.
+ */
+export async function executeStep(step: ChecklistStep, phaseId: string, deps: StepRunDeps): Promise<StepRunResult> {
+  const { journal } = deps;
+  const kind = deps.registry.get(step.kind);
+  if (!kind) throw new Error(`step kind "${step.kind}" is not registered`); // the loader guarantees it is
+  const attempt = (journal.state.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1;
+  await journal.record({ type: 'step_started', stepId: step.id, phaseId, kind: step.kind, title: step.title, hash: step.hash, attempt });
+
+  const started = performance.now();
+  const pendingProgress: Promise<void>[] = [];
+  const context: StepContext = {
+    runId: journal.runId,
+    runDir: journal.runDir,
+    checklistDir: deps.checklist.dir,
+    environment: deps.environment,
+    step: { id: step.id, kind: step.kind, title: step.title, onFail: step.onFail },
+    ...(deps.rehearsalClient && { rehearsal: { client: deps.rehearsalClient } }),
+    writeEvidence: (name, content, description) =>
+      writeEvidenceFile(
+        journal.runDir,
+        attempt === 1 ? step.id : `${step.id}.attempt-${attempt}`,
+        name,
+        content,
+        description,
+        deps.secrets,
+      ),
+    progress: (message) => {
+      pendingProgress.push(journal.record({ type: 'step_progress', stepId: step.id, message }).catch(() => {}));
+    },
+    history: deps.history,
+    signal: deps.signal,
+  };
+
+  let result: StepRunResult;
+  try {
+    const run = () => kind.run(step.spec, context);
+    const outcome =
+      kind.mutates && !deps.rehearsalClient
+        ? await withAdvisoryLock(deps.environment.db, runLockName(deps.checklist, deps.environment.name), run)
+        : await run();
+    result = { kind: 'finished', status: outcome.status, outcome };
+  } catch (error) {
+    if (error instanceof AwaitingApprovalError) {
+      await Promise.all(pendingProgress);
+      return { kind: 'awaiting_approval', error };
+    }
+    result = { kind: 'finished', status: 'error', error: toStepError(error, deps.secrets) };
+  }
+  await Promise.all(pendingProgress);
+  const failed = result.status !== 'passed';
+  await journal.record({
+    type: 'step_finished',
+    stepId: step.id,
+    status: result.status,
+    ...(result.outcome && { outcome: result.outcome }),
+    ...(result.error && { error: result.error }),
+    ...(failed && { action: step.kind === 'approval' ? 'stop' : step.onFail }),
+    durationMs: Math.round(performance.now() - started),
+  });
+  return result;
+}
+
+export function toStepError(error: unknown, secrets: readonly string[]): StepError {
+  if (error instanceof ShipcheckError) {
+    return {
+      code: error.code,
+      message: redactSecrets(error.message, secrets),
+      ...(error.detail !== undefined && { detail: redactSecrets(error.detail, secrets) }),
+      ...(error.hint !== undefined && { hint: error.hint }),
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message: redactSecrets(message, secrets) };
+}
+
+/** The sentence that says what went wrong with a finished step. */
+export function failureMessage(step: ChecklistStep, result: StepRunResult): string {
+  if (result.kind === 'awaiting_approval') return result.error.message;
+  const why = result.outcome?.message ?? result.error?.message ?? 'failed';
+  return `step ${step.id} (${step.title}) failed: ${why}`;
+}
