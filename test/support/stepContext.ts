@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeConnection } from '../../src/db/connectionString.js';
+import { describeConnection, redactSecrets } from '../../src/db/connectionString.js';
 import type { Queryable } from '../../src/db/database.js';
 import type {
   EvidenceRecord,
@@ -41,7 +41,10 @@ export async function stepHarness(options: { migrateTo?: string | 'none'; poolSi
   const progress: string[] = [];
   const runId = `test-${database.name}`;
 
+  let attempts = 0;
   const context = (overrides: ContextOverrides = {}): StepContext => {
+    // Like the engine: evidence/<step>/<name>, each attempt in its own folder.
+    const folder = `${overrides.step?.id ?? 'step'}.attempt-${++attempts}`;
     const outcomes = overrides.outcomes ?? {};
     const history: RunHistory = {
       outcomeOf: (stepId) => outcomes[stepId],
@@ -61,7 +64,8 @@ export async function stepHarness(options: { migrateTo?: string | 'none'; poolSi
       },
       step: { id: 'step', kind: 'test', title: 'test step', onFail: 'stop', ...overrides.step },
       ...(overrides.rehearsal && { rehearsal: overrides.rehearsal }),
-      writeEvidence: (name, content, description) => writeEvidence(runDir, name, content, description),
+      writeEvidence: (name, content, description) =>
+        writeEvidence(runDir, folder, name, content, description, [database.url]),
       progress: (message) => progress.push(message),
       history,
       signal: overrides.signal ?? new AbortController().signal,
@@ -84,16 +88,18 @@ export async function stepHarness(options: { migrateTo?: string | 'none'; poolSi
   };
 }
 
-/** Same contract as the engine's writeEvidence: 0600, fsynced, recorded with sha256 and size. */
+/** Same contract as the engine's writeEvidence: 0600, fsynced, text redacted, recorded with sha256 and size. */
 async function writeEvidence(
   runDir: string,
+  folder: string,
   name: string,
   content: string | Buffer,
   description: string,
+  secrets: readonly string[],
 ): Promise<EvidenceRecord> {
-  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-  const relative = join('evidence', name);
-  await mkdir(join(runDir, 'evidence'), { recursive: true, mode: 0o700 });
+  const bytes = typeof content === 'string' ? Buffer.from(redactSecrets(content, secrets)) : content;
+  const relative = join('evidence', folder, name);
+  await mkdir(join(runDir, 'evidence', folder), { recursive: true, mode: 0o700 });
   const file = await open(join(runDir, relative), 'wx', 0o600);
   try {
     await file.writeFile(bytes);

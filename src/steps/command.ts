@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { redactSecrets } from '../db/connectionString.js';
+import { UsageError } from '../errors.js';
+import { formatCommandLine, resolveExecutable, splitCommandLine } from './command/argv.js';
+import { interrupted } from './command/interrupted.js';
+import { type CommandResult, runCommand } from './command/spawn.js';
+import { duration, formatDuration } from './monitor/duration.js';
+import { checkValues, describeProblems } from './rpc/jsonPath.js';
+import type { EvidenceRecord, StepKind, StepOutcome } from './types.js';
+
+const maxOutputBytes = 64 * 1024;
+/** What `observed` keeps of each stream; the evidence file keeps up to maxOutputBytes. */
+const observedTailBytes = 4 * 1024;
+
+const schema = z.strictObject({
+  /** A command line (split into words, no shell) or an argv array. `shipcheck` is this package's own bin. */
+  run: z.union([
+    z
+      .string()
+      .transform((line, ctx) => {
+        const argv = splitCommandLine(line);
+        if (!argv) ctx.addIssue({ code: 'custom', message: 'run has an unterminated quote' });
+        else if (argv.length === 0) ctx.addIssue({ code: 'custom', message: 'run is empty' });
+        return argv ?? [];
+      }),
+    z.array(z.string()).min(1, 'run is empty'),
+  ]),
+  expect: z
+    .strictObject({
+      exit_code: z.number().int().min(0).max(255).default(0),
+      stdout_contains: z.array(z.string().min(1)).optional(),
+      stderr_contains: z.array(z.string().min(1)).optional(),
+      /** stdout parsed as JSON; `path: value` pairs, e.g. { "$.status": "ok", "$.lost": 0 }. */
+      json: z.record(z.string().min(1), z.unknown()).optional(),
+    })
+    .default({ exit_code: 0 }),
+  timeout: duration('timeout', { maxMs: 24 * 3_600_000 }).default(300_000),
+});
+
+export type CommandSpec = z.infer<typeof schema>;
+
+/**
+ * `command`: runs a program (no shell) with the environment's connection in
+ * SHIPCHECK_DATABASE_URL and DATABASE_URL and nothing else of ours but PATH,
+ * HOME and LANG (graphile-migrate actions.ts), then checks its exit code and output.
+ *
+ * @example
+ * - id: verify-count
+ *   kind: command
+ *   run: shipcheck shield verify-count --user-id test_concurrent_staging --expected-count 5
+ *   expect: { exit_code: 0 }
+ */
+export const commandStep: StepKind<CommandSpec> = {
+  kind: 'command',
+  schema,
+  idempotent: false,
+  mutates: true,
+  rehearsable: false,
+  describe(spec) {
+    return {
+      summary: `run a command and expect ${expectedText(spec)} (timeout ${formatDuration(spec.timeout)})`,
+      detail: formatCommandLine(spec.run),
+    };
+  },
+  async run(spec, context) {
+    const { file, args } = resolveExecutable(spec.run);
+    const commandLine = formatCommandLine(spec.run);
+    context.progress(`running ${commandLine}`);
+    const result = await runCommand(file, args, {
+      cwd: context.checklistDir,
+      env: commandEnvironment(context.environment.connectionString),
+      timeoutMs: spec.timeout,
+      maxOutputBytes,
+      signal: context.signal,
+    });
+    if (result.startError) {
+      throw new UsageError(`could not start ${spec.run[0]}: ${result.startError}`, {
+        hint: 'check the command name and PATH; shell syntax needs run: [sh, -c, "…"]',
+      });
+    }
+    if (result.aborted) throw interrupted(`running ${commandLine}`);
+    const redact = (text: string) => redactSecrets(text, [context.environment.connectionString]);
+    const evidence = await context.writeEvidence('output.txt', evidenceText(commandLine, result, redact), `output of ${commandLine}`);
+    return judge(spec, result, redact, commandLine, evidence);
+  },
+};
+
+/** Only what a command needs, never the operator's whole environment (tokens, cloud credentials). */
+export function commandEnvironment(connectionString: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const passed: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'HOME', 'LANG'] as const) if (env[name] !== undefined) passed[name] = env[name];
+  return { ...passed, SHIPCHECK_DATABASE_URL: connectionString, DATABASE_URL: connectionString };
+}
+
+function judge(
+  spec: CommandSpec,
+  result: CommandResult,
+  redact: (text: string) => string,
+  commandLine: string,
+  evidence: EvidenceRecord,
+): StepOutcome {
+  const stdout = redact(result.stdout.text);
+  const stderr = redact(result.stderr.text);
+  const problems: string[] = [];
+  if (result.timedOut) problems.push(`timed out after ${formatDuration(spec.timeout)}`);
+  else if (result.exitCode !== spec.expect.exit_code) {
+    problems.push(`exited with ${result.exitCode ?? `signal ${result.signal}`}, expected ${spec.expect.exit_code}`);
+  }
+  for (const text of spec.expect.stdout_contains ?? []) if (!stdout.includes(text)) problems.push(`stdout lacks ${JSON.stringify(text)}`);
+  for (const text of spec.expect.stderr_contains ?? []) if (!stderr.includes(text)) problems.push(`stderr lacks ${JSON.stringify(text)}`);
+  if (spec.expect.json) problems.push(...jsonProblems(stdout, spec.expect.json));
+  const observed = {
+    command: commandLine,
+    exit_code: result.exitCode,
+    signal: result.signal,
+    timed_out: result.timedOut,
+    duration_ms: result.durationMs,
+    stdout_tail: stdout.slice(-observedTailBytes),
+    stderr_tail: stderr.slice(-observedTailBytes),
+    ...(result.stdout.droppedBytes + result.stderr.droppedBytes > 0 && {
+      dropped_bytes: { stdout: result.stdout.droppedBytes, stderr: result.stderr.droppedBytes },
+    }),
+  };
+  const expected = expectedText(spec);
+  return problems.length === 0
+    ? { status: 'passed', expected, observed, message: `${commandLine} exited ${result.exitCode}`, evidence: [evidence], metrics: { duration_ms: result.durationMs } }
+    : { status: 'failed', expected, observed, message: `${commandLine}: ${problems.join('; ')}`, evidence: [evidence], metrics: { duration_ms: result.durationMs } };
+}
+
+function jsonProblems(stdout: string, expectations: Readonly<Record<string, unknown>>): string[] {
+  let document: unknown;
+  try {
+    document = JSON.parse(stdout);
+  } catch {
+    return ['stdout is not JSON'];
+  }
+  return describeProblems(checkValues(document, expectations), 'is');
+}
+
+function evidenceText(commandLine: string, result: CommandResult, redact: (text: string) => string): string {
+  const dropped = (bytes: number) => (bytes > 0 ? `\n[… ${bytes} more bytes dropped]` : '');
+  return [
+    `$ ${commandLine}`,
+    `exit code: ${result.exitCode ?? `killed by ${result.signal}`}${result.timedOut ? ' (timed out)' : ''}`,
+    `duration: ${result.durationMs} ms`,
+    '--- stdout ---',
+    redact(result.stdout.text) + dropped(result.stdout.droppedBytes),
+    '--- stderr ---',
+    redact(result.stderr.text) + dropped(result.stderr.droppedBytes),
+    '',
+  ].join('\n');
+}
+
+function expectedText(spec: CommandSpec): string {
+  const parts = [`exit code ${spec.expect.exit_code}`];
+  for (const text of spec.expect.stdout_contains ?? []) parts.push(`stdout containing ${JSON.stringify(text)}`);
+  for (const text of spec.expect.stderr_contains ?? []) parts.push(`stderr containing ${JSON.stringify(text)}`);
+  for (const [path, value] of Object.entries(spec.expect.json ?? {})) parts.push(`${path} = ${JSON.stringify(value)}`);
+  return parts.join(', ');
+}
