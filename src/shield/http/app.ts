@@ -32,6 +32,11 @@ export interface ShieldApp {
   readonly app: FastifyInstance;
   readonly metrics: ShieldMetrics;
   readonly writers: WriterSelection;
+  /**
+   * From now on every response carries `Connection: close`, so a keep-alive socket whose
+   * request was in flight at shutdown closes after its reply instead of idling on.
+   */
+  startDraining(): void;
 }
 
 /** Bodies are one comment and a few tags; anything near this is not a Shield request. */
@@ -66,6 +71,11 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
     // Keep-alive sockets with no request in flight are closed at shutdown; busy ones finish first.
     forceCloseConnections: 'idle',
   });
+  let draining = false;
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
@@ -93,5 +103,12 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
     registerAdminRoutes(protectedScope, context);
     registerMetricsRoutes(protectedScope, context);
   });
-  return { app, metrics, writers };
+  return {
+    app,
+    metrics,
+    writers,
+    startDraining() {
+      draining = true;
+    },
+  };
 }

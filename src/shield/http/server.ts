@@ -81,6 +81,7 @@ export async function startShieldServer(options: ShieldServerOptions): Promise<S
       for (const signal of shutdownSignals) options.signals?.off(signal, onSignal);
       logger.info({ reason }, 'shutting down: no new connections, waiting for requests in flight');
       // Past the grace period a stuck request must not keep the process alive forever.
+      shieldApp.startDraining();
       const cut = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
       try {
         await app.close();
