@@ -168,7 +168,7 @@ describe('graceful shutdown', () => {
     await holder;
     const response = await inFlight;
     expect(response.status).toBe(200);
-    expect((await response.json()).success).toBe(true);
+    expect(((await response.json()) as { success: boolean }).success).toBe(true);
 
     await server.closed;
     await expect(db.query('select 1')).rejects.toThrow();
