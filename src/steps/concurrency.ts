@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { type ConcurrentActionsResult, runConcurrentActions } from '../shield/operator/concurrent.js';
+import { userIdProblem, platformProblem } from '../shield/operator/offenderInput.js';
+import type { StepKind, StepOutcome } from './types.js';
+
+const schema = z.strictObject({
+  /** The test offender's platform user id (the seed: test_concurrent_staging). */
+  user_id: z.string().superRefine((id, ctx) => {
+    const problem = userIdProblem(id);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  actions: z.number().int().min(1).max(10_000),
+  platform: z.string().superRefine((platform, ctx) => {
+    const problem = platformProblem(platform);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  /** Omitted: the test organization (created when missing). Given: it must exist. */
+  org_id: z.guid('org_id must be a UUID').optional(),
+  writer: z.enum(['rpc', 'legacy']).default('rpc'),
+  connections: z.number().int().min(1).max(200).optional(),
+  /** On by default: the offender's row is deleted first, so the count afterwards is exactly `actions`. */
+  reset: z.boolean().default(true),
+});
+
+export type ConcurrencySpec = z.infer<typeof schema>;
+
+/**
+ * `concurrency`: N simultaneous violations on one test offender (the Shield
+ * operator tool's library function); passes only when every call succeeded and
+ * every one shows in the count. The row stays for a following verify-count.
+ *
+ * @example
+ * - id: concurrent-actions
+ *   kind: concurrency
+ *   user_id: test_concurrent_staging
+ *   actions: 5
+ *   platform: twitter
+ */
+export const concurrencyStep: StepKind<ConcurrencySpec> = {
+  kind: 'concurrency',
+  schema,
+  idempotent: false,
+  mutates: true,
+  rehearsable: false,
+  describe(spec) {
+    return {
+      summary: `fire ${spec.actions} simultaneous ${spec.writer} writes at ${spec.platform}/${spec.user_id} and expect none lost`,
+      detail: `shipcheck shield concurrent --user-id ${spec.user_id} --actions ${spec.actions} --platform ${spec.platform} --writer ${spec.writer}${spec.reset ? ' --reset' : ''}${spec.org_id ? ` --org-id ${spec.org_id}` : ''}`,
+    };
+  },
+  async run(spec, context) {
+    context.progress(`firing ${spec.actions} concurrent actions at ${spec.platform}/${spec.user_id}`);
+    const result = await runConcurrentActions(context.environment.connectionString, {
+      organizationId: spec.org_id,
+      platform: spec.platform,
+      platformUserId: spec.user_id,
+      actions: spec.actions,
+      writer: spec.writer,
+      connections: spec.connections,
+      reset: spec.reset,
+    });
+    return judge(spec, result);
+  },
+};
+
+function judge(spec: ConcurrencySpec, result: ConcurrentActionsResult): StepOutcome {
+  const expected = `all ${spec.actions} actions applied, none lost, none failed`;
+  const metrics = {
+    latency_ms_p50: result.latencyMs.p50,
+    latency_ms_p95: result.latencyMs.p95,
+    latency_ms_p99: result.latencyMs.p99,
+    latency_ms_mean: result.latencyMs.mean,
+    lost: result.lost,
+    failed: result.failed,
+    db_calls_per_action: result.roundTripsPerAction,
+    wall_ms: result.wallMs,
+  };
+  const observed = {
+    writer: result.writer,
+    organization_id: result.organizationId,
+    requested: result.requested,
+    succeeded: result.succeeded,
+    failed: result.failed,
+    errors: result.errors,
+    count_before: result.countBefore,
+    count_after: result.countAfter,
+    applied: result.applied,
+    lost: result.lost,
+    latency_ms: result.latencyMs,
+    verdict: result.verdict,
+  };
+  const messages: Record<ConcurrentActionsResult['verdict'], string> = {
+    clean: `all ${result.succeeded} actions applied (count ${result.countBefore} → ${result.countAfter}), p95 ${result.latencyMs.p95} ms`,
+    lost_updates: `${result.lost} of ${result.succeeded} updates lost (count ${result.countBefore} → ${result.countAfter})`,
+    failed_calls: `${result.failed} of ${result.requested} calls failed${result.errors[0] ? `: ${result.errors[0].message}` : ''}`,
+    extra_updates: `the count grew by ${result.applied}, more than the ${result.succeeded} calls made: something else wrote to this offender meanwhile`,
+  };
+  return {
+    status: result.verdict === 'clean' ? 'passed' : 'failed',
+    expected,
+    observed,
+    message: messages[result.verdict],
+    metrics,
+  };
+}
