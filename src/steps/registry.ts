@@ -1,6 +1,12 @@
 import { approvalStep } from './approval.js';
+import { commandStep } from './command.js';
+import { concurrencyStep } from './concurrency.js';
+import { contractStep } from './contract.js';
 import { gateStep } from './gate.js';
+import { migrateStep } from './migrate.js';
+import { notifyStep } from './notify.js';
 import { rollbackStep } from './rollback.js';
+import { rpcStep } from './rpc.js';
 import { sqlStep } from './sql.js';
 import type { StepKind } from './types.js';
 
@@ -14,6 +20,12 @@ export const stepKinds: readonly StepKind<any>[] = [
   gateStep,
   rollbackStep,
   sqlStep,
+  migrateStep,
+  contractStep,
+  rpcStep,
+  concurrencyStep,
+  commandStep,
+  notifyStep,
 ];
 
 /** Kind name → module. The loader and the runner take one, so tests can add test-only kinds. */
