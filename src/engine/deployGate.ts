@@ -1,0 +1,88 @@
+import type { Database } from '../db/database.js';
+import { sqlFile } from '../db/sqlFile.js';
+import type { Checklist } from '../checklist/types.js';
+import { openEnvironment } from './environment.js';
+import { runsOf, listRuns, type StoredRun } from './runs.js';
+
+export interface DeployGateResult {
+  readonly ok: boolean;
+  /** One line per requirement checked, met or not. */
+  readonly checks: readonly { readonly requirement: string; readonly met: boolean; readonly observed: string }[];
+}
+
+const functionExistsSql = sqlFile(import.meta.url, './sql/function_exists.sql');
+
+/** The step kinds whose success means "the migration is applied, verified and healthy". */
+const deployedKinds = ['migrate', 'contract', 'monitor'] as const;
+
+/**
+ * `shipcheck gate --require deployed`: did the latest runs on this environment
+ * apply and verify the migration (migrate + contract passed, and monitor if the
+ * checklist has one) with no rollback since? With `live`, the function named by
+ * the contract step must also exist in the database right now.
+ */
+export async function checkDeployed(options: {
+  checklist: Checklist;
+  environment: string;
+  stateDir: string;
+  live?: boolean;
+  env?: NodeJS.ProcessEnv;
+}): Promise<DeployGateResult> {
+  const { checklist, environment } = options;
+  const runs = runsOf(await listRuns(options.stateDir), checklist.name).filter((r) => r.state.environment === environment);
+  const steps = checklist.phases
+    .filter((p) => p.environment === environment)
+    .flatMap((p) => p.steps)
+    .filter((s) => (deployedKinds as readonly string[]).includes(s.kind));
+  const checks: { requirement: string; met: boolean; observed: string }[] = [];
+  for (const kind of ['migrate', 'contract'] as const) {
+    if (!steps.some((s) => s.kind === kind)) {
+      checks.push({ requirement: `a ${kind} step on ${environment}`, met: false, observed: 'the checklist has none' });
+    }
+  }
+  for (const step of steps) {
+    const { run, status } = latestStepStatus(runs, step.id);
+    const rolledBackSince = run !== undefined && runs.slice(runs.indexOf(run)).some((r) => r.state.status === 'rolled_back');
+    const met = status === 'Success' && !rolledBackSince;
+    const observed = run === undefined ? 'never ran' : rolledBackSince ? `${status} in ${run.runId}, rolled back since` : `${status} in ${run.runId}`;
+    checks.push({ requirement: `${step.kind} step ${step.id} passed`, met, observed });
+  }
+  if (options.live) checks.push(await liveCheck(checklist, environment, options.env ?? process.env));
+  return { ok: checks.length > 0 && checks.every((c) => c.met), checks };
+}
+
+function latestStepStatus(runs: readonly StoredRun[], stepId: string): { run?: StoredRun; status?: string } {
+  for (const run of [...runs].reverse()) {
+    const step = run.state.steps.find((s) => s.id === stepId);
+    if (step) return { run, status: step.status };
+  }
+  return {};
+}
+
+/** A quick catalog query for the function(s) the contract steps check. */
+async function liveCheck(checklist: Checklist, environment: string, env: NodeJS.ProcessEnv) {
+  const functions = checklist.phases
+    .filter((p) => p.environment === environment)
+    .flatMap((p) => p.steps)
+    .filter((s) => s.kind === 'contract')
+    .map((s) => (s.spec as { function?: { schema?: string; name?: string } }).function)
+    .filter((f): f is { schema: string; name: string } => typeof f?.schema === 'string' && typeof f.name === 'string');
+  if (functions.length === 0) return { requirement: 'function exists now', met: false, observed: 'no contract step names a function' };
+  const handle = openEnvironment(checklist, environment, env);
+  const db: Database = handle.db;
+  try {
+    const missing: string[] = [];
+    for (const f of functions) {
+      const { rows } = await db.query<{ n: number }>(
+functionExistsSql, [f.schema, f.name]
+      );
+      if ((rows[0]?.n ?? 0) === 0) missing.push(`${f.schema}.${f.name}`);
+    }
+    const names = functions.map((f) => `${f.schema}.${f.name}`).join(', ');
+    return missing.length === 0
+      ? { requirement: `${names} exists in ${handle.label} now`, met: true, observed: 'present' }
+      : { requirement: `${names} exists in ${handle.label} now`, met: false, observed: `missing: ${missing.join(', ')}` };
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,91 @@
+import type { PhaseStatus } from '../steps/types.js';
+import { latestPhaseStatus, type StoredRun } from '../engine/runs.js';
+import type { RunState } from '../engine/state.js';
+
+export interface PhaseLine {
+  readonly number: number;
+  readonly id: string;
+  readonly title: string;
+  readonly environment: string;
+  readonly status: PhaseStatus;
+}
+
+/** The seed's "Completion Status" block as data: every phase of the checklist, across its environments. */
+export interface CompletionStatus {
+  readonly checklist: string;
+  readonly runId: string;
+  readonly environment: string;
+  readonly runStatus: RunState['status'];
+  readonly rehearse: boolean;
+  readonly lastUpdated: string;
+  readonly phases: readonly PhaseLine[];
+  readonly completed: number;
+  readonly current?: PhaseLine;
+  readonly pendingApproval?: { readonly stepId: string; readonly message: string };
+}
+
+/**
+ * Phases of this run take this run's status; the others the latest real run of
+ * the same checklist that ran them (a checklist spans staging and production).
+ */
+export function completionStatus(run: StoredRun, allRuns: readonly StoredRun[]): CompletionStatus {
+  const { state } = run;
+  const others = allRuns.filter((r) => r.runId !== run.runId);
+  const phases = state.phases.map((phase, index): PhaseLine => {
+    const own = state.phaseStatus[phase.id];
+    const status = own !== undefined && own !== 'not_started' ? own : latestPhaseStatus(others, state.checklist, phase.id);
+    return { number: index + 1, id: phase.id, title: phase.title, environment: phase.environment, status };
+  });
+  const current = phases.find((p) => p.status !== 'passed');
+  return {
+    checklist: state.checklist,
+    runId: state.runId,
+    environment: state.environment,
+    runStatus: state.status,
+    rehearse: state.rehearse,
+    lastUpdated: allRuns.reduce((latest, r) => (r.state.updatedAt > latest ? r.state.updatedAt : latest), state.updatedAt),
+    phases,
+    completed: phases.filter((p) => p.status === 'passed').length,
+    ...(current && { current }),
+    ...(state.pendingApproval && { pendingApproval: state.pendingApproval }),
+  };
+}
+
+const label: Record<PhaseStatus, string> = {
+  not_started: 'NOT STARTED',
+  in_progress: 'IN PROGRESS',
+  passed: 'PASSED',
+  failed: 'FAILED',
+  rolled_back: 'ROLLED BACK',
+};
+
+export function phaseLabel(status: PhaseStatus): string {
+  return label[status];
+}
+
+/** The block as Markdown, in the seed's words. */
+export function renderCompletionStatus(status: CompletionStatus): string {
+  const percent = status.phases.length === 0 ? 0 : Math.round((status.completed / status.phases.length) * 100);
+  const current = status.current
+    ? `Phase ${status.current.number} (${status.current.title}) - ${label[status.current.status]}`
+    : 'all phases complete';
+  const lines = [
+    '## Completion Status',
+    '',
+    `**Run:** ${status.runId} (${status.checklist} on ${status.environment}${status.rehearse ? ', rehearsal' : ''}) - ${status.runStatus.toUpperCase().replace('_', ' ')}`,
+    `**Last Updated:** ${status.lastUpdated}`,
+    `**Current Phase:** ${current}`,
+    `**Overall Progress:** ${percent}% (${status.completed}/${status.phases.length} phases complete)`,
+    '',
+    '**Phase Statuses:**',
+    ...status.phases.map((p) => `- Phase ${p.number}: ${label[p.status]} - ${p.title} (${p.environment})`),
+  ];
+  if (status.pendingApproval) {
+    lines.push(
+      '',
+      `**Pending Approval:** ${status.pendingApproval.stepId} - ${status.pendingApproval.message}`,
+      `  record it: shipcheck approve ${status.runId} --by NAME --decision approved|conditional|rejected`,
+    );
+  }
+  return lines.join('\n');
+}

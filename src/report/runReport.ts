@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256 } from '../checklist/hash.js';
+import type { Checklist } from '../checklist/types.js';
+import type { StoredRun } from '../engine/runs.js';
+import type { StepStatus } from '../engine/state.js';
+import type { ApprovalRecord, EvidenceRecord } from '../steps/types.js';
+import { type CompletionStatus, completionStatus } from './completionStatus.js';
+
+export interface ReportEvidence extends EvidenceRecord {
+  /** The file on disk still has the recorded sha256 (false: changed or missing). */
+  readonly intact: boolean;
+}
+
+export interface ReportStep {
+  readonly id: string;
+  readonly phaseId: string;
+  readonly kind: string;
+  readonly title: string;
+  readonly status: StepStatus;
+  readonly expected?: string;
+  readonly observed?: unknown;
+  readonly message?: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly detail?: string; readonly hint?: string };
+  readonly onFailAction?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly attempts: number;
+  readonly progress: readonly string[];
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly evidence: readonly ReportEvidence[];
+  readonly approval?: ApprovalRecord;
+}
+
+/** Everything a report shows, as data: the JSON report is this object. */
+export interface RunReport {
+  readonly generatedAt: string;
+  readonly run: {
+    readonly id: string;
+    readonly checklist: string;
+    readonly checklistFile: string;
+    readonly environment: string;
+    readonly target: string;
+    readonly rehearsal: boolean;
+    readonly status: string;
+    readonly message?: string;
+    readonly startedAt: string;
+    readonly updatedAt: string;
+    readonly operators: readonly string[];
+    readonly leaseTakeovers: readonly { at: string; holder: string; previousHolder: string; reason: string }[];
+  };
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly completion: CompletionStatus;
+  readonly steps: readonly ReportStep[];
+  readonly approvals: Readonly<Record<string, ApprovalRecord>>;
+  readonly rollback?: { readonly branch: string; readonly reason: string; readonly triggeredBy?: string; readonly status: string };
+}
+
+/**
+ * The report of one run: every step in checklist order (NotExecuted ones too when
+ * the checklist is given), with expectation, observation, timings, evidence
+ * (re-hashed to show it is intact) and who approved.
+ */
+export async function buildRunReport(run: StoredRun, allRuns: readonly StoredRun[], checklist?: Checklist): Promise<RunReport> {
+  const { state } = run;
+  const recorded = new Map(state.steps.map((s) => [s.id, s]));
+  const plannedIds = checklist
+    ? checklist.phases.filter((p) => state.runPhases.includes(p.id)).flatMap((p) => p.steps.map((s) => ({ id: s.id, phaseId: p.id, kind: s.kind, title: s.title })))
+    : [];
+  const order = [
+    ...plannedIds,
+    ...state.steps.filter((s) => !plannedIds.some((p) => p.id === s.id)).map((s) => ({ id: s.id, phaseId: s.phaseId, kind: s.kind, title: s.title })),
+  ];
+  const steps: ReportStep[] = [];
+  for (const planned of order) {
+    const s = recorded.get(planned.id);
+    const evidence = await Promise.all((s?.outcome?.evidence ?? []).map((e) => checkEvidence(run.dir, e)));
+    const approval = state.approvals[planned.id];
+    steps.push({
+      id: planned.id,
+      phaseId: s?.phaseId ?? planned.phaseId,
+      kind: s?.kind || planned.kind,
+      title: s?.title ?? planned.title,
+      status: s?.status ?? 'NotExecuted',
+      ...(s?.outcome && { expected: s.outcome.expected, observed: s.outcome.observed, message: s.outcome.message }),
+      ...(s?.outcome?.metrics && { metrics: s.outcome.metrics }),
+      ...(s?.error && { error: s.error, message: s.error.message }),
+      ...(s?.skipReason !== undefined && { message: s.skipReason }),
+      ...(s?.action !== undefined && { onFailAction: s.action }),
+      ...(s?.startedAt !== undefined && { startedAt: s.startedAt }),
+      ...(s?.finishedAt !== undefined && { finishedAt: s.finishedAt }),
+      ...(s?.durationMs !== undefined && { durationMs: s.durationMs }),
+      attempts: s?.attempts ?? 0,
+      progress: s?.progress ?? [],
+      evidence,
+      ...(approval && { approval }),
+    });
+  }
+  return {
+    generatedAt: new Date().toISOString(),
+    run: {
+      id: state.runId,
+      checklist: state.checklist,
+      checklistFile: state.checklistFile,
+      environment: state.environment,
+      target: state.target,
+      rehearsal: state.rehearse,
+      status: state.status,
+      ...(state.message !== undefined && { message: state.message }),
+      startedAt: state.startedAt,
+      updatedAt: state.updatedAt,
+      operators: [...new Set(state.holders)],
+      leaseTakeovers: state.takeovers,
+    },
+    metadata: state.metadata,
+    completion: completionStatus(run, allRuns),
+    steps,
+    approvals: state.approvals,
+    ...(state.rollback && { rollback: state.rollback }),
+  };
+}
+
+async function checkEvidence(runDir: string, evidence: EvidenceRecord): Promise<ReportEvidence> {
+  try {
+    return { ...evidence, intact: sha256(await readFile(join(runDir, evidence.path))) === evidence.sha256 };
+  } catch {
+    return { ...evidence, intact: false };
+  }
+}
