@@ -15,7 +15,10 @@ export interface LoadResult {
   readonly hotUser: boolean;
   /** Wall-clock seconds the run took. */
   readonly durationSeconds: number;
-  /** Responses received (any status). */
+  /**
+   * Responses received (any status). Requests still in flight when the duration ends
+   * are not counted (autocannon drops them), though the server may still finish them.
+   */
   readonly responses: number;
   /** Responses per second over the run. */
   readonly throughput: number;
