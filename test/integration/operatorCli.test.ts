@@ -49,25 +49,32 @@ async function fingerprint() {
   return rows[0];
 }
 
+/** `concurrent` with valid flags, `change` replacing or adding some. */
+function concurrentWith(change: Record<string, string | undefined>): string[] {
+  const flags: Record<string, string | undefined> = { '--user-id': 'u1', '--actions': '5', '--platform': 'twitter', ...change };
+  return ['concurrent', ...Object.entries(flags).flatMap(([flag, value]) => (value === undefined ? [] : [flag, value]))];
+}
+
 describe('bad flags: a clear message, exit 2, nothing written', () => {
+  const unknownOrg = '11111111-2222-3333-4444-555555555555';
   const cases: [string, string[], RegExp][] = [
-    ['missing --user-id', ['concurrent', '--actions', '5', '--platform', 'twitter'], /required option '--user-id <id>' not specified/],
-    ['empty --user-id', ['concurrent', '--user-id', '', '--actions', '5', '--platform', 'twitter'], /--user-id: user id must not be empty/],
-    ['--user-id over 256', ['concurrent', '--user-id', 'u'.repeat(257), '--actions', '5', '--platform', 'twitter'], /at most 256 characters, got 257/],
-    ['--actions 0', ['concurrent', '--user-id', 'u1', '--actions', '0', '--platform', 'twitter'], /--actions must be between 1 and 10000, got 0/],
-    ['--actions 10001', ['concurrent', '--user-id', 'u1', '--actions', '10001', '--platform', 'twitter'], /--actions must be between 1 and 10000, got 10001/],
-    ['--actions five', ['concurrent', '--user-id', 'u1', '--actions', 'five', '--platform', 'twitter'], /--actions must be a whole number, got "five"/],
-    ['missing --platform', ['concurrent', '--user-id', 'u1', '--actions', '5'], /required option '--platform <name>' not specified/],
-    ['--platform Twitter', ['concurrent', '--user-id', 'u1', '--actions', '5', '--platform', 'Twitter'], /--platform: platform must be a lower-case name/],
-    ['--platform with a quote', ['concurrent', '--user-id', 'u1', '--actions', '5', '--platform', "x'; drop table x"], /--platform: platform must be a lower-case name/],
-    ['--org-id not a uuid', ['concurrent', '--user-id', 'u1', '--actions', '5', '--platform', 'twitter', '--org-id', '42'], /--org-id must be a UUID, got "42"/],
-    ['--org-id unknown', ['concurrent', '--user-id', 'u1', '--actions', '5', '--platform', 'twitter', '--org-id', '11111111-2222-3333-4444-555555555555'], /organization 11111111-2222-3333-4444-555555555555 does not exist in this database/],
-    ['--writer unknown', ['concurrent', '--user-id', 'u1', '--actions', '5', '--platform', 'twitter', '--writer', 'optimistic'], /--writer must be one of rpc, legacy, got "optimistic"/],
-    ['--connections 0', ['concurrent', '--user-id', 'u1', '--actions', '5', '--platform', 'twitter', '--connections', '0'], /--connections must be between 1 and 100, got 0/],
-    ['--connections 101', ['concurrent', '--user-id', 'u1', '--actions', '5', '--platform', 'twitter', '--connections', '101'], /--connections must be between 1 and 100, got 101/],
+    ['missing --user-id', concurrentWith({ '--user-id': undefined }), /required option '--user-id <id>' not specified/],
+    ['empty --user-id', concurrentWith({ '--user-id': '' }), /--user-id: user id must not be empty/],
+    ['--user-id over 256', concurrentWith({ '--user-id': 'u'.repeat(257) }), /at most 256 characters, got 257/],
+    ['--actions 0', concurrentWith({ '--actions': '0' }), /--actions must be between 1 and 10000, got 0/],
+    ['--actions 10001', concurrentWith({ '--actions': '10001' }), /--actions must be between 1 and 10000, got 10001/],
+    ['--actions five', concurrentWith({ '--actions': 'five' }), /--actions must be a whole number, got "five"/],
+    ['missing --platform', concurrentWith({ '--platform': undefined }), /required option '--platform <name>' not specified/],
+    ['--platform Twitter', concurrentWith({ '--platform': 'Twitter' }), /--platform: platform must be a lower-case name/],
+    ['--platform with a quote', concurrentWith({ '--platform': "x'; drop table x" }), /--platform: platform must be a lower-case name/],
+    ['--org-id not a uuid', concurrentWith({ '--org-id': '42' }), /--org-id must be a UUID, got "42"/],
+    ['--org-id unknown', concurrentWith({ '--org-id': unknownOrg }), /organization 1111\S+ does not exist in this database/],
+    ['--writer unknown', concurrentWith({ '--writer': 'optimistic' }), /--writer must be one of rpc, legacy, got "optimistic"/],
+    ['--connections 0', concurrentWith({ '--connections': '0' }), /--connections must be between 1 and 100, got 0/],
+    ['--connections 101', concurrentWith({ '--connections': '101' }), /--connections must be between 1 and 100, got 101/],
     ['missing --expected-count', ['verify-count', '--user-id', 'u1'], /required option '--expected-count <N>' not specified/],
     ['--expected-count -1', ['verify-count', '--user-id', 'u1', '--expected-count', '-1'], /--expected-count must be a whole number, got "-1"/],
-    ['verify-count --org-id unknown', ['verify-count', '--user-id', 'u1', '--expected-count', '1', '--org-id', '11111111-2222-3333-4444-555555555555'], /does not exist in this database/],
+    ['verify-count --org-id unknown', ['verify-count', '--user-id', 'u1', '--expected-count', '1', '--org-id', unknownOrg], /does not exist in this database/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {

@@ -74,13 +74,26 @@ export function registerShieldCommands(program: Command, context: CliContext): v
     .command('concurrent')
     .description('fire N simultaneous violations at one offender and check that none was lost')
     .requiredOption('--user-id <id>', userIdHelp, platformUserId)
-    .requiredOption('--actions <N>', `how many simultaneous actions (1-${limits.maxActions})`, positiveInteger('--actions', limits.maxActions))
+    .requiredOption(
+      '--actions <N>',
+      `how many simultaneous actions (1-${limits.maxActions})`,
+      positiveInteger('--actions', limits.maxActions),
+    )
     .requiredOption('--platform <name>', 'platform of the offender, e.g. twitter', platformName)
-    .option('--writer <name>', `behaviour writer: ${writerNames.join(' or ')} (legacy shows the pre-024 race)`, oneOf('--writer', writerNames), 'rpc')
-    .option('--connections <N>', `database connections to spread the actions over (default: min(N, 20), at most ${limits.maxConnections})`, positiveInteger('--connections', limits.maxConnections))
+    .option(
+      '--writer <name>',
+      `behaviour writer: ${writerNames.join(' or ')} (legacy shows the pre-024 race)`,
+      oneOf('--writer', writerNames),
+      'rpc',
+    )
+    .option(
+      '--connections <N>',
+      `database connections to spread the actions over (default: min(N, 20), at most ${limits.maxConnections})`,
+      positiveInteger('--connections', limits.maxConnections),
+    )
     .option('--reset', "delete the offender's row first, so the count afterwards is exactly N")
     .option('--cleanup', "delete the offender's row at the end (not with a verify-count to follow)");
-  withOrganizationAndConnection(concurrent, `organization (must exist; default: the test organization ${testOrganizationId}, created when missing)`)
+  withOrganizationAndConnection(concurrent, `${organizationHelp}, created when missing)`)
     .addHelpText('after', concurrentExitCodes)
     .action(async (options: ConcurrentOptions) => {
       const connectionString = connectionFromEnv(options.databaseUrlEnv, context.env);
@@ -105,7 +118,7 @@ export function registerShieldCommands(program: Command, context: CliContext): v
     .requiredOption('--user-id <id>', userIdHelp, platformUserId)
     .requiredOption('--expected-count <N>', 'the count there should be', nonNegativeInteger('--expected-count'))
     .option('--platform <name>', 'platform of the offender', platformName, 'twitter');
-  withOrganizationAndConnection(verifyCount, `organization (must exist; default: the test organization ${testOrganizationId})`)
+  withOrganizationAndConnection(verifyCount, `${organizationHelp})`)
     .addHelpText('after', verifyCountExitCodes)
     .action(async (options: VerifyCountOptions) => {
       const connectionString = connectionFromEnv(options.databaseUrlEnv, context.env);
@@ -127,6 +140,7 @@ export function registerShieldCommands(program: Command, context: CliContext): v
 }
 
 const userIdHelp = `platform user id of the offender (1-${limits.userIdMaxLength} characters)`;
+const organizationHelp = `organization (must exist; default: the test organization ${testOrganizationId}`;
 
 function withOrganizationAndConnection(command: Command, organizationHelp: string): Command {
   return command
@@ -156,12 +170,14 @@ function printConcurrentResult(output: Output, r: ConcurrentActionsResult, targe
   output.out(`  succeeded  ${r.succeeded}`);
   output.out(`  failed     ${r.failed}`);
   output.out(`  total      ${r.requested}`);
-  output.out(`  count      ${r.countBefore} → ${r.countAfter} (applied ${r.applied}, lost ${r.lost})${r.reset ? ', row reset first' : ''}`);
-  output.out(
-    `  latency    p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
-  );
+  const reset = r.reset ? ', row reset first' : '';
+  output.out(`  count      ${r.countBefore} → ${r.countAfter} (applied ${r.applied}, lost ${r.lost})${reset}`);
+  const { p50, p95, p99, max } = r.latencyMs;
+  output.out(`  latency    p50 ${p50} ms, p95 ${p95} ms, p99 ${p99} ms, max ${max} ms`);
   output.out(`  wall       ${r.wallMs} ms, ${trips} per action`);
-  for (const e of r.errors) output.out(`  error      ${e.count}× ${e.sqlState ? `[${e.sqlState}] ` : ''}${e.message}`);
+  for (const e of r.errors) {
+    output.out(`  error      ${e.count}× ${e.sqlState ? `[${e.sqlState}] ` : ''}${e.message}`);
+  }
   if (r.cleanedUp) output.out("  cleanup    the offender's row was deleted");
   output.out(concurrencyVerdictSentence(r));
 }

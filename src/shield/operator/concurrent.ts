@@ -94,7 +94,8 @@ export async function runConcurrentActions(
 
     const runTag = randomBytes(4).toString('hex');
     const roundTripsBefore = db.roundTrips;
-    const burst = await runBurst(db, { calls: options.actions, connections, secrets: [connectionString] }, (client, i) =>
+    const burstOptions = { calls: options.actions, connections, secrets: [connectionString] };
+    const burst = await runBurst(db, burstOptions, (client, i) =>
       writer.recordViolation(client, offender, concurrentViolation(runTag, i)),
     );
     const burstRoundTrips = db.roundTrips - roundTripsBefore;

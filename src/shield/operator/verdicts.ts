@@ -8,13 +8,22 @@ import type { CountVerification } from './verifyCount.js';
 export function concurrencyVerdictSentence(result: ConcurrentActionsResult): string {
   switch (result.verdict) {
     case 'clean':
-      return `no lost updates: all ${result.succeeded} actions applied (count ${result.countBefore} → ${result.countAfter})`;
+      return (
+        `no lost updates: all ${result.succeeded} actions applied ` +
+        `(count ${result.countBefore} → ${result.countAfter})`
+      );
     case 'lost_updates':
-      return `lost updates: ${result.succeeded} actions succeeded but the count grew by ${result.applied} (${result.lost} lost)`;
+      return (
+        `lost updates: ${result.succeeded} actions succeeded ` +
+        `but the count grew by ${result.applied} (${result.lost} lost)`
+      );
     case 'failed_calls':
       return `${result.failed} of ${result.requested} actions failed; the ${result.succeeded} that succeeded all applied`;
     case 'extra_updates':
-      return `extra updates: ${result.succeeded} actions succeeded but the count grew by ${result.applied} (something else wrote to this offender meanwhile)`;
+      return (
+        `extra updates: ${result.succeeded} actions succeeded but the count grew by ${result.applied} ` +
+        '(something else wrote to this offender meanwhile)'
+      );
   }
 }
 

@@ -55,7 +55,10 @@ export const legacyWriter: BehaviourWriter = {
   },
 };
 
-async function readStored(db: Queryable, offender: Offender): Promise<(StoredBehaviour & { strikes: number }) | undefined> {
+async function readStored(
+  db: Queryable,
+  offender: Offender,
+): Promise<(StoredBehaviour & { strikes: number }) | undefined> {
   const { rows } = await db.query<StoredRow>(readBehaviourSql, [
     offender.organizationId,
     offender.platform,
