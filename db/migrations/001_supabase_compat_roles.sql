@@ -41,7 +41,8 @@ begin
       as $body$
         select nullif(coalesce(
           current_setting('request.jwt.claim.sub', true),
-          current_setting('request.jwt.claims', true)::jsonb ->> 'sub'
+          -- A setting once set on a connection reads back as '' afterwards, not NULL.
+          nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'
         ), '')::uuid
       $body$
     $fn$;
