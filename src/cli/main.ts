@@ -1,11 +1,19 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
+import { registerApprove } from './commands/approve.js';
+import { registerGate } from './commands/gate.js';
+import { registerPlan } from './commands/plan.js';
+import { registerReport } from './commands/report.js';
+import { registerResume } from './commands/resume.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerShieldCommands } from './commands/shield.js';
 import type { CliContext, RegisterCommand } from './context.js';
 import { type Output, processOutput, reportError } from './output.js';
 
-const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands];
+const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate];
 
 /**
  * Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process.

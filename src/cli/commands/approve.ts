@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { recordApproval } from '../../engine/approvals.js';
+import type { ApprovalRecord } from '../../steps/types.js';
+import type { CliContext } from '../context.js';
+import { oneOf } from '../options.js';
+import { printJson } from '../output.js';
+import { type StateDirOption, withStateDir } from './run.js';
+
+interface ApproveFlags extends StateDirOption {
+  by: string;
+  decision?: ApprovalRecord['decision'];
+  note?: string;
+  conditions?: string;
+  conditionsMet?: boolean;
+  step?: string;
+  json?: boolean;
+}
+
+/** `shipcheck approve RUN --by NAME --decision …`: records a sign-off in the run's log. */
+export function registerApprove(program: Command, context: CliContext): void {
+  withStateDir(
+    program
+      .command('approve')
+      .description(
+        'record an approval decision (with time and OS user) for the approval step a run waits at; ' +
+          'approved: the next run continues; rejected: the run ends REJECTED; conditional: needs a later --conditions-met',
+      )
+      .argument('<run>', 'run id')
+      .requiredOption('--by <name>', 'who decides (e.g. the product owner)')
+      .option('--decision <decision>', 'approved | conditional | rejected', oneOf('--decision', ['approved', 'conditional', 'rejected'] as const))
+      .option('--note <text>', 'reason or remark, kept in the report')
+      .option('--conditions <text>', 'with --decision conditional: what must be addressed first')
+      .option('--conditions-met', 'the conditions of an earlier conditional approval are met')
+      .option('--step <id>', 'the approval step (default: the one the run waits at)')
+      .option('--json', 'machine-readable output'),
+  ).action(async (runId: string, flags: ApproveFlags) => {
+    const { stepId } = await recordApproval({
+      stateDir: resolve(flags.stateDir),
+      runId,
+      by: flags.by,
+      ...(flags.step !== undefined && { stepId: flags.step }),
+      ...(flags.decision !== undefined && { decision: flags.decision }),
+      ...(flags.note !== undefined && { note: flags.note }),
+      ...(flags.conditions !== undefined && { conditions: flags.conditions }),
+      ...(flags.conditionsMet !== undefined && { conditionsMet: flags.conditionsMet }),
+    });
+    const what = flags.conditionsMet ? 'conditions met' : flags.decision;
+    if (flags.json) return printJson(context.output, { runId, stepId, recorded: what, by: flags.by });
+    context.output.out(`recorded for ${stepId} in run ${runId}: ${what} by ${flags.by}`);
+    if (flags.decision !== 'conditional') context.output.out(`continue with: shipcheck resume ${runId}`);
+  });
+}
