@@ -12,6 +12,8 @@ import { connectionFromEnv } from '../connection.js';
 import type { CliContext } from '../context.js';
 import { type Output, printJson } from '../output.js';
 import { nonNegativeInteger, oneOf, positiveInteger, uuid } from '../options.js';
+import { addShieldLoadCommand } from './shieldLoad.js';
+import { addShieldServeCommand } from './shieldServe.js';
 
 interface ConnectionOptions {
   databaseUrlEnv: string;
@@ -69,6 +71,8 @@ export function shieldCommandGroup(program: Command): Command {
 /** `shipcheck shield concurrent|verify-count`: the seed's concurrency test and count check. */
 export function registerShieldCommands(program: Command, context: CliContext): void {
   const shield = shieldCommandGroup(program);
+  addShieldServeCommand(shield, context);
+  addShieldLoadCommand(shield, context);
 
   const concurrent = shield
     .command('concurrent')
