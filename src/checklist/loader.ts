@@ -101,7 +101,7 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
   }
 
   if (parsed.success) checkReferences(parsed.data, add);
-  if (problems.length > 0 || !parsed.success) throw new ChecklistError(file, problems);
+  if (problems.length > 0 || !parsed.success) throw new ChecklistError(file, sortByLine(problems));
 
   return deepFreeze(toChecklist(parsed.data, file, sha256(text), stepsByPath));
 }
@@ -194,4 +194,8 @@ function toChecklist(
       keep_monitoring: stepsAt(['rollback', 'keep_monitoring'], data.rollback.keep_monitoring.length),
     },
   };
+}
+
+function sortByLine(problems: readonly ChecklistProblem[]): ChecklistProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
 }
