@@ -1,0 +1,40 @@
+import type { Sample } from './sample.js';
+
+/** What happened between the first sample of a window and a later one. */
+export interface WindowFigures {
+  readonly elapsedMs: number;
+  readonly deadlocks: number;
+  readonly commits: number;
+  readonly rollbacks: number;
+  /** rollbacks / (commits + rollbacks); null without transactions. */
+  readonly rollbackRate: number | null;
+  readonly functionCalls: number | null;
+  /** Mean execution time of the function's calls in the window; null without calls or not measured. */
+  readonly meanExecMs: number | null;
+  /** Lock waits seen at the later sample. */
+  readonly lockWaits: number;
+}
+
+export function windowFigures(start: Sample, now: Sample): WindowFigures {
+  const commits = now.xactCommit - start.xactCommit;
+  const rollbacks = now.xactRollback - start.xactRollback;
+  const calls =
+    now.functionCalls === null || start.functionCalls === null ? null : Math.max(0, now.functionCalls - start.functionCalls);
+  const totalMs =
+    now.functionTotalMs === null || start.functionTotalMs === null ? null : now.functionTotalMs - start.functionTotalMs;
+  return {
+    elapsedMs: Date.parse(now.at) - Date.parse(start.at),
+    deadlocks: now.deadlocks - start.deadlocks,
+    commits,
+    rollbacks,
+    rollbackRate: commits + rollbacks > 0 ? round(rollbacks / (commits + rollbacks), 4) : null,
+    functionCalls: calls,
+    meanExecMs: calls && totalMs !== null ? round(totalMs / calls, 3) : null,
+    lockWaits: now.lockWaits,
+  };
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../../src/db/database.js';
+import { baselineStep } from '../../../src/steps/baseline.js';
+import { functionName } from '../../../src/steps/contract/spec.js';
+import { unmeasuredCriteria } from '../../../src/steps/monitor/criteria.js';
+import { functionNotMeasured, type Sample } from '../../../src/steps/monitor/sample.js';
+import { monitorStep } from '../../../src/steps/monitor.js';
+import { type StepHarness, stepHarness } from '../../support/stepContext.js';
+
+const organizationId = '00000000-0000-0000-0000-000000000001';
+const fn = 'public.atomic_update_user_behavior';
+
+describe('baseline and monitor steps', () => {
+  let harness: StepHarness;
+  let calls = 0;
+  const callFunction = async (times: number) => {
+    for (let i = 0; i < times; i++) {
+      await harness.database.db.query(
+        'select public.atomic_update_user_behavior($1, $2, $3, null, $4::jsonb)',
+        [organizationId, 'twitter', 'monitored', JSON.stringify({ severity: 'low', toxicity_score: 0.1, comment_id: `c${++calls}`, action_tags: [] })],
+      );
+    }
+  };
+
+  beforeAll(async () => {
+    harness = await stepHarness();
+    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'monitored org')", [organizationId]);
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('baseline records the counters, and function calls once the function has been called', async () => {
+    await callFunction(3);
+    // Backends flush their statistics about once a second: wait until the calls show.
+    await expect
+      .poll(
+        async () =>
+          (await harness.database.db.query<{ calls: string | null }>(
+            "select sum(calls) as calls from pg_stat_user_functions where funcname = 'atomic_update_user_behavior'",
+          )).rows[0]!.calls,
+        { timeout: 10_000, interval: 200 },
+      )
+      .toBe('3');
+    const outcome = await harness.run(baselineStep, { function: fn, window: '300ms' });
+    expect(outcome.status).toBe('passed');
+    expect(outcome.metrics).toMatchObject({ deadlocks: 0, function_calls: 3, window_deadlocks: 0 });
+    expect(outcome.metrics!.function_mean_exec_ms).toBeGreaterThan(0);
+    expect(outcome.observed).toMatchObject({ track_functions: 'pl' });
+  });
+
+  it('baseline before the migration: the function is recorded as not measured, not as a failure', async () => {
+    const outcome = await harness.run(baselineStep, { function: 'public.not_deployed_yet' });
+    expect(outcome.status).toBe('passed');
+    expect(outcome.observed).toMatchObject({ function_not_measured: 'public.not_deployed_yet does not exist' });
+    expect(outcome.metrics).not.toHaveProperty('function_calls');
+  });
+
+  it('monitor passes a quiet window, recording every sample', async () => {
+    harness.progress.length = 0;
+    const outcome = await harness.run(monitorStep, {
+      duration: '1s',
+      interval: '250ms',
+      function: fn,
+      criteria: { max_deadlocks: 0, max_mean_exec_ms: 1000, max_lock_waits: 5, max_function_error_rate: 0.01 },
+    });
+    expect(outcome.status, outcome.message).toBe('passed');
+    expect(outcome.message).toMatch(/^no criterion breached in 1s \(\d samples\) \(not measured: max_function_error_rate\)$/);
+    const observed = outcome.observed as { sample_count: number; samples: unknown[]; unmeasured: { criterion: string }[] };
+    expect(observed.sample_count).toBeGreaterThanOrEqual(3);
+    expect(observed.samples).toHaveLength(observed.sample_count);
+    expect(harness.progress.filter((p) => /deadlocks 0/.test(p))).toHaveLength(observed.sample_count);
+    expect(harness.progress[0]).toMatch(/^max_function_error_rate: not measured/);
+    expect(outcome.evidence?.[0]?.path).toMatch(/samples\.json$/);
+  });
+
+  it('monitor fails as soon as a deadlock happens, naming the criterion and the value', async () => {
+    const monitoring = harness.run(monitorStep, { duration: '30s', interval: '200ms', criteria: { max_deadlocks: 0 } });
+    await causeDeadlock(harness.database.url);
+    const outcome = await monitoring;
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(/^max_deadlocks breached: deadlocks 1 > 0 after [\d.]+m?s$/);
+    expect((outcome.observed as { window_ms: number }).window_ms).toBeLessThan(15_000);
+  });
+
+  it('monitor fails when the mean execution time goes over the limit', async () => {
+    const monitoring = harness.run(monitorStep, {
+      duration: '20s',
+      interval: '250ms',
+      function: fn,
+      criteria: { max_mean_exec_ms: 0.0001 },
+    });
+    await callFunction(5);
+    const outcome = await monitoring;
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(/^max_mean_exec_ms breached: mean execution time \(ms\) [\d.]+ > 0\.0001/);
+  });
+
+  it("says why a criterion is not measured (track_functions = 'none', missing function)", () => {
+    const sample: Sample = {
+      at: new Date().toISOString(),
+      deadlocks: 0,
+      xactCommit: 0,
+      xactRollback: 0,
+      trackFunctions: 'none',
+      functionExists: true,
+      functionCalls: null,
+      functionTotalMs: null,
+      lockWaits: 0,
+    };
+    const name = functionName.parse(fn);
+    expect(unmeasuredCriteria({ max_mean_exec_ms: 15 }, functionNotMeasured(sample, name))).toEqual([
+      { criterion: 'max_mean_exec_ms', reason: expect.stringContaining("track_functions is 'none'") },
+    ]);
+  });
+
+  it('monitor stops with "interrupted" when the run is aborted', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    await expect(
+      harness.run(monitorStep, { duration: '1m', interval: '100ms', criteria: { max_deadlocks: 0 } }, { signal: controller.signal }),
+    ).rejects.toThrow(/interrupted by the operator while monitoring/);
+  });
+
+  it('rejects bad specs', () => {
+    for (const [spec, words] of [
+      [{ interval: '1s', criteria: { max_deadlocks: 0 } }, 'duration'],
+      [{ duration: '10 minutes', criteria: { max_deadlocks: 0 } }, 'duration must look like'],
+      [{ duration: '10s', interval: '1m', criteria: { max_deadlocks: 0 } }, 'interval is longer than duration'],
+      [{ duration: '10s', criteria: {} }, 'criteria names no criterion'],
+      [{ duration: '10s', criteria: { max_deadlock: 0 } }, 'max_deadlock'],
+      [{ duration: '10s', criteria: { max_function_error_rate: 5 } }, 'max_function_error_rate'],
+      [{ duration: '10s', criteria: { max_deadlocks: 0 }, function: 'Bad' }, 'function'],
+    ] as const) {
+      const result = monitorStep.schema.safeParse(spec);
+      expect(result.success, JSON.stringify(spec)).toBe(false);
+      expect(JSON.stringify(result.error?.issues)).toContain(words);
+    }
+    expect(baselineStep.schema.safeParse({ window: 'x' }).success).toBe(false);
+    expect(baselineStep.schema.safeParse({ tables: [] }).success).toBe(false);
+  });
+});
+
+/** Two sessions each lock one row and then wait for the other's: PostgreSQL aborts one of them. */
+async function causeDeadlock(url: string): Promise<void> {
+  const db = Database.connect(url, { max: 2 });
+  try {
+    await db.query('create table if not exists deadlock_demo (id int primary key)');
+    await db.query('insert into deadlock_demo values (1), (2) on conflict do nothing');
+    const session = (first: number, second: number) =>
+      db.transaction(async (tx) => {
+        await tx.query('update deadlock_demo set id = id where id = $1', [first]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await tx.query('update deadlock_demo set id = id where id = $1', [second]);
+      });
+    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+  } finally {
+    await db.close();
+  }
+}
