@@ -1,9 +1,11 @@
 import { approvalStep } from './approval.js';
+import { baselineStep } from './baseline.js';
 import { commandStep } from './command.js';
 import { concurrencyStep } from './concurrency.js';
 import { contractStep } from './contract.js';
 import { gateStep } from './gate.js';
 import { migrateStep } from './migrate.js';
+import { monitorStep } from './monitor.js';
 import { notifyStep } from './notify.js';
 import { rollbackStep } from './rollback.js';
 import { rpcStep } from './rpc.js';
@@ -26,6 +28,8 @@ export const stepKinds: readonly StepKind<any>[] = [
   concurrencyStep,
   commandStep,
   notifyStep,
+  baselineStep,
+  monitorStep,
 ];
 
 /** Kind name → module. The loader and the runner take one, so tests can add test-only kinds. */
