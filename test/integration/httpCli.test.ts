@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { Output } from '../../src/cli/output.js';
+import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { apiToken } from './httpFixtures.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await freshDatabase();
+  await resolveOrganization(t.db, { create: true });
+});
+afterAll(async () => t?.drop());
+
+function capture(): Output & { stdout: string[]; stderr: string[]; all: () => string } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), all: () => [...stdout, ...stderr].join('\n') };
+}
+
+const run = (args: string[], env: NodeJS.ProcessEnv, output = capture()) =>
+  main(['node', 'shipcheck', ...args], output, env).then((code) => ({ code, output }));
+
+describe('shipcheck shield serve: refusals (exit 2, nothing started)', () => {
+  it('without a token', async () => {
+    const { code, output } = await run(['shield', 'serve', '--port', '0'], { DATABASE_URL: t.url });
+    expect(code).toBe(2);
+    expect(output.stdout).toEqual([]);
+    expect(output.stderr[0]).toBe('shipcheck: refusing to start without an API token: the environment variable SHIELD_API_TOKEN is not set');
+  });
+
+  it('with --insecure-no-auth on a non-loopback address', async () => {
+    const { code, output } = await run(['shield', 'serve', '--insecure-no-auth', '--host', '0.0.0.0'], { DATABASE_URL: t.url });
+    expect(code).toBe(2);
+    expect(output.stderr[0]).toMatch(/--insecure-no-auth is only allowed on a loopback address, not on 0.0.0.0/);
+  });
+
+  it('with a bad flag value', async () => {
+    const { code, output } = await run(['shield', 'serve', '--writer', 'fast'], { SHIELD_API_TOKEN: apiToken });
+    expect(code).toBe(2);
+    expect(output.all()).toMatch(/--writer must be one of rpc, legacy, got "fast"/);
+    expect(output.all()).not.toContain(apiToken);
+  });
+});
+
+describe('shipcheck shield serve + shield load, in process', () => {
+  it('serves, takes a load run, stops on SIGTERM with exit 0; no token or password in any output', async () => {
+    expect(process.listenerCount('SIGTERM')).toBe(0); // emitting below reaches only the server's handler
+    const env = { DATABASE_URL: t.url, SHIELD_API_TOKEN: apiToken };
+    const serveOutput = capture();
+    const serving = run(['shield', 'serve', '--port', '0', '--json', '--log-level', 'debug'], env, serveOutput);
+    // A failed assertion must not leave the server (and this worker) running.
+    onTestFinished(() => {
+      if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM');
+    });
+    const listening = await waitForLine(serveOutput.stdout, /"event":"listening"/);
+    const { url, writer, auth } = JSON.parse(listening) as { url: string; writer: string; auth: string };
+    expect({ writer, auth }).toEqual({ writer: 'rpc', auth: 'bearer' });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const load = await run(['shield', 'load', '--url', url, '--rate', '20', '--duration', '2', '--users', '3', '--json'], env);
+    expect(load.code).toBe(0);
+    const figures = JSON.parse(load.output.stdout.join('\n'));
+    expect(figures).toMatchObject({ requestedRate: 20, users: 3, non2xx: 0, errors: 0, errorRate: 0 });
+    expect(figures.responses).toBeGreaterThan(20);
+
+    const text = await run(['shield', 'load', '--url', url, '--rate', '10', '--duration', '1s'], env);
+    expect(text.code).toBe(0);
+    expect(text.output.stdout[0]).toMatch(/^load on http:\/\/127\.0\.0\.1:\d+\/v1\/shield\/actions: 10 req\/s requested, 100 users/);
+    expect(text.output.stdout.join('\n')).toMatch(/latency {4}p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms/);
+
+    const refused = await run(['shield', 'load', '--url', url, '--rate', '10', '--duration', '1'], { SHIELD_API_TOKEN: 'wrong-token-wrong-token' });
+    expect(refused.code).toBe(1);
+    expect(refused.output.stderr.at(-1)).toBe('shipcheck: error rate 100% is above the allowed 0%');
+    const tolerated = await run(['shield', 'load', '--url', url, '--rate', '5', '--duration', '1', '--max-error-rate', '1'], {});
+    expect(tolerated.code).toBe(0);
+    expect(tolerated.output.stderr[0]).toBe('note: SHIELD_API_TOKEN is not set; sending requests without a token');
+
+    process.emit('SIGTERM');
+    const served = await serving;
+    expect(served.code).toBe(0);
+    expect(serveOutput.stdout.at(-1)).toBe('{"event":"stopped"}');
+    expect(serveOutput.stderr.join('\n')).toMatch(/"msg":"request"/);
+
+    const password = new URL(t.url).password;
+    for (const output of [serveOutput, load.output, text.output, refused.output]) {
+      expect(output.all()).not.toContain(apiToken);
+      if (password) expect(output.all()).not.toContain(password);
+    }
+  });
+});
+
+describe('shipcheck shield load: bad flags (exit 2, nothing sent)', () => {
+  it.each([
+    [['--url', 'http://example.com:8080', '--rate', '5', '--duration', '1'], /must point at this machine \(loopback\), not example.com/],
+    [['--url', 'http://127.0.0.1:1', '--rate', '0', '--duration', '1'], /--rate must be between 1 and 2000, got 0/],
+    [['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1h'], /--duration must be 1-900 seconds/],
+    [['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1', '--max-error-rate', '2'], /--max-error-rate must be a number between 0 and 1/],
+    [['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1', '--organization-id', 'acme'], /--organization-id must be a UUID/],
+  ])('%j', async (args, message) => {
+    const { code, output } = await run(['shield', 'load', ...args], {});
+    expect(code).toBe(2);
+    expect(output.all()).toMatch(message);
+  });
+});
+
+async function waitForLine(lines: string[], pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = lines.find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in time: ${lines.join(' | ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
