@@ -1,0 +1,73 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadChecklist } from '../../src/checklist/loader.js';
+import type { Checklist } from '../../src/checklist/types.js';
+import { readEvents } from '../../src/engine/runLog.js';
+import { runDir } from '../../src/engine/runs.js';
+import type { RunEvent } from '../../src/engine/events.js';
+import { testRegistry } from '../unit/engine/testKinds.js';
+
+/** A temp workspace: a checklist file and a state dir. */
+export interface Workspace {
+  readonly dir: string;
+  readonly stateDir: string;
+  writeChecklist(yaml: string, name?: string): Promise<Checklist>;
+  events(runId: string): Promise<RunEvent[]>;
+  /** Every file under the state dir with its mode and content. */
+  files(): Promise<{ path: string; mode: number; content: string }[]>;
+  remove(): Promise<void>;
+}
+
+export async function workspace(): Promise<Workspace> {
+  const dir = await mkdtemp(join(tmpdir(), 'shipcheck-engine-'));
+  const stateDir = join(dir, '.shipcheck');
+  return {
+    dir,
+    stateDir,
+    async writeChecklist(yaml, name = 'checklist.yaml') {
+      const file = join(dir, name);
+      await writeFile(file, yaml);
+      return loadChecklist(file, testRegistry);
+    },
+    events: (runId) => readEvents(runDir(stateDir, runId)),
+    async files() {
+      const out: { path: string; mode: number; content: string }[] = [];
+      const walk = async (path: string): Promise<void> => {
+        const info = await stat(path);
+        if (info.isDirectory()) {
+          out.push({ path, mode: info.mode & 0o777, content: '' });
+          for (const entry of await readdir(path)) await walk(join(path, entry));
+        } else {
+          out.push({ path, mode: info.mode & 0o777, content: await readFile(path, 'utf8') });
+        }
+      };
+      await walk(stateDir).catch(() => {});
+      return out;
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A checklist text with two environments and the given phases / rollback YAML. */
+export function checklistYaml(phases: string, rollback?: string): string {
+  return `version: 1
+name: engine-test
+metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }
+environments:
+  staging: { connection_env: STAGING_URL }
+  production: { connection_env: PRODUCTION_URL }
+phases:
+${phases}
+rollback:
+${
+  rollback ??
+  `  function_related:
+    - { id: rb-drop, kind: probe, title: Drop the function }
+    - { id: rb-verify, kind: probe, title: Verify removal }
+  data_corruption:
+    - { id: rb-restore, kind: probe, title: Restore the backup }
+    - { id: rb-drop-2, kind: probe, title: Drop the function }`
+}
+`;
+}
