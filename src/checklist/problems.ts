@@ -16,7 +16,7 @@ export class ChecklistError extends UsageError {
   readonly problems: readonly ChecklistProblem[];
 
   constructor(file: string, problems: readonly ChecklistProblem[]) {
-    const shown = relative(process.cwd(), file) || file;
+    const shown = displayPath(file);
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     super(`${shown} has ${count}; nothing was run`, {
       code: 'checklist_invalid',
@@ -27,7 +27,7 @@ export class ChecklistError extends UsageError {
 }
 
 export function formatProblem(problem: ChecklistProblem): string {
-  const shown = relative(process.cwd(), problem.file) || problem.file;
+  const shown = displayPath(problem.file);
   const where = problem.path ? `${problem.path}: ` : '';
   return `${shown}:${problem.line}:${problem.column}  ${where}${problem.message}`;
 }
@@ -37,4 +37,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path
     .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
     .join('');
+}
+
+/** Relative to the working directory when the file is below it, absolute otherwise. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }
