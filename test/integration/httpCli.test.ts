@@ -35,6 +35,26 @@ describe('shipcheck shield serve: refusals (exit 2, nothing started)', () => {
     expect(output.stderr[0]).toMatch(/--insecure-no-auth is only allowed on a loopback address, not on 0.0.0.0/);
   });
 
+  it('exit 1 with --writer rpc on a database without migration 024', async () => {
+    const old = await freshDatabase({ migrateTo: '006' });
+    try {
+      const { code, output } = await run(['shield', 'serve', '--port', '0'], { DATABASE_URL: old.url, SHIELD_API_TOKEN: apiToken });
+      expect(code).toBe(1);
+      expect(output.stdout).toEqual([]);
+      expect(output.stderr[0]).toBe('shipcheck: the rpc writer needs migration 024, which is not applied to this database');
+    } finally {
+      await old.drop();
+    }
+  });
+
+  it('exit 5 when the database cannot be reached (either writer), password not shown', async () => {
+    const env = { DATABASE_URL: 'postgres://shield:s3cr3t-pw@127.0.0.1:1/shield', SHIELD_API_TOKEN: apiToken };
+    const { code, output } = await run(['shield', 'serve', '--port', '0', '--writer', 'legacy'], env);
+    expect(code).toBe(5);
+    expect(output.stderr[0]).toMatch(/^shipcheck: could not talk to the database/);
+    expect(output.all()).not.toContain('s3cr3t-pw');
+  });
+
   it('with a bad flag value', async () => {
     const { code, output } = await run(['shield', 'serve', '--writer', 'fast'], { SHIELD_API_TOKEN: apiToken });
     expect(code).toBe(2);

@@ -51,6 +51,7 @@ const shutdownSignals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  */
 export async function startShieldServer(options: ShieldServerOptions): Promise<ShieldServer> {
   const logger = options.logger ?? silentLogger();
+  // Fails fast when the database is unreachable, and refuses rpc without migration 024.
   await assertWriterUsable(options.db, options.writer);
   const shieldApp = buildShieldApp({
     db: options.db,

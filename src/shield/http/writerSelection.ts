@@ -37,11 +37,14 @@ export class WriterSelection {
   }
 }
 
-/** Throws CheckFailedError when `name` is `rpc` and migration 024's functions are missing. */
+/**
+ * Throws CheckFailedError when `name` is `rpc` and migration 024's functions are missing.
+ * Queries for either writer, so a server starting with `legacy` still fails fast when
+ * the database cannot be reached.
+ */
 export async function assertWriterUsable(db: Queryable, name: WriterName): Promise<void> {
-  if (name !== 'rpc') return;
   const { rows } = await db.query<{ present: boolean }>(rpcFunctionsPresentSql);
-  if (!rows[0]?.present) {
+  if (name === 'rpc' && !rows[0]?.present) {
     throw new CheckFailedError('the rpc writer needs migration 024, which is not applied to this database', {
       code: 'migration_024_missing',
       hint: 'apply it first (shipcheck db migrate --to 024), or keep the legacy writer',
