@@ -1,153 +1,140 @@
 /**
- * Throughput and latency of atomic_update_user_behavior through the project's Node
- * data layer (node-postgres, the rpc writer) and through postgres.js, against
- * pgbench calling the same function with the same client count in the same run.
+ * Throughput and latency of atomic_update_user_behavior through the project's Node data
+ * layer (node-postgres and the rpc writer, as shipped and with named statements) and
+ * through postgres.js, as ratios against pgbench calling the same function with the same
+ * client count, hot row and spread, in the same run. Each path warms up first; the paths
+ * run in rotating order for --rounds rounds and the medians are reported.
  *
- *   npx tsx bench/atomicFunction.ts [--seconds 10] [--clients 8] [--json]
+ *   npx tsx bench/atomicFunction.ts [--seconds 5] [--rounds 3] [--clients 8] [--warmup 1]
+ *     [--scenarios hot,spread] [--paths pgbench,node-postgres,node-postgres-named,postgres.js,pgbench-extended]
+ *     [--synchronous-commit off] [--json]
  *
  * Honours DATABASE_URL (a superuser URL: the bench creates and drops its own database).
  */
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
-import { Database } from '../src/db/database.js';
-import { rpcWriter } from '../src/shield/writers/rpc.js';
-import { openBenchDatabase, type BenchDatabase } from './support/benchDatabase.js';
-import { closedLoop } from './support/closedLoop.js';
-import { runPgbench } from './support/pgbench.js';
+import {
+  type AtomicPath,
+  nodePostgresPath,
+  type PathRun,
+  pgbenchPath,
+  postgresJsPath,
+  type Scenario,
+} from './support/atomicPaths.js';
+import { openBenchDatabase } from './support/benchDatabase.js';
+import { describeLoad, machineLoad } from './support/machine.js';
+import { inRotatingRounds, median } from './support/rounds.js';
+import { fixed, markdownTable } from './support/table.js';
+
+const pathsByKey: Readonly<Record<string, () => AtomicPath>> = {
+  pgbench: () => pgbenchPath('prepared'),
+  'pgbench-extended': () => pgbenchPath('extended'),
+  'node-postgres': () => nodePostgresPath({ preparedStatements: false }),
+  'node-postgres-named': () => nodePostgresPath({ preparedStatements: true }),
+  'postgres.js': () => postgresJsPath(),
+};
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '8' },
+    scenarios: { type: 'string', default: 'hot,spread' },
+    paths: { type: 'string', default: 'pgbench,node-postgres,node-postgres-named,postgres.js' },
+    'synchronous-commit': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
-const seconds = Number(values.seconds);
-const clients = Number(values.clients);
-const spreadUsers = 100_000;
-const violation = { severity: 'low', toxicity_score: 0.5, comment_id: 'bench', action_tags: ['warn'] } as const;
+const seconds = positiveInteger('seconds', values.seconds);
+const warmupSeconds = positiveInteger('warmup', values.warmup);
+const rounds = positiveInteger('rounds', values.rounds);
+const clients = positiveInteger('clients', values.clients);
+const scenarios = values.scenarios.split(',').map((s) => {
+  if (s !== 'hot' && s !== 'spread') throw new Error(`--scenarios takes hot and/or spread, got "${s}"`);
+  return s as Scenario;
+});
+const pathKeys = values.paths.split(',');
+if (pathKeys[0] !== 'pgbench' || pathKeys.some((key) => !(key in pathsByKey))) {
+  throw new Error(`--paths must start with pgbench (the reference) and name only ${Object.keys(pathsByKey).join(', ')}`);
+}
+const sessionOptions = values['synchronous-commit'] === undefined ? undefined : { synchronous_commit: values['synchronous-commit'] };
 
-type Scenario = 'hot' | 'spread';
-const userFor = (scenario: Scenario) => (scenario === 'hot' ? () => 'hot_user' : () => `user_${1 + Math.floor(Math.random() * spreadUsers)}`);
-
-interface Row {
-  scenario: Scenario;
-  path: string;
-  callsPerSecond: number;
-  meanLatencyMs: number;
-  p95LatencyMs?: number;
-  serverMeanExecMs: number;
-  ratioToPgbench?: number;
+interface PathFigures {
+  readonly scenario: Scenario;
+  readonly path: string;
+  readonly runs: readonly PathRun[];
+  readonly callsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly serverMeanExecMs: number;
+  /** Median over rounds of (this path's rate / pgbench's rate in the same round). */
+  readonly ratioToPgbench: number;
 }
 
 async function main(): Promise<void> {
+  const loadBefore = machineLoad();
   const bench = await openBenchDatabase();
-  const rows: Row[] = [];
+  const figures: PathFigures[] = [];
   try {
-    for (const scenario of ['hot', 'spread'] as const) {
-      const pgbench = await measured(bench, () =>
-        runPgbench({ url: bench.url, script: pgbenchScript(bench.organizationId, scenario), clients, seconds }),
+    for (const scenario of scenarios) {
+      const paths = pathKeys.map((key) => pathsByKey[key]!());
+      const reference = paths[0]!;
+      const runs = await inRotatingRounds(paths, rounds, (path) =>
+        path.run({ bench, scenario, clients, seconds, warmupSeconds, ...(sessionOptions && { sessionOptions }) }),
       );
-      rows.push({
-        scenario,
-        path: 'pgbench (reference)',
-        callsPerSecond: pgbench.result.callsPerSecond,
-        meanLatencyMs: pgbench.result.meanLatencyMs,
-        serverMeanExecMs: pgbench.serverMeanExecMs,
-      });
-      const nodePg = await measured(bench, () => nodePgLoop(bench, scenario));
-      rows.push(nodeRow(scenario, 'node-postgres (shipcheck data layer)', nodePg, pgbench.result.callsPerSecond));
-      const porsager = await measured(bench, () => postgresJsLoop(bench, scenario));
-      rows.push(nodeRow(scenario, 'postgres.js', porsager, pgbench.result.callsPerSecond));
+      const referenceRuns = runs.get(reference)!;
+      for (const path of paths) {
+        const pathRuns = runs.get(path)!;
+        const failed = pathRuns.reduce((total, run) => total + run.errors, 0);
+        if (failed > 0) throw new Error(`${path.name} (${scenario}): ${failed} calls failed`);
+        figures.push({
+          scenario,
+          path: path.name,
+          runs: pathRuns,
+          callsPerSecond: median(pathRuns.map((r) => r.callsPerSecond)),
+          p50Ms: median(pathRuns.map((r) => r.latencyMs.p50)),
+          p95Ms: median(pathRuns.map((r) => r.latencyMs.p95)),
+          p99Ms: median(pathRuns.map((r) => r.latencyMs.p99)),
+          serverMeanExecMs: median(pathRuns.map((r) => r.server.meanExecMs)),
+          ratioToPgbench: median(pathRuns.map((r, i) => r.callsPerSecond / referenceRuns[i]!.callsPerSecond)),
+        });
+      }
     }
   } finally {
     await bench.close();
   }
+  const loadAfter = machineLoad();
+
+  const settings = { server: bench.serverVersion, clients, seconds, warmupSeconds, rounds, sessionOptions: sessionOptions ?? {} };
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ server: bench.serverVersion, clients, seconds, rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...settings, loadBefore, loadAfter, figures }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`atomic_update_user_behavior, PostgreSQL ${bench.serverVersion}, ${clients} clients, ${seconds} s per path\n\n`);
-  process.stdout.write('| scenario | path | calls/s | mean ms | p95 ms | server mean exec ms | vs pgbench |\n|---|---|---:|---:|---:|---:|---:|\n');
-  for (const r of rows) {
-    process.stdout.write(
-      `| ${r.scenario} | ${r.path} | ${r.callsPerSecond.toFixed(0)} | ${r.meanLatencyMs.toFixed(2)} | ${r.p95LatencyMs?.toFixed(2) ?? '–'} | ${r.serverMeanExecMs.toFixed(3)} | ${r.ratioToPgbench === undefined ? '1.00' : r.ratioToPgbench.toFixed(2)} |\n`,
-    );
-  }
-}
-
-function nodeRow(
-  scenario: Scenario,
-  path: string,
-  run: { result: Awaited<ReturnType<typeof closedLoop>>; serverMeanExecMs: number },
-  reference: number,
-): Row {
-  if (run.result.errors > 0) throw new Error(`${path}: ${run.result.errors} calls failed`);
-  return {
-    scenario,
-    path,
-    callsPerSecond: run.result.callsPerSecond,
-    meanLatencyMs: run.result.latencyMs.mean,
-    p95LatencyMs: run.result.latencyMs.p95,
-    serverMeanExecMs: run.serverMeanExecMs,
-    ratioToPgbench: run.result.callsPerSecond / reference,
-  };
-}
-
-/** Empties the table and the function statistics before a path, and reads the server-side mean after. */
-async function measured<T>(bench: BenchDatabase, work: () => Promise<T>): Promise<{ result: T; serverMeanExecMs: number }> {
-  await bench.admin.query('truncate public.user_behaviors');
-  await bench.admin.query('select pg_stat_reset()');
-  const result = await work();
-  // Function statistics reach the view when the backends report them; pg_stat_force_next_flush is PG15+.
-  await new Promise((resolve) => setTimeout(resolve, 1200));
-  const { rows } = await bench.admin.query<{ calls: string; total: number }>(
-    "select calls, total_time as total from pg_stat_user_functions where funcname = 'atomic_update_user_behavior'",
+  process.stdout.write(
+    `atomic_update_user_behavior, PostgreSQL ${bench.serverVersion}, ${clients} clients, ${seconds} s per path after ${warmupSeconds} s warm-up, ` +
+      `median of ${rounds} rounds in rotating order${sessionOptions ? `, synchronous_commit=${sessionOptions.synchronous_commit}` : ''}\n` +
+      `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,
   );
-  const calls = Number(rows[0]?.calls ?? 0);
-  return { result, serverMeanExecMs: calls === 0 ? Number.NaN : (rows[0]?.total ?? 0) / calls };
+  const rows = figures.map((f) => [
+    f.scenario,
+    f.path,
+    fixed(f.callsPerSecond, 0),
+    f.runs.map((r) => fixed(r.callsPerSecond, 0)).join(' / '),
+    fixed(f.p50Ms, 2),
+    fixed(f.p95Ms, 2),
+    fixed(f.p99Ms, 2),
+    fixed(f.serverMeanExecMs, 3),
+    fixed(f.ratioToPgbench, 2),
+  ]);
+  const header = ['scenario', 'path', 'calls/s', 'each round', 'p50 ms', 'p95 ms', 'p99 ms', 'server mean exec ms', 'vs pgbench'];
+  process.stdout.write(`${markdownTable(header, rows, [false, false, true, true, true, true, true, true, true])}\n`);
 }
 
-async function nodePgLoop(bench: BenchDatabase, scenario: Scenario) {
-  const db = Database.connect(bench.url, { max: clients });
-  const user = userFor(scenario);
-  const violationInput = { severity: 'low' as const, toxicityScore: 0.5, commentId: 'bench', actionTags: ['warn'] };
-  try {
-    return await closedLoop({
-      clients,
-      seconds,
-      call: () =>
-        rpcWriter.recordViolation(db, { organizationId: bench.organizationId, platform: 'twitter', platformUserId: user() }, violationInput),
-    });
-  } finally {
-    await db.close();
-  }
-}
-
-async function postgresJsLoop(bench: BenchDatabase, scenario: Scenario) {
-  const sql = postgres(bench.url, { max: clients, onnotice: () => {} });
-  const user = userFor(scenario);
-  // postgres.js serialises for the parameter's server type itself: hand it the object, not a JSON string.
-  const data = sql.json(violation);
-  try {
-    return await closedLoop({
-      clients,
-      seconds,
-      call: () =>
-        sql`select public.atomic_update_user_behavior(${bench.organizationId}::uuid, 'twitter', ${user()}, null, ${data}) as result`,
-    });
-  } finally {
-    await sql.end();
-  }
-}
-
-function pgbenchScript(organizationId: string, scenario: Scenario): string {
-  const user = scenario === 'hot' ? "'hot_user'" : "'user_' || :u";
-  return [
-    `\\set u random(1, ${spreadUsers})`,
-    `select public.atomic_update_user_behavior('${organizationId}'::uuid, 'twitter', ${user}, null, '${JSON.stringify(violation)}'::jsonb);`,
-    '',
-  ].join('\n');
+function positiveInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${raw}"`);
+  return value;
 }
 
 await main();
