@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Queryable } from '../db/database.js';
+import { parseBackup } from './backupFile.js';
+import { writeLogicalBackup } from './logicalBackup.js';
+import { pgDumpCanDump, pgDumpMajorVersion, runPgDump } from './pgDump.js';
+import { restoreIntoScratch, type ScratchCheck } from './scratchRestore.js';
+
+export type BackupMethod = 'pg_dump' | 'builtin';
+
+export interface BackupResult {
+  readonly method: BackupMethod;
+  readonly pgDumpMajor: number | undefined;
+  readonly serverVersion: string;
+  /** Relative to the run directory. */
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly checks: readonly ScratchCheck[];
+}
+
+/**
+ * Backs `tables` up into `<runDir>/backups/` and proves the file restorable in a
+ * scratch schema. pg_dump when one on PATH is at least the server's major version,
+ * the built-in logical backup otherwise (or when `method` says so).
+ */
+export async function backupTables(
+  db: Queryable,
+  connectionString: string,
+  tables: readonly string[],
+  options: { runDir: string; fileStem: string; method: 'auto' | BackupMethod },
+): Promise<BackupResult> {
+  const { rows } = await db.query<{ version: string; major: number }>(
+    "select current_setting('server_version') as version, current_setting('server_version_num')::int / 10000 as major",
+  );
+  const server = rows[0]!;
+  const pgDumpMajor = await pgDumpMajorVersion();
+  const method: BackupMethod =
+    options.method === 'auto' ? (pgDumpCanDump(pgDumpMajor, server.major) ? 'pg_dump' : 'builtin') : options.method;
+
+  const directory = join(options.runDir, 'backups');
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const path = join(directory, `${options.fileStem}.sql`);
+  try {
+    if (method === 'pg_dump') await runPgDump(connectionString, tables, path);
+    else await writeLogicalBackup(connectionString, tables, path);
+  } catch (error) {
+    await rm(path, { force: true });
+    throw error;
+  }
+  const bytes = await readFile(path);
+  const checks = await restoreIntoScratch(connectionString, parseBackup(bytes.toString('utf8'), path));
+  return {
+    method,
+    pgDumpMajor,
+    serverVersion: server.version,
+    file: relative(options.runDir, path),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: bytes.length,
+    checks,
+  };
+}
