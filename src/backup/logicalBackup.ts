@@ -18,7 +18,7 @@ export interface TableRows {
 export async function writeLogicalBackup(connectionString: string, tables: readonly string[], path: string): Promise<TableRows[]> {
   const connection = await openCopyConnection(connectionString);
   const file = await open(path, 'wx', 0o600);
-  const write = (data: string | Buffer) => file.write(data);
+  const write = (data: string | Buffer) => (typeof data === 'string' ? file.write(data) : file.write(data));
   try {
     await connection.query('begin transaction isolation level repeatable read, read only');
     // Qualified names everywhere in the DDL: types and functions outside pg_catalog keep their schema.
