@@ -1,4 +1,5 @@
 import { approvalStep } from './approval.js';
+import { backupStep } from './backup.js';
 import { baselineStep } from './baseline.js';
 import { commandStep } from './command.js';
 import { concurrencyStep } from './concurrency.js';
@@ -30,6 +31,7 @@ export const stepKinds: readonly StepKind<any>[] = [
   notifyStep,
   baselineStep,
   monitorStep,
+  backupStep,
 ];
 
 /** Kind name → module. The loader and the runner take one, so tests can add test-only kinds. */
