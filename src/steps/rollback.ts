@@ -1,21 +1,32 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadMigration, migrationStatus, revertMigration } from '../db/migrations/runner.js';
 import { withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
-import type { StepKind } from './types.js';
+import { restoreBackup } from '../backup/restore.js';
+import type { StepContext, StepKind, StepOutcome } from './types.js';
 
-const schema = z.strictObject({
-  revert_migration: z
-    .string()
-    .regex(/^\d{3}$/, 'a migration id such as "024"')
-    .describe("the migration whose revert script runs (its history row is removed in the same transaction)"),
-  migrations_dir: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
-});
+const schema = z
+  .strictObject({
+    revert_migration: z
+      .string()
+      .regex(/^\d{3}$/, 'a migration id such as "024"')
+      .optional()
+      .describe("the migration whose revert script runs (its history row is removed in the same transaction)"),
+    restore_backup: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .transform((ids) => (typeof ids === 'string' ? [ids] : ids))
+      .optional()
+      .describe('the id(s) of backup steps; the file of the first one that ran in this run is restored (checksum checked first)'),
+    migrations_dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
+  })
+  .refine((s) => (s.revert_migration === undefined) !== (s.restore_backup === undefined), {
+    message: 'a rollback step does one thing: give revert_migration or restore_backup',
+  });
 
 export type RollbackSpec = z.infer<typeof schema>;
 
@@ -40,14 +51,22 @@ export const rollbackStep: StepKind<RollbackSpec> = {
   mutates: true,
   rehearsable: true,
   describe(spec) {
+    if (spec.restore_backup !== undefined) {
+      return { summary: `restore the backup taken by step ${spec.restore_backup.join(' or ')} (sha256 checked first)`, detail: 'shipcheck restore RUN' };
+    }
     return {
       summary: `revert migration ${spec.revert_migration} with its revert script (no-op when it is not applied)`,
       detail: `shipcheck db revert ${spec.revert_migration}`,
     };
   },
   async run(spec, context) {
+    if (spec.restore_backup !== undefined) {
+      // A restore runs on its own COPY connection, outside any transaction: never inside a rehearsal.
+      if (context.rehearsal) return { status: 'passed', expected: 'not rehearsed', observed: { rehearsed: false }, message: 'a restore is not rehearsed' };
+      return restoreFromStep(spec.restore_backup, context);
+    }
     const directory = spec.migrations_dir === undefined ? {} : { directory: resolve(context.checklistDir, spec.migrations_dir) };
-    const migration = await loadMigration(spec.revert_migration, directory);
+    const migration = await loadMigration(spec.revert_migration!, directory);
     const expected = `migration ${migration.name} not applied after the step`;
     const revertOn = async (client: Queryable) => {
       const applied = (await migrationStatus(client)).some((m) => m.id === migration.id);
@@ -77,3 +96,17 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     };
   },
 };
+
+/** The data_corruption branch's "restore the backup": the file the backup step of this run recorded. */
+async function restoreFromStep(stepIds: readonly string[], context: StepContext): Promise<StepOutcome> {
+  const expected = `the rows of the backup taken by ${stepIds.join(' or ')} are back`;
+  const evidence = stepIds.map((id) => context.history.outcomeOf(id)?.evidence?.[0]).find((e) => e !== undefined);
+  if (!evidence) {
+    return { status: 'failed', expected, observed: { backup: null }, message: `no backup recorded by ${stepIds.join(' or ')} in this run` };
+  }
+  const result = await restoreBackup(context.environment.connectionString, join(context.runDir, evidence.path), {
+    expectedSha256: evidence.sha256,
+  });
+  const rows = result.tables.map((t) => `${t.table}: ${t.rows} rows`).join(', ');
+  return { status: 'passed', expected, observed: { backup: evidence.path, sha256: evidence.sha256, ...result }, message: `restored ${rows}` };
+}

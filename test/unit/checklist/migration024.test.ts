@@ -1,0 +1,43 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadChecklist } from '../../../src/checklist/loader.js';
+import { allSteps } from '../../../src/checklist/types.js';
+import { backupStep } from '../../../src/steps/backup.js';
+import { createRegistry, stepKinds } from '../../../src/steps/registry.js';
+
+const file = fileURLToPath(new URL('../../../checklists/migration-024.yaml', import.meta.url));
+// backup may not be in the registry yet while its module lands; the checklist needs it.
+const registry = createRegistry(stepKinds.some((k) => k.kind === 'backup') ? stepKinds : [...stepKinds, backupStep]);
+
+describe('checklists/migration-024.yaml', () => {
+  it("loads, with the seed's five phases on the right environments", async () => {
+    const checklist = await loadChecklist(file, registry);
+    expect(checklist.phases.map((p) => [p.id, p.environment])).toEqual([
+      ['staging-deploy', 'staging'],
+      ['staging-monitoring', 'staging'],
+      ['po-approval', 'staging'],
+      ['production-deploy', 'production'],
+      ['merge', 'production'],
+    ]);
+    expect(checklist.metadata.blockedPr).toBe('#654');
+  });
+
+  it('checks every Expected of the seed with a step of the right kind', async () => {
+    const checklist = await loadChecklist(file, registry);
+    const kinds = new Map(allSteps(checklist).map((s) => [s.id, s.kind]));
+    expect(kinds.get('staging-backup')).toBe('backup');
+    expect(kinds.get('staging-deploy-024')).toBe('migrate');
+    expect(kinds.get('staging-verify-function')).toBe('sql');
+    expect(kinds.get('staging-verify-permissions')).toBe('contract');
+    expect(kinds.get('staging-manual-rpc-test')).toBe('rpc');
+    expect(kinds.get('staging-concurrent-actions')).toBe('concurrency');
+    expect(kinds.get('staging-verify-count')).toBe('command');
+    expect(kinds.get('po-signoff')).toBe('approval');
+    expect(kinds.get('production-gate')).toBe('gate');
+    expect(kinds.get('rollback-drop-function')).toBe('rollback');
+    expect(kinds.get('rollback-verify-removal')).toBe('sql');
+    expect(kinds.get('rollback-restore-backup')).toBe('rollback');
+    const monitors = allSteps(checklist).filter((s) => s.kind === 'monitor');
+    expect(monitors.length).toBeGreaterThanOrEqual(4);
+  });
+});
