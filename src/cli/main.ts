@@ -4,6 +4,7 @@ import { registerApprove } from './commands/approve.js';
 import { registerGate } from './commands/gate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReport } from './commands/report.js';
+import { registerRestore } from './commands/restore.js';
 import { registerResume } from './commands/resume.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
@@ -13,7 +14,7 @@ import { registerShieldCommands } from './commands/shield.js';
 import type { CliContext, RegisterCommand } from './context.js';
 import { type Output, processOutput, reportError } from './output.js';
 
-const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate];
+const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate, registerRestore];
 
 /**
  * Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process.
