@@ -68,6 +68,7 @@ interface PathFigures {
   readonly p95Ms: number;
   readonly p99Ms: number;
   readonly serverMeanExecMs: number;
+  readonly clientCpuMicrosPerCall: number;
   /** Median over rounds of (this path's rate / pgbench's rate in the same round). */
   readonly ratioToPgbench: number;
 }
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
           p95Ms: median(pathRuns.map((r) => r.latencyMs.p95)),
           p99Ms: median(pathRuns.map((r) => r.latencyMs.p99)),
           serverMeanExecMs: median(pathRuns.map((r) => r.server.meanExecMs)),
+          clientCpuMicrosPerCall: median(pathRuns.map((r) => r.clientCpuMicrosPerCall)),
           ratioToPgbench: median(pathRuns.map((r, i) => r.callsPerSecond / referenceRuns[i]!.callsPerSecond)),
         });
       }
@@ -125,10 +127,11 @@ async function main(): Promise<void> {
     fixed(f.p95Ms, 2),
     fixed(f.p99Ms, 2),
     fixed(f.serverMeanExecMs, 3),
+    fixed(f.clientCpuMicrosPerCall, 0),
     fixed(f.ratioToPgbench, 2),
   ]);
-  const header = ['scenario', 'path', 'calls/s', 'each round', 'p50 ms', 'p95 ms', 'p99 ms', 'server mean exec ms', 'vs pgbench'];
-  process.stdout.write(`${markdownTable(header, rows, [false, false, true, true, true, true, true, true, true])}\n`);
+  const header = ['scenario', 'path', 'calls/s', 'each round', 'p50 ms', 'p95 ms', 'p99 ms', 'server mean exec ms', 'client CPU µs/call', 'vs pgbench'];
+  process.stdout.write(`${markdownTable(header, rows, [false, false, true, true, true, true, true, true, true, true])}\n`);
 }
 
 function positiveInteger(name: string, raw: string): number {

@@ -29,6 +29,8 @@ export interface PathRun {
   readonly errors: number;
   readonly latencyMs: LatencySummary;
   readonly server: ServerSideFigures;
+  /** The client process's CPU per call (µs): on 2 cores, what the client burns the server cannot use. */
+  readonly clientCpuMicrosPerCall: number;
 }
 
 /** One way of calling atomic_update_user_behavior under a closed loop of `clients`. */
@@ -65,6 +67,7 @@ export function pgbenchPath(protocol: PgbenchProtocol = 'prepared'): AtomicPath 
         errors: result.failed,
         latencyMs: result.latencyMs,
         server,
+        clientCpuMicrosPerCall: result.clientCpuMicrosPerCall,
       };
     },
   };
@@ -127,6 +130,7 @@ async function measureClosedLoop(settings: PathSettings, call: () => Promise<unk
     errors: result.errors,
     latencyMs: result.latencyMs,
     server,
+    clientCpuMicrosPerCall: result.clientCpuMicrosPerCall,
   };
 }
 

@@ -6,6 +6,8 @@ export interface ClosedLoopResult {
   readonly calls: number;
   readonly errors: number;
   readonly latencyMs: LatencySummary;
+  /** This process's CPU time (user + system) per call, in microseconds: the client's cost. */
+  readonly clientCpuMicrosPerCall: number;
 }
 
 /**
@@ -20,6 +22,7 @@ export async function closedLoop(options: {
   const latencies: number[] = [];
   let errors = 0;
   let sequence = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
   const worker = async () => {
@@ -35,10 +38,13 @@ export async function closedLoop(options: {
   };
   await Promise.all(Array.from({ length: options.clients }, worker));
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const attempts = latencies.length + errors;
   return {
     callsPerSecond: Math.round((latencies.length / elapsed) * 10) / 10,
     calls: latencies.length,
     errors,
     latencyMs: summarizeLatencies(latencies),
+    clientCpuMicrosPerCall: attempts === 0 ? Number.NaN : (cpu.user + cpu.system) / attempts,
   };
 }

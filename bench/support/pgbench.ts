@@ -10,6 +10,8 @@ export interface PgbenchResult {
   readonly callsPerSecond: number;
   readonly transactions: number;
   readonly failed: number;
+  /** pgbench's own CPU time (user + system) per transaction, in microseconds. */
+  readonly clientCpuMicrosPerCall: number;
   /** From pgbench's per-transaction log, so the percentiles compare with the Node paths'. */
   readonly latencyMs: LatencySummary;
 }
@@ -41,7 +43,8 @@ export async function runPgbench(options: {
   const sessionOptions = Object.entries(options.sessionOptions ?? {}).map(([key, value]) => `-c ${key}=${value}`);
   try {
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn('pgbench', args, {
+      // bash's `times` reports the CPU its children used: pgbench's own cost per call.
+      const child = spawn('bash', ['-c', 'pgbench "$@"; code=$?; times >&2; exit $code', 'pgbench', ...args], {
         env: {
           PATH: process.env.PATH ?? '/usr/bin',
           PGPASSWORD: decodeURIComponent(url.password),
@@ -57,11 +60,15 @@ export async function runPgbench(options: {
     const tps = /tps = ([\d.]+)/.exec(output);
     const processed = /number of transactions actually processed: (\d+)/.exec(output);
     const failed = /number of failed transactions: (\d+)/.exec(output);
-    if (!tps || !processed) throw new Error(`could not read pgbench's output:\n${output}`);
+    const cpu = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(output.trimEnd());
+    if (!tps || !processed || !cpu) throw new Error(`could not read pgbench's output:\n${output}`);
+    const cpuSeconds = Number(cpu[1]) * 60 + Number(cpu[2]) + Number(cpu[3]) * 60 + Number(cpu[4]);
+    const transactions = Number(processed[1]);
     return {
       callsPerSecond: Number(tps[1]),
-      transactions: Number(processed[1]),
+      transactions,
       failed: Number(failed?.[1] ?? 0),
+      clientCpuMicrosPerCall: transactions === 0 ? Number.NaN : (cpuSeconds * 1e6) / transactions,
       latencyMs: summarizeLatencies(await readTransactionLatencies(dir)),
     };
   } finally {
