@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordApproval } from '../../src/engine/approvals.js';
 import { runChecklist } from '../../src/engine/runner.js';
-import { ExitCode } from '../../src/errors.js';
+import { ExitCode, ShipcheckError } from '../../src/errors.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { probeCalls, testRegistry } from '../unit/engine/testKinds.js';
 import { checklistYaml, workspace, type Workspace } from './engineSupport.js';
@@ -26,6 +26,9 @@ beforeEach(async () => {
   probeCalls.length = 0;
   return () => ws.remove();
 });
+
+/** The exit code the CLI would use for the run's error. */
+const exitCodeOf = (error: Error | undefined) => (error instanceof ShipcheckError ? error.exitCode : undefined);
 
 const run = (checklist: Awaited<ReturnType<Workspace['writeChecklist']>>, more: Record<string, unknown> = {}) =>
   runChecklist({ checklist, environment: 'staging', stateDir: ws.stateDir, registry: testRegistry, env, ...more });
@@ -56,7 +59,7 @@ describe('runChecklist', () => {
     const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('      - { id: bad, kind: probe, title: Bad, result: failed }')));
     const result = await run(checklist);
     expect(result.error?.message).toContain('step bad (Bad) failed: probe failed');
-    expect((result.error as { exitCode: number }).exitCode).toBe(ExitCode.checkFailed);
+    expect(exitCodeOf(result.error)).toBe(ExitCode.checkFailed);
     expect(result.status).toBe('failed');
     expect(result.results.map((r) => r.status)).toEqual(['Success', 'Error', 'NotExecuted']);
   });
@@ -79,7 +82,7 @@ describe('runChecklist', () => {
     expect(result.results.map((r) => [r.stepId, r.status])).toEqual([
       ['check-db', 'RolledBack'], ['bad', 'Error'], ['after', 'NotExecuted'], ['rb-drop', 'Success'], ['rb-verify', 'Success'],
     ]);
-    expect((result.error as { exitCode: number }).exitCode).toBe(ExitCode.checkFailed);
+    expect(exitCodeOf(result.error)).toBe(ExitCode.checkFailed);
   });
 
   it('a step reporting data corruption picks the data_corruption branch', async () => {
@@ -105,7 +108,7 @@ describe('runChecklist', () => {
     const result = await run(checklist);
     expect(result.status).toBe('rollback_failed');
     expect(result.error?.message).toMatch(/^failed to roll back: manual repair needed/);
-    expect((result.error as { exitCode: number }).exitCode).toBe(7);
+    expect(exitCodeOf(result.error)).toBe(7);
     expect(probeCalls).toEqual(['bad', 'rb-drop']);
   });
 
@@ -113,7 +116,7 @@ describe('runChecklist', () => {
     const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('')));
     const result = await run(checklist, { env: {} });
     expect(result.error?.message).toBe('environment staging: the variable STAGING_URL is not set');
-    expect((result.error as { exitCode: number }).exitCode).toBe(ExitCode.usage);
+    expect(exitCodeOf(result.error)).toBe(ExitCode.usage);
     expect(await ws.files()).toEqual([]);
   });
 
@@ -123,7 +126,7 @@ describe('runChecklist', () => {
     const lease = { holder: 'bob@elsewhere', host: 'elsewhere', pid: 4242, runId: 'r1', acquiredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
     await writeFile(join(ws.stateDir, 'leases', 'engine-test.staging.json'), JSON.stringify(lease));
     const result = await run(checklist);
-    expect((result.error as { exitCode: number }).exitCode).toBe(ExitCode.lockHeld);
+    expect(exitCodeOf(result.error)).toBe(ExitCode.lockHeld);
     expect(result.error?.message).toContain('is being run by bob@elsewhere (pid 4242, run r1)');
     expect(probeCalls).toEqual([]);
   });
@@ -161,7 +164,7 @@ describe('approval', () => {
   it('stops with exit 3, then continues after approve without repeating finished steps', async () => {
     const checklist = await ws.writeChecklist(checklistYaml(phase));
     const first = await run(checklist);
-    expect((first.error as { exitCode: number }).exitCode).toBe(ExitCode.awaitingApproval);
+    expect(exitCodeOf(first.error)).toBe(ExitCode.awaitingApproval);
     expect(first.status).toBe('awaiting_approval');
     await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana (PO)', decision: 'approved', note: 'looks good' });
     const second = await run(checklist);
