@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../src/db/database.js';
 import { buildShieldApp } from '../../src/shield/http/app.js';
 import { resolveOrganization, testOrganizationId } from '../../src/shield/operator/testOrganization.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
@@ -200,6 +201,69 @@ describe('GET /metrics', () => {
     } finally {
       await fresh.close();
     }
+  });
+});
+
+describe('failures', () => {
+  it('a database that is down: the action is 422 (the service reports it), a read is 500, no detail leaks', async () => {
+    const down = Database.connect('postgres://shield:s3cr3t-pw@127.0.0.1:1/shield', { max: 1 });
+    const { app: downApp } = buildShieldApp({ db: down, auth: { kind: 'bearer', token: apiToken }, writer: 'rpc' });
+    try {
+      const action = await downApp.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'down_user', 'd-1'),
+      });
+      expect(action.statusCode).toBe(422);
+      expect(action.json().failedActions[0].reason).toMatch(/could not talk to the database/);
+      const read = await downApp.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/twitter/down_user`, headers: auth });
+      expect(read.statusCode).toBe(500);
+      expect(read.json()).toEqual({ error: { code: 'database', message: 'the database failed this request' } });
+      for (const body of [action.body, read.body]) expect(body).not.toContain('s3cr3t-pw');
+      const metrics = (await downApp.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
+      expect(sampleValue(metrics, 'shield_actions_total{writer="rpc",result="failed"}')).toBe(1);
+      expect(sampleValue(metrics, 'shield_http_errors_total{kind="service_failed"}')).toBe(1);
+      expect(sampleValue(metrics, 'shield_http_errors_total{kind="database"}')).toBe(1);
+    } finally {
+      await downApp.close();
+      await down.close();
+    }
+  });
+
+  it('a service that throws: 500 with a plain sentence, counted as failed, the error logged', async () => {
+    const captured = capturingLogger();
+    const { app: throwing } = buildShieldApp({
+      db: t.db,
+      auth: { kind: 'bearer', token: apiToken },
+      writer: 'rpc',
+      logger: captured.logger,
+      execute: async () => {
+        throw new Error('bug in the service');
+      },
+    });
+    try {
+      const response = await throwing.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'throw_user', 't-1'),
+      });
+      expect(response.statusCode).toBe(500);
+      expect(response.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      expect(captured.text()).toContain('bug in the service');
+      const metrics = (await throwing.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
+      expect(sampleValue(metrics, 'shield_actions_total{writer="rpc",result="failed"}')).toBe(1);
+      expect(sampleValue(metrics, 'shield_http_errors_total{kind="internal"}')).toBe(1);
+    } finally {
+      await throwing.close();
+    }
+  });
+
+  it('unknown routes are 404 with the error shape', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v2/nothing?x=1', headers: auth });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /v2/nothing' } });
   });
 });
 
