@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { WriterName } from '../writers/index.js';
-import { writerNames } from '../writers/index.js';
+import { type WriterName, writerNames } from '../writers/index.js';
 
 /** How one POST /v1/shield/actions ended: the `result` label of shield_actions_total. */
 export type ActionResult = 'success' | 'failed' | 'invalid';
