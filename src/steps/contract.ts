@@ -31,7 +31,8 @@ export const contractStep: StepKind<ContractSpec> = {
   mutates: false,
   rehearsable: true,
   describe(spec) {
-    return { summary: `check the contract of ${spec.function.qualified}: ${expectedText(spec)}`, detail: functionSql.trim() };
+    const query = functionSql.split('\n').filter((line) => !line.trim().startsWith('--')).join('\n').trim();
+    return { summary: `check the contract of ${spec.function.qualified}: ${expectedText(spec)}`, detail: query };
   },
   async run(spec, context) {
     return inReadOnlyTransaction(context, (client) => checkFunction(client, spec));

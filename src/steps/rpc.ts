@@ -49,7 +49,7 @@ export const rpcStep: StepKind<RpcSpec> = {
   describe(spec) {
     return {
       summary: `call ${spec.function.qualified}${spec.as_role ? ` as ${spec.as_role}` : ''} and expect ${expectedText(spec)}${spec.cleanup ? ' (rolled back afterwards)' : ''}`,
-      detail: `select ${spec.function.qualified}(${spec.args.map((a) => JSON.stringify(a)).join(', ')})`,
+      detail: `select ${spec.function.qualified}(${spec.args.map(sqlLiteral).join(', ')})`,
     };
   },
   async run(spec, context) {
@@ -103,6 +103,14 @@ async function resolveSignature(client: Queryable, name: FunctionName, argumentC
     };
   }
   return candidates[0]!;
+}
+
+/** How an argument reads in plan (the call itself binds it as a parameter). */
+function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 function toParameter(value: unknown, type: string): unknown {
