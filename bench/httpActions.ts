@@ -1,0 +1,203 @@
+/**
+ * A full Shield action (hide_comment, add_strike_1, check_reincidence) end to end through
+ * the HTTP API — fastify, bearer auth, body parsing, the service, the rpc writer, the
+ * batched action insert — at several concurrencies, against the raw atomic function
+ * called through the same data layer at the same concurrency and pool size in the same
+ * run. The ratio is the API's whole overhead, extra round trips included.
+ *
+ *   npx tsx bench/httpActions.ts [--seconds 5] [--warmup 1] [--concurrency 1,4,16,32]
+ *     [--pool-size 10] [--users 10000] [--rounds 1] [--json]
+ *
+ * The server runs in this process on 127.0.0.1 with a random token (never printed).
+ * Honours DATABASE_URL (a superuser URL: the bench creates and drops its own database).
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Database } from '../src/db/database.js';
+import { startShieldServer } from '../src/shield/http/server.js';
+import { rpcWriter } from '../src/shield/writers/rpc.js';
+import { autocannonLoop } from './support/autocannonLoop.js';
+import { openBenchDatabase } from './support/benchDatabase.js';
+import { closedLoop } from './support/closedLoop.js';
+import { describeLoad, machineLoad } from './support/machine.js';
+import { sampleValue } from './support/prometheusText.js';
+import { inRotatingRounds, median } from './support/rounds.js';
+import { fixed, markdownTable } from './support/table.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '1,4,16,32' },
+    'pool-size': { type: 'string', default: '10' },
+    users: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const seconds = positiveInteger('seconds', values.seconds);
+const warmupSeconds = positiveInteger('warmup', values.warmup);
+const concurrencies = values.concurrency.split(',').map((c) => positiveInteger('concurrency', c));
+const poolSize = positiveInteger('pool-size', values['pool-size']);
+const users = positiveInteger('users', values.users);
+const rounds = positiveInteger('rounds', values.rounds);
+const tags = ['hide_comment', 'add_strike_1', 'check_reincidence'] as const;
+
+interface Run {
+  readonly perSecond: number;
+  readonly succeeded: number;
+  readonly errors: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly roundTripsPerAction: number;
+}
+
+async function main(): Promise<void> {
+  const loadBefore = machineLoad();
+  const bench = await openBenchDatabase();
+  const token = randomBytes(32).toString('hex');
+  const runId = randomBytes(4).toString('hex');
+  const server = await startShieldServer({
+    db: Database.connect(bench.url, { max: poolSize, applicationName: 'shipcheck bench api' }),
+    auth: { kind: 'bearer', token },
+    writer: 'rpc',
+    host: '127.0.0.1',
+    port: 0,
+  });
+  // The raw reference gets a pool of the same size: the same database capacity as the API.
+  const raw = Database.connect(bench.url, { max: poolSize, applicationName: 'shipcheck bench raw' });
+  let sequence = 0;
+  const offender = (n: number) => `bench-${runId}-u${n % users}`;
+
+  const apiPath = {
+    name: 'HTTP API, full action',
+    async run(connections: number): Promise<Run> {
+      const body = (n: number) => actionBody(bench.organizationId, offender(n), `bench-${runId}-c${sequence++}`);
+      await autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds: warmupSeconds, body });
+      const before = await roundTripCounters(server.url, token);
+      const result = await autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds, body });
+      const after = await roundTripCounters(server.url, token);
+      const actions = after.count - before.count;
+      return {
+        perSecond: result.requestsPerSecond,
+        succeeded: result.succeeded,
+        errors: result.errors,
+        p50Ms: result.latencyMs.p50,
+        p95Ms: result.latencyMs.p95,
+        p99Ms: result.latencyMs.p99,
+        // From the server's own histogram: every action it finished, including the few still in flight at the end.
+        roundTripsPerAction: actions === 0 ? Number.NaN : (after.sum - before.sum) / actions,
+      };
+    },
+  };
+  const rawPath = {
+    name: 'atomic function only (reference)',
+    async run(clients: number): Promise<Run> {
+      const call = () => {
+        const n = sequence++;
+        return rpcWriter.recordViolation(
+          raw,
+          { organizationId: bench.organizationId, platform: 'twitter', platformUserId: offender(n) },
+          { severity: 'critical', toxicityScore: 0.9, commentId: `bench-${runId}-c${n}`, actionTags: [...tags] },
+        );
+      };
+      await closedLoop({ clients, seconds: warmupSeconds, call });
+      const before = raw.roundTrips;
+      const result = await closedLoop({ clients, seconds, call });
+      return {
+        perSecond: result.callsPerSecond,
+        succeeded: result.calls,
+        errors: result.errors,
+        p50Ms: result.latencyMs.p50,
+        p95Ms: result.latencyMs.p95,
+        p99Ms: result.latencyMs.p99,
+        roundTripsPerAction: (raw.roundTrips - before) / (result.calls + result.errors),
+      };
+    },
+  };
+
+  const rows: { concurrency: number; path: string; runs: Run[]; ratio: number }[] = [];
+  try {
+    for (const concurrency of concurrencies) {
+      const runs = await inRotatingRounds([rawPath, apiPath], rounds, (path) => path.run(concurrency));
+      const reference = runs.get(rawPath)!;
+      for (const path of [rawPath, apiPath]) {
+        const pathRuns = runs.get(path)!;
+        rows.push({
+          concurrency,
+          path: path.name,
+          runs: pathRuns,
+          ratio: median(pathRuns.map((r, i) => r.perSecond / reference[i]!.perSecond)),
+        });
+      }
+    }
+  } finally {
+    await raw.close();
+    await server.shutdown('bench finished');
+    await bench.close();
+  }
+  const loadAfter = machineLoad();
+
+  const figures = rows.map((row) => ({
+    concurrency: row.concurrency,
+    path: row.path,
+    perSecond: median(row.runs.map((r) => r.perSecond)),
+    errors: row.runs.reduce((total, r) => total + r.errors, 0),
+    p50Ms: median(row.runs.map((r) => r.p50Ms)),
+    p95Ms: median(row.runs.map((r) => r.p95Ms)),
+    p99Ms: median(row.runs.map((r) => r.p99Ms)),
+    roundTripsPerAction: median(row.runs.map((r) => r.roundTripsPerAction)),
+    ratioToRaw: row.ratio,
+  }));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ server: bench.serverVersion, seconds, poolSize, users, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `Shield action (${tags.join(', ')}) through the HTTP API vs the atomic function alone, PostgreSQL ${bench.serverVersion}, ` +
+      `pool ${poolSize} connections, ${users} offenders, ${seconds} s per level after ${warmupSeconds} s warm-up, ` +
+      `${rounds === 1 ? 'one round' : `median of ${rounds} rounds`}\n` +
+      `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,
+  );
+  const header = ['concurrency', 'path', 'per s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'DB round trips/action', 'vs atomic function'];
+  const table = figures.map((f) => [
+    String(f.concurrency),
+    f.path,
+    fixed(f.perSecond, 0),
+    fixed(f.p50Ms, 2),
+    fixed(f.p95Ms, 2),
+    fixed(f.p99Ms, 2),
+    String(f.errors),
+    fixed(f.roundTripsPerAction, 2),
+    fixed(f.ratioToRaw, 2),
+  ]);
+  process.stdout.write(`${markdownTable(header, table, [true, false, true, true, true, true, true, true, true])}\n`);
+}
+
+function actionBody(organizationId: string, platformUserId: string, commentId: string): string {
+  return JSON.stringify({
+    organization_id: organizationId,
+    comment: { id: commentId, platform: 'twitter', platform_user_id: platformUserId, platform_username: 'bench_user', text: 'synthetic' },
+    action_tags: tags,
+    metadata: { toxicity_score: 0.9, source: 'shipcheck-bench' },
+  });
+}
+
+async function roundTripCounters(url: string, token: string): Promise<{ sum: number; count: number }> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  const text = await response.text();
+  return {
+    sum: sampleValue(text, 'shield_action_db_round_trips_sum{writer="rpc"}'),
+    count: sampleValue(text, 'shield_action_db_round_trips_count{writer="rpc"}'),
+  };
+}
+
+function positiveInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${raw}"`);
+  return value;
+}
+
+await main();
