@@ -9,6 +9,10 @@ export const ExitCode = {
   awaitingApproval: 3,
   lockHeld: 4,
   database: 5,
+  /** A non-idempotent step was interrupted mid-way: --retry-step or --skip-step decides. */
+  interruptedStep: 6,
+  /** The rollback procedure itself failed: manual repair needed. */
+  rollbackFailed: 7,
   internal: 70,
 } as const;
 

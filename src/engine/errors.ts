@@ -1,12 +1,9 @@
-import { type ExitCodeValue, ShipcheckError } from '../errors.js';
+import { ExitCode, ShipcheckError } from '../errors.js';
 
-/**
- * Outcomes of a run that have no class in src/errors.ts yet. Their exit codes
- * extend ExitCode (6, 7); the cast is the price of not editing the shared file.
- */
+/** The run outcomes with exit codes of their own. */
 export const EngineExitCode = {
-  interruptedStep: 6 as ExitCodeValue,
-  rollbackFailed: 7 as ExitCodeValue,
+  interruptedStep: ExitCode.interruptedStep,
+  rollbackFailed: ExitCode.rollbackFailed,
 } as const;
 
 /** A non-idempotent step was interrupted mid-way: a human must say whether to run it again. */
