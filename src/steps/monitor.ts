@@ -20,6 +20,8 @@ const schema = z
 
 export type MonitorSpec = z.infer<typeof schema>;
 
+const settleMs = 1000;
+
 /** Samples kept in `observed` (the evidence file keeps them all). */
 const observedSamples = 120;
 
@@ -50,9 +52,13 @@ export const monitorStep: StepKind<MonitorSpec> = {
     };
   },
   async run(spec, context) {
+    // Backends flush their counters about once a second: let what happened before the
+    // window (the steps just run) land before the first sample, so it is not counted in it.
+    await pause(settleMs, context.signal);
     const start = await takeSample(context.environment.db, spec.function);
     const unmeasured = unmeasuredCriteria(spec.criteria, functionNotMeasured(start, spec.function));
     for (const u of unmeasured) context.progress(`${u.criterion}: not measured (${u.reason})`);
+    context.progress(`watching for ${formatDuration(spec.duration)} from ${start.at}`);
     const samples: { sample: Sample; figures: WindowFigures }[] = [];
     const ends = Date.now() + spec.duration;
     while (Date.now() < ends) {

@@ -45,12 +45,19 @@ export function unmeasuredCriteria(criteria: Criteria, functionReason: string | 
   return unmeasured;
 }
 
+/**
+ * A rate over a handful of transactions is noise (one stray rollback among five is 20 %):
+ * the rollback rate is judged once the window holds at least this many.
+ */
+export const minTransactionsForRate = 20;
+
 /** Every criterion the figures break; a figure with no data yet (null) breaks nothing. */
 export function breaches(criteria: Criteria, figures: WindowFigures): Breach[] {
+  const enoughForRate = figures.commits + figures.rollbacks >= minTransactionsForRate;
   const checks: [keyof Criteria, number | null][] = [
     ['max_deadlocks', figures.deadlocks],
     ['max_mean_exec_ms', figures.meanExecMs],
-    ['max_rollback_rate', figures.rollbackRate],
+    ['max_rollback_rate', enoughForRate ? figures.rollbackRate : null],
     ['max_lock_waits', figures.lockWaits],
   ];
   return checks.flatMap(([criterion, value]) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../../src/db/database.js';
 import { baselineStep } from '../../../src/steps/baseline.js';
 import { functionName } from '../../../src/steps/contract/spec.js';
-import { unmeasuredCriteria } from '../../../src/steps/monitor/criteria.js';
+import { breaches, unmeasuredCriteria } from '../../../src/steps/monitor/criteria.js';
 import { functionNotMeasured, type Sample } from '../../../src/steps/monitor/sample.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
@@ -21,6 +21,10 @@ describe('baseline and monitor steps', () => {
       );
     }
   };
+
+  /** The monitor took its first sample: what happens from now on is inside its window. */
+  const windowStarted = () =>
+    expect.poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 }).toBe(true);
 
   beforeAll(async () => {
     harness = await stepHarness();
@@ -75,7 +79,9 @@ describe('baseline and monitor steps', () => {
   });
 
   it('monitor fails as soon as a deadlock happens, naming the criterion and the value', async () => {
+    harness.progress.length = 0;
     const monitoring = harness.run(monitorStep, { duration: '30s', interval: '200ms', criteria: { max_deadlocks: 0 } });
+    await windowStarted();
     await causeDeadlock(harness.database.url);
     const outcome = await monitoring;
     expect(outcome.status).toBe('failed');
@@ -84,16 +90,26 @@ describe('baseline and monitor steps', () => {
   });
 
   it('monitor fails when the mean execution time goes over the limit', async () => {
+    harness.progress.length = 0;
     const monitoring = harness.run(monitorStep, {
       duration: '20s',
       interval: '250ms',
       function: fn,
       criteria: { max_mean_exec_ms: 0.0001 },
     });
+    await windowStarted();
     await callFunction(5);
     const outcome = await monitoring;
     expect(outcome.status).toBe('failed');
     expect(outcome.message).toMatch(/^max_mean_exec_ms breached: mean execution time \(ms\) [\d.]+ > 0\.0001/);
+  });
+
+  it('judges the rollback rate only over enough transactions', () => {
+    const figures = { elapsedMs: 1000, deadlocks: 0, commits: 4, rollbacks: 1, rollbackRate: 0.2, functionCalls: null, meanExecMs: null, lockWaits: 0 };
+    expect(breaches({ max_rollback_rate: 0.1 }, figures)).toEqual([]);
+    expect(breaches({ max_rollback_rate: 0.1 }, { ...figures, commits: 16, rollbacks: 4 })).toEqual([
+      { criterion: 'max_rollback_rate', limit: 0.1, value: 0.2 },
+    ]);
   });
 
   it("says why a criterion is not measured (track_functions = 'none', missing function)", () => {
