@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readMigrations } from '../db/migrations/files.js';
-import { loadMigration, migrate, verifyMigration } from '../db/migrations/runner.js';
+import { loadMigration, verifyMigration } from '../db/migrations/runner.js';
 import { CheckFailedError } from '../errors.js';
 import { migrationsDir } from '../paths.js';
-import { migrateInTransaction } from './migrate/rehearsal.js';
+import { applyPending } from './migrate/applyPending.js';
+import { applyWithLock } from './migrate/applyWithLock.js';
 import { inWriteTransaction } from './sql/transactions.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
 
@@ -20,9 +21,10 @@ const schema = z.strictObject({
 export type MigrateSpec = z.infer<typeof schema>;
 
 /**
- * `migrate`: applies a migration (and any pending one before it) with the project's
- * migration runner: each in its own transaction, recorded in shipcheck.migrations
- * with its checksum. Idempotent in effect: an applied migration is not applied
+ * `migrate`: applies a migration (and any pending one before it) as the project's
+ * migration runner does: each in its own transaction under the runner's advisory
+ * lock, recorded in shipcheck.migrations with its checksum; the server's command
+ * tags and notices for each are kept as evidence. Idempotent in effect: an applied migration is not applied
  * again, the step passes saying so.
  *
  * @example
@@ -48,9 +50,10 @@ export const migrateStep: StepKind<MigrateSpec> = {
     const target = await loadMigration(spec.migration, { directory });
     const migrations = await readMigrations(directory);
     context.progress(`applying migrations up to ${target.name}`);
+    // Rehearsal: on the rehearsal's connection, inside its transaction (command tags are not recorded there).
     const result = context.rehearsal
-      ? await inWriteTransaction(context, (client) => migrateInTransaction(client, migrations, target))
-      : await migrate(context.environment.db, { to: target.id, directory });
+      ? { ...(await inWriteTransaction(context, (client) => applyPending(client, migrations, target, { eachInTransaction: false }))), output: {} }
+      : await applyWithLock(context.environment.connectionString, migrations, target);
     const checksums = Object.fromEntries(
       migrations.filter((m) => result.applied.includes(m.id)).map((m) => [m.id, m.checksum]),
     );
@@ -60,6 +63,7 @@ export const migrateStep: StepKind<MigrateSpec> = {
       already_applied: result.alreadyApplied,
       checksums,
       target_checksum: target.checksum,
+      output: result.output,
     };
     const expected = `${target.name} applied`;
     const message =

@@ -7,14 +7,22 @@ import { UsageError } from '../../errors.js';
 const historySql = sqlFile(import.meta.url, '../../db/migrations/history.sql');
 
 /**
- * The runner's `migrate`, on a client whose transaction someone else owns (the
- * rehearsal): no advisory lock and no BEGIN/COMMIT of its own, the same history
- * table and the same refusal of an applied migration whose file changed.
+ * The runner's `migrate` on one given connection, so the step can watch what the
+ * server answers (command tags, notices): the same history table, the same refusal
+ * of an applied migration whose file changed. With `eachInTransaction` every
+ * migration commits on its own (as the runner does); without, the caller owns the
+ * transaction (the rehearsal).
  */
-export async function migrateInTransaction(
+export async function applyPending(
   client: Queryable,
   migrations: readonly MigrationFile[],
   target: MigrationFile,
+  options: {
+    eachInTransaction: boolean;
+    /** Called around applyMigration (inside its transaction): the deploy script, then its history row. */
+    beforeEach?: (migration: MigrationFile) => void;
+    afterEach?: (migration: MigrationFile) => void;
+  },
 ): Promise<{ applied: string[]; alreadyApplied: string[] }> {
   await client.query(historySql);
   const history = new Map((await migrationStatus(client)).map((m) => [m.id, m.checksum]));
@@ -33,7 +41,16 @@ export async function migrateInTransaction(
       result.alreadyApplied.push(migration.id);
       continue;
     }
-    await applyMigration(client, migration);
+    if (options.eachInTransaction) await client.query('begin');
+    try {
+      options.beforeEach?.(migration);
+      await applyMigration(client, migration);
+      options.afterEach?.(migration);
+      if (options.eachInTransaction) await client.query('commit');
+    } catch (error) {
+      if (options.eachInTransaction) await client.query('rollback').catch(() => {});
+      throw error;
+    }
     result.applied.push(migration.id);
   }
   return result;

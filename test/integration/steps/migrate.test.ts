@@ -36,6 +36,11 @@ describe('migrate step', () => {
     expect(first.message).toBe('applied 024; verify script passed');
     expect(first.observed).toMatchObject({ applied: ['024'], checksums: { '024': expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect(await appliedIds()).toContain('024');
+    // The server's answers to the deploy script, as the seed's "Expected output: CREATE FUNCTION, COMMENT, GRANT, GRANT".
+    const output = (first.observed as { output: Record<string, { commands: string[]; notices: string[] }> }).output['024']!;
+    expect(output.commands.filter((c) => c === 'CREATE FUNCTION')).toHaveLength(2);
+    expect(output.commands).toEqual(expect.arrayContaining(['COMMENT', 'REVOKE', 'GRANT']));
+    expect(output.commands).not.toContain('INSERT');
 
     const again = await harness.run(migrateStep, { migration: '024' });
     expect(again).toMatchObject({ status: 'passed', message: '024_atomic_user_behavior_updates was already applied; nothing to do' });
@@ -45,7 +50,10 @@ describe('migrate step', () => {
     const directory = await mkdtemp(join(tmpdir(), 'shipcheck-migrations-'));
     const other = await stepHarness({ migrateTo: 'none' });
     try {
-      await writeFile(join(directory, '001_widgets.sql'), 'create table widgets (id int primary key);');
+      await writeFile(
+        join(directory, '001_widgets.sql'),
+        "create table widgets (id int primary key); do $$ begin raise notice 'widgets ready'; end $$;",
+      );
       await writeFile(
         join(directory, '001_widgets.verify.sql'),
         "do $$ begin raise exception 'widgets has no name column'; end $$;",
@@ -53,6 +61,10 @@ describe('migrate step', () => {
       const outcome = await other.run(migrateStep, { migration: '001', verify: true, directory });
       expect(outcome.status).toBe('failed');
       expect(outcome.message).toBe('verify 001_widgets failed: 001_widgets.verify.sql: widgets has no name column');
+      expect(outcome.observed).toMatchObject({
+        applied: ['001'],
+        output: { '001': { commands: ['CREATE TABLE', 'DO'], notices: ['NOTICE: widgets ready'] } },
+      });
     } finally {
       await other.close();
       await rm(directory, { recursive: true, force: true });

@@ -1,0 +1,41 @@
+import type { MigrationFile } from '../../db/migrations/files.js';
+import { applyPending } from './applyPending.js';
+import { openRecordingConnection } from './recordingConnection.js';
+
+/** The runner's lock: `shipcheck db migrate` elsewhere waits for this step, and the other way round. */
+const migrationsLock = 'shipcheck.migrations';
+
+export interface MigrationOutput {
+  /** Command tags of the deploy script, e.g. CREATE FUNCTION, COMMENT, REVOKE, GRANT. */
+  readonly commands: string[];
+  readonly notices: string[];
+}
+
+/**
+ * Applies the pending migrations up to `target`, each in its own transaction, under
+ * the runner's advisory lock, on one connection that records what the server answers.
+ */
+export async function applyWithLock(
+  connectionString: string,
+  migrations: readonly MigrationFile[],
+  target: MigrationFile,
+): Promise<{ applied: string[]; alreadyApplied: string[]; output: Record<string, MigrationOutput> }> {
+  const connection = await openRecordingConnection(connectionString, 'shipcheck migrate');
+  const output: Record<string, MigrationOutput> = {};
+  try {
+    await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [migrationsLock]);
+    const result = await applyPending(connection, migrations, target, {
+      eachInTransaction: true,
+      beforeEach: () => connection.drain(),
+      afterEach: (migration) => {
+        const { commands, notices } = connection.drain();
+        // applyMigration runs the script, then inserts the history row: that last INSERT is ours.
+        output[migration.id] = { commands: commands.slice(0, -1), notices };
+      },
+    });
+    return { ...result, output };
+  } finally {
+    await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [migrationsLock]).catch(() => {});
+    await connection.close();
+  }
+}
