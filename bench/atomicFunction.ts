@@ -5,7 +5,7 @@
  * client count, hot row and spread, in the same run. Each path warms up first; the paths
  * run in rotating order for --rounds rounds and the medians are reported.
  *
- *   npx tsx bench/atomicFunction.ts [--seconds 5] [--rounds 3] [--clients 8] [--warmup 1]
+ *   npx tsx bench/atomicFunction.ts [--seconds 3] [--rounds 3] [--clients 8] [--warmup 1]
  *     [--scenarios hot,spread] [--paths pgbench,node-postgres,node-postgres-named,postgres.js,pgbench-extended]
  *     [--synchronous-commit off] [--json]
  *
@@ -35,7 +35,7 @@ const pathsByKey: Readonly<Record<string, () => AtomicPath>> = {
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '8' },
@@ -69,6 +69,7 @@ interface PathFigures {
   readonly p99Ms: number;
   readonly serverMeanExecMs: number;
   readonly clientCpuMicrosPerCall: number;
+  readonly serverCpuMicrosPerCall: number;
   /** Median over rounds of (this path's rate / pgbench's rate in the same round). */
   readonly ratioToPgbench: number;
 }
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
           p99Ms: median(pathRuns.map((r) => r.latencyMs.p99)),
           serverMeanExecMs: median(pathRuns.map((r) => r.server.meanExecMs)),
           clientCpuMicrosPerCall: median(pathRuns.map((r) => r.clientCpuMicrosPerCall)),
+          serverCpuMicrosPerCall: median(pathRuns.map((r) => r.server.cpuMicrosPerCall)),
           ratioToPgbench: median(pathRuns.map((r, i) => r.callsPerSecond / referenceRuns[i]!.callsPerSecond)),
         });
       }
@@ -128,10 +130,11 @@ async function main(): Promise<void> {
     fixed(f.p99Ms, 2),
     fixed(f.serverMeanExecMs, 3),
     fixed(f.clientCpuMicrosPerCall, 0),
+    fixed(f.serverCpuMicrosPerCall, 0),
     fixed(f.ratioToPgbench, 2),
   ]);
-  const header = ['scenario', 'path', 'calls/s', 'each round', 'p50 ms', 'p95 ms', 'p99 ms', 'server mean exec ms', 'client CPU µs/call', 'vs pgbench'];
-  process.stdout.write(`${markdownTable(header, rows, [false, false, true, true, true, true, true, true, true, true])}\n`);
+  const header = ['scenario', 'path', 'calls/s', 'each round', 'p50 ms', 'p95 ms', 'p99 ms', 'server mean exec ms', 'client CPU µs/call', 'server CPU µs/call', 'vs pgbench'];
+  process.stdout.write(`${markdownTable(header, rows, [false, false, true, true, true, true, true, true, true, true, true])}\n`);
 }
 
 function positiveInteger(name: string, raw: string): number {

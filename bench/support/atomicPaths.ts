@@ -55,7 +55,7 @@ export function pgbenchPath(protocol: PgbenchProtocol = 'prepared'): AtomicPath 
       const script = pgbenchScript(bench.organizationId, scenario);
       const common = { url: bench.url, script, clients, protocol, ...(settings.sessionOptions && { sessionOptions: settings.sessionOptions }) };
       await resetRows(bench);
-      const { result, server } = await withServerSideFigures(bench.admin, 'atomic_update_user_behavior', async () => {
+      const { result, server } = await withServerSideFigures(bench.admin, 'atomic_update_user_behavior', serverCpuOption(bench), async () => {
         // pgbench cannot keep connections between runs: its warm-up is a run of its own.
         const warmup = await runPgbench({ ...common, seconds: settings.warmupSeconds });
         const measured = await runPgbench({ ...common, seconds: settings.seconds });
@@ -114,7 +114,7 @@ export function postgresJsPath(): AtomicPath {
 
 async function measureClosedLoop(settings: PathSettings, call: () => Promise<unknown>, close: () => Promise<void>): Promise<PathRun> {
   await resetRows(settings.bench);
-  const { result, server } = await withServerSideFigures(settings.bench.admin, 'atomic_update_user_behavior', async () => {
+  const { result, server } = await withServerSideFigures(settings.bench.admin, 'atomic_update_user_behavior', serverCpuOption(settings.bench), async () => {
     try {
       const warmup = await closedLoop({ clients: settings.clients, seconds: settings.warmupSeconds, call });
       const measured = await closedLoop({ clients: settings.clients, seconds: settings.seconds, call });
@@ -132,6 +132,11 @@ async function measureClosedLoop(settings: PathSettings, call: () => Promise<unk
     server,
     clientCpuMicrosPerCall: result.clientCpuMicrosPerCall,
   };
+}
+
+/** Server CPU per call only where every backend is ours: a server this bench started. */
+function serverCpuOption(bench: BenchDatabase): { measureCpu: boolean } {
+  return { measureCpu: bench.serverKind === 'embedded' };
 }
 
 /** Every path starts from an empty table, so the spread scenario inserts and the hot row grows alike. */

@@ -9,6 +9,8 @@ export interface BenchDatabase {
   readonly url: string;
   readonly serverVersion: string;
   readonly organizationId: string;
+  /** embedded: started by this bench, nobody else uses it; external: DATABASE_URL's, maybe shared. */
+  readonly serverKind: 'embedded' | 'external';
   admin: Database;
   close(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     url,
     serverVersion: rows[0]?.server_version ?? 'unknown',
     organizationId: testOrganizationId,
+    serverKind: server.kind,
     admin,
     async close() {
       await admin.close();

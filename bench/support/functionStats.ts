@@ -1,5 +1,6 @@
 import type { Queryable } from '../../src/db/database.js';
 import { sqlFile } from '../../src/db/sqlFile.js';
+import { serverCpuSeconds } from './serverCpu.js';
 
 const functionStatsSql = sqlFile(import.meta.url, './function_stats.sql');
 
@@ -13,6 +14,8 @@ export interface ServerSideFigures {
   readonly calls: number;
   /** pg_stat_user_functions.total_time / calls: includes waiting for row locks inside the function. */
   readonly meanExecMs: number;
+  /** Server CPU (all backends of the run, user + system) per call in µs; NaN when not measurable. */
+  readonly cpuMicrosPerCall: number;
 }
 
 /**
@@ -25,8 +28,10 @@ export interface ServerSideFigures {
 export async function withServerSideFigures<T>(
   admin: Queryable,
   functionName: string,
+  options: { measureCpu: boolean },
   work: () => Promise<{ result: T; calls: number }>,
 ): Promise<{ result: T; server: ServerSideFigures }> {
+  const cpuBefore = options.measureCpu ? await serverCpuSeconds(admin) : undefined;
   const before = await readCounters(admin, functionName);
   const { result, calls: expectedCalls } = await work();
   let after = await readCounters(admin, functionName);
@@ -35,7 +40,15 @@ export async function withServerSideFigures<T>(
     after = await readCounters(admin, functionName);
   }
   const calls = after.calls - before.calls;
-  return { result, server: { calls, meanExecMs: calls === 0 ? Number.NaN : (after.totalMs - before.totalMs) / calls } };
+  // A backend reports its counters just before it exits; the postmaster reaps it (and adds its CPU) just after.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const cpuAfter = cpuBefore === undefined ? undefined : await serverCpuSeconds(admin);
+  const cpuMicrosPerCall =
+    cpuBefore === undefined || cpuAfter === undefined || calls === 0 ? Number.NaN : ((cpuAfter - cpuBefore) * 1e6) / calls;
+  return {
+    result,
+    server: { calls, meanExecMs: calls === 0 ? Number.NaN : (after.totalMs - before.totalMs) / calls, cpuMicrosPerCall },
+  };
 }
 
 async function readCounters(admin: Queryable, functionName: string): Promise<FunctionCounters> {
