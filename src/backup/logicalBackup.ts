@@ -3,6 +3,7 @@ import { CheckFailedError } from '../errors.js';
 import { builtinHeader, copyTerminator, tableHeader } from './backupFile.js';
 import { openCopyConnection } from './copyConnection.js';
 import { quoteQualified } from './identifiers.js';
+import { statements } from './statements.js';
 import { readTableDefinition } from './tableDefinition.js';
 
 export interface TableRows {
@@ -29,10 +30,10 @@ export async function writeLogicalBackup(connectionString: string, tables: reado
     for (const table of tables) {
       const quoted = quoteQualified(table);
       const definition = await readTableDefinition(connection, table, quoted);
-      const count = await connection.query<{ n: string }>(`select count(*) as n from ${quoted}`);
+      const count = await connection.query<{ n: string }>(statements.countRowsQuoted(quoted));
       const expected = Number(count.rows[0]!.n);
       await write(tableHeader(table, expected, definition.ddl, quoted, definition.copyColumns));
-      const copied = await connection.copyOut(`COPY ${quoted} (${definition.copyColumns.join(', ')}) TO STDOUT`, write);
+      const copied = await connection.copyOut(statements.copyTo(quoted, definition.copyColumns), write);
       if (copied !== expected) {
         throw new CheckFailedError(`backup of ${table} copied ${copied} rows, but the snapshot holds ${expected}`);
       }

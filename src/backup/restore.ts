@@ -6,6 +6,7 @@ import { CheckFailedError, DatabaseError, UsageError } from '../errors.js';
 import { type BackupTable, parseBackup } from './backupFile.js';
 import { type CopyConnection, openCopyConnection } from './copyConnection.js';
 import { quoteQualified } from './identifiers.js';
+import { statements } from './statements.js';
 
 const sequencesSql = sqlFile(import.meta.url, './reset_sequences.sql');
 
@@ -48,13 +49,13 @@ export async function restoreBackup(
   try {
     await connection.query('begin');
     const recreated = await recreateMissing(connection, backup.tables);
-    const targets = backup.tables.map((t) => quoteQualified(t.table)).join(', ');
-    await connection.query(`lock table ${targets} in access exclusive mode`);
-    await truncate(connection, targets);
+    const names = backup.tables.map((t) => t.table);
+    await connection.query(statements.lockTables(names));
+    await truncate(connection, names);
     const restored: RestoreResult['tables'][number][] = [];
     for (const table of backup.tables) {
-      await connection.copyIn(`COPY ${quoteQualified(table.table)} (${table.columnList}) FROM STDIN`, table.data);
-      const { rows } = await connection.query<{ n: string }>(`select count(*) as n from ${quoteQualified(table.table)}`);
+      await connection.copyIn(statements.copyFrom(quoteQualified(table.table), table.columnList), table.data);
+      const { rows } = await connection.query<{ n: string }>(statements.countRows(table.table));
       if (Number(rows[0]!.n) !== table.rows) {
         throw new CheckFailedError(`restoring ${table.table} left ${rows[0]!.n} rows instead of ${table.rows}; rolled back`);
       }
@@ -87,9 +88,9 @@ async function recreateMissing(connection: CopyConnection, tables: readonly Back
   return recreated;
 }
 
-async function truncate(connection: CopyConnection, targets: string): Promise<void> {
+async function truncate(connection: CopyConnection, tables: readonly string[]): Promise<void> {
   try {
-    await connection.query(`truncate table ${targets}`);
+    await connection.query(statements.truncateTables(tables));
   } catch (error) {
     if (error instanceof DatabaseError && error.sqlState === '0A000') {
       throw new UsageError(`cannot restore: ${error.message}`, {
@@ -105,9 +106,6 @@ async function resetSequences(connection: CopyConnection, table: string): Promis
   const { rows } = await connection.query<{ column_name: string; sequence: string }>(sequencesSql, [table]);
   for (const { column_name: column, sequence } of rows) {
     // Next value after the highest restored one, so new rows do not collide with restored ids.
-    await connection.query(
-      `select setval($1, coalesce((select max(${column}) from ${quoteQualified(table)}), 1), (select max(${column}) from ${quoteQualified(table)}) is not null)`,
-      [sequence],
-    );
+    await connection.query(statements.resetSequence(table, column), [sequence]);
   }
 }

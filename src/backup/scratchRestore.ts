@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ParsedBackup } from './backupFile.js';
 import { openCopyConnection } from './copyConnection.js';
-import { quoteIdent, quoteQualified } from './identifiers.js';
+import { quoteIdent } from './identifiers.js';
+import { statements } from './statements.js';
 import { retarget } from './tableDefinition.js';
 
 export interface ScratchCheck {
@@ -26,15 +27,15 @@ export async function restoreIntoScratch(connectionString: string, backup: Parse
   const schema = `shipcheck_scratch_${randomBytes(4).toString('hex')}`;
   try {
     await connection.query('begin');
-    await connection.query(`create schema ${quoteIdent(schema)}`);
+    await connection.query(statements.createSchema(schema));
     const checks: ScratchCheck[] = [];
     for (const table of backup.tables) {
       const scratch = `${quoteIdent(schema)}.${quoteIdent(table.table.split('.')[1]!)}`;
       await connection.query(
-        table.ddl ? retarget(table.ddl, scratch) : `create table ${scratch} (like ${quoteQualified(table.table)} including defaults including constraints including generated)`,
+        table.ddl ? retarget(table.ddl, scratch) : statements.createTableLike(scratch, table.table),
       );
-      await connection.copyIn(`COPY ${scratch} (${table.columnList}) FROM STDIN`, table.data);
-      const { rows } = await connection.query<{ n: string }>(`select count(*) as n from ${scratch}`);
+      await connection.copyIn(statements.copyFrom(scratch, table.columnList), table.data);
+      const { rows } = await connection.query<{ n: string }>(statements.countRowsQuoted(scratch));
       const restored = Number(rows[0]!.n);
       checks.push({
         table: table.table,
