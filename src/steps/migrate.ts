@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readMigrations } from '../db/migrations/files.js';
-import { loadMigration, verifyMigration } from '../db/migrations/runner.js';
+import { applyPending, loadMigration, verifyMigration } from '../db/migrations/runner.js';
 import { CheckFailedError } from '../errors.js';
 import { migrationsDir } from '../paths.js';
-import { applyPending } from './migrate/applyPending.js';
 import { applyWithLock } from './migrate/applyWithLock.js';
 import { inWriteTransaction } from './sql/transactions.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';

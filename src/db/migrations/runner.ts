@@ -5,7 +5,8 @@ import type { Database, Queryable } from '../database.js';
 import { sqlFile } from '../sqlFile.js';
 import { type MigrationFile, readMigrations } from './files.js';
 
-const lockName = 'shipcheck.migrations';
+/** The advisory lock every migration writer takes on the target database. */
+export const migrationLockName = 'shipcheck.migrations';
 
 export interface AppliedMigration {
   id: string;
@@ -36,28 +37,49 @@ export interface MigrationOptions {
  */
 export async function migrate(db: Database, options: MigrationOptions & { to?: string } = {}): Promise<MigrateResult> {
   const migrations = await readMigrations(options.directory ?? migrationsDir);
-  const target = options.to === undefined ? undefined : findMigration(migrations, options.to);
-  const wanted = target ? migrations.filter((m) => m.id <= target.id) : migrations;
-  return withAdvisoryLock(
-    db,
-    lockName,
-    async (client) => {
-      await ensureHistory(client);
-      const history = await readHistory(client);
-      assertUnchanged(migrations, history);
-      const result: MigrateResult = { applied: [], alreadyApplied: [] };
-      for (const migration of wanted) {
-        if (history.has(migration.id)) {
-          result.alreadyApplied.push(migration.id);
-          continue;
-        }
-        await inTransaction(client, () => applyMigration(client, migration));
-        result.applied.push(migration.id);
-      }
-      return result;
-    },
-    { wait: true },
-  );
+  const target = options.to === undefined ? migrations.at(-1) : findMigration(migrations, options.to);
+  if (target === undefined) return { applied: [], alreadyApplied: [] };
+  return withAdvisoryLock(db, migrationLockName, (client) => applyPending(client, migrations, target, { eachInTransaction: true }), {
+    wait: true,
+  });
+}
+
+/**
+ * `migrate` on one given connection, for callers that watch what the server answers
+ * (the migrate step) or own the transaction (the rehearsal). With `eachInTransaction`
+ * every migration commits on its own; without, the caller owns the transaction.
+ * The caller holds the advisory lock (`migrationLockName`) when it needs one.
+ */
+export async function applyPending(
+  client: Queryable,
+  migrations: readonly MigrationFile[],
+  target: MigrationFile,
+  options: {
+    eachInTransaction: boolean;
+    /** Called around applyMigration (inside its transaction): the deploy script, then its history row. */
+    beforeEach?: (migration: MigrationFile) => void;
+    afterEach?: (migration: MigrationFile) => void;
+  },
+): Promise<MigrateResult> {
+  await ensureHistory(client);
+  const history = await readHistory(client);
+  assertUnchanged(migrations, history);
+  const result: MigrateResult = { applied: [], alreadyApplied: [] };
+  for (const migration of migrations.filter((m) => m.id <= target.id)) {
+    if (history.has(migration.id)) {
+      result.alreadyApplied.push(migration.id);
+      continue;
+    }
+    const apply = async () => {
+      options.beforeEach?.(migration);
+      await applyMigration(client, migration);
+      options.afterEach?.(migration);
+    };
+    if (options.eachInTransaction) await inTransaction(client, apply);
+    else await apply();
+    result.applied.push(migration.id);
+  }
+  return result;
 }
 
 /** Runs one migration's deploy script and records it; the caller owns the transaction. */
@@ -79,7 +101,7 @@ export async function revert(db: Database, id: string, options: MigrationOptions
   }
   await withAdvisoryLock(
     db,
-    lockName,
+    migrationLockName,
     async (client) => {
       await ensureHistory(client);
       const history = await readHistory(client);

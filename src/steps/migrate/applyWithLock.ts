@@ -1,9 +1,7 @@
 import type { MigrationFile } from '../../db/migrations/files.js';
-import { applyPending } from './applyPending.js';
+import { applyPending, migrationLockName } from '../../db/migrations/runner.js';
 import { openRecordingConnection } from './recordingConnection.js';
 
-/** The runner's lock: `shipcheck db migrate` elsewhere waits for this step, and the other way round. */
-const migrationsLock = 'shipcheck.migrations';
 
 export interface MigrationOutput {
   /** Command tags of the deploy script, e.g. CREATE FUNCTION, COMMENT, REVOKE, GRANT. */
@@ -23,7 +21,7 @@ export async function applyWithLock(
   const connection = await openRecordingConnection(connectionString, 'shipcheck migrate');
   const output: Record<string, MigrationOutput> = {};
   try {
-    await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [migrationsLock]);
+    await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [migrationLockName]);
     const result = await applyPending(connection, migrations, target, {
       eachInTransaction: true,
       beforeEach: () => connection.drain(),
@@ -35,7 +33,7 @@ export async function applyWithLock(
     });
     return { ...result, output };
   } finally {
-    await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [migrationsLock]).catch(() => {});
+    await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [migrationLockName]).catch(() => {});
     await connection.close();
   }
 }
