@@ -19,7 +19,7 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
         await journal.record({ type: 'phase_started', phaseId: phase.id });
         for (const step of phase.steps) {
           if (!deps.registry.get(step.kind)?.rehearsable) {
-            await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: `not rehearsed (${step.kind} steps run only for real)` });
+            await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: `not rehearsed: ${step.kind} steps run only for real` });
             continue;
           }
           const result = await run(step, phase.id);
@@ -35,7 +35,7 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
       for (const step of checklist.rollback[branch]) {
         const phaseId = `rollback:${branch}`;
         if (!deps.registry.get(step.kind)?.rehearsable) {
-          await journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed (${step.kind} steps run only for real)` });
+          await journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed: ${step.kind} steps run only for real` });
           continue;
         }
         const result = await run(step, phaseId);
