@@ -18,7 +18,7 @@ const deployedKinds = ['migrate', 'contract', 'monitor'] as const;
 /**
  * `shipcheck gate --require deployed`: did the latest runs on this environment
  * apply and verify the migration (migrate + contract passed, and monitor if the
- * checklist has one) with no rollback since? With `live`, the function named by
+ * deploy phase has one) with no rollback since? With `live`, the function named by
  * the contract step must also exist in the database right now.
  */
 export async function checkDeployed(options: {
@@ -30,8 +30,7 @@ export async function checkDeployed(options: {
 }): Promise<DeployGateResult> {
   const { checklist, environment } = options;
   const runs = runsOf(await listRuns(options.stateDir), checklist.name).filter((r) => r.state.environment === environment);
-  const steps = checklist.phases
-    .filter((p) => p.environment === environment)
+  const steps = deployPhases(checklist, environment)
     .flatMap((p) => p.steps)
     .filter((s) => (deployedKinds as readonly string[]).includes(s.kind));
   const checks: { requirement: string; met: boolean; observed: string }[] = [];
@@ -49,6 +48,17 @@ export async function checkDeployed(options: {
   }
   if (options.live) checks.push(await liveCheck(checklist, environment, options.env ?? process.env));
   return { ok: checks.length > 0 && checks.every((c) => c.met), checks };
+}
+
+/**
+ * The phases that deploy the migration: those of the environment with a migrate step.
+ * A later phase's monitor (the merge phase's post-merge watch) cannot count: it runs
+ * after the merge this gate guards, so requiring it would keep the PR blocked forever.
+ */
+function deployPhases(checklist: Checklist, environment: string) {
+  const phases = checklist.phases.filter((p) => p.environment === environment);
+  const deploying = phases.filter((p) => p.steps.some((s) => s.kind === 'migrate'));
+  return deploying.length > 0 ? deploying : phases;
 }
 
 function latestStepStatus(runs: readonly StoredRun[], stepId: string): { run?: StoredRun; status?: string } {

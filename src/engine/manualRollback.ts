@@ -59,6 +59,7 @@ export async function rollbackRun(options: ManualRollbackOptions): Promise<RunRe
           history: createRunHistory(journal, options.checklist, await listRuns(options.stateDir)),
           secrets,
           signal: new AbortController().signal,
+          env: options.env ?? process.env,
         });
         if (result.status === 'failed') {
           await journal.record({ type: 'run_finished', status: 'rollback_failed', message: result.message });

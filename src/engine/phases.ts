@@ -98,7 +98,8 @@ async function rollBack(
   }
   const status = rollback.status === 'rolled_back' ? 'rolled_back' : 'failed';
   await deps.journal.record({ type: 'run_finished', status, message: rollback.message });
-  return new CheckFailedError(`${message}; ${rollback.message}`, { code: status });
+  // The rollback's message already says what triggered it.
+  return new CheckFailedError(rollback.message, { code: status });
 }
 
 async function stop(

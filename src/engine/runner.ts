@@ -102,6 +102,7 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
           history: createRunHistory(journal, options.checklist, runs),
           secrets,
           signal: options.signal ?? new AbortController().signal,
+          env: options.env ?? process.env,
         };
         error = options.rehearse
           ? await rehearse(phases, deps)

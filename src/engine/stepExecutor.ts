@@ -17,6 +17,8 @@ export interface StepRunDeps {
   readonly history: RunHistory;
   readonly secrets: readonly string[];
   readonly signal: AbortSignal;
+  /** The run's environment variables, handed to steps (webhook URLs, PATH). */
+  readonly env?: NodeJS.ProcessEnv;
   /** Set during a rehearsal: every step runs on this client, inside its transaction. */
   readonly rehearsalClient?: Queryable;
 }
@@ -65,6 +67,7 @@ export async function executeStep(step: ChecklistStep, phaseId: string, deps: St
     },
     history: deps.history,
     signal: deps.signal,
+    ...(deps.env && { env: deps.env }),
   };
 
   let result: StepRunResult;

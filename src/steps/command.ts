@@ -68,7 +68,7 @@ export const commandStep: StepKind<CommandSpec> = {
     context.progress(`running ${commandLine}`);
     const result = await runCommand(file, args, {
       cwd: context.checklistDir,
-      env: commandEnvironment(context.environment.connectionString),
+      env: commandEnvironment(context.environment.connectionString, context.env),
       timeoutMs: spec.timeout,
       maxOutputBytes,
       signal: context.signal,

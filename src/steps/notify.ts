@@ -45,7 +45,7 @@ export const notifyStep: StepKind<NotifySpec> = {
   },
   async run(spec, context) {
     const expected = 'a 2xx answer from the webhook';
-    const url = process.env[spec.webhook_env]?.trim();
+    const url = (context.env ?? process.env)[spec.webhook_env]?.trim();
     if (!url) {
       const message = `the environment variable ${spec.webhook_env} is not set`;
       return spec.optional

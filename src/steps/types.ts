@@ -94,6 +94,12 @@ export interface StepContext {
   /** Outcomes of earlier steps in this run and in other runs of the same checklist (for gate, baseline, monitor). */
   readonly history: RunHistory;
   readonly signal: AbortSignal;
+  /**
+   * The run's environment variables (RunOptions.env): a step reads webhook URLs and PATH
+   * from here, so a run started from code with its own `env` never falls back to the
+   * process's. Undefined outside the engine (step tests): then process.env.
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface RunHistory {
