@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import { registerApprove } from './commands/approve.js';
+import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReport } from './commands/report.js';
@@ -14,7 +15,7 @@ import { registerShieldCommands } from './commands/shield.js';
 import type { CliContext, RegisterCommand } from './context.js';
 import { type Output, processOutput, reportError } from './output.js';
 
-const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate, registerRestore];
+const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate, registerRestore, registerDemo];
 
 /**
  * Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process.

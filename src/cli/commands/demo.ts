@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { openServer } from '../../db/server.js';
+import { runDemo } from '../../demo/demo.js';
+import { summaryLines } from '../../demo/summary.js';
+import type { ApprovalAnswer, ApprovalRequest, DemoNote, DemoResult } from '../../demo/types.js';
+import { UsageError } from '../../errors.js';
+import { duration } from '../../steps/monitor/duration.js';
+import type { CliContext } from '../context.js';
+import { positiveInteger } from '../options.js';
+import { processOutput, reportError } from '../output.js';
+import { rendererFor } from './run.js';
+
+interface DemoFlags {
+  break?: boolean;
+  approveAs?: string;
+  keep?: boolean;
+  stateDir?: string;
+  json?: boolean;
+  monitorWindow: number;
+  rate: number;
+}
+
+const windowLimits = { minMs: 1000, maxMs: 600_000 };
+
+/** `shipcheck demo`: the whole migration 024 checklist on throw-away staging and production databases. */
+export function registerDemo(program: Command, context: CliContext): void {
+  program
+    .command('demo')
+    .description(
+      'run the migration 024 checklist end to end: staging and production databases on an embedded PostgreSQL (or DATABASE_URL\'s server), ' +
+        'Shield under load while 024 is applied and the app switches writers, short monitor windows, approvals, the merge, the deploy gate, reports.\n' +
+        'Exit codes: 0 passed, 1 failed or rolled back (--break), 2 usage, 3 waiting for an approval nobody could give (no TTY, no --approve-as)',
+    )
+    .option('--break', 'deploy a broken (read-modify-write) version of the function on staging: the concurrency test fails and the rollback runs')
+    .option('--approve-as <name>', 'record every approval the checklist asks for as this person (otherwise: asked on a TTY, exit 3 without one)')
+    .option('--keep', 'keep the staging and production databases (needs DATABASE_URL: the embedded server goes away with the demo)')
+    .option('--state-dir <dir>', 'where the runs, evidence and reports go (default: a fresh .shipcheck/demo/<time>)')
+    .option('--monitor-window <duration>', "how long each monitor and baseline window really watches (the checklist's 1h/3h/20h)", windowOption, 5000)
+    .option('--rate <n>', 'requests per second of synthetic Shield load', positiveInteger('--rate', 200), 25)
+    .option('--json', 'run events and demo notes as JSON lines, then the result as one JSON object')
+    .action(async (flags: DemoFlags) => {
+      const name = flags.approveAs?.trim();
+      if (flags.approveAs !== undefined && !name) throw new UsageError('--approve-as needs the name of the person approving');
+      const stateDir = flags.stateDir ?? join('.shipcheck', 'demo', `${stamp()}-${randomBytes(2).toString('hex')}`);
+      const say = (note: DemoNote) => context.output.out(flags.json ? JSON.stringify({ demo: note.kind, text: note.text }) : `» ${note.text}`);
+
+      if (!context.env.DATABASE_URL?.trim()) {
+        if (flags.keep) throw new UsageError('--keep needs DATABASE_URL: the embedded PostgreSQL is removed when the demo ends');
+        say({ kind: 'setup', text: 'starting an embedded PostgreSQL (set DATABASE_URL to use a server of your own)' });
+      }
+      const server = await openServer(context.env);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      let result: DemoResult;
+      try {
+        result = await runDemo({
+          serverUrl: server.url,
+          serverOutlivesDemo: server.kind === 'external',
+          stateDir,
+          windowCapMs: flags.monitorWindow,
+          loadRate: flags.rate,
+          ...(flags.break !== undefined && { breakStaging: flags.break }),
+          ...(flags.keep !== undefined && { keep: flags.keep }),
+          decideApproval: approvalSource(context, name),
+          rendererFor: () => rendererFor(context, flags.json),
+          note: say,
+          signal: controller.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        await server.stop();
+      }
+      finish(context, result, flags.json ?? false);
+    });
+}
+
+function windowOption(raw: string): number {
+  const parsed = duration('--monitor-window', windowLimits).safeParse(raw);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'not a duration');
+  return parsed.data;
+}
+
+/** --approve-as answers every approval; a TTY asks; otherwise nobody can, and the demo stops with exit 3. */
+function approvalSource(context: CliContext, name: string | undefined): (request: ApprovalRequest) => Promise<ApprovalAnswer | undefined> {
+  if (name) return async () => ({ by: name, decision: 'approved', note: 'recorded by shipcheck demo --approve-as' });
+  const interactive = context.output === processOutput && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  if (!interactive) return async () => undefined;
+  return async (request) => {
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      process.stderr.write(`\n${request.title} — the ${request.role} decides (run ${request.runId}).\n`);
+      for (const requirement of request.requirements) process.stderr.write(`  - ${requirement}\n`);
+      const by = (await prompt.question('Your name (empty: stop here, decide later with shipcheck approve): ')).trim();
+      if (!by) return undefined;
+      const answer = (await prompt.question('Decision [a]pproved / [r]ejected: ')).trim().toLowerCase();
+      return { by, decision: answer.startsWith('r') ? 'rejected' : 'approved' };
+    } finally {
+      prompt.close();
+    }
+  };
+}
+
+function finish(context: CliContext, result: DemoResult, json: boolean): void {
+  const { error, ...rest } = result;
+  if (json) context.output.out(JSON.stringify({ result: { ...rest, ...(error && { error: { message: error.message } }) } }));
+  else for (const line of summaryLines(result)) context.output.out(line);
+  // ROLLED BACK, REJECTED and waiting are outcomes the summary states; a failure also gets its error printed.
+  if (result.outcome === 'failed' && error) reportError(context.output, error, { json });
+  context.exitCode = result.exitCode;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

@@ -1,0 +1,195 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadChecklist } from '../checklist/loader.js';
+import { checkDeployed, type DeployGateResult } from '../engine/deployGate.js';
+import { listRuns } from '../engine/runs.js';
+import { UsageError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { defaultRegistry } from '../steps/registry.js';
+import { createDemoDatabases, type DemoDatabases } from './databases.js';
+import { demoRegistry } from './demoRegistry.js';
+import { writeGhStandIn } from './ghStandIn.js';
+import { rolloutHooks } from './hooks.js';
+import { continueCommands, outcomeOf } from './outcome.js';
+import { pullRequestStandIn } from './pullRequest.js';
+import { startReceiver } from './receiver.js';
+import { type DemoReports, writeDemoReports } from './reports.js';
+import { type RolloutResult, rollOut } from './rollout.js';
+import { runVariables } from './runVariables.js';
+import { type ShieldUnderLoad, startShieldUnderLoad, type ZeroDowntimeFigures } from './shieldUnderLoad.js';
+import type { ApprovalRequest, DemoNote, DemoOptions, DemoResult, DemoRun } from './types.js';
+
+export const defaultChecklistFile = join(packageRoot, 'checklists', 'migration-024.yaml');
+const defaultLoadRate = 25;
+/** The app pull request the checklist's merge phase talks about. */
+const blockedPullRequest = 654;
+
+/**
+ * `shipcheck demo`: the migration 024 checklist end to end on two fresh databases of one
+ * server — staging phases under Shield load (the migration applied, then the writer
+ * switched, with the errors counted), the approvals, the production phases and the merge,
+ * the deploy gate before and after, the reports. Returns instead of printing.
+ *
+ * @example
+ * const result = await runDemo({ serverUrl, stateDir, windowCapMs: 5000, rendererFor: () => silentRenderer,
+ *   decideApproval: async () => ({ by: 'Ana (PO)', decision: 'approved' }) });
+ * result.outcome; // 'passed'
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const started = performance.now();
+  const stateDir = resolve(options.stateDir);
+  const checklistFile = resolve(options.checklistFile ?? defaultChecklistFile);
+  const note = (kind: DemoNote['kind'], text: string) => options.note?.({ kind, text });
+  const checklist = await loadChecklist(checklistFile, defaultRegistry);
+  await assertFreshStateDir(stateDir, checklist.name);
+
+  const runs: DemoRun[] = [];
+  const zeroDowntime: ZeroDowntimeFigures[] = [];
+  const notifications: string[] = [];
+  const gate: { beforeProduction?: DeployGateResult; atEnd?: DeployGateResult } = {};
+  const closers: (() => Promise<unknown>)[] = [];
+  const workDir = await mkdtemp(join(tmpdir(), 'shipcheck-demo-'));
+  let databases: DemoDatabases | undefined;
+  let variables: Readonly<Record<string, string>> = {};
+  let waitingFor: ApprovalRequest | undefined;
+  let error: Error | undefined;
+  let productionShield: ShieldUnderLoad | undefined;
+  const deployGate = () => checkDeployed({ checklist, environment: 'production', stateDir });
+
+  try {
+    databases = await createDemoDatabases(options.serverUrl);
+    const seeded = databases.staging.seeded;
+    note('setup', `databases ${databases.staging.name} and ${databases.production.name}: migrated to 006 (before 024), seeded with ` +
+      `${seeded.organizations} organizations, ${seeded.members} members, ${seeded.behaviours} behaviours, ${seeded.actions} actions each`);
+
+    const receiver = await startReceiver({
+      onNotification(text) {
+        notifications.push(text);
+        note('notification', text);
+      },
+      gh: pullRequestStandIn({
+        number: blockedPullRequest,
+        requiredCheck: async () => gateVerdict(await deployGate()),
+        onMerge: async () => {
+          const switched = await productionShield?.switchWriter('rpc');
+          return switched ? `App change deployed: ${switched.message}.` : '';
+        },
+      }),
+    });
+    closers.push(() => receiver.close());
+    const run = runVariables(checklist, databases, receiver.webhookUrl, await writeGhStandIn(workDir, receiver.ghUrl));
+    variables = run.shown;
+
+    const rollout = (environment: 'staging' | 'production', shield: ShieldUnderLoad) =>
+      rollOut({
+        checklist,
+        environment,
+        stateDir,
+        env: run.env,
+        registry: demoRegistry(defaultRegistry, {
+          windowCapMs: options.windowCapMs,
+          hooks: rolloutHooks({
+            shield,
+            switchAfterMigration: environment === 'staging',
+            deployDraft: environment === 'staging' && (options.breakStaging ?? false),
+          }),
+        }),
+        options,
+      });
+    const underLoad = async (environment: 'staging' | 'production', url: string, work: (shield: ShieldUnderLoad) => Promise<RolloutResult>) => {
+      const shield = await startShieldUnderLoad({
+        environment,
+        connectionString: url,
+        rate: options.loadRate ?? defaultLoadRate,
+        ...(options.shieldToken !== undefined && { token: options.shieldToken }),
+      });
+      note('shield', `Shield API on ${environment}: legacy writer, ${options.loadRate ?? defaultLoadRate} requests/s of synthetic load`);
+      try {
+        return await work(shield);
+      } finally {
+        const figures = await shield.stop();
+        zeroDowntime.push(figures);
+        note('shield', describeFigures(figures));
+      }
+    };
+    const remember = (environment: string, outcome: RolloutResult) => {
+      const { result } = outcome;
+      if (result.runId !== undefined) {
+        const message = result.error?.message;
+        runs.push({ environment, runId: result.runId, status: result.status, ...(message !== undefined && { message }) });
+      }
+      waitingFor = outcome.waitingFor;
+      if (result.error && !waitingFor) error = result.error;
+      return result.status === 'passed' && !waitingFor;
+    };
+
+    const staging = await underLoad('staging', databases.staging.url, (shield) => rollout('staging', shield));
+    if (remember('staging', staging)) {
+      gate.beforeProduction = await deployGate();
+      note('gate', `before production: ${gateLine(gate.beforeProduction)}`);
+      const production = await underLoad('production', databases.production.url, (shield) => {
+        productionShield = shield;
+        return rollout('production', shield);
+      });
+      remember('production', production);
+    }
+    gate.atEnd = await deployGate();
+    note('gate', `at the end: ${gateLine(gate.atEnd)}`);
+  } catch (caught) {
+    error = caught instanceof Error ? caught : new Error(String(caught));
+  }
+
+  const reports: DemoReports = await writeDemoReports(stateDir, runs.map((r) => r.runId), checklist).catch((caught: unknown) => {
+    error ??= caught instanceof Error ? caught : new Error(String(caught));
+    return { files: [] };
+  });
+  const kept = (options.keep ?? false) || (waitingFor !== undefined && (options.serverOutlivesDemo ?? false));
+  for (const close of closers.reverse()) await close().catch(() => {});
+  if (databases && !kept) await databases.drop();
+  if (databases && kept) note('cleanup', `kept the databases ${databases.staging.name} and ${databases.production.name}`);
+  await rm(workDir, { recursive: true, force: true });
+
+  const { outcome, exitCode } = outcomeOf(runs.at(-1)?.status, waitingFor, error);
+  return {
+    outcome,
+    exitCode,
+    stateDir,
+    runs,
+    gate,
+    reports: reports.files,
+    ...(reports.completion && { completion: reports.completion }),
+    ...(reports.completionText !== undefined && { completionText: reports.completionText }),
+    zeroDowntime,
+    notifications,
+    databases: { staging: databases?.staging.name ?? '', production: databases?.production.name ?? '', kept: kept && databases !== undefined, variables },
+    ...(waitingFor && { continueWith: continueCommands(waitingFor, checklistFile, stateDir) }),
+    wallMs: Math.round(performance.now() - started),
+    ...(error && { error }),
+  };
+}
+
+/** The demo's runs must be the only ones its gates and status blocks read. */
+async function assertFreshStateDir(stateDir: string, checklistName: string): Promise<void> {
+  const existing = (await listRuns(stateDir)).filter((r) => r.state.checklist === checklistName);
+  if (existing.length > 0) {
+    throw new UsageError(`${stateDir} already holds ${existing.length} run(s) of ${checklistName}; the demo needs a state dir of its own`, {
+      hint: 'omit --state-dir (the demo then makes a fresh one) or name an empty directory',
+    });
+  }
+}
+
+function gateVerdict(result: DeployGateResult): { ok: boolean; reason: string } {
+  const unmet = result.checks.find((c) => !c.met);
+  return { ok: result.ok, reason: unmet ? `${unmet.requirement}: ${unmet.observed}` : 'deployed' };
+}
+
+function gateLine(result: DeployGateResult): string {
+  const { ok, reason } = gateVerdict(result);
+  return ok ? 'gate OPEN (exit 0): migration 024 is deployed in production' : `gate CLOSED (exit 1): ${reason}`;
+}
+
+function describeFigures(f: ZeroDowntimeFigures): string {
+  const windows = f.windows.map((w) => `${w.label}: ${w.failed} failed of ${w.requests}`).join('; ');
+  return `Shield on ${f.environment}: ${f.requests} requests, ${f.errors} errors, p95 ${f.latencyMs.p95} ms${windows ? `; ${windows}` : ''}`;
+}
