@@ -3,17 +3,20 @@
  * the HTTP API — fastify, bearer auth, body parsing, the service, the rpc writer, the
  * batched action insert — at several concurrencies, against the raw atomic function
  * called through the same data layer at the same concurrency and pool size in the same
- * run. The ratio is the API's whole overhead, extra round trips included.
+ * run. The ratio is the API's whole overhead, extra round trips included; the middle row
+ * (the service called directly, no HTTP) splits it into database work and HTTP.
  *
  *   npx tsx bench/httpActions.ts [--seconds 5] [--warmup 1] [--concurrency 1,4,16,32]
  *     [--pool-size 10] [--users 10000] [--rounds 1] [--json]
  *
- * The server runs in this process on 127.0.0.1 with a random token (never printed).
+ * The server runs in this process on 127.0.0.1 with a random token (never printed), and so
+ * does autocannon: the load generator's CPU is on the API's side of the ratio.
  * Honours DATABASE_URL (a superuser URL: the bench creates and drops its own database).
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Database } from '../src/db/database.js';
+import { executeActionsFromTags } from '../src/shield/executeActions.js';
 import { startShieldServer } from '../src/shield/http/server.js';
 import { rpcWriter } from '../src/shield/writers/rpc.js';
 import { autocannonLoop } from './support/autocannonLoop.js';
@@ -117,12 +120,42 @@ async function main(): Promise<void> {
     },
   };
 
+  const servicePath = {
+    name: 'Shield service, no HTTP',
+    async run(clients: number): Promise<Run> {
+      const call = async () => {
+        const n = sequence++;
+        const result = await executeActionsFromTags(
+          { db: raw, writer: rpcWriter },
+          bench.organizationId,
+          { id: `bench-${runId}-c${n}`, platform: 'twitter', platform_user_id: offender(n), platform_username: 'bench_user' },
+          tags,
+          { toxicity_score: 0.9, source: 'shipcheck-bench' },
+        );
+        if (!result.success) throw new Error(result.failedActions[0]?.reason ?? 'action failed');
+      };
+      await closedLoop({ clients, seconds: warmupSeconds, call });
+      const before = raw.roundTrips;
+      const result = await closedLoop({ clients, seconds, call });
+      return {
+        perSecond: result.callsPerSecond,
+        succeeded: result.calls,
+        errors: result.errors,
+        p50Ms: result.latencyMs.p50,
+        p95Ms: result.latencyMs.p95,
+        p99Ms: result.latencyMs.p99,
+        roundTripsPerAction: (raw.roundTrips - before) / (result.calls + result.errors),
+      };
+    },
+  };
+
+  const paths = [rawPath, servicePath, apiPath];
   const rows: { concurrency: number; path: string; runs: Run[]; ratio: number }[] = [];
   try {
     for (const concurrency of concurrencies) {
-      const runs = await inRotatingRounds([rawPath, apiPath], rounds, (path) => path.run(concurrency));
+      const runs = await inRotatingRounds(paths, rounds, (path) => path.run(concurrency));
       const reference = runs.get(rawPath)!;
-      for (const path of [rawPath, apiPath]) {
+      for (const path of paths) {
         const pathRuns = runs.get(path)!;
         rows.push({
           concurrency,
@@ -155,7 +188,7 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(
-    `Shield action (${tags.join(', ')}) through the HTTP API vs the atomic function alone, PostgreSQL ${bench.serverVersion}, ` +
+    `Shield action (${tags.join(', ')}) through the HTTP API and the service vs the atomic function alone, PostgreSQL ${bench.serverVersion}, ` +
       `pool ${poolSize} connections, ${users} offenders, ${seconds} s per level after ${warmupSeconds} s warm-up, ` +
       `${rounds === 1 ? 'one round' : `median of ${rounds} rounds`}\n` +
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,
