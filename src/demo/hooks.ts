@@ -1,7 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepContext } from '../steps/types.js';
 import type { DemoHooks } from './demoRegistry.js';
 import { deployDraftFunction, faultDescription } from './fault.js';
 import type { ShieldUnderLoad } from './shieldUnderLoad.js';
+
+/** Longer than any request takes under the demo's load (p99 well under 200 ms). */
+const drainMs = 1000;
 
 export interface RolloutHookOptions {
   readonly shield: ShieldUnderLoad;
@@ -17,7 +21,7 @@ export interface RolloutHookOptions {
  * - on staging the app change goes live right after it (Shield's writer: legacy → rpc);
  * - with --break, the function that went live is the read-modify-write draft;
  * - before a rollback drops the function, the app goes back to the legacy writer first,
- *   so no request calls a function that is being dropped.
+ *   and lets the requests still on rpc finish, so no request calls a function being dropped.
  */
 export function rolloutHooks(options: RolloutHookOptions): DemoHooks {
   const { shield } = options;
@@ -27,6 +31,10 @@ export function rolloutHooks(options: RolloutHookOptions): DemoHooks {
       if (step.kind === 'migrate') migrationWindow = await shield.openWindow(`migration (${step.id})`);
       if (step.kind === 'rollback' && revertsMigration(step.spec) && shield.writer === 'rpc') {
         await switchWriter(context, shield, 'legacy', 'app rolled back first');
+        // A request reads the writer once when it starts: one that began on rpc just before
+        // the switch still calls the functions. Dropping them under it fails that request.
+        await sleep(drainMs, undefined, { signal: context.signal }).catch(() => {});
+        context.progress(`demo: waited ${drainMs} ms for requests still on the rpc writer to finish before dropping the function`);
       }
     },
     async afterPassed(context, step) {
