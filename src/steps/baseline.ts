@@ -1,10 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { describeTarget } from '../metrics/scrape.js';
+import { round } from '../metrics/round.js';
 import { interrupted } from './command/interrupted.js';
 import { functionName } from './contract/spec.js';
+import { baselineMetric } from './monitor/baselineFigures.js';
 import { duration, formatDuration } from './monitor/duration.js';
-import { functionNotMeasured, takeSample } from './monitor/sample.js';
-import { windowFigures } from './monitor/window.js';
+import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from './monitor/raceProbe.js';
+import { functionNotMeasured, type Sample, takeSample } from './monitor/sample.js';
+import { readShieldSnapshot, type ShieldFigures, shieldFigures, sinceStart } from './monitor/shieldFigures.js';
+import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
+import { type WindowFigures, windowFigures } from './monitor/window.js';
 import type { StepKind } from './types.js';
 
 const schema = z.strictObject({
@@ -12,19 +18,25 @@ const schema = z.strictObject({
   function: functionName.optional(),
   /** Also measure over a short window (two samples this far apart): rates, not only totals. */
   window: duration('window', { maxMs: 3_600_000 }).optional(),
+  /** The Shield API's /metrics: action latency p50/p95/p99, DB calls per action, failure rate. */
+  shield_metrics: shieldMetricsSchema.optional(),
+  /** Simultaneous actions with the writer in use, counting lost updates ("race condition events"). */
+  race_probe: raceProbeSchema.optional(),
 });
 
 export type BaselineSpec = z.infer<typeof schema>;
 
 /**
- * `baseline`: records the counters a later `monitor` and the report compare with
- * (the seed's "Capture Baseline Metrics"). Always passes: it measures, it does not judge.
+ * `baseline`: records the figures a later `monitor` and the report compare with (the
+ * seed's "Capture Baseline Metrics"). Always passes: it measures, it does not judge.
  *
  * @example
  * - id: capture-baseline
  *   kind: baseline
  *   function: public.atomic_update_user_behavior
  *   window: 10s
+ *   shield_metrics: { url_env: SHIELD_METRICS_URL, token_env: SHIELD_API_TOKEN }
+ *   race_probe: { actions: 10 }
  */
 export const baselineStep: StepKind<BaselineSpec> = {
   kind: 'baseline',
@@ -33,26 +45,21 @@ export const baselineStep: StepKind<BaselineSpec> = {
   mutates: false,
   rehearsable: false,
   describe(spec) {
+    const what = ['deadlocks, commits, rollbacks', spec.function && `${spec.function.qualified} calls/time`, spec.shield_metrics && 'Shield action latency, DB calls per action, failure rate']
+      .filter(Boolean)
+      .join('; ');
     return {
-      summary: `record deadlocks, commits, rollbacks${spec.function ? ` and ${spec.function.qualified} calls/time` : ''}${spec.window ? ` over ${formatDuration(spec.window)}` : ''}`,
-      detail: 'pg_stat_database, pg_stat_user_functions',
+      summary: `record ${what}${spec.window ? ` over ${formatDuration(spec.window)}` : ''}${spec.race_probe ? `; race probe of ${spec.race_probe.actions} simultaneous actions` : ''}`,
+      detail: `pg_stat_database, pg_stat_user_functions${spec.shield_metrics ? `, Shield /metrics from $${spec.shield_metrics.url_env}` : ''}`,
     };
   },
   async run(spec, context) {
     const db = context.environment.db;
+    const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
     const first = await takeSample(db, spec.function);
-    const notMeasured = functionNotMeasured(first, spec.function);
-    const totals = {
-      deadlocks: first.deadlocks,
-      xact_commit: first.xactCommit,
-      xact_rollback: first.xactRollback,
-      ...(first.functionCalls !== null && { function_calls: first.functionCalls }),
-      ...(first.functionTotalMs !== null && { function_total_ms: first.functionTotalMs }),
-      ...(first.functionCalls && first.functionTotalMs !== null && {
-        function_mean_exec_ms: Math.round((first.functionTotalMs / first.functionCalls) * 1000) / 1000,
-      }),
-    };
-    let window: ReturnType<typeof windowFigures> | undefined;
+    const shieldFirst = 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
+    let window: WindowFigures | undefined;
+    let shield: ShieldFigures | null = shieldFirst && shieldFigures(sinceStart, shieldFirst);
     if (spec.window) {
       try {
         await sleep(spec.window, undefined, { signal: context.signal });
@@ -60,27 +67,103 @@ export const baselineStep: StepKind<BaselineSpec> = {
         throw interrupted('taking the baseline');
       }
       window = windowFigures(first, await takeSample(db, spec.function));
+      if (shieldFirst && 'target' in source) shield = shieldFigures(shieldFirst, await readShieldSnapshot(source.target, context.signal));
     }
-    const metrics: Record<string, number> = { ...totals };
-    if (window) {
-      metrics.window_deadlocks = window.deadlocks;
-      if (window.functionCalls !== null) metrics.window_function_calls = window.functionCalls;
-      if (window.meanExecMs !== null) metrics.window_mean_exec_ms = window.meanExecMs;
-      if (window.rollbackRate !== null) metrics.window_rollback_rate = window.rollbackRate;
-    }
+    // After the window, so the probe's own writes are not in the figures above.
+    const probe = spec.race_probe ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null) : null;
+    if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
+
+    const notMeasured = functionNotMeasured(first, spec.function);
+    const totals = totalsOf(first);
     const observed = {
       at: first.at,
       track_functions: first.trackFunctions,
       ...(notMeasured && { function_not_measured: notMeasured }),
       totals,
       ...(window && { window }),
+      ...('target' in source
+        ? { shield: { url: describeTarget(source.target.url), over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the API started', figures: shield } }
+        : spec.shield_metrics && { shield_not_measured: source.notMeasured }),
+      ...(probe && { race_probe: probe }),
     };
     return {
       status: 'passed',
-      expected: 'the counters recorded',
+      expected: 'the figures recorded',
       observed,
-      metrics,
-      message: `baseline recorded: ${first.deadlocks} deadlocks so far${first.functionCalls !== null ? `, ${first.functionCalls} calls of ${spec.function!.qualified}` : notMeasured ? `; function not measured: ${notMeasured}` : ''}`,
+      metrics: { ...totals, ...windowMetrics(window), ...shieldMetrics(shield), ...probeMetrics(probe) },
+      message: baselineMessage(first, spec.function?.qualified, notMeasured, shield, probe),
     };
   },
 };
+
+function totalsOf(sample: Sample): Record<string, number> {
+  return {
+    deadlocks: sample.deadlocks,
+    xact_commit: sample.xactCommit,
+    xact_rollback: sample.xactRollback,
+    ...(sample.functionCalls !== null && { function_calls: sample.functionCalls }),
+    ...(sample.functionTotalMs !== null && { function_total_ms: sample.functionTotalMs }),
+    ...(sample.functionCalls && sample.functionTotalMs !== null && { function_mean_exec_ms: round(sample.functionTotalMs / sample.functionCalls, 3) }),
+  };
+}
+
+function windowMetrics(window: WindowFigures | undefined): Record<string, number> {
+  if (!window) return {};
+  const seconds = window.elapsedMs / 1000;
+  const metrics: Record<string, number> = {
+    window_deadlocks: window.deadlocks,
+    window_rollbacks: window.rollbacks,
+    window_commits_per_s: seconds > 0 ? round(window.commits / seconds, 2) : 0,
+  };
+  if (window.functionCalls !== null) metrics.window_function_calls = window.functionCalls;
+  if (window.meanExecMs !== null) metrics.window_mean_exec_ms = window.meanExecMs;
+  if (window.rollbackRate !== null) metrics.window_rollback_rate = window.rollbackRate;
+  return metrics;
+}
+
+function shieldMetrics(shield: ShieldFigures | null): Record<string, number> {
+  if (!shield) return {};
+  const metrics: Record<string, number> = { [baselineMetric.actions]: shield.actions };
+  const optional: [string, number | null][] = [
+    [baselineMetric.failureRate, shield.failureRate],
+    [baselineMetric.functionErrorRate, shield.functionErrorRate],
+    [baselineMetric.latencyMeanMs, shield.latencyMeanMs],
+    [baselineMetric.latencyP50Ms, shield.latencyP50Ms],
+    [baselineMetric.latencyP95Ms, shield.latencyP95Ms],
+    [baselineMetric.latencyP99Ms, shield.latencyP99Ms],
+    [baselineMetric.dbCallsPerAction, shield.dbCallsPerAction],
+  ];
+  for (const [name, value] of optional) if (value !== null) metrics[name] = value;
+  return metrics;
+}
+
+function probeMetrics(probe: RaceProbeResult | null): Record<string, number> {
+  if (!probe) return {};
+  return {
+    [baselineMetric.raceEvents]: probe.lost,
+    race_probe_actions: probe.actions,
+    race_probe_failed: probe.failed,
+    race_probe_db_calls_per_action: probe.dbCallsPerAction,
+  };
+}
+
+function baselineMessage(
+  first: Sample,
+  fn: string | undefined,
+  notMeasured: string | undefined,
+  shield: ShieldFigures | null,
+  probe: RaceProbeResult | null,
+): string {
+  const parts = [`${first.deadlocks} deadlocks so far`];
+  if (first.functionCalls !== null && fn) parts.push(`${first.functionCalls} calls of ${fn}`);
+  else if (fn && notMeasured) parts.push(`function not measured: ${notMeasured}`);
+  if (shield) {
+    parts.push(
+      shield.actions > 0
+        ? `Shield ${shield.actions} actions, latency mean ${shield.latencyMeanMs} ms (p50 ${shield.latencyP50Ms}, p95 ${shield.latencyP95Ms}, p99 ${shield.latencyP99Ms}), ${shield.dbCallsPerAction} DB calls/action, failure rate ${shield.failureRate}`
+        : 'Shield handled no action',
+    );
+  }
+  if (probe) parts.push(`${probe.lost} race events (${probe.writer} writer)`);
+  return `baseline recorded: ${parts.join('; ')}`;
+}

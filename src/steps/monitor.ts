@@ -1,12 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { ShipcheckError } from '../errors.js';
 import { interrupted } from './command/interrupted.js';
 import { functionName } from './contract/spec.js';
-import { type Breach, breaches, criteriaSchema, describeBreach, describeCriteria, unmeasuredCriteria } from './monitor/criteria.js';
+import { type BaselineFigures, baselineFigures } from './monitor/baselineFigures.js';
+import { baselineCriteria, criteriaSchema, describeCriteria, evaluate } from './monitor/criteria.js';
 import { duration, formatDuration } from './monitor/duration.js';
-import { functionNotMeasured, type Sample, takeSample } from './monitor/sample.js';
-import { type WindowFigures, windowFigures } from './monitor/window.js';
-import type { StepContext, StepKind, StepOutcome } from './types.js';
+import { finishMonitor, type MonitorRecord } from './monitor/outcome.js';
+import { monitorPoint, progressLine } from './monitor/points.js';
+import { raceProbeSchema, runRaceProbe } from './monitor/raceProbe.js';
+import { functionNotMeasured, takeSample } from './monitor/sample.js';
+import { readShieldSnapshot, type ShieldSnapshot, shieldFigures } from './monitor/shieldFigures.js';
+import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
+import { type MissingSources, unmeasuredCriteria } from './monitor/unmeasured.js';
+import { windowFigures } from './monitor/window.js';
+import type { StepContext, StepKind } from './types.js';
 
 const schema = z
   .strictObject({
@@ -14,21 +22,34 @@ const schema = z
     interval: duration('interval', { minMs: 100 }).default(2000),
     /** The function whose calls and mean time are watched (pg_stat_user_functions). */
     function: functionName.optional(),
+    /** The table whose lock waiters are counted apart (pg_locks). */
+    lock_table: z
+      .string()
+      .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'lock_table must be schema.name in lower case, e.g. public.user_behaviors')
+      .default('public.user_behaviors'),
+    /** The Shield API's /metrics: action failures, latency, DB calls per action. */
+    shield_metrics: shieldMetricsSchema.optional(),
+    /** Id of the baseline step this window is compared with (max_failure_increase, max_degradation, the benchmark table). */
+    baseline: z.string().min(1).optional(),
+    /** After the window: simultaneous actions with the writer in use, for the table's "race condition events". */
+    race_probe: raceProbeSchema.optional(),
     criteria: criteriaSchema,
   })
-  .refine((m) => m.interval <= m.duration, { message: 'interval is longer than duration', path: ['interval'] });
+  .refine((m) => m.interval <= m.duration, { message: 'interval is longer than duration', path: ['interval'] })
+  .refine((m) => m.baseline !== undefined || baselineCriteria.every((c) => m.criteria[c] === undefined), {
+    message: `${baselineCriteria.join(' and ')} compare with a baseline: name the baseline step in baseline`,
+    path: ['baseline'],
+  });
 
 export type MonitorSpec = z.infer<typeof schema>;
 
 const settleMs = 1000;
 
-/** Samples kept in `observed` (the evidence file keeps them all). */
-const observedSamples = 120;
-
 /**
- * `monitor`: samples the database every `interval` for `duration` and fails as
- * soon as a rollback criterion is breached (so `on_fail: rollback` triggers),
- * naming the criterion and the value.
+ * `monitor`: samples the database (and the Shield API's metrics) every `interval` for
+ * `duration` and fails as soon as a rollback criterion is breached (so `on_fail: rollback`
+ * triggers), naming the criterion, the threshold and the value. After the window: the
+ * seed's "Performance Benchmarking" table, baseline vs after.
  *
  * @example
  * - id: hour-one
@@ -36,7 +57,10 @@ const observedSamples = 120;
  *   duration: 1h
  *   interval: 10s
  *   function: public.atomic_update_user_behavior
- *   criteria: { max_deadlocks: 0, max_mean_exec_ms: 15 }
+ *   shield_metrics: { url_env: SHIELD_METRICS_URL, token_env: SHIELD_API_TOKEN }
+ *   baseline: staging-baseline
+ *   race_probe: { actions: 10 }
+ *   criteria: { max_deadlocks: 0, max_mean_exec_ms: 15, max_function_error_rate: 0.01, max_failure_increase: 0.1, max_degradation: 0.2 }
  *   on_fail: rollback
  */
 export const monitorStep: StepKind<MonitorSpec> = {
@@ -46,33 +70,92 @@ export const monitorStep: StepKind<MonitorSpec> = {
   mutates: false,
   rehearsable: false,
   describe(spec) {
+    const extras = [
+      spec.function && spec.function.qualified,
+      spec.shield_metrics && `Shield metrics from $${spec.shield_metrics.url_env}`,
+      spec.baseline && `vs ${spec.baseline}`,
+    ].filter(Boolean);
     return {
-      summary: `watch for ${formatDuration(spec.duration)} every ${formatDuration(spec.interval)}${spec.function ? ` (${spec.function.qualified})` : ''}; roll back on ${describeCriteria(spec.criteria)}`,
-      detail: 'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time), pg_stat_activity (lock waits)',
+      summary: `watch for ${formatDuration(spec.duration)} every ${formatDuration(spec.interval)}${extras.length ? ` (${extras.join(', ')})` : ''}; roll back on ${describeCriteria(spec.criteria)}`,
+      detail:
+        'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time), pg_stat_activity + pg_locks (lock waits)' +
+        (spec.shield_metrics ? ', Shield /metrics (shield_actions_total, shield_action_duration_seconds, shield_action_db_round_trips)' : '') +
+        (spec.race_probe ? `; then ${spec.race_probe.actions} simultaneous actions on ${spec.race_probe.platform}/${spec.race_probe.user_id} (writer ${spec.race_probe.writer})` : ''),
     };
   },
   async run(spec, context) {
+    const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
+    const baseline = readBaseline(spec, context);
     // Backends flush their counters about once a second: let what happened before the
     // window (the steps just run) land before the first sample, so it is not counted in it.
     await pause(settleMs, context.signal);
-    const start = await takeSample(context.environment.db, spec.function);
-    const unmeasured = unmeasuredCriteria(spec.criteria, functionNotMeasured(start, spec.function));
+    const db = context.environment.db;
+    const start = await takeSample(db, spec.function, spec.lock_table);
+    const shieldStart = 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
+    const missing: MissingSources = {
+      function: functionNotMeasured(start, spec.function),
+      shield: 'notMeasured' in source ? source.notMeasured : undefined,
+      baseline: typeof baseline === 'string' ? baseline : undefined,
+    };
+    const baselineData = typeof baseline === 'string' ? null : baseline;
+    const unmeasured = unmeasuredCriteria(spec.criteria, missing, baselineData);
     for (const u of unmeasured) context.progress(`${u.criterion}: not measured (${u.reason})`);
     context.progress(`watching for ${formatDuration(spec.duration)} from ${start.at}`);
-    const samples: { sample: Sample; figures: WindowFigures }[] = [];
+
+    const record: MonitorRecord = { start, shieldStart, baseline: baselineData, unmeasured, points: [], scrapeFailures: 0 };
+    let previous = start;
+    let previousShield = shieldStart;
     const ends = Date.now() + spec.duration;
     while (Date.now() < ends) {
       await pause(Math.min(spec.interval, ends - Date.now()), context.signal);
-      const sample = await takeSample(context.environment.db, spec.function);
-      const figures = windowFigures(start, sample);
-      samples.push({ sample, figures });
-      context.progress(progressLine(figures));
-      const found = breaches(spec.criteria, figures);
-      if (found.length > 0) return finish(spec, context, start, samples, unmeasured, found);
+      const sample = await takeSample(db, spec.function, spec.lock_table);
+      const scraped = 'target' in source ? await scrapeOrExplain(source.target, context) : null;
+      const shieldNow = scraped && 'snapshot' in scraped ? scraped.snapshot : null;
+      if (scraped && 'error' in scraped) record.scrapeFailures++;
+      const dbFigures = windowFigures(start, sample);
+      const shieldWindow = shieldStart && shieldNow ? shieldFigures(shieldStart, shieldNow) : null;
+      const shieldInterval = previousShield && shieldNow ? shieldFigures(previousShield, shieldNow) : null;
+      record.points.push(monitorPoint(sample.at, dbFigures, windowFigures(previous, sample), shieldInterval, scraped && 'error' in scraped ? scraped.error : undefined));
+      record.last = { db: dbFigures, shield: shieldWindow ?? record.last?.shield ?? null };
+      previous = sample;
+      if (shieldNow) previousShield = shieldNow;
+      context.progress(progressLine(dbFigures, shieldWindow));
+      const judged = evaluate(spec.criteria, { db: dbFigures, shield: shieldWindow, baseline: baselineData });
+      record.values = judged.values;
+      if (judged.breaches.length > 0) return finishMonitor(spec, context, record, judged.breaches, null);
     }
-    return finish(spec, context, start, samples, unmeasured, []);
+    const probe = spec.race_probe
+      ? await runRaceProbe(spec.race_probe, context.environment, record.last?.shield?.writer ?? shieldStart?.writer ?? null)
+      : null;
+    if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
+    return finishMonitor(spec, context, record, [], probe);
   },
 };
+
+/** The baseline step's figures, or why there are none. */
+function readBaseline(spec: MonitorSpec, context: StepContext): BaselineFigures | string | null {
+  if (spec.baseline === undefined) return null;
+  const outcome = context.history.outcomeOf(spec.baseline);
+  if (outcome === undefined) return `baseline step ${spec.baseline} has no outcome in this run`;
+  return baselineFigures(spec.baseline, outcome);
+}
+
+async function scrapeOrExplain(
+  target: Parameters<typeof readShieldSnapshot>[0],
+  context: StepContext,
+): Promise<{ snapshot: ShieldSnapshot } | { error: string }> {
+  try {
+    return { snapshot: await readShieldSnapshot(target, context.signal) };
+  } catch (error) {
+    if (context.signal.aborted) throw interrupted('monitoring');
+    // One failed scrape is recorded, not fatal: the database side of the window goes on.
+    if (error instanceof ShipcheckError && error.code === 'metrics_unavailable') {
+      context.progress(error.message);
+      return { error: error.message };
+    }
+    throw error;
+  }
+}
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) throw interrupted('monitoring');
@@ -81,63 +164,4 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   } catch {
     throw interrupted('monitoring');
   }
-}
-
-async function finish(
-  spec: MonitorSpec,
-  context: StepContext,
-  start: Sample,
-  samples: readonly { sample: Sample; figures: WindowFigures }[],
-  unmeasured: ReturnType<typeof unmeasuredCriteria>,
-  found: readonly Breach[],
-): Promise<StepOutcome> {
-  const last = samples.at(-1)?.figures ?? windowFigures(start, start);
-  const evidence = await context.writeEvidence(
-    'samples.json',
-    JSON.stringify({ start, samples }, null, 2),
-    `${samples.length} monitor samples`,
-  );
-  const observed = {
-    window_ms: last.elapsedMs,
-    sample_count: samples.length,
-    figures: last,
-    unmeasured,
-    breaches: found,
-    samples: samples.slice(-observedSamples).map(({ figures }) => figures),
-  };
-  const metrics = {
-    deadlocks: last.deadlocks,
-    lock_waits_max: Math.max(0, ...samples.map((s) => s.figures.lockWaits)),
-    ...(last.functionCalls !== null && { function_calls: last.functionCalls }),
-    ...(last.meanExecMs !== null && { mean_exec_ms: last.meanExecMs }),
-    ...(last.rollbackRate !== null && { rollback_rate: last.rollbackRate }),
-  };
-  const expected = describeCriteria(spec.criteria);
-  const notMeasured = unmeasured.length ? ` (not measured: ${unmeasured.map((u) => u.criterion).join(', ')})` : '';
-  if (found.length > 0) {
-    return {
-      status: 'failed',
-      expected,
-      observed,
-      metrics,
-      evidence: [evidence],
-      message: `${found.map(describeBreach).join('; ')} after ${formatDuration(Math.round(last.elapsedMs / 100) * 100)}`,
-    };
-  }
-  return {
-    status: 'passed',
-    expected,
-    observed,
-    metrics,
-    evidence: [evidence],
-    message: `no criterion breached in ${formatDuration(spec.duration)} (${samples.length} samples)${notMeasured}`,
-  };
-}
-
-function progressLine(f: WindowFigures): string {
-  const parts = [`${Math.round(f.elapsedMs / 1000)}s`, `deadlocks ${f.deadlocks}`, `lock waits ${f.lockWaits}`];
-  if (f.functionCalls !== null) parts.push(`calls ${f.functionCalls}`);
-  if (f.meanExecMs !== null) parts.push(`mean ${f.meanExecMs} ms`);
-  if (f.rollbackRate !== null) parts.push(`rollback rate ${f.rollbackRate}`);
-  return parts.join(', ');
 }

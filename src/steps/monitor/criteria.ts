@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { round } from '../../metrics/round.js';
+import type { BaselineFigures } from './baselineFigures.js';
+import type { ShieldFigures } from './shieldFigures.js';
 import type { WindowFigures } from './window.js';
 
-/** The seed's rollback criteria that the database can measure. */
+/** The seed's rollback criteria ("Rollback IMMEDIATELY if any of these occur"), as thresholds. */
 export const criteriaSchema = z
   .strictObject({
     /** "Any deadlocks detected": deadlocks in the window (pg_stat_database delta). */
@@ -12,17 +15,28 @@ export const criteriaSchema = z
     max_rollback_rate: z.number().min(0).max(1).optional(),
     /** Backends of the database waiting for a lock at a sample ("no lock contention"). */
     max_lock_waits: z.number().int().min(0).optional(),
-    /** "RPC function error rate >1%": not measurable from the catalog (see docs/step-kinds.md); recorded as not measured. */
+    /** "RPC function error rate >1%": failed / all Shield actions made with the rpc writer (one function call each), 0..1. */
     max_function_error_rate: z.number().min(0).max(1).optional(),
+    /** "Shield action failures increase >10% vs baseline": relative increase of the failure rate, 0.1 = +10 %. */
+    max_failure_increase: z.number().min(0).optional(),
+    /** "Database performance degradation >20%": relative increase of action latency or function mean time vs baseline. */
+    max_degradation: z.number().min(0).optional(),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'criteria names no criterion' });
 
 export type Criteria = z.infer<typeof criteriaSchema>;
+export type CriterionName = keyof Criteria;
+
+/** Criteria that compare with the baseline step named in the monitor's `baseline` field. */
+export const baselineCriteria: readonly CriterionName[] = ['max_failure_increase', 'max_degradation'];
 
 export interface Breach {
   readonly criterion: string;
+  /** The threshold as measured against (for relative criteria: the computed limit). */
   readonly limit: number;
   readonly value: number;
+  /** What was compared, for relative criteria: "failure rate 0.05 vs baseline 0". */
+  readonly detail?: string;
 }
 
 export interface Unmeasured {
@@ -30,50 +44,98 @@ export interface Unmeasured {
   readonly reason: string;
 }
 
-const functionErrorsNotMeasured =
-  'pg_stat_user_functions counts only calls that returned, so errors are invisible to it; the Shield API error rate is not wired in yet';
-
-/** Criteria that cannot be judged here at all, whatever the samples say. */
-export function unmeasuredCriteria(criteria: Criteria, functionReason: string | undefined): Unmeasured[] {
-  const unmeasured: Unmeasured[] = [];
-  if (criteria.max_mean_exec_ms !== undefined && functionReason) {
-    unmeasured.push({ criterion: 'max_mean_exec_ms', reason: functionReason });
-  }
-  if (criteria.max_function_error_rate !== undefined) {
-    unmeasured.push({ criterion: 'max_function_error_rate', reason: functionErrorsNotMeasured });
-  }
-  return unmeasured;
-}
-
 /**
- * A rate over a handful of transactions is noise (one stray rollback among five is 20 %):
- * the rollback rate is judged once the window holds at least this many.
+ * A rate over a handful of events is noise (one stray rollback among five is 20 %):
+ * rates and relative changes are judged once the window holds at least this many.
  */
 export const minTransactionsForRate = 20;
 
-/** Every criterion the figures break; a figure with no data yet (null) breaks nothing. */
-export function breaches(criteria: Criteria, figures: WindowFigures): Breach[] {
-  const enoughForRate = figures.commits + figures.rollbacks >= minTransactionsForRate;
-  const checks: [keyof Criteria, number | null][] = [
-    ['max_deadlocks', figures.deadlocks],
-    ['max_mean_exec_ms', figures.meanExecMs],
-    ['max_rollback_rate', enoughForRate ? figures.rollbackRate : null],
-    ['max_lock_waits', figures.lockWaits],
-  ];
-  return checks.flatMap(([criterion, value]) => {
-    const limit = criteria[criterion];
-    return limit !== undefined && value !== null && value > limit ? [{ criterion, limit, value }] : [];
-  });
+/**
+ * A baseline without a single failure would make any failure an infinite increase:
+ * the baseline failure rate counts as at least the seed's error-rate target (< 0.1 %).
+ */
+export const baselineFailureRateFloor = 0.001;
+
+export interface Judged {
+  readonly db: WindowFigures;
+  readonly shield: ShieldFigures | null;
+  readonly baseline: BaselineFigures | null;
 }
 
-export function describeBreach(breach: Breach): string {
-  const what: Record<string, string> = {
-    max_deadlocks: 'deadlocks',
-    max_mean_exec_ms: 'mean execution time (ms)',
-    max_rollback_rate: 'rollback rate',
-    max_lock_waits: 'lock waits',
+/** Every criterion's measured value now (null: no data yet), and the ones the values break. */
+export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<Record<CriterionName, number | null>>; breaches: Breach[] } {
+  const values: Partial<Record<CriterionName, number | null>> = {};
+  const found: Breach[] = [];
+  const check = (criterion: CriterionName, value: number | null, limit: number | undefined, detail?: string) => {
+    if (limit === undefined) return;
+    values[criterion] = value;
+    if (value !== null && value > limit) found.push({ criterion, limit, value, ...(detail && { detail }) });
   };
-  return `${breach.criterion} breached: ${what[breach.criterion] ?? breach.criterion} ${breach.value} > ${breach.limit}`;
+  const { db, shield, baseline } = judged;
+  const enoughTransactions = db.commits + db.rollbacks >= minTransactionsForRate;
+  check('max_deadlocks', db.deadlocks, criteria.max_deadlocks);
+  check('max_mean_exec_ms', db.meanExecMs, criteria.max_mean_exec_ms);
+  check('max_rollback_rate', enoughTransactions ? db.rollbackRate : null, criteria.max_rollback_rate);
+  check('max_lock_waits', db.lockWaits, criteria.max_lock_waits);
+  check(
+    'max_function_error_rate',
+    shield && shield.functionActions >= minTransactionsForRate ? shield.functionErrorRate : null,
+    criteria.max_function_error_rate,
+    shield ? `${shield.functionFailed} of ${shield.functionActions} rpc-writer actions failed` : undefined,
+  );
+  if (criteria.max_failure_increase !== undefined) {
+    const measured = shield && shield.actions >= minTransactionsForRate && baseline?.failureRate != null ? shield.failureRate : null;
+    const reference = Math.max(baseline?.failureRate ?? 0, baselineFailureRateFloor);
+    const limit = round(reference * (1 + criteria.max_failure_increase), 6);
+    values.max_failure_increase = measured;
+    if (measured !== null && measured > limit) {
+      found.push({
+        criterion: 'max_failure_increase',
+        limit,
+        value: measured,
+        detail: `Shield action failure rate ${measured} (${shield!.failed} of ${shield!.actions}) vs baseline ${baseline!.failureRate} (counted as at least ${baselineFailureRateFloor}) +${round(criteria.max_failure_increase * 100, 2)} %`,
+      });
+    }
+  }
+  if (criteria.max_degradation !== undefined) {
+    const worst = degradation(judged);
+    values.max_degradation = worst?.value ?? null;
+    if (worst && worst.value > criteria.max_degradation) found.push({ criterion: 'max_degradation', limit: criteria.max_degradation, ...worst });
+  }
+  return { values, breaches: found };
+}
+
+/** The larger relative slowdown vs baseline: Shield action latency, function mean time. */
+function degradation({ db, shield, baseline }: Judged): { value: number; detail: string } | null {
+  if (!baseline) return null;
+  const candidates: { value: number; detail: string }[] = [];
+  if (shield && shield.actions >= minTransactionsForRate && shield.latencyMeanMs !== null && baseline.latencyMeanMs) {
+    candidates.push({
+      value: round(shield.latencyMeanMs / baseline.latencyMeanMs - 1, 4),
+      detail: `mean Shield action latency ${shield.latencyMeanMs} ms vs baseline ${baseline.latencyMeanMs} ms`,
+    });
+  }
+  if ((db.functionCalls ?? 0) >= minTransactionsForRate && db.meanExecMs !== null && baseline.meanExecMs) {
+    candidates.push({
+      value: round(db.meanExecMs / baseline.meanExecMs - 1, 4),
+      detail: `function mean execution time ${db.meanExecMs} ms vs baseline ${baseline.meanExecMs} ms`,
+    });
+  }
+  return candidates.sort((a, b) => b.value - a.value)[0] ?? null;
+}
+
+const what: Record<string, string> = {
+  max_deadlocks: 'deadlocks',
+  max_mean_exec_ms: 'mean execution time (ms)',
+  max_rollback_rate: 'rollback rate',
+  max_lock_waits: 'lock waits',
+  max_function_error_rate: 'function error rate',
+  max_failure_increase: 'Shield action failure rate',
+  max_degradation: 'degradation vs baseline',
+};
+
+export function describeBreach(breach: Breach): string {
+  return `${breach.criterion} breached: ${what[breach.criterion] ?? breach.criterion} ${breach.value} > ${breach.limit}${breach.detail ? ` (${breach.detail})` : ''}`;
 }
 
 export function describeCriteria(criteria: Criteria): string {

@@ -1,5 +1,6 @@
 -- One reading of the counters the monitor and baseline steps compare over time.
--- Every figure but lock_waits is cumulative (since the statistics were last reset).
+-- Every figure but the lock waits is cumulative (since the statistics were last reset).
+-- $1, $2: the watched function's schema and name ('' when none); $3: the watched table (null when none).
 select
   clock_timestamp() as at,
   d.deadlocks::int8 as deadlocks,
@@ -15,6 +16,13 @@ select
   (select sum(f.calls)::int8 from pg_stat_user_functions f where f.schemaname = $1 and f.funcname = $2) as function_calls,
   (select sum(f.total_time)::float8 from pg_stat_user_functions f where f.schemaname = $1 and f.funcname = $2) as function_total_ms,
   -- Backends of this database waiting for a lock right now (row locks show as transactionid/tuple waits).
-  (select count(*)::int8 from pg_stat_activity a where a.datname = current_database() and a.wait_event_type = 'Lock') as lock_waits
+  (select count(*)::int8 from pg_stat_activity a where a.datname = current_database() and a.wait_event_type = 'Lock') as lock_waits,
+  -- Of those, the ones working on the watched table: a row-lock waiter waits on a transaction id
+  -- (no relation in that lock) while it holds its own lock on the table it is updating.
+  case when to_regclass($3) is not null then (
+    select count(distinct w.pid)::int8 from pg_locks w
+    where not w.granted
+      and exists (select 1 from pg_locks t where t.pid = w.pid and t.relation = to_regclass($3))
+  ) end as table_lock_waits
 from pg_stat_database d
 where d.datname = current_database()

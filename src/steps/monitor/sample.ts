@@ -15,6 +15,8 @@ export interface Sample {
   readonly functionCalls: number | null;
   readonly functionTotalMs: number | null;
   readonly lockWaits: number;
+  /** Lock waiters working on the watched table; null when no table is watched or it does not exist. */
+  readonly tableLockWaits: number | null;
 }
 
 interface SampleRow {
@@ -27,6 +29,7 @@ interface SampleRow {
   function_calls: string | null;
   function_total_ms: number | null;
   lock_waits: string;
+  table_lock_waits: string | null;
 }
 
 /**
@@ -34,8 +37,8 @@ interface SampleRow {
  * caches statistics for the length of a transaction, so each sample needs its own.
  * Backends flush their counters about once a second, so a sample lags by up to ~1 s.
  */
-export async function takeSample(db: Queryable, fn: FunctionName | undefined): Promise<Sample> {
-  const { rows } = await db.query<SampleRow>(sampleSql, [fn?.schema ?? '', fn?.name ?? '']);
+export async function takeSample(db: Queryable, fn: FunctionName | undefined, table?: string): Promise<Sample> {
+  const { rows } = await db.query<SampleRow>(sampleSql, [fn?.schema ?? '', fn?.name ?? '', table ?? null]);
   const row = rows[0]!;
   const measuredFunction = fn !== undefined && row.track_functions !== 'none' && row.function_exists;
   return {
@@ -49,6 +52,7 @@ export async function takeSample(db: Queryable, fn: FunctionName | undefined): P
     functionCalls: measuredFunction ? Number(row.function_calls ?? 0) : null,
     functionTotalMs: measuredFunction ? Number(row.function_total_ms ?? 0) : null,
     lockWaits: Number(row.lock_waits),
+    tableLockWaits: row.table_lock_waits === null ? null : Number(row.table_lock_waits),
   };
 }
 

@@ -1,3 +1,4 @@
+import { round } from '../../metrics/round.js';
 import type { Sample } from './sample.js';
 
 /** What happened between the first sample of a window and a later one. */
@@ -13,8 +14,14 @@ export interface WindowFigures {
   readonly meanExecMs: number | null;
   /** Lock waits seen at the later sample. */
   readonly lockWaits: number;
+  /** Of those, on the watched table (user_behaviors); null when not watched. */
+  readonly tableLockWaits: number | null;
 }
 
+/**
+ * Between two samples: from the window's start for the criteria (a spike is not averaged
+ * away sample by sample, nor missed between two), from the previous sample for the charts.
+ */
 export function windowFigures(start: Sample, now: Sample): WindowFigures {
   const commits = now.xactCommit - start.xactCommit;
   const rollbacks = now.xactRollback - start.xactRollback;
@@ -31,10 +38,6 @@ export function windowFigures(start: Sample, now: Sample): WindowFigures {
     functionCalls: calls,
     meanExecMs: calls && totalMs !== null ? round(totalMs / calls, 3) : null,
     lockWaits: now.lockWaits,
+    tableLockWaits: now.tableLockWaits,
   };
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

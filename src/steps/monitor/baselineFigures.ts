@@ -1,0 +1,44 @@
+import type { StepOutcome } from '../types.js';
+
+/** The baseline step's figures a monitor compares with (its metric names, read back from the run log). */
+export interface BaselineFigures {
+  readonly stepId: string;
+  readonly failureRate: number | null;
+  readonly latencyMeanMs: number | null;
+  readonly latencyP95Ms: number | null;
+  readonly dbCallsPerAction: number | null;
+  /** Over the baseline's window when it had one, else since the statistics were reset. */
+  readonly meanExecMs: number | null;
+  readonly functionErrorRate: number | null;
+  readonly raceEvents: number | null;
+  readonly deadlocks: number | null;
+}
+
+/** Metric names the baseline step records; the monitor and the report read them back. */
+export const baselineMetric = {
+  failureRate: 'shield_failure_rate',
+  latencyMeanMs: 'shield_action_latency_mean_ms',
+  latencyP50Ms: 'shield_action_latency_p50_ms',
+  latencyP95Ms: 'shield_action_latency_p95_ms',
+  latencyP99Ms: 'shield_action_latency_p99_ms',
+  dbCallsPerAction: 'shield_db_calls_per_action',
+  functionErrorRate: 'shield_function_error_rate',
+  actions: 'shield_actions',
+  raceEvents: 'race_events',
+} as const;
+
+export function baselineFigures(stepId: string, outcome: StepOutcome): BaselineFigures {
+  const m = outcome.metrics ?? {};
+  const get = (name: string) => (typeof m[name] === 'number' ? m[name] : null);
+  return {
+    stepId,
+    failureRate: get(baselineMetric.failureRate),
+    latencyMeanMs: get(baselineMetric.latencyMeanMs),
+    latencyP95Ms: get(baselineMetric.latencyP95Ms),
+    dbCallsPerAction: get(baselineMetric.dbCallsPerAction),
+    meanExecMs: get('window_mean_exec_ms') ?? get('function_mean_exec_ms'),
+    functionErrorRate: get(baselineMetric.functionErrorRate),
+    raceEvents: get(baselineMetric.raceEvents),
+    deadlocks: get('window_deadlocks'),
+  };
+}

@@ -1,0 +1,112 @@
+import { formatDuration } from './duration.js';
+import type { BaselineFigures } from './baselineFigures.js';
+import { baselineMetric } from './baselineFigures.js';
+import { buildBenchmark, targetsSummary } from './benchmark.js';
+import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
+import type { MonitorPoint } from './points.js';
+import type { RaceProbeResult } from './raceProbe.js';
+import type { Sample } from './sample.js';
+import type { ShieldFigures, ShieldSnapshot } from './shieldFigures.js';
+import { noDataCriteria } from './unmeasured.js';
+import { type WindowFigures, windowFigures } from './window.js';
+import type { StepContext, StepOutcome } from '../types.js';
+
+/** What a monitor window gathered, filled in sample by sample. */
+export interface MonitorRecord {
+  readonly start: Sample;
+  readonly shieldStart: ShieldSnapshot | null;
+  readonly baseline: BaselineFigures | null;
+  readonly unmeasured: readonly Unmeasured[];
+  readonly points: MonitorPoint[];
+  scrapeFailures: number;
+  /** Figures since the window's start at the latest sample. */
+  last?: { db: WindowFigures; shield: ShieldFigures | null };
+  values?: Partial<Record<CriterionName, number | null>>;
+}
+
+/** Samples kept in `observed` (the evidence file keeps them all). */
+const observedSamples = 120;
+
+/**
+ * The monitor's outcome: failed with every breach (criterion, threshold, value) or
+ * passed; in both the samples, the criteria's last values, the benchmark table.
+ */
+export async function finishMonitor(
+  spec: { readonly criteria: Criteria; readonly duration: number },
+  context: StepContext,
+  record: MonitorRecord,
+  found: readonly Breach[],
+  probe: RaceProbeResult | null,
+): Promise<StepOutcome> {
+  const db = record.last?.db ?? windowFigures(record.start, record.start);
+  const shield = record.last?.shield ?? null;
+  const unmeasured = [...record.unmeasured, ...(found.length === 0 ? noDataCriteria(record.values ?? {}, record.unmeasured) : [])];
+  const benchmark = buildBenchmark(record.baseline, { db, shield, probe });
+  const evidence = await context.writeEvidence(
+    'samples.json',
+    JSON.stringify({ start: record.start, shield_start: record.shieldStart, samples: record.points }, null, 2),
+    `${record.points.length} monitor samples`,
+  );
+  const observed = {
+    window_ms: db.elapsedMs,
+    sample_count: record.points.length,
+    figures: db,
+    shield,
+    criteria: record.values ?? {},
+    unmeasured,
+    breaches: found,
+    ...(record.scrapeFailures > 0 && { shield_scrape_failures: record.scrapeFailures }),
+    race_probe: probe ?? (found.length > 0 ? 'not run: a criterion was breached' : null),
+    benchmark,
+    samples: record.points.slice(-observedSamples),
+  };
+  const metrics = monitorMetrics(db, shield, probe, record.points);
+  const expected = describeCriteria(spec.criteria);
+  const table = `benchmark: ${targetsSummary(benchmark)}`;
+  if (found.length > 0) {
+    return {
+      status: 'failed',
+      expected,
+      observed,
+      metrics,
+      evidence: [evidence],
+      message: `${found.map(describeBreach).join('; ')} after ${formatDuration(Math.round(db.elapsedMs / 100) * 100)}`,
+    };
+  }
+  const notMeasured = unmeasured.length ? ` (not measured: ${unmeasured.map((u) => u.criterion).join(', ')})` : '';
+  return {
+    status: 'passed',
+    expected,
+    observed,
+    metrics,
+    evidence: [evidence],
+    message: `no criterion breached in ${formatDuration(spec.duration)} (${record.points.length} samples)${notMeasured}; ${table}`,
+  };
+}
+
+function monitorMetrics(db: WindowFigures, shield: ShieldFigures | null, probe: RaceProbeResult | null, points: readonly MonitorPoint[]) {
+  const metrics: Record<string, number> = {
+    deadlocks: db.deadlocks,
+    lock_waits_max: Math.max(0, ...points.map((p) => p.lock_waits)),
+  };
+  const tableWaits = points.map((p) => p.table_lock_waits).filter((n): n is number => n !== null);
+  if (tableWaits.length > 0) metrics.table_lock_waits_max = Math.max(...tableWaits);
+  if (db.functionCalls !== null) metrics.function_calls = db.functionCalls;
+  if (db.meanExecMs !== null) metrics.mean_exec_ms = db.meanExecMs;
+  if (db.rollbackRate !== null) metrics.rollback_rate = db.rollbackRate;
+  if (shield) {
+    metrics[baselineMetric.actions] = shield.actions;
+    const optional: [string, number | null][] = [
+      [baselineMetric.failureRate, shield.failureRate],
+      [baselineMetric.functionErrorRate, shield.functionErrorRate],
+      [baselineMetric.latencyMeanMs, shield.latencyMeanMs],
+      [baselineMetric.latencyP50Ms, shield.latencyP50Ms],
+      [baselineMetric.latencyP95Ms, shield.latencyP95Ms],
+      [baselineMetric.latencyP99Ms, shield.latencyP99Ms],
+      [baselineMetric.dbCallsPerAction, shield.dbCallsPerAction],
+    ];
+    for (const [name, value] of optional) if (value !== null) metrics[name] = value;
+  }
+  if (probe) metrics[baselineMetric.raceEvents] = probe.lost;
+  return metrics;
+}

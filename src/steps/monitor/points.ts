@@ -1,0 +1,84 @@
+import { round } from '../../metrics/round.js';
+import type { ShieldFigures } from './shieldFigures.js';
+import type { WindowFigures } from './window.js';
+
+/**
+ * One monitor sample as recorded in `observed.samples` and charted by the HTML report:
+ * deadlocks and the rollback rate since the window started (what the criteria judge),
+ * rates and times over the interval since the previous sample (what a chart shows).
+ * Every series is a number or null (not measured at that sample).
+ */
+export interface MonitorPoint {
+  readonly at: string;
+  readonly elapsed_s: number;
+  readonly deadlocks: number;
+  readonly rollback_rate: number | null;
+  readonly lock_waits: number;
+  readonly table_lock_waits: number | null;
+  readonly function_calls_per_s: number | null;
+  readonly mean_exec_ms: number | null;
+  readonly shield_actions_per_s: number | null;
+  readonly shield_failure_rate: number | null;
+  readonly shield_latency_mean_ms: number | null;
+  readonly shield_latency_p95_ms: number | null;
+  readonly shield_db_calls_per_action: number | null;
+  /** Why Shield's figures are missing at this sample (a failed scrape). */
+  readonly shield_error?: string;
+}
+
+/** The numeric series of a point, in chart order, with their titles and units. */
+export const pointSeries = [
+  { key: 'function_calls_per_s', title: 'Function calls', unit: 'calls/s' },
+  { key: 'mean_exec_ms', title: 'Function mean execution time', unit: 'ms' },
+  { key: 'deadlocks', title: 'Deadlocks in the window', unit: 'count' },
+  { key: 'lock_waits', title: 'Lock waits (database)', unit: 'backends' },
+  { key: 'table_lock_waits', title: 'Lock waits on the watched table', unit: 'backends' },
+  { key: 'rollback_rate', title: 'Transaction rollback rate', unit: 'ratio' },
+  { key: 'shield_actions_per_s', title: 'Shield actions', unit: 'actions/s' },
+  { key: 'shield_failure_rate', title: 'Shield action failure rate', unit: 'ratio' },
+  { key: 'shield_latency_mean_ms', title: 'Shield action latency (mean)', unit: 'ms' },
+  { key: 'shield_latency_p95_ms', title: 'Shield action latency (p95)', unit: 'ms' },
+  { key: 'shield_db_calls_per_action', title: 'DB calls per action', unit: 'calls' },
+] as const satisfies readonly { key: keyof MonitorPoint; title: string; unit: string }[];
+
+export function monitorPoint(
+  at: string,
+  sinceStart: WindowFigures,
+  sincePrevious: WindowFigures,
+  shieldSincePrevious: ShieldFigures | null,
+  shieldError?: string,
+): MonitorPoint {
+  const seconds = sincePrevious.elapsedMs / 1000;
+  const perSecond = (n: number | null) => (n === null || seconds <= 0 ? null : round(n / seconds, 2));
+  return {
+    at,
+    elapsed_s: round(sinceStart.elapsedMs / 1000, 1),
+    deadlocks: sinceStart.deadlocks,
+    rollback_rate: sinceStart.rollbackRate,
+    lock_waits: sinceStart.lockWaits,
+    table_lock_waits: sinceStart.tableLockWaits,
+    function_calls_per_s: perSecond(sincePrevious.functionCalls),
+    mean_exec_ms: sincePrevious.meanExecMs,
+    shield_actions_per_s: shieldSincePrevious ? perSecond(shieldSincePrevious.actions) : null,
+    shield_failure_rate: shieldSincePrevious?.failureRate ?? null,
+    shield_latency_mean_ms: shieldSincePrevious?.latencyMeanMs ?? null,
+    shield_latency_p95_ms: shieldSincePrevious?.latencyP95Ms ?? null,
+    shield_db_calls_per_action: shieldSincePrevious?.dbCallsPerAction ?? null,
+    ...(shieldError !== undefined && { shield_error: shieldError }),
+  };
+}
+
+/** The progress line of one sample (the live task list and the run log). */
+export function progressLine(db: WindowFigures, shield: ShieldFigures | null): string {
+  const parts = [`${Math.round(db.elapsedMs / 1000)}s`, `deadlocks ${db.deadlocks}`, `lock waits ${db.lockWaits}`];
+  if (db.tableLockWaits !== null) parts.push(`on the table ${db.tableLockWaits}`);
+  if (db.functionCalls !== null) parts.push(`calls ${db.functionCalls}`);
+  if (db.meanExecMs !== null) parts.push(`mean ${db.meanExecMs} ms`);
+  if (db.rollbackRate !== null) parts.push(`rollback rate ${db.rollbackRate}`);
+  if (shield) {
+    parts.push(`Shield ${shield.actions} actions, ${shield.failed} failed`);
+    if (shield.latencyMeanMs !== null) parts.push(`latency mean ${shield.latencyMeanMs} ms, p95 ${shield.latencyP95Ms} ms`);
+    if (shield.dbCallsPerAction !== null) parts.push(`${shield.dbCallsPerAction} DB calls/action`);
+  }
+  return parts.join(', ');
+}

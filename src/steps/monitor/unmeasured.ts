@@ -1,0 +1,46 @@
+import type { BaselineFigures } from './baselineFigures.js';
+import { type Criteria, type CriterionName, minTransactionsForRate, type Unmeasured } from './criteria.js';
+
+/** Why each source is missing; undefined when it is there. */
+export interface MissingSources {
+  readonly function?: string;
+  readonly shield?: string;
+  readonly baseline?: string;
+}
+
+/**
+ * Criteria that cannot be judged at all in this window, with the reason — said out loud
+ * rather than passed silently.
+ */
+export function unmeasuredCriteria(criteria: Criteria, missing: MissingSources, baseline?: BaselineFigures | null): Unmeasured[] {
+  const out: Unmeasured[] = [];
+  const add = (criterion: CriterionName, reason: string | undefined) => {
+    if (criteria[criterion] !== undefined && reason !== undefined) out.push({ criterion, reason });
+  };
+  add('max_mean_exec_ms', missing.function);
+  add('max_function_error_rate', missing.shield);
+  add('max_failure_increase', missing.shield ?? missing.baseline ?? (baseline && baseline.failureRate === null ? `baseline ${baseline.stepId} has no Shield failure rate` : undefined));
+  add(
+    'max_degradation',
+    missing.baseline ??
+      (baseline && baseline.latencyMeanMs === null && baseline.meanExecMs === null
+        ? `baseline ${baseline.stepId} has neither a Shield action latency nor a function mean time`
+        : undefined),
+  );
+  return out;
+}
+
+const noDataReason: Partial<Record<CriterionName, string>> = {
+  max_mean_exec_ms: 'the function was not called in the window',
+  max_rollback_rate: `fewer than ${minTransactionsForRate} transactions in the window`,
+  max_function_error_rate: `fewer than ${minTransactionsForRate} Shield actions with the rpc writer in the window`,
+  max_failure_increase: `fewer than ${minTransactionsForRate} Shield actions in the window`,
+  max_degradation: `fewer than ${minTransactionsForRate} actions or function calls to compare with the baseline`,
+};
+
+/** Criteria that had a source but never a value by the end of the window. */
+export function noDataCriteria(values: Partial<Record<CriterionName, number | null>>, already: readonly Unmeasured[]): Unmeasured[] {
+  return (Object.entries(values) as [CriterionName, number | null][])
+    .filter(([criterion, value]) => value === null && !already.some((u) => u.criterion === criterion))
+    .map(([criterion]) => ({ criterion, reason: `no data: ${noDataReason[criterion] ?? 'nothing measured'}` }));
+}
