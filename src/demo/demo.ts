@@ -163,7 +163,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     zeroDowntime,
     notifications,
     databases: { staging: databases?.staging.name ?? '', production: databases?.production.name ?? '', kept: kept && databases !== undefined, variables },
-    ...(waitingFor && { continueWith: continueCommands(waitingFor, checklistFile, stateDir) }),
+    ...(waitingFor && { waitingFor, continueWith: continueCommands(waitingFor, checklistFile, stateDir) }),
     wallMs: Math.round(performance.now() - started),
     ...(error && { error }),
   };

@@ -30,7 +30,7 @@ export function summaryLines(result: DemoResult): string[] {
   if (result.notifications.length > 0) lines.push('', `Notifications received by the demo's webhook: ${result.notifications.length}`);
   lines.push('', `State dir: ${short(result.stateDir)}  (shipcheck status --state-dir ${short(result.stateDir)})`);
   lines.push(...databaseLines(result));
-  if (result.continueWith) lines.push('', 'To continue by hand:', ...result.continueWith.map((c) => `  ${c}`));
+  lines.push(...continueLines(result));
   lines.push('', `Wall time: ${(result.wallMs / 1000).toFixed(1)} s`);
   return lines;
 }
@@ -60,8 +60,22 @@ function databaseLines(result: DemoResult): string[] {
   if (!databases.staging) return [];
   if (!databases.kept) return [`Databases: ${databases.staging} and ${databases.production} dropped`];
   return [
-    `Databases kept, on the server DATABASE_URL points at; set the checklist's variables to them to continue:`,
+    `Databases kept on the server DATABASE_URL points at; the checklist reads them from:`,
     ...Object.entries(databases.variables).map(([name, database]) => `  ${name} = DATABASE_URL with the database ${database}`),
+  ];
+}
+
+function continueLines(result: DemoResult): string[] {
+  const { waitingFor, continueWith } = result;
+  if (!waitingFor || !continueWith) return [];
+  const lines = ['', `The run waits for the ${waitingFor.role}'s decision on "${waitingFor.title}": nobody could give it here (no terminal, no --approve-as).`];
+  if (result.databases.kept) return [...lines, 'To continue by hand, with those variables set:', ...continueWith.map((c) => `  ${c}`)];
+  return [
+    ...lines,
+    'Its databases lived on the embedded PostgreSQL, which is gone with the demo. To decide by hand, run the demo with',
+    'DATABASE_URL set to a server of your own (the databases are then kept and these commands continue it):',
+    ...continueWith.map((c) => `  ${c}`),
+    'or let the demo record the decisions: shipcheck demo --approve-as "YOUR NAME".',
   ];
 }
 

@@ -85,7 +85,9 @@ export interface DemoResult {
     /** The variables the checklist reads, each with the database it must point at. */
     readonly variables: Readonly<Record<string, string>>;
   };
-  /** When the run waits for an approval nobody could give: the commands that continue it. */
+  /** The approval the run waits at when nobody could give it (no TTY, no --approve-as). */
+  readonly waitingFor?: ApprovalRequest;
+  /** Then: the commands that continue the run (they work while the databases are kept). */
   readonly continueWith?: readonly string[];
   readonly wallMs: number;
   /** What ended the demo early, if anything did. */

