@@ -17,6 +17,8 @@ interface ServeOptions {
   tokenEnv: string;
   insecureNoAuth?: boolean;
   poolSize: number;
+  /** commander sets it from --no-prepared-statements; true unless that flag is given. */
+  preparedStatements: boolean;
   logLevel: LogLevel;
   json?: boolean;
 }
@@ -58,6 +60,10 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
     .option('--insecure-no-auth', 'serve without a token (allowed on loopback addresses only)')
     .option('--pool-size <n>', 'database connections (1-100)', positiveInteger('--pool-size', 100), 10)
     .option('--log-level <level>', `log level on stderr: ${logLevels.join(', ')}`, oneOf('--log-level', logLevels), 'info')
+    .option(
+      '--no-prepared-statements',
+      'send each query unnamed (needed behind a transaction-mode pooler such as PgBouncer); named statements are faster (docs/performance.md)',
+    )
     .option('--json', 'print machine-readable lifecycle lines ({"event":"listening","url":…}) on stdout')
     .addHelpText('after', serveHelp)
     .action(async (options: ServeOptions) => {
@@ -70,7 +76,11 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
         level: options.logLevel,
         destination: { write: (line: string) => context.output.err(line.trimEnd()) },
       });
-      const db = Database.connect(connectionString, { max: options.poolSize, applicationName: 'shipcheck shield serve' });
+      const db = Database.connect(connectionString, {
+        max: options.poolSize,
+        applicationName: 'shipcheck shield serve',
+        preparedStatements: options.preparedStatements,
+      });
       let server: ShieldServer;
       try {
         server = await startShieldServer({
