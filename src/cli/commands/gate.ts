@@ -14,7 +14,7 @@ export function registerGate(program: Command, context: CliContext): void {
       .command('gate')
       .description(
         "exit 0 only if the latest runs on the environment applied and verified the migration (migrate and contract steps passed, " +
-          'and the monitor step if the checklist has one, with no rollback since); exit 1 with the reason otherwise. For CI required checks',
+          'and the monitor steps of the phase that applies the migration, with no rollback since); exit 1 with the reason otherwise. For CI required checks',
       )
       .argument('<file>', 'checklist YAML file')
       .requiredOption('--env <name>', 'environment, usually production')
