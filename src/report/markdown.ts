@@ -1,3 +1,4 @@
+import { renderBenchmarkMarkdown } from './benchmarkTable.js';
 import { renderCompletionStatus } from './completionStatus.js';
 import type { ReportStep, RunReport } from './runReport.js';
 
@@ -28,6 +29,7 @@ export function renderMarkdownReport(report: RunReport): string {
       (s, i) => `| ${i + 1} | ${s.phaseId} | ${cell(s.title)} | ${s.kind} | ${s.status} | ${s.durationMs === undefined ? '' : `${s.durationMs} ms`} |`,
     ),
     '',
+    ...renderBenchmarkMarkdown(report.benchmarks),
     ...report.steps.flatMap(renderStep),
   ];
   const approvals = Object.entries(report.approvals);

@@ -5,6 +5,7 @@ import type { Checklist } from '../checklist/types.js';
 import type { StoredRun } from '../engine/runs.js';
 import type { StepStatus } from '../engine/state.js';
 import type { ApprovalRecord, EvidenceRecord } from '../steps/types.js';
+import { benchmarksOf, type ReportBenchmark } from './benchmarkTable.js';
 import { type CompletionStatus, completionStatus } from './completionStatus.js';
 
 export interface ReportEvidence extends EvidenceRecord {
@@ -54,6 +55,8 @@ export interface RunReport {
   readonly completion: CompletionStatus;
   readonly steps: readonly ReportStep[];
   readonly approvals: Readonly<Record<string, ApprovalRecord>>;
+  /** The seed's "Performance Benchmarking" tables the monitor steps recorded (baseline vs after). */
+  readonly benchmarks: readonly ReportBenchmark[];
   readonly rollback?: { readonly branch: string; readonly reason: string; readonly triggeredBy?: string; readonly status: string };
 }
 
@@ -117,6 +120,7 @@ export async function buildRunReport(run: StoredRun, allRuns: readonly StoredRun
     completion: completionStatus(run, allRuns),
     steps,
     approvals: state.approvals,
+    benchmarks: benchmarksOf(steps),
     ...(state.rollback && { rollback: state.rollback }),
   };
 }

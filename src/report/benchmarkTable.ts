@@ -1,0 +1,66 @@
+import { type Benchmark, type BenchmarkRow, describeTarget } from '../steps/monitor/benchmark.js';
+import type { ReportStep } from './runReport.js';
+
+/** One monitor step's "Performance Benchmarking" table, for every report format. */
+export interface ReportBenchmark {
+  readonly stepId: string;
+  readonly title: string;
+  readonly status: string;
+  readonly benchmark: Benchmark;
+}
+
+/** The tables the run's monitor steps recorded (observed.benchmark), in step order. */
+export function benchmarksOf(steps: readonly ReportStep[]): ReportBenchmark[] {
+  return steps.flatMap((step) => {
+    const benchmark = (step.observed as { benchmark?: unknown } | undefined)?.benchmark;
+    return isBenchmark(benchmark) ? [{ stepId: step.id, title: step.title, status: step.status, benchmark }] : [];
+  });
+}
+
+function isBenchmark(value: unknown): value is Benchmark {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Benchmark).rows);
+}
+
+/** A figure as the table shows it: ratios in %, "—" when not measured. */
+export function formatFigure(value: number | null, unit: string): string {
+  if (value === null) return '—';
+  if (unit === 'ratio') return `${Math.round(value * 100_000) / 1000} %`;
+  return `${value}${unit === 'ms' ? ' ms' : ''}`;
+}
+
+export function formatChange(row: BenchmarkRow): string {
+  if (row.change === null) return '';
+  const percent = Math.round(row.change * 1000) / 10;
+  return `${percent > 0 ? '+' : ''}${percent} %`;
+}
+
+export function formatMet(row: BenchmarkRow): string {
+  if (row.met === null) return row.target === null ? '' : 'not measured';
+  return row.met ? '✅ met' : '❌ not met';
+}
+
+/** Column cells of one row, shared by the Markdown and HTML tables. */
+export function benchmarkCells(row: BenchmarkRow): [string, string, string, string, string, string] {
+  return [row.metric, formatFigure(row.baseline, row.unit), formatFigure(row.after, row.unit), formatChange(row), describeTarget(row.target, row.unit), formatMet(row)];
+}
+
+export const benchmarkHeader = ['Metric', 'Baseline', 'After', 'Change', 'Target', 'Met'] as const;
+
+export function renderBenchmarkMarkdown(tables: readonly ReportBenchmark[]): string[] {
+  if (tables.length === 0) return [];
+  const out = ['## Performance Benchmarking', ''];
+  for (const t of tables) {
+    const windowS = Math.round(t.benchmark.windowMs / 100) / 10;
+    out.push(
+      `### ${t.title} (\`${t.stepId}\`, ${t.status})`,
+      '',
+      `Baseline: ${t.benchmark.baselineStep ? `\`${t.benchmark.baselineStep}\`` : 'none named'}; after: the ${windowS} s monitor window and its race probe.`,
+      '',
+      `| ${benchmarkHeader.join(' | ')} |`,
+      `|${benchmarkHeader.map(() => '---').join('|')}|`,
+      ...t.benchmark.rows.map((row) => `| ${benchmarkCells(row).map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+      '',
+    );
+  }
+  return out;
+}
