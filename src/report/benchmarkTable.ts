@@ -34,14 +34,16 @@ export function formatChange(row: BenchmarkRow): string {
   return `${percent > 0 ? '+' : ''}${percent} %`;
 }
 
-export function formatMet(row: BenchmarkRow): string {
+/** The seed's ✅/❌ in Markdown; plain words in HTML, coloured by its stylesheet (no emoji font needed). */
+export function formatMet(row: BenchmarkRow, symbols = true): string {
   if (row.met === null) return row.target === null ? '' : 'not measured';
+  if (!symbols) return row.met ? 'met' : 'not met';
   return row.met ? '✅ met' : '❌ not met';
 }
 
 /** Column cells of one row, shared by the Markdown and HTML tables. */
-export function benchmarkCells(row: BenchmarkRow): [string, string, string, string, string, string] {
-  return [row.metric, formatFigure(row.baseline, row.unit), formatFigure(row.after, row.unit), formatChange(row), describeTarget(row.target, row.unit), formatMet(row)];
+export function benchmarkCells(row: BenchmarkRow, symbols = true): [string, string, string, string, string, string] {
+  return [row.metric, formatFigure(row.baseline, row.unit), formatFigure(row.after, row.unit), formatChange(row), describeTarget(row.target, row.unit), formatMet(row, symbols)];
 }
 
 export const benchmarkHeader = ['Metric', 'Baseline', 'After', 'Change', 'Target', 'Met'] as const;

@@ -8,7 +8,7 @@ const style = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1d232a; }
 h1 { font-size: 1.5rem; } h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; } th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; text-align: left; }
-th { background: #f6f8fa; } tr.met td:last-child { color: #1a7f37; } tr.not-met td:last-child, .bad { color: #cf222e; }
+th { background: #f6f8fa; } tr.met td:last-child { color: #1a7f37; font-weight: 600; } tr.not-met td:last-child, .bad { color: #cf222e; font-weight: 600; }
 tr.Error td, tr.RolledBack td { background: #fff5f5; } code { background: #f6f8fa; padding: 0 .2rem; border-radius: 3px; }
 .phase.passed strong { color: #1a7f37; } .phase.failed strong, .phase.rolled_back strong { color: #cf222e; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1rem; }

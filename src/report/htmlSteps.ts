@@ -21,7 +21,7 @@ export function benchmarksHtml(tables: readonly ReportBenchmark[]): string {
   const table = (t: ReportBenchmark) => `<h3>${e(t.title)} <code>${e(t.stepId)}</code> (${e(t.status)})</h3>
 <p>Baseline: ${t.benchmark.baselineStep ? `<code>${e(t.benchmark.baselineStep)}</code>` : 'none named'}; after: the ${Math.round(t.benchmark.windowMs / 100) / 10} s monitor window and its race probe.</p>
 <table class="benchmark"><thead><tr>${benchmarkHeader.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${t.benchmark.rows.map((row) => `<tr class="${row.met === null ? '' : row.met ? 'met' : 'not-met'}">${benchmarkCells(row).map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n')}
+${t.benchmark.rows.map((row) => `<tr class="${row.met === null ? '' : row.met ? 'met' : 'not-met'}">${benchmarkCells(row, false).map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n')}
 </tbody></table>`;
   return `<section id="benchmarks"><h2>Performance Benchmarking</h2>${tables.map(table).join('\n')}</section>`;
 }
