@@ -7,23 +7,17 @@ import { listRuns } from '../engine/runs.js';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { defaultRegistry } from '../steps/registry.js';
-import { createDemoDatabases, type DemoDatabases } from './databases.js';
-import { demoRegistry } from './demoRegistry.js';
-import { writeGhStandIn } from './ghStandIn.js';
-import { rolloutHooks } from './hooks.js';
+import { createDemoDatabases, type DemoDatabase, type DemoDatabases } from './databases.js';
 import { continueCommands, outcomeOf } from './outcome.js';
-import { pullRequestStandIn } from './pullRequest.js';
-import { startReceiver } from './receiver.js';
+import { startOutsideWorld } from './outsideWorld.js';
 import { type DemoReports, writeDemoReports } from './reports.js';
-import { type RolloutResult, rollOut } from './rollout.js';
+import type { RolloutResult } from './rollout.js';
 import { runVariables } from './runVariables.js';
-import { type ShieldUnderLoad, startShieldUnderLoad, type ZeroDowntimeFigures } from './shieldUnderLoad.js';
+import type { ShieldUnderLoad, ZeroDowntimeFigures } from './shieldUnderLoad.js';
+import { runStage } from './stage.js';
 import type { ApprovalRequest, DemoNote, DemoOptions, DemoResult, DemoRun } from './types.js';
 
 export const defaultChecklistFile = join(packageRoot, 'checklists', 'migration-024.yaml');
-const defaultLoadRate = 25;
-/** The app pull request the checklist's merge phase talks about. */
-const blockedPullRequest = 654;
 
 /**
  * `shipcheck demo`: the migration 024 checklist end to end on two fresh databases of one
@@ -63,76 +57,48 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     note('setup', `databases ${databases.staging.name} and ${databases.production.name}: migrated to 006 (before 024), seeded with ` +
       `${seeded.organizations} organizations, ${seeded.members} members, ${seeded.behaviours} behaviours, ${seeded.actions} actions each`);
 
-    const receiver = await startReceiver({
+    const world = await startOutsideWorld({
+      workDir,
+      requiredCheck: async () => gateVerdict(await deployGate()),
+      onMerge: async () => {
+        const switched = await productionShield?.switchWriter('rpc');
+        return switched ? `App change deployed: ${switched.message}.` : '';
+      },
       onNotification(text) {
         notifications.push(text);
         note('notification', text);
       },
-      gh: pullRequestStandIn({
-        number: blockedPullRequest,
-        requiredCheck: async () => gateVerdict(await deployGate()),
-        onMerge: async () => {
-          const switched = await productionShield?.switchWriter('rpc');
-          return switched ? `App change deployed: ${switched.message}.` : '';
-        },
-      }),
     });
-    closers.push(() => receiver.close());
-    const run = runVariables(checklist, databases, receiver.webhookUrl, await writeGhStandIn(workDir, receiver.ghUrl));
+    closers.push(() => world.close());
+    const run = runVariables(checklist, databases, world.webhookUrl, world.binDir);
     variables = run.shown;
 
-    const rollout = (environment: 'staging' | 'production', shield: ShieldUnderLoad) =>
-      rollOut({
+    const stage = (database: DemoDatabase) =>
+      runStage({
         checklist,
-        environment,
+        database,
         stateDir,
         env: run.env,
-        registry: demoRegistry(defaultRegistry, {
-          windowCapMs: options.windowCapMs,
-          hooks: rolloutHooks({
-            shield,
-            switchAfterMigration: environment === 'staging',
-            deployDraft: environment === 'staging' && (options.breakStaging ?? false),
-          }),
-        }),
         options,
+        onShield: (shield) => {
+          if (database.environment === 'production') productionShield = shield;
+        },
+        onFigures: (figures) => zeroDowntime.push(figures),
       });
-    const underLoad = async (environment: 'staging' | 'production', url: string, work: (shield: ShieldUnderLoad) => Promise<RolloutResult>) => {
-      const shield = await startShieldUnderLoad({
-        environment,
-        connectionString: url,
-        rate: options.loadRate ?? defaultLoadRate,
-        ...(options.shieldToken !== undefined && { token: options.shieldToken }),
-      });
-      note('shield', `Shield API on ${environment}: legacy writer, ${options.loadRate ?? defaultLoadRate} requests/s of synthetic load`);
-      try {
-        return await work(shield);
-      } finally {
-        const figures = await shield.stop();
-        zeroDowntime.push(figures);
-        note('shield', describeFigures(figures));
-      }
-    };
-    const remember = (environment: string, outcome: RolloutResult) => {
-      const { result } = outcome;
+    const remember = (environment: string, { result, waitingFor: waiting }: RolloutResult): boolean => {
       if (result.runId !== undefined) {
         const message = result.error?.message;
         runs.push({ environment, runId: result.runId, status: result.status, ...(message !== undefined && { message }) });
       }
-      waitingFor = outcome.waitingFor;
-      if (result.error && !waitingFor) error = result.error;
-      return result.status === 'passed' && !waitingFor;
+      waitingFor = waiting;
+      if (result.error && !waiting) error = result.error;
+      return result.status === 'passed' && !waiting;
     };
 
-    const staging = await underLoad('staging', databases.staging.url, (shield) => rollout('staging', shield));
-    if (remember('staging', staging)) {
+    if (remember('staging', await stage(databases.staging))) {
       gate.beforeProduction = await deployGate();
       note('gate', `before production: ${gateLine(gate.beforeProduction)}`);
-      const production = await underLoad('production', databases.production.url, (shield) => {
-        productionShield = shield;
-        return rollout('production', shield);
-      });
-      remember('production', production);
+      remember('production', await stage(databases.production));
     }
     gate.atEnd = await deployGate();
     note('gate', `at the end: ${gateLine(gate.atEnd)}`);
@@ -187,9 +153,4 @@ function gateVerdict(result: DeployGateResult): { ok: boolean; reason: string } 
 function gateLine(result: DeployGateResult): string {
   const { ok, reason } = gateVerdict(result);
   return ok ? 'gate OPEN (exit 0): migration 024 is deployed in production' : `gate CLOSED (exit 1): ${reason}`;
-}
-
-function describeFigures(f: ZeroDowntimeFigures): string {
-  const windows = f.windows.map((w) => `${w.label}: ${w.failed} failed of ${w.requests}`).join('; ');
-  return `Shield on ${f.environment}: ${f.requests} requests, ${f.errors} errors, p95 ${f.latencyMs.p95} ms${windows ? `; ${windows}` : ''}`;
 }
