@@ -7,9 +7,13 @@ const schema = z.strictObject({
   tables: z
     .array(tableName)
     .min(1, 'tables lists no table')
-    .refine((t) => new Set(t).size === t.length, { message: 'a table is listed twice' }),
+    .refine((t) => new Set(t).size === t.length, { message: 'a table is listed twice' })
+    .describe('tables to back up, each schema.name in lower case, none twice; all go into one file'),
   /** auto: pg_dump when a compatible one is on PATH, else the built-in logical backup. */
-  method: z.enum(['auto', 'pg_dump', 'builtin']).default('auto'),
+  method: z
+    .enum(['auto', 'pg_dump', 'builtin'])
+    .default('auto')
+    .describe("auto: pg_dump when the one on PATH is at least the server's major version, else builtin (shipcheck's own SQL + COPY dump)"),
 });
 
 export type BackupSpec = z.infer<typeof schema>;
