@@ -10,18 +10,25 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const cell = z.unknown();
 
 const schema = z.strictObject({
-  query: z.string().trim().min(1, 'query is empty'),
-  params: z.array(scalar).optional(),
+  query: z.string().trim().min(1, 'query is empty').describe('the SQL to run; $1, $2… refer to params'),
+  params: z.array(scalar).optional().describe('values for $1, $2… in order (string, number, boolean or null), bound, never spliced into the text'),
   expect: z
     .strictObject({
-      rows: z.array(z.union([z.array(cell), z.record(z.string(), cell)])).optional(),
-      row_count: z.number().int().nonnegative().optional(),
+      rows: z
+        .array(z.union([z.array(cell), z.record(z.string(), cell)]))
+        .optional()
+        .describe('exactly these rows, in order (write an ORDER BY): a list matches every column in select order, a mapping only the columns it names'),
+      row_count: z.number().int().nonnegative().optional().describe('the exact number of rows returned'),
     })
     .refine((e) => e.rows !== undefined || e.row_count !== undefined, {
       message: 'expect needs rows, row_count or both',
-    }),
+    })
+    .describe('what the query must return: rows, row_count or both'),
   /** Off by default: the query runs in a transaction PostgreSQL keeps read-only. */
-  mutates: z.boolean().default(false),
+  mutates: z
+    .boolean()
+    .default(false)
+    .describe('false: runs in a READ ONLY transaction (a write fails with SQLSTATE 25006); true: a writable transaction that commits'),
 });
 
 export type SqlSpec = z.infer<typeof schema>;
