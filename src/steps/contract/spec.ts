@@ -19,22 +19,42 @@ const roleName = z.string().refine((r) => r === 'PUBLIC' || identifier.test(r), 
 });
 
 export const contractSchema = z.strictObject({
-  function: functionName,
+  function: functionName.describe('the function whose contract is checked: schema.name in lower case (no schema: public)'),
   /** Types in order; a `{ name, type }` entry also checks the argument's name. */
-  arguments: z.array(z.union([typeName, z.strictObject({ name: z.string().regex(identifier), type: typeName })])).optional(),
-  returns: typeName.optional(),
-  security: z.enum(['invoker', 'definer']).optional(),
-  search_path_pinned: z.boolean().optional(),
+  arguments: z
+    .array(
+      z.union([
+        typeName,
+        z.strictObject({
+          name: z.string().regex(identifier).describe("the argument's name, e.g. p_organization_id"),
+          type: typeName.describe("the argument's type, e.g. uuid"),
+        }),
+      ]),
+    )
+    .optional()
+    .describe(
+      'the argument types in order (a { name, type } entry also checks the name), compared as the server spells them (int = int4 = integer); selects that overload. Omitted: the function must have exactly one overload',
+    ),
+  returns: typeName.optional().describe('the return type, e.g. jsonb'),
+  security: z.enum(['invoker', 'definer']).optional().describe('SECURITY INVOKER or SECURITY DEFINER'),
+  search_path_pinned: z
+    .boolean()
+    .optional()
+    .describe('true: the function must have its own SET search_path; false: it must not'),
   grants: z
     .strictObject({
-      allowed: z.array(roleName).default([]),
-      denied: z.array(roleName).default([]),
+      allowed: z.array(roleName).default([]).describe('roles that must be able to EXECUTE it (effective right, through memberships and PUBLIC)'),
+      denied: z
+        .array(roleName)
+        .default([])
+        .describe('roles that must not be able to EXECUTE it; PUBLIC here means no EXECUTE grant to PUBLIC'),
     })
     .refine((g) => !g.allowed.includes('PUBLIC'), {
       message: 'granting EXECUTE to PUBLIC is not a contract shipcheck checks; list the roles instead',
     })
     .refine((g) => !g.allowed.some((r) => g.denied.includes(r)), { message: 'a role is both allowed and denied' })
-    .optional(),
+    .optional()
+    .describe('EXECUTE rights to check, per role (lower-case names, or PUBLIC in denied)'),
 });
 
 export type ContractSpec = z.output<typeof contractSchema>;
