@@ -12,18 +12,34 @@ import type { StepKind, StepOutcome } from './types.js';
 const functionSql = sqlFile(import.meta.url, './contract/function.sql');
 
 const schema = z.strictObject({
-  function: functionName,
+  function: functionName.describe('the function to call: schema.name in lower case (no schema: public); the overload taking as many arguments as args'),
   /** One value per argument, in order; objects and arrays are sent as JSON to json/jsonb parameters. */
-  args: z.array(z.unknown()),
-  expect: z.strictObject({
-    keys: z.array(z.string().min(1)).default([]),
-    values: z.record(z.string().min(1), z.unknown()).optional(),
-    types: z.record(z.string().min(1), z.enum(['string', 'number', 'boolean', 'object', 'array', 'null'])).optional(),
-  }),
+  args: z
+    .array(z.unknown())
+    .describe("one value per argument, in order, each cast to its parameter's type; objects and arrays go as JSON to json/jsonb parameters"),
+  expect: z
+    .strictObject({
+      keys: z.array(z.string().min(1)).default([]).describe('paths that must exist in the JSON object returned (dotted, e.g. severity_counts.medium)'),
+      values: z
+        .record(z.string().min(1), z.unknown())
+        .optional()
+        .describe('path: value pairs the result must hold, compared as JSON'),
+      types: z
+        .record(z.string().min(1), z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']))
+        .optional()
+        .describe('path: JSON type pairs (string, number, boolean, object, array, null)'),
+    })
+    .describe('what the call must return; any clause makes a result that is not a JSON object fail. An error raised by the call always fails the step'),
   /** Call as this role (SET LOCAL ROLE inside the call's transaction): RLS and grants then apply as to the app. */
-  as_role: z.enum(['service_role', 'authenticated', 'anon']).optional(),
+  as_role: z
+    .enum(['service_role', 'authenticated', 'anon'])
+    .optional()
+    .describe("SET LOCAL ROLE for the call, so grants and RLS apply as to the app (default: the connection's own role)"),
   /** Roll the call's writes back once the result is read. Off by default: the row it wrote stays as evidence. */
-  cleanup: z.boolean().default(false),
+  cleanup: z
+    .boolean()
+    .default(false)
+    .describe("true: roll the call's transaction back once the result is read; false: the row it wrote stays as evidence"),
 });
 
 export type RpcSpec = z.infer<typeof schema>;
