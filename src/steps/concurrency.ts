@@ -8,18 +8,21 @@ const schema = z.strictObject({
   user_id: z.string().superRefine((id, ctx) => {
     const problem = userIdProblem(id);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-  actions: z.number().int().min(1).max(10_000),
+  }).describe("the test offender's platform user id that every action hits (at most 256 characters)"),
+  actions: z.number().int().min(1).max(10_000).describe('how many violations are recorded simultaneously on the one offender (1 to 10000)'),
   platform: z.string().superRefine((platform, ctx) => {
     const problem = platformProblem(platform);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
+  }).describe('the offender\'s platform, a lower-case name like "twitter" (letters, digits, _ or -, at most 64)'),
   /** Omitted: the test organization (created when missing). Given: it must exist. */
-  org_id: z.guid('org_id must be a UUID').optional(),
-  writer: z.enum(['rpc', 'legacy']).default('rpc'),
-  connections: z.number().int().min(1).max(200).optional(),
+  org_id: z.guid('org_id must be a UUID').optional().describe('the organization (UUID); it must exist. Omitted: the test organization, created when missing'),
+  writer: z
+    .enum(['rpc', 'legacy'])
+    .default('rpc')
+    .describe("rpc: migration 024's atomic function; legacy: the pre-024 read-modify-write, to show the race"),
+  connections: z.number().int().min(1).max(200).optional().describe('pool size for the burst (default min(actions, 20); the run refuses more than 100)'),
   /** On by default: the offender's row is deleted first, so the count afterwards is exactly `actions`. */
-  reset: z.boolean().default(true),
+  reset: z.boolean().default(true).describe("delete the offender's row first, so the count afterwards is exactly actions"),
 });
 
 export type ConcurrencySpec = z.infer<typeof schema>;
