@@ -24,17 +24,23 @@ const schema = z.strictObject({
         return argv ?? [];
       }),
     z.array(z.string()).min(1, 'run is empty'),
-  ]),
+  ]).describe("the program and its arguments: a line split into words (no shell; '…' and \"…\" quote) or a list; shipcheck runs this package's own bin"),
   expect: z
     .strictObject({
-      exit_code: z.number().int().min(0).max(255).default(0),
-      stdout_contains: z.array(z.string().min(1)).optional(),
-      stderr_contains: z.array(z.string().min(1)).optional(),
+      exit_code: z.number().int().min(0).max(255).default(0).describe('the exit status it must end with (0 to 255)'),
+      stdout_contains: z.array(z.string().min(1)).optional().describe('texts its standard output must each contain'),
+      stderr_contains: z.array(z.string().min(1)).optional().describe('texts its standard error must each contain'),
       /** stdout parsed as JSON; `path: value` pairs, e.g. { "$.status": "ok", "$.lost": 0 }. */
-      json: z.record(z.string().min(1), z.unknown()).optional(),
+      json: z
+        .record(z.string().min(1), z.unknown())
+        .optional()
+        .describe('stdout parsed as JSON: path: value pairs it must hold (dotted paths, [0] or .0 for indexes)'),
     })
-    .default({ exit_code: 0 }),
-  timeout: duration('timeout', { maxMs: 24 * 3_600_000 }).default(300_000),
+    .default({ exit_code: 0 })
+    .describe('what the finished program must show; default: exit code 0'),
+  timeout: duration('timeout', { maxMs: 24 * 3_600_000 })
+    .default(300_000)
+    .describe('longest run, e.g. 30s or 5m (at most 24h; default 5m); then SIGTERM, and SIGKILL 2 s later'),
 });
 
 export type CommandSpec = z.infer<typeof schema>;
