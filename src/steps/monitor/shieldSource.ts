@@ -11,11 +11,14 @@ const envName = (field: string) =>
  */
 export const shieldMetricsSchema = z.strictObject({
   /** Variable holding the Shield API's URL (`/metrics` is appended unless the path already ends with it). */
-  url_env: envName('url_env'),
+  url_env: envName('url_env').describe("NAME of the variable holding the Shield API's URL (/metrics is appended unless the path ends with it)"),
   /** Variable holding the API's bearer token (`/metrics` needs it). */
-  token_env: envName('token_env').optional(),
+  token_env: envName('token_env').optional().describe("NAME of the variable holding the API's bearer token, which /metrics needs (a secret: never printed)"),
   /** An unset url variable then leaves the Shield figures "not measured" instead of stopping the run. */
-  optional: z.boolean().default(false),
+  optional: z
+    .boolean()
+    .default(false)
+    .describe('true: an unset url variable records the Shield figures as not measured instead of stopping the run'),
 });
 
 export type ShieldMetricsSpec = z.infer<typeof shieldMetricsSchema>;
