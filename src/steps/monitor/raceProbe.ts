@@ -12,14 +12,15 @@ import { isWriterName, type WriterName } from '../../shield/writers/index.js';
  */
 export const raceProbeSchema = z.strictObject({
   /** Simultaneous actions on the probe offender. */
-  actions: z.number().int().min(2).max(1000).default(10),
+  actions: z.number().int().min(2).max(1000).default(10).describe('simultaneous actions on the probe offender (2 to 1000)'),
   platform: z
     .string()
     .default('twitter')
     .superRefine((p, ctx) => {
       const problem = platformProblem(p);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+    })
+    .describe("the probe offender's platform, a lower-case name like \"twitter\""),
   /** The probe offender (test organization); its row is deleted before and after. */
   user_id: z
     .string()
@@ -27,12 +28,16 @@ export const raceProbeSchema = z.strictObject({
     .superRefine((id, ctx) => {
       const problem = userIdProblem(id);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+    })
+    .describe("the probe offender's user id in the test organization; its row is deleted before and after"),
   /**
    * `current`: the writer the app uses now — the Shield API's shield_writer when its
    * metrics are read, else rpc when migration 024 is applied and legacy before.
    */
-  writer: z.enum(['current', 'rpc', 'legacy']).default('current'),
+  writer: z
+    .enum(['current', 'rpc', 'legacy'])
+    .default('current')
+    .describe("current: the Shield API's shield_writer when its metrics are read, else rpc once migration 024 is applied, legacy before"),
 });
 
 export type RaceProbeSpec = z.infer<typeof raceProbeSchema>;
