@@ -8,19 +8,32 @@ import type { WindowFigures } from './window.js';
 export const criteriaSchema = z
   .strictObject({
     /** "Any deadlocks detected": deadlocks in the window (pg_stat_database delta). */
-    max_deadlocks: z.number().int().min(0).optional(),
+    max_deadlocks: z.number().int().min(0).optional().describe('most deadlocks allowed in the window (pg_stat_database delta); 0: any deadlock fails'),
     /** "RPC function calls completing <15ms": mean execution time in the window (pg_stat_user_functions). */
-    max_mean_exec_ms: z.number().positive().optional(),
+    max_mean_exec_ms: z.number().positive().optional().describe("highest mean time per call of the step's function in the window, in milliseconds (pg_stat_user_functions)"),
     /** Share of transactions that rolled back in the window, 0..1 (pg_stat_database). */
-    max_rollback_rate: z.number().min(0).max(1).optional(),
+    max_rollback_rate: z.number().min(0).max(1).optional().describe('highest share of transactions rolled back in the window, 0 to 1 (judged from 20 transactions on)'),
     /** Backends of the database waiting for a lock at a sample ("no lock contention"). */
-    max_lock_waits: z.number().int().min(0).optional(),
+    max_lock_waits: z.number().int().min(0).optional().describe("most backends of the database waiting for a lock at any one sample (pg_stat_activity)"),
     /** "RPC function error rate >1%": failed / all Shield actions made with the rpc writer (one function call each), 0..1. */
-    max_function_error_rate: z.number().min(0).max(1).optional(),
+    max_function_error_rate: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("highest share of the Shield API's rpc-writer actions that failed in the window, 0 to 1; needs shield_metrics"),
     /** "Shield action failures increase >10% vs baseline": relative increase of the failure rate, 0.1 = +10 %. */
-    max_failure_increase: z.number().min(0).optional(),
+    max_failure_increase: z
+      .number()
+      .min(0)
+      .optional()
+      .describe("largest relative rise of the Shield failure rate over the baseline's, 0.1 = +10 % (a baseline of 0 counts as 0.1 %); needs baseline"),
     /** "Database performance degradation >20%": relative increase of action latency or function mean time vs baseline. */
-    max_degradation: z.number().min(0).optional(),
+    max_degradation: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('largest relative rise of mean Shield action latency or function mean time over the baseline, 0.2 = +20 %; needs baseline'),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'criteria names no criterion' });
 
