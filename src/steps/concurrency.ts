@@ -20,7 +20,7 @@ const schema = z.strictObject({
     .enum(['rpc', 'legacy'])
     .default('rpc')
     .describe("rpc: migration 024's atomic function; legacy: the pre-024 read-modify-write, to show the race"),
-  connections: z.number().int().min(1).max(200).optional().describe('pool size for the burst (default min(actions, 20); the run refuses more than 100)'),
+  connections: z.number().int().min(1).max(100).optional().describe('pool size for the burst, 1 to 100 (default min(actions, 20))'),
   /** On by default: the offender's row is deleted first, so the count afterwards is exactly `actions`. */
   reset: z.boolean().default(true).describe("delete the offender's row first, so the count afterwards is exactly actions"),
 });
