@@ -4,11 +4,13 @@ import type { Checklist } from '../checklist/types.js';
 import { ensurePrivateDir } from '../engine/runLog.js';
 import { listRuns } from '../engine/runs.js';
 import { type CompletionStatus, completionStatus, renderCompletionStatus } from '../report/completionStatus.js';
+import { renderHtmlReport } from '../report/html.js';
 import { renderMarkdownReport } from '../report/markdown.js';
 import { buildRunReport } from '../report/runReport.js';
+import { loadChartAssets } from '../report/uplotAssets.js';
 
 export interface DemoReports {
-  /** One Markdown report per run, under <state dir>/reports/. */
+  /** Per run a Markdown and a self-contained HTML report (with charts), under <state dir>/reports/. */
   readonly files: readonly string[];
   /** The Completion Status of the last run (it spans both environments). */
   readonly completion?: CompletionStatus;
@@ -16,8 +18,8 @@ export interface DemoReports {
 }
 
 /**
- * Writes the report of each of the demo's runs — the same Markdown `shipcheck report
- * RUN --format md` prints — and computes the status block `shipcheck status` shows.
+ * Writes the reports of each of the demo's runs — the same as `shipcheck report RUN
+ * --format md|html` — and computes the status block `shipcheck status` shows.
  */
 export async function writeDemoReports(stateDir: string, runIds: readonly string[], checklist: Checklist): Promise<DemoReports> {
   const runs = await listRuns(stateDir);
@@ -26,10 +28,14 @@ export async function writeDemoReports(stateDir: string, runIds: readonly string
   const dir = join(stateDir, 'reports');
   await ensurePrivateDir(dir);
   const files: string[] = [];
+  const assets = await loadChartAssets();
   for (const run of ours) {
-    const file = join(dir, `${run.runId}.md`);
-    await writePrivate(file, renderMarkdownReport(await buildRunReport(run, runs, checklist)));
-    files.push(file);
+    const report = await buildRunReport(run, runs, checklist);
+    const markdown = join(dir, `${run.runId}.md`);
+    const html = join(dir, `${run.runId}.html`);
+    await writePrivate(markdown, renderMarkdownReport(report));
+    await writePrivate(html, renderHtmlReport(report, assets));
+    files.push(markdown, html);
   }
   const completion = completionStatus(ours.at(-1)!, runs);
   return { files, completion, completionText: renderCompletionStatus(completion) };

@@ -44,3 +44,17 @@ export function runVariables(
   for (const name of webhookVariables) env[name] = webhookUrl;
   return { env, shown: { [staging]: databases.staging.name, [production]: databases.production.name } };
 }
+
+/**
+ * The variables the checklist's baseline and monitor steps read the Shield API's metrics
+ * from (`shield_metrics: { url_env, token_env }`), set to one environment's Shield.
+ */
+export function shieldVariables(checklist: Checklist, url: string, token: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const step of allSteps(checklist)) {
+    const source = (step.spec as { shield_metrics?: { url_env?: string; token_env?: string } }).shield_metrics;
+    if (source?.url_env) env[source.url_env] = url;
+    if (source?.token_env) env[source.token_env] = token;
+  }
+  return env;
+}

@@ -40,6 +40,10 @@ export interface ZeroDowntimeFigures {
 
 export interface ShieldUnderLoad {
   readonly environment: string;
+  /** http://127.0.0.1:port, where the checklist's steps read /metrics. */
+  readonly url: string;
+  /** The API's bearer token: handed to the runs in their env only, never shown. */
+  readonly token: string;
   readonly writer: WriterName;
   /** Starts counting now; close() ends the window 1 s later (the figures come with stop()). */
   openWindow(label: string): Promise<{ close(): void }>;
@@ -105,6 +109,8 @@ export async function startShieldUnderLoad(options: ShieldUnderLoadOptions): Pro
 
   return {
     environment: options.environment,
+    url: server.url,
+    token,
     get writer() {
       return server.writers.current.name;
     },

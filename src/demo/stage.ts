@@ -4,6 +4,7 @@ import type { DemoDatabase } from './databases.js';
 import { demoRegistry } from './demoRegistry.js';
 import { rolloutHooks } from './hooks.js';
 import { type RolloutResult, rollOut } from './rollout.js';
+import { shieldVariables } from './runVariables.js';
 import { type ShieldUnderLoad, startShieldUnderLoad, type ZeroDowntimeFigures } from './shieldUnderLoad.js';
 import type { DemoOptions } from './types.js';
 
@@ -13,7 +14,7 @@ export interface StageInput {
   readonly checklist: Checklist;
   readonly database: DemoDatabase;
   readonly stateDir: string;
-  /** The runs' environment variables (connections, webhook, PATH). */
+  /** The runs' environment variables (connections, webhook, PATH); the Shield ones are added here. */
   readonly env: NodeJS.ProcessEnv;
   readonly options: DemoOptions;
   /** Told the environment's Shield once it serves (production's is switched at the merge). */
@@ -43,7 +44,7 @@ export async function runStage(input: StageInput): Promise<RolloutResult> {
       checklist: input.checklist,
       environment,
       stateDir: input.stateDir,
-      env: input.env,
+      env: { ...input.env, ...shieldVariables(input.checklist, shield.url, shield.token) },
       registry: demoRegistry(defaultRegistry, {
         windowCapMs: options.windowCapMs,
         hooks: rolloutHooks({

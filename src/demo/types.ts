@@ -71,7 +71,7 @@ export interface DemoResult {
   readonly stateDir: string;
   readonly runs: readonly DemoRun[];
   readonly gate: { readonly beforeProduction?: DeployGateResult; readonly atEnd?: DeployGateResult };
-  /** Markdown reports (one per run), mode 0600, under the state dir. */
+  /** Per run a Markdown and an HTML report, mode 0600, under the state dir. */
   readonly reports: readonly string[];
   /** The seed's Completion Status block of the last run, and its text. */
   readonly completion?: CompletionStatus;

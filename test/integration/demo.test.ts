@@ -109,11 +109,14 @@ describe('shipcheck demo, the library function', () => {
     expect(result.gate.atEnd?.ok).toBe(true);
 
     // Every step of the five phases is in one of the two reports, with its outcome.
-    const reports = await Promise.all(result.reports.map((f) => readFile(f, 'utf8')));
+    expect(result.reports.map((f) => f.slice(-3))).toEqual(['.md', 'tml', '.md', 'tml']);
+    const reports = await Promise.all(result.reports.filter((f) => f.endsWith('.md')).map((f) => readFile(f, 'utf8')));
     expect(reports).toHaveLength(2);
     const checklist = await loadChecklist(defaultChecklistFile, defaultRegistry);
     for (const step of checklist.phases.flatMap((p) => p.steps)) expect(reports.join('\n')).toContain(step.id);
     expect(reports.join('\n')).toContain('window shortened to 1s');
+    // The seed's Performance Benchmarking table, baseline (legacy writer) vs after (rpc), from Shield's /metrics.
+    expect(reports[0]).toMatch(/\| Race condition events \| \d+ \| 0 \|/);
 
     // The notify steps reached the demo's webhook (their URL came through the run's env only),
     // and the merge went through the gh stand-in while the gate was open.
