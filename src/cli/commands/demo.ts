@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { openServer } from '../../db/server.js';
 import { runDemo } from '../../demo/demo.js';
 import { summaryLines } from '../../demo/summary.js';
@@ -38,7 +38,11 @@ export function registerDemo(program: Command, context: CliContext): void {
     .option('--approve-as <name>', 'record every approval the checklist asks for as this person (otherwise: asked on a TTY, exit 3 without one)')
     .option('--keep', 'keep the staging and production databases (needs DATABASE_URL: the embedded server goes away with the demo)')
     .option('--state-dir <dir>', 'where the runs, evidence and reports go (default: a fresh .shipcheck/demo/<time>)')
-    .option('--monitor-window <duration>', "how long each monitor and baseline window really watches (the checklist's 1h/3h/20h)", windowOption, 5000)
+    .addOption(
+      new Option('--monitor-window <duration>', "how long each monitor and baseline window really watches (the checklist's 1h/3h/20h)")
+        .argParser(windowOption)
+        .default(5000, '5s'),
+    )
     .option('--rate <n>', 'requests per second of synthetic Shield load', positiveInteger('--rate', 200), 25)
     .option('--json', 'run events and demo notes as JSON lines, then the result as one JSON object')
     .action(async (flags: DemoFlags) => {
