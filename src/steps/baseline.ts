@@ -4,7 +4,7 @@ import { describeTarget } from '../metrics/scrape.js';
 import { round } from '../metrics/round.js';
 import { interrupted } from './command/interrupted.js';
 import { functionName } from './contract/spec.js';
-import { baselineMetric } from './monitor/baselineFigures.js';
+import { baselineMetric, shieldMetrics } from './monitor/baselineFigures.js';
 import { duration, formatDuration } from './monitor/duration.js';
 import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from './monitor/raceProbe.js';
 import { functionNotMeasured, type Sample, takeSample } from './monitor/sample.js';
@@ -118,22 +118,6 @@ function windowMetrics(window: WindowFigures | undefined): Record<string, number
   if (window.functionCalls !== null) metrics.window_function_calls = window.functionCalls;
   if (window.meanExecMs !== null) metrics.window_mean_exec_ms = window.meanExecMs;
   if (window.rollbackRate !== null) metrics.window_rollback_rate = window.rollbackRate;
-  return metrics;
-}
-
-function shieldMetrics(shield: ShieldFigures | null): Record<string, number> {
-  if (!shield) return {};
-  const metrics: Record<string, number> = { [baselineMetric.actions]: shield.actions };
-  const optional: [string, number | null][] = [
-    [baselineMetric.failureRate, shield.failureRate],
-    [baselineMetric.functionErrorRate, shield.functionErrorRate],
-    [baselineMetric.latencyMeanMs, shield.latencyMeanMs],
-    [baselineMetric.latencyP50Ms, shield.latencyP50Ms],
-    [baselineMetric.latencyP95Ms, shield.latencyP95Ms],
-    [baselineMetric.latencyP99Ms, shield.latencyP99Ms],
-    [baselineMetric.dbCallsPerAction, shield.dbCallsPerAction],
-  ];
-  for (const [name, value] of optional) if (value !== null) metrics[name] = value;
   return metrics;
 }
 

@@ -1,4 +1,5 @@
 import type { StepOutcome } from '../types.js';
+import type { ShieldFigures } from './shieldFigures.js';
 
 /** The baseline step's figures a monitor compares with (its metric names, read back from the run log). */
 export interface BaselineFigures {
@@ -26,6 +27,23 @@ export const baselineMetric = {
   actions: 'shield_actions',
   raceEvents: 'race_events',
 } as const;
+
+/** Shield's figures as outcome metrics under the names above (the same for baseline and monitor, so they compare). */
+export function shieldMetrics(shield: ShieldFigures | null): Record<string, number> {
+  if (!shield) return {};
+  const metrics: Record<string, number> = { [baselineMetric.actions]: shield.actions };
+  const optional: [string, number | null][] = [
+    [baselineMetric.failureRate, shield.failureRate],
+    [baselineMetric.functionErrorRate, shield.functionErrorRate],
+    [baselineMetric.latencyMeanMs, shield.latencyMeanMs],
+    [baselineMetric.latencyP50Ms, shield.latencyP50Ms],
+    [baselineMetric.latencyP95Ms, shield.latencyP95Ms],
+    [baselineMetric.latencyP99Ms, shield.latencyP99Ms],
+    [baselineMetric.dbCallsPerAction, shield.dbCallsPerAction],
+  ];
+  for (const [name, value] of optional) if (value !== null) metrics[name] = value;
+  return metrics;
+}
 
 export function baselineFigures(stepId: string, outcome: StepOutcome): BaselineFigures {
   const m = outcome.metrics ?? {};

@@ -1,6 +1,6 @@
 import { formatDuration } from './duration.js';
 import type { BaselineFigures } from './baselineFigures.js';
-import { baselineMetric } from './baselineFigures.js';
+import { baselineMetric, shieldMetrics } from './baselineFigures.js';
 import { buildBenchmark, targetsSummary } from './benchmark.js';
 import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
 import type { MonitorPoint } from './points.js';
@@ -94,19 +94,7 @@ function monitorMetrics(db: WindowFigures, shield: ShieldFigures | null, probe: 
   if (db.functionCalls !== null) metrics.function_calls = db.functionCalls;
   if (db.meanExecMs !== null) metrics.mean_exec_ms = db.meanExecMs;
   if (db.rollbackRate !== null) metrics.rollback_rate = db.rollbackRate;
-  if (shield) {
-    metrics[baselineMetric.actions] = shield.actions;
-    const optional: [string, number | null][] = [
-      [baselineMetric.failureRate, shield.failureRate],
-      [baselineMetric.functionErrorRate, shield.functionErrorRate],
-      [baselineMetric.latencyMeanMs, shield.latencyMeanMs],
-      [baselineMetric.latencyP50Ms, shield.latencyP50Ms],
-      [baselineMetric.latencyP95Ms, shield.latencyP95Ms],
-      [baselineMetric.latencyP99Ms, shield.latencyP99Ms],
-      [baselineMetric.dbCallsPerAction, shield.dbCallsPerAction],
-    ];
-    for (const [name, value] of optional) if (value !== null) metrics[name] = value;
-  }
+  Object.assign(metrics, shieldMetrics(shield));
   if (probe) metrics[baselineMetric.raceEvents] = probe.lost;
   return metrics;
 }
