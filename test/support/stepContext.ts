@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeConnection, redactSecrets } from '../../src/db/connectionString.js';
+import { describeConnection } from '../../src/db/connectionString.js';
 import type { Queryable } from '../../src/db/database.js';
 import type {
   EvidenceRecord,
@@ -13,6 +12,7 @@ import type {
   StepOutcome,
 } from '../../src/steps/types.js';
 import { freshDatabase, type TestDatabase } from './database.js';
+import { writeEvidenceFile } from '../../src/engine/evidence.js';
 
 /** A real StepContext over a fresh database and a temp run directory, for testing step kinds directly. */
 export interface StepHarness {
@@ -65,7 +65,7 @@ export async function stepHarness(options: { migrateTo?: string | 'none'; poolSi
       step: { id: 'step', kind: 'test', title: 'test step', onFail: 'stop', ...overrides.step },
       ...(overrides.rehearsal && { rehearsal: overrides.rehearsal }),
       writeEvidence: (name, content, description) =>
-        writeEvidence(runDir, folder, name, content, description, [database.url]),
+        writeEvidenceFile(runDir, folder, name, content, description, [database.url]),
       progress: (message) => progress.push(message),
       history,
       signal: overrides.signal ?? new AbortController().signal,
@@ -86,26 +86,4 @@ export async function stepHarness(options: { migrateTo?: string | 'none'; poolSi
       await database.drop();
     },
   };
-}
-
-/** Same contract as the engine's writeEvidence: 0600, fsynced, text redacted, recorded with sha256 and size. */
-async function writeEvidence(
-  runDir: string,
-  folder: string,
-  name: string,
-  content: string | Buffer,
-  description: string,
-  secrets: readonly string[],
-): Promise<EvidenceRecord> {
-  const bytes = typeof content === 'string' ? Buffer.from(redactSecrets(content, secrets)) : content;
-  const relative = join('evidence', folder, name);
-  await mkdir(join(runDir, 'evidence', folder), { recursive: true, mode: 0o700 });
-  const file = await open(join(runDir, relative), 'wx', 0o600);
-  try {
-    await file.writeFile(bytes);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  return { path: relative, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, description };
 }
