@@ -1,9 +1,10 @@
 import { userInfo } from 'node:os';
+import type { Checklist } from '../checklist/types.js';
 import { UsageError } from '../errors.js';
 import type { ApprovalRecord } from '../steps/types.js';
 import { appendEvent } from './runLog.js';
 import { loadRun } from './runs.js';
-import { isFinished } from './state.js';
+import { isFinished, type RunState } from './state.js';
 
 export interface ApprovalInput {
   readonly stateDir: string;
@@ -16,6 +17,8 @@ export interface ApprovalInput {
   readonly note?: string;
   readonly conditions?: string;
   readonly conditionsMet?: boolean;
+  /** The run's checklist: when given, an explicit stepId must name one of its approval steps in the run's phases. */
+  readonly checklist?: Checklist;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function recordApproval(input: ApprovalInput): Promise<{ stepId: st
   if (stepId === undefined) {
     throw new UsageError(`run ${run.runId} is not waiting for an approval`, { hint: 'name the approval step with --step ID' });
   }
+  if (input.stepId !== undefined && input.checklist) assertApprovalStep(input.checklist, run.state, input.stepId);
   if (!/\S/.test(input.by)) throw new UsageError('--by needs the name of the person deciding');
   const osUser = userInfo().username;
   const at = new Date().toISOString();
@@ -65,4 +69,19 @@ export async function recordApproval(input: ApprovalInput): Promise<{ stepId: st
     ...(input.conditions !== undefined && { conditions: input.conditions }),
   });
   return { stepId };
+}
+
+/** A sign-off recorded for a step the run never reads would look like consent and mean nothing. */
+function assertApprovalStep(checklist: Checklist, state: RunState, stepId: string): void {
+  if (checklist.name !== state.checklist) {
+    throw new UsageError(`run ${state.runId} belongs to checklist ${state.checklist}, not ${checklist.name}`);
+  }
+  const phases = checklist.phases.filter((p) => state.runPhases.includes(p.id));
+  const approvalSteps = phases.flatMap((p) => p.steps).filter((s) => s.kind === 'approval').map((s) => s.id);
+  const step = phases.flatMap((p) => p.steps).find((s) => s.id === stepId);
+  if (step?.kind === 'approval') return;
+  const what = step ? `is a ${step.kind} step, not an approval step` : `is not a step of run ${state.runId}'s phases`;
+  throw new UsageError(`--step ${stepId} ${what}`, {
+    hint: approvalSteps.length > 0 ? `approval steps of this run: ${approvalSteps.join(', ')}` : 'this run has no approval step',
+  });
 }

@@ -205,6 +205,15 @@ describe('shipcheck run/status/report/gate/rollback', () => {
     expect(status.out).toContain('**Pending Approval:** po');
     const bad = await cli('approve', runId, '--by', 'Ana', '--decision', 'maybe');
     expect(bad.code).toBe(2);
+    const eventsBefore = await ws.files();
+    const notApproval = await cli('approve', runId, '--by', 'Ana', '--decision', 'approved', '--step', 'verify-function');
+    expect(notApproval.code).toBe(2);
+    expect(notApproval.err).toContain('--step verify-function is a sql step, not an approval step');
+    expect(notApproval.err).toContain('approval steps of this run: po');
+    const unknown = await cli('approve', runId, '--by', 'Ana', '--decision', 'approved', '--step', 'prod-contract');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("is not a step of run");
+    expect(await ws.files()).toEqual(eventsBefore);
     const approved = await cli('approve', runId, '--by', 'Ana', '--decision', 'approved');
     expect(approved.code).toBe(0);
     // The function is not deployed by this checklist variant, so verify-function fails: the run continued past po.

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { recordApproval } from '../../engine/approvals.js';
+import { loadRun } from '../../engine/runs.js';
 import type { ApprovalRecord } from '../../steps/types.js';
 import type { CliContext } from '../context.js';
 import { oneOf } from '../options.js';
 import { printJson } from '../output.js';
-import { type StateDirOption, withStateDir } from './run.js';
+import { loadChecklistFile, type StateDirOption, withStateDir } from './run.js';
 
 interface ApproveFlags extends StateDirOption {
   by: string;
@@ -14,6 +15,7 @@ interface ApproveFlags extends StateDirOption {
   conditions?: string;
   conditionsMet?: boolean;
   step?: string;
+  checklist?: string;
   json?: boolean;
 }
 
@@ -32,14 +34,19 @@ export function registerApprove(program: Command, context: CliContext): void {
       .option('--note <text>', 'reason or remark, kept in the report')
       .option('--conditions <text>', 'with --decision conditional: what must be addressed first')
       .option('--conditions-met', 'the conditions of an earlier conditional approval are met')
-      .option('--step <id>', 'the approval step (default: the one the run waits at)')
+      .option('--step <id>', 'the approval step (default: the one the run waits at); must be an approval step of the run')
+      .option('--checklist <file>', 'with --step: checklist file to check the step against (default: the file the run was started from)')
       .option('--json', 'machine-readable output'),
   ).action(async (runId: string, flags: ApproveFlags) => {
+    const stateDir = resolve(flags.stateDir);
+    // An explicit --step is checked against the run's checklist: it must be one of its approval steps.
+    const checklist = flags.step !== undefined ? await loadChecklistFile(flags.checklist ?? (await loadRun(stateDir, runId)).state.checklistFile) : undefined;
     const { stepId } = await recordApproval({
-      stateDir: resolve(flags.stateDir),
+      stateDir,
       runId,
       by: flags.by,
       ...(flags.step !== undefined && { stepId: flags.step }),
+      ...(checklist && { checklist }),
       ...(flags.decision !== undefined && { decision: flags.decision }),
       ...(flags.note !== undefined && { note: flags.note }),
       ...(flags.conditions !== undefined && { conditions: flags.conditions }),
