@@ -9,7 +9,7 @@ import { acquireLease, currentHolder } from './lease.js';
 import { runRollbackProcedure } from './rollbackProcedure.js';
 import { silentRenderer, type RunRenderer } from './renderers/types.js';
 import { loadRun, listRuns } from './runs.js';
-import { resultsOf, type RunResult } from './runner.js';
+import { closeRun, type RunResult } from './runner.js';
 
 export interface ManualRollbackOptions {
   readonly checklist: Checklist;
@@ -30,7 +30,7 @@ export interface ManualRollbackOptions {
 export async function rollbackRun(options: ManualRollbackOptions): Promise<RunResult> {
   const renderer = options.renderer ?? silentRenderer;
   let journal: RunJournal | undefined;
-  let error: Error | undefined;
+  let error: unknown;
   try {
     const run = await loadRun(options.stateDir, options.runId);
     if (run.state.checklist !== options.checklist.name) {
@@ -74,14 +74,7 @@ export async function rollbackRun(options: ManualRollbackOptions): Promise<RunRe
       await environment.db.close();
     }
   } catch (caught) {
-    error = caught instanceof Error ? caught : new Error(String(caught));
+    error = caught;
   }
-  await renderer.stop();
-  const state = journal?.state;
-  return {
-    ...(journal && { runId: journal.runId }),
-    ...(state && { status: state.status }),
-    ...(error && { error }),
-    results: resultsOf([], state),
-  };
+  return closeRun(renderer, journal, [], error);
 }

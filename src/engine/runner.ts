@@ -69,7 +69,7 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
   const renderer = options.renderer ?? silentRenderer;
   let journal: RunJournal | undefined;
   let phases: readonly ChecklistPhase[] = [];
-  let error: Error | undefined;
+  let error: unknown;
   try {
     const runs = await listRuns(options.stateDir);
     const existing = pickExistingRun(options, runs);
@@ -120,9 +120,23 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
       await environment.db.close();
     }
   } catch (caught) {
-    error = caught instanceof Error ? caught : new Error(String(caught));
+    error = caught;
   }
+  return closeRun(renderer, journal, phases, error);
+}
+
+/**
+ * How a run (or a manual rollback) ends, whatever ended it: the renderer stops, and
+ * the status and per-step results are read from the run log, beside the error if any.
+ */
+export async function closeRun(
+  renderer: RunRenderer,
+  journal: RunJournal | undefined,
+  phases: readonly ChecklistPhase[],
+  failure: unknown,
+): Promise<RunResult> {
   await renderer.stop();
+  const error = failure === undefined || failure instanceof Error ? failure : new Error(String(failure));
   const state = journal?.events.length ? journal.state : undefined;
   return {
     ...(journal && { runId: journal.runId }),
