@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { type Queryable, type QueryResult, toDatabaseError } from '../db/database.js';
+import { type Queryable, toDatabaseError } from '../db/database.js';
+import { openDedicatedConnection } from '../db/dedicatedConnection.js';
 
 /**
  * One dedicated connection that can also stream COPY, which the pooled `Database`
@@ -16,22 +16,10 @@ export interface CopyConnection extends Queryable {
 }
 
 export async function openCopyConnection(connectionString: string, applicationName = 'shipcheck backup'): Promise<CopyConnection> {
-  const client = new pg.Client({ connectionString, application_name: applicationName });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    throw toDatabaseError(error);
-  }
+  const { client, query, close } = await openDedicatedConnection(connectionString, applicationName);
   return {
-    async query<Row extends object = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      try {
-        const result = await client.query<Row>(sql, params as unknown[]);
-        return { rows: result.rows, rowCount: result.rowCount ?? 0, command: result.command };
-      } catch (error) {
-        throw toDatabaseError(error, sql);
-      }
-    },
+    query,
+    close,
     async copyOut(sql, write) {
       const stream = client.query(copyTo(sql));
       let rows = 0;
@@ -57,9 +45,6 @@ export async function openCopyConnection(connectionString: string, applicationNa
       } catch (error) {
         throw toDatabaseError(error, sql);
       }
-    },
-    async close() {
-      await client.end().catch(() => {});
     },
   };
 }
