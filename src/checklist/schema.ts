@@ -60,21 +60,23 @@ export const phaseSchema = z
     id: identifier.describe('unique phase id, used by --phase and by gate requirements'),
     title: z.string().min(1).describe('e.g. "Staging deployment"'),
     environment: identifier.describe('one of the names under environments'),
-    steps: stepsSchema.min(1, 'a phase needs at least one step').describe('the steps, run in order'),
+    steps: stepsSchema
+      .min(1, 'a phase needs at least one step')
+      .describe('the steps, run in order; each has the fields of every step plus those of its kind (below)'),
   })
   .describe('a phase: steps run in order against one environment');
 
 export const rollbackSchema = z
   .strictObject({
     function_related: stepsSchema.min(1, 'the function_related branch needs at least one step').describe(
-      'the problem is the new function: drop it and verify the removal',
+      'steps for when the problem is the new function: drop it and verify the removal',
     ),
     data_corruption: stepsSchema.min(1, 'the data_corruption branch needs at least one step').describe(
-      'data was corrupted: restore the backup, then drop the function',
+      'steps for when data was corrupted: restore the backup, then drop the function',
     ),
     keep_monitoring: stepsSchema
       .default([])
-      .describe('neither: keep monitoring and decide by impact (e.g. notify); the run ends failed, not rolled back'),
+      .describe('steps for neither: keep monitoring and decide by impact (e.g. notify); the run ends failed, not rolled back'),
   })
   .describe("the rollback procedure: the seed's decision tree as data");
 
@@ -86,8 +88,11 @@ export const checklistSchema = z
     environments: z
       .record(identifier, environmentSchema)
       .refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment')
-      .describe('the environments, usually staging and production'),
-    phases: z.array(phaseSchema).min(1, 'a checklist needs at least one phase').describe('ordered phases'),
+      .describe('where each environment lives, by name (usually staging and production)'),
+    phases: z
+      .array(phaseSchema)
+      .min(1, 'a checklist needs at least one phase')
+      .describe('ordered phases, each running its steps in order against one environment'),
     rollback: rollbackSchema,
   })
   .describe('a checklist file');
