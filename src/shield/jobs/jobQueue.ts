@@ -2,7 +2,6 @@ import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 
 const claimJobsSql = sqlFile(import.meta.url, '../sql/claim_jobs.sql');
-const completeJobSql = sqlFile(import.meta.url, '../sql/complete_job.sql');
 const failJobSql = sqlFile(import.meta.url, '../sql/fail_job.sql');
 
 /** A platform job a worker holds ('running') until it completes or fails it. */
@@ -52,7 +51,7 @@ interface JobRow {
  * Claims up to `limit` due jobs (FOR UPDATE SKIP LOCKED), oldest first.
  *
  * @example
- * for (const job of await claimJobs(db, 10)) await completeJob(db, job.id);
+ * for (const job of await claimJobs(db, 10)) await completeJob(db, job);
  */
 export async function claimJobs(db: Queryable, limit: number, staleAfterSeconds = defaultStaleAfterSeconds): Promise<ClaimedJob[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
@@ -68,12 +67,6 @@ export async function claimJobs(db: Queryable, limit: number, staleAfterSeconds 
       attempts: row.attempts,
     }))
     .sort((a, b) => Number(a.id) - Number(b.id));
-}
-
-/** Marks a claimed job done; false when the job was no longer this worker's to finish. */
-export async function completeJob(db: Queryable, jobId: string): Promise<boolean> {
-  const { rowCount } = await db.query(completeJobSql, [jobId]);
-  return rowCount === 1;
 }
 
 /** Records a failed attempt: retried later with backoff, or failed for good; null when not running. */
