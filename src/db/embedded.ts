@@ -32,9 +32,14 @@ export async function startEmbeddedPostgres(options: { settings?: Record<string,
     persistent: false,
     // Running as root (CI, containers) needs a dedicated OS user for initdb.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: Object.entries({ track_functions: 'pl', max_connections: '200', ...options.settings }).flatMap(
-      ([key, value]) => ['-c', `${key}=${value}`],
-    ),
+    // track_functions feeds pg_stat_user_functions; pg_stat_statements (shipped with the
+    // binaries) is the monitor's other source of function figures and must be preloaded.
+    postgresFlags: Object.entries({
+      track_functions: 'pl',
+      shared_preload_libraries: 'pg_stat_statements',
+      max_connections: '200',
+      ...options.settings,
+    }).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
     onLog: () => {},
     onError: () => {},
   });

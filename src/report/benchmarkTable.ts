@@ -1,4 +1,5 @@
 import { type Benchmark, type BenchmarkRow, describeTarget } from '../steps/monitor/benchmark.js';
+import { describeFunctionSource } from '../steps/monitor/functionSource.js';
 import type { ReportStep } from './runReport.js';
 
 /** One monitor step's "Performance Benchmarking" table, for every report format. */
@@ -48,6 +49,11 @@ export function benchmarkCells(row: BenchmarkRow, symbols = true): [string, stri
 
 export const benchmarkHeader = ['Metric', 'Baseline', 'After', 'Change', 'Target', 'Met'] as const;
 
+/** Where the function rows' after figures came from; '' for a step watching no function (or an older run). */
+export function functionSourceLine(benchmark: Benchmark): string {
+  return benchmark.functionSource ? `Function figures: ${describeFunctionSource(benchmark.functionSource)}.` : '';
+}
+
 export function renderBenchmarkMarkdown(tables: readonly ReportBenchmark[]): string[] {
   if (tables.length === 0) return [];
   const out = ['## Performance Benchmarking', ''];
@@ -58,6 +64,7 @@ export function renderBenchmarkMarkdown(tables: readonly ReportBenchmark[]): str
       '',
       `Baseline: ${t.benchmark.baselineStep ? `\`${t.benchmark.baselineStep}\`` : 'none named'}; after: the ${windowS} s monitor window and its race probe.`,
       '',
+      ...(functionSourceLine(t.benchmark) ? [functionSourceLine(t.benchmark), ''] : []),
       `| ${benchmarkHeader.join(' | ')} |`,
       `|${benchmarkHeader.map(() => '---').join('|')}|`,
       ...t.benchmark.rows.map((row) => `| ${benchmarkCells(row).map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),

@@ -1,3 +1,4 @@
+import { describeFunctionSource, recordedFunctionSource } from '../steps/monitor/functionSource.js';
 import { type MonitorPoint, pointSeries } from '../steps/monitor/points.js';
 import type { ReportStep } from './runReport.js';
 
@@ -15,6 +16,8 @@ export interface StepCharts {
   readonly stepId: string;
   readonly title: string;
   readonly series: readonly ChartSeries[];
+  /** Where the function series were read (or why there are none), when the step watched a function. */
+  readonly functionSource?: string;
   /** When a criterion was breached: the time of the last sample (the chart marks it). */
   readonly breachedAt?: number;
 }
@@ -30,11 +33,22 @@ export function chartsOf(steps: readonly ReportStep[]): StepCharts[] {
     const points = Array.isArray(observed?.samples) ? (observed.samples as MonitorPoint[]).filter((p) => typeof p?.at === 'string') : [];
     if (points.length === 0) return [];
     const xs = points.map((p) => Date.parse(p.at) / 1000);
-    const series = pointSeries.flatMap(({ key, title, unit }) => {
-      const ys = points.map((p) => (typeof p[key] === 'number' ? (p[key] as number) : null));
-      return ys.some((y) => y !== null) ? [{ key, title, unit, xs, ys }] : [];
+    // The function series say where they were read: pg_stat_statements times whole statements.
+    const source = recordedFunctionSource(observed);
+    const series = pointSeries.flatMap((s) => {
+      const ys = points.map((p) => (typeof p[s.key] === 'number' ? (p[s.key] as number) : null));
+      const title = 'functionFigure' in s && source ? `${s.title} from ${source.source}` : s.title;
+      return ys.some((y) => y !== null) ? [{ key: s.key, title, unit: s.unit, xs, ys }] : [];
     });
     const breached = Array.isArray(observed?.breaches) && observed.breaches.length > 0;
-    return [{ stepId: step.id, title: step.title, series, ...(breached && { breachedAt: xs.at(-1)! }) }];
+    return [
+      {
+        stepId: step.id,
+        title: step.title,
+        series,
+        ...(source && { functionSource: describeFunctionSource(source) }),
+        ...(breached && { breachedAt: xs.at(-1)! }),
+      },
+    ];
   });
 }

@@ -90,7 +90,9 @@ function chartsHtml(charts: readonly StepCharts[]): string {
   if (charts.length === 0) return '';
   const sections = charts.map(
     (c) =>
-      `<h3>${e(c.title)} <code>${e(c.stepId)}</code>${c.breachedAt !== undefined ? ' <span class="bad">(criterion breached at the red line)</span>' : ''}</h3><div class="charts" id="charts-${e(c.stepId)}"></div>`,
+      `<h3>${e(c.title)} <code>${e(c.stepId)}</code>${c.breachedAt !== undefined ? ' <span class="bad">(criterion breached at the red line)</span>' : ''}</h3>` +
+      (c.functionSource ? `<p class="function-source">Function figures: ${e(c.functionSource)}</p>` : '') +
+      `<div class="charts" id="charts-${e(c.stepId)}"></div>`,
   );
   return `<section id="monitoring"><h2>Monitoring</h2>${sections.join('\n')}</section>`;
 }

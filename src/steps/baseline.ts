@@ -7,7 +7,8 @@ import { functionName } from './contract/spec.js';
 import { baselineMetric, shieldMetrics } from './monitor/baselineFigures.js';
 import { duration, formatDuration } from './monitor/duration.js';
 import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from './monitor/raceProbe.js';
-import { functionNotMeasured, type Sample, takeSample } from './monitor/sample.js';
+import { detectFunctionSource } from './monitor/detectFunctionSource.js';
+import { functionNotMeasured, type Sample, takeSample, type Watched } from './monitor/sample.js';
 import { readShieldSnapshot, type ShieldFigures, shieldFigures, sinceStart } from './monitor/shieldFigures.js';
 import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
 import { type WindowFigures, windowFigures } from './monitor/window.js';
@@ -50,13 +51,15 @@ export const baselineStep: StepKind<BaselineSpec> = {
       .join('; ');
     return {
       summary: `record ${what}${spec.window ? ` over ${formatDuration(spec.window)}` : ''}${spec.race_probe ? `; race probe of ${spec.race_probe.actions} simultaneous actions` : ''}`,
-      detail: `pg_stat_database, pg_stat_user_functions${spec.shield_metrics ? `, Shield /metrics from $${spec.shield_metrics.url_env}` : ''}`,
+      detail: `pg_stat_database, pg_stat_user_functions (pg_stat_statements when track_functions is none)${spec.shield_metrics ? `, Shield /metrics from $${spec.shield_metrics.url_env}` : ''}`,
     };
   },
   async run(spec, context) {
     const db = context.environment.db;
     const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
-    const first = await takeSample(db, spec.function);
+    const watchedFunction = spec.function && { name: spec.function, source: await detectFunctionSource(db, spec.function) };
+    const watched: Watched = watchedFunction ? { function: watchedFunction } : {};
+    const first = await takeSample(db, watched);
     const shieldFirst = 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
     let window: WindowFigures | undefined;
     let shield: ShieldFigures | null = shieldFirst && shieldFigures(sinceStart, shieldFirst);
@@ -66,18 +69,19 @@ export const baselineStep: StepKind<BaselineSpec> = {
       } catch {
         throw interrupted('taking the baseline');
       }
-      window = windowFigures(first, await takeSample(db, spec.function));
+      window = windowFigures(first, await takeSample(db, watched));
       if (shieldFirst && 'target' in source) shield = shieldFigures(shieldFirst, await readShieldSnapshot(source.target, context.signal));
     }
     // After the window, so the probe's own writes are not in the figures above.
     const probe = spec.race_probe ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null) : null;
     if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
 
-    const notMeasured = functionNotMeasured(first, spec.function);
+    const notMeasured = functionNotMeasured(first, spec.function, watchedFunction?.source);
     const totals = totalsOf(first);
     const observed = {
       at: first.at,
       track_functions: first.trackFunctions,
+      ...(watchedFunction && { function_source: watchedFunction.source }),
       ...(notMeasured && { function_not_measured: notMeasured }),
       totals,
       ...(window && { window }),
@@ -91,7 +95,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
       expected: 'the figures recorded',
       observed,
       metrics: { ...totals, ...windowMetrics(window), ...shieldMetrics(shield), ...probeMetrics(probe) },
-      message: baselineMessage(first, spec.function?.qualified, notMeasured, shield, probe),
+      message: baselineMessage(first, watchedFunction && { qualified: watchedFunction.name.qualified, source: watchedFunction.source.source }, notMeasured, shield, probe),
     };
   },
 };
@@ -133,13 +137,13 @@ function probeMetrics(probe: RaceProbeResult | null): Record<string, number> {
 
 function baselineMessage(
   first: Sample,
-  fn: string | undefined,
+  fn: { qualified: string; source: string } | undefined,
   notMeasured: string | undefined,
   shield: ShieldFigures | null,
   probe: RaceProbeResult | null,
 ): string {
   const parts = [`${first.deadlocks} deadlocks so far`];
-  if (first.functionCalls !== null && fn) parts.push(`${first.functionCalls} calls of ${fn}`);
+  if (first.functionCalls !== null && fn) parts.push(`${first.functionCalls} calls of ${fn.qualified} (${fn.source})`);
   else if (fn && notMeasured) parts.push(`function not measured: ${notMeasured}`);
   if (shield) {
     parts.push(

@@ -9,7 +9,9 @@ import { duration, formatDuration } from './monitor/duration.js';
 import { finishMonitor, type MonitorRecord } from './monitor/outcome.js';
 import { monitorPoint, progressLine } from './monitor/points.js';
 import { raceProbeSchema, runRaceProbe } from './monitor/raceProbe.js';
-import { functionNotMeasured, takeSample } from './monitor/sample.js';
+import { detectFunctionSource } from './monitor/detectFunctionSource.js';
+import { describeFunctionSource, type FunctionSource } from './monitor/functionSource.js';
+import { functionNotMeasured, takeSample, type Watched } from './monitor/sample.js';
 import { readShieldSnapshot, type ShieldSnapshot, shieldFigures } from './monitor/shieldFigures.js';
 import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
 import { type MissingSources, unmeasuredCriteria } from './monitor/unmeasured.js';
@@ -20,7 +22,7 @@ const schema = z
   .strictObject({
     duration: duration('duration', { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }).describe('how long to watch (1s to 7 days)'),
     interval: duration('interval', { minMs: 100 }).default(2000).describe('time between samples'),
-    /** The function whose calls and mean time are watched (pg_stat_user_functions). */
+    /** The function whose calls and mean time are watched (pg_stat_user_functions, or pg_stat_statements). */
     function: functionName.optional().describe('function whose calls and mean execution time are watched'),
     /** The table whose lock waiters are counted apart (pg_locks). */
     lock_table: z
@@ -79,7 +81,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
     return {
       summary: `watch for ${formatDuration(spec.duration)} every ${formatDuration(spec.interval)}${extras.length ? ` (${extras.join(', ')})` : ''}; roll back on ${describeCriteria(spec.criteria)}`,
       detail:
-        'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time), pg_stat_activity + pg_locks (lock waits)' +
+        'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time; pg_stat_statements when track_functions is none), pg_stat_activity + pg_locks (lock waits)' +
         (spec.shield_metrics ? ', Shield /metrics (shield_actions_total, shield_action_duration_seconds, shield_action_db_round_trips)' : '') +
         (spec.race_probe ? `; then ${spec.race_probe.actions} simultaneous actions on ${spec.race_probe.platform}/${spec.race_probe.user_id} (writer ${spec.race_probe.writer})` : ''),
     };
@@ -87,29 +89,35 @@ export const monitorStep: StepKind<MonitorSpec> = {
   async run(spec, context) {
     const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
     const baseline = readBaseline(spec, context);
+    const db = context.environment.db;
+    const watchedFunction = spec.function && { name: spec.function, source: await detectFunctionSource(db, spec.function) };
+    const functionSource = watchedFunction?.source ?? null;
+    const watched: Watched = { table: spec.lock_table, ...(watchedFunction && { function: watchedFunction }) };
     // Backends flush their counters about once a second: let what happened before the
     // window (the steps just run) land before the first sample, so it is not counted in it.
     await pause(settleMs, context.signal);
-    const db = context.environment.db;
-    const start = await takeSample(db, spec.function, spec.lock_table);
+    const start = await takeSample(db, watched);
     const shieldStart = 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
+    const comparable = comparableBaseline(typeof baseline === 'string' ? null : baseline, functionSource);
     const missing: MissingSources = {
-      function: functionNotMeasured(start, spec.function),
+      function: watchedFunction ? functionNotMeasured(start, watchedFunction.name, watchedFunction.source) : 'no function named in the step',
       shield: 'notMeasured' in source ? source.notMeasured : undefined,
       baseline: typeof baseline === 'string' ? baseline : undefined,
+      baselineFunction: comparable.reason,
     };
-    const baselineData = typeof baseline === 'string' ? null : baseline;
+    const baselineData = comparable.baseline;
     const unmeasured = unmeasuredCriteria(spec.criteria, missing, baselineData);
     for (const u of unmeasured) context.progress(`${u.criterion}: not measured (${u.reason})`);
+    if (functionSource) context.progress(`function figures: ${describeFunctionSource(functionSource)}`);
     context.progress(`watching for ${formatDuration(spec.duration)} from ${start.at}`);
 
-    const record: MonitorRecord = { start, shieldStart, baseline: baselineData, unmeasured, points: [], scrapeFailures: 0 };
+    const record: MonitorRecord = { start, functionSource, shieldStart, baseline: baselineData, unmeasured, points: [], scrapeFailures: 0 };
     let previous = start;
     let previousShield = shieldStart;
     const ends = Date.now() + spec.duration;
     while (Date.now() < ends) {
       await pause(Math.min(spec.interval, ends - Date.now()), context.signal);
-      const sample = await takeSample(db, spec.function, spec.lock_table);
+      const sample = await takeSample(db, watched);
       const scraped = 'target' in source ? await scrapeOrExplain(source.target, context) : null;
       const shieldNow = scraped && 'snapshot' in scraped ? scraped.snapshot : null;
       if (scraped && 'error' in scraped) record.scrapeFailures++;
@@ -139,6 +147,18 @@ function readBaseline(spec: MonitorSpec, context: StepContext): BaselineFigures 
   const outcome = context.history.outcomeOf(spec.baseline);
   if (outcome === undefined) return `baseline step ${spec.baseline} has no outcome in this run`;
   return baselineFigures(spec.baseline, outcome);
+}
+
+/**
+ * A function mean time from another source is another measure (pg_stat_statements times the
+ * whole statement): the baseline's is then left out of the comparison, with the reason.
+ */
+function comparableBaseline(baseline: BaselineFigures | null, source: FunctionSource | null): { baseline: BaselineFigures | null; reason?: string } {
+  if (!baseline || baseline.meanExecMs === null || !baseline.functionSource || !source || baseline.functionSource === source.source) return { baseline };
+  return {
+    baseline: { ...baseline, meanExecMs: null },
+    reason: `baseline ${baseline.stepId} read the function's time from ${baseline.functionSource}, this window from ${source.source}`,
+  };
 }
 
 async function scrapeOrExplain(

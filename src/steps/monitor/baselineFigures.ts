@@ -1,4 +1,5 @@
 import type { StepOutcome } from '../types.js';
+import { type FunctionSource, recordedFunctionSource } from './functionSource.js';
 import type { ShieldFigures } from './shieldFigures.js';
 
 /** The baseline step's figures a monitor compares with (its metric names, read back from the run log). */
@@ -11,6 +12,8 @@ export interface BaselineFigures {
   /** Over the baseline's window when it had one, else since the statistics were reset. */
   readonly meanExecMs: number | null;
   readonly functionErrorRate: number | null;
+  /** Where meanExecMs came from; null when the baseline recorded none (older runs, no function). */
+  readonly functionSource: FunctionSource['source'] | null;
   readonly raceEvents: number | null;
   readonly deadlocks: number | null;
 }
@@ -56,6 +59,7 @@ export function baselineFigures(stepId: string, outcome: StepOutcome): BaselineF
     dbCallsPerAction: get(baselineMetric.dbCallsPerAction),
     meanExecMs: get('window_mean_exec_ms') ?? get('function_mean_exec_ms'),
     functionErrorRate: get(baselineMetric.functionErrorRate),
+    functionSource: recordedFunctionSource(outcome.observed)?.source ?? null,
     raceEvents: get(baselineMetric.raceEvents),
     deadlocks: get('window_deadlocks'),
   };

@@ -1,5 +1,6 @@
 import { round } from '../../metrics/round.js';
 import type { BaselineFigures } from './baselineFigures.js';
+import type { FunctionSource } from './functionSource.js';
 import type { RaceProbeResult } from './raceProbe.js';
 import type { ShieldFigures } from './shieldFigures.js';
 import type { WindowFigures } from './window.js';
@@ -26,6 +27,8 @@ export interface BenchmarkRow {
 export interface Benchmark {
   readonly baselineStep: string | null;
   readonly windowMs: number;
+  /** Where the window's function figures came from; null when the step watches no function. */
+  readonly functionSource: FunctionSource | null;
   readonly rows: readonly BenchmarkRow[];
 }
 
@@ -43,6 +46,7 @@ export interface AfterFigures {
   readonly db: WindowFigures;
   readonly shield: ShieldFigures | null;
   readonly probe: RaceProbeResult | null;
+  readonly functionSource: FunctionSource | null;
 }
 
 /**
@@ -56,6 +60,7 @@ export function buildBenchmark(baseline: BaselineFigures | null, after: AfterFig
   return {
     baselineStep: baseline?.stepId ?? null,
     windowMs: db.elapsedMs,
+    functionSource: after.functionSource,
     rows: [
       row('Avg Shield action latency', 'ms', baseline?.latencyMeanMs, shield?.latencyMeanMs, t.latencyMeanMs),
       row('Shield action latency p95', 'ms', baseline?.latencyP95Ms, shield?.latencyP95Ms, null),

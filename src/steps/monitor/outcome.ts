@@ -2,6 +2,7 @@ import { formatDuration } from './duration.js';
 import type { BaselineFigures } from './baselineFigures.js';
 import { baselineMetric, shieldMetrics } from './baselineFigures.js';
 import { buildBenchmark, targetsSummary } from './benchmark.js';
+import type { FunctionSource } from './functionSource.js';
 import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
 import type { MonitorPoint } from './points.js';
 import type { RaceProbeResult } from './raceProbe.js';
@@ -14,6 +15,8 @@ import type { StepContext, StepOutcome } from '../types.js';
 /** What a monitor window gathered, filled in sample by sample. */
 export interface MonitorRecord {
   readonly start: Sample;
+  /** Where the function figures come from; null when the step watches no function. */
+  readonly functionSource: FunctionSource | null;
   readonly shieldStart: ShieldSnapshot | null;
   readonly baseline: BaselineFigures | null;
   readonly unmeasured: readonly Unmeasured[];
@@ -41,15 +44,16 @@ export async function finishMonitor(
   const db = record.last?.db ?? windowFigures(record.start, record.start);
   const shield = record.last?.shield ?? null;
   const unmeasured = [...record.unmeasured, ...(found.length === 0 ? noDataCriteria(record.values ?? {}, record.unmeasured) : [])];
-  const benchmark = buildBenchmark(record.baseline, { db, shield, probe });
+  const benchmark = buildBenchmark(record.baseline, { db, shield, probe, functionSource: record.functionSource });
   const evidence = await context.writeEvidence(
     'samples.json',
-    JSON.stringify({ start: record.start, shield_start: record.shieldStart, samples: record.points }, null, 2),
+    JSON.stringify({ function_source: record.functionSource, start: record.start, shield_start: record.shieldStart, samples: record.points }, null, 2),
     `${record.points.length} monitor samples`,
   );
   const observed = {
     window_ms: db.elapsedMs,
     sample_count: record.points.length,
+    function_source: record.functionSource,
     figures: db,
     shield,
     criteria: record.values ?? {},

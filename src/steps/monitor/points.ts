@@ -26,10 +26,10 @@ export interface MonitorPoint {
   readonly shield_error?: string;
 }
 
-/** The numeric series of a point, in chart order, with their titles and units. */
+/** The numeric series of a point, in chart order, with their titles and units; `functionFigure`: read from the step's function source. */
 export const pointSeries = [
-  { key: 'function_calls_per_s', title: 'Function calls', unit: 'calls/s' },
-  { key: 'mean_exec_ms', title: 'Function mean execution time', unit: 'ms' },
+  { key: 'function_calls_per_s', title: 'Function calls', unit: 'calls/s', functionFigure: true },
+  { key: 'mean_exec_ms', title: 'Function mean execution time', unit: 'ms', functionFigure: true },
   { key: 'deadlocks', title: 'Deadlocks in the window', unit: 'count' },
   { key: 'lock_waits', title: 'Lock waits (database)', unit: 'backends' },
   { key: 'table_lock_waits', title: 'Lock waits on the watched table', unit: 'backends' },
@@ -39,7 +39,7 @@ export const pointSeries = [
   { key: 'shield_latency_mean_ms', title: 'Shield action latency (mean)', unit: 'ms' },
   { key: 'shield_latency_p95_ms', title: 'Shield action latency (p95)', unit: 'ms' },
   { key: 'shield_db_calls_per_action', title: 'DB calls per action', unit: 'calls' },
-] as const satisfies readonly { key: keyof MonitorPoint; title: string; unit: string }[];
+] as const satisfies readonly { key: keyof MonitorPoint; title: string; unit: string; functionFigure?: boolean }[];
 
 export function monitorPoint(
   at: string,

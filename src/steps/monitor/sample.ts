@@ -1,8 +1,18 @@
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import type { FunctionName } from '../contract/spec.js';
+import { countingTrackFunctions, type FunctionSource } from './functionSource.js';
+import { readStatementCalls } from './statementCalls.js';
 
 const sampleSql = sqlFile(import.meta.url, './sample.sql');
+
+/** What a sample reads beyond the database's counters. */
+export interface Watched {
+  /** The function and where its figures come from (detectFunctionSource at the step's start). */
+  readonly function?: { readonly name: FunctionName; readonly source: FunctionSource };
+  /** schema.table whose lock waiters are counted apart. */
+  readonly table?: string;
+}
 
 export interface Sample {
   readonly at: string;
@@ -11,7 +21,7 @@ export interface Sample {
   readonly xactRollback: number;
   readonly trackFunctions: string;
   readonly functionExists: boolean;
-  /** null when not measured: track_functions is 'none', or the function has not been called since a reset. */
+  /** null when not measured: no source of function figures, or the function does not exist. */
   readonly functionCalls: number | null;
   readonly functionTotalMs: number | null;
   readonly lockWaits: number;
@@ -35,12 +45,14 @@ interface SampleRow {
 /**
  * Reads the counters once. Runs outside any transaction on purpose: PostgreSQL
  * caches statistics for the length of a transaction, so each sample needs its own.
- * Backends flush their counters about once a second, so a sample lags by up to ~1 s.
+ * Backends flush their counters about once a second, so a sample lags by up to ~1 s
+ * (pg_stat_statements is updated as each statement ends; it is read in a second query).
  */
-export async function takeSample(db: Queryable, fn: FunctionName | undefined, table?: string): Promise<Sample> {
-  const { rows } = await db.query<SampleRow>(sampleSql, [fn?.schema ?? '', fn?.name ?? '', table ?? null]);
+export async function takeSample(db: Queryable, watched: Watched = {}): Promise<Sample> {
+  const fn = watched.function;
+  const { rows } = await db.query<SampleRow>(sampleSql, [fn?.name.schema ?? '', fn?.name.name ?? '', watched.table ?? null]);
   const row = rows[0]!;
-  const measuredFunction = fn !== undefined && row.track_functions !== 'none' && row.function_exists;
+  const figures = fn && row.function_exists ? await functionFigures(db, fn.source, row) : null;
   return {
     at: row.at.toISOString(),
     deadlocks: Number(row.deadlocks),
@@ -48,20 +60,41 @@ export async function takeSample(db: Queryable, fn: FunctionName | undefined, ta
     xactRollback: Number(row.xact_rollback),
     trackFunctions: row.track_functions,
     functionExists: row.function_exists,
-    // A function never called since the last reset has no pg_stat_user_functions row: that is 0 calls.
-    functionCalls: measuredFunction ? Number(row.function_calls ?? 0) : null,
-    functionTotalMs: measuredFunction ? Number(row.function_total_ms ?? 0) : null,
+    functionCalls: figures?.calls ?? null,
+    functionTotalMs: figures?.totalMs ?? null,
     lockWaits: Number(row.lock_waits),
     tableLockWaits: row.table_lock_waits === null ? null : Number(row.table_lock_waits),
   };
 }
 
-/** Why function figures are missing, or undefined when they are measured. */
-export function functionNotMeasured(sample: Sample, fn: FunctionName | undefined): string | undefined {
-  if (!fn) return 'no function named in the step';
-  if (sample.trackFunctions === 'none') {
-    return "track_functions is 'none' on this server, so pg_stat_user_functions stays empty (a superuser can ALTER SYSTEM SET track_functions = 'pl')";
+async function functionFigures(db: Queryable, source: FunctionSource, row: SampleRow): Promise<{ calls: number; totalMs: number } | null> {
+  switch (source.source) {
+    case 'pg_stat_user_functions':
+      // A function never called since the last reset has no pg_stat_user_functions row: that is 0 calls.
+      return { calls: Number(row.function_calls ?? 0), totalMs: Number(row.function_total_ms ?? 0) };
+    case 'pg_stat_statements':
+      return readStatementCalls(db, source);
+    case 'unavailable':
+      return null;
   }
+}
+
+/**
+ * Why function figures are missing, or undefined when they are measured. Without the
+ * detected source, the sample's own track_functions tells (pg_stat_user_functions only).
+ */
+export function functionNotMeasured(sample: Sample, fn: FunctionName | undefined, source: FunctionSource = sourceOfSample(sample)): string | undefined {
+  if (!fn) return 'no function named in the step';
+  if (source.source === 'unavailable') return source.reason;
   if (!sample.functionExists) return `${fn.qualified} does not exist`;
   return undefined;
+}
+
+function sourceOfSample(sample: Sample): FunctionSource {
+  return countingTrackFunctions.includes(sample.trackFunctions)
+    ? { source: 'pg_stat_user_functions', track_functions: sample.trackFunctions }
+    : {
+        source: 'unavailable',
+        reason: `track_functions is '${sample.trackFunctions}' on this server, so pg_stat_user_functions stays empty (a superuser can ALTER SYSTEM SET track_functions = 'pl')`,
+      };
 }

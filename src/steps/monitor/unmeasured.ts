@@ -6,6 +6,8 @@ export interface MissingSources {
   readonly function?: string;
   readonly shield?: string;
   readonly baseline?: string;
+  /** The baseline's function mean time cannot be compared with this window's (another source). */
+  readonly baselineFunction?: string;
 }
 
 /**
@@ -20,14 +22,21 @@ export function unmeasuredCriteria(criteria: Criteria, missing: MissingSources, 
   add('max_mean_exec_ms', missing.function);
   add('max_function_error_rate', missing.shield);
   add('max_failure_increase', missing.shield ?? missing.baseline ?? (baseline && baseline.failureRate === null ? `baseline ${baseline.stepId} has no Shield failure rate` : undefined));
-  add(
-    'max_degradation',
-    missing.baseline ??
-      (baseline && baseline.latencyMeanMs === null && baseline.meanExecMs === null
-        ? `baseline ${baseline.stepId} has neither a Shield action latency nor a function mean time`
-        : undefined),
-  );
+  add('max_degradation', missing.baseline ?? degradationUnmeasurable(missing, baseline));
   return out;
+}
+
+/** max_degradation compares latency or function time with the baseline: why neither can be, if so. */
+function degradationUnmeasurable(missing: MissingSources, baseline: BaselineFigures | null | undefined): string | undefined {
+  if (!baseline) return undefined;
+  const latency = missing.shield ?? (baseline.latencyMeanMs === null ? `baseline ${baseline.stepId} has no Shield action latency` : undefined);
+  const functionTime =
+    missing.function ?? missing.baselineFunction ?? (baseline.meanExecMs === null ? `baseline ${baseline.stepId} has no function mean time` : undefined);
+  if (latency === undefined || functionTime === undefined) return undefined;
+  if (missing.shield === undefined && missing.function === undefined && missing.baselineFunction === undefined) {
+    return `baseline ${baseline.stepId} has neither a Shield action latency nor a function mean time`;
+  }
+  return `Shield latency: ${latency}; function time: ${functionTime}`;
 }
 
 const noDataReason: Partial<Record<CriterionName, string>> = {

@@ -36,7 +36,8 @@ export function windowFigures(start: Sample, now: Sample): WindowFigures {
     rollbacks,
     rollbackRate: commits + rollbacks > 0 ? round(rollbacks / (commits + rollbacks), 4) : null,
     functionCalls: calls,
-    meanExecMs: calls && totalMs !== null ? round(totalMs / calls, 3) : null,
+    // A counter reset inside the window (pg_stat_reset, pg_stat_statements_reset) leaves no mean.
+    meanExecMs: calls && totalMs !== null && totalMs >= 0 ? round(totalMs / calls, 3) : null,
     lockWaits: now.lockWaits,
     tableLockWaits: now.tableLockWaits,
   };
