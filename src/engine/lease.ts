@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from '../errors.js';
+import { createExclusive, readText, removeIfPresent, swapFile, writePrivateTemp } from './leaseFile.js';
 import { ensurePrivateDir } from './runLog.js';
 
 /** What a lease file holds: who runs this checklist on this environment, until when. */
@@ -29,20 +29,33 @@ export interface HeldLease {
   readonly record: LeaseRecord;
   /** Set when the previous holder's stale lease was taken over. */
   readonly tookOver?: { readonly previous: LeaseRecord; readonly reason: string };
-  /** True once a heartbeat found the lease file no longer ours (someone took it over). */
+  /** True once a heartbeat or `stillHeld` found the lease file no longer ours (someone took it over). */
   lost(): boolean;
+  /** Reads the lease file now: is it still the one this run wrote? */
+  stillHeld(): Promise<boolean>;
+  /** Removes the lease if it is still ours; never someone else's. */
   release(): Promise<void>;
 }
+
+/** How often, and how long apart, a takeover that found another in progress looks again. */
+const maxClaimPasses = 10;
+const claimRetryMs = 25;
+
+/** A claim spans one read and one rename; one this old was left by a process that died mid-swap. */
+const claimAbandonedAfterMs = 30_000;
 
 export function currentHolder(): string {
   return `${userInfo().username}@${hostname()}`;
 }
 
 /**
- * One run per checklist and environment: `.shipcheck/leases/<name>.json`,
- * created atomically (write a temp file, then link(2), which fails if the lease
- * exists), refreshed by a heartbeat, removed on release. A stale lease (expired,
- * or on this host with a dead pid) can be taken over with `takeOver`.
+ * One run per checklist and environment: `.shipcheck/leases/<name>.json`, created
+ * atomically (link(2) fails when it exists), refreshed by a heartbeat, removed on
+ * release. A stale lease (expired, or on this host with a dead pid) can be taken
+ * over with `takeOver`; the file is only ever changed by compare-and-swap
+ * (`swapFile`), so of several operators taking over the same stale lease at the
+ * same moment exactly one wins and the others are refused with the winner named.
+ * A lease is ours while the file holds exactly the text we wrote.
  *
  * @example
  * const lease = await acquireLease({ stateDir, name: 'migration-024.staging', runId });
@@ -53,61 +66,101 @@ export async function acquireLease(options: LeaseOptions): Promise<HeldLease> {
   const dir = join(options.stateDir, 'leases');
   await ensurePrivateDir(dir);
   const path = join(dir, `${options.name}.json`);
-  const fresh = (): LeaseRecord => {
-    const now = Date.now();
-    return {
-      holder: currentHolder(),
-      host: hostname(),
-      pid: process.pid,
-      runId: options.runId,
-      acquiredAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + ttlMs).toISOString(),
-    };
+  const now = Date.now();
+  const record: LeaseRecord = {
+    holder: currentHolder(),
+    host: hostname(),
+    pid: process.pid,
+    runId: options.runId,
+    acquiredAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + ttlMs).toISOString(),
   };
-
-  let record = fresh();
-  let tookOver: HeldLease['tookOver'];
-  const temp = await writeTemp(dir, record);
+  const text = serialize(record);
+  const temp = await writePrivateTemp(dir, text);
   try {
-    await link(temp, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const existing = await readLease(path);
+    const tookOver = await claim(path, temp, options);
+    return holdLease(path, record, text, ttlMs, options.heartbeatMs ?? 15_000, tookOver);
+  } finally {
+    await removeIfPresent(temp);
+  }
+}
+
+/** Puts `temp` in place as the lease; the previous holder when a stale lease was taken over. */
+async function claim(path: string, temp: string, options: LeaseOptions): Promise<HeldLease['tookOver']> {
+  // Each pass either wins, or learns that something changed (released, or taken by someone else) and judges again.
+  for (let pass = 0; pass < maxClaimPasses; pass++) {
+    if (await createExclusive(temp, path)) return undefined;
+    const existingText = await readText(path);
+    if (existingText === undefined) continue;
+    const existing = parseLease(existingText);
     const staleness = existing ? staleReason(existing) : 'the lease file is unreadable';
-    if (existing && !staleness) {
-      throw new LockHeldError(
-        `${options.name} is being run by ${existing.holder} (pid ${existing.pid}, run ${existing.runId}) until ${existing.expiresAt}`,
-        { hint: 'wait for that run to finish; shipcheck status shows its progress' },
-      );
-    }
+    if (existing && !staleness) throw heldBy(options.name, existing);
     if (!options.takeOver) {
       throw new LockHeldError(
         `${options.name} has a stale lease of ${existing?.holder ?? 'an unknown holder'} (${staleness}); nobody else is running it`,
         { hint: 'check that the other run is really gone, then pass --take-over' },
       );
     }
-    record = fresh();
-    await rename(await writeTemp(dir, record), path);
-    tookOver = {
-      previous: existing ?? { holder: 'unknown', host: 'unknown', pid: 0, runId: 'unknown', acquiredAt: '', expiresAt: '' },
-      reason: staleness!,
-    };
-  } finally {
-    await unlink(temp).catch(() => {});
-  }
-
-  let lost = false;
-  const ours = (r: LeaseRecord | undefined) => r?.runId === record.runId && r.pid === record.pid && r.host === record.host;
-  const heartbeat = setInterval(() => {
-    void (async () => {
-      if (!ours(await readLease(path))) {
-        lost = true;
-        return;
+    const outcome = await swapFile({ path, expected: existingText, temp, claimAbandoned });
+    if (outcome.swapped) return { previous: existing ?? unknownHolder, reason: staleness! };
+    if (outcome.reason === 'claimed') {
+      // Someone is between claim and swap, which takes milliseconds: judge again once they are done, to name the real winner.
+      if (pass < maxClaimPasses - 1) {
+        await sleep(claimRetryMs);
+        continue;
       }
-      record = { ...record, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
-      await rename(await writeTemp(dir, record), path);
-    })().catch(() => {});
-  }, options.heartbeatMs ?? 15_000);
+      const claimant = parseLease(outcome.claimant);
+      throw new LockHeldError(
+        `${options.name}'s stale lease is being taken over right now by ${describeHolder(claimant)}; this run did not start`,
+        { hint: 'only one operator can take it over; shipcheck status shows the run' },
+      );
+    }
+  }
+  throw new LockHeldError(`${options.name}: the lease kept changing while this run tried to take it; nothing was started`, {
+    hint: 'another operator is starting runs at the same moment; shipcheck status shows who',
+  });
+}
+
+function holdLease(
+  path: string,
+  initial: LeaseRecord,
+  initialText: string,
+  ttlMs: number,
+  heartbeatMs: number,
+  tookOver: HeldLease['tookOver'],
+): HeldLease {
+  const dir = dirname(path);
+  let record = initial;
+  let text = initialText;
+  // While a refresh is being swapped in, the file may already hold the refreshed text.
+  let refreshing: { text: string; done: Promise<void> } | undefined;
+  let lost = false;
+  const ours = (onDisk: string | undefined) => onDisk === text || (refreshing !== undefined && onDisk === refreshing.text);
+
+  const refresh = async (next: LeaseRecord, nextText: string) => {
+    const temp = await writePrivateTemp(dir, nextText);
+    try {
+      const outcome = await swapFile({ path, expected: text, temp, claimAbandoned });
+      if (outcome.swapped) {
+        record = next;
+        text = nextText;
+      } else if ((await readText(path)) !== text) {
+        lost = true;
+      }
+    } finally {
+      await removeIfPresent(temp);
+    }
+  };
+  const heartbeat = setInterval(() => {
+    if (refreshing || lost) return;
+    const next = { ...record, expiresAt: new Date(Date.now() + ttlMs).toISOString() };
+    const nextText = serialize(next);
+    // A failed refresh is retried at the next beat; if they keep failing the lease expires and others may take over.
+    const done = refresh(next, nextText)
+      .catch(() => {})
+      .finally(() => (refreshing = undefined));
+    refreshing = { text: nextText, done };
+  }, heartbeatMs);
   heartbeat.unref();
 
   return {
@@ -116,9 +169,24 @@ export async function acquireLease(options: LeaseOptions): Promise<HeldLease> {
     },
     ...(tookOver && { tookOver }),
     lost: () => lost,
+    async stillHeld() {
+      if (!lost && !ours(await readText(path))) lost = true;
+      return !lost;
+    },
     async release() {
       clearInterval(heartbeat);
-      if (ours(await readLease(path))) await unlink(path).catch(() => {});
+      await refreshing?.done;
+      if (lost) return;
+      // A lease left behind goes stale and is named to the next operator, so a failed release must not hide the run's own outcome.
+      const temp = await writePrivateTemp(dir, text).catch(() => undefined);
+      if (!temp) return;
+      try {
+        await swapFile({ path, expected: text, temp, remove: true, claimAbandoned });
+      } catch {
+        // see above: the lease stays and goes stale
+      } finally {
+        await removeIfPresent(temp).catch(() => {});
+      }
     },
   };
 }
@@ -130,13 +198,37 @@ export function staleReason(lease: LeaseRecord, now = Date.now()): string | unde
   return undefined;
 }
 
-export async function readLease(path: string): Promise<LeaseRecord | undefined> {
+function parseLease(text: string): LeaseRecord | undefined {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as LeaseRecord;
+    const parsed = JSON.parse(text) as Partial<LeaseRecord> | null;
+    return typeof parsed?.holder === 'string' && typeof parsed.pid === 'number' ? (parsed as LeaseRecord) : undefined;
   } catch {
     return undefined;
   }
 }
+
+function serialize(record: LeaseRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+function heldBy(name: string, lease: LeaseRecord): LockHeldError {
+  return new LockHeldError(`${name} is being run by ${describeHolder(lease)} until ${lease.expiresAt}`, {
+    hint: 'wait for that run to finish; shipcheck status shows its progress',
+  });
+}
+
+function describeHolder(lease: LeaseRecord | undefined): string {
+  return lease ? `${lease.holder} (pid ${lease.pid}, run ${lease.runId})` : 'another process';
+}
+
+/** A claimant that died between claiming and swapping: gone from this host, or silent for far longer than a swap takes. */
+function claimAbandoned(content: string, ageMs: number): boolean {
+  const claimant = parseLease(content);
+  if (claimant && claimant.host === hostname() && !processAlive(claimant.pid)) return true;
+  return ageMs > claimAbandonedAfterMs;
+}
+
+const unknownHolder: LeaseRecord = { holder: 'unknown', host: 'unknown', pid: 0, runId: 'unknown', acquiredAt: '', expiresAt: '' };
 
 function processAlive(pid: number): boolean {
   try {
@@ -145,16 +237,4 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-async function writeTemp(dir: string, record: LeaseRecord): Promise<string> {
-  const temp = join(dir, `.lease-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const file = await open(temp, 'wx', 0o600);
-  try {
-    await file.writeFile(`${JSON.stringify(record)}\n`);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  return temp;
 }

@@ -1,15 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
-import { parseEvents } from '../../src/engine/runLog.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
 import { workspace, type Workspace } from './engineSupport.js';
-
-const bin = fileURLToPath(new URL('../../bin/shipcheck.js', import.meta.url));
 
 let staging: TestDatabase;
 let ws: Workspace;
@@ -51,43 +47,13 @@ rollback:
 `;
 }
 
-interface Child {
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
-  kill(): void;
+function shipcheck(args: string[]) {
+  return spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url });
 }
 
-function shipcheck(args: string[]): Child {
-  const child = spawn(process.execPath, [bin, ...args, '--state-dir', ws.stateDir], {
-    env: { PATH: process.env.PATH, STAGING_URL: staging.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return {
-    done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err }))),
-    kill: () => child.kill('SIGKILL'),
-  };
-}
-
-async function runEvents(): Promise<RunEvent[]> {
-  const { readdir } = await import('node:fs/promises');
-  const runs = await readdir(join(ws.stateDir, 'runs')).catch(() => []);
-  if (runs.length === 0) return [];
-  return parseEvents(await readFile(join(ws.stateDir, 'runs', runs[0]!, 'events.jsonl'), 'utf8').catch(() => ''));
-}
-
-async function waitFor(predicate: (events: RunEvent[]) => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (predicate(await runEvents())) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out waiting for the run log');
-}
-
-const started = (events: RunEvent[], stepId: string) => events.filter((e) => e.type === 'step_started' && e.stepId === stepId).length;
+const runEvents = () => onlyRunEvents(ws.stateDir);
+const waitFor = (predicate: (events: RunEvent[]) => boolean) => waitForRunLog(ws.stateDir, predicate);
+const started = timesStarted;
 
 describe('resume after kill -9', () => {
   it('an idempotent step is re-run; a non-idempotent one stops the run until --retry-step', async () => {

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunEvent } from '../../src/engine/events.js';
+import { parseEvents } from '../../src/engine/runLog.js';
+
+/** The real CLI entry point, as an operator runs it. */
+export const shipcheckBin = fileURLToPath(new URL('../../bin/shipcheck.js', import.meta.url));
+
+export interface Exited {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+export interface CliProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly done: Promise<Exited>;
+  /** Everything written to stdout so far. */
+  output(): string;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Spawns a program with only PATH and `env` in its environment (the operator's own
+ * variables never leak into a test run), collecting its output.
+ */
+export function spawnCollecting(file: string, args: readonly string[], env: Record<string, string>): CliProcess {
+  const child = spawn(file, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return {
+    child,
+    done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err }))),
+    output: () => out,
+    kill: (signal = 'SIGKILL') => child.kill(signal),
+  };
+}
+
+/** `node bin/shipcheck.js ARGS --state-dir DIR`, stdin open but unused (not a TTY). */
+export function spawnShipcheck(stateDir: string, args: readonly string[], env: Record<string, string>): CliProcess {
+  return spawnCollecting(process.execPath, [shipcheckBin, ...args, '--state-dir', stateDir], env);
+}
+
+/** The events of the only run in the state dir ([] until it has one). */
+export async function onlyRunEvents(stateDir: string): Promise<RunEvent[]> {
+  const runs = await readdir(join(stateDir, 'runs')).catch(() => []);
+  if (runs.length === 0) return [];
+  if (runs.length > 1) throw new Error(`expected one run in ${stateDir}, found ${runs.length}`);
+  return parseEvents(await readFile(join(stateDir, 'runs', runs[0]!, 'events.jsonl'), 'utf8').catch(() => ''));
+}
+
+/** Polls the run log until `predicate` holds. */
+export async function waitForRunLog(stateDir: string, predicate: (events: RunEvent[]) => boolean, timeoutMs = 30_000): Promise<RunEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const events = await onlyRunEvents(stateDir);
+    if (predicate(events)) return events;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out waiting for the run log');
+}
+
+/** How many times the run log says a step was started. */
+export function timesStarted(events: readonly RunEvent[], stepId: string): number {
+  return events.filter((e) => e.type === 'step_started' && e.stepId === stepId).length;
+}
