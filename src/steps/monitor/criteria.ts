@@ -9,8 +9,8 @@ export const criteriaSchema = z
   .strictObject({
     /** "Any deadlocks detected": deadlocks in the window (pg_stat_database delta). */
     max_deadlocks: z.number().int().min(0).optional().describe('most deadlocks allowed in the window (pg_stat_database delta); 0: any deadlock fails'),
-    /** "RPC function calls completing <15ms": mean execution time in the window (pg_stat_user_functions). */
-    max_mean_exec_ms: z.number().positive().optional().describe("highest mean time per call of the step's function in the window, in milliseconds (pg_stat_user_functions)"),
+    /** "RPC function calls completing <15ms": mean execution time in the window (pg_stat_user_functions or pg_stat_statements). */
+    max_mean_exec_ms: z.number().positive().optional().describe("highest mean time per call of the step's function in the window, in milliseconds (pg_stat_user_functions, or pg_stat_statements when track_functions is none)"),
     /** Share of transactions that rolled back in the window, 0..1 (pg_stat_database). */
     max_rollback_rate: z.number().min(0).max(1).optional().describe('highest share of transactions rolled back in the window, 0 to 1 (judged from 20 transactions on)'),
     /** Backends of the database waiting for a lock at a sample ("no lock contention"). */
