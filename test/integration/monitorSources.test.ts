@@ -158,6 +158,28 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
     expect((outcome.observed as Observed).function_source.source).toBe('pg_stat_statements');
   });
 
+  it("does not compare a function time read from pg_stat_user_functions in the baseline with pg_stat_statements' in the window", async (ctx) => {
+    const unloadable = await statementsUnloadable(harness.database.db);
+    ctx.skip(unloadable !== undefined, unloadable);
+    await harness.database.db.query('create extension if not exists pg_stat_statements');
+    const tracked: StepOutcome = {
+      status: 'passed',
+      expected: 'the figures recorded',
+      observed: { function_source: { source: 'pg_stat_user_functions', track_functions: 'pl' } },
+      metrics: { function_calls: 100, function_mean_exec_ms: 0.4 },
+      message: 'baseline recorded',
+    };
+    const outcome = await run(monitorStep, { duration: '1s', interval: '500ms', function: fn, baseline: 'baseline', criteria: { max_degradation: 0.2 } }, { baseline: tracked });
+    expect(outcome.status).toBe('passed');
+    expect((outcome.observed as Observed).unmeasured).toEqual([
+      {
+        criterion: 'max_degradation',
+        reason:
+          'Shield latency: no shield_metrics in the step; function time: baseline baseline read the function\'s time from pg_stat_user_functions, this window from pg_stat_statements',
+      },
+    ]);
+  });
+
   /** The monitor took its first sample: what happens from now on is inside its window. */
   const windowStarted = () =>
     expect.poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 }).toBe(true);
