@@ -4,7 +4,19 @@ import { ExitCode, ShipcheckError } from '../errors.js';
 export const EngineExitCode = {
   interruptedStep: ExitCode.interruptedStep,
   rollbackFailed: ExitCode.rollbackFailed,
+  interrupted: ExitCode.interrupted,
 } as const;
+
+/** Ctrl-C: the run stopped cleanly, its lease released; `shipcheck run` or `resume` continues it. */
+export class RunInterruptedError extends ShipcheckError {
+  constructor(message: string, runId: string) {
+    super(message, {
+      code: 'interrupted',
+      exitCode: EngineExitCode.interrupted,
+      hint: `the run is resumable: shipcheck resume ${runId} (or shipcheck run with the same checklist and environment) continues it without repeating finished steps`,
+    });
+  }
+}
 
 /** A non-idempotent step was interrupted mid-way: a human must say whether to run it again. */
 export class InterruptedStepError extends ShipcheckError {

@@ -162,7 +162,8 @@ export interface RollbackFinished extends At {
 
 export interface RunStopped extends At {
   readonly type: 'run_stopped';
-  readonly reason: 'awaiting_approval' | 'interrupted_step' | 'error';
+  /** interrupted: the operator pressed Ctrl-C; lease_lost: someone took the run's lease over. */
+  readonly reason: 'awaiting_approval' | 'interrupted_step' | 'interrupted' | 'lease_lost' | 'error';
   readonly message: string;
   readonly stepId?: string;
 }

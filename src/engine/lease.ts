@@ -29,13 +29,16 @@ export interface HeldLease {
   readonly record: LeaseRecord;
   /** Set when the previous holder's stale lease was taken over. */
   readonly tookOver?: { readonly previous: LeaseRecord; readonly reason: string };
-  /** True once a heartbeat or `stillHeld` found the lease file no longer ours (someone took it over). */
+  /** True once a heartbeat or `check` found the lease file no longer ours (someone took it over). */
   lost(): boolean;
-  /** Reads the lease file now: is it still the one this run wrote? */
-  stillHeld(): Promise<boolean>;
+  /** Reads the lease file now: still the one this run wrote, or who holds it instead. */
+  check(): Promise<LeaseCheck>;
   /** Removes the lease if it is still ours; never someone else's. */
   release(): Promise<void>;
 }
+
+/** `holder` is who holds the lease now; none when the file is gone or unreadable. */
+export type LeaseCheck = { readonly held: true } | { readonly held: false; readonly holder?: LeaseRecord };
 
 /** How often, and how long apart, a takeover that found another in progress looks again. */
 const maxClaimPasses = 10;
@@ -169,9 +172,12 @@ function holdLease(
     },
     ...(tookOver && { tookOver }),
     lost: () => lost,
-    async stillHeld() {
-      if (!lost && !ours(await readText(path))) lost = true;
-      return !lost;
+    async check() {
+      const onDisk = await readText(path);
+      if (!lost && ours(onDisk)) return { held: true };
+      lost = true;
+      const holder = onDisk === undefined ? undefined : parseLease(onDisk);
+      return { held: false, ...(holder && { holder }) };
     },
     async release() {
       clearInterval(heartbeat);
@@ -217,7 +223,8 @@ function heldBy(name: string, lease: LeaseRecord): LockHeldError {
   });
 }
 
-function describeHolder(lease: LeaseRecord | undefined): string {
+/** `bob@host (pid 42, run …)`: how errors name a lease's holder. */
+export function describeHolder(lease: LeaseRecord | undefined): string {
   return lease ? `${lease.holder} (pid ${lease.pid}, run ${lease.runId})` : 'another process';
 }
 

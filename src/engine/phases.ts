@@ -1,6 +1,6 @@
 import { CheckFailedError, LockHeldError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
-import { InterruptedStepError, RollbackFailedError } from './errors.js';
+import { InterruptedStepError, RollbackFailedError, RunInterruptedError } from './errors.js';
 import { chooseBranch, runRollbackProcedure } from './rollbackProcedure.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
 
@@ -14,7 +14,8 @@ export interface PhaseRunOptions {
   readonly operator: string;
   /** On a TTY the CLI asks; without it the run stops and tells how to decide. */
   readonly askOperator?: (step: ChecklistStep) => Promise<InterruptedStepDecision>;
-  readonly leaseLost: () => boolean;
+  /** Asked before every step: undefined while the run holds its lease, else the sentence saying who took it. */
+  readonly leaseLost: () => Promise<string | undefined>;
 }
 
 /**
@@ -35,10 +36,13 @@ export async function executePhases(
     for (const step of phase.steps) {
       const previous = journal.state.steps.find((s) => s.id === step.id);
       if (previous && (previous.status === 'Success' || previous.status === 'Skipped' || previous.action === 'warn')) continue;
-      if (deps.signal.aborted) return stop(deps, 'error', 'interrupted by the operator; resume with shipcheck run', step.id);
-      if (options.leaseLost()) {
-        await stop(deps, 'error', 'the run lease was taken over by someone else', step.id);
-        return new LockHeldError('the run lease was taken over by someone else; this run stopped before its next step');
+      if (deps.signal.aborted) return interruptedByOperator(deps, step, 'before');
+      const leaseLost = await options.leaseLost();
+      if (leaseLost !== undefined) {
+        await stop(deps, 'lease_lost', leaseLost, step.id);
+        return new LockHeldError(`${leaseLost}; this run stopped before its next step`, {
+          hint: 'the run is in the new holder\'s hands now; shipcheck status shows where it stands',
+        });
       }
       if (options.skipSteps?.includes(step.id)) {
         await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: 'skipped with --skip-step', by: options.operator });
@@ -58,6 +62,7 @@ export async function executePhases(
       }
 
       const result = await executeStep(step, phase.id, deps);
+      if (result.kind === 'interrupted') return interruptedByOperator(deps, step, 'during');
       if (result.kind === 'awaiting_approval') {
         await journal.record({ type: 'awaiting_approval', stepId: step.id, message: result.error.message });
         await stop(deps, 'awaiting_approval', result.error.message, step.id);
@@ -102,9 +107,15 @@ async function rollBack(
   return new CheckFailedError(rollback.message, { code: status });
 }
 
+async function interruptedByOperator(deps: StepRunDeps, step: ChecklistStep, when: 'before' | 'during'): Promise<Error> {
+  const message = `interrupted by the operator (Ctrl-C) ${when} step ${step.id} (${step.title})`;
+  await deps.journal.record({ type: 'run_stopped', reason: 'interrupted', message, stepId: step.id });
+  return new RunInterruptedError(message, deps.journal.runId);
+}
+
 async function stop(
   deps: StepRunDeps,
-  reason: 'awaiting_approval' | 'interrupted_step' | 'error',
+  reason: 'awaiting_approval' | 'interrupted_step' | 'lease_lost' | 'error',
   message: string,
   stepId: string,
 ): Promise<Error> {

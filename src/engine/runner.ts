@@ -4,7 +4,7 @@ import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import type { EnvironmentHandle, StepOutcome } from '../steps/types.js';
 import { openEnvironment, secretsOf } from './environment.js';
 import { RunJournal } from './journal.js';
-import { acquireLease, currentHolder, type HeldLease } from './lease.js';
+import { acquireLease, currentHolder, describeHolder, type HeldLease } from './lease.js';
 import { executePhases, type PhaseRunOptions } from './phases.js';
 import { rehearse } from './rehearsal.js';
 import { silentRenderer, type RunRenderer } from './renderers/types.js';
@@ -111,7 +111,7 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
               ...(options.skipSteps !== undefined && { skipSteps: options.skipSteps }),
               ...(options.askOperator !== undefined && { askOperator: options.askOperator }),
               operator: currentHolder(),
-              leaseLost: () => lease.lost(),
+              leaseLost: () => leaseLostReason(lease),
             });
       } finally {
         await lease.release();
@@ -144,6 +144,15 @@ export async function closeRun(
     ...(error && { error }),
     results: resultsOf(phases, state),
   };
+}
+
+/** Undefined while the run holds its lease; otherwise who took it, as the sentence the run stops with. */
+async function leaseLostReason(lease: HeldLease): Promise<string | undefined> {
+  const check = await lease.check();
+  if (check.held) return undefined;
+  return check.holder
+    ? `the run's lease was taken over by ${describeHolder(check.holder)}`
+    : 'the run\'s lease file was removed by someone else';
 }
 
 function pickExistingRun(options: RunOptions, runs: readonly StoredRun[]): StoredRun | undefined {

@@ -25,7 +25,9 @@ export interface StepRunDeps {
 
 export type StepRunResult =
   | { readonly kind: 'finished'; readonly status: 'passed' | 'failed' | 'error'; readonly outcome?: StepOutcome; readonly error?: StepError }
-  | { readonly kind: 'awaiting_approval'; readonly error: AwaitingApprovalError };
+  | { readonly kind: 'awaiting_approval'; readonly error: AwaitingApprovalError }
+  /** The operator's Ctrl-C cut the step short: no result was recorded. */
+  | { readonly kind: 'interrupted' };
 
 /** The advisory lock that keeps two shipcheck runs from mutating the same target at once. */
 export function runLockName(checklist: Checklist, environment: string): string {
@@ -86,6 +88,10 @@ export async function executeStep(step: ChecklistStep, phaseId: string, deps: St
     result = { kind: 'finished', status: 'error', error: toStepError(error, deps.secrets) };
   }
   await Promise.all(pendingProgress);
+  // A step that Ctrl-C cut short says nothing about the target, so on_fail must not act on it. It stays
+  // started-and-not-finished in the log, like a step whose process died: a resume runs it again, or
+  // asks first when its kind is not idempotent.
+  if (deps.signal.aborted && result.status !== 'passed') return { kind: 'interrupted' };
   const failed = result.status !== 'passed';
   await journal.record({
     type: 'step_finished',
@@ -115,6 +121,7 @@ export function toStepError(error: unknown, secrets: readonly string[]): StepErr
 /** The sentence that says what went wrong with a finished step. */
 export function failureMessage(step: ChecklistStep, result: StepRunResult): string {
   if (result.kind === 'awaiting_approval') return result.error.message;
+  if (result.kind === 'interrupted') return `step ${step.id} (${step.title}) was interrupted by the operator`;
   const why = result.outcome?.message ?? result.error?.message ?? 'failed';
   return `step ${step.id} (${step.title}) failed: ${why}`;
 }

@@ -69,3 +69,49 @@ export async function waitForRunLog(stateDir: string, predicate: (events: RunEve
 export function timesStarted(events: readonly RunEvent[], stepId: string): number {
   return events.filter((e) => e.type === 'step_started' && e.stepId === stepId).length;
 }
+
+/**
+ * Runs `command` on a pseudo-terminal (util-linux `script`), so the CLI sees a TTY
+ * on stdin, stdout and stderr: what an operator types goes to `child.stdin`, and
+ * the terminal's output (with echo) comes back on stdout. 200 columns, so lines
+ * are not wrapped at an unset width.
+ */
+export function spawnOnTerminal(command: readonly string[], env: Record<string, string>): CliProcess {
+  const line = `stty cols 200 rows 50; exec ${command.map(shellQuote).join(' ')}`;
+  return spawnCollecting('script', ['-qfec', line, '/dev/null'], env);
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A checklist whose non-idempotent step (a command, `on_fail: rollback`) waits until
+ * the file `marker` exists, between a slow read-only check and a last check: the
+ * shape every interruption test needs (kill -9, Ctrl-C, a lost lease, the prompt).
+ */
+export function interruptibleChecklist(marker: string): string {
+  // Polls, so an orphan left by kill -9 exits as soon as the marker appears (no stray process).
+  const wait = `const fs=require('fs');const p=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(p)){clearInterval(t)}},100)`;
+  return `version: 1
+name: resume-test
+environments:
+  staging: { connection_env: STAGING_URL }
+phases:
+  - id: deploy
+    title: Deploy
+    environment: staging
+    steps:
+      - { id: slow-check, kind: sql, title: Slow read-only check, query: "select 1 as one from pg_sleep(0.8)", expect: { rows: [[1]] } }
+      - id: slow-command
+        kind: command
+        title: Slow command
+        run: [node, -e, ${JSON.stringify(wait)}, ${JSON.stringify(marker)}]
+        timeout: 2m
+        on_fail: rollback
+      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }
+rollback:
+  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+`;
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
+import { interruptibleChecklist, onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
 import { workspace, type Workspace } from './engineSupport.js';
 
 let staging: TestDatabase;
@@ -21,32 +21,6 @@ beforeEach(async () => {
   return () => ws.remove();
 });
 
-/** A non-idempotent step (command) that sleeps until a marker file exists, between two idempotent ones. */
-function checklist(marker: string): string {
-  // Polls, so the orphan left by kill -9 exits as soon as the marker appears (no stray process).
-  const wait = `const fs=require('fs');const p=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(p)){clearInterval(t)}},100)`;
-  return `version: 1
-name: resume-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
-    title: Deploy
-    environment: staging
-    steps:
-      - { id: slow-check, kind: sql, title: Slow read-only check, query: "select 1 as one from pg_sleep(0.8)", expect: { rows: [[1]] } }
-      - id: slow-command
-        kind: command
-        title: Slow command
-        run: [node, -e, ${JSON.stringify(wait)}, ${JSON.stringify(marker)}]
-        timeout: 2m
-      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
-}
-
 function shipcheck(args: string[]) {
   return spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url });
 }
@@ -59,7 +33,7 @@ describe('resume after kill -9', () => {
   it('an idempotent step is re-run; a non-idempotent one stops the run until --retry-step', async () => {
     const marker = join(ws.dir, 'marker');
     const file = join(ws.dir, 'checklist.yaml');
-    await writeFile(file, checklist(marker));
+    await writeFile(file, interruptibleChecklist(marker));
 
     // Kill point 1: inside the idempotent read-only step.
     const first = shipcheck(['run', file, '--env', 'staging']);

@@ -1,16 +1,26 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, LockHeldError } from '../../src/errors.js';
 import { acquireLease, type LeaseRecord } from '../../src/engine/lease.js';
-import { spawnCollecting } from './engineProcess.js';
+import { runChecklist } from '../../src/engine/runner.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { spawnCollecting, timesStarted } from './engineProcess.js';
 import { workspace, type Workspace } from './engineSupport.js';
 
 const racer = fileURLToPath(new URL('./leaseRacer.ts', import.meta.url));
 
+let staging: TestDatabase;
 let ws: Workspace;
+beforeAll(async () => {
+  staging = await freshDatabase({ migrateTo: 'none' });
+});
+afterAll(async () => {
+  await staging?.drop();
+});
 beforeEach(async () => {
   ws = await workspace();
 });
@@ -35,9 +45,12 @@ async function plantStaleLease(name: string): Promise<LeaseRecord> {
   return record;
 }
 
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+/** Polls until `probe` gives a value (true counts as one). */
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -107,5 +120,55 @@ describe('lease takeover race', () => {
         expect(loser.message).toContain(`pid ${onDisk.pid}, run racer-${onDisk.pid}`);
       }
     }
+  });
+});
+
+describe('lease lost mid-run', () => {
+  it('a run whose lease is taken over during a slow step stops before its next step (exit 4), naming who took it', async () => {
+    const marker = join(ws.dir, 'mutated');
+    const checklist = await ws.writeChecklist(`version: 1
+name: robust-test
+environments:
+  staging: { connection_env: STAGING_URL }
+phases:
+  - id: deploy
+    title: Deploy
+    environment: staging
+    steps:
+      - { id: slow, kind: command, title: Slow command, run: [sleep, "1.5"] }
+      - { id: mutate, kind: command, title: Mutating command, run: [touch, ${JSON.stringify(marker)}] }
+rollback:
+  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+`);
+    // A 300 ms lease that no heartbeat refreshes: it is stale while the slow step runs, as if this process had stalled.
+    const running = runChecklist({
+      checklist,
+      environment: 'staging',
+      stateDir: ws.stateDir,
+      env: { PATH: process.env.PATH ?? '', STAGING_URL: staging.url },
+      lease: { ttlMs: 300, heartbeatMs: 600_000 },
+    });
+    const runId = await until(async () => {
+      const [id] = await readdir(join(ws.stateDir, 'runs')).catch(() => []);
+      return id !== undefined && timesStarted(await ws.events(id), 'slow') === 1 && id;
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    const taker = await acquireLease({ stateDir: ws.stateDir, name: 'robust-test.staging', runId: 'the-other-operator', takeOver: true });
+    expect(taker.tookOver?.reason).toContain('expired');
+
+    const result = await running;
+    expect(result.error).toBeInstanceOf(LockHeldError);
+    expect((result.error as LockHeldError).exitCode).toBe(ExitCode.lockHeld);
+    expect(result.error?.message).toContain(`taken over by ${taker.record.holder} (pid ${process.pid}, run the-other-operator)`);
+    expect(result.error?.message).toContain('stopped before its next step');
+    const events = await ws.events(runId);
+    expect(timesStarted(events, 'mutate')).toBe(0);
+    expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'lease_lost', stepId: 'mutate' });
+    expect(existsSync(marker)).toBe(false);
+    // The stopped run released nothing that is not its own: the taker still holds the lease.
+    expect(await leaseOnDisk('robust-test.staging')).toEqual(taker.record);
+    expect(await taker.check()).toEqual({ held: true });
+    await taker.release();
   });
 });

@@ -1,9 +1,9 @@
-import { createInterface } from 'node:readline/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadChecklist } from '../../checklist/loader.js';
 import type { Checklist, ChecklistStep } from '../../checklist/types.js';
 import type { InterruptedStepDecision } from '../../engine/phases.js';
+import { askAboutInterruptedStep } from '../../engine/renderers/interruptedStepPrompt.js';
 import { chooseRenderer } from '../../engine/renderers/select.js';
 import type { RunRenderer } from '../../engine/renderers/types.js';
 import { runChecklist, type RunOptions, type RunResult } from '../../engine/runner.js';
@@ -56,18 +56,7 @@ export function rendererFor(context: CliContext, json: boolean | undefined): Run
 /** On a TTY the operator decides about an interrupted step; elsewhere the run stops and says how to decide. */
 export function operatorPrompt(context: CliContext): ((step: ChecklistStep) => Promise<InterruptedStepDecision>) | undefined {
   if (context.output !== processOutput || !process.stdin.isTTY || !process.stderr.isTTY) return undefined;
-  return async (step) => {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const answer = await prompt.question(
-        `step "${step.id}" (${step.title}) was interrupted mid-way and is not idempotent.\n` +
-          'Check the target first. [r]un it again, [s]kip it (it completed), or s[t]op? ',
-      );
-      return answer.trim().startsWith('r') ? 'retry' : answer.trim().startsWith('s') ? 'skip' : 'stop';
-    } finally {
-      prompt.close();
-    }
-  };
+  return (step) => askAboutInterruptedStep(step, { input: process.stdin, output: process.stderr });
 }
 
 /** Runs with Ctrl-C stopping cleanly between steps (the run stays resumable). */
