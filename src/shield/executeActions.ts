@@ -8,7 +8,7 @@ import type { ActionOutcome, ShieldResult } from './result.js';
 import { countRoundTrips } from './roundTripCounter.js';
 import { severityFromToxicity } from './severity.js';
 import { partitionTags } from './tags.js';
-import type { BehaviourSnapshot, BehaviourWriter, Offender, Severity, StrikeSnapshot } from './writers/types.js';
+import type { BehaviourWriter, Offender, Severity, StrikeSnapshot, ViolationRecord } from './writers/types.js';
 
 export interface ShieldDeps {
   /** A Database or any Queryable; every round trip of the call goes through it. */
@@ -22,8 +22,8 @@ export interface ShieldDeps {
 /**
  * Phase 2 of Shield: records the violation, applies strikes and the reincidence
  * check in order (M1), and writes every action of the comment — with its queued
- * platform job — in one statement (M2), calling the writer's recordViolation
- * exactly once (M3). Bad input and database failures come back as a result
+ * platform job — in one statement (M2), calling the writer's recordViolationWithStrikes
+ * exactly once (M3; with the rpc writer the strikes ride in that same round trip). Bad input and database failures come back as a result
  * with `success: false`; nothing is thrown for them. Every argument is checked
  * at run time (parseActionRequest), so untyped input (an HTTP body) is safe to pass.
  *
@@ -66,26 +66,29 @@ export async function executeActionsFromTags(
     platformUserId: request.comment.platform_user_id,
     platformUsername: request.comment.platform_username ?? null,
   };
-  let behaviour: BehaviourSnapshot;
+  const { ordered } = partitionTags(request.tags);
+  // check_reincidence is planned below from the snapshots: no extra read.
+  const strikeTags = ordered.filter((tag): tag is 'add_strike_1' | 'add_strike_2' => tag !== 'check_reincidence');
+  let recorded: ViolationRecord;
   try {
-    behaviour = await deps.writer.recordViolation(db, offender, {
-      severity,
-      toxicityScore: request.metadata.toxicity_score ?? null,
-      commentId: request.comment.id,
-      actionTags: request.tags,
-    });
+    recorded = await deps.writer.recordViolationWithStrikes(
+      db,
+      offender,
+      { severity, toxicityScore: request.metadata.toxicity_score ?? null, commentId: request.comment.id, actionTags: request.tags },
+      strikeTags.map((tag) => ({ strikes: tag === 'add_strike_1' ? 1 : 2, reason: `${tag} for comment ${request.comment.id}`.slice(0, 256) })),
+    );
   } catch (error) {
     return finish({ ...base, actions: failAll(request, `behaviour not recorded, no action taken: ${explain(error, request)}`) });
   }
-
-  const { ordered } = partitionTags(request.tags);
+  const { behaviour } = recorded;
   const strikeOutcomes: Partial<Record<'add_strike_1' | 'add_strike_2', StrikeOutcome>> = {};
   let strikes: StrikeSnapshot | null = null;
-  for (const tag of ordered) {
-    if (tag === 'check_reincidence') continue; // planned below from the snapshots: no extra read
-    const outcome = await addStrikes(deps.writer, db, offender, tag, request);
-    strikeOutcomes[tag] = outcome;
-    if (outcome.ok) strikes = outcome.snapshot;
+  for (const [i, tag] of strikeTags.entries()) {
+    const attempt = recorded.strikes[i];
+    if (attempt?.ok) strikes = attempt.snapshot;
+    strikeOutcomes[tag] = attempt?.ok
+      ? { ok: true, snapshot: attempt.snapshot }
+      : { ok: false, reason: `strike not applied: ${attempt ? explain(attempt.error, request) : 'no result from the writer'}` };
   }
   const offenseLevel = offenseLevelFrom({ ...behaviour, strikes: strikes?.strikes ?? null });
   const plan = planActions(request.tags, {
@@ -112,22 +115,6 @@ export async function executeActionsFromTags(
     return finish({ ...reached, actions: plan.map((action) => ({ ...outcomeOf(action), status: 'failed', reason })) });
   }
   return finish({ ...reached, actions: stored.map(storedOutcome) });
-}
-
-async function addStrikes(
-  writer: BehaviourWriter,
-  db: Queryable,
-  offender: Offender,
-  tag: 'add_strike_1' | 'add_strike_2',
-  request: ActionRequest,
-): Promise<StrikeOutcome> {
-  try {
-    const snapshot = await writer.addStrikes(db, offender, tag === 'add_strike_1' ? 1 : 2, `${tag} for comment ${request.comment.id}`.slice(0, 256));
-    return { ok: true, snapshot };
-  } catch (error) {
-    if (!(error instanceof ShipcheckError)) throw error;
-    return { ok: false, reason: `strike not applied: ${explain(error, request)}` };
-  }
 }
 
 /** An explicit severity wins (a moderator's call); validation guarantees one of the two is there. */

@@ -11,7 +11,7 @@ const shield = useShieldDatabase();
 describe('Shield E2E: complete moderation flow', () => {
   it('toxic content (0.97): hide, block, report, two strikes, reincidence — jobs queued, nothing called inline', async () => {
     const { result, comment, who } = await shield.moderate('twitter', 0.97);
-    expect(result).toMatchObject({ success: true, severity: 'critical', offenseLevel: 'first', failedActions: [], roundTrips: 3 });
+    expect(result).toMatchObject({ success: true, severity: 'critical', offenseLevel: 'first', failedActions: [], roundTrips: 2 });
     expect(result.behaviour).toMatchObject({ userId: who.user, totalViolations: 1, severityCounts: { critical: 1 } });
     expect(result.strikes).toMatchObject({ strikes: 2 });
     expect(outcomes(result)).toEqual({
@@ -80,7 +80,7 @@ describe('autoActions gate and the legacy writer', () => {
     const gated = await shield.newOrganization({ auto_actions: false });
     const who = shield.offender('discord');
     const off = await shield.moderate('discord', 0.9, who, { org: gated });
-    expect(off.result).toMatchObject({ success: true, roundTrips: 3 });
+    expect(off.result).toMatchObject({ success: true, roundTrips: 2 });
     expect(off.result.actions.filter((a) => a.platformAction === 'delete_message')).toEqual([
       expect.objectContaining({ status: 'recorded', reason: 'auto actions are off for this organization' }),
     ]);

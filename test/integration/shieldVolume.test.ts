@@ -48,7 +48,8 @@ describe('Shield E2E: volume and latency', () => {
     console.info(JSON.stringify(figures, null, 2));
     expect(figures['rpc track (1 tags)']!.roundTrips).toBe(2);
     expect(figures['rpc hide (2 tags)']!.roundTrips).toBe(2);
-    expect(figures['rpc hideStrike (3 tags)']!.roundTrips).toBe(3);
+    expect(figures['rpc hideStrike (3 tags)']!.roundTrips).toBe(2);
+    expect(figures['rpc block (5 tags)']!.roundTrips).toBe(2);
     expect(figures['legacy hide (2 tags)']!.roundTrips).toBe(3);
     for (const figure of Object.values(figures)) expect(figure.p95).toBeLessThan(1000);
   });
@@ -97,17 +98,18 @@ describe('Shield E2E: audit trail and behaviour tracking', () => {
     expect(await shield.behaviourOf(who.user)).toMatchObject({ total_violations: 10, severity_counts: { low: 0, medium: 10, high: 0, critical: 0 } });
   });
 
-  it('M1 and M3: one recordViolation per call, then the strikes in order, whatever order the tags came in', async () => {
+  it('M1 and M3: one writer call per Shield call, the strikes in order whatever order the tags came in, in one round trip with rpc', async () => {
     const calls: string[] = [];
     const rpc = writerFor('rpc');
     const spy: BehaviourWriter = {
-      name: 'rpc',
-      recordViolation: (db, who, violation) => (calls.push('recordViolation'), rpc.recordViolation(db, who, violation)),
-      addStrikes: (db, who, n, reason) => (calls.push(`addStrikes(${n})`), rpc.addStrikes(db, who, n, reason)),
+      ...rpc,
+      recordViolationWithStrikes: (db, who, violation, strikes) => (
+        calls.push(`recordViolationWithStrikes(${strikes.map((s) => s.strikes).join(',')})`), rpc.recordViolationWithStrikes(db, who, violation, strikes)
+      ),
     };
     const tags = ['check_reincidence', 'add_strike_2', 'hide_comment', 'add_strike_1'];
     const result = await executeActionsFromTags({ db: shield.db, writer: spy }, shield.org, shield.offender('twitch').comment(), tags, { toxicity_score: 0.99 });
-    expect(calls).toEqual(['recordViolation', 'addStrikes(1)', 'addStrikes(2)']);
-    expect(result).toMatchObject({ roundTrips: 4, strikes: { strikes: 3 }, offenseLevel: 'repeat' }); // 3 strikes reach 'repeat'
+    expect(calls).toEqual(['recordViolationWithStrikes(1,2)']);
+    expect(result).toMatchObject({ roundTrips: 2, strikes: { strikes: 3 }, offenseLevel: 'repeat' }); // 3 strikes reach 'repeat'
   });
 });

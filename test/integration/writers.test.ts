@@ -117,6 +117,42 @@ describe('rpc and legacy writers', () => {
     }
   });
 
+  it('violation and strikes together: the same row from both writers; rpc in one round trip, legacy in one per write', async () => {
+    for (const [writer, trips] of [[rpc, 1], [legacy, 6]] as const) {
+      const who = offender(`together_${writer.name}`);
+      t.db.resetRoundTrips();
+      const recorded = await writer.recordViolationWithStrikes(t.db, who, sequence[0]!, [
+        { strikes: 1, reason: 'add_strike_1' },
+        { strikes: 2, reason: 'add_strike_2' },
+      ]);
+      expect(t.db.roundTrips).toBe(trips);
+      expect(recorded.behaviour).toMatchObject({ userId: who.platformUserId, totalViolations: 1 });
+      // In order: the second strike's snapshot already counts the first.
+      expect(recorded.strikes).toMatchObject([{ ok: true, snapshot: { strikes: 1 } }, { ok: true, snapshot: { strikes: 3 } }]);
+      expect(await storedRow(who)).toMatchObject({ total_violations: 1, strikes: 3 });
+    }
+  });
+
+  it('rpc: a strike the function refuses fails the whole statement, so the violation is not counted either', async () => {
+    const who = offender('together_refused');
+    await rpc.recordViolation(t.db, who, sequence[0]!);
+    const before = await storedRow(who);
+    await expect(
+      rpc.recordViolationWithStrikes(t.db, who, sequence[1]!, [{ strikes: 1, reason: 'ok' }, { strikes: 3 as never, reason: 'too many' }]),
+    ).rejects.toMatchObject({ sqlState: '22023' });
+    expect(await storedRow(who)).toEqual(before);
+  });
+
+  it('legacy: a refused strike is reported on its own, after the violation was counted (the original had no atomicity)', async () => {
+    const who = offender('together_legacy_refused');
+    const recorded = await legacy.recordViolationWithStrikes(t.db, who, sequence[0]!, [{ strikes: 1, reason: 'ok' }]);
+    expect(recorded.strikes).toMatchObject([{ ok: true }]);
+    const spoilt = { ...legacy, addStrikes: () => Promise.reject(new DatabaseError('strike refused', { sqlState: '22023' })) };
+    const second = await legacy.recordViolationWithStrikes.call(spoilt, t.db, who, sequence[1]!, [{ strikes: 1, reason: 'x' }]);
+    expect(second.behaviour.totalViolations).toBe(2);
+    expect(second.strikes).toMatchObject([{ ok: false, error: { message: 'strike refused' } }]);
+  });
+
   it('rpc: one round trip per call; legacy: two (read, then write)', async () => {
     for (const [writer, trips] of [[rpc, 1], [legacy, 2]] as const) {
       t.db.resetRoundTrips();

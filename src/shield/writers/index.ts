@@ -26,4 +26,4 @@ export function isWriterName(name: string): name is WriterName {
   return (writerNames as readonly string[]).includes(name);
 }
 
-export type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeSnapshot, Violation } from './types.js';
+export type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeAttempt, StrikeRequest, StrikeSnapshot, Violation, ViolationRecord } from './types.js';

@@ -7,10 +7,10 @@
  */
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
-import { UsageError } from '../../errors.js';
+import { ShipcheckError, UsageError } from '../../errors.js';
 import { type StoredBehaviour, emptyBehaviour, nextBehaviour, severities } from './legacyState.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './snapshots.js';
-import type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeSnapshot, Violation } from './types.js';
+import type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeAttempt, StrikeRequest, StrikeSnapshot, Violation, ViolationRecord } from './types.js';
 
 const readBehaviourSql = sqlFile(import.meta.url, './sql/legacy_read_behaviour.sql');
 const writeBehaviourSql = sqlFile(import.meta.url, './sql/legacy_write_behaviour.sql');
@@ -52,6 +52,21 @@ export const legacyWriter: BehaviourWriter = {
       new Date(),
     ]);
     return toStrikeSnapshot(rows[0], 'legacy writer');
+  },
+
+  // As the original did it: one round trip after another, so a strike can fail after the violation was counted.
+  async recordViolationWithStrikes(db: Queryable, offender: Offender, violation: Violation, strikes: readonly StrikeRequest[]): Promise<ViolationRecord> {
+    const behaviour = await this.recordViolation(db, offender, violation);
+    const attempts: StrikeAttempt[] = [];
+    for (const strike of strikes) {
+      try {
+        attempts.push({ ok: true, snapshot: await this.addStrikes(db, offender, strike.strikes, strike.reason) });
+      } catch (error) {
+        if (!(error instanceof ShipcheckError)) throw error;
+        attempts.push({ ok: false, error });
+      }
+    }
+    return { behaviour, strikes: attempts };
   },
 };
 

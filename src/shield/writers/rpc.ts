@@ -1,10 +1,11 @@
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './snapshots.js';
-import type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeSnapshot, Violation } from './types.js';
+import type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeRequest, StrikeSnapshot, Violation, ViolationRecord } from './types.js';
 
 const recordViolationSql = sqlFile(import.meta.url, './sql/rpc_record_violation.sql');
 const addStrikesSql = sqlFile(import.meta.url, './sql/rpc_add_strikes.sql');
+const recordWithStrikesSql = sqlFile(import.meta.url, './sql/rpc_record_violation_with_strikes.sql');
 
 /**
  * Migration 024's writer (M3): one round trip per call, the increment done inside the
@@ -20,16 +21,25 @@ export const rpcWriter: BehaviourWriter = {
   name: 'rpc',
 
   async recordViolation(db: Queryable, offender: Offender, violation: Violation): Promise<BehaviourSnapshot> {
-    const { rows } = await db.query<{ result: unknown }>(recordViolationSql, [
-      ...offenderParams(offender),
-      JSON.stringify({
-        severity: violation.severity,
-        toxicity_score: violation.toxicityScore,
-        comment_id: violation.commentId,
-        action_tags: violation.actionTags,
-      }),
-    ]);
+    const { rows } = await db.query<{ result: unknown }>(recordViolationSql, [...offenderParams(offender), violationData(violation)]);
     return toBehaviourSnapshot(rows[0]?.result, 'atomic_update_user_behavior');
+  },
+
+  // The strikes ride in the violation's statement, so a Shield call with strike tags
+  // still makes two round trips (this one and the batched actions insert), not three.
+  async recordViolationWithStrikes(db: Queryable, offender: Offender, violation: Violation, strikes: readonly StrikeRequest[]): Promise<ViolationRecord> {
+    if (strikes.length === 0) return { behaviour: await this.recordViolation(db, offender, violation), strikes: [] };
+    const { rows } = await db.query<{ result: unknown; strikes: unknown[] | null }>(recordWithStrikesSql, [
+      ...offenderParams(offender),
+      violationData(violation),
+      strikes.map((s) => s.strikes),
+      strikes.map((s) => s.reason),
+    ]);
+    const row = rows[0];
+    return {
+      behaviour: toBehaviourSnapshot(row?.result, 'atomic_update_user_behavior'),
+      strikes: (row?.strikes ?? []).map((raw) => ({ ok: true, snapshot: toStrikeSnapshot(raw, 'atomic_add_user_strike') })),
+    };
   },
 
   async addStrikes(db: Queryable, offender: Offender, strikes: 1 | 2, reason: string): Promise<StrikeSnapshot> {
@@ -37,6 +47,15 @@ export const rpcWriter: BehaviourWriter = {
     return toStrikeSnapshot(rows[0]?.result, 'atomic_add_user_strike');
   },
 };
+
+function violationData(violation: Violation): string {
+  return JSON.stringify({
+    severity: violation.severity,
+    toxicity_score: violation.toxicityScore,
+    comment_id: violation.commentId,
+    action_tags: violation.actionTags,
+  });
+}
 
 function offenderParams(offender: Offender): unknown[] {
   return [offender.organizationId, offender.platform, offender.platformUserId, offender.platformUsername ?? null];

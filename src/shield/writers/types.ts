@@ -35,6 +35,21 @@ export interface StrikeSnapshot {
   readonly lastStrikeAt: string;
 }
 
+/** One strike tag of a comment (add_strike_1 adds 1, add_strike_2 adds 2). */
+export interface StrikeRequest {
+  readonly strikes: 1 | 2;
+  readonly reason: string;
+}
+
+/** What became of one requested strike; `error` when it was not applied. */
+export type StrikeAttempt = { readonly ok: true; readonly snapshot: StrikeSnapshot } | { readonly ok: false; readonly error: unknown };
+
+export interface ViolationRecord {
+  readonly behaviour: BehaviourSnapshot;
+  /** One per requested strike, in the order requested. */
+  readonly strikes: readonly StrikeAttempt[];
+}
+
 /**
  * Records one violation on an offender's behaviour row.
  * `rpc`: one call of atomic_update_user_behavior (migration 024, M3).
@@ -44,4 +59,10 @@ export interface BehaviourWriter {
   readonly name: 'rpc' | 'legacy';
   recordViolation(db: Queryable, offender: Offender, violation: Violation): Promise<BehaviourSnapshot>;
   addStrikes(db: Queryable, offender: Offender, strikes: 1 | 2, reason: string): Promise<StrikeSnapshot>;
+  /**
+   * The violation, then the strikes in order (M1). Throws when the violation was not
+   * recorded. `rpc` does it all in one round trip and one statement; `legacy` in
+   * several, so there a strike can fail after the violation was counted.
+   */
+  recordViolationWithStrikes(db: Queryable, offender: Offender, violation: Violation, strikes: readonly StrikeRequest[]): Promise<ViolationRecord>;
 }
