@@ -24,7 +24,11 @@ export interface SanctionState {
 
 export type JobCompletion =
   | { readonly completed: true; readonly sanction: SanctionState | null }
-  /** The job was no longer 'running': another worker reclaimed it, or it was settled already. Nothing was written. */
+  /**
+   * The job was no longer this caller's: another worker reclaimed it, or it was settled already. Nothing
+   * was written. `status` is what the statement's snapshot saw: it still reads 'running' when another
+   * caller settled the job at the same moment.
+   */
   | { readonly completed: false; readonly status: string };
 
 interface CompletionRow {
