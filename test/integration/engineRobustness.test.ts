@@ -121,6 +121,24 @@ describe('lease takeover race', () => {
       }
     }
   });
+
+  it('a heartbeat never overwrites a lease taken over from it, and release never removes it (20 rounds)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const name = `beat-${round}`;
+      // Born expired and refreshed every 5 ms: each takeover races the old holder's heartbeat.
+      const holder = await acquireLease({ stateDir: ws.stateDir, name, runId: `holder-${round}`, ttlMs: -1000, heartbeatMs: 5 });
+      await new Promise((r) => setTimeout(r, 3));
+      const taker = await acquireLease({ stateDir: ws.stateDir, name, runId: `taker-${round}`, takeOver: true, heartbeatMs: 600_000 });
+      await new Promise((r) => setTimeout(r, 30));
+      expect(await leaseOnDisk(name), `round ${round}`).toEqual(taker.record);
+      expect(holder.lost()).toBe(true);
+      expect(await holder.check()).toEqual({ held: false, holder: taker.record });
+      await holder.release();
+      expect(await leaseOnDisk(name)).toEqual(taker.record);
+      await taker.release();
+      expect(existsSync(leasePath(name))).toBe(false);
+    }
+  });
 });
 
 describe('lease lost mid-run', () => {

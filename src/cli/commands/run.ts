@@ -99,7 +99,8 @@ export function registerRun(program: Command, context: CliContext): void {
       .description(
         'run the phases of a checklist on one environment; continues the latest unfinished run of that checklist and environment.\n' +
           'Exit codes: 0 passed, 1 a check failed (or the run was rolled back / rejected), 2 usage, 3 waiting for approval, ' +
-          '4 another run holds the lease, 6 an interrupted step needs --retry-step/--skip-step, 7 failed to roll back (manual repair needed)',
+          '4 another run holds the lease (or took it over mid-run), 6 an interrupted step needs --retry-step/--skip-step, ' +
+          '7 failed to roll back (manual repair needed), 130 stopped by Ctrl-C (resumable)',
       )
       .argument('<file>', 'checklist YAML file')
       .requiredOption('--env <name>', 'environment to run (e.g. staging, production)')
