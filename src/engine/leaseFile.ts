@@ -11,6 +11,8 @@ import { basename, dirname, join } from 'node:path';
 
 /** Claims sit on top of each other only when a claimant died mid-swap; more than this is not a crash, it is a bug. */
 const maxClaimLevels = 8;
+/** Each failed attempt means another claimant finished its swap: this many in a row is not contention, it is a bug. */
+const maxClaimAttempts = 100;
 
 export type SwapOutcome =
   | { readonly swapped: true }
@@ -49,18 +51,20 @@ export async function swapFile(request: SwapRequest): Promise<SwapOutcome> {
   const dir = dirname(path);
   const claimBase = join(dir, `.${basename(path)}.${createHash('sha256').update(expected).digest('hex').slice(0, 16)}.claim`);
   let level = 0;
-  for (; ; level++) {
-    if (level === maxClaimLevels) throw new Error(`${maxClaimLevels} abandoned claims on ${path}: remove ${claimBase}-* by hand`);
+  for (let attempt = 0; ; attempt++) {
+    if (level === maxClaimLevels || attempt === maxClaimAttempts) {
+      throw new Error(`could not claim ${path}: ${level} abandoned claims; remove ${claimBase}-* by hand`);
+    }
     try {
       await link(temp, `${claimBase}-${level}`);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const other = await readWithAge(`${claimBase}-${level}`);
-      // A claim that vanished was finished by its owner: the next level's check of `expected` decides.
-      if (other && !request.claimAbandoned(other.content, other.ageMs)) {
-        return { swapped: false, reason: 'claimed', claimant: other.content };
-      }
+      // Its owner finished a moment ago: contend for the same level again, so that two claimants never hold different levels.
+      if (other === undefined) continue;
+      if (!request.claimAbandoned(other.content, other.ageMs)) return { swapped: false, reason: 'claimed', claimant: other.content };
+      level++;
     }
   }
   const claim = `${claimBase}-${level}`;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,13 @@ async function until<T>(probe: () => T | undefined | false | Promise<T | undefin
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A pid no process has: the max pid is far below 2^22 - 1 on this machine's defaults, and we check. */
+function deadPid(): number {
+  const pid = 4_194_303;
+  expect(() => process.kill(pid, 0)).toThrow();
+  return pid;
 }
 
 async function leaseOnDisk(name: string): Promise<LeaseRecord> {
@@ -138,6 +146,24 @@ describe('lease takeover race', () => {
       await taker.release();
       expect(existsSync(leasePath(name))).toBe(false);
     }
+  });
+
+  it('claims left by takeovers that died mid-way (dead pid; or silent for over 30 s) do not block the next one, and are cleaned up', async () => {
+    const stale = await plantStaleLease('crashed');
+    const text = await readFile(leasePath('crashed'), 'utf8');
+    const claim = (level: number) =>
+      join(ws.stateDir, 'leases', `.crashed.json.${createHash('sha256').update(text).digest('hex').slice(0, 16)}.claim-${level}`);
+    const claimant = (pid: number) => JSON.stringify({ ...stale, holder: 'crashed@here', host: hostname(), pid, runId: 'crashed-run' });
+    await writeFile(claim(0), claimant(deadPid()));
+    await writeFile(claim(1), claimant(process.pid));
+    const longAgo = new Date(Date.now() - 31_000);
+    await utimes(claim(1), longAgo, longAgo);
+
+    const lease = await acquireLease({ stateDir: ws.stateDir, name: 'crashed', runId: 'next-operator', takeOver: true, heartbeatMs: 600_000 });
+    expect(lease.tookOver?.previous.runId).toBe('run-of-the-dead');
+    expect(await leaseOnDisk('crashed')).toEqual(lease.record);
+    expect((await readdir(join(ws.stateDir, 'leases'))).filter((f) => f.includes('.claim-'))).toEqual([]);
+    await lease.release();
   });
 });
 
