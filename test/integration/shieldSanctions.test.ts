@@ -141,14 +141,24 @@ describe('a completed job sets the sanction in the same statement', () => {
   it('a failed job changes nothing on the behaviour row, retried or failed for good', async () => {
     const { who, jobs } = await claimedJobsFor('twitch', ['block_user', 'mute_temp']);
     const before = await everything();
-    await failJob(shield.db, jobs.get('ban_user')!.id, 'twitch 500', { maxAttempts: 1, backoffSeconds: 0 });
-    await failJob(shield.db, jobs.get('timeout_user')!.id, 'twitch 429', { maxAttempts: 5, backoffSeconds: 0 });
+    await failJob(shield.db, jobs.get('ban_user')!, 'twitch 500', { maxAttempts: 1, backoffSeconds: 0 });
+    await failJob(shield.db, jobs.get('timeout_user')!, 'twitch 429', { maxAttempts: 5, backoffSeconds: 0 });
     expect((await everything()).behaviours).toEqual(before.behaviours);
     expect(await flagsOf(who)).toMatchObject({ is_blocked: false, is_muted_permanent: false, muted_until: null });
     const { rows } = await shield.db.query<{ status: string }>('select status from public.shield_jobs where id = any($1::bigint[]) order by action', [
       [jobs.get('ban_user')!.id, jobs.get('timeout_user')!.id],
     ]);
     expect(rows.map((r) => r.status)).toEqual(['failed', 'queued']);
+  });
+
+  it("failing another organization's job touches nothing", async () => {
+    const { jobs } = await claimedJobsFor('twitch', ['block_user']);
+    const job = jobs.get('ban_user')!;
+    const before = await everything();
+    const otherOrganization = await shield.newOrganization();
+    expect(await failJob(shield.db, { ...job, organizationId: otherOrganization }, 'not mine', { maxAttempts: 1, backoffSeconds: 0 })).toBeNull();
+    expect(await everything()).toEqual(before);
+    expect(await failJob(shield.db, job, 'twitch 500', { maxAttempts: 1, backoffSeconds: 0 })).toMatchObject({ status: 'failed' });
   });
 
   it('a behaviour write that fails leaves the job running: never done without its sanction', async () => {

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import { UsageError } from '../../errors.js';
+import type { JobReference } from './jobQueue.js';
 import { maxMuteSeconds, platformSanctions, type Sanction } from './sanctions.js';
 
 const completeJobSql = sqlFile(import.meta.url, '../sql/complete_job.sql');
@@ -8,11 +9,6 @@ const sanctionsParameter = JSON.stringify(platformSanctions);
 const uuidPattern = /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/;
 const maxBigint = 2n ** 63n - 1n;
 
-/** Which job, and whose: a worker passes its ClaimedJob. */
-export interface JobReference {
-  readonly id: string;
-  readonly organizationId: string;
-}
 
 /** The offender's flags after a sanction job completed, as the same statement left them. */
 export interface SanctionState {

@@ -4,6 +4,12 @@ import { sqlFile } from '../../db/sqlFile.js';
 const claimJobsSql = sqlFile(import.meta.url, '../sql/claim_jobs.sql');
 const failJobSql = sqlFile(import.meta.url, '../sql/fail_job.sql');
 
+/** Which job, and whose: a worker passes its ClaimedJob. */
+export interface JobReference {
+  readonly id: string;
+  readonly organizationId: string;
+}
+
 /** A platform job a worker holds ('running') until it completes or fails it. */
 export interface ClaimedJob {
   readonly id: string;
@@ -69,13 +75,17 @@ export async function claimJobs(db: Queryable, limit: number, staleAfterSeconds 
     .sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** Records a failed attempt: retried later with backoff, or failed for good; null when not running. */
-export async function failJob(db: Queryable, jobId: string, error: string, policy: RetryPolicy = defaultRetryPolicy): Promise<FailedJob | null> {
+/**
+ * Records a failed attempt: retried later with backoff, or failed for good. Null when the
+ * job is not this caller's to fail: not running any more, or not of that organization.
+ */
+export async function failJob(db: Queryable, job: JobReference, error: string, policy: RetryPolicy = defaultRetryPolicy): Promise<FailedJob | null> {
   const { rows } = await db.query<{ id: string; status: 'queued' | 'failed'; attempts: number; run_after: Date }>(failJobSql, [
-    jobId,
+    job.id,
     error.slice(0, 1000),
     policy.maxAttempts,
     policy.backoffSeconds,
+    job.organizationId,
   ]);
   const row = rows[0];
   return row === undefined ? null : { id: row.id, status: row.status, attempts: row.attempts, runAfter: row.run_after };

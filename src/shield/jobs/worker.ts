@@ -63,7 +63,7 @@ async function runJob(db: Queryable, adapters: PlatformAdapters, job: ClaimedJob
   try {
     assertSanctionRecordable(job);
   } catch (error) {
-    const failed = await failJob(db, job.id, (error as Error).message, { ...retry, maxAttempts: 0 });
+    const failed = await failJob(db, job, (error as Error).message, { ...retry, maxAttempts: 0 });
     return failed?.status ?? 'lost';
   }
   const adapter = adapters[job.platform as Platform];
@@ -71,7 +71,7 @@ async function runJob(db: Queryable, adapters: PlatformAdapters, job: ClaimedJob
     if (adapter === undefined) throw new Error(`no adapter for platform ${job.platform}`);
     await adapter.perform(job);
   } catch (error) {
-    const failed = await failJob(db, job.id, error instanceof Error ? error.message : String(error), retry);
+    const failed = await failJob(db, job, error instanceof Error ? error.message : String(error), retry);
     return failed?.status ?? 'lost';
   }
   return (await completeJob(db, job)).completed ? 'done' : 'lost';
