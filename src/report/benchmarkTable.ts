@@ -8,14 +8,44 @@ export interface ReportBenchmark {
   readonly title: string;
   readonly status: string;
   readonly benchmark: Benchmark;
+  /** The monitor's race probe: what it did, why it did not run, or null when the step had none. */
+  readonly raceProbe: RaceProbeFact;
 }
+
+/** A probe that ran (its actions and writer), one that was configured but not run (the reason), or none. */
+export type RaceProbeFact = { readonly actions: number; readonly writer: string } | { readonly notRun: string } | null;
 
 /** The tables the run's monitor steps recorded (observed.benchmark), in step order. */
 export function benchmarksOf(steps: readonly ReportStep[]): ReportBenchmark[] {
   return steps.flatMap((step) => {
-    const benchmark = (step.observed as { benchmark?: unknown } | undefined)?.benchmark;
-    return isBenchmark(benchmark) ? [{ stepId: step.id, title: step.title, status: step.status, benchmark }] : [];
+    const observed = step.observed as { benchmark?: unknown; race_probe?: unknown } | undefined;
+    const benchmark = observed?.benchmark;
+    if (!isBenchmark(benchmark)) return [];
+    return [{ stepId: step.id, title: step.title, status: step.status, benchmark, raceProbe: raceProbeFact(observed?.race_probe) }];
   });
+}
+
+/** The monitor records its probe's result, the reason it did not run (a string), or null when it had none. */
+function raceProbeFact(recorded: unknown): RaceProbeFact {
+  if (typeof recorded === 'string') return { notRun: recorded.replace(/^not run: /, '') };
+  if (typeof recorded !== 'object' || recorded === null) return null;
+  const { actions, writer } = recorded as { actions?: unknown; writer?: unknown };
+  return { actions: typeof actions === 'number' ? actions : 0, writer: typeof writer === 'string' ? writer : 'unknown' };
+}
+
+/**
+ * Where the table's figures came from, worded from what the monitor did: its window,
+ * and its race probe only when it had one.
+ *
+ * @example
+ * measuredFrom(table) // 'the 5 s monitor window and its race probe (10 simultaneous actions, rpc writer)'
+ */
+export function measuredFrom(table: ReportBenchmark): string {
+  const window = `the ${Math.round(table.benchmark.windowMs / 100) / 10} s monitor window`;
+  const probe = table.raceProbe;
+  if (probe === null) return `${window} (no race probe: race condition events not measured)`;
+  if ('notRun' in probe) return `${window}; its race probe did not run (${probe.notRun})`;
+  return `${window} and its race probe (${probe.actions} simultaneous actions, ${probe.writer} writer)`;
 }
 
 function isBenchmark(value: unknown): value is Benchmark {
@@ -58,11 +88,10 @@ export function renderBenchmarkMarkdown(tables: readonly ReportBenchmark[]): str
   if (tables.length === 0) return [];
   const out = ['## Performance Benchmarking', ''];
   for (const t of tables) {
-    const windowS = Math.round(t.benchmark.windowMs / 100) / 10;
     out.push(
       `### ${t.title} (\`${t.stepId}\`, ${t.status})`,
       '',
-      `Baseline: ${t.benchmark.baselineStep ? `\`${t.benchmark.baselineStep}\`` : 'none named'}; after: the ${windowS} s monitor window and its race probe.`,
+      `Baseline: ${t.benchmark.baselineStep ? `\`${t.benchmark.baselineStep}\`` : 'none named'}; after: ${measuredFrom(t)}.`,
       '',
       ...(functionSourceLine(t.benchmark) ? [functionSourceLine(t.benchmark), ''] : []),
       `| ${benchmarkHeader.join(' | ')} |`,

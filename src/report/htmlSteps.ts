@@ -1,4 +1,4 @@
-import { benchmarkCells, benchmarkHeader, functionSourceLine, type ReportBenchmark } from './benchmarkTable.js';
+import { benchmarkCells, benchmarkHeader, functionSourceLine, measuredFrom, type ReportBenchmark } from './benchmarkTable.js';
 import { phaseLabel, type CompletionStatus } from './completionStatus.js';
 import { escapeHtml as e } from './htmlEscape.js';
 import type { ReportStep, RunReport } from './runReport.js';
@@ -19,7 +19,7 @@ export function completionHtml(status: CompletionStatus): string {
 export function benchmarksHtml(tables: readonly ReportBenchmark[]): string {
   if (tables.length === 0) return '';
   const table = (t: ReportBenchmark) => `<h3>${e(t.title)} <code>${e(t.stepId)}</code> (${e(t.status)})</h3>
-<p>Baseline: ${t.benchmark.baselineStep ? `<code>${e(t.benchmark.baselineStep)}</code>` : 'none named'}; after: the ${Math.round(t.benchmark.windowMs / 100) / 10} s monitor window and its race probe.</p>
+<p>Baseline: ${t.benchmark.baselineStep ? `<code>${e(t.benchmark.baselineStep)}</code>` : 'none named'}; after: ${e(measuredFrom(t))}.</p>
 ${functionSourceLine(t.benchmark) ? `<p class="function-source">${e(functionSourceLine(t.benchmark))}</p>\n` : ''}<table class="benchmark"><thead><tr>${benchmarkHeader.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
 ${t.benchmark.rows.map((row) => `<tr class="${row.met === null ? '' : row.met ? 'met' : 'not-met'}">${benchmarkCells(row, false).map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n')}
 </tbody></table>`;
