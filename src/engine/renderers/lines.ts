@@ -1,5 +1,6 @@
 import type { RunEvent } from '../events.js';
 import type { RunState } from '../state.js';
+import { stepsDoneEarlier, type EarlierStep } from './earlierSteps.js';
 import type { RenderPlan, RunRenderer } from './types.js';
 
 /** Plain lines for CI logs and pipes: one line per thing that happened, no cursor tricks. */
@@ -16,9 +17,17 @@ export function createLineRenderer(write: (line: string) => void): RunRenderer {
     event(event: RunEvent, state: RunState) {
       const line = describeEvent(event, state, titles, phaseTitles);
       if (line !== undefined) write(line);
+      // A resumed run steps over what is done without an event: say so once, up front.
+      if (event.type === 'run_resumed') for (const step of stepsDoneEarlier(state)) write(describeEarlierStep(step, titles));
     },
     async stop() {},
   };
+}
+
+const earlierMarks: Readonly<Record<EarlierStep['end'], string>> = { passed: '✔', warned: '⚠', skipped: '↓' };
+
+function describeEarlierStep(step: EarlierStep, titles: Map<string, string>): string {
+  return `${earlierMarks[step.end]} ${titles.get(step.stepId) ?? step.title} — ${step.text}`;
 }
 
 function describeEvent(
