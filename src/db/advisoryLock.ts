@@ -1,5 +1,13 @@
-import { LockHeldError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, LockHeldError, ShipcheckError } from '../errors.js';
 import type { Database, Queryable } from './database.js';
+
+export interface AdvisoryLockOptions {
+  /** Wait for the lock instead of failing at once when another session holds it. */
+  readonly wait?: boolean;
+  /** Ends the wait (the operator's Ctrl-C): the lock is not taken and `work` does not run. */
+  readonly signal?: AbortSignal;
+}
 
 /**
  * Holds a session-level advisory lock on one dedicated connection while `work`
@@ -10,26 +18,59 @@ export async function withAdvisoryLock<T>(
   db: Database,
   lockName: string,
   work: (client: Queryable) => Promise<T>,
-  options: { wait?: boolean } = {},
+  options: AdvisoryLockOptions = {},
 ): Promise<T> {
   return db.withClient(async (client) => {
     if (options.wait) {
-      await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockName]);
-    } else {
-      const { rows } = await client.query<{ locked: boolean }>(
-        'select pg_try_advisory_lock(hashtextextended($1, 0)) as locked',
-        [lockName],
-      );
-      if (!rows[0]?.locked) {
-        throw new LockHeldError(`another session holds the advisory lock "${lockName}" on this database`, {
-          hint: 'wait for the other run to finish, or find it in pg_locks (locktype = advisory)',
-        });
-      }
+      await acquireAdvisoryLock(client, lockName, options.signal ? { signal: options.signal } : {});
+    } else if (!(await tryAdvisoryLock(client, lockName))) {
+      throw new LockHeldError(`another session holds the advisory lock "${lockName}" on this database`, {
+        hint: 'wait for the other run to finish, or find it in pg_locks (locktype = advisory)',
+      });
     }
     try {
       return await work(client);
     } finally {
       await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockName]).catch(() => {});
     }
+  });
+}
+
+/** Longest pause between two attempts while another session holds the lock. */
+const maxPollMs = 250;
+
+/**
+ * Takes the session-level advisory lock `lockName` on `client`, waiting while another
+ * session holds it. Without a signal it waits in pg_advisory_lock (queued by the
+ * server). With one it polls pg_try_advisory_lock instead, so that Ctrl-C ends the
+ * wait at once: cancelling a pg_advisory_lock would need a second connection and could
+ * cancel the next statement instead if the lock came just before the cancel did.
+ *
+ * @example
+ * await acquireAdvisoryLock(connection, 'shipcheck.migrations', { signal });
+ */
+export async function acquireAdvisoryLock(client: Queryable, lockName: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = options;
+  if (!signal) {
+    await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockName]);
+    return;
+  }
+  for (let pauseMs = 25; ; pauseMs = Math.min(pauseMs * 2, maxPollMs)) {
+    if (signal.aborted) throw lockWaitInterrupted(lockName);
+    if (await tryAdvisoryLock(client, lockName)) return;
+    await sleep(pauseMs, undefined, { signal }).catch(() => {});
+  }
+}
+
+async function tryAdvisoryLock(client: Queryable, lockName: string): Promise<boolean> {
+  const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as locked', [lockName]);
+  return rows[0]?.locked === true;
+}
+
+function lockWaitInterrupted(lockName: string): ShipcheckError {
+  return new ShipcheckError(`stopped waiting for the advisory lock "${lockName}": interrupted by the operator (Ctrl-C)`, {
+    code: 'interrupted',
+    exitCode: ExitCode.interrupted,
+    hint: 'another session still holds it; find it in pg_locks (locktype = advisory)',
   });
 }

@@ -1,59 +1,93 @@
 import { withAdvisoryLock } from '../db/advisoryLock.js';
-import { CheckFailedError } from '../errors.js';
+import type { Queryable } from '../db/database.js';
+import { CheckFailedError, ExitCode, ShipcheckError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { executeStep, failureMessage, runLockName, type StepRunDeps } from './stepExecutor.js';
+
+/** How the rehearsal transaction ended, before it was rolled back. */
+type RehearsalEnd =
+  | { readonly kind: 'passed' }
+  | { readonly kind: 'failed'; readonly message: string }
+  /** Ctrl-C: before `step` started, or during it (the step was cut short). */
+  | { readonly kind: 'interrupted'; readonly step: ChecklistStep; readonly when: 'before' | 'during' };
+
+const unchanged = 'the rehearsal transaction was rolled back; the target is unchanged';
 
 /**
  * `run --rehearse`: the rehearsable steps (migrate, contract, rpc, sql, …) and
  * then the function_related rollback branch, all inside ONE transaction on one
  * connection that is rolled back at the end, so the target is unchanged. Steps
  * that cannot be rehearsed (backups, approvals, commands) are logged as skipped.
+ * Ctrl-C stops it between steps (or cuts a listening step short), like a real run.
  */
 export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunDeps): Promise<Error | undefined> {
   const { journal, checklist, environment } = deps;
-  const failure = await withAdvisoryLock(environment.db, runLockName(checklist, environment.name), async (client) => {
+  const end = await withAdvisoryLock(environment.db, runLockName(checklist, environment.name), async (client) => {
     await client.query('begin');
     try {
-      const run = (step: ChecklistStep, phaseId: string) => executeStep(step, phaseId, { ...deps, rehearsalClient: client });
-      for (const phase of phases) {
-        await journal.record({ type: 'phase_started', phaseId: phase.id });
-        for (const step of phase.steps) {
-          if (!deps.registry.get(step.kind)?.rehearsable) {
-            await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: `not rehearsed: ${step.kind} steps run only for real` });
-            continue;
-          }
-          const result = await run(step, phase.id);
-          if (result.kind === 'finished' && (result.status === 'passed' || step.onFail === 'warn')) continue;
-          await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'failed' });
-          return failureMessage(step, result);
-        }
-        await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'passed' });
-      }
-      // "Rollback plan tested (dry-run)": the drop-and-verify branch, in the same transaction.
-      const branch = 'function_related';
-      await journal.record({ type: 'rollback_started', branch, reason: 'rehearsal of the rollback procedure' });
-      for (const step of checklist.rollback[branch]) {
-        const phaseId = `rollback:${branch}`;
-        if (!deps.registry.get(step.kind)?.rehearsable) {
-          await journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed: ${step.kind} steps run only for real` });
-          continue;
-        }
-        const result = await run(step, phaseId);
-        if (result.kind === 'finished' && result.status === 'passed') continue;
-        await journal.record({ type: 'rollback_finished', branch, status: 'failed' });
-        return `rollback rehearsal: ${failureMessage(step, result)}`;
-      }
-      await journal.record({ type: 'rollback_finished', branch, status: 'rolled_back' });
-      return undefined;
+      return await rehearseSteps(phases, deps, client);
     } finally {
       await client.query('rollback');
     }
   });
-  const suffix = 'the rehearsal transaction was rolled back; the target is unchanged';
-  if (failure) {
-    await journal.record({ type: 'run_finished', status: 'failed', message: `${failure}; ${suffix}` });
-    return new CheckFailedError(`rehearsal failed: ${failure}`, { code: 'rehearsal_failed', hint: suffix });
+  if (end.kind === 'interrupted') {
+    const message = `interrupted by the operator (Ctrl-C) ${end.when} step ${end.step.id} (${end.step.title}); ${unchanged}`;
+    await journal.record({ type: 'run_stopped', reason: 'interrupted', message, stepId: end.step.id });
+    // Not RunInterruptedError: its hint offers a resume, and a rolled-back rehearsal has nothing to resume.
+    return new ShipcheckError(message, {
+      code: 'interrupted',
+      exitCode: ExitCode.interrupted,
+      hint: 'a rehearsal is never resumed: shipcheck run --rehearse starts a new one',
+    });
   }
-  await journal.record({ type: 'run_finished', status: 'passed', message: `rehearsal passed; ${suffix}` });
+  if (end.kind === 'failed') {
+    await journal.record({ type: 'run_finished', status: 'failed', message: `${end.message}; ${unchanged}` });
+    return new CheckFailedError(`rehearsal failed: ${end.message}`, { code: 'rehearsal_failed', hint: unchanged });
+  }
+  await journal.record({ type: 'run_finished', status: 'passed', message: `rehearsal passed; ${unchanged}` });
   return undefined;
+}
+
+/** Every step on `client`, inside the transaction the caller rolls back. */
+async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDeps, client: Queryable): Promise<RehearsalEnd> {
+  const { journal, checklist } = deps;
+  const notRehearsable = (step: ChecklistStep) => !deps.registry.get(step.kind)?.rehearsable;
+  const skip = (step: ChecklistStep, phaseId: string) =>
+    journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed: ${step.kind} steps run only for real` });
+  const run = (step: ChecklistStep, phaseId: string) => executeStep(step, phaseId, { ...deps, rehearsalClient: client });
+
+  for (const phase of phases) {
+    await journal.record({ type: 'phase_started', phaseId: phase.id });
+    for (const step of phase.steps) {
+      if (deps.signal.aborted) return { kind: 'interrupted', step, when: 'before' };
+      if (notRehearsable(step)) {
+        await skip(step, phase.id);
+        continue;
+      }
+      const result = await run(step, phase.id);
+      if (result.kind === 'interrupted') return { kind: 'interrupted', step, when: 'during' };
+      if (result.kind === 'finished' && (result.status === 'passed' || step.onFail === 'warn')) continue;
+      await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'failed' });
+      return { kind: 'failed', message: failureMessage(step, result) };
+    }
+    await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'passed' });
+  }
+  // "Rollback plan tested (dry-run)": the drop-and-verify branch, in the same transaction.
+  const branch = 'function_related';
+  const phaseId = `rollback:${branch}`;
+  await journal.record({ type: 'rollback_started', branch, reason: 'rehearsal of the rollback procedure' });
+  for (const step of checklist.rollback[branch]) {
+    if (deps.signal.aborted) return { kind: 'interrupted', step, when: 'before' };
+    if (notRehearsable(step)) {
+      await skip(step, phaseId);
+      continue;
+    }
+    const result = await run(step, phaseId);
+    if (result.kind === 'interrupted') return { kind: 'interrupted', step, when: 'during' };
+    if (result.kind === 'finished' && result.status === 'passed') continue;
+    await journal.record({ type: 'rollback_finished', branch, status: 'failed' });
+    return { kind: 'failed', message: `rollback rehearsal: ${failureMessage(step, result)}` };
+  }
+  await journal.record({ type: 'rollback_finished', branch, status: 'rolled_back' });
+  return { kind: 'passed' };
 }

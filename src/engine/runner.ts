@@ -165,6 +165,12 @@ function pickExistingRun(options: RunOptions, runs: readonly StoredRun[]): Store
     if (isFinished(run.state)) {
       throw new UsageError(`run ${run.runId} already ended (${run.state.status}); shipcheck run starts a new one`);
     }
+    // Continuing one would run its remaining steps for real: its transaction is gone.
+    if (run.state.rehearse) {
+      throw new UsageError(`run ${run.runId} is a rehearsal, rolled back when it stopped: there is nothing to continue`, {
+        hint: 'shipcheck run --rehearse starts a new rehearsal',
+      });
+    }
     return run;
   }
   if (options.rehearse) return undefined;

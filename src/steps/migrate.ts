@@ -55,7 +55,7 @@ export const migrateStep: StepKind<MigrateSpec> = {
     // Rehearsal: on the rehearsal's connection, inside its transaction (command tags are not recorded there).
     const result = context.rehearsal
       ? { ...(await inWriteTransaction(context, (client) => applyPending(client, migrations, target, { eachInTransaction: false }))), output: {} }
-      : await applyWithLock(context.environment.connectionString, migrations, target);
+      : await applyWithLock(context.environment.connectionString, migrations, target, context.signal);
     const checksums = Object.fromEntries(
       migrations.filter((m) => result.applied.includes(m.id)).map((m) => [m.id, m.checksum]),
     );

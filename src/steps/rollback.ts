@@ -87,7 +87,7 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     };
     const reverted = context.rehearsal
       ? await revertOn(context.rehearsal.client)
-      : await withAdvisoryLock(context.environment.db, migrationsLock, revertOn, { wait: true });
+      : await withAdvisoryLock(context.environment.db, migrationsLock, revertOn, { wait: true, signal: context.signal });
     return {
       status: 'passed',
       expected,

@@ -1,3 +1,4 @@
+import { acquireAdvisoryLock } from '../../db/advisoryLock.js';
 import type { MigrationFile } from '../../db/migrations/files.js';
 import { applyPending, migrationLockName } from '../../db/migrations/runner.js';
 import { openRecordingConnection } from './recordingConnection.js';
@@ -12,16 +13,18 @@ export interface MigrationOutput {
 /**
  * Applies the pending migrations up to `target`, each in its own transaction, under
  * the runner's advisory lock, on one connection that records what the server answers.
+ * `signal` (the run's Ctrl-C) ends a wait for that lock.
  */
 export async function applyWithLock(
   connectionString: string,
   migrations: readonly MigrationFile[],
   target: MigrationFile,
+  signal?: AbortSignal,
 ): Promise<{ applied: string[]; alreadyApplied: string[]; output: Record<string, MigrationOutput> }> {
   const connection = await openRecordingConnection(connectionString, 'shipcheck migrate');
   const output: Record<string, MigrationOutput> = {};
   try {
-    await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [migrationLockName]);
+    await acquireAdvisoryLock(connection, migrationLockName, signal ? { signal } : {});
     const result = await applyPending(connection, migrations, target, {
       eachInTransaction: true,
       beforeEach: () => connection.drain(),
