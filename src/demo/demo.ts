@@ -112,11 +112,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   });
   const kept = (options.keep ?? false) || (waitingFor !== undefined && (options.serverOutlivesDemo ?? false));
   for (const close of closers.reverse()) await close().catch(() => {});
-  if (databases && !kept) await databases.drop();
+  const dropFailure = databases && !kept ? await databases.drop().then(() => undefined, (caught: unknown) => messageOf(caught)) : undefined;
+  // An embedded server is removed right after the demo, its databases with it: a drop that failed
+  // there (a terminal's Ctrl-C stops that server too) leaves nothing behind.
+  const dropError = options.serverOutlivesDemo ? dropFailure : undefined;
   if (databases && kept) note('cleanup', `kept the databases ${databases.staging.name} and ${databases.production.name}`);
   await rm(workDir, { recursive: true, force: true });
 
-  const { outcome, exitCode } = outcomeOf(runs.at(-1)?.status, waitingFor, error);
+  const { outcome, exitCode } = outcomeOf(runs.at(-1)?.status, waitingFor, error, options.signal?.aborted ?? false);
   return {
     outcome,
     exitCode,
@@ -128,7 +131,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     ...(reports.completionText !== undefined && { completionText: reports.completionText }),
     zeroDowntime,
     notifications,
-    databases: { staging: databases?.staging.name ?? '', production: databases?.production.name ?? '', kept: kept && databases !== undefined, variables },
+    databases: {
+      staging: databases?.staging.name ?? '',
+      production: databases?.production.name ?? '',
+      kept: kept && databases !== undefined,
+      ...(dropError !== undefined && { dropError }),
+      variables,
+    },
     ...(waitingFor && { waitingFor, continueWith: continueCommands(waitingFor, checklistFile, stateDir) }),
     wallMs: Math.round(performance.now() - started),
     ...(error && { error }),
@@ -143,6 +152,10 @@ async function assertFreshStateDir(stateDir: string, checklistName: string): Pro
       hint: 'omit --state-dir (the demo then makes a fresh one) or name an empty directory',
     });
   }
+}
+
+function messageOf(caught: unknown): string {
+  return caught instanceof Error ? caught.message : String(caught);
 }
 
 function gateVerdict(result: DeployGateResult): { ok: boolean; reason: string } {

@@ -8,11 +8,16 @@ export function outcomeOf(
   status: RunStatus | undefined,
   waitingFor: ApprovalRequest | undefined,
   error: Error | undefined,
+  /** The operator pressed Ctrl-C (the demo's signal was aborted). */
+  interrupted = false,
 ): { outcome: DemoOutcome; exitCode: number } {
   if (waitingFor) return { outcome: 'awaiting_approval', exitCode: ExitCode.awaitingApproval };
   if (status === 'passed' && !error) return { outcome: 'passed', exitCode: ExitCode.ok };
   if (status === 'rolled_back') return { outcome: 'rolled_back', exitCode: ExitCode.checkFailed };
   if (status === 'rejected') return { outcome: 'rejected', exitCode: ExitCode.checkFailed };
+  // Whatever else broke after a Ctrl-C (a terminal's Ctrl-C also reaches an embedded server) followed from it.
+  const byCtrlC = error instanceof ShipcheckError && error.exitCode === ExitCode.interrupted;
+  if (interrupted || byCtrlC) return { outcome: 'interrupted', exitCode: ExitCode.interrupted };
   const exitCode = error instanceof ShipcheckError ? error.exitCode : error ? ExitCode.internal : ExitCode.checkFailed;
   return { outcome: 'failed', exitCode };
 }

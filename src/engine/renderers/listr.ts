@@ -103,7 +103,14 @@ function drawList(plan: RenderPlan, pending: ReadonlyMap<string, Pending>): Prom
           { concurrent: false, exitOnError: true },
         ),
     })),
-    { concurrent: false, exitOnError: true, renderer: 'default', rendererOptions: { collapseSubtasks: false } },
+    {
+      concurrent: false,
+      exitOnError: true,
+      renderer: 'default',
+      rendererOptions: { collapseSubtasks: false },
+      // listr2's own SIGINT handler would exit(127) at once; the engine stops the run on Ctrl-C (exit 130).
+      registerSignalListeners: false,
+    },
   );
   return list.run();
 }

@@ -1,0 +1,71 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/db/database.js';
+import { ExitCode } from '../../src/errors.js';
+import { adminUrl } from '../support/database.js';
+import { onlyRunEvents, shipcheckBin, spawnCollecting, spawnOnTerminal, timesStarted, waitForRunLog } from './engineProcess.js';
+
+/**
+ * Ctrl-C during `shipcheck demo`: the staging run stops where it was (exit 130, resumable
+ * log), the summary says so, and nothing is left on the server or in the temp directory.
+ * On a terminal Ctrl-C reaches the whole process group, the embedded postmaster with it.
+ */
+
+let stateDir: string;
+beforeEach(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'shipcheck-demo-signal-'));
+});
+afterEach(async () => {
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+const monitoring = (stepId: string) => (events: Parameters<typeof timesStarted>[0]) => timesStarted(events, stepId) === 1;
+const embeddedDataDirs = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('shipcheck-pg-'));
+
+describe('demo: Ctrl-C', () => {
+  it('on a terminal with the embedded server: the run stops (exit 130), the summary says where, the server and its directory are gone', async () => {
+    const dirsBefore = new Set(await embeddedDataDirs());
+    const terminal = spawnOnTerminal(
+      [process.execPath, shipcheckBin, 'demo', '--approve-as', 'Ana (PO)', '--state-dir', stateDir, '--monitor-window', '3s'],
+      {},
+    );
+    await waitForRunLog(stateDir, monitoring('staging-hour-one'), 60_000);
+    terminal.child.stdin.write('\x03');
+    const { code, out } = await terminal.done;
+
+    expect(code, out).toBe(ExitCode.interrupted);
+    expect(out).toContain('== shipcheck demo: INTERRUPTED by Ctrl-C (exit 130) ==');
+    expect(out).toMatch(/Stopped the staging run \S+: interrupted by the operator \(Ctrl-C\) during step staging-hour-one/);
+    expect(out).not.toContain('could not be dropped');
+    const events = await onlyRunEvents(stateDir);
+    expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted', stepId: 'staging-hour-one' });
+    const left = (await embeddedDataDirs()).filter((name) => !dirsBefore.has(name));
+    expect(left).toEqual([]);
+  }, 120_000);
+
+  it("with DATABASE_URL's server: SIGINT stops the run (exit 130) and the demo's databases are dropped", async () => {
+    const demo = spawnCollecting(
+      process.execPath,
+      [shipcheckBin, 'demo', '--approve-as', 'Ana (PO)', '--state-dir', stateDir, '--monitor-window', '3s'],
+      { DATABASE_URL: adminUrl() },
+    );
+    await waitForRunLog(stateDir, monitoring('staging-hour-one'), 60_000);
+    demo.kill('SIGINT');
+    const { code, out, err } = await demo.done;
+
+    expect(code, err).toBe(ExitCode.interrupted);
+    expect(out).toContain('== shipcheck demo: INTERRUPTED by Ctrl-C (exit 130) ==');
+    const names = /Databases: (\S+) and (\S+) dropped/.exec(out);
+    expect(names, out).not.toBeNull();
+    const admin = Database.connect(adminUrl(), { max: 1 });
+    try {
+      const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where datname = any($1)', [names!.slice(1, 3)]);
+      expect(rows).toEqual([]);
+    } finally {
+      await admin.close();
+    }
+    expect((await onlyRunEvents(stateDir)).at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted' });
+  }, 120_000);
+});
