@@ -19,7 +19,7 @@ alter table public.shield_jobs enable row level security;
 -- SECURITY DEFINER so the membership lookup itself is not subject to RLS (no policy recursion).
 create function public.is_organization_member(p_organization_id uuid) returns boolean
 language sql stable security definer
-set search_path = pg_catalog, public
+set search_path = pg_catalog, public, pg_temp
 as $$
   select exists (
     select 1 from public.organization_members m

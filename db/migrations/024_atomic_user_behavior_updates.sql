@@ -52,6 +52,11 @@ begin
       pg_catalog.length(p_platform)
       using errcode = 'invalid_parameter_value', hint = 'pass the platform name, e.g. twitter';
   end if;
+  -- Only white space would make an offender nobody can name (length alone lets '  ' through).
+  if p_platform !~ '[^[:space:]]' then
+    raise exception 'atomic_update_user_behavior: p_platform must not be blank'
+      using errcode = 'invalid_parameter_value';
+  end if;
   if p_platform_user_id is null then
     raise exception 'atomic_update_user_behavior: p_platform_user_id must not be null'
       using errcode = 'null_value_not_allowed';
@@ -59,6 +64,10 @@ begin
   if pg_catalog.length(p_platform_user_id) not between 1 and 256 then
     raise exception 'atomic_update_user_behavior: p_platform_user_id must be 1 to 256 characters long (got %)',
       pg_catalog.length(p_platform_user_id)
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if p_platform_user_id !~ '[^[:space:]]' then
+    raise exception 'atomic_update_user_behavior: p_platform_user_id must not be blank'
       using errcode = 'invalid_parameter_value';
   end if;
   if pg_catalog.length(p_platform_username) not between 1 and 256 then
@@ -259,6 +268,11 @@ begin
       pg_catalog.length(p_platform)
       using errcode = 'invalid_parameter_value', hint = 'pass the platform name, e.g. twitter';
   end if;
+  -- Only white space would make an offender nobody can name (length alone lets '  ' through).
+  if p_platform !~ '[^[:space:]]' then
+    raise exception 'atomic_add_user_strike: p_platform must not be blank'
+      using errcode = 'invalid_parameter_value';
+  end if;
   if p_platform_user_id is null then
     raise exception 'atomic_add_user_strike: p_platform_user_id must not be null'
       using errcode = 'null_value_not_allowed';
@@ -266,6 +280,10 @@ begin
   if pg_catalog.length(p_platform_user_id) not between 1 and 256 then
     raise exception 'atomic_add_user_strike: p_platform_user_id must be 1 to 256 characters long (got %)',
       pg_catalog.length(p_platform_user_id)
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if p_platform_user_id !~ '[^[:space:]]' then
+    raise exception 'atomic_add_user_strike: p_platform_user_id must not be blank'
       using errcode = 'invalid_parameter_value';
   end if;
   if pg_catalog.length(p_platform_username) not between 1 and 256 then
