@@ -15,6 +15,17 @@ export const criteriaSchema = z
     max_rollback_rate: z.number().min(0).max(1).optional().describe('highest share of transactions rolled back in the window, 0 to 1 (judged from 20 transactions on)'),
     /** Backends of the database waiting for a lock at a sample ("no lock contention"). */
     max_lock_waits: z.number().int().min(0).optional().describe("most backends of the database waiting for a lock at any one sample (pg_stat_activity)"),
+    /**
+     * "No lock contention" on the table the migration touches: waiters that hold a lock on
+     * `lock_table` (row-lock waiters included). Lock waits elsewhere in the database (another
+     * app's tables, an operator's advisory lock) do not count, unlike max_lock_waits.
+     */
+    max_table_lock_waits: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("most backends waiting for a lock while working on the step's lock_table at any one sample (pg_locks)"),
     /** "RPC function error rate >1%": failed / all Shield actions made with the rpc writer (one function call each), 0..1. */
     max_function_error_rate: z
       .number()
@@ -90,6 +101,7 @@ export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<
   check('max_mean_exec_ms', db.meanExecMs, criteria.max_mean_exec_ms);
   check('max_rollback_rate', enoughTransactions ? db.rollbackRate : null, criteria.max_rollback_rate);
   check('max_lock_waits', db.lockWaits, criteria.max_lock_waits);
+  check('max_table_lock_waits', db.tableLockWaits, criteria.max_table_lock_waits);
   check(
     'max_function_error_rate',
     shield && shield.functionActions >= minTransactionsForRate ? shield.functionErrorRate : null,
@@ -142,6 +154,7 @@ const what: Record<string, string> = {
   max_mean_exec_ms: 'mean execution time (ms)',
   max_rollback_rate: 'rollback rate',
   max_lock_waits: 'lock waits',
+  max_table_lock_waits: 'lock waits on the table',
   max_function_error_rate: 'function error rate',
   max_failure_increase: 'Shield action failure rate',
   max_degradation: 'degradation vs baseline',

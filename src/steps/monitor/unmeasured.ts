@@ -41,6 +41,7 @@ function degradationUnmeasurable(missing: MissingSources, baseline: BaselineFigu
 
 const noDataReason: Partial<Record<CriterionName, string>> = {
   max_mean_exec_ms: 'the function was not called in the window',
+  max_table_lock_waits: 'the lock_table does not exist',
   max_rollback_rate: `fewer than ${minTransactionsForRate} transactions in the window`,
   max_function_error_rate: `fewer than ${minTransactionsForRate} Shield actions with the rpc writer in the window`,
   max_failure_increase: `fewer than ${minTransactionsForRate} Shield actions in the window`,

@@ -90,6 +90,32 @@ describe('baseline and monitor steps', () => {
     expect((outcome.observed as { window_ms: number }).window_ms).toBeLessThan(15_000);
   });
 
+  it('max_table_lock_waits counts waiters on the watched table only: a wait elsewhere passes, a row-lock wait on user_behaviors fails', async () => {
+    await callFunction(1);
+    const elsewhere = await holdRowLockWithWaiter(harness.database.url, 'create table if not exists unrelated_lock (id int primary key); insert into unrelated_lock values (1) on conflict do nothing', 'update unrelated_lock set id = id where id = 1');
+    try {
+      const quiet = await harness.run(monitorStep, { duration: '1s', interval: '200ms', criteria: { max_table_lock_waits: 0 } });
+      expect(quiet.status, quiet.message).toBe('passed');
+      expect(quiet.metrics).toMatchObject({ table_lock_waits_max: 0 });
+      expect(quiet.metrics!.lock_waits_max).toBeGreaterThanOrEqual(1);
+    } finally {
+      await elsewhere.release();
+    }
+
+    const onTable = await holdRowLockWithWaiter(
+      harness.database.url,
+      'select 1',
+      "update public.user_behaviors set updated_at = now() where platform_user_id = 'monitored'",
+    );
+    try {
+      const contended = await harness.run(monitorStep, { duration: '10s', interval: '200ms', criteria: { max_table_lock_waits: 0 } });
+      expect(contended.status).toBe('failed');
+      expect(contended.message).toMatch(/^max_table_lock_waits breached: lock waits on the table 1 > 0 after /);
+    } finally {
+      await onTable.release();
+    }
+  });
+
   it('monitor fails when the mean execution time goes over the limit', async () => {
     harness.progress.length = 0;
     const monitoring = harness.run(monitorStep, {
@@ -177,4 +203,38 @@ async function causeDeadlock(url: string): Promise<void> {
   } finally {
     await db.close();
   }
+}
+
+/**
+ * One session holds the row lock `waiterSql` needs (it runs `waiterSql` itself first, in an open
+ * transaction), a second session runs `waiterSql` and waits; release() lets both go.
+ */
+async function holdRowLockWithWaiter(url: string, setupSql: string, waiterSql: string): Promise<{ release(): Promise<void> }> {
+  const db = Database.connect(url, { max: 3 });
+  await db.query(setupSql);
+  let releaseHolder!: () => void;
+  const holderDone = new Promise<void>((resolve) => (releaseHolder = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = db.transaction(async (tx) => {
+    await tx.query(waiterSql);
+    locked();
+    await holderDone;
+  });
+  await isLocked;
+  const waiter = db.query(waiterSql);
+  await expect
+    .poll(async () => (await db.query<{ n: string }>("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock'")).rows[0]!.n, {
+      timeout: 10_000,
+      interval: 50,
+    })
+    .not.toBe('0');
+  return {
+    async release() {
+      releaseHolder();
+      await holder;
+      await waiter;
+      await db.close();
+    },
+  };
 }
