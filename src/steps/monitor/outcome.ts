@@ -4,7 +4,7 @@ import { baselineMetric, shieldMetrics } from './baselineFigures.js';
 import { buildBenchmark, targetsSummary } from './benchmark.js';
 import type { FunctionSource } from './functionSource.js';
 import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
-import type { MonitorPoint } from './points.js';
+import { type MonitorPoint, spreadOver } from './points.js';
 import type { RaceProbeResult } from './raceProbe.js';
 import type { Sample } from './sample.js';
 import type { ShieldFigures, ShieldSnapshot } from './shieldFigures.js';
@@ -27,8 +27,8 @@ export interface MonitorRecord {
   values?: Partial<Record<CriterionName, number | null>>;
 }
 
-/** Samples kept in `observed` (the evidence file keeps them all). */
-const observedSamples = 120;
+/** Samples kept in `observed`, spread over the window (the evidence file keeps them all). */
+const observedSamples = 240;
 
 /**
  * The monitor's outcome: failed with every breach (criterion, threshold, value) or
@@ -62,7 +62,7 @@ export async function finishMonitor(
     ...(record.scrapeFailures > 0 && { shield_scrape_failures: record.scrapeFailures }),
     race_probe: probe ?? (found.length > 0 ? 'not run: a criterion was breached' : null),
     benchmark,
-    samples: record.points.slice(-observedSamples),
+    samples: spreadOver(record.points, observedSamples),
   };
   const metrics = monitorMetrics(db, shield, probe, record.points);
   const expected = describeCriteria(spec.criteria);

@@ -82,3 +82,17 @@ export function progressLine(db: WindowFigures, shield: ShieldFigures | null): s
   }
   return parts.join(', ');
 }
+
+/**
+ * At most `max` of `points`, spread evenly over the whole window, first and last always kept
+ * (the last is where a breach stopped the window). A 24 h window at 10 s is 8,640 samples: the
+ * run log keeps a chartable outline of all of it, not its last minutes; samples.json keeps every one.
+ *
+ * @example spreadOver([p0, p1, p2, p3, p4], 3) // [p0, p2, p4]
+ */
+export function spreadOver<T>(points: readonly T[], max: number): T[] {
+  if (points.length <= max) return [...points];
+  if (max <= 1) return points.slice(-1);
+  const step = (points.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]!);
+}
