@@ -5,6 +5,8 @@ import type { ReportStep } from './runReport.js';
 /** One monitor step's "Performance Benchmarking" table, for every report format. */
 export interface ReportBenchmark {
   readonly stepId: string;
+  /** monitor (a watched window) or baseline (post-migration figures compared with an earlier baseline). */
+  readonly kind: string;
   readonly title: string;
   readonly status: string;
   readonly benchmark: Benchmark;
@@ -21,7 +23,7 @@ export function benchmarksOf(steps: readonly ReportStep[]): ReportBenchmark[] {
     const observed = step.observed as { benchmark?: unknown; race_probe?: unknown } | undefined;
     const benchmark = observed?.benchmark;
     if (!isBenchmark(benchmark)) return [];
-    return [{ stepId: step.id, title: step.title, status: step.status, benchmark, raceProbe: raceProbeFact(observed?.race_probe) }];
+    return [{ stepId: step.id, kind: step.kind, title: step.title, status: step.status, benchmark, raceProbe: raceProbeFact(observed?.race_probe) }];
   });
 }
 
@@ -41,7 +43,7 @@ function raceProbeFact(recorded: unknown): RaceProbeFact {
  * measuredFrom(table) // 'the 5 s monitor window and its race probe (10 simultaneous actions, rpc writer)'
  */
 export function measuredFrom(table: ReportBenchmark): string {
-  const window = `the ${Math.round(table.benchmark.windowMs / 100) / 10} s monitor window`;
+  const window = `the ${Math.round(table.benchmark.windowMs / 100) / 10} s ${table.kind === 'baseline' ? 'baseline' : 'monitor'} window`;
   const probe = table.raceProbe;
   if (probe === null) return `${window} (no race probe: race condition events not measured)`;
   if ('notRun' in probe) return `${window}; its race probe did not run (${probe.notRun})`;

@@ -4,7 +4,8 @@ import { describeTarget } from '../metrics/scrape.js';
 import { round } from '../metrics/round.js';
 import { interrupted } from './command/interrupted.js';
 import { functionName } from './contract/spec.js';
-import { baselineMetric, shieldMetrics } from './monitor/baselineFigures.js';
+import { baselineMetric, comparableBaseline, readBaseline, shieldMetrics } from './monitor/baselineFigures.js';
+import { type AfterFigures, type Benchmark, buildBenchmark, targetsSummary } from './monitor/benchmark.js';
 import { duration, formatDuration } from './monitor/duration.js';
 import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from './monitor/raceProbe.js';
 import { detectFunctionSource } from './monitor/detectFunctionSource.js';
@@ -12,9 +13,10 @@ import { functionNotMeasured, type Sample, takeSample, type Watched } from './mo
 import { readShieldSnapshot, type ShieldFigures, shieldFigures, sinceStart } from './monitor/shieldFigures.js';
 import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
 import { type WindowFigures, windowFigures } from './monitor/window.js';
-import type { StepKind } from './types.js';
+import type { StepContext, StepKind } from './types.js';
 
-const schema = z.strictObject({
+const schema = z
+  .strictObject({
   /** The function whose calls and time are recorded (it may not exist yet: a baseline is taken before the migration). */
   function: functionName.optional().describe('function whose calls and mean time are recorded (may not exist yet)'),
   /** Also measure over a short window (two samples this far apart): rates, not only totals. */
@@ -23,7 +25,17 @@ const schema = z.strictObject({
   shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics: variables holding its URL and token"),
   /** Simultaneous actions with the writer in use, counting lost updates ("race condition events"). */
   race_probe: raceProbeSchema.optional().describe('simultaneous actions on a probe offender with the writer in use; lost updates = race events'),
-});
+  /** The seed's "Measure Post-Migration Metrics": this baseline's window against an earlier one, targets marked met or not. */
+  compare_with: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("id of an earlier baseline step of this run: the seed's Performance Benchmarking table, that baseline vs this window (needs window)"),
+  })
+  .refine((b) => b.compare_with === undefined || b.window !== undefined, {
+    message: 'compare_with compares figures over a window: give window too',
+    path: ['window'],
+  });
 
 export type BaselineSpec = z.infer<typeof schema>;
 
@@ -50,7 +62,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
       .filter(Boolean)
       .join('; ');
     return {
-      summary: `record ${what}${spec.window ? ` over ${formatDuration(spec.window)}` : ''}${spec.race_probe ? `; race probe of ${spec.race_probe.actions} simultaneous actions` : ''}`,
+      summary: `record ${what}${spec.window ? ` over ${formatDuration(spec.window)}` : ''}${spec.race_probe ? `; race probe of ${spec.race_probe.actions} simultaneous actions` : ''}${spec.compare_with ? `; benchmark table vs ${spec.compare_with}` : ''}`,
       detail: `pg_stat_database, pg_stat_user_functions (pg_stat_statements when track_functions is none)${spec.shield_metrics ? `, Shield /metrics from $${spec.shield_metrics.url_env}` : ''}`,
     };
   },
@@ -76,6 +88,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
     const probe = spec.race_probe ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null) : null;
     if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
 
+    const benchmark = spec.compare_with && window ? compareWithBaseline(spec.compare_with, context, { db: window, shield, probe, functionSource: watchedFunction?.source ?? null }) : undefined;
     const notMeasured = functionNotMeasured(first, spec.function, watchedFunction?.source);
     const totals = totalsOf(first);
     const observed = {
@@ -89,16 +102,33 @@ export const baselineStep: StepKind<BaselineSpec> = {
         ? { shield: { url: describeTarget(source.target.url), over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the API started', figures: shield } }
         : spec.shield_metrics && { shield_not_measured: source.notMeasured }),
       ...(probe && { race_probe: probe }),
+      ...(benchmark && { benchmark }),
     };
     return {
       status: 'passed',
       expected: 'the figures recorded',
       observed,
       metrics: { ...totals, ...windowMetrics(window), ...shieldMetrics(shield), ...probeMetrics(probe) },
-      message: baselineMessage(first, watchedFunction && { qualified: watchedFunction.name.qualified, source: watchedFunction.source.source }, notMeasured, shield, probe),
+      message:
+        baselineMessage(first, watchedFunction && { qualified: watchedFunction.name.qualified, source: watchedFunction.source.source }, notMeasured, shield, probe) +
+        (benchmark ? `; vs ${spec.compare_with}: ${targetsSummary(benchmark)}` : ''),
     };
   },
 };
+
+/**
+ * The seed's "Performance Benchmarking" table, the earlier baseline against this one's window.
+ * Measures, does not judge: the step passes whatever the table says (the monitors judge).
+ */
+function compareWithBaseline(stepId: string, context: StepContext, after: AfterFigures): Benchmark {
+  const earlier = readBaseline(stepId, context);
+  if (typeof earlier === 'string') context.progress(`benchmark: ${earlier}`);
+  const comparable = comparableBaseline(typeof earlier === 'string' ? null : earlier, after.functionSource);
+  if (comparable.reason) context.progress(`benchmark: function mean time not compared (${comparable.reason})`);
+  const benchmark = buildBenchmark(comparable.baseline, after);
+  // Named even when its figures are missing, so the table says what it was meant to compare with.
+  return { ...benchmark, baselineStep: stepId };
+}
 
 function totalsOf(sample: Sample): Record<string, number> {
   return {

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { ShipcheckError } from '../errors.js';
 import { interrupted } from './command/interrupted.js';
 import { functionName } from './contract/spec.js';
-import { type BaselineFigures, baselineFigures } from './monitor/baselineFigures.js';
+import { comparableBaseline, readBaseline } from './monitor/baselineFigures.js';
 import { baselineCriteria, criteriaSchema, describeCriteria, evaluate } from './monitor/criteria.js';
 import { duration, formatDuration } from './monitor/duration.js';
 import { finishMonitor, type MonitorRecord } from './monitor/outcome.js';
 import { monitorPoint, progressLine } from './monitor/points.js';
 import { raceProbeSchema, runRaceProbe } from './monitor/raceProbe.js';
 import { detectFunctionSource } from './monitor/detectFunctionSource.js';
-import { describeFunctionSource, type FunctionSource } from './monitor/functionSource.js';
+import { describeFunctionSource } from './monitor/functionSource.js';
 import { functionNotMeasured, takeSample, type Watched } from './monitor/sample.js';
 import { readShieldSnapshot, type ShieldSnapshot, shieldFigures } from './monitor/shieldFigures.js';
 import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
@@ -88,7 +88,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
   },
   async run(spec, context) {
     const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
-    const baseline = readBaseline(spec, context);
+    const baseline = readBaseline(spec.baseline, context);
     const db = context.environment.db;
     const watchedFunction = spec.function && { name: spec.function, source: await detectFunctionSource(db, spec.function) };
     const functionSource = watchedFunction?.source ?? null;
@@ -142,25 +142,6 @@ export const monitorStep: StepKind<MonitorSpec> = {
 };
 
 /** The baseline step's figures, or why there are none. */
-function readBaseline(spec: MonitorSpec, context: StepContext): BaselineFigures | string | null {
-  if (spec.baseline === undefined) return null;
-  const outcome = context.history.outcomeOf(spec.baseline);
-  if (outcome === undefined) return `baseline step ${spec.baseline} has no outcome in this run`;
-  return baselineFigures(spec.baseline, outcome);
-}
-
-/**
- * A function mean time from another source is another measure (pg_stat_statements times the
- * whole statement): the baseline's is then left out of the comparison, with the reason.
- */
-function comparableBaseline(baseline: BaselineFigures | null, source: FunctionSource | null): { baseline: BaselineFigures | null; reason?: string } {
-  if (!baseline || baseline.meanExecMs === null || !baseline.functionSource || !source || baseline.functionSource === source.source) return { baseline };
-  return {
-    baseline: { ...baseline, meanExecMs: null },
-    reason: `baseline ${baseline.stepId} read the function's time from ${baseline.functionSource}, this window from ${source.source}`,
-  };
-}
-
 async function scrapeOrExplain(
   target: Parameters<typeof readShieldSnapshot>[0],
   context: StepContext,

@@ -1,4 +1,4 @@
-import type { StepOutcome } from '../types.js';
+import type { StepContext, StepOutcome } from '../types.js';
 import { type FunctionSource, recordedFunctionSource } from './functionSource.js';
 import type { ShieldFigures } from './shieldFigures.js';
 
@@ -62,5 +62,28 @@ export function baselineFigures(stepId: string, outcome: StepOutcome): BaselineF
     functionSource: recordedFunctionSource(outcome.observed)?.source ?? null,
     raceEvents: get(baselineMetric.raceEvents),
     deadlocks: get('window_deadlocks'),
+  };
+}
+
+/** The figures of the baseline step `stepId` of this run, or why there are none. */
+export function readBaseline(stepId: string | undefined, context: Pick<StepContext, 'history'>): BaselineFigures | string | null {
+  if (stepId === undefined) return null;
+  const outcome = context.history.outcomeOf(stepId);
+  if (outcome === undefined) return `baseline step ${stepId} has no outcome in this run`;
+  return baselineFigures(stepId, outcome);
+}
+
+/**
+ * A function mean time from another source is another measure (pg_stat_statements times the
+ * whole statement): the baseline's is then left out of the comparison, with the reason.
+ */
+export function comparableBaseline(
+  baseline: BaselineFigures | null,
+  source: FunctionSource | null,
+): { baseline: BaselineFigures | null; reason?: string } {
+  if (!baseline || baseline.meanExecMs === null || !baseline.functionSource || !source || baseline.functionSource === source.source) return { baseline };
+  return {
+    baseline: { ...baseline, meanExecMs: null },
+    reason: `baseline ${baseline.stepId} read the function's time from ${baseline.functionSource}, this window from ${source.source}`,
   };
 }

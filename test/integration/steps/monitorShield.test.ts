@@ -137,6 +137,30 @@ describe('baseline and monitor against a real Shield API', () => {
     console.info(`benchmark: ${JSON.stringify(observed.benchmark.rows.map((r) => [r.metric, r.baseline, r.after, r.met]))}`);
   });
 
+  it("post-migration baseline with compare_with: the seed's Measure Post-Migration Metrics, the earlier baseline vs this window", async () => {
+    const outcome = await during(
+      run(
+        baselineStep,
+        { function: 'public.atomic_update_user_behavior', window: '3s', shield_metrics: shieldMetrics, race_probe: { actions: 20 }, compare_with: 'baseline' },
+        { outcomes: { baseline } },
+      ),
+      20,
+    );
+    expect(outcome.status).toBe('passed');
+    expect(outcome.message).toMatch(/; vs baseline: \d of \d targets met$/);
+    const { benchmark } = outcome.observed as { benchmark: Benchmark };
+    expect(benchmark.baselineStep).toBe('baseline');
+    const rows = Object.fromEntries(benchmark.rows.map((r) => [r.metric, r]));
+    expect(rows['Race condition events']).toMatchObject({ baseline: baseline.metrics!.race_events, after: 0, met: true });
+    expect(rows['Avg DB calls per action']).toMatchObject({ after: 2, met: true });
+    expect(rows['Avg Shield action latency']!.after).toBeGreaterThan(0);
+
+    const unknown = await run(baselineStep, { window: '200ms', compare_with: 'no-such-baseline' });
+    expect((unknown.observed as { benchmark: Benchmark }).benchmark).toMatchObject({ baselineStep: 'no-such-baseline' });
+    expect(harness.progress).toContain('benchmark: baseline step no-such-baseline has no outcome in this run');
+    expect(baselineStep.schema.safeParse({ compare_with: 'baseline' }).error?.issues[0]?.message).toBe('compare_with compares figures over a window: give window too');
+  });
+
   it('fails at once when rpc actions fail, naming the criterion, the threshold and the value', async () => {
     const monitoring = run(
       monitorStep,

@@ -35,6 +35,11 @@ describe('Performance Benchmarking: where the after figures came from', () => {
     expect(benchmarksHtml(benchmarksOf([step]))).not.toContain('and its race probe');
   });
 
+  it("says a baseline step's table compares with its own window", () => {
+    const step = { ...monitorStep(null, null), kind: 'baseline' };
+    expect(afterLine(step)).toBe('Baseline: `baseline`; after: the 5 s baseline window (no race probe: race condition events not measured).');
+  });
+
   it('says why a configured race probe did not run', () => {
     const step = monitorStep('not run: a criterion was breached', null);
     expect(afterLine(step)).toBe('Baseline: `baseline`; after: the 5 s monitor window; its race probe did not run (a criterion was breached).');
