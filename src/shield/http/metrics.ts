@@ -15,9 +15,10 @@ export interface ShieldMetrics {
   setWriter(current: WriterName): void;
 }
 
-// 1 ms … 1 s: a healthy action is a few ms; the seed's rollback line is "latency > 2x baseline".
-const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
-// rpc needs 2–4 round trips per action, legacy about twice that; above 20 something loops.
+// 1 ms … 5 s: a healthy action is a few ms; the seed's rollback line is "latency > 2x baseline", and a
+// sick one must still be measured (a top bucket of 1 s would clip every percentile above it).
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+// rpc needs 2 round trips per action, legacy 3–5; above 20 something loops.
 const roundTripBuckets = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
 
 /**
