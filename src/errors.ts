@@ -55,7 +55,7 @@ export class CheckFailedError extends ShipcheckError {
 
 /** Someone else holds the run lease or the advisory lock. */
 export class LockHeldError extends ShipcheckError {
-  constructor(message: string, options: { detail?: string; hint?: string } = {}) {
+  constructor(message: string, options: { code?: string; detail?: string; hint?: string } = {}) {
     super(message, { code: 'lock_held', exitCode: ExitCode.lockHeld, ...options });
   }
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, LockHeldError, ShipcheckError } from '../errors.js';
 import type { Database, Queryable } from './database.js';
+import { sqlFile } from './sqlFile.js';
 
 export interface AdvisoryLockOptions {
   /** Wait for the lock instead of failing at once when another session holds it. */
@@ -24,7 +25,9 @@ export async function withAdvisoryLock<T>(
     if (options.wait) {
       await acquireAdvisoryLock(client, lockName, options.signal ? { signal: options.signal } : {});
     } else if (!(await tryAdvisoryLock(client, lockName))) {
-      throw new LockHeldError(`another session holds the advisory lock "${lockName}" on this database`, {
+      const holder = await describeLockHolder(client, lockName).catch(() => undefined);
+      throw new LockHeldError(`another session holds the advisory lock "${lockName}" on this database${holder ? `: ${holder}` : ''}`, {
+        code: advisoryLockHeld,
         hint: 'wait for the other run to finish, or find it in pg_locks (locktype = advisory)',
       });
     }
@@ -34,6 +37,23 @@ export async function withAdvisoryLock<T>(
       await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockName]).catch(() => {});
     }
   });
+}
+
+/** The code of the refusal above: the lock was not taken and the work did not start. */
+export const advisoryLockHeld = 'advisory_lock_held';
+
+const lockHolderSql = sqlFile(import.meta.url, './sql/advisory_lock_holder.sql');
+
+/** "shipcheck run migration-024 (pid 4242, user deploy, from 10.0.0.5, connected since …)", or undefined when it is gone. */
+async function describeLockHolder(client: Queryable, lockName: string): Promise<string | undefined> {
+  const { rows } = await client.query<{ pid: number; application_name: string | null; usename: string | null; client_addr: string | null; backend_start: Date | null }>(
+    lockHolderSql,
+    [lockName],
+  );
+  const holder = rows[0];
+  if (!holder) return undefined;
+  const facts = [`pid ${holder.pid}`, holder.usename && `user ${holder.usename}`, holder.client_addr && `from ${holder.client_addr}`, holder.backend_start && `connected since ${holder.backend_start.toISOString()}`];
+  return `${holder.application_name || 'a session'} (${facts.filter(Boolean).join(', ')})`;
 }
 
 /** Longest pause between two attempts while another session holds the lock. */

@@ -162,8 +162,8 @@ export interface RollbackFinished extends At {
 
 export interface RunStopped extends At {
   readonly type: 'run_stopped';
-  /** interrupted: the operator pressed Ctrl-C; lease_lost: someone took the run's lease over. */
-  readonly reason: 'awaiting_approval' | 'interrupted_step' | 'interrupted' | 'lease_lost' | 'error';
+  /** interrupted: the operator pressed Ctrl-C; lease_lost: someone took the run's lease over; lock_held: another session holds the target's advisory lock. */
+  readonly reason: 'awaiting_approval' | 'interrupted_step' | 'interrupted' | 'lease_lost' | 'lock_held' | 'error';
   readonly message: string;
   readonly stepId?: string;
 }

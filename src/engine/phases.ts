@@ -2,6 +2,7 @@ import { CheckFailedError, LockHeldError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { InterruptedStepError, RollbackFailedError, RunInterruptedError } from './errors.js';
 import { chooseBranch, runRollbackProcedure } from './rollbackProcedure.js';
+import { stepTraits } from '../steps/traits.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
 
 /** What the operator decides about a non-idempotent step that was interrupted mid-way. */
@@ -48,7 +49,7 @@ export async function executePhases(
         await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: 'skipped with --skip-step', by: options.operator });
         continue;
       }
-      if (previous?.status === 'Running' && !deps.registry.get(step.kind)?.idempotent && options.retryStep !== step.id) {
+      if (previous?.status === 'Running' && !isIdempotent(step, deps) && options.retryStep !== step.id) {
         const decision = options.askOperator ? await options.askOperator(step) : 'stop';
         if (decision === 'skip') {
           await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: 'interrupted; checked by hand and skipped', by: options.operator });
@@ -105,6 +106,12 @@ async function rollBack(
   await deps.journal.record({ type: 'run_finished', status, message: rollback.message });
   // The rollback's message already says what triggered it.
   return new CheckFailedError(rollback.message, { code: status });
+}
+
+/** Safe to run again after an interrupted attempt: the kind's trait, as this step's own fields set it. */
+function isIdempotent(step: ChecklistStep, deps: StepRunDeps): boolean {
+  const kind = deps.registry.get(step.kind);
+  return kind !== undefined && stepTraits(kind, step.spec).idempotent;
 }
 
 async function interruptedByOperator(deps: StepRunDeps, step: ChecklistStep, when: 'before' | 'during'): Promise<Error> {

@@ -1,3 +1,4 @@
+import { stepTraits } from '../steps/traits.js';
 import type { Checklist, ChecklistStep, RollbackBranch } from '../checklist/types.js';
 import { rollbackBranches } from '../checklist/types.js';
 import type { StepRegistry } from '../steps/registry.js';
@@ -53,9 +54,7 @@ export async function planRun(options: {
       onFail: step.onFail,
       summary: description.summary,
       ...(description.detail !== undefined && { detail: description.detail }),
-      mutates: kind.mutates,
-      idempotent: kind.idempotent,
-      rehearsable: kind.rehearsable,
+      ...stepTraits(kind, step.spec),
       ...(status !== undefined && { recorded: status }),
     };
   };

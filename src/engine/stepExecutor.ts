@@ -1,10 +1,11 @@
-import { withAdvisoryLock } from '../db/advisoryLock.js';
+import { advisoryLockHeld, withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
 import { redactSecrets } from '../db/connectionString.js';
-import { AwaitingApprovalError, ShipcheckError } from '../errors.js';
+import { AwaitingApprovalError, LockHeldError, ShipcheckError } from '../errors.js';
 import type { Checklist, ChecklistStep } from '../checklist/types.js';
 import type { StepRegistry } from '../steps/registry.js';
-import type { EnvironmentHandle, RunHistory, StepContext, StepOutcome } from '../steps/types.js';
+import { stepTraits } from '../steps/traits.js';
+import type { EnvironmentHandle, RunHistory, StepContext, StepKind, StepOutcome } from '../steps/types.js';
 import type { StepError } from './events.js';
 import { writeEvidenceFile } from './evidence.js';
 import type { RunJournal } from './journal.js';
@@ -37,12 +38,30 @@ export function runLockName(checklist: Checklist, environment: string): string {
 /**
  * Runs one step and records step_started / step_finished around it. A throw
  * from the step is recorded as an `error` result, never propagated, except the
- * approval step's "waiting" which stops the run cleanly.
+ * approval step's "waiting" which stops the run cleanly. A mutating step whose
+ * advisory lock another session holds is not started: the run stops (run_stopped
+ * 'lock_held') and the LockHeldError propagates.
  */
 export async function executeStep(step: ChecklistStep, phaseId: string, deps: StepRunDeps): Promise<StepRunResult> {
-  const { journal } = deps;
   const kind = deps.registry.get(step.kind);
   if (!kind) throw new Error(`step kind "${step.kind}" is not registered`); // the loader guarantees it is
+  if (!stepTraits(kind, step.spec).mutates || deps.rehearsalClient) return attemptStep(step, phaseId, kind, deps);
+  // The lock comes before step_started: a step refused the lock never ran, and must not look
+  // interrupted (a resume would ask whether a non-idempotent one did its work).
+  // Refused, the run stops (exit 4) rather than fail the step: on_fail must not roll back what
+  // the lock holder, another operator, is deploying at this moment.
+  try {
+    return await withAdvisoryLock(deps.environment.db, runLockName(deps.checklist, deps.environment.name), () => attemptStep(step, phaseId, kind, deps));
+  } catch (error) {
+    if (!(error instanceof LockHeldError && error.code === advisoryLockHeld)) throw error;
+    const message = `step ${step.id} (${step.title}) did not start: ${error.message}`;
+    await deps.journal.record({ type: 'run_stopped', reason: 'lock_held', message, stepId: step.id });
+    throw new LockHeldError(message, { code: advisoryLockHeld, hint: 'the run is resumable: run it again once the other session is done (nothing of this step ran)' });
+  }
+}
+
+async function attemptStep(step: ChecklistStep, phaseId: string, kind: StepKind, deps: StepRunDeps): Promise<StepRunResult> {
+  const { journal } = deps;
   const attempt = (journal.state.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1;
   await journal.record({ type: 'step_started', stepId: step.id, phaseId, kind: step.kind, title: step.title, hash: step.hash, attempt });
 
@@ -74,11 +93,7 @@ export async function executeStep(step: ChecklistStep, phaseId: string, deps: St
 
   let result: StepRunResult;
   try {
-    const run = () => kind.run(step.spec, context);
-    const outcome =
-      kind.mutates && !deps.rehearsalClient
-        ? await withAdvisoryLock(deps.environment.db, runLockName(deps.checklist, deps.environment.name), run)
-        : await run();
+    const outcome = await kind.run(step.spec, context);
     result = { kind: 'finished', status: outcome.status, outcome };
   } catch (error) {
     if (error instanceof AwaitingApprovalError) {

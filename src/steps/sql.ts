@@ -52,6 +52,8 @@ export const sqlStep: StepKind<SqlSpec> = {
   idempotent: true,
   mutates: false,
   rehearsable: true,
+  // A write that was cut off may or may not have committed: running it again could apply it twice.
+  traits: (spec) => (spec.mutates ? { mutates: true, idempotent: false } : {}),
   describe(spec) {
     const params = spec.params?.length ? `\n-- params: ${JSON.stringify(spec.params)}` : '';
     return {

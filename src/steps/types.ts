@@ -18,6 +18,8 @@ export interface StepKind<Spec = unknown> {
   readonly mutates: boolean;
   /** Included in `run --rehearse`, inside the one transaction that is rolled back. */
   readonly rehearsable: boolean;
+  /** When one step's fields change the above (an `sql` step with `mutates: true`); read through stepTraits. */
+  traits?(spec: Spec): Partial<Pick<StepKind, 'idempotent' | 'mutates'>>;
   /** What `plan` prints: a summary plus the SQL or command that would run. */
   describe(spec: Spec, step: StepHeader): StepDescription;
   run(spec: Spec, context: StepContext): Promise<StepOutcome>;

@@ -131,6 +131,34 @@ describe('runChecklist', () => {
     expect(probeCalls).toEqual([]);
   });
 
+  it('a second operator (another state dir) whose mutating step finds the advisory lock held: the run stops (exit 4) naming the holder, on_fail never runs, and it resumes later', async () => {
+    const phase = twoStepPhase(
+      '      - { id: write, kind: sql, title: Write, mutates: true, query: "select 1 as one from pg_sleep(1.5)", expect: { rows: [[1]] }, on_fail: rollback }',
+    );
+    const checklist = await ws.writeChecklist(checklistYaml(phase));
+    const other = await workspace();
+    try {
+      const first = run(checklist, { stateDir: other.stateDir });
+      // The first operator is inside its mutating step, holding the lock, when the second one gets there.
+      await expect.poll(async () => (await staging.db.query("select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(1.5)%' and state = 'active' and pid <> pg_backend_pid()")).rows[0]!.n, { timeout: 10_000, interval: 20 }).toBe(1);
+      const second = await run(checklist);
+      expect(exitCodeOf(second.error)).toBe(ExitCode.lockHeld);
+      expect(second.error?.message).toMatch(/^step write \(Write\) did not start: another session holds the advisory lock "shipcheck.run:engine-test:staging" on this database: shipcheck run engine-test \(pid \d+, user \S+/);
+      expect(second.status).toBe('stopped');
+      const events = await ws.events(second.runId!);
+      expect(events.some((e) => e.type === 'step_started' && e.stepId === 'write')).toBe(false);
+      expect(events.some((e) => e.type === 'rollback_started')).toBe(false);
+      expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'lock_held', stepId: 'write' });
+      expect((await first).status).toBe('passed');
+
+      const resumed = await run(checklist);
+      expect(resumed.runId).toBe(second.runId);
+      expect(resumed.status).toBe('passed');
+    } finally {
+      await other.remove();
+    }
+  });
+
   it('a stale lease needs --take-over, and the takeover is logged', async () => {
     const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('')));
     await mkdir(join(ws.stateDir, 'leases'), { recursive: true });
