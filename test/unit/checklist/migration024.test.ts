@@ -40,4 +40,24 @@ describe('checklists/migration-024.yaml', () => {
     const monitors = allSteps(checklist).filter((s) => s.kind === 'monitor');
     expect(monitors.length).toBeGreaterThanOrEqual(4);
   });
+
+  it("routes a data integrity failure to the data_corruption branch (restore, then drop) in each environment", async () => {
+    const checklist = await loadChecklist(file, registry);
+    const routed = allSteps(checklist).filter((s) => s.rollbackBranch === 'data_corruption');
+    expect(routed.map((s) => [s.id, s.kind, s.onFail])).toEqual([
+      ['staging-data-integrity', 'sql', 'rollback'],
+      ['production-data-integrity', 'sql', 'rollback'],
+    ]);
+    expect(checklist.rollback.data_corruption.map((s) => s.id)[0]).toBe('rollback-restore-backup');
+  });
+
+  it('judges lock contention on user_behaviors only, and keeps the seed\'s rollback criteria through every staging window', async () => {
+    const checklist = await loadChecklist(file, registry);
+    const monitors = allSteps(checklist).filter((s) => s.kind === 'monitor');
+    const criteria = (id: string) => Object.keys((monitors.find((m) => m.id === id)!.spec as { criteria: object }).criteria);
+    for (const m of monitors) expect(criteria(m.id), m.id).not.toContain('max_lock_waits');
+    for (const id of ['staging-hour-one', 'staging-hours-two-to-four', 'staging-hours-five-to-24']) {
+      expect(criteria(id), id).toEqual(expect.arrayContaining(['max_deadlocks', 'max_mean_exec_ms', 'max_failure_increase']));
+    }
+  });
 });
