@@ -116,6 +116,49 @@ describe('baseline and monitor steps', () => {
     }
   });
 
+  it('max_degradation: function calls much slower than in the baseline fail the window, naming both means', async () => {
+    // One connection, its statistics flushed after each burst: an idle backend would hold them back for up to 10 s.
+    const caller = Database.connect(harness.database.url, { max: 1 });
+    const burst = async (times: number) => {
+      for (let i = 0; i < times; i++) {
+        await caller.query('select public.atomic_update_user_behavior($1, $2, $3, null, $4::jsonb)', [
+          organizationId,
+          'twitter',
+          'degraded',
+          JSON.stringify({ severity: 'low', toxicity_score: 0.1, comment_id: `d${++calls}`, action_tags: [] }),
+        ]);
+      }
+      await caller.query('select pg_stat_force_next_flush()');
+    };
+    try {
+      await burst(1); // the row exists, so the slow call below waits on its lock
+      const baselineWindow = harness.run(baselineStep, { function: fn, window: '2s' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await burst(25);
+      const baseline = await baselineWindow;
+      expect(baseline.metrics!.window_function_calls, JSON.stringify(baseline.metrics)).toBe(25);
+
+      harness.progress.length = 0;
+      const monitoring = harness.run(
+        monitorStep,
+        { duration: '15s', interval: '250ms', function: fn, baseline: 'baseline', criteria: { max_degradation: 0.2 } },
+        { outcomes: { baseline } },
+      );
+      await windowStarted();
+      // The first call waits 600 ms for the row's lock: 25 calls then average over 20 ms, far above the baseline.
+      const holder = await holdRowLock(harness.database.url, "update public.user_behaviors set updated_at = now() where platform_user_id = 'degraded'");
+      const slowCalls = burst(25);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await holder.release();
+      await slowCalls;
+      const outcome = await monitoring;
+      expect(outcome.status, outcome.message).toBe('failed');
+      expect(outcome.message).toMatch(/^max_degradation breached: degradation vs baseline [\d.]+ > 0\.2 \(function mean execution time [\d.]+ ms vs baseline [\d.]+ ms\)/);
+    } finally {
+      await caller.close();
+    }
+  });
+
   it('monitor fails when the mean execution time goes over the limit', async () => {
     harness.progress.length = 0;
     const monitoring = harness.run(monitorStep, {
@@ -210,18 +253,9 @@ async function causeDeadlock(url: string): Promise<void> {
  * transaction), a second session runs `waiterSql` and waits; release() lets both go.
  */
 async function holdRowLockWithWaiter(url: string, setupSql: string, waiterSql: string): Promise<{ release(): Promise<void> }> {
-  const db = Database.connect(url, { max: 3 });
+  const db = Database.connect(url, { max: 2 });
   await db.query(setupSql);
-  let releaseHolder!: () => void;
-  const holderDone = new Promise<void>((resolve) => (releaseHolder = resolve));
-  let locked!: () => void;
-  const isLocked = new Promise<void>((resolve) => (locked = resolve));
-  const holder = db.transaction(async (tx) => {
-    await tx.query(waiterSql);
-    locked();
-    await holderDone;
-  });
-  await isLocked;
+  const holder = await holdRowLock(url, waiterSql);
   const waiter = db.query(waiterSql);
   await expect
     .poll(async () => (await db.query<{ n: string }>("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock'")).rows[0]!.n, {
@@ -231,9 +265,30 @@ async function holdRowLockWithWaiter(url: string, setupSql: string, waiterSql: s
     .not.toBe('0');
   return {
     async release() {
+      await holder.release();
+      await waiter;
+      await db.close();
+    },
+  };
+}
+
+/** One session holds a row lock (runs `lockSql` in an open transaction) until release(). */
+async function holdRowLock(url: string, lockSql: string): Promise<{ release(): Promise<void> }> {
+  const db = Database.connect(url, { max: 1 });
+  let releaseHolder!: () => void;
+  const holderDone = new Promise<void>((resolve) => (releaseHolder = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = db.transaction(async (tx) => {
+    await tx.query(lockSql);
+    locked();
+    await holderDone;
+  });
+  await isLocked;
+  return {
+    async release() {
       releaseHolder();
       await holder;
-      await waiter;
       await db.close();
     },
   };
