@@ -7,12 +7,15 @@ import type { StepRegistry } from '../steps/registry.js';
 import { deepFreeze } from './freeze.js';
 import { canonicalJson, sha256 } from './hash.js';
 import { ChecklistError, type ChecklistProblem, formatPath } from './problems.js';
+import { checkRollbackBranchField, checkStepReferences, type PhasePlace, type StepPlace } from './references.js';
 import { checklistSchema, type ChecklistFile, stepHeaderKeys, stepHeaderSchema } from './schema.js';
 import { SourceMap } from './sourceMap.js';
+import { referencesOf } from './stepReferences.js';
 import {
   type Checklist,
   type ChecklistPhase,
   type ChecklistStep,
+  type RollbackBranch,
   rollbackBranches,
 } from './types.js';
 
@@ -73,26 +76,44 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
 
   // Steps are checked even when the rest of the file has problems, so every problem shows at once.
   const rawObject = raw as Record<string, unknown>;
-  const stepLists: { path: PropertyKey[]; steps: unknown[] }[] = [];
+  const phasePlaces: PhasePlace[] = [];
+  const stepLists: { path: PropertyKey[]; steps: unknown[]; phase?: PhasePlace; branch?: RollbackBranch }[] = [];
   if (Array.isArray(rawObject.phases)) {
-    rawObject.phases.forEach((phase, index) => {
-      const steps = (phase as { steps?: unknown } | null)?.steps;
-      if (Array.isArray(steps)) stepLists.push({ path: ['phases', index, 'steps'], steps });
+    rawObject.phases.forEach((rawPhase, index) => {
+      const phase = isMapping(rawPhase) ? rawPhase : {};
+      const place = { index, id: stringOrUndefined(phase.id), environment: stringOrUndefined(phase.environment) };
+      phasePlaces.push(place);
+      if (Array.isArray(phase.steps)) stepLists.push({ path: ['phases', index, 'steps'], steps: phase.steps, phase: place });
     });
   }
   const rollback = rawObject.rollback as Record<string, unknown> | undefined;
   for (const branch of rollbackBranches) {
     const steps = rollback && typeof rollback === 'object' ? rollback[branch] : undefined;
-    if (Array.isArray(steps)) stepLists.push({ path: ['rollback', branch], steps });
+    if (Array.isArray(steps)) stepLists.push({ path: ['rollback', branch], steps, branch });
   }
 
   const stepsByPath = new Map<string, ChecklistStep>();
+  const stepPlaces: StepPlace[] = [];
   const firstLineOfId = new Map<string, number>();
-  for (const { path, steps } of stepLists) {
+  for (const { path, steps, phase, branch } of stepLists) {
     steps.forEach((rawStep, index) => {
       const stepPath = [...path, index];
       const step = parseStep(rawStep, stepPath, registry, addIssues, add, source);
+      // Placed even when it did not parse, so a reference to it is not reported as unknown too.
+      const fields = isMapping(rawStep) ? rawStep : {};
+      const kindName = stringOrUndefined(fields.kind);
+      const place: StepPlace = {
+        path: stepPath,
+        id: stringOrUndefined(fields.id),
+        kind: kindName !== undefined && registry.has(kindName) ? kindName : undefined,
+        line: source.locate(stepPath).line,
+        ...(phase ? { phase } : { branch: branch! }),
+        position: index,
+        references: step ? referencesOf(registry.get(step.kind), step.spec, fields) : [],
+      };
+      stepPlaces.push(place);
       if (!step) return;
+      checkRollbackBranchField(place, step, add);
       const earlier = firstLineOfId.get(step.id);
       if (earlier !== undefined) add([...stepPath, 'id'], `duplicate step id "${step.id}" (first used on line ${earlier})`);
       else firstLineOfId.set(step.id, step.line);
@@ -101,6 +122,8 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
   }
 
   if (parsed.success) checkReferences(parsed.data, add);
+  const environments = isMapping(rawObject.environments) ? Object.keys(rawObject.environments) : [];
+  checkStepReferences({ phases: phasePlaces, steps: stepPlaces, environments, checklistDir: dirname(file) }, add);
   if (problems.length > 0 || !parsed.success) throw new ChecklistError(file, sortByLine(problems));
 
   return deepFreeze(toChecklist(parsed.data, file, sha256(text), stepsByPath));
@@ -120,14 +143,19 @@ function parseStep(
   const kindFields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) (stepHeaderKeys.includes(key) ? header : kindFields)[key] = value;
 
+  const kindName = typeof fields.kind === 'string' && fields.kind !== '' ? fields.kind : undefined;
+  const validKinds = `valid kinds: ${[...registry.keys()].sort().join(', ')}`;
   const parsedHeader = stepHeaderSchema.safeParse(header);
-  if (!parsedHeader.success) addIssues(path, parsedHeader.error.issues);
-
-  const kindName = typeof fields.kind === 'string' ? fields.kind : undefined;
-  const kind = kindName === undefined ? undefined : registry.get(kindName);
-  if (kindName !== undefined && !kind) {
-    add([...path, 'kind'], `unknown kind "${kindName}" (valid kinds: ${[...registry.keys()].sort().join(', ')})`);
+  if (!parsedHeader.success) {
+    // Without a usable kind the schema would say "expected string, received undefined"; the list of kinds says more.
+    const issues = parsedHeader.error.issues.filter((issue) => kindName !== undefined || issue.path[0] !== 'kind');
+    addIssues(path, issues);
   }
+  if (fields.kind === undefined) add(path, `a step needs a kind (${validKinds})`, 'kind');
+  else if (kindName === undefined) add([...path, 'kind'], `kind must be the name of a step kind (${validKinds})`);
+
+  const kind = kindName === undefined ? undefined : registry.get(kindName);
+  if (kindName !== undefined && !kind) add([...path, 'kind'], `unknown kind "${kindName}" (${validKinds})`);
   const parsedSpec = kind?.schema.safeParse(kindFields);
   if (parsedSpec && !parsedSpec.success) addIssues(path, parsedSpec.error.issues);
 
@@ -145,7 +173,7 @@ function parseStep(
   };
 }
 
-/** Cross-field rules the per-field schemas cannot express. */
+/** Cross-field rules the per-field schemas cannot express (steps' references: references.ts). */
 function checkReferences(data: ChecklistFile, add: (path: readonly PropertyKey[], message: string) => void): void {
   const declared = Object.keys(data.environments);
   const phaseIds = new Set<string>();
@@ -156,6 +184,14 @@ function checkReferences(data: ChecklistFile, add: (path: readonly PropertyKey[]
     if (phaseIds.has(phase.id)) add(['phases', index, 'id'], `duplicate phase id "${phase.id}"`);
     phaseIds.add(phase.id);
   });
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function toChecklist(

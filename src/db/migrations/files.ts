@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -43,6 +44,34 @@ export async function readMigrations(directory: string): Promise<MigrationFile[]
     });
   }
   return migrations;
+}
+
+/** A migration as its file names say: what a checklist may refer to, without reading the scripts. */
+export interface MigrationListing {
+  readonly id: string;
+  readonly name: string;
+  readonly hasRevert: boolean;
+  readonly hasVerify: boolean;
+}
+
+/**
+ * The migrations of a directory by file name only, in id order, synchronously: the checklist
+ * loader checks the ids its steps name when the file is loaded, before anything runs.
+ * Throws the fs error (ENOENT, ENOTDIR…) when the directory cannot be read.
+ *
+ * @example
+ * listMigrationFiles(migrationsDir).find((m) => m.id === '024')?.hasRevert // true
+ */
+export function listMigrationFiles(directory: string): MigrationListing[] {
+  const entries = new Set(readdirSync(directory));
+  return [...entries]
+    .sort()
+    .flatMap((entry) => {
+      const match = deployFile.exec(entry);
+      if (!match) return [];
+      const name = entry.slice(0, -'.sql'.length);
+      return [{ id: match[1]!, name, hasRevert: entries.has(`${name}.revert.sql`), hasVerify: entries.has(`${name}.verify.sql`) }];
+    });
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

@@ -1,7 +1,12 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { parseChecklist } from '../../../src/checklist/loader.js';
-import { ChecklistError } from '../../../src/checklist/problems.js';
-import { defaultRegistry } from '../../../src/steps/registry.js';
+import { ChecklistError, type ChecklistProblem } from '../../../src/checklist/problems.js';
+import { createRegistry, defaultRegistry, stepKinds } from '../../../src/steps/registry.js';
+import type { StepKind } from '../../../src/steps/types.js';
 
 const file = '/checklists/test.yaml';
 
@@ -188,5 +193,324 @@ describe('checklist loader', () => {
     const text = valid.replace('      - id: verify-function\n        kind: sql\n        title: Verify function exists\n', '      - kind: sql\n');
     const paths = problemsOf(text).map((p) => p.path);
     expect(paths).toEqual(expect.arrayContaining(['phases[0].steps[0].id', 'phases[0].steps[0].title']));
+  });
+});
+
+/** Steps whose fields name other steps, phases and migrations, every reference valid. */
+const referencing = `version: 1
+name: reference-test
+environments:
+  staging: { connection_env: STAGING_DATABASE_URL }
+  production: { connection_env: PRODUCTION_DATABASE_URL }
+phases:
+  - id: staging-deploy
+    title: Staging deployment
+    environment: staging
+    steps:
+      - { id: staging-backup, kind: backup, title: Backup, tables: [public.user_behaviors] }
+      - { id: staging-baseline, kind: baseline, title: Baseline before, window: 1s }
+      - { id: staging-deploy-024, kind: migrate, title: Deploy 024, migration: "024", verify: true }
+      - id: staging-watch
+        kind: monitor
+        title: Watch
+        duration: 1m
+        baseline: staging-baseline
+        criteria: { max_deadlocks: 0, max_failure_increase: 0.1 }
+        on_fail: rollback
+      - { id: staging-after, kind: baseline, title: Baseline after, window: 1s, compare_with: staging-baseline }
+      - { id: spy, kind: spy, title: Must never run }
+  - id: po-approval
+    title: Approval
+    environment: staging
+    steps:
+      - { id: po-signoff, kind: approval, title: Sign-off, role: Product Owner }
+  - id: production-deploy
+    title: Production deployment
+    environment: production
+    steps:
+      - id: production-gate
+        kind: gate
+        title: Staging passed and approved
+        requires:
+          - { environment: staging, phase: staging-deploy, status: passed }
+          - { approval: po-signoff, decision: approved }
+      - { id: production-backup, kind: backup, title: Backup, tables: [public.user_behaviors] }
+      - { id: production-baseline, kind: baseline, title: Production baseline, window: 1s }
+  - id: merge
+    title: Merge
+    environment: production
+    steps:
+      - id: merge-gate
+        kind: gate
+        title: Production deployed
+        requires:
+          - { environment: production, phase: production-deploy }
+rollback:
+  function_related:
+    - { id: drop-function, kind: rollback, title: Drop the function, revert_migration: "024" }
+  data_corruption:
+    - { id: restore, kind: rollback, title: Restore the backup, restore_backup: [staging-backup, production-backup] }
+    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }
+`;
+
+let spyRuns = 0;
+const spyStep: StepKind<Record<string, never>> = {
+  kind: 'spy',
+  schema: z.strictObject({}),
+  idempotent: true,
+  mutates: false,
+  rehearsable: false,
+  describe: () => ({ summary: 'spy' }),
+  async run() {
+    spyRuns++;
+    return { status: 'passed', expected: 'nothing', observed: null, message: 'ran' };
+  },
+};
+const spyRegistry = createRegistry([...stepKinds, spyStep]);
+
+/** The one problem of `text`, which must be refused as a ChecklistError (usage, exit 2). */
+function onlyProblemOf(text: string, atFile = file): ChecklistProblem {
+  let caught: unknown;
+  try {
+    parseChecklist(text, atFile, spyRegistry);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ChecklistError);
+  const error = caught as ChecklistError;
+  expect(error.exitCode).toBe(2);
+  expect(error.message).toContain('nothing was run');
+  expect(error.problems.map((p) => `${p.path}: ${p.message}`)).toHaveLength(1);
+  expect(spyRuns).toBe(0);
+  return error.problems[0]!;
+}
+
+/** `text` with the first occurrence of `from` replaced, checked to be there. */
+function edit(text: string, from: string, to: string): string {
+  expect(text).toContain(from);
+  return text.replace(from, to);
+}
+
+describe('checklist loader: references between steps', () => {
+  it('loads a file whose gate, monitor, baseline, migrate and rollback steps all name what exists', () => {
+    const checklist = parseChecklist(referencing, file, spyRegistry);
+    expect(checklist.phases.map((p) => p.id)).toEqual(['staging-deploy', 'po-approval', 'production-deploy', 'merge']);
+    expect(spyRuns).toBe(0);
+  });
+
+  it('monitor baseline: a typo names the field, its line and the baseline steps it could name', () => {
+    const text = edit(referencing, 'baseline: staging-baseline', 'baseline: staging-baselin');
+    expect(onlyProblemOf(text)).toMatchObject({
+      path: 'phases[0].steps[3].baseline',
+      line: lineOf(text, 'baseline: staging-baselin'),
+      column: 19,
+      message: 'no step "staging-baselin" (baseline steps that run before this step in its run: staging-baseline)',
+    });
+  });
+
+  it('monitor baseline: a step of another kind, a later baseline, one on another environment', () => {
+    const backup = edit(referencing, 'baseline: staging-baseline', 'baseline: staging-backup');
+    expect(onlyProblemOf(backup).message).toBe(
+      'step "staging-backup" is a backup step, not a baseline step (baseline steps that run before this step in its run: staging-baseline)',
+    );
+    const later = edit(referencing, 'baseline: staging-baseline', 'baseline: staging-after');
+    expect(onlyProblemOf(later)).toMatchObject({ path: 'phases[0].steps[3].baseline', line: lineOf(later, 'baseline: staging-after') });
+    expect(onlyProblemOf(later).message).toBe(
+      `baseline step "staging-after" runs after this step (line ${lineOf(later, 'id: staging-after')}), so it has recorded nothing yet when this step runs (baseline steps that run before this step in its run: staging-baseline)`,
+    );
+    const production = edit(referencing, 'baseline: staging-baseline', 'baseline: production-baseline');
+    expect(onlyProblemOf(production).message).toBe(
+      'baseline step "production-baseline" runs on production (phase production-deploy), in another run than this step on staging (baseline steps that run before this step in its run: staging-baseline)',
+    );
+  });
+
+  it('baseline compare_with: a typo, and the step itself', () => {
+    const typo = edit(referencing, 'compare_with: staging-baseline', 'compare_with: stagingbaseline');
+    expect(onlyProblemOf(typo)).toMatchObject({
+      path: 'phases[0].steps[4].compare_with',
+      line: lineOf(typo, 'compare_with: stagingbaseline'),
+      message: 'no step "stagingbaseline" (baseline steps that run before this step in its run: staging-baseline)',
+    });
+    const itself = edit(referencing, 'compare_with: staging-baseline', 'compare_with: staging-after');
+    expect(onlyProblemOf(itself).message).toMatch(/^baseline step "staging-after" is this step itself \(/);
+  });
+
+  it('rollback restore_backup: a typo in the list, a single id, a step that is no backup', () => {
+    const typo = edit(referencing, '[staging-backup, production-backup]', '[staging-backup, production-bakup]');
+    expect(onlyProblemOf(typo)).toMatchObject({
+      path: 'rollback.data_corruption[0].restore_backup[1]',
+      line: lineOf(typo, 'production-bakup'),
+      message: 'no step "production-bakup" (backup steps that run before this step in its run: staging-backup, production-backup)',
+    });
+    const single = edit(referencing, '[staging-backup, production-backup]', 'stagingbackup');
+    expect(onlyProblemOf(single)).toMatchObject({ path: 'rollback.data_corruption[0].restore_backup', line: lineOf(single, 'stagingbackup') });
+    const baseline = edit(referencing, '[staging-backup, production-backup]', 'staging-baseline');
+    expect(onlyProblemOf(baseline).message).toMatch(/^step "staging-baseline" is a baseline step, not a backup step \(backup steps/);
+  });
+
+  it('gate approval: a typo, a step that is no approval, an approval asked for after the gate on its environment', () => {
+    const typo = edit(referencing, 'approval: po-signoff', 'approval: po-signof');
+    expect(onlyProblemOf(typo)).toMatchObject({
+      path: 'phases[2].steps[0].requires[1].approval',
+      line: lineOf(typo, 'approval: po-signof'),
+      message: 'no step "po-signof" (approval steps this gate can wait for: po-signoff)',
+    });
+    const notApproval = edit(referencing, 'approval: po-signoff', 'approval: staging-backup');
+    expect(onlyProblemOf(notApproval).message).toBe(
+      'step "staging-backup" is a backup step, not an approval step (approval steps this gate can wait for: po-signoff)',
+    );
+    const after = edit(
+      referencing,
+      '      - { id: production-backup,',
+      '      - { id: production-signoff, kind: approval, title: Late sign-off, role: DevOps }\n      - { id: production-backup,',
+    ).replace('approval: po-signoff', 'approval: production-signoff');
+    expect(onlyProblemOf(after).message).toMatch(
+      /^approval step "production-signoff" comes after this gate \(line \d+\) in the same run on production, so the gate is checked before the decision is asked for \(approval steps this gate can wait for: po-signoff\)$/,
+    );
+  });
+
+  it('gate phase: a typo, the gate\'s own phase, a later phase on the same environment', () => {
+    const typo = edit(referencing, 'phase: staging-deploy,', 'phase: staging-deplyo,');
+    expect(onlyProblemOf(typo)).toMatchObject({
+      path: 'phases[2].steps[0].requires[0].phase',
+      line: lineOf(typo, 'staging-deplyo'),
+      message: 'no phase "staging-deplyo" (phases this gate can require: staging-deploy, po-approval)',
+    });
+    const own = edit(referencing, 'phase: production-deploy }', 'phase: merge }');
+    expect(onlyProblemOf(own).message).toBe(
+      "phase \"merge\" is this gate's own phase: it is in progress while the gate runs (phases this gate can require: staging-deploy, po-approval, production-deploy)",
+    );
+    const later = edit(referencing, '- { environment: staging, phase: staging-deploy, status: passed }', '- { environment: production, phase: merge }');
+    expect(onlyProblemOf(later)).toMatchObject({
+      path: 'phases[2].steps[0].requires[0].phase',
+      message: "phase \"merge\" runs after this gate's phase on the same environment (production) (phases this gate can require: staging-deploy, po-approval)",
+    });
+  });
+
+  it('gate environment: undeclared, or not the one the phase runs on', () => {
+    const undeclared = edit(referencing, '{ environment: staging, phase: staging-deploy', '{ environment: stagin, phase: staging-deploy');
+    expect(onlyProblemOf(undeclared)).toMatchObject({
+      path: 'phases[2].steps[0].requires[0].environment',
+      line: lineOf(undeclared, 'environment: stagin,'),
+      message: 'environment "stagin" is not declared (declared: staging, production)',
+    });
+    const mismatch = edit(referencing, '{ environment: staging, phase: staging-deploy', '{ environment: production, phase: staging-deploy');
+    expect(onlyProblemOf(mismatch)).toMatchObject({
+      path: 'phases[2].steps[0].requires[0].environment',
+      message: 'phase "staging-deploy" runs on staging, not on production',
+    });
+  });
+
+  it('migrate migration: an unknown id lists the migrations; verify: true needs a verify script', () => {
+    const unknown = edit(referencing, 'migration: "024"', 'migration: "025"');
+    expect(onlyProblemOf(unknown)).toMatchObject({
+      path: 'phases[0].steps[2].migration',
+      line: lineOf(unknown, 'migration: "025"'),
+      message: 'no migration "025" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024)',
+    });
+    const noVerify = edit(referencing, 'migration: "024"', 'migration: "003"');
+    expect(onlyProblemOf(noVerify)).toMatchObject({
+      path: 'phases[0].steps[2].verify',
+      message: "migration 003_user_behaviors has no verify script (003_user_behaviors.verify.sql in shipcheck's db/migrations; migrations with one: 024)",
+    });
+    expect(() => parseChecklist(noVerify.replace('migration: "003", verify: true', 'migration: "003_user_behaviors"'), file, spyRegistry)).not.toThrow();
+  });
+
+  it('rollback revert_migration: an unknown id, a migration without a revert script', () => {
+    const unknown = edit(referencing, 'revert_migration: "024"', 'revert_migration: "042"');
+    expect(onlyProblemOf(unknown)).toMatchObject({
+      path: 'rollback.function_related[0].revert_migration',
+      line: lineOf(unknown, 'revert_migration: "042"'),
+      message: 'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024)',
+    });
+    const forwardOnly = edit(referencing, 'revert_migration: "024"', 'revert_migration: "006"');
+    expect(onlyProblemOf(forwardOnly).message).toBe(
+      "migration 006_row_level_security has no revert script (006_row_level_security.revert.sql in shipcheck's db/migrations; migrations with one: 024)",
+    );
+  });
+
+  it('a migrations directory is read relative to the checklist; a missing one is reported at its field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shipcheck-loader-'));
+    try {
+      await mkdir(join(dir, 'migrations'));
+      await writeFile(join(dir, 'migrations', '001_probe.sql'), 'select 1;\n');
+      await writeFile(join(dir, 'migrations', '001_probe.revert.sql'), 'select 1;\n');
+      const at = join(dir, 'checklist.yaml');
+      const own = referencing
+        .replace('migration: "024", verify: true', 'migration: "001", directory: migrations')
+        .replace('revert_migration: "024" }', 'revert_migration: "001", migrations_dir: migrations }');
+      expect(() => parseChecklist(own, at, spyRegistry)).not.toThrow();
+      expect(onlyProblemOf(own.replace('migration: "001", directory', 'migration: "024", directory'), at).message).toBe(
+        'no migration "024" in migrations (migrations: 001)',
+      );
+      const missing = own.replace('migrations_dir: migrations', 'migrations_dir: migratoins');
+      expect(onlyProblemOf(missing, at)).toMatchObject({
+        path: 'rollback.function_related[0].migrations_dir',
+        line: lineOf(missing, 'migratoins'),
+        message: `cannot read the migrations directory migratoins (no such directory: ${join(dir, 'migratoins')})`,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rollback_branch: only with on_fail: rollback, and never on a step of the rollback procedure', () => {
+    const stop = edit(referencing, '        on_fail: rollback\n', '        on_fail: stop\n        rollback_branch: data_corruption\n');
+    expect(onlyProblemOf(stop)).toMatchObject({
+      path: 'phases[0].steps[3].rollback_branch',
+      line: lineOf(stop, 'rollback_branch: data_corruption'),
+      message: "rollback_branch data_corruption takes effect only with on_fail: rollback (this step's on_fail is stop, so its failure never runs that branch)",
+    });
+    expect(() => parseChecklist(edit(referencing, '        on_fail: rollback\n', '        on_fail: rollback\n        rollback_branch: data_corruption\n'), file, spyRegistry)).not.toThrow();
+    const inBranch = edit(referencing, 'title: Drop the function, revert_migration: "024" }', 'title: Drop the function, revert_migration: "024", rollback_branch: keep_monitoring }');
+    expect(onlyProblemOf(inBranch).path).toBe('rollback.function_related[0].rollback_branch');
+  });
+
+  it('a step that names a step whose own fields are wrong gets no second problem', () => {
+    const text = edit(referencing, 'title: Baseline before, window: 1s', 'title: Baseline before, window: forever');
+    expect(onlyProblemOf(text).path).toBe('phases[0].steps[1].window');
+  });
+
+  it('reports every broken reference at once, sorted by line, and runs nothing', () => {
+    const text = referencing
+      .replace('baseline: staging-baseline', 'baseline: staging-baselin')
+      .replace('approval: po-signoff', 'approval: po-signof')
+      .replace('production-backup]', 'production-bakup]')
+      .replace('migration: "024"', 'migration: "025"');
+    let caught: ChecklistError | undefined;
+    try {
+      parseChecklist(text, file, spyRegistry);
+    } catch (error) {
+      caught = error as ChecklistError;
+    }
+    expect(caught?.exitCode).toBe(2);
+    expect(caught!.problems.map((p) => p.path)).toEqual([
+      'phases[0].steps[2].migration',
+      'phases[0].steps[3].baseline',
+      'phases[2].steps[0].requires[1].approval',
+      'rollback.data_corruption[0].restore_backup[1]',
+    ]);
+    expect(caught!.detail).toContain(`test.yaml:${lineOf(text, 'approval: po-signof')}:25  phases[2].steps[0].requires[1].approval: no step "po-signof"`);
+    expect(spyRuns).toBe(0);
+  });
+});
+
+describe('checklist loader: step kind', () => {
+  it('a step without a kind lists the valid kinds, at the step', () => {
+    const text = valid.replace('        kind: sql\n', '');
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ path: 'phases[0].steps[0].kind', line: lineOf(text, '- id: verify-function') });
+    expect(problems[0]!.message).toMatch(/^a step needs a kind \(valid kinds: approval, backup, baseline, .*, sql\)$/);
+  });
+
+  it('a kind that is not a name (a number, an empty string) lists the valid kinds, at the kind', () => {
+    for (const kind of ['5', '""']) {
+      const text = valid.replace('kind: sql', `kind: ${kind}`);
+      const problems = problemsOf(text);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({ path: 'phases[0].steps[0].kind', line: lineOf(text, `kind: ${kind}`) });
+      expect(problems[0]!.message).toMatch(/^kind must be the name of a step kind \(valid kinds: approval, .*\)$/);
+    }
   });
 });
