@@ -117,6 +117,12 @@ describe('shipcheck demo, the library function', () => {
     expect(reports.join('\n')).toContain('window shortened to 1s');
     // The seed's Performance Benchmarking table, baseline (legacy writer) vs after (rpc), from Shield's /metrics.
     expect(reports[0]).toMatch(/\| Race condition events \| \d+ \| 0 \|/);
+    // The HTML reports: a chart box for every monitor of the checklist, the benchmark tables, no outside request.
+    const htmls = await Promise.all(result.reports.filter((f) => f.endsWith('.html')).map((f) => readFile(f, 'utf8')));
+    const monitorIds = checklist.phases.flatMap((p) => p.steps).filter((s) => s.kind === 'monitor').map((s) => s.id);
+    for (const id of monitorIds) expect(htmls.join('\n'), id).toContain(`id="charts-${id}"`);
+    expect(htmls.join('\n')).toContain('Race condition events');
+    for (const html of htmls) expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
 
     // The notify steps reached the demo's webhook (their URL came through the run's env only),
     // and the merge went through the gh stand-in while the gate was open.
