@@ -33,7 +33,9 @@ export function renderFormatReference(registry: StepRegistry): string {
       kind.idempotent ? 'idempotent (re-run after an interruption)' : 'not idempotent (an interrupted attempt asks the operator)',
       kind.rehearsable ? 'rehearsed by `run --rehearse`' : 'skipped by `run --rehearse`',
     ];
-    table(`kind: ${name}`, kind.schema, flags.join('; ') + '.');
+    // A kind whose steps can change these flags says so (sql with mutates: true takes the lock, is not re-run unasked).
+    const perStep = kind.traits ? ' A step\'s own fields can change this (see `mutates`).' : '';
+    table(`kind: ${name}`, kind.schema, flags.join('; ') + '.' + perStep);
   }
   sections.push(referenceEnd);
   return sections.join('\n');

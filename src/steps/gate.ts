@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { PhaseStatus, StepKind } from './types.js';
 
 const phaseRequirement = z.strictObject({
-  environment: z.string().min(1).describe('the environment the phase runs in (documents intent; the phase id decides)'),
+  environment: z.string().min(1).describe('the environment the phase runs in (checked when the file loads: it must be the one the phase is declared on)'),
   phase: z.string().min(1).describe('a phase id of this checklist'),
   status: z
     .enum(['passed', 'failed', 'rolled_back', 'in_progress', 'not_started'])

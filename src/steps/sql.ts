@@ -28,7 +28,7 @@ const schema = z.strictObject({
   mutates: z
     .boolean()
     .default(false)
-    .describe('false: runs in a READ ONLY transaction (a write fails with SQLSTATE 25006); true: a writable transaction that commits'),
+    .describe('false: runs in a READ ONLY transaction (a write fails with SQLSTATE 25006); true: a writable transaction that commits, under the advisory lock, and not re-run after an interruption without asking'),
 });
 
 export type SqlSpec = z.infer<typeof schema>;
