@@ -22,13 +22,14 @@ export class RunInterruptedError extends ShipcheckError {
 export class InterruptedStepError extends ShipcheckError {
   readonly stepId: string;
 
-  constructor(stepId: string, title: string, runId: string) {
+  /** `continueWith`: the command that goes on with the run (`shipcheck rollback RUN` for a manual rollback). */
+  constructor(stepId: string, title: string, runId: string, continueWith = `shipcheck resume ${runId}`) {
     super(`step "${stepId}" (${title}) was interrupted mid-way and is not safe to repeat blindly`, {
       code: 'interrupted_step',
       exitCode: EngineExitCode.interruptedStep,
       hint:
         `check the target by hand, then resume with --retry-step ${stepId} to run it again, ` +
-        `or --skip-step ${stepId} if it had completed (shipcheck resume ${runId} --retry-step ${stepId})`,
+        `or --skip-step ${stepId} if it had completed (${continueWith} --retry-step ${stepId})`,
     });
     this.stepId = stepId;
   }

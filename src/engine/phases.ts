@@ -1,28 +1,23 @@
 import { CheckFailedError, LockHeldError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
-import { InterruptedStepError, RollbackFailedError, RunInterruptedError } from './errors.js';
-import { chooseBranch, runRollbackProcedure } from './rollbackProcedure.js';
-import { stepTraits } from '../steps/traits.js';
+import { RollbackFailedError, RunInterruptedError } from './errors.js';
+import { settleInterruptedStep, type InterruptedStepOptions } from './interruptedStep.js';
+import { chooseBranch, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
+import { unfinishedRollback } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
 
-/** What the operator decides about a non-idempotent step that was interrupted mid-way. */
-export type InterruptedStepDecision = 'retry' | 'skip' | 'stop';
+export type { InterruptedStepDecision } from './interruptedStep.js';
 
-export interface PhaseRunOptions {
-  readonly retryStep?: string;
-  readonly skipSteps?: readonly string[];
-  /** Who passed --skip-step (recorded with the skip). */
-  readonly operator: string;
-  /** On a TTY the CLI asks; without it the run stops and tells how to decide. */
-  readonly askOperator?: (step: ChecklistStep) => Promise<InterruptedStepDecision>;
+export interface PhaseRunOptions extends InterruptedStepOptions {
   /** Asked before every step: undefined while the run holds its lease, else the sentence saying who took it. */
   readonly leaseLost: () => Promise<string | undefined>;
 }
 
 /**
  * Runs the phases in order from where the log says the run is: finished steps
- * are not repeated; on_fail decides what a failure does. Returns the error that
- * ended the run early (undefined when every phase passed).
+ * are not repeated; on_fail decides what a failure does. A run killed during its
+ * rollback goes on with that rollback instead, and ends over it. Returns the error
+ * that ended the run early (undefined when every phase passed).
  */
 export async function executePhases(
   phases: readonly ChecklistPhase[],
@@ -30,6 +25,10 @@ export async function executePhases(
   options: PhaseRunOptions,
 ): Promise<Error | undefined> {
   const { journal } = deps;
+  // Never back into the phases: the failed step would run again (it is not Running, so even a
+  // non-idempotent one without asking) and, if it passed, the run would go on half rolled back.
+  const unfinished = unfinishedRollback(journal.state);
+  if (unfinished) return endWithRollback(await resumeRollback(unfinished, deps, options), deps);
   for (const phase of phases) {
     if (journal.state.phaseStatus[phase.id] === 'passed') continue;
     if (journal.state.phaseStatus[phase.id] !== 'in_progress') await journal.record({ type: 'phase_started', phaseId: phase.id });
@@ -49,17 +48,10 @@ export async function executePhases(
         await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: 'skipped with --skip-step', by: options.operator });
         continue;
       }
-      if (previous?.status === 'Running' && !isIdempotent(step, deps) && options.retryStep !== step.id) {
-        const decision = options.askOperator ? await options.askOperator(step) : 'stop';
-        if (decision === 'skip') {
-          await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: 'interrupted; checked by hand and skipped', by: options.operator });
-          continue;
-        }
-        if (decision === 'stop') {
-          const error = new InterruptedStepError(step.id, step.title, journal.runId);
-          await stop(deps, 'interrupted_step', error.message, step.id);
-          return error;
-        }
+      if (previous?.status === 'Running') {
+        const verdict = await settleInterruptedStep(step, phase.id, deps, options);
+        if (verdict === 'skipped') continue;
+        if (verdict !== 'run') return verdict;
       }
 
       const result = await executeStep(step, phase.id, deps);
@@ -83,7 +75,8 @@ export async function executePhases(
         await journal.record({ type: 'run_finished', status: 'failed', message });
         return new CheckFailedError(message, { code: 'step_failed' });
       }
-      return rollBack(step, message, result.kind === 'finished' ? result.outcome : undefined, deps);
+      const branch = chooseBranch(step, result.kind === 'finished' ? result.outcome : undefined);
+      return endWithRollback(await runRollbackProcedure(branch, message, step.id, deps, options), deps);
     }
     await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'passed' });
   }
@@ -91,27 +84,17 @@ export async function executePhases(
   return undefined;
 }
 
-async function rollBack(
-  step: ChecklistStep,
-  message: string,
-  outcome: Parameters<typeof chooseBranch>[1],
-  deps: StepRunDeps,
-): Promise<Error> {
-  const rollback = await runRollbackProcedure(chooseBranch(step, outcome), message, step.id, deps);
+/** The run ends over its rollback, or stops at an interrupted rollback step that needs a decision (exit 6). */
+async function endWithRollback(rollback: RollbackResult | Error, deps: StepRunDeps): Promise<Error> {
+  if (rollback instanceof Error) return rollback;
   if (rollback.status === 'failed') {
     await deps.journal.record({ type: 'run_finished', status: 'rollback_failed', message: rollback.message });
-    return new RollbackFailedError(rollback.message, { detail: `the rollback started because ${message}` });
+    return new RollbackFailedError(rollback.message, { detail: `the rollback started because ${deps.journal.state.rollback?.reason ?? 'a step failed'}` });
   }
   const status = rollback.status === 'rolled_back' ? 'rolled_back' : 'failed';
   await deps.journal.record({ type: 'run_finished', status, message: rollback.message });
   // The rollback's message already says what triggered it.
   return new CheckFailedError(rollback.message, { code: status });
-}
-
-/** Safe to run again after an interrupted attempt: the kind's trait, as this step's own fields set it. */
-function isIdempotent(step: ChecklistStep, deps: StepRunDeps): boolean {
-  const kind = deps.registry.get(step.kind);
-  return kind !== undefined && stepTraits(kind, step.spec).idempotent;
 }
 
 async function interruptedByOperator(deps: StepRunDeps, step: ChecklistStep, when: 'before' | 'during'): Promise<Error> {
@@ -122,7 +105,7 @@ async function interruptedByOperator(deps: StepRunDeps, step: ChecklistStep, whe
 
 async function stop(
   deps: StepRunDeps,
-  reason: 'awaiting_approval' | 'interrupted_step' | 'lease_lost' | 'error',
+  reason: 'awaiting_approval' | 'lease_lost' | 'error',
   message: string,
   stepId: string,
 ): Promise<Error> {

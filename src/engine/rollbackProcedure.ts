@@ -1,6 +1,9 @@
-import type { ChecklistStep, RollbackBranch } from '../checklist/types.js';
+import type { Checklist, ChecklistStep, RollbackBranch } from '../checklist/types.js';
 import type { StepOutcome } from '../steps/types.js';
-import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
+import type { InterruptedStepError } from './errors.js';
+import { settleInterruptedStep, type InterruptedStepOptions } from './interruptedStep.js';
+import type { RollbackState, StepState, UnfinishedRollback } from './state.js';
+import { executeStep, failureMessage, type StepRunDeps, type StepRunResult } from './stepExecutor.js';
 
 export type RollbackResult = { readonly status: 'rolled_back' | 'failed' | 'monitoring'; readonly message: string };
 
@@ -9,7 +12,7 @@ export type RollbackResult = { readonly status: 'rolled_back' | 'failed' | 'moni
  * the failing step points at → drop the function and verify the removal. The
  * step's own report (outcome.rollbackBranch) wins over the checklist's field.
  */
-export function chooseBranch(step: ChecklistStep, outcome: StepOutcome | undefined): RollbackBranch {
+export function chooseBranch(step: Pick<ChecklistStep, 'rollbackBranch'>, outcome: StepOutcome | undefined): RollbackBranch {
   if (outcome?.rollbackBranch === 'data_corruption') return 'data_corruption';
   return step.rollbackBranch ?? outcome?.rollbackBranch ?? 'function_related';
 }
@@ -24,23 +27,113 @@ export async function runRollbackProcedure(
   reason: string,
   triggeredBy: string | undefined,
   deps: StepRunDeps,
-): Promise<RollbackResult> {
+  decisions: InterruptedStepOptions,
+): Promise<RollbackResult | InterruptedStepError> {
+  await deps.journal.record({ type: 'rollback_started', branch, reason, ...(triggeredBy !== undefined && { triggeredBy }) });
+  return continueRollback(deps, decisions);
+}
+
+/**
+ * Finishes the rollback a killed process left unfinished (see `unfinishedRollback`):
+ * starts the one on_fail had decided, or goes on with the one the log shows started.
+ * The failed step that triggered it is never run again.
+ *
+ * @example
+ * const unfinished = unfinishedRollback(journal.state);
+ * if (unfinished) result = await resumeRollback(unfinished, deps, { operator: 'ana@host' });
+ */
+export async function resumeRollback(
+  unfinished: UnfinishedRollback,
+  deps: StepRunDeps,
+  decisions: InterruptedStepOptions,
+): Promise<RollbackResult | InterruptedStepError> {
+  if (unfinished.started) return continueRollback(deps, decisions);
+  const { failedStep } = unfinished;
+  // Killed before phase_finished too: the uninterrupted run records it before rollback_started.
+  if (deps.journal.state.phaseStatus[failedStep.phaseId] === 'in_progress') {
+    await deps.journal.record({ type: 'phase_finished', phaseId: failedStep.phaseId, status: 'failed' });
+  }
+  const decided = decidedRollback(failedStep, deps.checklist);
+  return runRollbackProcedure(decided.branch, decided.reason, failedStep.id, deps, decisions);
+}
+
+/** The branch and reason on_fail chose for a failed step, rebuilt from the run log as the uninterrupted run chose them. */
+export function decidedRollback(failedStep: StepState, checklist: Checklist): { branch: RollbackBranch; reason: string } {
+  const step = checklist.phases.flatMap((p) => p.steps).find((s) => s.id === failedStep.id);
+  const why = failedStep.outcome?.message ?? failedStep.error?.message ?? 'failed';
+  return {
+    branch: chooseBranch(step ?? { rollbackBranch: undefined }, failedStep.outcome),
+    reason: step ? failureMessage(step, recordedResult(failedStep)) : `step ${failedStep.id} (${failedStep.title}) failed: ${why}`,
+  };
+}
+
+/** The branch a rollback a resume would finish runs. */
+export function branchOf(unfinished: UnfinishedRollback, checklist: Checklist): RollbackBranch {
+  return unfinished.started ? unfinished.rollback.branch : decidedRollback(unfinished.failedStep, checklist).branch;
+}
+
+/**
+ * Runs the steps of the run's rollback in progress that the log does not show
+ * done since it started: passed or skipped ones are not repeated, one started and
+ * not finished follows the interrupted-step rules, the rest run in order.
+ */
+async function continueRollback(deps: StepRunDeps, decisions: InterruptedStepOptions): Promise<RollbackResult | InterruptedStepError> {
   const { journal, checklist } = deps;
-  await journal.record({ type: 'rollback_started', branch, reason, ...(triggeredBy !== undefined && { triggeredBy }) });
-  for (const step of checklist.rollback[branch]) {
-    const result = await executeStep(step, `rollback:${branch}`, deps);
-    if (result.kind === 'finished' && result.status === 'passed') continue;
-    const message = failureMessage(step, result);
+  const rollback = journal.state.rollback;
+  if (!rollback) throw new Error('continueRollback: the run log has no rollback_started');
+  const { branch } = rollback;
+  // rollback_finished is in the log; only the run's end is missing.
+  if (rollback.status !== 'running') return endOf(rollback, deps);
+  const phaseId = `rollback:${branch}`;
+  const fail = async (message: string): Promise<RollbackResult> => {
     await journal.record({ type: 'rollback_finished', branch, status: 'failed' });
     return { status: 'failed', message };
+  };
+
+  for (const step of checklist.rollback[branch]) {
+    const recorded = rollback.steps.includes(step.id) ? journal.state.steps.find((s) => s.id === step.id) : undefined;
+    if (recorded?.status === 'Success' || recorded?.status === 'Skipped') continue;
+    // It failed and the process died before rollback_finished: the rollback failed.
+    if (recorded?.status === 'Error') return fail(failureMessage(step, recordedResult(recorded)));
+    if (recorded?.status === 'Running') {
+      if (decisions.skipSteps?.includes(step.id)) {
+        await journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: 'skipped with --skip-step', by: decisions.operator });
+        continue;
+      }
+      const verdict = await settleInterruptedStep(step, phaseId, deps, decisions);
+      if (verdict === 'skipped') continue;
+      if (verdict !== 'run') return verdict;
+    }
+    const result = await executeStep(step, phaseId, deps);
+    if (result.kind === 'finished' && result.status === 'passed') continue;
+    return fail(failureMessage(step, result));
   }
   const status = branch === 'keep_monitoring' ? 'monitoring' : 'rolled_back';
   await journal.record({ type: 'rollback_finished', branch, status });
-  return {
-    status,
-    message:
-      status === 'rolled_back'
-        ? `rolled back (${branch.replace('_', ' ')} branch) after: ${reason}`
-        : `nothing rolled back; keep monitoring and decide by impact (${reason})`,
-  };
+  return { status, message: endMessage(branch, status, rollback.reason) };
+}
+
+function endMessage(branch: RollbackBranch, status: 'rolled_back' | 'monitoring', reason: string): string {
+  return status === 'rolled_back'
+    ? `rolled back (${branch.replace('_', ' ')} branch) after: ${reason}`
+    : `nothing rolled back; keep monitoring and decide by impact (${reason})`;
+}
+
+/** The result of a rollback whose rollback_finished is already in the log. */
+function endOf(rollback: RollbackState, deps: StepRunDeps): RollbackResult {
+  if (rollback.status === 'rolled_back' || rollback.status === 'monitoring') {
+    return { status: rollback.status, message: endMessage(rollback.branch, rollback.status, rollback.reason) };
+  }
+  const stepsById = new Map(deps.journal.state.steps.map((s) => [s.id, s]));
+  for (const step of deps.checklist.rollback[rollback.branch]) {
+    const recorded = rollback.steps.includes(step.id) ? stepsById.get(step.id) : undefined;
+    if (recorded?.status === 'Error') return { status: 'failed', message: failureMessage(step, recordedResult(recorded)) };
+    // Cut short by Ctrl-C: it never finished.
+    if (recorded?.status === 'Running') return { status: 'failed', message: failureMessage(step, { kind: 'interrupted' }) };
+  }
+  return { status: 'failed', message: `the ${rollback.branch.replace('_', ' ')} rollback failed` };
+}
+
+function recordedResult(step: StepState): StepRunResult {
+  return { kind: 'finished', status: 'failed', ...(step.outcome && { outcome: step.outcome }), ...(step.error && { error: step.error }) };
 }

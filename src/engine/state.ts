@@ -31,6 +31,8 @@ export interface RollbackState {
   readonly reason: string;
   readonly triggeredBy?: string;
   readonly status: 'running' | 'rolled_back' | 'failed' | 'monitoring';
+  /** The rollback steps this rollback started or skipped, in order (an earlier rollback's are not among them). */
+  readonly steps: readonly string[];
 }
 
 export interface RunState {
@@ -112,7 +114,7 @@ function apply(state: RunState, event: RunEvent): RunState {
     case 'phase_finished':
       return withPhase(state, event.phaseId, event.status);
     case 'step_started':
-      return withStep(state, event.stepId, (step) => ({
+      return withStep(withRollbackStep(state, event.phaseId, event.stepId), event.stepId, (step) => ({
         id: event.stepId,
         phaseId: event.phaseId,
         kind: event.kind,
@@ -140,7 +142,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         };
       });
     case 'step_skipped':
-      return withStep(state, event.stepId, (step) => ({
+      return withStep(withRollbackStep(state, event.phaseId, event.stepId), event.stepId, (step) => ({
         id: event.stepId,
         phaseId: event.phaseId,
         kind: step?.kind ?? '',
@@ -182,6 +184,7 @@ function apply(state: RunState, event: RunEvent): RunState {
           reason: event.reason,
           ...(event.triggeredBy !== undefined && { triggeredBy: event.triggeredBy }),
           status: 'running',
+          steps: [],
         },
       };
     case 'rollback_finished':
@@ -212,6 +215,12 @@ function withStep(state: RunState, stepId: string, update: (step: StepState | un
   return { ...rest, steps, ...(pending && { pendingApproval: pending }) };
 }
 
+function withRollbackStep(state: RunState, phaseId: string, stepId: string): RunState {
+  const { rollback } = state;
+  if (rollback?.status !== 'running' || phaseId !== `rollback:${rollback.branch}` || rollback.steps.includes(stepId)) return state;
+  return { ...state, rollback: { ...rollback, steps: [...rollback.steps, stepId] } };
+}
+
 /** A completed rollback undoes what the run's phases did: their successful steps and the phases themselves. */
 function markRolledBack(state: RunState, rolledBack: boolean): RunState {
   if (!rolledBack) return state;
@@ -227,4 +236,26 @@ function markRolledBack(state: RunState, rolledBack: boolean): RunState {
 /** Finished runs are never resumed; a new `run` starts a new one. */
 export function isFinished(state: RunState): boolean {
   return !['in_progress', 'awaiting_approval', 'stopped'].includes(state.status);
+}
+
+/** A rollback a resume must finish: one the run log shows started, or one on_fail decided and no one started. */
+export type UnfinishedRollback =
+  | { readonly started: true; readonly rollback: RollbackState }
+  | { readonly started: false; readonly failedStep: StepState };
+
+/**
+ * What a process killed during a rollback left to finish: the rollback it had
+ * started (still running, or ended without the run ending over it), or, killed
+ * between a step's failure and `rollback_started`, the failed step whose on_fail
+ * had decided one. A resume finishes this, never the run's phases.
+ *
+ * @example
+ * unfinishedRollback(state) // { started: true, rollback: { branch: 'function_related', status: 'running', steps: ['rb-drop'], … } }
+ */
+export function unfinishedRollback(state: RunState): UnfinishedRollback | undefined {
+  const { rollback } = state;
+  if (rollback) return rollback.status === 'running' || !isFinished(state) ? { started: true, rollback } : undefined;
+  if (isFinished(state)) return undefined;
+  const failedStep = state.steps.find((s) => s.status === 'Error' && s.action === 'rollback' && !s.phaseId.startsWith('rollback:'));
+  return failedStep && { started: false, failedStep };
 }

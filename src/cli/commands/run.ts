@@ -39,7 +39,8 @@ export function withRunFlags(command: Command): Command {
     .option('--json', 'one JSON event per line on stdout');
 }
 
-function collect(value: string, previous: string[]): string[] {
+/** commander's way to repeat a flag (--skip-step A --skip-step B). */
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 

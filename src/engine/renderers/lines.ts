@@ -1,6 +1,7 @@
 import type { RunEvent } from '../events.js';
 import type { RunState } from '../state.js';
 import { stepsDoneEarlier, type EarlierStep } from './earlierSteps.js';
+import { describeResumedRollback } from './resumedRollback.js';
 import type { RenderPlan, RunRenderer } from './types.js';
 
 /** Plain lines for CI logs and pipes: one line per thing that happened, no cursor tricks. */
@@ -18,13 +19,17 @@ export function createLineRenderer(write: (line: string) => void): RunRenderer {
       const line = describeEvent(event, state, titles, phaseTitles);
       if (line !== undefined) write(line);
       // A resumed run steps over what is done without an event: say so once, up front.
-      if (event.type === 'run_resumed') for (const step of stepsDoneEarlier(state)) write(describeEarlierStep(step, titles));
+      if (event.type === 'run_resumed') {
+        for (const step of stepsDoneEarlier(state)) write(describeEarlierStep(step, titles));
+        const rollback = describeResumedRollback(state);
+        if (rollback !== undefined) write(rollback);
+      }
     },
     async stop() {},
   };
 }
 
-const earlierMarks: Readonly<Record<EarlierStep['end'], string>> = { passed: '✔', warned: '⚠', skipped: '↓' };
+const earlierMarks: Readonly<Record<EarlierStep['end'], string>> = { passed: '✔', warned: '⚠', skipped: '↓', failed: '✖' };
 
 function describeEarlierStep(step: EarlierStep, titles: Map<string, string>): string {
   return `${earlierMarks[step.end]} ${titles.get(step.stepId) ?? step.title} — ${step.text}`;

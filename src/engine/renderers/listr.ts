@@ -2,6 +2,7 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent } from '../events.js';
 import type { RunState } from '../state.js';
 import { stepsDoneEarlier } from './earlierSteps.js';
+import { describeResumedRollback } from './resumedRollback.js';
 import type { RenderPlan, RunRenderer } from './types.js';
 
 type StepEnd = { readonly status: 'passed' | 'warned' | 'failed' | 'skipped'; readonly message: string };
@@ -24,8 +25,9 @@ const beforeFirstStep: ReadonlySet<RunEvent['type']> = new Set(['run_started', '
 /**
  * The live task list on a TTY (listr2's DefaultRenderer). listr2 drives tasks,
  * the engine drives the run: each listr task just waits for its step's events.
+ * `write` prints a line before the list is drawn (a resumed rollback says so).
  */
-export function createListrRenderer(): RunRenderer {
+export function createListrRenderer(write?: (line: string) => void): RunRenderer {
   const pending = new Map<string, Pending>();
   let plan: RenderPlan | undefined;
   let running: Promise<unknown> | undefined;
@@ -52,7 +54,11 @@ export function createListrRenderer(): RunRenderer {
       }
     },
     event(event: RunEvent, state: RunState) {
-      if (event.type === 'run_resumed') settleEarlier(state);
+      if (event.type === 'run_resumed') {
+        settleEarlier(state);
+        const rollback = describeResumedRollback(state);
+        if (rollback !== undefined) write?.(rollback);
+      }
       if (!beforeFirstStep.has(event.type)) draw();
       switch (event.type) {
         case 'step_progress':
