@@ -20,6 +20,8 @@ export interface CliProcess {
   readonly done: Promise<Exited>;
   /** Everything written to stdout so far. */
   output(): string;
+  /** Everything written to stderr so far. */
+  errors(): string;
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -37,6 +39,7 @@ export function spawnCollecting(file: string, args: readonly string[], env: Reco
     child,
     done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err }))),
     output: () => out,
+    errors: () => err,
     kill: (signal = 'SIGKILL') => child.kill(signal),
   };
 }

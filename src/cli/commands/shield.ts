@@ -8,6 +8,7 @@ import { testOrganizationId } from '../../shield/operator/testOrganization.js';
 import { concurrencyVerdictSentence, countVerdictSentence } from '../../shield/operator/verdicts.js';
 import { verifyBehaviourCount } from '../../shield/operator/verifyCount.js';
 import { type WriterName, writerNames } from '../../shield/writers/index.js';
+import { type CommandDatabase, openCommandDatabase } from '../commandDatabase.js';
 import { connectionFromEnv } from '../connection.js';
 import type { CliContext } from '../context.js';
 import { type Output, printJson } from '../output.js';
@@ -42,8 +43,11 @@ const concurrentExitCodes = `
 Exit codes:
   0  every action succeeded and every one shows in the count (no lost update)
   1  updates were lost, calls failed, or the count grew by more than the calls made
-  2  bad flags or arguments, unknown --org-id, connection variable not set (nothing was written)
+  2  bad flags or arguments, unknown --org-id, --database-url-env variable not set (nothing was written)
   5  the database refused or could not be reached
+
+Without DATABASE_URL it runs on a throw-away embedded PostgreSQL (migrated to the latest
+migration, removed at the end): the figures are real, the row goes with the server.
 
 Example (the seed's two steps):
   shipcheck shield concurrent --user-id test_concurrent_staging --actions 5 --platform twitter --reset
@@ -100,20 +104,24 @@ export function registerShieldCommands(program: Command, context: CliContext): v
   withOrganizationAndConnection(concurrent, `${organizationHelp}, created when missing)`)
     .addHelpText('after', concurrentExitCodes)
     .action(async (options: ConcurrentOptions) => {
-      const connectionString = connectionFromEnv(options.databaseUrlEnv, context.env);
-      const result = await runConcurrentActions(connectionString, {
-        organizationId: options.orgId,
-        platform: options.platform,
-        platformUserId: options.userId,
-        actions: options.actions,
-        writer: options.writer,
-        connections: options.connections,
-        reset: options.reset ?? false,
-        cleanup: options.cleanup ?? false,
-      });
-      if (options.json) printJson(context.output, result);
-      else printConcurrentResult(context.output, result, describeConnection(connectionString));
-      if (result.verdict !== 'clean') context.exitCode = ExitCode.checkFailed;
+      const database = await openCommandDatabase(context, { variable: options.databaseUrlEnv });
+      try {
+        const result = await runConcurrentActions(database.url, {
+          organizationId: options.orgId,
+          platform: options.platform,
+          platformUserId: options.userId,
+          actions: options.actions,
+          writer: options.writer,
+          connections: options.connections,
+          reset: options.reset ?? false,
+          cleanup: options.cleanup ?? false,
+        });
+        if (options.json) printJson(context.output, result);
+        else printConcurrentResult(context.output, result, describeTarget(database));
+        if (result.verdict !== 'clean') context.exitCode = ExitCode.checkFailed;
+      } finally {
+        await database.close();
+      }
     });
 
   const verifyCount = shield
@@ -163,6 +171,10 @@ function platformName(raw: string): string {
   const problem = platformProblem(raw);
   if (problem !== undefined) throw new InvalidArgumentError(`--platform: ${problem}`);
   return raw;
+}
+
+function describeTarget(database: CommandDatabase): string {
+  return database.kind === 'embedded' ? 'throw-away embedded PostgreSQL' : describeConnection(database.url);
 }
 
 function printConcurrentResult(output: Output, r: ConcurrentActionsResult, target: string): void {

@@ -3,9 +3,11 @@ import { describeConnection } from '../../db/connectionString.js';
 import { Database } from '../../db/database.js';
 import { createHttpLogger, type LogLevel } from '../../shield/http/logger.js';
 import { type ShieldServer, startShieldServer } from '../../shield/http/server.js';
+import type { ApiAuth } from '../../shield/http/auth.js';
 import { resolveAuth } from '../../shield/http/serverAuth.js';
+import { resolveOrganization, testOrganizationId } from '../../shield/operator/testOrganization.js';
 import { type WriterName, writerNames } from '../../shield/writers/index.js';
-import { connectionFromEnv } from '../connection.js';
+import { type CommandDatabase, openCommandDatabase } from '../commandDatabase.js';
 import type { CliContext } from '../context.js';
 import { nonNegativeInteger, oneOf, positiveInteger } from '../options.js';
 
@@ -40,8 +42,11 @@ in flight, close the pool, exit 0 (a second SIGINT kills at once).
 Exit codes:
   0  stopped cleanly after a signal
   1  --writer rpc on a database without migration 024
-  2  bad flags, no token (or too short), --insecure-no-auth off loopback, connection variable not set
+  2  bad flags, no token (or too short), --insecure-no-auth off loopback, --database-url-env variable not set
   5  the database could not be reached at startup
+
+Without DATABASE_URL it serves a throw-away embedded PostgreSQL (migrated to the latest
+migration, with the test organization ${testOrganizationId}), removed when it stops.
 
 Example:
   export SHIELD_API_TOKEN=$(openssl rand -hex 32)
@@ -71,40 +76,54 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
         { tokenEnv: options.tokenEnv, insecureNoAuth: options.insecureNoAuth ?? false, host: options.host },
         context.env,
       );
-      const connectionString = connectionFromEnv(options.databaseUrlEnv, context.env);
-      const logger = createHttpLogger({
-        level: options.logLevel,
-        destination: { write: (line: string) => context.output.err(line.trimEnd()) },
-      });
-      const db = Database.connect(connectionString, {
-        max: options.poolSize,
-        applicationName: 'shipcheck shield serve',
-        preparedStatements: options.preparedStatements,
-      });
-      let server: ShieldServer;
+      const database = await openCommandDatabase(context, { variable: options.databaseUrlEnv });
       try {
-        server = await startShieldServer({
-          db,
-          auth,
-          writer: options.writer,
-          host: options.host,
-          port: options.port,
-          logger,
-          signals: process,
-        });
-      } catch (error) {
-        await db.close();
-        throw error;
+        await serve(options, context, auth, database);
+      } finally {
+        await database.close();
       }
-      const database = describeConnection(connectionString);
-      if (options.json) {
-        context.output.out(JSON.stringify({ event: 'listening', url: server.url, writer: options.writer, auth: auth.kind, database }));
-      } else {
-        const authText = auth.kind === 'bearer' ? `bearer token from ${options.tokenEnv}` : 'NONE (loopback only)';
-        context.output.out(`Shield API on ${server.url} (writer ${options.writer}, auth ${authText}, database ${database})`);
-      }
-      await server.closed;
-      if (options.json) context.output.out(JSON.stringify({ event: 'stopped' }));
-      else context.output.out('Shield API stopped');
     });
+}
+
+/** Serves until a signal has stopped the server and its requests in flight have finished. */
+async function serve(options: ServeOptions, context: CliContext, auth: ApiAuth, database: CommandDatabase): Promise<void> {
+  const connectionString = database.url;
+  const logger = createHttpLogger({
+    level: options.logLevel,
+    destination: { write: (line: string) => context.output.err(line.trimEnd()) },
+  });
+  const db = Database.connect(connectionString, {
+    max: options.poolSize,
+    applicationName: 'shipcheck shield serve',
+    preparedStatements: options.preparedStatements,
+  });
+  let server: ShieldServer;
+  try {
+    // A fresh embedded server has no tenant yet: the test organization is the one to post for.
+    if (database.kind === 'embedded') await resolveOrganization(db, { create: true });
+    server = await startShieldServer({
+      db,
+      auth,
+      writer: options.writer,
+      host: options.host,
+      port: options.port,
+      logger,
+      signals: process,
+    });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  // From here a signal is the server's: it finishes the requests in flight, then the database closes.
+  database.handOverSignals();
+  const target = database.kind === 'embedded' ? 'throw-away embedded PostgreSQL' : describeConnection(connectionString);
+  if (options.json) {
+    context.output.out(JSON.stringify({ event: 'listening', url: server.url, writer: options.writer, auth: auth.kind, database: target }));
+  } else {
+    const authText = auth.kind === 'bearer' ? `bearer token from ${options.tokenEnv}` : 'NONE (loopback only)';
+    context.output.out(`Shield API on ${server.url} (writer ${options.writer}, auth ${authText}, database ${target})`);
+  }
+  await server.closed;
+  if (options.json) context.output.out(JSON.stringify({ event: 'stopped' }));
+  else context.output.out('Shield API stopped');
 }
