@@ -89,13 +89,18 @@ function shellQuote(word: string): string {
 }
 
 /**
+ * `node -e` script that waits until the file named by its argument exists. It polls, so an
+ * orphan left by kill -9 exits as soon as the test writes the marker (no stray process).
+ */
+export const waitForMarkerScript = `const fs=require('fs');const p=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(p)){clearInterval(t)}},100)`;
+
+/**
  * A checklist whose non-idempotent step (a command, `on_fail: rollback`) waits until
  * the file `marker` exists, between a slow read-only check and a last check: the
  * shape every interruption test needs (kill -9, Ctrl-C, a lost lease, the prompt).
  */
 export function interruptibleChecklist(marker: string): string {
-  // Polls, so an orphan left by kill -9 exits as soon as the marker appears (no stray process).
-  const wait = `const fs=require('fs');const p=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(p)){clearInterval(t)}},100)`;
+  const wait = waitForMarkerScript;
   return `version: 1
 name: resume-test
 environments:

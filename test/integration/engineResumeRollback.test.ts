@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
+import { onlyRunEvents, spawnShipcheck, timesStarted, waitForMarkerScript, waitForRunLog } from './engineProcess.js';
 import { workspace, type Workspace } from './engineSupport.js';
 
 let staging: TestDatabase;
@@ -37,8 +37,6 @@ const count = (events: readonly RunEvent[], type: RunEvent['type']) => events.fi
 // Each command appends its name to a file: what ran, counted outside the run log too.
 const append = `require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\n')`;
 const appendAndFail = `${append};process.exit(1)`;
-// Polls, so an orphan left by kill -9 exits as soon as the marker appears (no stray process).
-const waitForMarker = `const fs=require('fs');const p=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(p)){clearInterval(t)}},100)`;
 const lockKey = 7_331_024;
 
 /**
@@ -73,7 +71,7 @@ rollback:
 const lockWaitStep = `{ id: rb-wait, kind: sql, title: Slow read-only rollback step, query: "select 1 as one from (select pg_advisory_xact_lock_shared(${lockKey})) s", expect: { rows: [[1]] } }`;
 /** A command (not idempotent) that waits until the file `marker` exists. */
 const markerWaitStep = (marker: string) =>
-  `{ id: rb-slow, kind: command, title: Slow rollback command, run: [node, -e, ${JSON.stringify(waitForMarker)}, ${JSON.stringify(marker)}], timeout: 2m }`;
+  `{ id: rb-slow, kind: command, title: Slow rollback command, run: [node, -e, ${JSON.stringify(waitForMarkerScript)}, ${JSON.stringify(marker)}], timeout: 2m }`;
 
 /** Runs the checklist until `stepId` of the rollback has started, then kill -9. */
 async function killDuringRollbackStep(file: string, stepId: string): Promise<RunEvent[]> {
