@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadChecklist } from '../../../src/checklist/loader.js';
@@ -39,6 +40,23 @@ describe('checklists/migration-024.yaml', () => {
     expect(kinds.get('rollback-restore-backup')).toBe('rollback');
     const monitors = allSteps(checklist).filter((s) => s.kind === 'monitor');
     expect(monitors.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("runs the seed's Shield E2E suite in staging: the npm script it calls names files that hold every 'Shield E2E' scenario", async () => {
+    const checklist = await loadChecklist(file, registry);
+    const step = allSteps(checklist).find((s) => s.id === 'staging-shield-e2e');
+    expect(step).toMatchObject({ kind: 'command', onFail: 'stop' });
+    expect(step?.spec).toMatchObject({ expect: { exit_code: 0, json: { '$.success': true, '$.numFailedTests': 0 } } });
+    expect((step?.spec as { run: unknown }).run).toEqual(['npm', 'run', '--silent', 'test:shield-e2e', '--', '--reporter=json', '--silent']);
+    const root = new URL('../../../', import.meta.url);
+    const script = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> }).scripts['test:shield-e2e'];
+    expect(script).toMatch(/ -t "Shield E2E"$/);
+    const files = script!.split(' ').filter((word) => word.endsWith('.test.ts'));
+    expect(files).toHaveLength(3);
+    for (const test of files) {
+      expect(existsSync(new URL(test, root)), test).toBe(true);
+      expect(readFileSync(new URL(test, root), 'utf8')).toMatch(/describe\('Shield E2E: /);
+    }
   });
 
   it("routes a data integrity failure to the data_corruption branch (restore, then drop) in each environment", async () => {
