@@ -19,6 +19,21 @@ export interface InterruptedStepOptions {
 }
 
 /**
+ * --skip-step ID: the operator says this step is done (checked by hand). Records the
+ * skip with who said so and returns true; false when the step was not named.
+ */
+export async function skippedByOperator(
+  step: ChecklistStep,
+  phaseId: string,
+  deps: StepRunDeps,
+  options: InterruptedStepOptions,
+): Promise<boolean> {
+  if (!options.skipSteps?.includes(step.id)) return false;
+  await deps.journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: 'skipped with --skip-step', by: options.operator });
+  return true;
+}
+
+/**
  * A step the run log shows started and not finished, found by a resume: an
  * idempotent kind (or --retry-step) runs again; otherwise the operator decides,
  * and without one the run stops (exit 6). Phase steps and rollback steps alike.

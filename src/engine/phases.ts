@@ -1,7 +1,7 @@
 import { CheckFailedError, LockHeldError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { RollbackFailedError, RunInterruptedError } from './errors.js';
-import { settleInterruptedStep, type InterruptedStepOptions } from './interruptedStep.js';
+import { settleInterruptedStep, skippedByOperator, type InterruptedStepOptions } from './interruptedStep.js';
 import { chooseBranch, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
 import { unfinishedRollback } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
@@ -44,10 +44,7 @@ export async function executePhases(
           hint: 'the run is in the new holder\'s hands now; shipcheck status shows where it stands',
         });
       }
-      if (options.skipSteps?.includes(step.id)) {
-        await journal.record({ type: 'step_skipped', stepId: step.id, phaseId: phase.id, reason: 'skipped with --skip-step', by: options.operator });
-        continue;
-      }
+      if (await skippedByOperator(step, phase.id, deps, options)) continue;
       if (previous?.status === 'Running') {
         const verdict = await settleInterruptedStep(step, phase.id, deps, options);
         if (verdict === 'skipped') continue;

@@ -1,7 +1,7 @@
 import type { Checklist, ChecklistStep, RollbackBranch } from '../checklist/types.js';
 import type { StepOutcome } from '../steps/types.js';
 import type { InterruptedStepError } from './errors.js';
-import { settleInterruptedStep, type InterruptedStepOptions } from './interruptedStep.js';
+import { settleInterruptedStep, skippedByOperator, type InterruptedStepOptions } from './interruptedStep.js';
 import type { RollbackState, StepState, UnfinishedRollback } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps, type StepRunResult } from './stepExecutor.js';
 
@@ -96,10 +96,7 @@ async function continueRollback(deps: StepRunDeps, decisions: InterruptedStepOpt
     // It failed and the process died before rollback_finished: the rollback failed.
     if (recorded?.status === 'Error') return fail(failureMessage(step, recordedResult(recorded)));
     if (recorded?.status === 'Running') {
-      if (decisions.skipSteps?.includes(step.id)) {
-        await journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: 'skipped with --skip-step', by: decisions.operator });
-        continue;
-      }
+      if (await skippedByOperator(step, phaseId, deps, decisions)) continue;
       const verdict = await settleInterruptedStep(step, phaseId, deps, decisions);
       if (verdict === 'skipped') continue;
       if (verdict !== 'run') return verdict;
