@@ -1,3 +1,4 @@
+import { describeConnection } from '../db/connectionString.js';
 import { Database } from '../db/database.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrations/runner.js';
@@ -9,6 +10,8 @@ export interface CommandDatabase {
   readonly url: string;
   /** `embedded`: a throw-away server this command started, removed by `close()`. */
   readonly kind: 'external' | 'embedded';
+  /** What output may say of it: `host:port/database`, never the password. */
+  readonly description: string;
   /**
    * Until this is called a SIGINT/SIGTERM/SIGHUP stops the embedded server and ends the process as the signal does.
    * `shield serve` calls it once its own handlers (finish the requests, then close()) are in place.
@@ -40,7 +43,8 @@ const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export async function openCommandDatabase(context: CliContext, options: CommandDatabaseOptions): Promise<CommandDatabase> {
   const { variable } = options;
   if (context.env[variable]?.trim() || variable !== defaultVariable) {
-    return { url: connectionFromEnv(variable, context.env), kind: 'external', handOverSignals: () => {}, close: async () => {} };
+    const url = connectionFromEnv(variable, context.env);
+    return { url, kind: 'external', description: describeConnection(url), handOverSignals: () => {}, close: async () => {} };
   }
   context.output.err(
     `${variable} is not set: starting a throw-away embedded PostgreSQL (migrated to the latest migration, removed when this command ends)`,
@@ -73,7 +77,7 @@ export async function openCommandDatabase(context: CliContext, options: CommandD
     await close();
     throw error;
   }
-  return { url: server.url, kind: 'embedded', handOverSignals: () => stopOnSignal.release(), close };
+  return { url: server.url, kind: 'embedded', description: 'throw-away embedded PostgreSQL', handOverSignals: () => stopOnSignal.release(), close };
 }
 
 /**

@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { describeConnection } from '../../db/connectionString.js';
 import { Database } from '../../db/database.js';
 import { ExitCode } from '../../errors.js';
 import { type ConcurrentActionsResult, runConcurrentActions } from '../../shield/operator/concurrent.js';
@@ -8,7 +7,7 @@ import { testOrganizationId } from '../../shield/operator/testOrganization.js';
 import { concurrencyVerdictSentence, countVerdictSentence } from '../../shield/operator/verdicts.js';
 import { verifyBehaviourCount } from '../../shield/operator/verifyCount.js';
 import { type WriterName, writerNames } from '../../shield/writers/index.js';
-import { type CommandDatabase, openCommandDatabase } from '../commandDatabase.js';
+import { openCommandDatabase } from '../commandDatabase.js';
 import { connectionFromEnv } from '../connection.js';
 import type { CliContext } from '../context.js';
 import { type Output, printJson } from '../output.js';
@@ -117,7 +116,7 @@ export function registerShieldCommands(program: Command, context: CliContext): v
           cleanup: options.cleanup ?? false,
         });
         if (options.json) printJson(context.output, result);
-        else printConcurrentResult(context.output, result, describeTarget(database));
+        else printConcurrentResult(context.output, result, database.description);
         if (result.verdict !== 'clean') context.exitCode = ExitCode.checkFailed;
       } finally {
         await database.close();
@@ -171,10 +170,6 @@ function platformName(raw: string): string {
   const problem = platformProblem(raw);
   if (problem !== undefined) throw new InvalidArgumentError(`--platform: ${problem}`);
   return raw;
-}
-
-function describeTarget(database: CommandDatabase): string {
-  return database.kind === 'embedded' ? 'throw-away embedded PostgreSQL' : describeConnection(database.url);
 }
 
 function printConcurrentResult(output: Output, r: ConcurrentActionsResult, target: string): void {

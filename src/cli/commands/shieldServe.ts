@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { describeConnection } from '../../db/connectionString.js';
 import { Database } from '../../db/database.js';
 import { createHttpLogger, type LogLevel } from '../../shield/http/logger.js';
 import { type ShieldServer, startShieldServer } from '../../shield/http/server.js';
@@ -116,7 +115,7 @@ async function serve(options: ServeOptions, context: CliContext, auth: ApiAuth, 
   }
   // From here a signal is the server's: it finishes the requests in flight, then the database closes.
   database.handOverSignals();
-  const target = database.kind === 'embedded' ? 'throw-away embedded PostgreSQL' : describeConnection(connectionString);
+  const target = database.description;
   if (options.json) {
     context.output.out(JSON.stringify({ event: 'listening', url: server.url, writer: options.writer, auth: auth.kind, database: target }));
   } else {
