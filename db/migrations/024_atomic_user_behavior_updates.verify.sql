@@ -56,8 +56,9 @@ begin
     if v_proc.prosecdef then
       v_problems := v_problems || format('%s is SECURITY DEFINER, expected SECURITY INVOKER (RLS must apply)', v_signature);
     end if;
-    if not coalesce('search_path=pg_catalog, public' = any (v_proc.proconfig), false) then
-      v_problems := v_problems || format('%s does not pin search_path to "pg_catalog, public" (config: %s)',
+    -- 024 pins "pg_catalog, public"; migration 025 hardens it to "pg_catalog, pg_temp" (docs/security.md).
+    if not coalesce(v_proc.proconfig && array['search_path=pg_catalog, public', 'search_path=pg_catalog, pg_temp'], false) then
+      v_problems := v_problems || format('%s does not pin search_path to "pg_catalog, public" (024) or "pg_catalog, pg_temp" (025) (config: %s)',
                                          v_signature, coalesce(v_proc.proconfig::text, 'none'));
     end if;
     if not has_function_privilege('authenticated', v_oid, 'EXECUTE') then
