@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../db/sqlFile.js';
 import { type ContractCheck, checkContract, describeFailures, type ObservedFunction, type RolePrivilege } from './contract/checks.js';
+import { hardeningChecks, type PathSubject, pathSchemas, type SchemaCreators } from './contract/hardening.js';
 import { argumentTypes, type ContractSpec, contractSchema } from './contract/spec.js';
 import { inReadOnlyTransaction } from './sql/transactions.js';
 import type { StepKind, StepOutcome } from './types.js';
@@ -8,11 +9,14 @@ import type { StepKind, StepOutcome } from './types.js';
 const functionSql = sqlFile(import.meta.url, './contract/function.sql');
 const privilegesSql = sqlFile(import.meta.url, './contract/privileges.sql');
 const typesSql = sqlFile(import.meta.url, './contract/types.sql');
+const calleesSql = sqlFile(import.meta.url, './contract/callees.sql');
+const schemaCreatorsSql = sqlFile(import.meta.url, './contract/schema_creators.sql');
 
 /**
  * `contract`: checks a function's signature, return type, security, pinned
  * search_path and EXECUTE grants against the catalog (pg_proc, aclexplode,
- * has_function_privilege), read-only.
+ * has_function_privilege), read-only. SECURITY DEFINER functions (and others with
+ * `hardened: true`) are also checked for what a hijack needs: see contract/hardening.ts.
  *
  * @example
  * - id: verify-permissions
@@ -54,9 +58,15 @@ async function checkFunction(client: Queryable, spec: ContractSpec): Promise<Ste
         : `no overload of ${spec.function.qualified} takes (${(canonical.arguments ?? []).join(', ')}); there is ${overloads.map((o) => o.signature).join(', ')}`;
     return { status: 'failed', expected, observed: { exists: false, overloads: overloads.map((o) => o.signature) }, message };
   }
-  const roles = [...(spec.grants?.allowed ?? []), ...(spec.grants?.denied ?? [])].filter((r) => r !== 'PUBLIC');
+  const hardened = spec.hardened ?? found.security === 'definer';
+  const roles = [...(spec.grants?.allowed ?? []), ...(spec.grants?.denied ?? []), ...(hardened ? ['anon'] : [])].filter(
+    (r) => r !== 'PUBLIC',
+  );
   const { rows: privileges } = await client.query<RolePrivilege>(privilegesSql, [found.oid, roles]);
-  const checks: ContractCheck[] = checkContract(spec, found, canonical, privileges);
+  const checks: ContractCheck[] = [
+    ...checkContract(spec, found, canonical, privileges),
+    ...(hardened ? await hijackChecks(client, spec, found, privileges.find((p) => p.role === 'anon')) : []),
+  ];
   const observed = {
     exists: true,
     signature: found.signature,
@@ -70,6 +80,29 @@ async function checkFunction(client: Queryable, spec: ContractSpec): Promise<Ste
   return failures
     ? { status: 'failed', expected, observed, message: `${spec.function.qualified}: ${failures}` }
     : { status: 'passed', expected, observed, message: `${found.signature} meets its contract (${checks.length} checks)` };
+}
+
+/** The hardening checks, fed from the catalog: the callees, and who can write each schema of the paths. */
+async function hijackChecks(
+  client: Queryable,
+  spec: ContractSpec,
+  found: ObservedFunction & { oid: string },
+  anon: RolePrivilege | undefined,
+): Promise<ContractCheck[]> {
+  const signature = `${spec.function.qualified}(${found.argument_types.join(', ')})`;
+  const subject: PathSubject = { signature, security: found.security, owner: found.owner, search_path: found.search_path };
+  const ownSchemas = pathSchemas(subject).filter((s) => s !== 'pg_temp');
+  const { rows: callees } = await client.query<PathSubject>(calleesSql, [found.oid, ownSchemas]);
+  const schemas = [...new Set(['pg_temp', ...ownSchemas, ...callees.flatMap(pathSchemas)])];
+  const { rows: creators } = await client.query<SchemaCreators>(schemaCreatorsSql, [schemas, found.owner]);
+  return hardeningChecks({
+    subject,
+    callees,
+    creators: new Map(creators.map((c) => [c.schema, c])),
+    executeGrantees: found.execute_grantees,
+    anonCanExecute: anon?.role_exists ? (anon.can_execute ?? false) : null,
+    openExecuteAllowed: spec.grants?.allowed.includes('anon') ?? false,
+  });
 }
 
 async function canonicalTypes(client: Queryable, spec: ContractSpec): Promise<{ arguments?: (string | null)[]; returns?: string | null }> {
@@ -101,6 +134,7 @@ function expectedText(spec: ContractSpec): string {
   if (spec.returns) parts.push(`returns ${spec.returns}`);
   if (spec.security) parts.push(`security ${spec.security}`);
   if (spec.search_path_pinned !== undefined) parts.push(spec.search_path_pinned ? 'search_path pinned' : 'search_path not pinned');
+  if (spec.hardened !== undefined) parts.push(spec.hardened ? 'hardened against search_path hijacks' : 'hardening checks off');
   if (spec.grants?.allowed.length) parts.push(`EXECUTE granted to ${spec.grants.allowed.join(', ')}`);
   if (spec.grants?.denied.length) parts.push(`EXECUTE denied to ${spec.grants.denied.join(', ')}`);
   return parts.join(', ') || 'the function exists';

@@ -9,6 +9,8 @@ export interface ObservedFunction {
   readonly return_type: string;
   readonly returns_set: boolean;
   readonly security: 'invoker' | 'definer';
+  readonly owner: string;
+  readonly owner_is_superuser: boolean;
   readonly search_path: string | null;
   readonly execute_grantees: string[];
 }
@@ -24,6 +26,8 @@ export interface ContractCheck {
   readonly expected: string;
   readonly observed: string;
   readonly ok: boolean;
+  /** A failure said as one sentence (the hardening checks); otherwise "check is observed (expected …)". */
+  readonly finding?: string;
 }
 
 /**
@@ -80,7 +84,7 @@ export function checkContract(
 export function describeFailures(checks: readonly ContractCheck[]): string {
   return checks
     .filter((c) => !c.ok)
-    .map((c) => `${c.check} is ${c.observed} (expected ${c.expected})`)
+    .map((c) => c.finding ?? `${c.check} is ${c.observed} (expected ${c.expected})`)
     .join('; ');
 }
 

@@ -41,6 +41,12 @@ export const contractSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('true: the function must have its own SET search_path; false: it must not'),
+  hardened: z
+    .boolean()
+    .optional()
+    .describe(
+      'check what a hijack needs (default: true for SECURITY DEFINER, false for INVOKER): pg_temp named last in its SET search_path (otherwise pg_temp is searched first for types), no schema in that path where a role other than the owner (or PUBLIC) can CREATE, the same for every function it calls one level down (pg_depend and its body), and EXECUTE not granted to PUBLIC or anon unless grants.allowed lists anon',
+    ),
   grants: z
     .strictObject({
       allowed: z.array(roleName).default([]).describe('roles that must be able to EXECUTE it (effective right, through memberships and PUBLIC)'),

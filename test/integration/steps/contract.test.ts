@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../../src/db/database.js';
 import { contractStep } from '../../../src/steps/contract.js';
@@ -74,8 +75,9 @@ describe('contract step', () => {
     const outcome = await runAfter(
       `alter function ${signature} security definer reset search_path; revoke execute on function ${signature} from service_role`,
     );
-    expect(outcome.message).toBe(
-      'public.atomic_update_user_behavior: security is definer (expected invoker); search_path pinned is not pinned (expected pinned); EXECUTE for service_role is denied (expected granted)',
+    // Made SECURITY DEFINER, the function also gets the hardening checks (on by default for definers).
+    expect(outcome.message).toMatch(
+      /^public\.atomic_update_user_behavior: security is definer \(expected invoker\); search_path pinned is not pinned \(expected pinned\); EXECUTE for service_role is denied \(expected granted\); public\.atomic_update_user_behavior\(uuid, text, text, text, jsonb\) is SECURITY DEFINER \(owner \S+\) and sets no search_path: it resolves names in its caller's path, so role authenticated can plant a type, function or operator that runs as \S+$/,
     );
   });
 
@@ -121,5 +123,102 @@ describe('contract step', () => {
     });
     expect(description.summary).toContain('EXECUTE denied to PUBLIC, anon');
     expect(description.detail).toContain('from pg_proc');
+  });
+});
+
+// A generic fixture with the hole the audit found in Shield (issue 11): a SECURITY DEFINER helper
+// whose own path is pinned, calling a uid() whose path leaves pg_temp first for types.
+describe('contract step: search_path hijack checks', () => {
+  let harness: StepHarness;
+  const writer = `t_writer_${randomBytes(5).toString('hex')}`;
+  beforeAll(async () => {
+    harness = await stepHarness({ migrateTo: 'none' });
+    await harness.database.db.query(`
+      create schema app;
+      create table app.members (user_id uuid);
+      create function app.uid() returns uuid language sql stable set search_path = pg_catalog
+        as $$ select nullif(current_setting('app.sub', true), '')::uuid $$;
+      create function app.is_member() returns boolean language sql stable security definer
+        set search_path = pg_catalog, pg_temp
+        as $$ select exists (select 1 from app.members m where m.user_id operator(pg_catalog.=) app.uid()) $$;
+      revoke all on function app.is_member() from public;
+      create role ${writer} nologin;
+    `);
+  });
+  afterAll(async () => {
+    await harness?.database.db.query(`drop owned by ${writer}; drop role if exists ${writer}`).catch(() => {});
+    await harness?.close();
+  });
+
+  async function runAfter(change: string, spec: unknown): Promise<StepOutcome> {
+    return harness.database.db.withClient(async (client: Queryable) => {
+      await client.query('begin');
+      try {
+        await client.query(change);
+        return await harness.run(contractStep, spec, { rehearsal: { client } });
+      } finally {
+        await client.query('rollback');
+      }
+    });
+  }
+
+  it("fails on a SECURITY DEFINER by default, naming the called uid()'s search_path, pg_temp and who can use it", async () => {
+    const outcome = await harness.run(contractStep, { function: 'app.is_member', security: 'definer' });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(
+      /^app\.is_member: app\.uid\(\), called by app\.is_member\(\), sets search_path=pg_catalog without pg_temp last: PostgreSQL then searches pg_temp first for types, so PUBLIC \(every role\) \(TEMP on the database\) can create a temporary type its casts resolve to, whose CHECK runs code as \S+$/,
+    );
+  });
+
+  it('passes once the called function names pg_temp last', async () => {
+    const outcome = await runAfter('alter function app.uid() set search_path = pg_catalog, pg_temp', { function: 'app.is_member' });
+    expect(outcome.status, outcome.message).toBe('passed');
+    const checks = (outcome.observed as { checks: { check: string }[] }).checks.map((c) => c.check);
+    // Roles are cluster-wide: anon is checked when another database's migration created it.
+    expect(checks.filter((c) => c !== 'EXECUTE for anon (hardening)')).toEqual([
+      'search_path of app.is_member(): pg_temp last',
+      'search_path of app.uid(): pg_temp last',
+      'EXECUTE for PUBLIC (hardening)',
+    ]);
+  });
+
+  it('names a schema of the path that another role can write, and the role', async () => {
+    const outcome = await runAfter(
+      `alter function app.uid() set search_path = pg_catalog, pg_temp;
+       alter function app.is_member() set search_path = pg_catalog, app, pg_temp;
+       grant create on schema app to ${writer}`,
+      { function: 'app.is_member' },
+    );
+    expect(outcome.message).toMatch(
+      new RegExp(`^app\\.is_member: app\\.is_member\\(\\) sets search_path=pg_catalog, app, pg_temp, and role ${writer} can create objects in schema app: a function or operator planted there runs as \\S+$`),
+    );
+  });
+
+  it('names a path schema that does not exist yet, and a definer with no search_path at all', async () => {
+    const missing = await runAfter(
+      `alter function app.uid() set search_path = pg_catalog, pg_temp;
+       alter function app.is_member() set search_path = pg_catalog, nowhere, pg_temp;
+       grant create on database ${harness.database.name} to ${writer}`,
+      { function: 'app.is_member' },
+    );
+    expect(missing.message).toContain(`role ${writer} can create objects in schema nowhere (it does not exist yet)`);
+    const unset = await runAfter('alter function app.is_member() reset search_path', { function: 'app.is_member' });
+    expect(unset.message).toMatch(/app\.is_member\(\) is SECURITY DEFINER \(owner \S+\) and sets no search_path/);
+  });
+
+  it('flags EXECUTE left to PUBLIC unless the contract allows anon', async () => {
+    const fixed = 'alter function app.uid() set search_path = pg_catalog, pg_temp; grant execute on function app.is_member() to public';
+    const open = await runAfter(fixed, { function: 'app.is_member' });
+    expect(open.message).toMatch(/app\.is_member\(\) has EXECUTE granted to PUBLIC: every role that can connect runs it as \S+/);
+    const allowed = await runAfter(fixed, { function: 'app.is_member', grants: { allowed: ['anon'] } });
+    expect(allowed.message).not.toContain('PUBLIC');
+    expect(JSON.stringify(allowed.observed)).not.toContain('(hardening)');
+  });
+
+  it('leaves INVOKER functions alone unless hardened: true', async () => {
+    const invoker = 'alter function app.is_member() security invoker; alter function app.is_member() set search_path = pg_catalog';
+    expect((await runAfter(invoker, { function: 'app.is_member' })).status).toBe('passed');
+    const opted = await runAfter(invoker, { function: 'app.is_member', hardened: true });
+    expect(opted.message).toMatch(/app\.is_member\(\) sets search_path=pg_catalog without pg_temp last: .* runs code as its caller/);
   });
 });
