@@ -56,11 +56,12 @@ export interface ShieldTenants {
   readonly organizationB: string;
   /** The JWT subject that is a member of A only. */
   readonly memberOfA: string;
+  readonly memberOfB: string;
 }
 
-/** Two organizations with one behaviour, action and job each, and a member of A. */
+/** Two organizations with one member, behaviour, action and job each. */
 export async function seedTenants(t: TestDatabase): Promise<ShieldTenants> {
-  const tenants = { organizationA: randomUUID(), organizationB: randomUUID(), memberOfA: randomUUID() };
+  const tenants = { organizationA: randomUUID(), organizationB: randomUUID(), memberOfA: randomUUID(), memberOfB: randomUUID() };
   await t.db.transaction(async (tx) => {
     for (const [organization, label] of [[tenants.organizationA, 'a'], [tenants.organizationB, 'b']] as const) {
       await tx.query('insert into public.organizations (id, name) values ($1, $2)', [organization, `org ${label}`]);
@@ -78,9 +79,11 @@ export async function seedTenants(t: TestDatabase): Promise<ShieldTenants> {
         [organization, rows[0]!.id],
       );
     }
-    await tx.query('insert into public.organization_members (organization_id, user_id) values ($1, $2)', [
+    await tx.query('insert into public.organization_members (organization_id, user_id) values ($1, $2), ($3, $4)', [
       tenants.organizationA,
       tenants.memberOfA,
+      tenants.organizationB,
+      tenants.memberOfB,
     ]);
   });
   return tenants;
