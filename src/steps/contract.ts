@@ -135,6 +135,7 @@ function expectedText(spec: ContractSpec): string {
   if (spec.security) parts.push(`security ${spec.security}`);
   if (spec.search_path_pinned !== undefined) parts.push(spec.search_path_pinned ? 'search_path pinned' : 'search_path not pinned');
   if (spec.hardened !== undefined) parts.push(spec.hardened ? 'hardened against search_path hijacks' : 'hardening checks off');
+  else if (spec.security === 'definer') parts.push('hardened against search_path hijacks (the default for SECURITY DEFINER)');
   if (spec.grants?.allowed.length) parts.push(`EXECUTE granted to ${spec.grants.allowed.join(', ')}`);
   if (spec.grants?.denied.length) parts.push(`EXECUTE denied to ${spec.grants.denied.join(', ')}`);
   return parts.join(', ') || 'the function exists';
