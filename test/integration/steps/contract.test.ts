@@ -215,6 +215,34 @@ describe('contract step: search_path hijack checks', () => {
     expect(JSON.stringify(allowed.observed)).not.toContain('(hardening)');
   });
 
+  it.each([
+    [
+      'a PL/pgSQL definer',
+      `create function app.is_member_plpgsql() returns boolean language plpgsql stable security definer
+         set search_path = pg_catalog, pg_temp
+         as $$ begin return exists (select 1 from app.members m where m.user_id operator(pg_catalog.=) app.uid()); end $$`,
+      'app.is_member_plpgsql',
+    ],
+    [
+      'a BEGIN ATOMIC definer (pg_depend)',
+      `create function app.is_member_atomic() returns boolean language sql stable security definer
+         set search_path = pg_catalog, pg_temp
+         begin atomic select exists (select 1 from app.members m where m.user_id operator(pg_catalog.=) app.uid()); end`,
+      'app.is_member_atomic',
+    ],
+    [
+      'an unqualified call resolved through the definer\'s path',
+      `create function app.is_member_unqualified() returns boolean language sql stable security definer
+         set search_path = pg_catalog, app, pg_temp
+         as $$ select exists (select 1 from app.members m where m.user_id operator(pg_catalog.=) uid()) $$`,
+      'app.is_member_unqualified',
+    ],
+  ])("finds uid()'s path from %s", async (_case, create, name) => {
+    const outcome = await runAfter(`${create}; revoke all on function ${name}() from public`, { function: name });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toContain(`app.uid(), called by ${name}(), sets search_path=pg_catalog without pg_temp last`);
+  });
+
   it('leaves INVOKER functions alone unless hardened: true', async () => {
     const invoker = 'alter function app.is_member() security invoker; alter function app.is_member() set search_path = pg_catalog';
     expect((await runAfter(invoker, { function: 'app.is_member' })).status).toBe('passed');
