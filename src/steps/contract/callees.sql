@@ -25,7 +25,7 @@ called as (
 select
   format('%s.%s(%s)', quote_ident(n.nspname), quote_ident(p.proname), pg_get_function_identity_arguments(p.oid)) as signature,
   case when p.prosecdef then 'definer' else 'invoker' end as security,
-  p.proowner::regrole::text as owner,
+  pg_get_userbyid(p.proowner)::text as owner,
   (select substr(c, length('search_path=') + 1) from unnest(p.proconfig) as c where c like 'search_path=%') as search_path
 from called c
 join pg_proc p on p.oid = c.oid

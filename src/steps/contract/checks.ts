@@ -10,7 +10,6 @@ export interface ObservedFunction {
   readonly returns_set: boolean;
   readonly security: 'invoker' | 'definer';
   readonly owner: string;
-  readonly owner_is_superuser: boolean;
   readonly search_path: string | null;
   readonly execute_grantees: string[];
 }

@@ -8,8 +8,7 @@ select
   format_type(p.prorettype, null) as return_type,
   p.proretset as returns_set,
   case when p.prosecdef then 'definer' else 'invoker' end as security,
-  p.proowner::regrole::text as owner,
-  (select r.rolsuper from pg_roles r where r.oid = p.proowner) as owner_is_superuser,
+  pg_get_userbyid(p.proowner)::text as owner,
   (select substr(c, length('search_path=') + 1) from unnest(p.proconfig) as c where c like 'search_path=%') as search_path,
   -- A NULL proacl means the defaults, which give EXECUTE to PUBLIC.
   array(
