@@ -11,9 +11,12 @@ export function completionHtml(status: CompletionStatus): string {
   const pending = status.pendingApproval
     ? `<p><strong>Pending approval:</strong> ${e(status.pendingApproval.stepId)} - ${e(status.pendingApproval.message)}</p>`
     : '';
+  const attention = status.attention.length
+    ? `<p><strong>Failed or warned steps:</strong></p><ul>${status.attention.map((s) => `<li class="step ${s.status}"><strong>${s.status === 'warned' ? 'WARNED' : 'FAILED'}</strong>: ${e(s.stepId)} (${e(s.title)}, ${e(s.phaseId)}) - ${e(s.message)}</li>`).join('')}</ul>`
+    : '';
   return `<section id="completion"><h2>Completion Status</h2>
 <p><strong>Overall progress:</strong> ${percent}% (${status.completed}/${status.phases.length} phases complete)</p>
-<ul>${status.phases.map((p) => `<li class="phase ${p.status}">Phase ${p.number}: <strong>${phaseLabel(p.status)}</strong> - ${e(p.title)} (${e(p.environment)})</li>`).join('')}</ul>${pending}</section>`;
+<ul>${status.phases.map((p) => `<li class="phase ${p.status}">Phase ${p.number}: <strong>${phaseLabel(p.status)}</strong> - ${e(p.title)} (${e(p.environment)})</li>`).join('')}</ul>${attention}${pending}</section>`;
 }
 
 export function benchmarksHtml(tables: readonly ReportBenchmark[]): string {

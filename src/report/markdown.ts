@@ -1,3 +1,4 @@
+import { statusWords } from '../engine/statusWords.js';
 import { renderBenchmarkMarkdown } from './benchmarkTable.js';
 import { renderCompletionStatus } from './completionStatus.js';
 import type { ReportStep, RunReport } from './runReport.js';
@@ -12,7 +13,7 @@ export function renderMarkdownReport(report: RunReport): string {
     `# ${run.checklist}: run ${run.id}${run.rehearsal ? ' (rehearsal)' : ''}`,
     '',
     `- **Environment:** ${run.environment} (${run.target})`,
-    `- **Status:** ${run.status.toUpperCase().replace('_', ' ')}${run.message ? ` - ${run.message}` : ''}`,
+    `- **Status:** ${statusWords(run.status)}${run.message ? ` - ${run.message}` : ''}`,
     `- **Started:** ${run.startedAt}`,
     `- **Last event:** ${run.updatedAt}`,
     `- **Operators:** ${run.operators.join(', ')}`,
