@@ -22,7 +22,11 @@ export function runDir(stateDir: string, runId: string): string {
   return join(runsDir(stateDir), runId);
 }
 
-/** Every readable run of the state directory, oldest first (run ids sort by start time). */
+/**
+ * Every readable run of the state directory, oldest first: by the start time in the log
+ * (milliseconds), then by id. Run ids alone sort by the second only, and "the latest run"
+ * decides what resumes and which run's approval a gate reads.
+ */
 export async function listRuns(stateDir: string): Promise<StoredRun[]> {
   let names: string[];
   try {
@@ -44,7 +48,7 @@ export async function listRuns(stateDir: string): Promise<StoredRun[]> {
       throw error;
     }
   }
-  return runs;
+  return runs.sort((a, b) => a.state.startedAt.localeCompare(b.state.startedAt) || a.runId.localeCompare(b.runId));
 }
 
 export async function loadRun(stateDir: string, runId: string): Promise<StoredRun> {

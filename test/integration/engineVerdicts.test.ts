@@ -175,6 +175,11 @@ describe('a warned step is not a pass', () => {
     out.length = 0;
     await main(['node', 'shipcheck', 'status', '--json', '--state-dir', ws.stateDir], output, env);
     expect(JSON.parse(out.join('\n'))[0]).toMatchObject({ runStatus: 'passed_with_warnings', attention: [{ stepId: 'flaky', status: 'warned' }] });
+    // --json: a machine reading the finishing events never sees "passed".
+    out.length = 0;
+    expect(await main(['node', 'shipcheck', 'run', file, '--env', 'staging', '--json', '--state-dir', ws.stateDir], output, env)).toBe(ExitCode.passedWithWarnings);
+    const events = out.map((l) => JSON.parse(l) as { type: string; status?: string });
+    expect(events.filter((e) => e.type === 'phase_finished' || e.type === 'run_finished').map((e) => e.status)).toEqual(['passed_with_warnings', 'passed_with_warnings']);
   });
 
   it('a gate requiring status passed stays closed for a warned phase, unless allow_warnings', async () => {
