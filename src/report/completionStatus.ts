@@ -1,4 +1,4 @@
-import type { PhaseStatus } from '../steps/types.js';
+import type { ApprovalRecord, PhaseStatus } from '../steps/types.js';
 import { latestPhaseStatus, type StoredRun } from '../engine/runs.js';
 import { warnedSteps, type RunState } from '../engine/state.js';
 import { statusWords } from '../engine/statusWords.js';
@@ -76,6 +76,13 @@ function attentionSteps(state: RunState): AttentionStep[] {
       status: warned.has(s.id) ? 'warned' : 'failed',
       message: s.outcome?.message ?? s.error?.message ?? 'failed',
     }));
+}
+
+/** What a decision approved, in words: its run's phases then, and the checklist file's hash. */
+export function approvedEvidence(approval: ApprovalRecord): string | undefined {
+  if (!approval.phases && !approval.checklistHash) return undefined; // recorded before approvals carried their evidence
+  const phases = Object.entries(approval.phases ?? {}).map(([id, status]) => `${id} ${phaseLabel(status)}`);
+  return [...phases, ...(approval.checklistHash ? [`checklist sha256 ${approval.checklistHash.slice(0, 12)}…`] : [])].join(', ');
 }
 
 export function phaseLabel(status: PhaseStatus): string {

@@ -1,5 +1,5 @@
 import { benchmarkCells, benchmarkHeader, functionSourceLine, measuredFrom, type ReportBenchmark } from './benchmarkTable.js';
-import { phaseLabel, type CompletionStatus } from './completionStatus.js';
+import { approvedEvidence, phaseLabel, type CompletionStatus } from './completionStatus.js';
 import { escapeHtml as e } from './htmlEscape.js';
 import type { ReportStep, RunReport } from './runReport.js';
 
@@ -75,6 +75,7 @@ export function approvalsHtml(report: RunReport): string {
       `<li><strong>${e(stepId)}:</strong> ${e(a.decision.toUpperCase())} by ${e(a.by)} at ${e(a.at)} (OS user ${e(a.osUser)})` +
       (a.conditions ? `; conditions: ${e(a.conditions)}${a.conditionsMet ? ' (met)' : ' (not met yet)'}` : '') +
       (a.note ? `; note: ${e(a.note)}` : '') +
+      (approvedEvidence(a) ? `; approved: ${e(approvedEvidence(a)!)}` : '') +
       '</li>',
   );
   return `<section id="approvals"><h2>Approvals</h2><ul>${lines.join('')}</ul></section>`;

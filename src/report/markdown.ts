@@ -1,6 +1,6 @@
 import { statusWords } from '../engine/statusWords.js';
 import { renderBenchmarkMarkdown } from './benchmarkTable.js';
-import { renderCompletionStatus } from './completionStatus.js';
+import { approvedEvidence, renderCompletionStatus } from './completionStatus.js';
 import type { ReportStep, RunReport } from './runReport.js';
 
 const observedLineLimit = 60;
@@ -40,7 +40,8 @@ export function renderMarkdownReport(report: RunReport): string {
       out.push(
         `- **${stepId}:** ${a.decision.toUpperCase()} by ${a.by} at ${a.at} (OS user ${a.osUser})` +
           (a.conditions ? `; conditions: ${a.conditions}${a.conditionsMet ? ' (met)' : ' (not met yet)'}` : '') +
-          (a.note ? `; note: ${a.note}` : ''),
+          (a.note ? `; note: ${a.note}` : '') +
+          (approvedEvidence(a) ? `; approved: ${approvedEvidence(a)}` : ''),
       );
     }
     out.push('');

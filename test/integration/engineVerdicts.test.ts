@@ -100,6 +100,10 @@ describe('an approval belongs to its run', () => {
     expect((await run(checklist)).status).toBe('passed');
     const approval = (await ws.events(second.runId!)).find((e) => e.type === 'approval_recorded');
     expect(approval).toMatchObject({ runId: second.runId, checklistHash: checklist.fileHash, phases: { deploy: 'passed', signoff: 'in_progress' } });
+    const out: string[] = [];
+    const output: Output = { out: (l) => out.push(l), err: (l) => out.push(l) };
+    expect(await main(['node', 'shipcheck', 'report', second.runId!, '--format', 'md', '--state-dir', ws.stateDir], output, env)).toBe(0);
+    expect(out.join('\n')).toContain(`approved: deploy PASSED, signoff IN PROGRESS, checklist sha256 ${checklist.fileHash.slice(0, 12)}…`);
   });
 
   it("a gate reads the approval from the run that passed the phases it requires, never an older run's", async () => {
