@@ -71,12 +71,16 @@ const productionPhase = (deployRequirement = '{ environment: staging, phase: dep
 describe('an approval belongs to its run', () => {
   it("a new run never passes its sign-off with a rolled-back run's approval", async () => {
     const checklist = await ws.writeChecklist(
-      checklistYaml(stagingPhases('', '      - { id: breaks, kind: probe, title: Breaks after the sign-off, result: failed, on_fail: rollback }')),
+      checklistYaml(stagingPhases('', '      - { id: breaks, kind: probe, title: Breaks after the sign-off, result: failed, on_fail: rollback }') + productionPhase()),
     );
     const first = await run(checklist);
     expect(first.status).toBe('awaiting_approval');
     await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'approved' });
     expect((await run(checklist)).status).toBe('rolled_back');
+    // Nor does a gate read it.
+    const gated = await run(checklist, { environment: 'production' });
+    expect(gated.error?.message).toContain(`approval po approved (is: approved by Ana in run ${first.runId}, but given in run ${first.runId}, rolled back since)`);
+    expect(probeCalls).not.toContain('prod-probe');
 
     const second = await run(checklist);
     expect(second.runId).not.toBe(first.runId);
@@ -95,13 +99,17 @@ describe('an approval belongs to its run', () => {
     const second = await run(checklist);
     expect(second.runId).not.toBe(first.runId);
     expect(second.status).toBe('awaiting_approval');
-    const recorded = await recordApproval({ stateDir: ws.stateDir, runId: second.runId!, by: 'Ana', decision: 'approved' });
-    expect(recorded.earlier).toMatchObject({ runId: first.runId, decision: 'rejected', by: 'Ana', runStatus: 'rejected' });
+    // Reuse is explicit: approve on the new run, which shows the earlier decision as context.
+    const out: string[] = [];
+    const output: Output = { out: (l) => out.push(l), err: (l) => out.push(l) };
+    const approve = ['node', 'shipcheck', 'approve', second.runId!, '--by', 'Ana', '--decision', 'approved', '--state-dir', ws.stateDir];
+    expect(await main(approve, output, env)).toBe(0);
+    expect(out[0]).toMatch(new RegExp(`^earlier decision for po: rejected by Ana at \\S+ in run ${first.runId} \\(REJECTED\\); it is not carried over$`));
+    expect(out[1]).toBe(`recorded for po in run ${second.runId}: approved by Ana`);
     expect((await run(checklist)).status).toBe('passed');
     const approval = (await ws.events(second.runId!)).find((e) => e.type === 'approval_recorded');
     expect(approval).toMatchObject({ runId: second.runId, checklistHash: checklist.fileHash, phases: { deploy: 'passed', signoff: 'in_progress' } });
-    const out: string[] = [];
-    const output: Output = { out: (l) => out.push(l), err: (l) => out.push(l) };
+    out.length = 0;
     expect(await main(['node', 'shipcheck', 'report', second.runId!, '--format', 'md', '--state-dir', ws.stateDir], output, env)).toBe(0);
     expect(out.join('\n')).toContain(`approved: deploy PASSED, signoff IN PROGRESS, checklist sha256 ${checklist.fileHash.slice(0, 12)}…`);
   });
