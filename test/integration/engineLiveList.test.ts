@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordApproval } from '../../src/engine/approvals.js';
 import { ExitCode } from '../../src/errors.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { shipcheckBin, spawnOnTerminal } from './engineProcess.js';
@@ -82,5 +83,17 @@ describe('the live list while a run waits for a sign-off', () => {
     }
     // The waiting phase still shows its step.
     expect(shown.some((l) => l.includes('Product owner sign-off') && l.includes('waiting')), out).toBe(true);
+
+    // Approved and resumed: the phases passed now are drawn done; the warned one still is not.
+    const runId = /run (\S+) \(shipcheck status/.exec(stripVTControlCharacters(out))?.[1] ?? (await readdir(join(ws.stateDir, 'runs')))[0]!;
+    await recordApproval({ stateDir: ws.stateDir, runId, by: 'Ana', decision: 'approved' });
+    const resumed = await spawnOnTerminal([process.execPath, shipcheckBin, 'run', file, '--env', 'staging', '--state-dir', ws.stateDir], {
+      STAGING_URL: staging.url,
+    }).done;
+    expect(resumed.code, resumed.out).toBe(ExitCode.passedWithWarnings);
+    const after = lines(resumed.out);
+    for (const phase of ['Phase 1: Checks', 'Phase 3: Product owner approval', 'Phase 4: After the sign-off']) expect(after, resumed.out).toContain(`✔ ${phase}`);
+    expect(after.some((l) => l.includes('Phase 2: Shaky checks — ⚠ PASSED WITH WARNINGS')), resumed.out).toBe(true);
+    expect(after.filter((l) => l.includes('✔ Phase 2')), resumed.out).toEqual([]);
   });
 });

@@ -52,6 +52,11 @@ export function createListrRenderer(write?: (line: string) => void): RunRenderer
     for (const step of stepsDoneEarlier(state)) {
       settle(step.stepId, { status: step.end, message: step.text });
     }
+    // A phase finished in an earlier session gets no phase_finished now: its mark is known already.
+    for (const [id, end] of phaseEnds) {
+      const status = state.phaseStatus[id] ?? 'not_started';
+      if (status !== 'not_started' && status !== 'in_progress') end.resolve(phaseMark(state, id));
+    }
   };
   const draw = () => {
     if (plan && !running) running = drawList(plan, pending, phaseEnds).catch(() => {});
