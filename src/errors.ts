@@ -13,6 +13,8 @@ export const ExitCode = {
   interruptedStep: 6,
   /** The rollback procedure itself failed: manual repair needed. */
   rollbackFailed: 7,
+  /** Every step ran, but some failed under `on_fail: warn`: not a pass (status PASSED WITH WARNINGS). */
+  passedWithWarnings: 8,
   /** The operator pressed Ctrl-C: the run stopped cleanly and stays resumable (128 + SIGINT, as shells report it). */
   interrupted: 130,
   internal: 70,

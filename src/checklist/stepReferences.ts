@@ -23,8 +23,9 @@ export type StepReference =
       /**
        * this-run: the step reads the named step's outcome from its own run, so that step must
        * run before it in the same run (same environment).
-       * recorded: the step reads a decision recorded in any run of the checklist (a gate's
-       * approval): a phase step, and before it when on the same environment.
+       * recorded: the step reads a decision recorded in a run of the checklist (a gate's
+       * approval, read from the run that holds the evidence the gate requires): a phase
+       * step, and before it when on the same environment.
        */
       readonly when: 'this-run' | 'recorded';
     }

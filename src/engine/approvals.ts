@@ -3,7 +3,7 @@ import type { Checklist } from '../checklist/types.js';
 import { UsageError } from '../errors.js';
 import type { ApprovalRecord } from '../steps/types.js';
 import { appendEvent } from './runLog.js';
-import { loadRun } from './runs.js';
+import { latestApproval, listRuns, loadRun, type StoredRun } from './runs.js';
 import { isFinished, type RunState } from './state.js';
 
 export interface ApprovalInput {
@@ -21,15 +21,25 @@ export interface ApprovalInput {
   readonly checklist?: Checklist;
 }
 
+/** What `approve` recorded, and an earlier decision for the same step in another run (context only: it was not reused). */
+export interface ApprovalResult {
+  readonly stepId: string;
+  readonly earlier?: ApprovalRecord & { readonly runId: string; readonly runStatus: RunState['status'] };
+}
+
 /**
  * `shipcheck approve`: appends the decision (with time and OS user) to the run's
- * log; the next `shipcheck run` reads it. Returns the step it was recorded for.
+ * log; the next `shipcheck run` reads it. The decision belongs to this run: it
+ * records the run id, the checklist file's sha256 and the run's phase statuses it
+ * approved, and no other run ever reads it as its own. Returns the step it was
+ * recorded for, with the latest decision for that step in an earlier run as context.
  *
  * @example
  * await recordApproval({ stateDir, runId, by: 'Ana (PO)', decision: 'approved' });
  */
-export async function recordApproval(input: ApprovalInput): Promise<{ stepId: string }> {
-  const run = await loadRun(input.stateDir, input.runId);
+export async function recordApproval(input: ApprovalInput): Promise<ApprovalResult> {
+  const runs = await listRuns(input.stateDir);
+  const run = runs.find((r) => r.runId === input.runId) ?? (await loadRun(input.stateDir, input.runId));
   const state = run.state;
   if (isFinished(state)) throw new UsageError(`run ${run.runId} already ended (${state.status}); nothing to approve`);
   const stepId = input.stepId ?? state.pendingApproval?.stepId;
@@ -40,6 +50,7 @@ export async function recordApproval(input: ApprovalInput): Promise<{ stepId: st
   if (!/\S/.test(input.by)) throw new UsageError('--by needs the name of the person deciding');
   const osUser = userInfo().username;
   const at = new Date().toISOString();
+  const earlier = earlierDecision(runs, run, stepId);
 
   if (input.conditionsMet) {
     const previous = state.approvals[stepId];
@@ -49,7 +60,7 @@ export async function recordApproval(input: ApprovalInput): Promise<{ stepId: st
       });
     }
     await appendEvent(run.dir, { type: 'conditions_met', at, stepId, by: input.by, osUser, ...(input.note !== undefined && { note: input.note }) });
-    return { stepId };
+    return { stepId, ...(earlier && { earlier }) };
   }
   if (input.decision === undefined) throw new UsageError('--decision approved|conditional|rejected is required');
   if (input.decision === 'conditional' && !input.conditions) {
@@ -67,8 +78,25 @@ export async function recordApproval(input: ApprovalInput): Promise<{ stepId: st
     osUser,
     ...(input.note !== undefined && { note: input.note }),
     ...(input.conditions !== undefined && { conditions: input.conditions }),
+    runId: run.runId,
+    checklistHash: runChecklistHash(run),
+    phases: Object.fromEntries(state.runPhases.map((id) => [id, state.phaseStatus[id] ?? 'not_started'])),
   });
-  return { stepId };
+  return { stepId, ...(earlier && { earlier }) };
+}
+
+/** The hash of the checklist file the run runs now: a resume may have accepted an edited file. */
+function runChecklistHash(run: StoredRun): string {
+  const resumed = run.events.findLast((e) => e.type === 'run_resumed');
+  return resumed?.type === 'run_resumed' ? resumed.checklistHash : run.state.checklistHash;
+}
+
+function earlierDecision(runs: readonly StoredRun[], run: StoredRun, stepId: string): ApprovalResult['earlier'] {
+  const others = runs.filter((r) => r.runId !== run.runId && r.state.environment === run.state.environment);
+  const earlier = latestApproval(others, run.state.checklist, stepId);
+  if (!earlier) return undefined;
+  const runStatus = others.find((r) => r.runId === earlier.runId)!.state.status;
+  return { ...earlier, runStatus };
 }
 
 /** A sign-off recorded for a step the run never reads would look like consent and mean nothing. */

@@ -3,6 +3,7 @@ import { sqlFile } from '../db/sqlFile.js';
 import type { Checklist } from '../checklist/types.js';
 import { openEnvironment } from './environment.js';
 import { runsOf, listRuns, type StoredRun } from './runs.js';
+import { warnedSteps } from './state.js';
 
 export interface DeployGateResult {
   readonly ok: boolean;
@@ -18,7 +19,8 @@ const deployedKinds = ['migrate', 'contract', 'monitor'] as const;
 /**
  * `shipcheck gate --require deployed`: did the latest runs on this environment
  * apply and verify the migration (migrate + contract passed, and monitor if the
- * deploy phase has one) with no rollback since? With `live`, the function named by
+ * deploy phase has one) with no rollback since, and no step of those phases warned
+ * (unless `allowWarnings`)? With `live`, the function named by
  * the contract step must also exist in the database right now.
  */
 export async function checkDeployed(options: {
@@ -26,11 +28,14 @@ export async function checkDeployed(options: {
   environment: string;
   stateDir: string;
   live?: boolean;
+  /** Accept deploy phases that passed with warnings (steps failed under on_fail: warn). */
+  allowWarnings?: boolean;
   env?: NodeJS.ProcessEnv;
 }): Promise<DeployGateResult> {
   const { checklist, environment } = options;
   const runs = runsOf(await listRuns(options.stateDir), checklist.name).filter((r) => r.state.environment === environment);
-  const steps = deployPhases(checklist, environment)
+  const phases = deployPhases(checklist, environment);
+  const steps = phases
     .flatMap((p) => p.steps)
     .filter((s) => (deployedKinds as readonly string[]).includes(s.kind));
   const checks: { requirement: string; met: boolean; observed: string }[] = [];
@@ -45,6 +50,14 @@ export async function checkDeployed(options: {
     const met = status === 'Success' && !rolledBackSince;
     const observed = run === undefined ? 'never ran' : rolledBackSince ? `${status} in ${run.runId}, rolled back since` : `${status} in ${run.runId}`;
     checks.push({ requirement: `${step.kind} step ${step.id} passed`, met, observed });
+  }
+  // A warning is never a pass: the run of a deploy phase must show no step that failed under on_fail: warn.
+  for (const phase of phases) {
+    const run = runs.findLast((r) => (r.state.phaseStatus[phase.id] ?? 'not_started') !== 'not_started');
+    if (run === undefined) continue; // its steps above already say "never ran"
+    const warned = warnedSteps(run.state, phase.id).map((s) => s.id);
+    const observed = warned.length === 0 ? `none in ${run.runId}` : `${warned.join(', ')} failed under on_fail: warn in ${run.runId}${options.allowWarnings ? ' (allowed)' : ''}`;
+    checks.push({ requirement: `phase ${phase.id} has no warned step`, met: warned.length === 0 || options.allowWarnings === true, observed });
   }
   if (options.live) checks.push(await liveCheck(checklist, environment, options.env ?? process.env));
   return { ok: checks.length > 0 && checks.every((c) => c.met), checks };

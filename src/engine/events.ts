@@ -1,4 +1,4 @@
-import type { ApprovalRecord, StepOutcome } from '../steps/types.js';
+import type { ApprovalRecord, PhaseStatus, StepOutcome } from '../steps/types.js';
 import type { RollbackBranch } from '../checklist/types.js';
 
 /**
@@ -137,6 +137,10 @@ export interface ApprovalRecorded extends At {
   readonly note?: string;
   readonly conditions?: string;
   readonly osUser: string;
+  /** The evidence approved: the run, its checklist file's sha256, its phases' statuses at that moment. */
+  readonly runId?: string;
+  readonly checklistHash?: string;
+  readonly phases?: Readonly<Record<string, PhaseStatus>>;
 }
 
 export interface ConditionsMet extends At {

@@ -22,7 +22,11 @@ export function runDir(stateDir: string, runId: string): string {
   return join(runsDir(stateDir), runId);
 }
 
-/** Every readable run of the state directory, oldest first (run ids sort by start time). */
+/**
+ * Every readable run of the state directory, oldest first: by the start time in the log
+ * (milliseconds), then by id. Run ids alone sort by the second only, and "the latest run"
+ * decides what resumes and which run's approval a gate reads.
+ */
 export async function listRuns(stateDir: string): Promise<StoredRun[]> {
   let names: string[];
   try {
@@ -44,7 +48,7 @@ export async function listRuns(stateDir: string): Promise<StoredRun[]> {
       throw error;
     }
   }
-  return runs;
+  return runs.sort((a, b) => a.state.startedAt.localeCompare(b.state.startedAt) || a.runId.localeCompare(b.runId));
 }
 
 export async function loadRun(stateDir: string, runId: string): Promise<StoredRun> {
@@ -82,19 +86,31 @@ export function runsOf(runs: readonly StoredRun[], checklist: string): StoredRun
  * unless a later run on the same environment rolled back (which undid it).
  */
 export function latestPhaseStatus(runs: readonly StoredRun[], checklist: string, phaseId: string): PhaseStatus {
-  const own = runsOf(runs, checklist);
-  const index = own.findLastIndex((r) => (r.state.phaseStatus[phaseId] ?? 'not_started') !== 'not_started');
-  if (index === -1) return 'not_started';
-  const run = own[index]!;
-  const later = own.slice(index + 1).some((r) => r.state.environment === run.state.environment && r.state.status === 'rolled_back');
-  return later ? 'rolled_back' : run.state.phaseStatus[phaseId]!;
+  return latestPhaseRun(runs, checklist, phaseId).status;
 }
 
-/** The latest decision recorded for an approval step in any real run of the checklist. */
-export function latestApproval(runs: readonly StoredRun[], checklist: string, stepId: string): ApprovalRecord | undefined {
+/** latestPhaseStatus, with the run the status was read from. */
+export function latestPhaseRun(runs: readonly StoredRun[], checklist: string, phaseId: string): { run?: StoredRun; status: PhaseStatus } {
+  const own = runsOf(runs, checklist);
+  const index = own.findLastIndex((r) => (r.state.phaseStatus[phaseId] ?? 'not_started') !== 'not_started');
+  if (index === -1) return { status: 'not_started' };
+  const run = own[index]!;
+  const later = own.slice(index + 1).some((r) => r.state.environment === run.state.environment && r.state.status === 'rolled_back');
+  return { run, status: later ? 'rolled_back' : run.state.phaseStatus[phaseId]! };
+}
+
+/**
+ * The run that holds the evidence for `phaseIds` (all on one environment): the latest real run
+ * of the checklist that started any of them. An approval in an older run approved other evidence.
+ */
+export function evidenceRun(runs: readonly StoredRun[], checklist: string, phaseIds: readonly string[]): StoredRun | undefined {
+  return runsOf(runs, checklist).findLast((r) => phaseIds.some((id) => (r.state.phaseStatus[id] ?? 'not_started') !== 'not_started'));
+}
+
+/** The latest decision recorded for an approval step in a real run of the checklist: context, never consent. */
+export function latestApproval(runs: readonly StoredRun[], checklist: string, stepId: string): (ApprovalRecord & { runId: string }) | undefined {
   return runsOf(runs, checklist)
-    .map((r) => r.state.approvals[stepId])
-    .filter((a): a is ApprovalRecord => a !== undefined)
+    .flatMap((r) => (r.state.approvals[stepId] ? [{ ...r.state.approvals[stepId]!, runId: r.runId }] : []))
     .sort((a, b) => a.at.localeCompare(b.at))
     .at(-1);
 }

@@ -5,7 +5,12 @@ import type { PhaseSummary, RunEvent, RunOutcome, StepError } from './events.js'
 /** kysely Migrator's vocabulary, plus Running for a step started and not (yet) finished. */
 export type StepStatus = 'Success' | 'Error' | 'NotExecuted' | 'Skipped' | 'RolledBack' | 'Running';
 
-export type RunStatus = 'in_progress' | 'awaiting_approval' | 'stopped' | RunOutcome;
+/**
+ * `passed_with_warnings` is read from the log, never written: a run (or phase) that finished
+ * `passed` with steps that failed under `on_fail: warn` did not pass, whatever its
+ * run_finished says — so logs written before the distinction read the same way.
+ */
+export type RunStatus = 'in_progress' | 'awaiting_approval' | 'stopped' | RunOutcome | 'passed_with_warnings';
 
 export interface StepState {
   readonly id: string;
@@ -112,7 +117,7 @@ function apply(state: RunState, event: RunEvent): RunState {
     case 'phase_started':
       return withPhase(state, event.phaseId, 'in_progress');
     case 'phase_finished':
-      return withPhase(state, event.phaseId, event.status);
+      return withPhase(state, event.phaseId, event.status === 'passed' && warnedSteps(state, event.phaseId).length > 0 ? 'passed_with_warnings' : event.status);
     case 'step_started':
       return withStep(withRollbackStep(state, event.phaseId, event.stepId), event.stepId, (step) => ({
         id: event.stepId,
@@ -168,6 +173,9 @@ function apply(state: RunState, event: RunEvent): RunState {
             ...(event.note !== undefined && { note: event.note }),
             ...(event.conditions !== undefined && { conditions: event.conditions }),
             conditionsMet: false,
+            ...(event.runId !== undefined && { runId: event.runId }),
+            ...(event.checklistHash !== undefined && { checklistHash: event.checklistHash }),
+            ...(event.phases !== undefined && { phases: event.phases }),
           },
         },
       };
@@ -196,7 +204,8 @@ function apply(state: RunState, event: RunEvent): RunState {
       return { ...state, status: event.reason === 'awaiting_approval' ? 'awaiting_approval' : 'stopped', message: event.message };
     case 'run_finished': {
       const { pendingApproval: _pending, ...rest } = state;
-      return { ...rest, status: event.status, message: event.message };
+      const status = event.status === 'passed' && warnedSteps(state).length > 0 ? 'passed_with_warnings' : event.status;
+      return { ...rest, status, message: event.message };
     }
   }
 }
@@ -231,6 +240,13 @@ function markRolledBack(state: RunState, rolledBack: boolean): RunState {
       Object.entries(state.phaseStatus).map(([id, status]) => [id, status === 'not_started' ? status : 'rolled_back']),
     ),
   };
+}
+
+/** Steps of the run's phases (or of one phase) that failed and went on under `on_fail: warn`. */
+export function warnedSteps(state: RunState, phaseId?: string): StepState[] {
+  return state.steps.filter(
+    (s) => s.status === 'Error' && s.action === 'warn' && !s.phaseId.startsWith('rollback:') && (phaseId === undefined || s.phaseId === phaseId),
+  );
 }
 
 /** Finished runs are never resumed; a new `run` starts a new one. */

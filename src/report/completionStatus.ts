@@ -1,6 +1,7 @@
-import type { PhaseStatus } from '../steps/types.js';
+import type { ApprovalRecord, PhaseStatus } from '../steps/types.js';
 import { latestPhaseStatus, type StoredRun } from '../engine/runs.js';
-import type { RunState } from '../engine/state.js';
+import { warnedSteps, type RunState } from '../engine/state.js';
+import { statusWords } from '../engine/statusWords.js';
 
 export interface PhaseLine {
   readonly number: number;
@@ -22,6 +23,17 @@ export interface CompletionStatus {
   readonly completed: number;
   readonly current?: PhaseLine;
   readonly pendingApproval?: { readonly stepId: string; readonly message: string };
+  /** This run's steps that failed or warned (on_fail: warn), by name: a phase's word alone hides which. */
+  readonly attention: readonly AttentionStep[];
+}
+
+export interface AttentionStep {
+  readonly phaseId: string;
+  readonly stepId: string;
+  readonly title: string;
+  /** failed: it stopped or rolled back the run (or the rollback); warned: it failed and the run went on. */
+  readonly status: 'failed' | 'warned';
+  readonly message: string;
 }
 
 /**
@@ -37,6 +49,7 @@ export function completionStatus(run: StoredRun, allRuns: readonly StoredRun[]):
     return { number: index + 1, id: phase.id, title: phase.title, environment: phase.environment, status };
   });
   const current = phases.find((p) => p.status !== 'passed');
+  // A phase that passed with warnings is not complete: the seed's block counts passes only.
   return {
     checklist: state.checklist,
     runId: state.runId,
@@ -48,38 +61,58 @@ export function completionStatus(run: StoredRun, allRuns: readonly StoredRun[]):
     completed: phases.filter((p) => p.status === 'passed').length,
     ...(current && { current }),
     ...(state.pendingApproval && { pendingApproval: state.pendingApproval }),
+    attention: attentionSteps(state),
   };
 }
 
-const label: Record<PhaseStatus, string> = {
-  not_started: 'NOT STARTED',
-  in_progress: 'IN PROGRESS',
-  passed: 'PASSED',
-  failed: 'FAILED',
-  rolled_back: 'ROLLED BACK',
-};
+function attentionSteps(state: RunState): AttentionStep[] {
+  const warned = new Set(warnedSteps(state).map((s) => s.id));
+  return state.steps
+    .filter((s) => s.status === 'Error')
+    .map((s) => ({
+      phaseId: s.phaseId,
+      stepId: s.id,
+      title: s.title,
+      status: warned.has(s.id) ? 'warned' : 'failed',
+      message: s.outcome?.message ?? s.error?.message ?? 'failed',
+    }));
+}
+
+/** What a decision approved, in words: its run's phases then, and the checklist file's hash. */
+export function approvedEvidence(approval: ApprovalRecord): string | undefined {
+  if (!approval.phases && !approval.checklistHash) return undefined; // recorded before approvals carried their evidence
+  const phases = Object.entries(approval.phases ?? {}).map(([id, status]) => `${id} ${phaseLabel(status)}`);
+  return [...phases, ...(approval.checklistHash ? [`checklist sha256 ${approval.checklistHash.slice(0, 12)}…`] : [])].join(', ');
+}
 
 export function phaseLabel(status: PhaseStatus): string {
-  return label[status];
+  return statusWords(status);
 }
 
 /** The block as Markdown, in the seed's words. */
 export function renderCompletionStatus(status: CompletionStatus): string {
   const percent = status.phases.length === 0 ? 0 : Math.round((status.completed / status.phases.length) * 100);
   const current = status.current
-    ? `Phase ${status.current.number} (${status.current.title}) - ${label[status.current.status]}`
+    ? `Phase ${status.current.number} (${status.current.title}) - ${phaseLabel(status.current.status)}`
     : 'all phases complete';
   const lines = [
     '## Completion Status',
     '',
-    `**Run:** ${status.runId} (${status.checklist} on ${status.environment}${status.rehearse ? ', rehearsal' : ''}) - ${status.runStatus.toUpperCase().replace('_', ' ')}`,
+    `**Run:** ${status.runId} (${status.checklist} on ${status.environment}${status.rehearse ? ', rehearsal' : ''}) - ${statusWords(status.runStatus)}`,
     `**Last Updated:** ${status.lastUpdated}`,
     `**Current Phase:** ${current}`,
     `**Overall Progress:** ${percent}% (${status.completed}/${status.phases.length} phases complete)`,
     '',
     '**Phase Statuses:**',
-    ...status.phases.map((p) => `- Phase ${p.number}: ${label[p.status]} - ${p.title} (${p.environment})`),
+    ...status.phases.map((p) => `- Phase ${p.number}: ${phaseLabel(p.status)} - ${p.title} (${p.environment})`),
   ];
+  if (status.attention.length > 0) {
+    lines.push(
+      '',
+      '**Failed or Warned Steps:**',
+      ...status.attention.map((s) => `- ${s.status === 'warned' ? 'WARNED' : 'FAILED'}: ${s.stepId} (${s.title}, ${s.phaseId}) - ${s.message}`),
+    );
+  }
   if (status.pendingApproval) {
     lines.push(
       '',

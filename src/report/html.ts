@@ -1,3 +1,4 @@
+import { statusWords } from '../engine/statusWords.js';
 import { chartsOf, type StepCharts } from './charts.js';
 import { escapeHtml as e, scriptJson } from './htmlEscape.js';
 import { approvalsHtml, benchmarksHtml, completionHtml, rollbackHtml, stepsHtml } from './htmlSteps.js';
@@ -57,7 +58,7 @@ export function renderHtmlReport(report: RunReport, assets: ChartAssets): string
   const charts = chartsOf(report.steps);
   const meta = [
     ['Environment', `${run.environment} (${run.target})`],
-    ['Status', `${run.status.toUpperCase().replace('_', ' ')}${run.message ? ` - ${run.message}` : ''}`],
+    ['Status', `${statusWords(run.status)}${run.message ? ` - ${run.message}` : ''}`],
     ['Started', run.startedAt],
     ['Last event', run.updatedAt],
     ['Operators', run.operators.join(', ')],

@@ -1,5 +1,5 @@
 import { benchmarkCells, benchmarkHeader, functionSourceLine, measuredFrom, type ReportBenchmark } from './benchmarkTable.js';
-import { phaseLabel, type CompletionStatus } from './completionStatus.js';
+import { approvedEvidence, phaseLabel, type CompletionStatus } from './completionStatus.js';
 import { escapeHtml as e } from './htmlEscape.js';
 import type { ReportStep, RunReport } from './runReport.js';
 
@@ -11,9 +11,12 @@ export function completionHtml(status: CompletionStatus): string {
   const pending = status.pendingApproval
     ? `<p><strong>Pending approval:</strong> ${e(status.pendingApproval.stepId)} - ${e(status.pendingApproval.message)}</p>`
     : '';
+  const attention = status.attention.length
+    ? `<p><strong>Failed or warned steps:</strong></p><ul>${status.attention.map((s) => `<li class="step ${s.status}"><strong>${s.status === 'warned' ? 'WARNED' : 'FAILED'}</strong>: ${e(s.stepId)} (${e(s.title)}, ${e(s.phaseId)}) - ${e(s.message)}</li>`).join('')}</ul>`
+    : '';
   return `<section id="completion"><h2>Completion Status</h2>
 <p><strong>Overall progress:</strong> ${percent}% (${status.completed}/${status.phases.length} phases complete)</p>
-<ul>${status.phases.map((p) => `<li class="phase ${p.status}">Phase ${p.number}: <strong>${phaseLabel(p.status)}</strong> - ${e(p.title)} (${e(p.environment)})</li>`).join('')}</ul>${pending}</section>`;
+<ul>${status.phases.map((p) => `<li class="phase ${p.status}">Phase ${p.number}: <strong>${phaseLabel(p.status)}</strong> - ${e(p.title)} (${e(p.environment)})</li>`).join('')}</ul>${attention}${pending}</section>`;
 }
 
 export function benchmarksHtml(tables: readonly ReportBenchmark[]): string {
@@ -72,6 +75,7 @@ export function approvalsHtml(report: RunReport): string {
       `<li><strong>${e(stepId)}:</strong> ${e(a.decision.toUpperCase())} by ${e(a.by)} at ${e(a.at)} (OS user ${e(a.osUser)})` +
       (a.conditions ? `; conditions: ${e(a.conditions)}${a.conditionsMet ? ' (met)' : ' (not met yet)'}` : '') +
       (a.note ? `; note: ${e(a.note)}` : '') +
+      (approvedEvidence(a) ? `; approved: ${e(approvedEvidence(a)!)}` : '') +
       '</li>',
   );
   return `<section id="approvals"><h2>Approvals</h2><ul>${lines.join('')}</ul></section>`;

@@ -1,5 +1,6 @@
+import { statusWords } from '../engine/statusWords.js';
 import { renderBenchmarkMarkdown } from './benchmarkTable.js';
-import { renderCompletionStatus } from './completionStatus.js';
+import { approvedEvidence, renderCompletionStatus } from './completionStatus.js';
 import type { ReportStep, RunReport } from './runReport.js';
 
 const observedLineLimit = 60;
@@ -12,7 +13,7 @@ export function renderMarkdownReport(report: RunReport): string {
     `# ${run.checklist}: run ${run.id}${run.rehearsal ? ' (rehearsal)' : ''}`,
     '',
     `- **Environment:** ${run.environment} (${run.target})`,
-    `- **Status:** ${run.status.toUpperCase().replace('_', ' ')}${run.message ? ` - ${run.message}` : ''}`,
+    `- **Status:** ${statusWords(run.status)}${run.message ? ` - ${run.message}` : ''}`,
     `- **Started:** ${run.startedAt}`,
     `- **Last event:** ${run.updatedAt}`,
     `- **Operators:** ${run.operators.join(', ')}`,
@@ -39,7 +40,8 @@ export function renderMarkdownReport(report: RunReport): string {
       out.push(
         `- **${stepId}:** ${a.decision.toUpperCase()} by ${a.by} at ${a.at} (OS user ${a.osUser})` +
           (a.conditions ? `; conditions: ${a.conditions}${a.conditionsMet ? ' (met)' : ' (not met yet)'}` : '') +
-          (a.note ? `; note: ${a.note}` : ''),
+          (a.note ? `; note: ${a.note}` : '') +
+          (approvedEvidence(a) ? `; approved: ${approvedEvidence(a)}` : ''),
       );
     }
     out.push('');

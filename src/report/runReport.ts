@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sha256 } from '../checklist/hash.js';
 import type { Checklist } from '../checklist/types.js';
 import type { StoredRun } from '../engine/runs.js';
-import type { StepStatus } from '../engine/state.js';
+import type { RunStatus, StepStatus } from '../engine/state.js';
 import type { ApprovalRecord, EvidenceRecord } from '../steps/types.js';
 import { benchmarksOf, type ReportBenchmark } from './benchmarkTable.js';
 import { type CompletionStatus, completionStatus } from './completionStatus.js';
@@ -44,7 +44,7 @@ export interface RunReport {
     readonly environment: string;
     readonly target: string;
     readonly rehearsal: boolean;
-    readonly status: string;
+    readonly status: RunStatus;
     readonly message?: string;
     readonly startedAt: string;
     readonly updatedAt: string;

@@ -14,8 +14,10 @@ export type ApprovalSpec = z.infer<typeof schema>;
 
 /**
  * `approval`: a named human sign-off (approved / conditional / rejected) recorded
- * with `shipcheck approve`. Without a decision the run stops cleanly (exit 3) and
- * continues on the next `shipcheck run` once one is recorded.
+ * with `shipcheck approve` for this run. Without a decision the run stops cleanly
+ * (exit 3) and continues on the next `shipcheck run` once one is recorded. A decision
+ * given in another run (an earlier, rolled-back or rejected one) is never this run's:
+ * it is shown as context, and reusing it means recording it again for this run.
  *
  * @example
  * - id: po-signoff
@@ -42,8 +44,12 @@ export const approvalStep: StepKind<ApprovalSpec> = {
     const record = context.history.approvalOf(context.step.id);
     const approveHint = `shipcheck approve ${context.runId} --by NAME --decision approved|conditional|rejected`;
     if (!record) {
+      const earlier = context.history.earlierApproval(context.step.id);
       throw new AwaitingApprovalError(`waiting for the ${spec.role}'s approval of "${context.step.title}"`, {
         hint: approveHint,
+        ...(earlier && {
+          detail: `run ${earlier.runId} had a decision for this step (${earlier.decision} by ${earlier.by} at ${earlier.at}); a decision belongs to its run and is not reused`,
+        }),
       });
     }
     const observed = { ...record };

@@ -5,9 +5,13 @@ const phaseRequirement = z.strictObject({
   environment: z.string().min(1).describe('the environment the phase runs in (checked when the file loads: it must be the one the phase is declared on)'),
   phase: z.string().min(1).describe('a phase id of this checklist'),
   status: z
-    .enum(['passed', 'failed', 'rolled_back', 'in_progress', 'not_started'])
+    .enum(['passed', 'passed_with_warnings', 'failed', 'rolled_back', 'in_progress', 'not_started'])
     .default('passed')
-    .describe('the status the phase must have in its latest run'),
+    .describe('the status the phase must have in its latest run; passed is not met by passed_with_warnings (steps failed under on_fail: warn) unless allow_warnings'),
+  allow_warnings: z
+    .boolean()
+    .default(false)
+    .describe('with status passed: also accept a phase that passed with warnings (steps that failed under on_fail: warn)'),
 });
 
 const approvalRequirement = z.strictObject({
@@ -15,7 +19,11 @@ const approvalRequirement = z.strictObject({
   decision: z
     .enum(['approved', 'conditional', 'rejected'])
     .default('approved')
-    .describe('approved is also met by a conditional approval whose conditions are met'),
+    .describe(
+      'approved is also met by a conditional approval whose conditions are met. The decision is read from the run that holds the evidence: ' +
+        "the latest run on the approval's environment of the phases this gate requires there (or of the approval's phase); a decision of an older, " +
+        'rolled-back or since-edited checklist run never counts',
+    ),
 });
 
 const schema = z.strictObject({
@@ -31,7 +39,8 @@ type Requirement = GateSpec['requires'][number];
 /**
  * `gate`: refuses to let a phase go on unless other phases (usually on another
  * environment) passed and approvals are recorded, as the latest runs of the same
- * checklist in the state directory say.
+ * checklist in the state directory say. A phase that passed with warnings does not
+ * meet `status: passed` unless the requirement says `allow_warnings: true`.
  *
  * @example
  * - id: production-gate
@@ -52,20 +61,26 @@ export const gateStep: StepKind<GateSpec> = {
   },
   async run(spec, context) {
     const expected = spec.requires.map(describeRequirement).join('; ');
+    const requiredPhases = spec.requires.flatMap((r) => ('phase' in r ? [r.phase] : []));
     const checks = spec.requires.map((requirement) => {
       if ('phase' in requirement) {
         const actual: PhaseStatus = context.history.phaseStatus(requirement.phase);
-        return { requirement: describeRequirement(requirement), actual, met: actual === requirement.status };
+        const met =
+          actual === requirement.status ||
+          (requirement.status === 'passed' && requirement.allow_warnings && actual === 'passed_with_warnings');
+        return { requirement: describeRequirement(requirement), actual, met };
       }
-      const record = context.history.approvalOf(requirement.approval);
-      const actual = record
-        ? `${record.decision}${record.decision === 'conditional' ? (record.conditionsMet ? ' (conditions met)' : ' (conditions pending)') : ''} by ${record.by}`
+      const { record, runId, problem } = context.history.gateApproval(requirement.approval, requiredPhases);
+      const decision = record
+        ? `${record.decision}${record.decision === 'conditional' ? (record.conditionsMet ? ' (conditions met)' : ' (conditions pending)') : ''} by ${record.by}${runId ? ` in run ${runId}` : ''}`
         : 'no decision';
+      const actual = problem ? `${record ? `${decision}, but ` : ''}${problem}` : decision;
       const met =
         record !== undefined &&
+        problem === undefined &&
         (record.decision === requirement.decision ||
           (requirement.decision === 'approved' && record.decision === 'conditional' && record.conditionsMet === true));
-      return { requirement: describeRequirement(requirement), actual, met };
+      return { requirement: describeRequirement(requirement), actual, met, ...(runId && { runId }) };
     });
     const unmet = checks.filter((c) => !c.met);
     return unmet.length === 0
@@ -81,6 +96,6 @@ export const gateStep: StepKind<GateSpec> = {
 
 function describeRequirement(requirement: Requirement): string {
   return 'phase' in requirement
-    ? `phase ${requirement.phase} (${requirement.environment}) ${requirement.status}`
+    ? `phase ${requirement.phase} (${requirement.environment}) ${requirement.status}${requirement.allow_warnings ? ' (warnings allowed)' : ''}`
     : `approval ${requirement.approval} ${requirement.decision}`;
 }

@@ -109,11 +109,27 @@ export interface RunHistory {
   outcomeOf(stepId: string): StepOutcome | undefined;
   /** Status of a phase in the latest run of this checklist for that phase's environment. */
   phaseStatus(phaseId: string): PhaseStatus;
-  /** The recorded approval decision of an approval step, if any. */
+  /** The decision recorded for an approval step in this run, if any: a decision of another run never counts. */
   approvalOf(stepId: string): ApprovalRecord | undefined;
+  /**
+   * For a gate: the decision of an approval step in the run that holds the evidence, the latest
+   * run on the approval's environment that ran the required phases or the approval's phase.
+   * `problem` says why the decision found cannot open the gate (rolled back, checklist edited).
+   */
+  gateApproval(stepId: string, requiredPhases: readonly string[]): GateApproval;
+  /** An earlier decision for this approval step in another run: context for `approve`, never consent. */
+  earlierApproval(stepId: string): (ApprovalRecord & { readonly runId: string }) | undefined;
 }
 
-export type PhaseStatus = 'not_started' | 'in_progress' | 'passed' | 'failed' | 'rolled_back';
+export interface GateApproval {
+  readonly record?: ApprovalRecord;
+  /** The run the decision was looked for in. */
+  readonly runId?: string;
+  readonly problem?: string;
+}
+
+/** `passed_with_warnings`: every step ran, and some failed with `on_fail: warn` — not a pass. */
+export type PhaseStatus = 'not_started' | 'in_progress' | 'passed' | 'passed_with_warnings' | 'failed' | 'rolled_back';
 
 export interface ApprovalRecord {
   readonly by: string;
@@ -123,4 +139,8 @@ export interface ApprovalRecord {
   readonly conditionsMet?: boolean;
   readonly at: string;
   readonly osUser: string;
+  /** The run it was given in, the checklist file's sha256 then, and the phases' statuses it approved. */
+  readonly runId?: string;
+  readonly checklistHash?: string;
+  readonly phases?: Readonly<Record<string, PhaseStatus>>;
 }

@@ -50,6 +50,8 @@ export async function stepHarness(options: { migrateTo?: string | 'none'; poolSi
       outcomeOf: (stepId) => outcomes[stepId],
       phaseStatus: () => 'not_started',
       approvalOf: () => undefined,
+      gateApproval: () => ({}),
+      earlierApproval: () => undefined,
     };
     return {
       runId,

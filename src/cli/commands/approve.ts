@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { recordApproval } from '../../engine/approvals.js';
 import { loadRun } from '../../engine/runs.js';
+import { statusWords } from '../../engine/statusWords.js';
 import type { ApprovalRecord } from '../../steps/types.js';
 import type { CliContext } from '../context.js';
 import { oneOf } from '../options.js';
@@ -26,7 +27,8 @@ export function registerApprove(program: Command, context: CliContext): void {
       .command('approve')
       .description(
         'record an approval decision (with time and OS user) for the approval step a run waits at; ' +
-          'approved: the next run continues; rejected: the run ends REJECTED; conditional: needs a later --conditions-met',
+          'approved: the run continues on resume; rejected: this run ends REJECTED (a new run asks again); conditional: needs a later --conditions-met. ' +
+          'A decision belongs to its run: one given in an earlier run is shown as context, never reused',
       )
       .argument('<run>', 'run id')
       .requiredOption('--by <name>', 'who decides (e.g. the product owner)')
@@ -41,7 +43,7 @@ export function registerApprove(program: Command, context: CliContext): void {
     const stateDir = resolve(flags.stateDir);
     // An explicit --step is checked against the run's checklist: it must be one of its approval steps.
     const checklist = flags.step !== undefined ? await loadChecklistFile(flags.checklist ?? (await loadRun(stateDir, runId)).state.checklistFile) : undefined;
-    const { stepId } = await recordApproval({
+    const { stepId, earlier } = await recordApproval({
       stateDir,
       runId,
       by: flags.by,
@@ -53,7 +55,13 @@ export function registerApprove(program: Command, context: CliContext): void {
       ...(flags.conditionsMet !== undefined && { conditionsMet: flags.conditionsMet }),
     });
     const what = flags.conditionsMet ? 'conditions met' : flags.decision;
-    if (flags.json) return printJson(context.output, { runId, stepId, recorded: what, by: flags.by });
+    if (flags.json) return printJson(context.output, { runId, stepId, recorded: what, by: flags.by, ...(earlier && { earlier }) });
+    // Context for a reuse: the earlier decision was shown, and this one is recorded for this run only.
+    if (earlier) {
+      context.output.out(
+        `earlier decision for ${stepId}: ${earlier.decision} by ${earlier.by} at ${earlier.at} in run ${earlier.runId} (${statusWords(earlier.runStatus)}); it is not carried over`,
+      );
+    }
     context.output.out(`recorded for ${stepId} in run ${runId}: ${what} by ${flags.by}`);
     if (flags.decision !== 'conditional') context.output.out(`continue with: shipcheck resume ${runId}`);
   });

@@ -79,7 +79,8 @@ export function finishRun(context: CliContext, result: RunResult, json: boolean 
     if (!json && result.runId) context.output.err(`  run: ${result.runId} (shipcheck status ${result.runId})`);
     return;
   }
-  context.exitCode = ExitCode.ok;
+  // A warning is never a pass: scripts and CI see it in the exit code, not only in the words.
+  context.exitCode = result.status === 'passed_with_warnings' ? ExitCode.passedWithWarnings : ExitCode.ok;
 }
 
 export function runFlagsToOptions(flags: RunFlags): Pick<RunOptions, 'retryStep' | 'skipSteps' | 'takeOver' | 'acceptChanges' | 'stateDir'> {
@@ -101,7 +102,7 @@ export function registerRun(program: Command, context: CliContext): void {
         'run the phases of a checklist on one environment; continues the latest unfinished run of that checklist and environment.\n' +
           'Exit codes: 0 passed, 1 a check failed (or the run was rolled back / rejected), 2 usage, 3 waiting for approval, ' +
           '4 another run holds the lease (or took it over mid-run), 6 an interrupted step needs --retry-step/--skip-step, ' +
-          '7 failed to roll back (manual repair needed), 130 stopped by Ctrl-C (resumable)',
+          '7 failed to roll back (manual repair needed), 8 every step ran but some failed under on_fail: warn (PASSED WITH WARNINGS), 130 stopped by Ctrl-C (resumable)',
       )
       .argument('<file>', 'checklist YAML file')
       .requiredOption('--env <name>', 'environment to run (e.g. staging, production)')

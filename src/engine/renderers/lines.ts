@@ -1,5 +1,6 @@
 import type { RunEvent } from '../events.js';
 import type { RunState } from '../state.js';
+import { statusWords } from '../statusWords.js';
 import { stepsDoneEarlier, type EarlierStep } from './earlierSteps.js';
 import { describeResumedRollback } from './resumedRollback.js';
 import type { RenderPlan, RunRenderer } from './types.js';
@@ -52,7 +53,7 @@ function describeEvent(
     case 'phase_started':
       return `== ${phaseTitles.get(event.phaseId) ?? event.phaseId} ==`;
     case 'phase_finished':
-      return `== ${phaseTitles.get(event.phaseId) ?? event.phaseId}: ${event.status.toUpperCase()} ==`;
+      return `== ${phaseTitles.get(event.phaseId) ?? event.phaseId}: ${statusWords(state.phaseStatus[event.phaseId] ?? event.status)} ==`;
     case 'step_started':
       return event.attempt > 1 ? `… ${event.title} (attempt ${event.attempt})` : `… ${event.title}`;
     case 'step_progress':
@@ -77,6 +78,6 @@ function describeEvent(
     case 'run_stopped':
       return `run ${state.runId} stopped: ${event.message}`;
     case 'run_finished':
-      return `run ${state.runId} ${event.status.toUpperCase().replace('_', ' ')}: ${event.message}`;
+      return `run ${state.runId} ${statusWords(state.status)}: ${event.message}`;
   }
 }

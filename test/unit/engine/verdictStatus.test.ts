@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../../src/engine/events.js';
+import { phaseMark } from '../../../src/engine/renderers/phaseMark.js';
+import { foldEvents, warnedSteps } from '../../../src/engine/state.js';
+import { statusWords } from '../../../src/engine/statusWords.js';
+
+const at = '2025-10-24T10:00:00.000Z';
+const started: RunEvent = {
+  type: 'run_started',
+  at,
+  runId: '20251024-100000-staging-abcd',
+  checklist: 'm24',
+  checklistFile: '/x.yaml',
+  checklistHash: 'h',
+  environment: 'staging',
+  target: 'localhost:5432/db',
+  rehearse: false,
+  phases: [
+    { id: 'deploy', title: 'Deploy', environment: 'staging' },
+    { id: 'signoff', title: 'Sign-off', environment: 'staging' },
+    { id: 'later', title: 'Later', environment: 'staging' },
+  ],
+  runPhases: ['deploy', 'signoff', 'later'],
+  metadata: {},
+  holder: 'ana@host',
+};
+const step = (stepId: string, phaseId = 'deploy'): RunEvent => ({
+  type: 'step_started', at, stepId, phaseId, kind: 'sql', title: stepId, hash: `h-${stepId}`, attempt: 1,
+});
+const finished = (stepId: string, status: 'passed' | 'failed', action?: 'warn' | 'stop' | 'rollback'): RunEvent => ({
+  type: 'step_finished', at, stepId, status, durationMs: 5, ...(action && { action }),
+  outcome: { status, expected: 'e', observed: {}, message: status },
+});
+const phase = (phaseId: string, status: 'passed' | 'failed'): RunEvent => ({ type: 'phase_finished', at, phaseId, status });
+
+describe('a warned step is not a pass', () => {
+  it('a phase and a run that finished "passed" with a warned step read PASSED WITH WARNINGS', () => {
+    const state = foldEvents([
+      started,
+      step('a'),
+      finished('a', 'failed', 'warn'),
+      step('b'),
+      finished('b', 'passed'),
+      phase('deploy', 'passed'),
+      step('c', 'signoff'),
+      finished('c', 'passed'),
+      phase('signoff', 'passed'),
+      { type: 'run_finished', at, status: 'passed', message: 'every step of 2 phase(s) passed' },
+    ]);
+    expect(state.phaseStatus).toMatchObject({ deploy: 'passed_with_warnings', signoff: 'passed' });
+    expect(state.status).toBe('passed_with_warnings');
+    expect(warnedSteps(state).map((s) => s.id)).toEqual(['a']);
+    expect(statusWords(state.status)).toBe('PASSED WITH WARNINGS');
+  });
+
+  it('a step that failed and stopped the run is not a warning', () => {
+    const state = foldEvents([started, step('a'), finished('a', 'failed', 'stop'), phase('deploy', 'failed')]);
+    expect(warnedSteps(state)).toEqual([]);
+    expect(state.phaseStatus.deploy).toBe('failed');
+  });
+});
+
+describe('the live list draws a phase done only when it passed', () => {
+  it('waiting, stopped, warned and not started phases get their own marks, in status words', () => {
+    const waiting = foldEvents([
+      started,
+      step('a'),
+      finished('a', 'failed', 'warn'),
+      phase('deploy', 'passed'),
+      { type: 'phase_started', at, phaseId: 'signoff' },
+      step('po', 'signoff'),
+      { type: 'awaiting_approval', at, stepId: 'po', message: 'waiting' },
+      { type: 'run_stopped', at, reason: 'awaiting_approval', message: 'waiting', stepId: 'po' },
+    ]);
+    expect(phaseMark(waiting, 'deploy')).toEqual({ done: false, mark: '⚠', words: 'PASSED WITH WARNINGS' });
+    expect(phaseMark(waiting, 'signoff')).toEqual({ done: false, mark: '⏸', words: 'AWAITING APPROVAL' });
+    expect(phaseMark(waiting, 'later')).toEqual({ done: false, mark: '·', words: 'NOT STARTED' });
+
+    const stopped = foldEvents([started, { type: 'phase_started', at, phaseId: 'deploy' }, step('a'), { type: 'run_stopped', at, reason: 'interrupted', message: 'Ctrl-C' }]);
+    expect(phaseMark(stopped, 'deploy')).toEqual({ done: false, mark: '■', words: 'STOPPED' });
+
+    const passed = foldEvents([started, step('a'), finished('a', 'passed'), phase('deploy', 'passed')]);
+    expect(phaseMark(passed, 'deploy')).toEqual({ done: true, mark: '✔', words: 'PASSED' });
+  });
+});
