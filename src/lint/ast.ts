@@ -1,4 +1,4 @@
-import type { AstNode } from './statements.js';
+import type { AstNode } from '../db/sqlStatements.js';
 
 /** `schema.name` of a RangeVar, as written (no schema when none was written). */
 export function relationName(relation: AstNode | undefined): string {

@@ -1,4 +1,4 @@
-import type { ParsedStatement } from './statements.js';
+import type { ParsedStatement } from '../db/sqlStatements.js';
 
 /** A rule waived for one statement, with the reason the author wrote down. */
 export interface Waiver {

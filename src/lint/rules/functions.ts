@@ -1,5 +1,5 @@
 import { qualifiedName } from '../ast.js';
-import type { AstNode, ParsedStatement } from '../statements.js';
+import type { AstNode, ParsedStatement } from '../../db/sqlStatements.js';
 import type { LintRule } from './types.js';
 
 /**

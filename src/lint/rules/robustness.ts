@@ -1,5 +1,5 @@
-import { outsideTransactionReason } from '../transactionBlock.js';
-import type { ParsedStatement } from '../statements.js';
+import { outsideTransactionReason } from '../../db/transactionBlock.js';
+import type { ParsedStatement } from '../../db/sqlStatements.js';
 import type { FileFacts, LintRule } from './types.js';
 
 /** Rules for how a migration behaves when it waits, fails half-way or is run again. */

@@ -1,4 +1,4 @@
-import type { AstNode, ParsedStatement } from '../statements.js';
+import type { AstNode, ParsedStatement } from '../../db/sqlStatements.js';
 
 /** What every rule may know about the whole file, not only the statement at hand. */
 export interface FileFacts {

@@ -1,4 +1,4 @@
-import type { ParsedStatement } from './statements.js';
+import type { ParsedStatement } from './sqlStatements.js';
 
 /**
  * Why a statement cannot run inside a transaction block, or undefined when it can
