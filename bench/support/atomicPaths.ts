@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { Database } from '../../src/db/database.js';
-import type { LatencySummary } from '../../src/shield/operator/latency.js';
+import type { LatencySummary } from '../../src/metrics/latency.js';
 import { rpcWriter } from '../../src/shield/writers/rpc.js';
 import type { BenchDatabase } from './benchDatabase.js';
 import { closedLoop } from './closedLoop.js';

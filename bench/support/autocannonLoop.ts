@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { summarizeLatencies, type LatencySummary } from '../../src/shield/operator/latency.js';
+import { summarizeLatencies, type LatencySummary } from '../../src/metrics/latency.js';
 
 export interface HttpLoopResult {
   readonly requestsPerSecond: number;

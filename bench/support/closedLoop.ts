@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { summarizeLatencies, type LatencySummary } from '../../src/shield/operator/latency.js';
+import { summarizeLatencies, type LatencySummary } from '../../src/metrics/latency.js';
 
 export interface ClosedLoopResult {
   readonly callsPerSecond: number;

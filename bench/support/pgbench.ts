@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { summarizeLatencies, type LatencySummary } from '../../src/shield/operator/latency.js';
+import { summarizeLatencies, type LatencySummary } from '../../src/metrics/latency.js';
 
 export type PgbenchProtocol = 'prepared' | 'extended' | 'simple';
 

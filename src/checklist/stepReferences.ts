@@ -1,5 +1,6 @@
 import { baselineStep, type BaselineSpec } from '../steps/baseline.js';
 import { gateStep, type GateSpec } from '../steps/gate.js';
+import { lintStep, type LintSpec } from '../steps/lint.js';
 import { migrateStep, type MigrateSpec } from '../steps/migrate.js';
 import { monitorStep, type MonitorSpec } from '../steps/monitor.js';
 import { rollbackStep, type RollbackSpec } from '../steps/rollback.js';
@@ -106,6 +107,18 @@ function migrateReferences(spec: MigrateSpec): StepReference[] {
   ];
 }
 
+function lintReferences(spec: LintSpec): StepReference[] {
+  if (spec.migration === undefined) return [];
+  return [
+    {
+      to: 'migration',
+      path: ['migration'],
+      id: spec.migration,
+      directory: spec.directory === undefined ? undefined : { path: ['directory'], value: spec.directory },
+    },
+  ];
+}
+
 /**
  * The step kinds whose fields name other things, by module: a registry that puts another
  * module under one of these names (a test kind) has its steps' fields left alone.
@@ -117,6 +130,7 @@ const referencesByKind = new Map<StepKind<any>, ReferencesOf<any>>([
   [baselineStep, baselineReferences],
   [rollbackStep, rollbackReferences],
   [migrateStep, migrateReferences],
+  [lintStep, lintReferences],
 ]);
 
 /** The references in one parsed step's fields (`spec`, as its kind's schema parsed `raw`). */

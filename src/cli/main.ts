@@ -3,6 +3,7 @@ import { ExitCode } from '../errors.js';
 import { registerApprove } from './commands/approve.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
+import { registerLint } from './commands/lint.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReport } from './commands/report.js';
 import { registerRestore } from './commands/restore.js';
@@ -15,7 +16,7 @@ import { registerShieldCommands } from './commands/shield.js';
 import type { CliContext, RegisterCommand } from './context.js';
 import { type Output, processOutput, reportError } from './output.js';
 
-const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate, registerRestore, registerDemo];
+const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerLint, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate, registerRestore, registerDemo];
 
 /**
  * Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process.

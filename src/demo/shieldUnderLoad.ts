@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Database } from '../db/database.js';
-import type { LatencySummary } from '../shield/operator/latency.js';
+import type { LatencySummary } from '../metrics/latency.js';
 import { type ShieldServer, startShieldServer } from '../shield/http/server.js';
 import { type LoadResult, runLoad } from '../shield/load/runLoad.js';
 import { loadLimits } from '../shield/load/loadOptions.js';

@@ -2,6 +2,7 @@ import { stepTraits } from '../steps/traits.js';
 import type { Checklist, ChecklistStep, RollbackBranch } from '../checklist/types.js';
 import { rollbackBranches } from '../checklist/types.js';
 import type { StepRegistry } from '../steps/registry.js';
+import type { StepPreview } from '../steps/types.js';
 import { selectPhases } from './runner.js';
 import { findResumable, listRuns } from './runs.js';
 
@@ -17,6 +18,8 @@ export interface PlannedStep {
   readonly rehearsable: boolean;
   /** When resuming: Success / Skipped steps are not run again; Running ones are interrupted. */
   readonly recorded?: string;
+  /** What the step could already check without a database (lint findings), when its kind can. */
+  readonly preview?: StepPreview;
 }
 
 export interface Plan {
@@ -26,6 +29,8 @@ export interface Plan {
   readonly resumes?: { readonly runId: string; readonly status: string };
   readonly phases: readonly { readonly id: string; readonly title: string; readonly steps: readonly PlannedStep[] }[];
   readonly rollback: Readonly<Record<RollbackBranch, readonly PlannedStep[]>>;
+  /** False when a step's preview already fails (e.g. a lint finding): `plan` exits 1. */
+  readonly ok: boolean;
 }
 
 /**
@@ -43,8 +48,9 @@ export async function planRun(options: {
   const phases = selectPhases(checklist, options.environment, options.phase);
   const resumable = findResumable(await listRuns(options.stateDir), checklist.name, options.environment, options.phase);
   const recorded = new Map((resumable?.state.steps ?? []).map((s) => [s.id, s.status]));
-  const describe = (step: ChecklistStep): PlannedStep => {
+  const describe = async (step: ChecklistStep): Promise<PlannedStep> => {
     const kind = registry.get(step.kind)!;
+    const preview = await kind.preview?.(step.spec, { checklistDir: checklist.dir });
     const description = kind.describe(step.spec, { id: step.id, kind: step.kind, title: step.title, onFail: step.onFail });
     const status = recorded.get(step.id);
     return {
@@ -56,15 +62,24 @@ export async function planRun(options: {
       ...(description.detail !== undefined && { detail: description.detail }),
       ...stepTraits(kind, step.spec),
       ...(status !== undefined && { recorded: status }),
+      ...(preview !== undefined && { preview }),
     };
   };
+  const plannedPhases = await Promise.all(
+    phases.map(async (p) => ({ id: p.id, title: p.title, steps: await Promise.all(p.steps.map(describe)) })),
+  );
+  const plannedRollback = Object.fromEntries(
+    await Promise.all(rollbackBranches.map(async (b) => [b, await Promise.all(checklist.rollback[b].map(describe))] as const)),
+  ) as unknown as Plan['rollback'];
+  const allSteps = [...plannedPhases.flatMap((p) => p.steps), ...Object.values(plannedRollback).flat()];
   return {
     checklist: checklist.name,
     environment: options.environment,
     connectionEnv: checklist.environments[options.environment]!.connectionEnv,
     ...(resumable && { resumes: { runId: resumable.runId, status: resumable.state.status } }),
-    phases: phases.map((p) => ({ id: p.id, title: p.title, steps: p.steps.map(describe) })),
-    rollback: Object.fromEntries(rollbackBranches.map((b) => [b, checklist.rollback[b].map(describe)])) as unknown as Plan['rollback'],
+    phases: plannedPhases,
+    rollback: plannedRollback,
+    ok: allSteps.every((step) => step.preview?.ok !== false),
   };
 }
 
@@ -79,6 +94,7 @@ export function renderPlan(plan: Plan): string[] {
     const done = step.recorded === undefined ? '' : `  [recorded: ${step.recorded}${step.recorded === 'Success' || step.recorded === 'Skipped' ? ', not run again' : ''}]`;
     const out = [`  ${index + 1}. ${step.title} (${step.id}, ${step.kind}; ${flags.join(', ')})${done}`, `     ${step.summary}`];
     if (step.detail) out.push(...step.detail.split('\n').map((l) => `       | ${l}`));
+    if (step.preview) out.push(`     ${step.preview.ok ? '✔' : '✖'} checked now:`, ...step.preview.lines.map((l) => `       ${l}`));
     return out;
   };
   for (const phase of plan.phases) {

@@ -12,6 +12,12 @@ const maxOutputBytes = 64 * 1024;
 /** What `observed` keeps of each stream; the evidence file keeps up to maxOutputBytes. */
 const observedTailBytes = 4 * 1024;
 
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const connectionVariables = ['SHIPCHECK_DATABASE_URL', 'DATABASE_URL'];
+/** How much of stderr a failure message quotes: the last lines, where tools say what went wrong. */
+const quotedStderrLines = 3;
+const quotedStderrChars = 400;
+
 const schema = z.strictObject({
   /** A command line (split into words, no shell) or an argv array. `shipcheck` is this package's own bin. */
   run: z.union([
@@ -38,6 +44,20 @@ const schema = z.strictObject({
     })
     .default({ exit_code: 0 })
     .describe('what the finished program must show; default: exit code 0'),
+  env: z
+    .array(z.string().regex(variableName, 'env names a variable: letters, digits and _, not starting with a digit'))
+    .default([])
+    .refine((names) => !names.some((n) => connectionVariables.includes(n)), {
+      message: 'env cannot name SHIPCHECK_DATABASE_URL or DATABASE_URL: they always hold the environment\'s connection',
+    })
+    .describe("variables passed through from the operator's environment (e.g. SUPABASE_URL); a variable that is not set stops the step before it runs; their values are redacted from the output kept"),
+  env_set: z
+    .record(z.string().regex(variableName, 'env_set names a variable: letters, digits and _, not starting with a digit'), z.string())
+    .default({})
+    .refine((vars) => !Object.keys(vars).some((n) => connectionVariables.includes(n)), {
+      message: 'env_set cannot set SHIPCHECK_DATABASE_URL or DATABASE_URL: they always hold the environment\'s connection',
+    })
+    .describe('variables set to these literal values for the command (written in the checklist: no secrets here)'),
   timeout: duration('timeout', { maxMs: 24 * 3_600_000 })
     .default(300_000)
     .describe('longest run, e.g. 30s or 5m (at most 24h; default 5m); then SIGTERM, and SIGKILL 2 s later'),
@@ -65,16 +85,28 @@ export const commandStep: StepKind<CommandSpec> = {
   describe(spec) {
     return {
       summary: `run a command and expect ${expectedText(spec)} (timeout ${formatDuration(spec.timeout)})`,
-      detail: formatCommandLine(spec.run),
+      detail: [
+        formatCommandLine(spec.run),
+        ...(spec.env.length > 0 ? [`passes through: ${spec.env.join(', ')}`] : []),
+        ...Object.entries(spec.env_set).map(([name, value]) => `sets ${name}=${value}`),
+      ].join('\n'),
     };
   },
   async run(spec, context) {
     const { file, args } = resolveExecutable(spec.run);
     const commandLine = formatCommandLine(spec.run);
     context.progress(`running ${commandLine}`);
+    const operatorEnv = context.env ?? process.env;
+    const missing = spec.env.filter((name) => operatorEnv[name] === undefined);
+    if (missing.length > 0) {
+      throw new UsageError(`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: the command step ${context.step.id} passes ${missing.length === 1 ? 'it' : 'them'} through (env:)`, {
+        hint: 'export it in the environment that runs shipcheck, or remove it from the step',
+      });
+    }
+    const passedThrough = Object.fromEntries(spec.env.map((name) => [name, operatorEnv[name]!]));
     const result = await runCommand(file, args, {
       cwd: context.checklistDir,
-      env: commandEnvironment(context.environment.connectionString, context.env),
+      env: { ...commandEnvironment(context.environment.connectionString, context.env), ...spec.env_set, ...passedThrough },
       timeoutMs: spec.timeout,
       maxOutputBytes,
       signal: context.signal,
@@ -85,7 +117,9 @@ export const commandStep: StepKind<CommandSpec> = {
       });
     }
     if (result.aborted) throw interrupted(`running ${commandLine}`);
-    const redact = (text: string) => redactSecrets(text, [context.environment.connectionString]);
+    // Passed-through values may be tokens: they are kept out of the evidence like the connection string.
+    const secrets = [context.environment.connectionString, ...Object.values(passedThrough).filter((v) => v.length >= 4)];
+    const redact = (text: string) => redactSecrets(text, secrets);
     const evidence = await context.writeEvidence('output.txt', evidenceText(commandLine, result, redact), `output of ${commandLine}`);
     return judge(spec, result, redact, commandLine, evidence);
   },
@@ -130,7 +164,22 @@ function judge(
   const expected = expectedText(spec);
   return problems.length === 0
     ? { status: 'passed', expected, observed, message: `${commandLine} exited ${result.exitCode}`, evidence: [evidence], metrics: { duration_ms: result.durationMs } }
-    : { status: 'failed', expected, observed, message: `${commandLine}: ${problems.join('; ')}`, evidence: [evidence], metrics: { duration_ms: result.durationMs } };
+    : {
+        status: 'failed',
+        expected,
+        observed,
+        message: `${commandLine}: ${problems.join('; ')}${stderrQuote(stderr)}`,
+        evidence: [evidence],
+        metrics: { duration_ms: result.durationMs },
+      };
+}
+
+/** The last lines of stderr, for a failure message that says why without opening the evidence. */
+function stderrQuote(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n').filter((line) => line.trim() !== '');
+  if (lines.length === 0) return '';
+  const tail = lines.slice(-quotedStderrLines).join(' | ');
+  return `; stderr: ${tail.length > quotedStderrChars ? `…${tail.slice(-quotedStderrChars)}` : tail}`;
 }
 
 function jsonProblems(stdout: string, expectations: Readonly<Record<string, unknown>>): string[] {

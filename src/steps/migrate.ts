@@ -4,7 +4,12 @@ import { readMigrations } from '../db/migrations/files.js';
 import { applyPending, loadMigration, verifyMigration } from '../db/migrations/runner.js';
 import { CheckFailedError } from '../errors.js';
 import { migrationsDir } from '../paths.js';
+import { isStronger, type LockMode, lockModeName, parseLockMode } from '../db/locks.js';
+import { LockLimitError, LockWaitError } from '../db/migrations/applyScript.js';
+import { type MigrateResult, shieldSource } from '../db/migrations/runner.js';
+import type { StatementReport } from '../db/migrations/statementLocks.js';
 import { applyWithLock } from './migrate/applyWithLock.js';
+import { duration } from './monitor/duration.js';
 import { inWriteTransaction } from './sql/transactions.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
 
@@ -18,6 +23,40 @@ const schema = z.strictObject({
   verify: z.boolean().default(false).describe("also run the migration's NNN_name.verify.sql afterwards, in a transaction that is rolled back; its failure fails the step"),
   /** Where the NNN_name.sql files are, relative to the checklist; defaults to shipcheck's own db/migrations. */
   directory: z.string().min(1).optional().describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
+  source: z
+    .string()
+    .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'source is a short name: letters, digits, _ . / -')
+    .optional()
+    .describe("the history namespace the migrations are recorded under in shipcheck.migrations (default: `directory` as written, or shield for shipcheck's own); two folders with a 001 each never collide"),
+  lock_timeout: duration('lock_timeout', { maxMs: 600_000 })
+    .default(2_000)
+    .describe('how long each statement may wait for a lock before it gives up (default 2s; 0 keeps the server setting), so DDL queued behind a long transaction does not block the app behind it'),
+  lock_retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(20)
+    .default(3)
+    .describe('how often a migration that ran out of lock_timeout is tried again, after 1 s, 2 s, 4 s …; each attempt and its blocker are kept as evidence'),
+  locks: z
+    .strictObject({
+      tables: z.array(z.string().min(1)).min(1).describe('the hot tables the limits apply to, schema.table (no schema: public)'),
+      max_lock: z
+        .string()
+        .refine((mode) => parseLockMode(mode) !== undefined, { message: 'max_lock is a table lock mode, e.g. ROW EXCLUSIVE or SHARE UPDATE EXCLUSIVE' })
+        .optional()
+        .describe('the strongest lock any statement may take on them, e.g. SHARE UPDATE EXCLUSIVE (measured in pg_locks after each statement)'),
+      forbid_rewrite: z.boolean().default(false).describe('no statement may rewrite them (measured: their storage file must not change)'),
+    })
+    .optional()
+    .describe("limits on what the migration does to hot tables, measured statement by statement in its transaction; a breach rolls the migration back and fails the step (and the rehearsal)"),
+  lock_retry_delay: duration('lock_retry_delay', { maxMs: 60_000 })
+    .default(1_000)
+    .describe('the wait before the first retry after a lock_timeout; it doubles each time (default 1s)'),
+  repair_invalid_indexes: z
+    .boolean()
+    .default(false)
+    .describe('drop an INVALID index left by an interrupted CREATE INDEX CONCURRENTLY and build it again (default: fail naming it and the repair)'),
 });
 
 export type MigrateSpec = z.infer<typeof schema>;
@@ -44,38 +83,95 @@ export const migrateStep: StepKind<MigrateSpec> = {
   describe(spec) {
     return {
       summary: `apply migration ${spec.migration} (and any pending migration before it)${spec.verify ? ', then run its verify script' : ''}`,
-      detail: `migrations from ${spec.directory ?? 'db/migrations'}, each in its own transaction, recorded in shipcheck.migrations`,
+      detail: [
+        `migrations from ${spec.directory ?? 'db/migrations'}, recorded in shipcheck.migrations under source "${spec.source ?? spec.directory ?? shieldSource}"`,
+        'each in its own transaction, statement by statement (a file holding CREATE INDEX CONCURRENTLY or the like runs outside one),',
+        `lock_timeout ${spec.lock_timeout} ms per statement, ${spec.lock_retries} retr${spec.lock_retries === 1 ? 'y' : 'ies'} after a timeout` +
+          (spec.locks ? `; limits on ${spec.locks.tables.join(', ')}: ${[spec.locks.max_lock && `at most ${spec.locks.max_lock}`, spec.locks.forbid_rewrite && 'no rewrite'].filter(Boolean).join(', ')}` : ''),
+      ].join('\n'),
     };
   },
   async run(spec, context) {
     const directory = spec.directory ? resolve(context.checklistDir, spec.directory) : migrationsDir;
     const target = await loadMigration(spec.migration, { directory });
     const migrations = await readMigrations(directory);
+    const options = {
+      source: spec.source ?? spec.directory ?? shieldSource,
+      lockTimeoutMs: spec.lock_timeout,
+      lockRetries: spec.lock_retries,
+      retryDelayMs: spec.lock_retry_delay,
+      repairInvalidIndexes: spec.repair_invalid_indexes,
+      signal: context.signal,
+      onProgress: (message: string) => context.progress(message),
+      ...(spec.locks && {
+        lockLimits: {
+          tables: spec.locks.tables,
+          forbidRewrite: spec.locks.forbid_rewrite,
+          ...(spec.locks.max_lock !== undefined && { maxLock: parseLockMode(spec.locks.max_lock)! }),
+        },
+      }),
+    };
     context.progress(`applying migrations up to ${target.name}`);
-    // Rehearsal: on the rehearsal's connection, inside its transaction (command tags are not recorded there).
-    const result = context.rehearsal
-      ? { ...(await inWriteTransaction(context, (client) => applyPending(client, migrations, target, { eachInTransaction: false }))), output: {} }
-      : await applyWithLock(context.environment.connectionString, migrations, target, context.signal);
-    const checksums = Object.fromEntries(
-      migrations.filter((m) => result.applied.includes(m.id)).map((m) => [m.id, m.checksum]),
-    );
+    let result: MigrateResult;
+    try {
+      // Rehearsal: on the rehearsal's connection, inside its transaction (command tags are not recorded there).
+      result = context.rehearsal
+        ? await inWriteTransaction(context, (client) => applyPending(client, migrations, target, { ...options, eachInTransaction: false }))
+        : await applyWithLock(context.environment.connectionString, migrations, target, options);
+    } catch (error) {
+      if (error instanceof LockLimitError) {
+        return {
+          status: 'failed',
+          expected: `${target.name} applied within its lock limits`,
+          observed: { target: target.name, breaches: error.breaches, statements: error.statements },
+          message: error.message,
+        };
+      }
+      if (error instanceof LockWaitError) {
+        return { status: 'failed', expected: `${target.name} applied`, observed: { target: target.name, lock_waits: error.lockWaits }, message: error.message };
+      }
+      throw error;
+    }
+    const applied = migrations.filter((m) => result.applied.includes(m.id));
+    const reports = Object.entries(result.reports);
+    const notRehearsed = reports.flatMap(([id, r]) => r.statements.filter((st) => st.skipped).map((st) => `${id} line ${st.line}`));
     const observed = {
       target: target.name,
+      source: options.source,
       applied: result.applied,
       already_applied: result.alreadyApplied,
-      checksums,
+      checksums: Object.fromEntries(applied.map((m) => [m.id, m.checksum])),
       target_checksum: target.checksum,
-      output: result.output,
+      ...(!context.rehearsal && { output: Object.fromEntries(reports.map(([id, r]) => [id, { commands: r.commands, notices: r.notices }])) }),
+      statements: Object.fromEntries(reports.map(([id, r]) => [id, r.statements])),
+      transactional: Object.fromEntries(reports.map(([id, r]) => [id, r.transactional])),
+      lock_waits: reports.flatMap(([id, r]) => r.lockWaits.map((w) => ({ migration: id, ...w }))),
+      repaired_indexes: reports.flatMap(([, r]) => r.repaired),
     };
     const expected = `${target.name} applied`;
+    const strongest = strongestLockText(reports.flatMap(([, r]) => r.statements));
     const message =
       result.applied.length === 0
         ? `${target.name} was already applied; nothing to do`
-        : `applied ${result.applied.join(', ')}`;
+        : `applied ${result.applied.join(', ')}; ${strongest}${notRehearsed.length > 0 ? `; not rehearsed (cannot run in a transaction): ${notRehearsed.join(', ')}` : ''}`;
     if (!spec.verify) return { status: 'passed', expected, observed, message };
     return verifyAfter(context, target.id, directory, { expected, observed, message });
   },
 };
+
+/** "strongest lock on an existing table: SHARE UPDATE EXCLUSIVE on public.t (line 3)" or "no lock on an existing table". */
+function strongestLockText(statements: readonly StatementReport[]): string {
+  let best: { mode: LockMode; table: string; line: number } | undefined;
+  for (const st of statements) {
+    for (const lock of st.locks) {
+      const mode = parseLockMode(lock.mode)!;
+      if (!best || isStronger(mode, best.mode)) best = { mode, table: lock.table, line: st.line };
+    }
+  }
+  const rewrites = statements.flatMap((st) => st.rewritten.map((t) => `${t} (line ${st.line})`));
+  const lock = best ? `strongest lock on an existing table: ${lockModeName(best.mode)} on ${best.table} (line ${best.line})` : 'no lock on an existing table';
+  return rewrites.length > 0 ? `${lock}; rewrote ${rewrites.join(', ')}` : lock;
+}
 
 async function verifyAfter(
   context: StepContext,

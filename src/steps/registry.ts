@@ -5,6 +5,7 @@ import { commandStep } from './command.js';
 import { concurrencyStep } from './concurrency.js';
 import { contractStep } from './contract.js';
 import { gateStep } from './gate.js';
+import { lintStep } from './lint.js';
 import { migrateStep } from './migrate.js';
 import { monitorStep } from './monitor.js';
 import { notifyStep } from './notify.js';
@@ -32,6 +33,7 @@ export const stepKinds: readonly StepKind<any>[] = [
   baselineStep,
   monitorStep,
   backupStep,
+  lintStep,
 ];
 
 /** Kind name → module. The loader and the runner take one, so tests can add test-only kinds. */

@@ -23,6 +23,17 @@ export interface StepKind<Spec = unknown> {
   /** What `plan` prints: a summary plus the SQL or command that would run. */
   describe(spec: Spec, step: StepHeader): StepDescription;
   run(spec: Spec, context: StepContext): Promise<StepOutcome>;
+  /**
+   * A check `plan` can already make from files alone, with no database (the lint step's
+   * rules): its verdict is shown in the plan, and a failed one makes `plan` exit 1.
+   */
+  preview?(spec: Spec, where: { readonly checklistDir: string }): Promise<StepPreview>;
+}
+
+export interface StepPreview {
+  readonly ok: boolean;
+  /** What the check found, one line each, for the plan. */
+  readonly lines: readonly string[];
 }
 
 /** The fields every step has, whatever its kind. */

@@ -60,8 +60,8 @@ describe('migrate', () => {
     const t = await scratch('none');
     const ids = await allIds();
     expect(ids).toContain('024');
-    expect(await migrate(t.db)).toEqual({ applied: ids, alreadyApplied: [] });
-    expect(await migrate(t.db)).toEqual({ applied: [], alreadyApplied: ids });
+    expect(await migrate(t.db)).toMatchObject({ applied: ids, alreadyApplied: [] });
+    expect(await migrate(t.db)).toMatchObject({ applied: [], alreadyApplied: ids });
     expect(await appliedIds(t.db)).toEqual(ids);
     await verify(t.db, '024');
   });
@@ -72,7 +72,7 @@ describe('migrate', () => {
     const upTo006 = ids.filter((id) => id <= '006');
     expect((await migrate(t.db, { to: '006' })).applied).toEqual(upTo006);
     expect(await functionsPresent(t.db)).toEqual({ update: false, strike: false });
-    expect(await migrate(t.db)).toEqual({ applied: ids.filter((id) => id > '006'), alreadyApplied: upTo006 });
+    expect(await migrate(t.db)).toMatchObject({ applied: ids.filter((id) => id > '006'), alreadyApplied: upTo006 });
     expect(await functionsPresent(t.db)).toEqual({ update: true, strike: true });
   });
 
@@ -100,7 +100,7 @@ describe('migrate', () => {
     expect(error).toBeInstanceOf(DatabaseError);
     expect(error).toMatchObject({
       sqlState: '22012',
-      message: expect.stringMatching(/^024_atomic_user_behavior_updates\.sql: division by zero/),
+      message: expect.stringMatching(/^024_atomic_user_behavior_updates\.sql:\d+: division by zero/),
     });
     expect(await appliedIds(t.db)).toEqual((await allIds()).filter((id) => id < '024'));
     expect(await functionsPresent(t.db)).toEqual({ update: false, strike: false });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeLatencies } from '../../src/shield/operator/latency.js';
+import { summarizeLatencies } from '../../src/metrics/latency.js';
 
 describe('summarizeLatencies', () => {
   it('uses nearest-rank percentiles: every figure is a latency that was observed', () => {

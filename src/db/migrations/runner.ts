@@ -2,30 +2,37 @@ import { CheckFailedError, DatabaseError, UsageError } from '../../errors.js';
 import { migrationsDir } from '../../paths.js';
 import { withAdvisoryLock } from '../advisoryLock.js';
 import type { Database, Queryable } from '../database.js';
-import { sqlFile } from '../sqlFile.js';
+import { type ApplyOptions, type ApplyReport, applyMigrationScript } from './applyScript.js';
 import { type MigrationFile, readMigrations } from './files.js';
+import { ensureHistory, forgetApplied, readHistory, shieldSource } from './history.js';
+
+export { type AppliedMigration, migrationStatus, shieldSource } from './history.js';
 
 /** The advisory lock every migration writer takes on the target database. */
 export const migrationLockName = 'shipcheck.migrations';
-
-export interface AppliedMigration {
-  id: string;
-  name: string;
-  checksum: string;
-  appliedAt: Date;
-}
 
 export interface MigrateResult {
   /** Migrations applied by this call, in order. */
   applied: string[];
   /** Migrations that were already in the history table. */
   alreadyApplied: string[];
+  /** What each applied migration did, statement by statement (locks, rewrites, time), by id. */
+  reports: Record<string, ApplyReport>;
 }
 
 export interface MigrationOptions {
   /** Defaults to the package's own `db/migrations`. */
   directory?: string;
+  /** The history namespace; default Shield's (`shield`). A team's folder gets a name of its own. */
+  source?: string;
 }
+
+/** How pending migrations are applied: ApplyOptions, with the source defaulted and the transaction said plainly. */
+export type PendingOptions = Omit<ApplyOptions, 'source' | 'transaction'> & {
+  readonly source?: string;
+  /** False: the caller owns the transaction (a rehearsal). */
+  readonly eachInTransaction: boolean;
+};
 
 /**
  * Applies every pending migration up to and including `to`, each in its own
@@ -38,8 +45,9 @@ export interface MigrationOptions {
 export async function migrate(db: Database, options: MigrationOptions & { to?: string } = {}): Promise<MigrateResult> {
   const migrations = await readMigrations(options.directory ?? migrationsDir);
   const target = options.to === undefined ? migrations.at(-1) : findMigration(migrations, options.to);
-  if (target === undefined) return { applied: [], alreadyApplied: [] };
-  return withAdvisoryLock(db, migrationLockName, (client) => applyPending(client, migrations, target, { eachInTransaction: true }), {
+  if (target === undefined) return { applied: [], alreadyApplied: [], reports: {} };
+  const source = options.source ?? shieldSource;
+  return withAdvisoryLock(db, migrationLockName, (client) => applyPending(client, migrations, target, { eachInTransaction: true, source }), {
     wait: true,
   });
 }
@@ -54,46 +62,31 @@ export async function applyPending(
   client: Queryable,
   migrations: readonly MigrationFile[],
   target: MigrationFile,
-  options: {
-    eachInTransaction: boolean;
-    /** Called around applyMigration (inside its transaction): the deploy script, then its history row. */
-    beforeEach?: (migration: MigrationFile) => void;
-    afterEach?: (migration: MigrationFile) => void;
-  },
+  options: PendingOptions,
 ): Promise<MigrateResult> {
+  const source = options.source ?? shieldSource;
   await ensureHistory(client);
-  const history = await readHistory(client);
+  const history = await readHistory(client, source);
   assertUnchanged(migrations, history);
-  const result: MigrateResult = { applied: [], alreadyApplied: [] };
+  const result: MigrateResult = { applied: [], alreadyApplied: [], reports: {} };
   for (const migration of migrations.filter((m) => m.id <= target.id)) {
     if (history.has(migration.id)) {
       result.alreadyApplied.push(migration.id);
       continue;
     }
-    const apply = async () => {
-      options.beforeEach?.(migration);
-      await applyMigration(client, migration);
-      options.afterEach?.(migration);
-    };
-    if (options.eachInTransaction) await inTransaction(client, apply);
-    else await apply();
+    result.reports[migration.id] = await applyMigrationScript(client, migration, {
+      ...options,
+      source,
+      transaction: options.eachInTransaction ? 'own' : 'caller',
+    });
     result.applied.push(migration.id);
   }
   return result;
 }
 
-/** Runs one migration's deploy script and records it; the caller owns the transaction. */
-export async function applyMigration(client: Queryable, migration: MigrationFile): Promise<void> {
-  await runScript(client, migration.deploySql, `${migration.name}.sql`);
-  await client.query('insert into shipcheck.migrations (id, name, checksum) values ($1, $2, $3)', [
-    migration.id,
-    migration.name,
-    migration.checksum,
-  ]);
-}
-
 /** Reverts the newest applied migration, which must be `id`. */
 export async function revert(db: Database, id: string, options: MigrationOptions = {}): Promise<void> {
+  const source = options.source ?? shieldSource;
   const migrations = await readMigrations(options.directory ?? migrationsDir);
   const migration = findMigration(migrations, id);
   if (migration.revertSql === undefined) {
@@ -104,7 +97,7 @@ export async function revert(db: Database, id: string, options: MigrationOptions
     migrationLockName,
     async (client) => {
       await ensureHistory(client);
-      const history = await readHistory(client);
+      const history = await readHistory(client, source);
       if (!history.has(migration.id)) {
         throw new UsageError(`migration ${migration.name} is not applied; nothing to revert`);
       }
@@ -112,17 +105,17 @@ export async function revert(db: Database, id: string, options: MigrationOptions
       if (newest !== migration.id) {
         throw new UsageError(`migration ${migration.id} is not the newest applied one (${newest} is); revert that first`);
       }
-      await inTransaction(client, () => revertMigration(client, migration));
+      await inTransaction(client, () => revertMigration(client, migration, source));
     },
     { wait: true },
   );
 }
 
 /** Runs one migration's revert script and removes its history row; the caller owns the transaction. */
-export async function revertMigration(client: Queryable, migration: MigrationFile): Promise<void> {
+export async function revertMigration(client: Queryable, migration: MigrationFile, source: string = shieldSource): Promise<void> {
   if (migration.revertSql === undefined) throw new UsageError(`migration ${migration.name} has no revert script`);
   await runScript(client, migration.revertSql, `${migration.name}.revert.sql`);
-  await client.query('delete from shipcheck.migrations where id = $1', [migration.id]);
+  await forgetApplied(client, source, migration.id);
 }
 
 /**
@@ -161,18 +154,6 @@ export async function verifyMigration(
   }
 }
 
-/** What the history table says, oldest first. An empty list when nothing was ever applied. */
-export async function migrationStatus(db: Queryable): Promise<AppliedMigration[]> {
-  const { rows } = await db.query<{ exists: boolean }>(
-    "select to_regclass('shipcheck.migrations') is not null as exists",
-  );
-  if (!rows[0]?.exists) return [];
-  const history = await db.query<{ id: string; name: string; checksum: string; applied_at: Date }>(
-    'select id, name, checksum, applied_at from shipcheck.migrations order by id',
-  );
-  return history.rows.map((r) => ({ id: r.id, name: r.name, checksum: r.checksum, appliedAt: r.applied_at }));
-}
-
 export async function loadMigration(id: string, options: MigrationOptions = {}): Promise<MigrationFile> {
   return findMigration(await readMigrations(options.directory ?? migrationsDir), id);
 }
@@ -184,15 +165,6 @@ function findMigration(migrations: readonly MigrationFile[], id: string): Migrat
     throw new UsageError(`no migration "${id}" (known: ${known})`);
   }
   return found;
-}
-
-async function ensureHistory(client: Queryable): Promise<void> {
-  await client.query(sqlFile(import.meta.url, './history.sql'));
-}
-
-async function readHistory(client: Queryable): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ id: string; checksum: string }>('select id, checksum from shipcheck.migrations');
-  return new Map(rows.map((r) => [r.id, r.checksum]));
 }
 
 function assertUnchanged(migrations: readonly MigrationFile[], history: Map<string, string>): void {

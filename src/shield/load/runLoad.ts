@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { type LatencySummary, summarizeLatencies } from '../operator/latency.js';
+import { type LatencySummary, summarizeLatencies } from '../../metrics/latency.js';
 import { actionBody, type BodyPlan } from './actionBodies.js';
 import { type LoadOptions, resolveLoadOptions } from './loadOptions.js';
 

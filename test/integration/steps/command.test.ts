@@ -86,6 +86,10 @@ describe('command step', () => {
       [{ run: 'true', expect: { exit_code: 256 } }, 'exit_code'],
       [{ run: 'true', timeout: 'soon' }, 'timeout must look like'],
       [{ run: 'true', shell: true }, 'shell'],
+      [{ run: 'true', env: ['NOT-A-NAME'] }, 'env names a variable'],
+      [{ run: 'true', env: ['DATABASE_URL'] }, 'env cannot name'],
+      [{ run: 'true', env_set: { SHIPCHECK_DATABASE_URL: 'x' } }, 'env_set cannot set'],
+      [{ run: 'true', env_set: { '1X': 'x' } }, 'env_set names a variable'],
     ] as const) {
       const result = commandStep.schema.safeParse(spec);
       expect(result.success, JSON.stringify(spec)).toBe(false);
@@ -98,6 +102,44 @@ describe('command step', () => {
     expect(commandStep.describe(spec, { id: 'c', kind: 'command', title: 'c', onFail: 'stop' })).toEqual({
       summary: 'run a command and expect exit code 0 (timeout 5m)',
       detail: "shipcheck shield verify-count --user-id 'a b' --expected-count 5",
+    });
+  });
+
+  describe("a team's own script: env passed through, env_set, stderr quoted", () => {
+    afterAll(() => {
+      delete process.env.SHIPCHECK_TEST_SUPABASE_URL;
+      delete process.env.SHIPCHECK_TEST_UNLISTED;
+    });
+
+    it('passes the named variables through (values redacted from evidence) and sets literal ones; others stay out', async () => {
+      process.env.SHIPCHECK_TEST_SUPABASE_URL = 'https://tenant.example.invalid/secret-token';
+      process.env.SHIPCHECK_TEST_UNLISTED = 'must-not-pass';
+      const script =
+        'console.log(JSON.stringify({ url: process.env.SHIPCHECK_TEST_SUPABASE_URL, mode: process.env.APP_MODE, unlisted: process.env.SHIPCHECK_TEST_UNLISTED ?? null }))';
+      const outcome = await harness.run(commandStep, {
+        run: [node, '-e', script],
+        env: ['SHIPCHECK_TEST_SUPABASE_URL'],
+        env_set: { APP_MODE: 'canary' },
+        expect: { json: { '$.mode': 'canary', '$.unlisted': null } },
+      });
+      expect(outcome.status, outcome.message).toBe('passed');
+      const text = await readFile(join(harness.runDir, outcome.evidence![0]!.path), 'utf8');
+      expect(text).not.toContain('secret-token');
+      expect(text).toContain('[redacted]');
+    });
+
+    it('stops before running when a passed-through variable is not set', async () => {
+      await expect(
+        harness.run(commandStep, { run: [node, '-e', 'process.exit(0)'], env: ['SHIPCHECK_TEST_NEVER_SET'] }, { step: { id: 'team-script' } }),
+      ).rejects.toThrow(/SHIPCHECK_TEST_NEVER_SET is not set: the command step team-script passes it through/);
+    });
+
+    it("quotes the last lines of stderr in a failure's message", async () => {
+      const outcome = await harness.run(commandStep, {
+        run: [node, '-e', 'console.error("warming up\\nstill going\\nconnecting\\nError: relation \\"t\\" does not exist"); process.exit(3)'],
+      });
+      expect(outcome.status).toBe('failed');
+      expect(outcome.message).toMatch(/exited with 3, expected 0; stderr: still going \| connecting \| Error: relation "t" does not exist$/);
     });
   });
 });

@@ -33,7 +33,7 @@ describe('migrate step', () => {
   it('applies 024 with its checksum and verify script, then passes as "already applied"', async () => {
     const first = await harness.run(migrateStep, { migration: '024', verify: true });
     expect(first.status, first.message).toBe('passed');
-    expect(first.message).toBe('applied 024; verify script passed');
+    expect(first.message).toBe('applied 024; no lock on an existing table; verify script passed');
     expect(first.observed).toMatchObject({ applied: ['024'], checksums: { '024': expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect(await appliedIds()).toContain('024');
     // The server's answers to the deploy script, as the seed's "Expected output: CREATE FUNCTION, COMMENT, GRANT, GRANT".

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { Database, Queryable } from '../../db/database.js';
-import { redactSecrets } from '../../db/connectionString.js';
-import { DatabaseError } from '../../errors.js';
+import type { Database, Queryable } from './database.js';
+import { redactSecrets } from './connectionString.js';
+import { DatabaseError } from '../errors.js';
 
 export interface BurstOutcome {
   readonly succeeded: number;
