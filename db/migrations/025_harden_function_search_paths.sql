@@ -39,6 +39,7 @@ end
 $$;
 
 -- SECURITY DEFINER: nothing in its path that anyone but its owner can write, every name qualified.
+-- shipcheck-lint allow function-execute-public: replaces 024's function, and CREATE OR REPLACE keeps its grants (EXECUTE revoked from PUBLIC and anon in 006/024)
 create or replace function public.is_organization_member(p_organization_id pg_catalog.uuid) returns pg_catalog.bool
 language sql stable security definer
 set search_path = pg_catalog, pg_temp
@@ -51,6 +52,7 @@ as $$
 $$;
 
 -- Migration 024's functions, unchanged but for the search_path and what "blank" means.
+-- shipcheck-lint allow function-execute-public: replaces 024's function, and CREATE OR REPLACE keeps its grants (EXECUTE revoked from PUBLIC and anon in 006/024)
 create or replace function public.atomic_update_user_behavior(
   p_organization_id   uuid,
   p_platform          text,
@@ -283,6 +285,7 @@ comment on function public.atomic_update_user_behavior(uuid, text, text, text, j
   'raises 22004/22P02/22023 and writes nothing. SECURITY INVOKER: RLS applies. Hardened by 025: search_path pg_catalog, pg_temp; '
   'ids of invisible characters only are blank (22023).';
 
+-- shipcheck-lint allow function-execute-public: replaces 024's function, and CREATE OR REPLACE keeps its grants (EXECUTE revoked from PUBLIC and anon in 006/024)
 create or replace function public.atomic_add_user_strike(
   p_organization_id   uuid,
   p_platform          text,
@@ -416,5 +419,7 @@ $$;
 -- Covering indexes for shield_jobs' foreign keys (advisor: unindexed_foreign_keys): deleting an
 -- organization or a shield_actions row no longer scans the job table. Built in the migration's
 -- transaction (SHARE lock: writes to shield_jobs wait for the build), fine at its size.
+-- shipcheck-lint allow require-concurrent-index-creation, require-timeout-settings: shield_jobs holds queued jobs only (small); the migrate step sets lock_timeout
 create index if not exists shield_jobs_organization_id_idx on public.shield_jobs (organization_id);
+-- shipcheck-lint allow require-concurrent-index-creation: shield_jobs holds queued jobs only (small)
 create index if not exists shield_jobs_shield_action_id_idx on public.shield_jobs (shield_action_id);

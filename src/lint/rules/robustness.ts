@@ -7,7 +7,7 @@ export const robustnessRules: readonly LintRule[] = [
   {
     id: 'require-timeout-settings',
     why: 'A DDL statement queued behind a long query waits for its lock while every later query on the table queues behind it.',
-    rewrite: "SET lock_timeout = '2s'; (and a statement_timeout) at the top of the migration, then retry on timeout.",
+    rewrite: "SET lock_timeout = '2s'; at the top of the migration and retry on timeout — or apply it with shipcheck's migrate step, which does both (lock_timeout, default 2 s) — then waive this rule.",
     check(statement, index, facts) {
       if (!takesTableLock(statement, index, facts)) return [];
       const earlier = facts.statements.slice(0, index);
@@ -38,13 +38,14 @@ export const robustnessRules: readonly LintRule[] = [
     },
   },
   {
-    id: 'non-transactional-statement',
-    why: 'This statement cannot run inside a transaction block, and shipcheck applies each migration file in one transaction.',
-    rewrite:
-      'Put the statement in a migration of its own and apply it outside shipcheck\'s migrate step (a command step with psql) until non-transactional migrations are supported.',
-    check(statement) {
+    id: 'non-transactional-mixed',
+    why: 'A statement that cannot run in a transaction makes shipcheck run the whole file statement by statement without one, so a failure half-way leaves the statements before it applied.',
+    rewrite: 'Give CREATE INDEX CONCURRENTLY (and the like) a migration of its own, with IF NOT EXISTS, so a retry is safe.',
+    check(statement, index, facts) {
       const reason = outsideTransactionReason(statement);
-      return reason ? [`${reason} cannot run inside a transaction block`] : [];
+      if (!reason) return [];
+      const others = facts.statements.filter((s, i) => i !== index && s.type !== 'VariableSetStmt');
+      return others.length > 0 ? [`${reason} shares its migration with ${others.length} other statement(s)`] : [];
     },
   },
 ];

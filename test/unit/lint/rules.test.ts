@@ -41,7 +41,11 @@ const cases: { rule: string; unsafe: string; safe: string }[] = [
   { rule: 'ban-drop-table', unsafe: 'drop table t;', safe: 'drop view v;' },
   { rule: 'adding-required-field', unsafe: 'alter table t add column a int not null;', safe: 'alter table t add column a int not null default 0;' },
   { rule: 'transaction-control', unsafe: 'begin;\nselect 1;\ncommit;', safe: 'select 1;' },
-  { rule: 'non-transactional-statement', unsafe: 'vacuum t;', safe: 'analyze t;' },
+  {
+    rule: 'non-transactional-mixed',
+    unsafe: 'create table if not exists n (id int);\ncreate index concurrently if not exists i on t (a);',
+    safe: 'create index concurrently if not exists i on t (a);',
+  },
   {
     rule: 'function-search-path',
     unsafe: 'create function f() returns int language sql as $$ select 1 $$;\nrevoke execute on function f() from public;',
