@@ -3,6 +3,7 @@ import { migrationsDir } from '../../paths.js';
 import { withAdvisoryLock } from '../advisoryLock.js';
 import type { Database, Queryable } from '../database.js';
 import { sqlFile } from '../sqlFile.js';
+import { assertTransactionIntact, inTransaction } from '../transaction.js';
 import { type MigrationFile, readMigrations } from './files.js';
 
 /** The advisory lock every migration writer takes on the target database. */
@@ -82,9 +83,14 @@ export async function applyPending(
   return result;
 }
 
-/** Runs one migration's deploy script and records it; the caller owns the transaction. */
+/**
+ * Runs one migration's deploy script and records it; the caller owns the transaction
+ * (opened with inTransaction or withSavepoint). A script that ended that transaction
+ * (a COMMIT in the file) is an error before anything is recorded.
+ */
 export async function applyMigration(client: Queryable, migration: MigrationFile): Promise<void> {
   await runScript(client, migration.deploySql, `${migration.name}.sql`);
+  await assertTransactionIntact(client);
   await client.query('insert into shipcheck.migrations (id, name, checksum) values ($1, $2, $3)', [
     migration.id,
     migration.name,
@@ -122,6 +128,7 @@ export async function revert(db: Database, id: string, options: MigrationOptions
 export async function revertMigration(client: Queryable, migration: MigrationFile): Promise<void> {
   if (migration.revertSql === undefined) throw new UsageError(`migration ${migration.name} has no revert script`);
   await runScript(client, migration.revertSql, `${migration.name}.revert.sql`);
+  await assertTransactionIntact(client);
   await client.query('delete from shipcheck.migrations where id = $1', [migration.id]);
 }
 
@@ -135,7 +142,10 @@ export async function verify(db: Database, id: string, options: MigrationOptions
   await db.withClient((client) => verifyMigration(client, migration, { ownTransaction: true }));
 }
 
-/** Runs a verify script on `client`; with ownTransaction it wraps it in BEGIN … ROLLBACK. */
+/**
+ * Runs a verify script on `client`; with ownTransaction it wraps it in a transaction that
+ * is rolled back, otherwise the caller owns the transaction (opened by inTransaction or withSavepoint).
+ */
 export async function verifyMigration(
   client: Queryable,
   migration: MigrationFile,
@@ -144,9 +154,13 @@ export async function verifyMigration(
   if (migration.verifySql === undefined) {
     throw new UsageError(`migration ${migration.name} has no verify script (${migration.name}.verify.sql)`);
   }
-  if (options.ownTransaction) await client.query('begin');
+  if (options.ownTransaction) {
+    await inTransaction(client, () => verifyMigration(client, migration, { ownTransaction: false }), { keep: () => false });
+    return;
+  }
   try {
     await runScript(client, migration.verifySql, `${migration.name}.verify.sql`);
+    await assertTransactionIntact(client);
   } catch (error) {
     if (error instanceof DatabaseError) {
       throw new CheckFailedError(`verify ${migration.name} failed: ${error.message}`, {
@@ -156,8 +170,6 @@ export async function verifyMigration(
       });
     }
     throw error;
-  } finally {
-    if (options.ownTransaction) await client.query('rollback').catch(() => {});
   }
 }
 
@@ -204,17 +216,6 @@ function assertUnchanged(migrations: readonly MigrationFile[], history: Map<stri
         hint: 'write a new migration instead of editing an applied one',
       });
     }
-  }
-}
-
-async function inTransaction(client: Queryable, work: () => Promise<void>): Promise<void> {
-  await client.query('begin');
-  try {
-    await work();
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
   }
 }
 

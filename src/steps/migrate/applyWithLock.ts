@@ -1,4 +1,4 @@
-import { acquireAdvisoryLock } from '../../db/advisoryLock.js';
+import { withAdvisoryLock } from '../../db/advisoryLock.js';
 import type { MigrationFile } from '../../db/migrations/files.js';
 import { applyPending, migrationLockName } from '../../db/migrations/runner.js';
 import { openRecordingConnection } from './recordingConnection.js';
@@ -24,19 +24,19 @@ export async function applyWithLock(
   const connection = await openRecordingConnection(connectionString, 'shipcheck migrate');
   const output: Record<string, MigrationOutput> = {};
   try {
-    await acquireAdvisoryLock(connection, migrationLockName, signal ? { signal } : {});
-    const result = await applyPending(connection, migrations, target, {
-      eachInTransaction: true,
-      beforeEach: () => connection.drain(),
-      afterEach: (migration) => {
-        const { commands, notices } = connection.drain();
-        // applyMigration runs the script, then inserts the history row: that last INSERT is ours.
-        output[migration.id] = { commands: commands.slice(0, -1), notices };
-      },
-    });
+    const apply = () =>
+      applyPending(connection, migrations, target, {
+        eachInTransaction: true,
+        beforeEach: () => connection.drain(),
+        afterEach: (migration) => {
+          const { commands, notices } = connection.drain();
+          // applyMigration runs the script, checks its transaction, then inserts the history row: those two are ours.
+          output[migration.id] = { commands: commands.slice(0, -2), notices };
+        },
+      });
+    const result = await withAdvisoryLock(connection, migrationLockName, apply, { wait: true, ...(signal && { signal }) });
     return { ...result, output };
   } finally {
-    await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [migrationLockName]).catch(() => {});
     await connection.close();
   }
 }
