@@ -122,12 +122,7 @@ export async function withSavepoint<T>(
     else await client.query(`release savepoint ${savepoint}`);
   } catch (error) {
     // SQL in `work` released the savepoint itself: the enclosing transaction is now aborted (still open).
-    throw new ShipcheckError(`the SQL run under shipcheck's savepoint released it: ${(error as Error).message}`, {
-      code: transactionEnded,
-      exitCode: ExitCode.database,
-      hint: "a step's SQL may not use SAVEPOINT, RELEASE or ROLLBACK TO",
-      cause: error,
-    });
+    throw new TransactionEndedError(`the SQL run under shipcheck's savepoint released it: ${(error as Error).message}`, undefined, error);
   }
   return result;
 }
@@ -145,8 +140,8 @@ export async function assertTransactionIntact(client: Queryable): Promise<void> 
 }
 
 /** The `transaction_ended` error, for callers that report it differently (the rehearsal). */
-export function isTransactionEnded(error: unknown): error is ShipcheckError {
-  return error instanceof ShipcheckError && error.code === transactionEnded;
+export function isTransactionEnded(error: unknown): error is TransactionEndedError {
+  return error instanceof TransactionEndedError;
 }
 
 const transactionControl = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'PREPARE']);
@@ -217,7 +212,7 @@ async function markerState(client: Queryable, frame: Frame): Promise<MarkerState
   }
 }
 
-async function fateOf(client: Queryable, frame: Frame): Promise<string | undefined> {
+async function fateOf(client: Queryable, frame: Frame): Promise<Fate | undefined> {
   const outermost = frames(client)[0] ?? frame;
   const xid = outermost.xid ?? frame.xid;
   if (!xid) return undefined;
@@ -228,16 +223,29 @@ async function fateOf(client: Queryable, frame: Frame): Promise<string | undefin
   return status === 'committed' ? 'committed' : status === 'aborted' ? 'rolled back' : undefined;
 }
 
-function ended(frame: Frame, fate: string | undefined, cause?: unknown): ShipcheckError {
+function ended(frame: Frame, fate: Fate | undefined, cause?: unknown): TransactionEndedError {
   const what = frame.savepoint
     ? "the SQL run under shipcheck's savepoint rolled it back or ended the transaction"
     : `the SQL run inside shipcheck's transaction ended it${fate ? ` (it was ${fate})` : ''}`;
   const because = cause instanceof ShipcheckError ? `${cause.message}; ` : '';
-  return new ShipcheckError(`${because}${what}`, {
-    code: transactionEnded,
-    exitCode: ExitCode.database,
-    ...(fate && { detail: `transaction ${fate} before shipcheck ended it` }),
-    hint: 'a step\'s or migration\'s SQL may not COMMIT, ROLLBACK, BEGIN, SAVEPOINT or RELEASE: shipcheck opens and ends the transaction',
-    ...(cause !== undefined && { cause }),
-  });
+  return new TransactionEndedError(`${because}${what}`, fate, cause);
+}
+
+type Fate = 'committed' | 'rolled back';
+
+/** `transaction_ended`: SQL that shipcheck ran for a step or a migration ended shipcheck's transaction. */
+export class TransactionEndedError extends ShipcheckError {
+  /** How the transaction ended, when shipcheck took its id (writable transactions). */
+  readonly fate: Fate | undefined;
+
+  constructor(message: string, fate: Fate | undefined, cause?: unknown) {
+    super(message, {
+      code: transactionEnded,
+      exitCode: ExitCode.database,
+      ...(fate && { detail: `the transaction was ${fate} by that SQL, not by shipcheck` }),
+      hint: "a step's or migration's SQL may not COMMIT, ROLLBACK, BEGIN, SAVEPOINT or RELEASE: shipcheck opens and ends the transaction",
+      ...(cause !== undefined && { cause }),
+    });
+    this.fate = fate;
+  }
 }

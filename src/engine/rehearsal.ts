@@ -1,6 +1,6 @@
 import { withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
-import { assertTransactionIntact, inTransaction, isTransactionEnded, transactionEnded } from '../db/transaction.js';
+import { assertTransactionIntact, inTransaction, isTransactionEnded, transactionEnded, type TransactionEndedError } from '../db/transaction.js';
 import { CheckFailedError, ExitCode, ShipcheckError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { executeStep, failureMessage, runLockName, type StepRunDeps } from './stepExecutor.js';
@@ -12,7 +12,7 @@ type RehearsalEnd =
   /** Ctrl-C: before `step` started, or during it (the step was cut short). */
   | { readonly kind: 'interrupted'; readonly step: ChecklistStep; readonly when: 'before' | 'during' }
   /** SQL run by `step` ended the rehearsal transaction: what the steps did up to then may be on the target. */
-  | { readonly kind: 'escaped'; readonly step?: ChecklistStep; readonly rehearsed: readonly string[]; readonly error: ShipcheckError };
+  | { readonly kind: 'escaped'; readonly step?: ChecklistStep; readonly rehearsed: readonly string[]; readonly error: TransactionEndedError };
 
 const unchanged = 'the rehearsal transaction was rolled back; the target is unchanged';
 
@@ -39,12 +39,12 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
   });
   if (end.kind === 'escaped') {
     const by = end.step ? `step ${end.step.id} (${end.step.title})` : 'a rehearsed step';
-    const steps = end.rehearsed.length > 0 ? end.rehearsed.join(', ') : 'none';
-    const message = `${by} ended the rehearsal transaction (${end.error.message}); the target may have changed: what these steps did may have been committed: ${steps}`;
+    const how = end.error.fate ? `, which was ${end.error.fate} by it` : '';
+    const message = `${by} ended the rehearsal transaction${how}; the target may have changed: the work of ${end.rehearsed.join(', ')} may have been committed`;
     await journal.record({ type: 'run_finished', status: 'failed', message });
     return new CheckFailedError(`rehearsal failed: ${message}`, {
       code: transactionEnded,
-      ...(end.error.detail !== undefined && { detail: end.error.detail }),
+      detail: end.error.message,
       hint: 'check the target by hand (shipcheck db status, the objects the steps create); remove COMMIT/ROLLBACK/BEGIN from the SQL of the steps and migrations',
     });
   }

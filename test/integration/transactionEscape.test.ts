@@ -318,8 +318,8 @@ rollback:
     );
     expect(result.error).toMatchObject({ code: 'transaction_ended' });
     expect(result.error?.message).toMatch(/step sneaky \(Sneaky commit\) ended the rehearsal transaction/);
-    expect(result.error?.message).toMatch(/it was committed/);
-    expect(result.error?.message).toMatch(/the target may have changed: .*apply-024, sneaky$/);
+    expect(result.error?.message).toMatch(/which was committed by it/);
+    expect(result.error?.message).toMatch(/the target may have changed: the work of apply-024, sneaky may have been committed$/);
     expect(result.error?.message).not.toMatch(/target is unchanged/);
     // True: the COMMIT committed 024. The next step never ran.
     expect(migration024Applied).toBe(true);
@@ -336,7 +336,7 @@ rollback:
       ].join('\n'),
     );
     expect(result.error).toMatchObject({ code: 'transaction_ended' });
-    expect(result.error?.message).toMatch(/it was rolled back/);
+    expect(result.error?.message).toMatch(/which was rolled back by it/);
     expect(stepAfterEscapeRan).toBe(false);
     expect(result.results.find((r) => r.stepId === 'after')?.status).not.toBe('Success');
   });
