@@ -22,6 +22,8 @@ const unchanged = 'the rehearsal transaction was rolled back; the target is unch
  * connection that is rolled back at the end, so the target is unchanged. Steps
  * that cannot be rehearsed (backups, approvals, commands) are logged as skipped.
  * Ctrl-C stops it between steps (or cuts a listening step short), like a real run.
+ * A step whose SQL ended the transaction (a COMMIT in a migration file) stops it at
+ * once and fails it with `transaction_ended`: the target may have changed.
  */
 export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunDeps): Promise<Error | undefined> {
   const { journal, checklist, environment } = deps;
