@@ -34,8 +34,8 @@ interface Frame {
 const openFrames = new WeakMap<Queryable, Frame[]>();
 
 /**
- * Runs `work` on `client` inside BEGIN … COMMIT (or ROLLBACK: a throw, or `keep`
- * returning false). Afterwards it checks that the transaction it opened is still the
+ * Runs `work` on `client` (one connection, never the pool) inside BEGIN … COMMIT (or
+ * ROLLBACK: a throw, or `keep` returning false). Afterwards it checks that the transaction it opened is still the
  * one in progress: SQL in `work` that committed or rolled it back early is a
  * `transaction_ended` error, never a silent "committed".
  *

@@ -308,6 +308,41 @@ rollback:
     expect(migration024Applied).toBe(false);
   });
 
+  it('begin, savepoint, release, DO … commit and a committing procedure, each on_fail: warn, cannot end it: the target truly is unchanged', async () => {
+    const hostile = {
+      'h-begin': 'begin',
+      'h-savepoint': 'savepoint mine',
+      'h-release': 'release savepoint shipcheck_savepoint_1', // the step's own savepoint
+      'h-do': 'do $$ begin commit; end $$',
+      'h-call': 'call public.committing_procedure()',
+    };
+    const { result, migration024Applied } = await rehearse(
+      'hostile',
+      [
+        '      - { id: mk-proc, kind: sql, mutates: true, title: A committing procedure, query: "create procedure public.committing_procedure() language plpgsql as $$ begin commit; end $$", expect: { row_count: 0 } }',
+        ...Object.entries(hostile).map(
+          ([id, query]) => `      - { id: ${id}, kind: sql, mutates: true, on_fail: warn, title: Hostile ${id}, query: "${query}", expect: { row_count: 0 } }`,
+        ),
+      ].join('\n'),
+    );
+    // Releasing the step's own savepoint leaves the rehearsal transaction aborted (still open): what
+    // follows fails, the rehearsal fails, and it is still the transaction that is rolled back.
+    expect(result.error?.message).toMatch(/^rehearsal failed: rollback rehearsal: step rb/);
+    expect(result.error).toMatchObject({ hint: 'the rehearsal transaction was rolled back; the target is unchanged' });
+    for (const id of Object.keys(hostile)) expect(result.results.find((r) => r.stepId === id)?.status, id).toBe('Error');
+    expect(migration024Applied).toBe(false);
+  });
+
+  it('`end` (a COMMIT by another name) is caught like `commit`', async () => {
+    const { result, migration024Applied } = await rehearse(
+      'end',
+      '      - { id: sneaky, kind: sql, title: Sneaky end, query: "end", expect: { row_count: 0 } }',
+    );
+    expect(result.error).toMatchObject({ code: 'transaction_ended' });
+    expect(result.error?.message).toMatch(/step sneaky \(Sneaky end\) ended the rehearsal transaction, which was committed by it; the target may have changed/);
+    expect(migration024Applied).toBe(true);
+  });
+
   it('`commit` alone, with on_fail: warn, stops the rehearsal and says the target may have changed, naming the steps', async () => {
     const { result, migration024Applied, stepAfterEscapeRan } = await rehearse(
       'commit',
