@@ -32,7 +32,7 @@ async function attempt(run: () => Promise<StepOutcome>): Promise<{ outcome?: Ste
   }
 }
 
-const transactionControl = ['commit', 'rollback', 'end', 'abort', 'begin', 'start transaction', 'savepoint mine', 'release savepoint shipcheck_savepoint_0', 'rollback to savepoint shipcheck_savepoint_0'];
+const transactionControl = ['commit', 'rollback', 'end', 'abort', 'begin', 'start transaction', "prepare transaction 'x'", 'savepoint mine', 'release savepoint shipcheck_savepoint_0', 'rollback to savepoint shipcheck_savepoint_0'];
 
 describe('the transaction helper', () => {
   let harness: StepHarness;
