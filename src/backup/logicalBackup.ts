@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { inTransaction } from '../db/transaction.js';
 import { CheckFailedError } from '../errors.js';
 import { builtinHeader, copyTerminator, tableHeader } from './backupFile.js';
 import { openCopyConnection } from './copyConnection.js';
@@ -21,26 +22,31 @@ export async function writeLogicalBackup(connectionString: string, tables: reado
   const file = await open(path, 'wx', 0o600);
   const write = (data: string | Buffer) => (typeof data === 'string' ? file.write(data) : file.write(data));
   try {
-    await connection.query('begin transaction isolation level repeatable read, read only');
-    // Qualified names everywhere in the DDL: types and functions outside pg_catalog keep their schema.
-    await connection.query('set local search_path = pg_catalog');
-    const { rows } = await connection.query<{ version: string }>("select current_setting('server_version') as version");
-    await write(builtinHeader({ createdAt: new Date().toISOString(), serverVersion: rows[0]!.version, tables }));
-    const counts: TableRows[] = [];
-    for (const table of tables) {
-      const quoted = quoteQualified(table);
-      const definition = await readTableDefinition(connection, table, quoted);
-      const count = await connection.query<{ n: string }>(statements.countRowsQuoted(quoted));
-      const expected = Number(count.rows[0]!.n);
-      await write(tableHeader(table, expected, definition.ddl, quoted, definition.copyColumns));
-      const copied = await connection.copyOut(statements.copyTo(quoted, definition.copyColumns), write);
-      if (copied !== expected) {
-        throw new CheckFailedError(`backup of ${table} copied ${copied} rows, but the snapshot holds ${expected}`);
-      }
-      await write(copyTerminator);
-      counts.push({ table, rows: copied });
-    }
-    await connection.query('commit');
+    const counts = await inTransaction(
+      connection,
+      async () => {
+        // Qualified names everywhere in the DDL: types and functions outside pg_catalog keep their schema.
+        await connection.query('set local search_path = pg_catalog');
+        const { rows } = await connection.query<{ version: string }>("select current_setting('server_version') as version");
+        await write(builtinHeader({ createdAt: new Date().toISOString(), serverVersion: rows[0]!.version, tables }));
+        const counts: TableRows[] = [];
+        for (const table of tables) {
+          const quoted = quoteQualified(table);
+          const definition = await readTableDefinition(connection, table, quoted);
+          const count = await connection.query<{ n: string }>(statements.countRowsQuoted(quoted));
+          const expected = Number(count.rows[0]!.n);
+          await write(tableHeader(table, expected, definition.ddl, quoted, definition.copyColumns));
+          const copied = await connection.copyOut(statements.copyTo(quoted, definition.copyColumns), write);
+          if (copied !== expected) {
+            throw new CheckFailedError(`backup of ${table} copied ${copied} rows, but the snapshot holds ${expected}`);
+          }
+          await write(copyTerminator);
+          counts.push({ table, rows: copied });
+        }
+        return counts;
+      },
+      { readOnly: true, isolation: 'repeatable read' },
+    );
     await file.sync();
     return counts;
   } finally {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { sqlFile } from '../db/sqlFile.js';
+import { inTransaction } from '../db/transaction.js';
 import { CheckFailedError, DatabaseError, UsageError } from '../errors.js';
 import { type BackupTable, parseBackup } from './backupFile.js';
 import { type CopyConnection, openCopyConnection } from './copyConnection.js';
@@ -47,26 +48,23 @@ export async function restoreBackup(
   if (backup.tables.length === 0) throw new UsageError(`${basename(path)} holds no table data to restore`);
   const connection = await openCopyConnection(connectionString, 'shipcheck restore');
   try {
-    await connection.query('begin');
-    const recreated = await recreateMissing(connection, backup.tables);
-    const names = backup.tables.map((t) => t.table);
-    await connection.query(statements.lockTables(names));
-    await truncate(connection, names);
-    const restored: RestoreResult['tables'][number][] = [];
-    for (const table of backup.tables) {
-      await connection.copyIn(statements.copyFrom(quoteQualified(table.table), table.columnList), table.data);
-      const { rows } = await connection.query<{ n: string }>(statements.countRows(table.table));
-      if (Number(rows[0]!.n) !== table.rows) {
-        throw new CheckFailedError(`restoring ${table.table} left ${rows[0]!.n} rows instead of ${table.rows}; rolled back`);
+    return await inTransaction(connection, async () => {
+      const recreated = await recreateMissing(connection, backup.tables);
+      const names = backup.tables.map((t) => t.table);
+      await connection.query(statements.lockTables(names));
+      await truncate(connection, names);
+      const restored: RestoreResult['tables'][number][] = [];
+      for (const table of backup.tables) {
+        await connection.copyIn(statements.copyFrom(quoteQualified(table.table), table.columnList), table.data);
+        const { rows } = await connection.query<{ n: string }>(statements.countRows(table.table));
+        if (Number(rows[0]!.n) !== table.rows) {
+          throw new CheckFailedError(`restoring ${table.table} left ${rows[0]!.n} rows instead of ${table.rows}; rolled back`);
+        }
+        await resetSequences(connection, table.table);
+        restored.push({ table: table.table, rows: table.rows, recreated: recreated.has(table.table) });
       }
-      await resetSequences(connection, table.table);
-      restored.push({ table: table.table, rows: table.rows, recreated: recreated.has(table.table) });
-    }
-    await connection.query('commit');
-    return { format: backup.format, tables: restored };
-  } catch (error) {
-    await connection.query('rollback').catch(() => {});
-    throw error;
+      return { format: backup.format, tables: restored };
+    });
   } finally {
     await connection.close();
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inTransaction } from '../db/transaction.js';
 import type { ParsedBackup } from './backupFile.js';
 import { openCopyConnection } from './copyConnection.js';
 import { quoteIdent } from './identifiers.js';
@@ -26,28 +27,33 @@ export async function restoreIntoScratch(connectionString: string, backup: Parse
   const connection = await openCopyConnection(connectionString, 'shipcheck backup check');
   const schema = `shipcheck_scratch_${randomBytes(4).toString('hex')}`;
   try {
-    await connection.query('begin');
-    await connection.query(statements.createSchema(schema));
-    const checks: ScratchCheck[] = [];
-    for (const table of backup.tables) {
-      const scratch = `${quoteIdent(schema)}.${quoteIdent(table.table.split('.')[1]!)}`;
-      await connection.query(
-        table.ddl ? retarget(table.ddl, scratch) : statements.createTableLike(scratch, table.table),
-      );
-      await connection.copyIn(statements.copyFrom(scratch, table.columnList), table.data);
-      const { rows } = await connection.query<{ n: string }>(statements.countRowsQuoted(scratch));
-      const restored = Number(rows[0]!.n);
-      checks.push({
-        table: table.table,
-        rowsInFile: table.rows,
-        ...(table.recordedRows !== undefined && { rowsRecorded: table.recordedRows }),
-        rowsRestored: restored,
-        ok: restored === table.rows && (table.recordedRows === undefined || table.recordedRows === restored),
-      });
-    }
-    return checks;
+    return await inTransaction(
+      connection,
+      async () => {
+        await connection.query(statements.createSchema(schema));
+        const checks: ScratchCheck[] = [];
+        for (const table of backup.tables) {
+          const scratch = `${quoteIdent(schema)}.${quoteIdent(table.table.split('.')[1]!)}`;
+          await connection.query(
+            table.ddl ? retarget(table.ddl, scratch) : statements.createTableLike(scratch, table.table),
+          );
+          await connection.copyIn(statements.copyFrom(scratch, table.columnList), table.data);
+          const { rows } = await connection.query<{ n: string }>(statements.countRowsQuoted(scratch));
+          const restored = Number(rows[0]!.n);
+          checks.push({
+            table: table.table,
+            rowsInFile: table.rows,
+            ...(table.recordedRows !== undefined && { rowsRecorded: table.recordedRows }),
+            rowsRestored: restored,
+            ok: restored === table.rows && (table.recordedRows === undefined || table.recordedRows === restored),
+          });
+        }
+        return checks;
+      },
+      // Always rolled back: the scratch schema never outlives the check.
+      { keep: () => false },
+    );
   } finally {
-    await connection.query('rollback').catch(() => {});
     await connection.close();
   }
 }

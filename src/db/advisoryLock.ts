@@ -11,17 +11,21 @@ export interface AdvisoryLockOptions {
 }
 
 /**
- * Holds a session-level advisory lock on one dedicated connection while `work`
- * runs, so two operators never mutate the same target at once. `work` receives
- * that connection: run the mutating statements on it.
+ * Holds a session-level advisory lock while `work` runs, so two operators never
+ * mutate the same target at once. Given the pool, it takes one dedicated connection
+ * from it; given a connection (one that records command tags, say), it uses that one.
+ * `work` receives the connection: run the mutating statements on it.
+ *
+ * @example
+ * await withAdvisoryLock(db, 'shipcheck.migrations', (client) => client.query('…'), { wait: true, signal });
  */
 export async function withAdvisoryLock<T>(
-  db: Database,
+  target: Database | Queryable,
   lockName: string,
   work: (client: Queryable) => Promise<T>,
   options: AdvisoryLockOptions = {},
 ): Promise<T> {
-  return db.withClient(async (client) => {
+  const locked = async (client: Queryable): Promise<T> => {
     if (options.wait) {
       await acquireAdvisoryLock(client, lockName, options.signal ? { signal: options.signal } : {});
     } else if (!(await tryAdvisoryLock(client, lockName))) {
@@ -36,7 +40,8 @@ export async function withAdvisoryLock<T>(
     } finally {
       await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockName]).catch(() => {});
     }
-  });
+  };
+  return 'withClient' in target ? target.withClient(locked) : locked(target);
 }
 
 /** The code of the refusal above: the lock was not taken and the work did not start. */

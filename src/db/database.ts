@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { DatabaseError } from '../errors.js';
+import { inTransaction } from './transaction.js';
 
 /** Anything that runs a query: the pool itself or a client inside a transaction. */
 export interface Queryable {
-  query<Row extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  query<Row extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>>;
+}
+
+export interface QueryOptions {
+  /**
+   * Send the text with the extended protocol even without parameters: the server then
+   * accepts one statement only, so SQL from a checklist cannot append `; commit`.
+   */
+  readonly singleStatement?: boolean;
 }
 
 export interface QueryResult<Row> {
@@ -72,29 +81,14 @@ export class Database implements Queryable {
   async query<Row extends object = Record<string, unknown>>(
     sql: string,
     params: readonly unknown[] = [],
+    options: QueryOptions = {},
   ): Promise<QueryResult<Row>> {
-    this.#roundTrips++;
-    try {
-      const result = await this.#pool.query<Row>(this.#queryConfig(sql, params));
-      return { rows: result.rows, rowCount: result.rowCount ?? 0, command: result.command };
-    } catch (error) {
-      throw toDatabaseError(error, sql);
-    }
+    return this.#run(this.#pool, sql, params, options);
   }
 
   /** Runs `work` on one connection inside BEGIN … COMMIT; any throw rolls back. */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.withClient(async (client) => {
-      await client.query('BEGIN');
-      try {
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      }
-    });
+    return this.withClient((client) => inTransaction(client, work));
   }
 
   /** Runs `work` on one dedicated connection (session settings, session locks). */
@@ -106,15 +100,8 @@ export class Database implements Queryable {
       throw toDatabaseError(error);
     }
     const client: Queryable = {
-      query: async <Row extends object>(sql: string, params: readonly unknown[] = []) => {
-        this.#roundTrips++;
-        try {
-          const result = await raw.query<Row>(this.#queryConfig(sql, params));
-          return { rows: result.rows, rowCount: result.rowCount ?? 0, command: result.command };
-        } catch (error) {
-          throw toDatabaseError(error, sql);
-        }
-      },
+      query: <Row extends object>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}) =>
+        this.#run<Row>(raw, sql, params, options),
     };
     let broken = false;
     try {
@@ -131,14 +118,28 @@ export class Database implements Queryable {
     await this.#pool.end();
   }
 
+  async #run<Row extends object>(
+    on: pg.Pool | pg.PoolClient,
+    sql: string,
+    params: readonly unknown[],
+    options: QueryOptions,
+  ): Promise<QueryResult<Row>> {
+    this.#roundTrips++;
+    try {
+      return toQueryResult(await on.query<Row>(this.#queryConfig(sql, params, options)));
+    } catch (error) {
+      throw toDatabaseError(error, sql);
+    }
+  }
+
   /**
    * A query without parameters stays on the simple protocol either way, so multi-statement
    * scripts (migrations) keep working. The name is derived from the text: node-postgres
    * parses a name once per connection and refuses one name for two texts.
    */
-  #queryConfig(sql: string, params: readonly unknown[]): pg.QueryConfig {
+  #queryConfig(sql: string, params: readonly unknown[], options: QueryOptions): pg.QueryConfig {
     const values = params as unknown[];
-    if (this.#statementNames === undefined || values.length === 0) return { text: sql, values };
+    if (this.#statementNames === undefined || values.length === 0) return driverQuery(sql, params, options);
     let name = this.#statementNames.get(sql);
     if (name === undefined) {
       name = `shipcheck_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
@@ -146,6 +147,22 @@ export class Database implements Queryable {
     }
     return { name, text: sql, values };
   }
+}
+
+/** node-postgres reads `queryMode` (lib/query.js); @types/pg does not list it. */
+export function driverQuery(sql: string, params: readonly unknown[], options: QueryOptions): pg.QueryConfig {
+  const config: pg.QueryConfig & { queryMode?: 'extended' } = { text: sql, values: params as unknown[] };
+  if (options.singleStatement) config.queryMode = 'extended';
+  return config;
+}
+
+/**
+ * The driver's answer as shipcheck's QueryResult. A script of several statements (simple
+ * protocol) answers with one result per statement; the last one counts.
+ */
+export function toQueryResult<Row extends object>(result: pg.QueryResult<Row> | pg.QueryResult<Row>[]): QueryResult<Row> {
+  const last = (Array.isArray(result) ? result.at(-1) : result)!;
+  return { rows: last.rows, rowCount: last.rowCount ?? 0, command: last.command };
 }
 
 /** Turns a driver error into a DatabaseError that keeps PostgreSQL's fields. */

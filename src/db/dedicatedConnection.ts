@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type Queryable, type QueryResult, toDatabaseError } from './database.js';
+import { driverQuery, type QueryOptions, type Queryable, type QueryResult, toDatabaseError, toQueryResult } from './database.js';
 
 /**
  * One connection of its own, outside the pool, for what the pooled `Database`
@@ -35,16 +35,16 @@ export async function openDedicatedConnection(
   }
   return {
     client,
-    async query<Row extends object = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      let result: pg.QueryResult<Row> | pg.QueryResult<Row>[];
+    async query<Row extends object = Record<string, unknown>>(
+      sql: string,
+      params: readonly unknown[] = [],
+      options: QueryOptions = {},
+    ): Promise<QueryResult<Row>> {
       try {
-        // A script of several statements answers with one result per statement; the last one counts.
-        result = (await client.query<Row>(sql, params as unknown[])) as pg.QueryResult<Row> | pg.QueryResult<Row>[];
+        return toQueryResult((await client.query<Row>(driverQuery(sql, params, options))) as pg.QueryResult<Row> | pg.QueryResult<Row>[]);
       } catch (error) {
         throw toDatabaseError(error, sql);
       }
-      const last = (Array.isArray(result) ? result.at(-1) : result)!;
-      return { rows: last.rows, rowCount: last.rowCount ?? 0, command: last.command };
     },
     async close() {
       await client.end().catch(() => {});

@@ -1,5 +1,6 @@
 import { withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
+import { assertTransactionIntact, inTransaction, isTransactionEnded, transactionEnded, type TransactionEndedError } from '../db/transaction.js';
 import { CheckFailedError, ExitCode, ShipcheckError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { executeStep, failureMessage, runLockName, type StepRunDeps } from './stepExecutor.js';
@@ -9,7 +10,9 @@ type RehearsalEnd =
   | { readonly kind: 'passed' }
   | { readonly kind: 'failed'; readonly message: string }
   /** Ctrl-C: before `step` started, or during it (the step was cut short). */
-  | { readonly kind: 'interrupted'; readonly step: ChecklistStep; readonly when: 'before' | 'during' };
+  | { readonly kind: 'interrupted'; readonly step: ChecklistStep; readonly when: 'before' | 'during' }
+  /** SQL run by `step` ended the rehearsal transaction: what the steps did up to then may be on the target. */
+  | { readonly kind: 'escaped'; readonly step?: ChecklistStep; readonly rehearsed: readonly string[]; readonly error: TransactionEndedError };
 
 const unchanged = 'the rehearsal transaction was rolled back; the target is unchanged';
 
@@ -19,17 +22,34 @@ const unchanged = 'the rehearsal transaction was rolled back; the target is unch
  * connection that is rolled back at the end, so the target is unchanged. Steps
  * that cannot be rehearsed (backups, approvals, commands) are logged as skipped.
  * Ctrl-C stops it between steps (or cuts a listening step short), like a real run.
+ * A step whose SQL ended the transaction (a COMMIT in a migration file) stops it at
+ * once and fails it with `transaction_ended`: the target may have changed.
  */
 export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunDeps): Promise<Error | undefined> {
   const { journal, checklist, environment } = deps;
-  const end = await withAdvisoryLock(environment.db, runLockName(checklist, environment.name), async (client) => {
-    await client.query('begin');
+  const rehearsed: string[] = [];
+  const end = await withAdvisoryLock(environment.db, runLockName(checklist, environment.name), async (client): Promise<RehearsalEnd> => {
+    let reached: RehearsalEnd | undefined;
     try {
-      return await rehearseSteps(phases, deps, client);
-    } finally {
-      await client.query('rollback');
+      await inTransaction(client, async () => (reached = await rehearseSteps(phases, deps, client, rehearsed)), { keep: () => false });
+      return reached!;
+    } catch (error) {
+      if (!isTransactionEnded(error)) throw error;
+      // Seen after a step (reached names it) or only once rolled back (a commit hidden behind an aborted transaction).
+      return reached?.kind === 'escaped' ? reached : { kind: 'escaped', rehearsed, error };
     }
   });
+  if (end.kind === 'escaped') {
+    const by = end.step ? `step ${end.step.id} (${end.step.title})` : 'a rehearsed step';
+    const how = end.error.fate ? `, which was ${end.error.fate} by it` : '';
+    const message = `${by} ended the rehearsal transaction${how}; the target may have changed: the work of ${end.rehearsed.join(', ')} may have been committed`;
+    await journal.record({ type: 'run_finished', status: 'failed', message });
+    return new CheckFailedError(`rehearsal failed: ${message}`, {
+      code: transactionEnded,
+      detail: end.error.message,
+      hint: 'check the target by hand (shipcheck db status, the objects the steps create); remove COMMIT/ROLLBACK/BEGIN from the SQL of the steps and migrations',
+    });
+  }
   if (end.kind === 'interrupted') {
     const message = `interrupted by the operator (Ctrl-C) ${end.when} step ${end.step.id} (${end.step.title}); ${unchanged}`;
     await journal.record({ type: 'run_stopped', reason: 'interrupted', message, stepId: end.step.id });
@@ -48,13 +68,27 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
   return undefined;
 }
 
-/** Every step on `client`, inside the transaction the caller rolls back. */
-async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDeps, client: Queryable): Promise<RehearsalEnd> {
+/**
+ * Every step on `client`, inside the transaction the caller rolls back. After each step
+ * the transaction is checked: a step whose SQL ended it stops the rehearsal at once, since
+ * what comes next would no longer run inside it. `rehearsed` collects the steps that ran.
+ */
+async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDeps, client: Queryable, rehearsed: string[]): Promise<RehearsalEnd> {
   const { journal, checklist } = deps;
   const notRehearsable = (step: ChecklistStep) => !deps.registry.get(step.kind)?.rehearsable;
   const skip = (step: ChecklistStep, phaseId: string) =>
     journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed: ${step.kind} steps run only for real` });
-  const run = (step: ChecklistStep, phaseId: string) => executeStep(step, phaseId, { ...deps, rehearsalClient: client });
+  const run = async (step: ChecklistStep, phaseId: string) => {
+    rehearsed.push(step.id);
+    const result = await executeStep(step, phaseId, { ...deps, rehearsalClient: client });
+    try {
+      await assertTransactionIntact(client);
+    } catch (error) {
+      if (!isTransactionEnded(error)) throw error;
+      return { kind: 'escaped', step, rehearsed, error } as const;
+    }
+    return result;
+  };
 
   for (const phase of phases) {
     await journal.record({ type: 'phase_started', phaseId: phase.id });
@@ -65,6 +99,10 @@ async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDep
         continue;
       }
       const result = await run(step, phase.id);
+      if (result.kind === 'escaped') {
+        await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'failed' });
+        return result;
+      }
       if (result.kind === 'interrupted') return { kind: 'interrupted', step, when: 'during' };
       if (result.kind === 'finished' && (result.status === 'passed' || step.onFail === 'warn')) continue;
       await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'failed' });
@@ -83,6 +121,10 @@ async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDep
       continue;
     }
     const result = await run(step, phaseId);
+    if (result.kind === 'escaped') {
+      await journal.record({ type: 'rollback_finished', branch, status: 'failed' });
+      return result;
+    }
     if (result.kind === 'interrupted') return { kind: 'interrupted', step, when: 'during' };
     if (result.kind === 'finished' && result.status === 'passed') continue;
     await journal.record({ type: 'rollback_finished', branch, status: 'failed' });

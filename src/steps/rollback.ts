@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadMigration, migrationStatus, revertMigration } from '../db/migrations/runner.js';
 import { withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
+import { inTransaction, withSavepoint } from '../db/transaction.js';
 import { restoreBackup } from '../backup/restore.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
 
@@ -71,18 +72,9 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     const revertOn = async (client: Queryable) => {
       const applied = (await migrationStatus(client)).some((m) => m.id === migration.id);
       if (!applied) return false;
-      if (context.rehearsal) {
-        await revertMigration(client, migration); // inside the rehearsal's transaction
-      } else {
-        await client.query('begin');
-        try {
-          await revertMigration(client, migration);
-          await client.query('commit');
-        } catch (error) {
-          await client.query('rollback').catch(() => {});
-          throw error;
-        }
-      }
+      // In a rehearsal, under a savepoint of the rehearsal's transaction.
+      const revertIn = context.rehearsal ? withSavepoint : inTransaction;
+      await revertIn(client, () => revertMigration(client, migration));
       return true;
     };
     const reverted = context.rehearsal

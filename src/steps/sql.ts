@@ -3,6 +3,7 @@ import type { Queryable } from '../db/database.js';
 import { compareRows, describeRowsExpectation } from './sql/rows.js';
 import { serverErrorOf } from './sql/serverErrors.js';
 import { inReadOnlyTransaction, inWriteTransaction } from './sql/transactions.js';
+import { runStatement } from '../db/transaction.js';
 import { jsonSafe } from './sql/values.js';
 import type { StepKind } from './types.js';
 
@@ -10,7 +11,11 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const cell = z.unknown();
 
 const schema = z.strictObject({
-  query: z.string().trim().min(1, 'query is empty').describe('the SQL to run; $1, $2… refer to params'),
+  query: z
+    .string()
+    .trim()
+    .min(1, 'query is empty')
+    .describe('one SQL statement (not COMMIT, ROLLBACK, BEGIN, SAVEPOINT or RELEASE: shipcheck owns the transaction); $1, $2… refer to params'),
   params: z.array(scalar).optional().describe('values for $1, $2… in order (string, number, boolean or null), bound, never spliced into the text'),
   expect: z
     .strictObject({
@@ -65,7 +70,7 @@ export const sqlStep: StepKind<SqlSpec> = {
     const expected = describeRowsExpectation(spec.expect);
     const execute = async (client: Queryable) => {
       try {
-        const result = await client.query(spec.query, spec.params ?? []);
+        const result = await runStatement(client, spec.query, spec.params ?? []);
         return { result };
       } catch (error) {
         return { error: serverErrorOf(error) };

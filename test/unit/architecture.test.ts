@@ -23,7 +23,7 @@ function code(path: string): string {
 // taken from a constant or a value already checked against a closed list.
 const identifierOnlyInterpolation = new Set([
   'src/db/scratchDatabases.ts', // database name checked against /^[a-z_][a-z0-9_]{0,62}$/
-  'src/steps/sql/transactions.ts', // savepoint name is a constant
+  'src/db/transaction.ts', // savepoint name is built from a counter
   'src/steps/rpc.ts', // role name is a zod enum of three roles
   'src/db/migrations/applyScript.ts', // an index name the server quoted with quote_ident (findInvalidIndex)
 ]);

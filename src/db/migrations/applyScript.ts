@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckFailedError, DatabaseError } from '../../errors.js';
+import { CheckFailedError, DatabaseError, UsageError } from '../../errors.js';
 import type { Queryable } from '../database.js';
 import { describeHolder, lockHolders } from '../locks.js';
 import { type ParsedStatement, parseStatements } from '../sqlStatements.js';
+import { inTransaction, transactionControlRefused } from '../transaction.js';
 import { outsideTransactionReason } from '../transactionBlock.js';
 import type { MigrationFile } from './files.js';
 import { recordApplied } from './history.js';
@@ -88,6 +89,14 @@ export class LockWaitError extends CheckFailedError {
 export async function applyMigrationScript(client: Queryable, migration: MigrationFile, options: ApplyOptions): Promise<ApplyReport> {
   const file = `${migration.name}.sql`;
   const statements = await parseStatements(migration.deploySql, file);
+  // shipcheck owns the transaction: a COMMIT in the file would end it half-way.
+  const control = statements.find((s) => s.type === 'TransactionStmt');
+  if (control) {
+    throw new UsageError(`${file}:${control.line}: ${control.text.split(/\s/)[0]!.toUpperCase()} in a migration: shipcheck applies each migration in a transaction of its own and may not have it ended`, {
+      code: transactionControlRefused,
+      hint: 'remove the transaction statements; split work that must commit separately into migrations of its own (nothing was run)',
+    });
+  }
   const outside = statements.some((s) => outsideTransactionReason(s) !== undefined);
   const transactional = !outside && !noTransactionHeader.test(migration.deploySql);
   const run = new ScriptRun(client, migration, statements, options);
@@ -125,16 +134,17 @@ class ScriptRun {
   async inOwnTransaction(): Promise<ApplyReport> {
     const retries = this.options.lockRetries ?? 0;
     for (let attempt = 1; ; attempt++) {
-      await this.client.query('begin');
       try {
-        await this.#setLockTimeout(true);
-        const reports = await this.#runObserved(() => undefined);
-        await recordApplied(this.client, this.options.source, this.migration);
-        this.#recorder()?.drain();
-        await this.client.query('commit');
+        const reports = await inTransaction(this.client, async () => {
+          await this.#setLockTimeout(true);
+          const observed = await this.#runObserved(() => undefined);
+          await recordApplied(this.client, this.options.source, this.migration);
+          this.#recorder()?.drain();
+          return observed;
+        });
         return this.#report(true, reports);
       } catch (error) {
-        await this.client.query('rollback').catch(() => {});
+        // inTransaction rolled the attempt back: nothing of it stays.
         if (!(error instanceof StatementLockTimeout)) throw error;
         await this.#lockWaited(error.statement, attempt, retries);
       }

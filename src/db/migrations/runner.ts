@@ -2,6 +2,7 @@ import { CheckFailedError, DatabaseError, UsageError } from '../../errors.js';
 import { migrationsDir } from '../../paths.js';
 import { withAdvisoryLock } from '../advisoryLock.js';
 import type { Database, Queryable } from '../database.js';
+import { assertTransactionIntact, inTransaction } from '../transaction.js';
 import { type ApplyOptions, type ApplyReport, applyMigrationScript } from './applyScript.js';
 import { type MigrationFile, readMigrations } from './files.js';
 import { ensureHistory, forgetApplied, readHistory, shieldSource } from './history.js';
@@ -115,6 +116,7 @@ export async function revert(db: Database, id: string, options: MigrationOptions
 export async function revertMigration(client: Queryable, migration: MigrationFile, source: string = shieldSource): Promise<void> {
   if (migration.revertSql === undefined) throw new UsageError(`migration ${migration.name} has no revert script`);
   await runScript(client, migration.revertSql, `${migration.name}.revert.sql`);
+  await assertTransactionIntact(client);
   await forgetApplied(client, source, migration.id);
 }
 
@@ -128,7 +130,10 @@ export async function verify(db: Database, id: string, options: MigrationOptions
   await db.withClient((client) => verifyMigration(client, migration, { ownTransaction: true }));
 }
 
-/** Runs a verify script on `client`; with ownTransaction it wraps it in BEGIN … ROLLBACK. */
+/**
+ * Runs a verify script on `client`; with ownTransaction it wraps it in a transaction that
+ * is rolled back, otherwise the caller owns the transaction (opened by inTransaction or withSavepoint).
+ */
 export async function verifyMigration(
   client: Queryable,
   migration: MigrationFile,
@@ -137,9 +142,13 @@ export async function verifyMigration(
   if (migration.verifySql === undefined) {
     throw new UsageError(`migration ${migration.name} has no verify script (${migration.name}.verify.sql)`);
   }
-  if (options.ownTransaction) await client.query('begin');
+  if (options.ownTransaction) {
+    await inTransaction(client, () => verifyMigration(client, migration, { ownTransaction: false }), { keep: () => false });
+    return;
+  }
   try {
     await runScript(client, migration.verifySql, `${migration.name}.verify.sql`);
+    await assertTransactionIntact(client);
   } catch (error) {
     if (error instanceof DatabaseError) {
       throw new CheckFailedError(`verify ${migration.name} failed: ${error.message}`, {
@@ -149,8 +158,6 @@ export async function verifyMigration(
       });
     }
     throw error;
-  } finally {
-    if (options.ownTransaction) await client.query('rollback').catch(() => {});
   }
 }
 
@@ -176,17 +183,6 @@ function assertUnchanged(migrations: readonly MigrationFile[], history: Map<stri
         hint: 'write a new migration instead of editing an applied one',
       });
     }
-  }
-}
-
-async function inTransaction(client: Queryable, work: () => Promise<void>): Promise<void> {
-  await client.query('begin');
-  try {
-    await work();
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
   }
 }
 

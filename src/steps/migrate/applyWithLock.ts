@@ -1,4 +1,4 @@
-import { acquireAdvisoryLock } from '../../db/advisoryLock.js';
+import { withAdvisoryLock } from '../../db/advisoryLock.js';
 import type { MigrationFile } from '../../db/migrations/files.js';
 import { applyPending, type MigrateResult, migrationLockName, type PendingOptions } from '../../db/migrations/runner.js';
 import { openRecordingConnection } from './recordingConnection.js';
@@ -17,10 +17,9 @@ export async function applyWithLock(
 ): Promise<MigrateResult> {
   const connection = await openRecordingConnection(connectionString, 'shipcheck migrate');
   try {
-    await acquireAdvisoryLock(connection, migrationLockName, options.signal ? { signal: options.signal } : {});
-    return await applyPending(connection, migrations, target, { ...options, eachInTransaction: true, recorder: connection });
+    const apply = () => applyPending(connection, migrations, target, { ...options, eachInTransaction: true, recorder: connection });
+    return await withAdvisoryLock(connection, migrationLockName, apply, { wait: true, ...(options.signal && { signal: options.signal }) });
   } finally {
-    await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [migrationLockName]).catch(() => {});
     await connection.close();
   }
 }
