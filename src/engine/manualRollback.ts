@@ -1,8 +1,7 @@
-import { UsageError } from '../errors.js';
+import { RollbackFailedError, UsageError } from '../errors.js';
 import type { Checklist, RollbackBranch } from '../checklist/types.js';
 import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import { openEnvironment, secretsOf } from './environment.js';
-import { RollbackFailedError } from './errors.js';
 import { createRunHistory } from './history.js';
 import type { InterruptedStepOptions } from './interruptedStep.js';
 import { RunJournal } from './journal.js';

@@ -1,6 +1,5 @@
-import { CheckFailedError, LockHeldError } from '../errors.js';
+import { CheckFailedError, InterruptedError, LockHeldError, RollbackFailedError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
-import { RollbackFailedError, RunInterruptedError } from './errors.js';
 import { settleInterruptedStep, skippedByOperator, type InterruptedStepOptions } from './interruptedStep.js';
 import { chooseBranch, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
 import { unfinishedRollback } from './state.js';
@@ -97,7 +96,7 @@ async function endWithRollback(rollback: RollbackResult | Error, deps: StepRunDe
 async function interruptedByOperator(deps: StepRunDeps, step: ChecklistStep, when: 'before' | 'during'): Promise<Error> {
   const message = `interrupted by the operator (Ctrl-C) ${when} step ${step.id} (${step.title})`;
   await deps.journal.record({ type: 'run_stopped', reason: 'interrupted', message, stepId: step.id });
-  return new RunInterruptedError(message, deps.journal.runId);
+  return InterruptedError.ofRun(message, deps.journal.runId);
 }
 
 async function stop(

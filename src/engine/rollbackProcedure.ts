@@ -1,6 +1,6 @@
 import type { Checklist, ChecklistStep, RollbackBranch } from '../checklist/types.js';
 import type { StepOutcome } from '../steps/types.js';
-import type { InterruptedStepError } from './errors.js';
+import type { InterruptedStepError } from '../errors.js';
 import { settleInterruptedStep, skippedByOperator, type InterruptedStepOptions } from './interruptedStep.js';
 import type { RollbackState, StepState, UnfinishedRollback } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps, type StepRunResult } from './stepExecutor.js';
