@@ -2,6 +2,7 @@ import { CheckFailedError, InterruptedError, LockHeldError, RollbackFailedError 
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { settleInterruptedStep, skippedByOperator, type InterruptedStepOptions } from './interruptedStep.js';
 import { chooseBranch, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
+import { traitsOfStep } from '../steps/traits.js';
 import { unfinishedRollback } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
 
@@ -60,7 +61,7 @@ export async function executePhases(
       if (result.status === 'passed') continue;
 
       const message = failureMessage(step, result);
-      if (step.kind === 'approval') {
+      if (traitsOfStep(deps.registry, step).rejectsRun) {
         await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'failed' });
         await journal.record({ type: 'run_finished', status: 'rejected', message });
         return new CheckFailedError(message, { code: 'rejected' });

@@ -114,7 +114,7 @@ async function attemptStep(step: ChecklistStep, phaseId: string, kind: StepKind,
     status: result.status,
     ...(result.outcome && { outcome: result.outcome }),
     ...(result.error && { error: result.error }),
-    ...(failed && { action: step.kind === 'approval' ? 'stop' : step.onFail }),
+    ...(failed && { action: stepTraits(kind, step.spec).rejectsRun ? 'stop' : step.onFail }),
     durationMs: Math.round(performance.now() - started),
   });
   return result;

@@ -18,6 +18,11 @@ export interface StepKind<Spec = unknown> {
   readonly mutates: boolean;
   /** Included in `run --rehearse`, inside the one transaction that is rolled back. */
   readonly rehearsable: boolean;
+  /**
+   * The step is a person's decision (an approval): its failure is a rejection that ends
+   * the run `rejected`, whatever on_fail says. Read through stepTraits; default false.
+   */
+  readonly rejectsRun?: boolean;
   /** When one step's fields change the above (an `sql` step with `mutates: true`); read through stepTraits. */
   traits?(spec: Spec): Partial<Pick<StepKind, 'idempotent' | 'mutates'>>;
   /** What `plan` prints: a summary plus the SQL or command that would run. */
