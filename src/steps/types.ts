@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
+import type { OutcomeStatus, PhaseStatus } from '../engine/status.js';
+
+export type { PhaseStatus } from '../engine/status.js';
 
 /**
  * The shape every step kind shares (node-pg-migrate's operations/ pattern):
@@ -46,7 +49,7 @@ export interface StepDescription {
 
 export interface StepOutcome {
   /** `passed`: the expectation held. `failed`: it did not (on_fail decides what happens next). */
-  readonly status: 'passed' | 'failed';
+  readonly status: OutcomeStatus;
   /** The expectation in words, e.g. "1 row (atomic_update_user_behavior, 5, jsonb)". */
   readonly expected: string;
   /** What was observed, JSON-serialisable, secrets removed. Goes into the event log and the report. */
@@ -117,8 +120,6 @@ export interface RunHistory {
   /** The recorded approval decision of an approval step, if any. */
   approvalOf(stepId: string): ApprovalRecord | undefined;
 }
-
-export type PhaseStatus = 'not_started' | 'in_progress' | 'passed' | 'failed' | 'rolled_back';
 
 export interface ApprovalRecord {
   readonly by: string;
