@@ -99,7 +99,7 @@ export async function withRunSession(options: RunSessionOptions, work: (session:
       journal = opened;
     }, work);
   } catch (caught) {
-    error = caught;
+    error = workError(caught);
   }
   await renderer.stop();
   const failure = error === undefined || error instanceof Error ? error : new Error(String(error));
@@ -157,6 +157,14 @@ async function runInSession(
     recordStart: (event) => recordStart(journal, lease, event),
     leaseLost: () => leaseLostReason(lease),
   });
+}
+
+/**
+ * A release or close that failed after the work had thrown comes as a SuppressedError
+ * holding both: the work's error is the one that says what happened to the run.
+ */
+function workError(caught: unknown): unknown {
+  return caught instanceof Error && caught.name === 'SuppressedError' && 'suppressed' in caught ? workError(caught.suppressed) : caught;
 }
 
 /** Runs `dispose` when the `await using` scope that holds the result ends. */
