@@ -42,7 +42,6 @@ export type ErrorCode =
   | 'rejected'
   | 'rolled_back'
   | 'failed'
-  | 'run_stopped'
   | 'rehearsal_failed'
   | 'metrics_unavailable'
   | 'error_rate_exceeded'

@@ -1,9 +1,9 @@
 import { CheckFailedError } from '../errors.js';
 import type { ChecklistPhase } from '../checklist/types.js';
+import { traitsOfStep } from '../steps/traits.js';
 import { settleInterruptedStep, skippedByOperator } from './interruptedStep.js';
 import { chooseBranch, finishRunOverRollback, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
 import { interruptedByOperator, stoppedBeforeStep, type RunControls } from './runControls.js';
-import { traitsOfStep } from '../steps/traits.js';
 import { unfinishedRollback } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
 
@@ -47,7 +47,7 @@ export async function executePhases(
       if (result.kind === 'interrupted') return interruptedByOperator(step, 'during', deps, options);
       if (result.kind === 'awaiting_approval') {
         await journal.record({ type: 'awaiting_approval', stepId: step.id, message: result.error.message });
-        await stop(deps, 'awaiting_approval', result.error.message, step.id);
+        await journal.record({ type: 'run_stopped', reason: 'awaiting_approval', message: result.error.message, stepId: step.id });
         return result.error;
       }
       if (result.status === 'passed') continue;
@@ -80,9 +80,4 @@ async function endWithRollback(rollback: RollbackResult | Error, deps: StepRunDe
   if (failedToRollBack) return failedToRollBack;
   // The rollback's message already says what triggered it.
   return new CheckFailedError(rollback.message, { code: rollback.status === 'rolled_back' ? 'rolled_back' : 'failed' });
-}
-
-async function stop(deps: StepRunDeps, reason: 'awaiting_approval' | 'error', message: string, stepId: string): Promise<Error> {
-  await deps.journal.record({ type: 'run_stopped', reason, message, stepId });
-  return new CheckFailedError(message, { code: 'run_stopped' });
 }
