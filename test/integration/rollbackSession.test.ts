@@ -154,6 +154,25 @@ describe('a lost lease during a rollback', () => {
   });
 });
 
+describe('a stale lease taken over by a rollback', () => {
+  it('is recorded in the run log (lease_taken_over after run_resumed), as a run records it', async () => {
+    const { runId } = await passedRun();
+    const loaded = await ws.writeChecklist(checklist('passes'));
+    // Left behind by a stalled session: expired, its heartbeat never ran.
+    const stale = await acquireLease({ stateDir: ws.stateDir, name: 'rollback-session.staging', runId: 'stalled', ttlMs: 100, heartbeatMs: 600_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    await writeFile(marker, 'go');
+    const result = await rollbackRun({ checklist: loaded, stateDir: ws.stateDir, runId, env: env(), takeOver: true });
+
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('rolled_back');
+    const events = await onlyRunEvents(ws.stateDir);
+    const resumed = events.findIndex((e) => e.type === 'run_resumed');
+    expect(events[resumed + 1]).toMatchObject({ type: 'lease_taken_over', previous: { runId: 'stalled', holder: stale.record.holder } });
+    await stale.release(); // stops its timer; the file is no longer its own, so nothing is removed
+  });
+});
+
 describe('Ctrl-C during the rollback on_fail started', () => {
   it('stops the run resumable (exit 130) instead of recording a failed rollback; the next run finishes the rollback', async () => {
     const loaded = await ws.writeChecklist(checklist('fails'));
