@@ -22,15 +22,63 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * Every `code` an error can carry: scripts and `--json` readers branch on these, so
+ * a new one is added here, never made up where it is thrown. `pg_<SQLSTATE>` is
+ * PostgreSQL's own code (DatabaseError).
+ */
+export type ErrorCode =
+  // usage (exit 2): nothing was done
+  | 'usage'
+  | 'checklist_invalid'
+  | 'checklist_changed'
+  | 'rollback_unfinished'
+  | 'job_not_found'
+  | 'job_other_organization'
+  | 'job_payload_invalid'
+  | 'job_id_invalid'
+  | 'organization_id_invalid'
+  | 'lint_parse_error'
+  | 'transaction_control_refused'
+  // a check failed (exit 1)
+  | 'check_failed'
+  | 'step_failed'
+  | 'rejected'
+  | 'rolled_back'
+  | 'failed'
+  | 'rehearsal_failed'
+  | 'metrics_unavailable'
+  | 'error_rate_exceeded'
+  | 'verify_failed'
+  | 'migration_changed'
+  | 'backup_checksum_mismatch'
+  | 'pg_dump_failed'
+  | 'unexpected_result_shape'
+  | 'migration_024_missing'
+  | 'lock_limit'
+  | 'lock_timeout'
+  | 'invalid_index'
+  // the other exit codes, one each
+  | 'awaiting_approval'
+  | 'lock_held'
+  | 'advisory_lock_held'
+  | 'database'
+  | 'transaction_ended'
+  | `pg_${string}`
+  | 'interrupted_step'
+  | 'rollback_failed'
+  | 'interrupted'
+  | 'internal';
+
 export class ShipcheckError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCodeValue;
   readonly detail: string | undefined;
   readonly hint: string | undefined;
 
   constructor(
     message: string,
-    options: { code: string; exitCode: ExitCodeValue; detail?: string; hint?: string; cause?: unknown },
+    options: { code: ErrorCode; exitCode: ExitCodeValue; detail?: string; hint?: string; cause?: unknown },
   ) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
@@ -43,21 +91,21 @@ export class ShipcheckError extends Error {
 
 /** Bad flags, bad files, bad input: nothing was done. */
 export class UsageError extends ShipcheckError {
-  constructor(message: string, options: { code?: string; detail?: string; hint?: string } = {}) {
+  constructor(message: string, options: { code?: ErrorCode; detail?: string; hint?: string } = {}) {
     super(message, { code: options.code ?? 'usage', exitCode: ExitCode.usage, ...options });
   }
 }
 
 /** An expectation did not hold (a count, a grant, a contract). */
 export class CheckFailedError extends ShipcheckError {
-  constructor(message: string, options: { code?: string; detail?: string; hint?: string } = {}) {
+  constructor(message: string, options: { code?: ErrorCode; detail?: string; hint?: string } = {}) {
     super(message, { code: options.code ?? 'check_failed', exitCode: ExitCode.checkFailed, ...options });
   }
 }
 
 /** Someone else holds the run lease or the advisory lock. */
 export class LockHeldError extends ShipcheckError {
-  constructor(message: string, options: { code?: string; detail?: string; hint?: string } = {}) {
+  constructor(message: string, options: { code?: ErrorCode; detail?: string; hint?: string } = {}) {
     super(message, { code: 'lock_held', exitCode: ExitCode.lockHeld, ...options });
   }
 }
@@ -89,5 +137,51 @@ export class DatabaseError extends ShipcheckError {
     this.sqlState = options.sqlState;
     this.position = options.position;
     this.sql = options.sql;
+  }
+}
+
+/**
+ * Ctrl-C: the operator stopped the work and it stopped cleanly (exit 130, as shells
+ * report SIGINT). The one error for every interruption — a run, a rollback, a
+ * rehearsal, a wait for a lock, a step cut short.
+ */
+export class InterruptedError extends ShipcheckError {
+  constructor(message: string, options: { detail?: string; hint?: string } = {}) {
+    super(message, { code: 'interrupted', exitCode: ExitCode.interrupted, ...options });
+  }
+
+  /** The run (or its rollback) stopped between steps, its lease released: `continueWith` goes on with it. */
+  static ofRun(message: string, runId: string, continueWith?: string): InterruptedError {
+    const how = continueWith ?? `shipcheck resume ${runId} (or shipcheck run with the same checklist and environment)`;
+    return new InterruptedError(message, { hint: `the run is resumable: ${how} continues it without repeating finished steps` });
+  }
+}
+
+/** A non-idempotent step was interrupted mid-way: a human must say whether to run it again. */
+export class InterruptedStepError extends ShipcheckError {
+  readonly stepId: string;
+
+  /** `continueWith`: the command that goes on with the run (`shipcheck rollback RUN` for a manual rollback). */
+  constructor(stepId: string, title: string, runId: string, continueWith = `shipcheck resume ${runId}`) {
+    super(`step "${stepId}" (${title}) was interrupted mid-way and is not safe to repeat blindly`, {
+      code: 'interrupted_step',
+      exitCode: ExitCode.interruptedStep,
+      hint:
+        `check the target by hand, then resume with --retry-step ${stepId} to run it again, ` +
+        `or --skip-step ${stepId} if it had completed (${continueWith} --retry-step ${stepId})`,
+    });
+    this.stepId = stepId;
+  }
+}
+
+/** The rollback procedure itself failed: the target is in an unknown state. */
+export class RollbackFailedError extends ShipcheckError {
+  constructor(message: string, options: { detail?: string } = {}) {
+    super(`failed to roll back: manual repair needed (${message})`, {
+      code: 'rollback_failed',
+      exitCode: ExitCode.rollbackFailed,
+      ...options,
+      hint: 'inspect the target now; the run log and the report list what ran. Retry with shipcheck rollback RUN',
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, LockHeldError, ShipcheckError } from '../errors.js';
+import { InterruptedError, LockHeldError } from '../errors.js';
 import type { Database, Queryable } from './database.js';
 import { sqlFile } from './sqlFile.js';
 
@@ -92,10 +92,8 @@ async function tryAdvisoryLock(client: Queryable, lockName: string): Promise<boo
   return rows[0]?.locked === true;
 }
 
-function lockWaitInterrupted(lockName: string): ShipcheckError {
-  return new ShipcheckError(`stopped waiting for the advisory lock "${lockName}": interrupted by the operator (Ctrl-C)`, {
-    code: 'interrupted',
-    exitCode: ExitCode.interrupted,
+function lockWaitInterrupted(lockName: string): InterruptedError {
+  return new InterruptedError(`stopped waiting for the advisory lock "${lockName}": interrupted by the operator (Ctrl-C)`, {
     hint: 'another session still holds it; find it in pg_locks (locktype = advisory)',
   });
 }

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { RunStatus } from '../engine/state.js';
-import { ExitCode, ShipcheckError } from '../errors.js';
+import { ExitCode, InterruptedError, ShipcheckError } from '../errors.js';
 import type { ApprovalRequest, DemoOutcome } from './types.js';
 
 /** What the demo's last run ended as, and the exit code `shipcheck run` would give it. */
@@ -16,8 +16,7 @@ export function outcomeOf(
   if (status === 'rolled_back') return { outcome: 'rolled_back', exitCode: ExitCode.checkFailed };
   if (status === 'rejected') return { outcome: 'rejected', exitCode: ExitCode.checkFailed };
   // Whatever else broke after a Ctrl-C (a terminal's Ctrl-C also reaches an embedded server) followed from it.
-  const byCtrlC = error instanceof ShipcheckError && error.exitCode === ExitCode.interrupted;
-  if (interrupted || byCtrlC) return { outcome: 'interrupted', exitCode: ExitCode.interrupted };
+  if (interrupted || error instanceof InterruptedError) return { outcome: 'interrupted', exitCode: ExitCode.interrupted };
   const exitCode = error instanceof ShipcheckError ? error.exitCode : error ? ExitCode.internal : ExitCode.checkFailed;
   return { outcome: 'failed', exitCode };
 }

@@ -1,5 +1,6 @@
 import type { ApprovalRecord, PhaseStatus, StepOutcome } from '../steps/types.js';
 import type { RollbackBranch } from '../checklist/types.js';
+import type { AttemptStatus, PhaseEnd, RunOutcome } from './status.js';
 
 /**
  * The run log's vocabulary: one JSON object per line of events.jsonl. The log is
@@ -75,7 +76,7 @@ export interface PhaseStarted extends At {
 export interface PhaseFinished extends At {
   readonly type: 'phase_finished';
   readonly phaseId: string;
-  readonly status: 'passed' | 'failed';
+  readonly status: PhaseEnd;
 }
 
 export interface StepStarted extends At {
@@ -107,7 +108,7 @@ export interface StepFinished extends At {
   readonly type: 'step_finished';
   readonly stepId: string;
   /** passed / failed: the step's outcome; error: it threw (counts as failed). */
-  readonly status: 'passed' | 'failed' | 'error';
+  readonly status: AttemptStatus;
   readonly outcome?: StepOutcome;
   readonly error?: StepError;
   /** What on_fail decided for a failure. */
@@ -172,7 +173,7 @@ export interface RunStopped extends At {
   readonly stepId?: string;
 }
 
-export type RunOutcome = 'passed' | 'failed' | 'rolled_back' | 'rollback_failed' | 'rejected';
+export type { RunOutcome } from './status.js';
 
 export interface RunFinished extends At {
   readonly type: 'run_finished';

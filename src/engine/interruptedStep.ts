@@ -1,6 +1,6 @@
 import type { ChecklistStep } from '../checklist/types.js';
 import { stepTraits } from '../steps/traits.js';
-import { InterruptedStepError } from './errors.js';
+import { InterruptedStepError } from '../errors.js';
 import type { StepRunDeps } from './stepExecutor.js';
 
 /** What the operator decides about a non-idempotent step that was interrupted mid-way. */

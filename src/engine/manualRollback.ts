@@ -1,18 +1,14 @@
 import { UsageError } from '../errors.js';
 import type { Checklist, RollbackBranch } from '../checklist/types.js';
-import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
-import { openEnvironment, secretsOf } from './environment.js';
-import { RollbackFailedError } from './errors.js';
-import { createRunHistory } from './history.js';
+import type { StepRegistry } from '../steps/registry.js';
 import type { InterruptedStepOptions } from './interruptedStep.js';
-import { RunJournal } from './journal.js';
-import { acquireLease, currentHolder } from './lease.js';
-import { branchOf, resumeRollback, runRollbackProcedure } from './rollbackProcedure.js';
-import { silentRenderer, type RunRenderer } from './renderers/types.js';
-import { loadRun, listRuns } from './runs.js';
-import { closeRun, type RunResult } from './runner.js';
-import { unfinishedRollback } from './state.js';
-import type { StepRunDeps } from './stepExecutor.js';
+import { currentHolder } from './lease.js';
+import { branchOf, finishRunOverRollback, resumeRollback, runRollbackProcedure } from './rollbackProcedure.js';
+import type { RunRenderer } from './renderers/types.js';
+import type { RunControls } from './runControls.js';
+import { listRuns, loadRun } from './runs.js';
+import { withRunSession, type RunResult, type SessionRun } from './session.js';
+import { unfinishedRollback, type RunState, type UnfinishedRollback } from './state.js';
 
 export interface ManualRollbackOptions {
   readonly checklist: Checklist;
@@ -29,82 +25,60 @@ export interface ManualRollbackOptions {
   readonly renderer?: RunRenderer;
   readonly registry?: StepRegistry;
   readonly env?: NodeJS.ProcessEnv;
+  /** Ctrl-C: the rollback stops before its next step (exit 130); `shipcheck rollback RUN` finishes it. */
+  readonly signal?: AbortSignal;
+  readonly lease?: { readonly ttlMs?: number; readonly heartbeatMs?: number };
 }
 
 /**
  * `shipcheck rollback RUN`: runs a branch of the rollback procedure now, on the
- * run's environment, recorded in that run's log (under the same lease as a run).
- * A rollback of the run that a killed process left unfinished is finished instead
- * (steps done are not repeated), never a second one started on top of it.
+ * run's environment, recorded in that run's log, in a session like a run's (its
+ * lease, Ctrl-C and a lost lease stop it between steps). A rollback of the run that
+ * was left unfinished (killed, or stopped) is finished instead (steps done are not
+ * repeated), never a second one started on top of it.
  */
 export async function rollbackRun(options: ManualRollbackOptions): Promise<RunResult> {
-  const renderer = options.renderer ?? silentRenderer;
-  let journal: RunJournal | undefined;
-  let error: unknown;
-  try {
+  let unfinished: UnfinishedRollback | undefined;
+  const find = async (): Promise<SessionRun> => {
     const run = await loadRun(options.stateDir, options.runId);
-    if (run.state.checklist !== options.checklist.name) {
-      throw new UsageError(`run ${run.runId} belongs to checklist ${run.state.checklist}, not ${options.checklist.name}`);
-    }
-    if (run.state.rehearse) throw new UsageError(`run ${run.runId} is a rehearsal: it changed nothing, there is nothing to roll back`);
-    const unfinished = unfinishedRollback(run.state);
-    if (unfinished && options.branch !== undefined && options.branch !== branchOf(unfinished, options.checklist)) {
-      const branch = branchOf(unfinished, options.checklist);
-      throw new UsageError(`run ${run.runId} has an unfinished ${branch} rollback: a ${options.branch} rollback would start on top of it`, {
-        code: 'rollback_unfinished',
-        hint: `shipcheck rollback ${run.runId} (without --branch) finishes it; once it has ended, --branch ${options.branch} runs that branch`,
-      });
-    }
-    const environment = openEnvironment(options.checklist, run.state.environment, options.env ?? process.env);
-    try {
-      const lease = await acquireLease({
-        stateDir: options.stateDir,
-        name: `${options.checklist.name}.${run.state.environment}`,
-        runId: run.runId,
-        ...(options.takeOver !== undefined && { takeOver: options.takeOver }),
-      });
-      try {
-        const secrets = secretsOf(environment.connectionString);
-        journal = RunJournal.resume(run.runId, run.dir, run.events, renderer, secrets);
-        renderer.start({ checklist: options.checklist, runId: run.runId, environment: run.state.environment, phases: [], rehearse: false });
-        await journal.record({ type: 'run_resumed', holder: lease.record.holder, checklistHash: options.checklist.fileHash });
-        const deps: StepRunDeps = {
-          journal,
-          checklist: options.checklist,
-          registry: options.registry ?? defaultRegistry,
-          environment,
-          history: createRunHistory(journal, options.checklist, await listRuns(options.stateDir)),
-          secrets,
-          signal: new AbortController().signal,
-          env: options.env ?? process.env,
-        };
-        const decisions: InterruptedStepOptions = {
-          operator: currentHolder(),
-          continueWith: `shipcheck rollback ${run.runId}`,
-          ...(options.retryStep !== undefined && { retryStep: options.retryStep }),
-          ...(options.skipSteps !== undefined && { skipSteps: options.skipSteps }),
-          ...(options.askOperator !== undefined && { askOperator: options.askOperator }),
-        };
-        const reason = options.reason ?? `manual rollback by ${currentHolder()}`;
-        const result = unfinished
-          ? await resumeRollback(unfinished, deps, decisions)
-          : await runRollbackProcedure(options.branch ?? 'function_related', reason, undefined, deps, decisions);
-        if (result instanceof Error) {
-          error = result;
-        } else if (result.status === 'failed') {
-          await journal.record({ type: 'run_finished', status: 'rollback_failed', message: result.message });
-          error = new RollbackFailedError(result.message);
-        } else {
-          await journal.record({ type: 'run_finished', status: result.status === 'rolled_back' ? 'rolled_back' : 'failed', message: result.message });
-        }
-      } finally {
-        await lease.release();
-      }
-    } finally {
-      await environment.db.close();
-    }
-  } catch (caught) {
-    error = caught;
+    unfinished = unfinishedRollbackOf(options, run.runId, run.state);
+    return { runId: run.runId, environment: run.state.environment, phases: [], existing: run, runs: await listRuns(options.stateDir) };
+  };
+  return withRunSession({ ...options, find }, async (session) => {
+    await session.recordStart({ type: 'run_resumed', checklistHash: options.checklist.fileHash });
+    const controls: RunControls = {
+      operator: currentHolder(),
+      continueWith: `shipcheck rollback ${session.run.runId}`,
+      leaseLost: session.leaseLost,
+      ...(options.retryStep !== undefined && { retryStep: options.retryStep }),
+      ...(options.skipSteps !== undefined && { skipSteps: options.skipSteps }),
+      ...(options.askOperator !== undefined && { askOperator: options.askOperator }),
+    };
+    const reason = options.reason ?? `manual rollback by ${currentHolder()}`;
+    const result = unfinished
+      ? await resumeRollback(unfinished, session.deps, controls)
+      : await runRollbackProcedure(options.branch ?? 'function_related', reason, undefined, session.deps, controls);
+    return result instanceof Error ? result : finishRunOverRollback(result, session.deps);
+  });
+}
+
+/** The run's rollback left unfinished, if any; refuses a run that cannot be rolled back, or a branch on top of another. */
+function unfinishedRollbackOf(
+  options: ManualRollbackOptions,
+  runId: string,
+  state: RunState,
+): UnfinishedRollback | undefined {
+  if (state.checklist !== options.checklist.name) {
+    throw new UsageError(`run ${runId} belongs to checklist ${state.checklist}, not ${options.checklist.name}`);
   }
-  return closeRun(renderer, journal, [], error);
+  if (state.rehearse) throw new UsageError(`run ${runId} is a rehearsal: it changed nothing, there is nothing to roll back`);
+  const unfinished = unfinishedRollback(state);
+  if (unfinished && options.branch !== undefined && options.branch !== branchOf(unfinished, options.checklist)) {
+    const branch = branchOf(unfinished, options.checklist);
+    throw new UsageError(`run ${runId} has an unfinished ${branch} rollback: a ${options.branch} rollback would start on top of it`, {
+      code: 'rollback_unfinished',
+      hint: `shipcheck rollback ${runId} (without --branch) finishes it; once it has ended, --branch ${options.branch} runs that branch`,
+    });
+  }
+  return unfinished;
 }

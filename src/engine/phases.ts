@@ -1,17 +1,15 @@
-import { CheckFailedError, LockHeldError } from '../errors.js';
-import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
-import { RollbackFailedError, RunInterruptedError } from './errors.js';
-import { settleInterruptedStep, skippedByOperator, type InterruptedStepOptions } from './interruptedStep.js';
-import { chooseBranch, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
+import { CheckFailedError } from '../errors.js';
+import type { ChecklistPhase } from '../checklist/types.js';
+import { traitsOfStep } from '../steps/traits.js';
+import { settleInterruptedStep, skippedByOperator } from './interruptedStep.js';
+import { chooseBranch, finishRunOverRollback, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
+import { interruptedByOperator, stoppedBeforeStep, type RunControls } from './runControls.js';
 import { unfinishedRollback, warnedSteps } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
 
 export type { InterruptedStepDecision } from './interruptedStep.js';
 
-export interface PhaseRunOptions extends InterruptedStepOptions {
-  /** Asked before every step: undefined while the run holds its lease, else the sentence saying who took it. */
-  readonly leaseLost: () => Promise<string | undefined>;
-}
+export type PhaseRunOptions = RunControls;
 
 /**
  * Runs the phases in order from where the log says the run is: finished steps
@@ -37,14 +35,8 @@ export async function executePhases(
     for (const step of phase.steps) {
       const previous = journal.state.steps.find((s) => s.id === step.id);
       if (previous && (previous.status === 'Success' || previous.status === 'Skipped' || previous.action === 'warn')) continue;
-      if (deps.signal.aborted) return interruptedByOperator(deps, step, 'before');
-      const leaseLost = await options.leaseLost();
-      if (leaseLost !== undefined) {
-        await stop(deps, 'lease_lost', leaseLost, step.id);
-        return new LockHeldError(`${leaseLost}; this run stopped before its next step`, {
-          hint: 'the run is in the new holder\'s hands now; shipcheck status shows where it stands',
-        });
-      }
+      const stopped = await stoppedBeforeStep(step, deps, options);
+      if (stopped) return stopped;
       if (await skippedByOperator(step, phase.id, deps, options)) continue;
       if (previous?.status === 'Running') {
         const verdict = await settleInterruptedStep(step, phase.id, deps, options);
@@ -53,16 +45,16 @@ export async function executePhases(
       }
 
       const result = await executeStep(step, phase.id, deps);
-      if (result.kind === 'interrupted') return interruptedByOperator(deps, step, 'during');
+      if (result.kind === 'interrupted') return interruptedByOperator(step, 'during', deps, options);
       if (result.kind === 'awaiting_approval') {
         await journal.record({ type: 'awaiting_approval', stepId: step.id, message: result.error.message });
-        await stop(deps, 'awaiting_approval', result.error.message, step.id);
+        await journal.record({ type: 'run_stopped', reason: 'awaiting_approval', message: result.error.message, stepId: step.id });
         return result.error;
       }
       if (result.status === 'passed') continue;
 
       const message = failureMessage(step, result);
-      if (step.kind === 'approval') {
+      if (traitsOfStep(deps.registry, step).rejectsRun) {
         await journal.record({ type: 'phase_finished', phaseId: phase.id, status: 'failed' });
         await journal.record({ type: 'run_finished', status: 'rejected', message });
         return new CheckFailedError(message, { code: 'rejected' });
@@ -91,28 +83,8 @@ export async function executePhases(
 /** The run ends over its rollback, or stops at an interrupted rollback step that needs a decision (exit 6). */
 async function endWithRollback(rollback: RollbackResult | Error, deps: StepRunDeps): Promise<Error> {
   if (rollback instanceof Error) return rollback;
-  if (rollback.status === 'failed') {
-    await deps.journal.record({ type: 'run_finished', status: 'rollback_failed', message: rollback.message });
-    return new RollbackFailedError(rollback.message, { detail: `the rollback started because ${deps.journal.state.rollback?.reason ?? 'a step failed'}` });
-  }
-  const status = rollback.status === 'rolled_back' ? 'rolled_back' : 'failed';
-  await deps.journal.record({ type: 'run_finished', status, message: rollback.message });
+  const failedToRollBack = await finishRunOverRollback(rollback, deps);
+  if (failedToRollBack) return failedToRollBack;
   // The rollback's message already says what triggered it.
-  return new CheckFailedError(rollback.message, { code: status });
-}
-
-async function interruptedByOperator(deps: StepRunDeps, step: ChecklistStep, when: 'before' | 'during'): Promise<Error> {
-  const message = `interrupted by the operator (Ctrl-C) ${when} step ${step.id} (${step.title})`;
-  await deps.journal.record({ type: 'run_stopped', reason: 'interrupted', message, stepId: step.id });
-  return new RunInterruptedError(message, deps.journal.runId);
-}
-
-async function stop(
-  deps: StepRunDeps,
-  reason: 'awaiting_approval' | 'lease_lost' | 'error',
-  message: string,
-  stepId: string,
-): Promise<Error> {
-  await deps.journal.record({ type: 'run_stopped', reason, message, stepId });
-  return new CheckFailedError(message, { code: 'run_stopped' });
+  return new CheckFailedError(rollback.message, { code: rollback.status === 'rolled_back' ? 'rolled_back' : 'failed' });
 }

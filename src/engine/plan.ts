@@ -1,4 +1,4 @@
-import { stepTraits } from '../steps/traits.js';
+import { stepTraits, type StepTraits } from '../steps/traits.js';
 import type { Checklist, ChecklistStep, RollbackBranch } from '../checklist/types.js';
 import { rollbackBranches } from '../checklist/types.js';
 import type { StepRegistry } from '../steps/registry.js';
@@ -60,7 +60,7 @@ export async function planRun(options: {
       onFail: step.onFail,
       summary: description.summary,
       ...(description.detail !== undefined && { detail: description.detail }),
-      ...stepTraits(kind, step.spec),
+      ...planTraits(stepTraits(kind, step.spec)),
       ...(status !== undefined && { recorded: status }),
       ...(preview !== undefined && { preview }),
     };
@@ -105,4 +105,9 @@ export function renderPlan(plan: Plan): string[] {
     lines.push('', `== rollback: ${branch} ==`, ...steps.flatMap(stepLines));
   }
   return lines;
+}
+
+/** What `plan` shows of a step's traits. */
+function planTraits({ idempotent, mutates, rehearsable }: StepTraits): Pick<PlannedStep, 'idempotent' | 'mutates' | 'rehearsable'> {
+  return { idempotent, mutates, rehearsable };
 }

@@ -1,7 +1,7 @@
 import { withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
 import { assertTransactionIntact, inTransaction, isTransactionEnded, transactionEnded, type TransactionEndedError } from '../db/transaction.js';
-import { CheckFailedError, ExitCode, ShipcheckError } from '../errors.js';
+import { CheckFailedError, InterruptedError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { executeStep, failureMessage, runLockName, type StepRunDeps } from './stepExecutor.js';
 
@@ -53,10 +53,8 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
   if (end.kind === 'interrupted') {
     const message = `interrupted by the operator (Ctrl-C) ${end.when} step ${end.step.id} (${end.step.title}); ${unchanged}`;
     await journal.record({ type: 'run_stopped', reason: 'interrupted', message, stepId: end.step.id });
-    // Not RunInterruptedError: its hint offers a resume, and a rolled-back rehearsal has nothing to resume.
-    return new ShipcheckError(message, {
-      code: 'interrupted',
-      exitCode: ExitCode.interrupted,
+    // Not InterruptedError.ofRun: its hint offers a resume, and a rolled-back rehearsal has nothing to resume.
+    return new InterruptedError(message, {
       hint: 'a rehearsal is never resumed: shipcheck run --rehearse starts a new one',
     });
   }

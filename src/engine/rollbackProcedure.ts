@@ -1,7 +1,8 @@
 import type { Checklist, ChecklistStep, RollbackBranch } from '../checklist/types.js';
 import type { StepOutcome } from '../steps/types.js';
-import type { InterruptedStepError } from './errors.js';
-import { settleInterruptedStep, skippedByOperator, type InterruptedStepOptions } from './interruptedStep.js';
+import { RollbackFailedError } from '../errors.js';
+import { settleInterruptedStep, skippedByOperator } from './interruptedStep.js';
+import { interruptedByOperator, stoppedBeforeStep, type RunControls } from './runControls.js';
 import type { RollbackState, StepState, UnfinishedRollback } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps, type StepRunResult } from './stepExecutor.js';
 
@@ -27,10 +28,23 @@ export async function runRollbackProcedure(
   reason: string,
   triggeredBy: string | undefined,
   deps: StepRunDeps,
-  decisions: InterruptedStepOptions,
-): Promise<RollbackResult | InterruptedStepError> {
+  decisions: RunControls,
+): Promise<RollbackResult | Error> {
   await deps.journal.record({ type: 'rollback_started', branch, reason, ...(triggeredBy !== undefined && { triggeredBy }) });
   return continueRollback(deps, decisions);
+}
+
+/**
+ * The run ends over its rollback, in run_finished; a rollback that failed is a
+ * RollbackFailedError (exit 7) that says why it started. Undefined otherwise.
+ */
+export async function finishRunOverRollback(rollback: RollbackResult, deps: StepRunDeps): Promise<RollbackFailedError | undefined> {
+  if (rollback.status === 'failed') {
+    await deps.journal.record({ type: 'run_finished', status: 'rollback_failed', message: rollback.message });
+    return new RollbackFailedError(rollback.message, { detail: `the rollback started because ${deps.journal.state.rollback?.reason ?? 'a step failed'}` });
+  }
+  await deps.journal.record({ type: 'run_finished', status: rollback.status === 'rolled_back' ? 'rolled_back' : 'failed', message: rollback.message });
+  return undefined;
 }
 
 /**
@@ -45,8 +59,8 @@ export async function runRollbackProcedure(
 export async function resumeRollback(
   unfinished: UnfinishedRollback,
   deps: StepRunDeps,
-  decisions: InterruptedStepOptions,
-): Promise<RollbackResult | InterruptedStepError> {
+  decisions: RunControls,
+): Promise<RollbackResult | Error> {
   if (unfinished.started) return continueRollback(deps, decisions);
   const { failedStep } = unfinished;
   // Killed before phase_finished too: the uninterrupted run records it before rollback_started.
@@ -77,7 +91,7 @@ export function branchOf(unfinished: UnfinishedRollback, checklist: Checklist): 
  * done since it started: passed or skipped ones are not repeated, one started and
  * not finished follows the interrupted-step rules, the rest run in order.
  */
-async function continueRollback(deps: StepRunDeps, decisions: InterruptedStepOptions): Promise<RollbackResult | InterruptedStepError> {
+async function continueRollback(deps: StepRunDeps, decisions: RunControls): Promise<RollbackResult | Error> {
   const { journal, checklist } = deps;
   const rollback = journal.state.rollback;
   if (!rollback) throw new Error('continueRollback: the run log has no rollback_started');
@@ -95,6 +109,10 @@ async function continueRollback(deps: StepRunDeps, decisions: InterruptedStepOpt
     if (recorded?.status === 'Success' || recorded?.status === 'Skipped') continue;
     // It failed and the process died before rollback_finished: the rollback failed.
     if (recorded?.status === 'Error') return fail(failureMessage(step, recordedResult(recorded)));
+    // Ctrl-C and a lost lease stop a rollback between its steps as they stop the phases: the
+    // rollback stays running in the log, and `shipcheck rollback RUN` (or a resume) finishes it.
+    const stopped = await stoppedBeforeStep(step, deps, decisions);
+    if (stopped) return stopped;
     if (recorded?.status === 'Running') {
       if (await skippedByOperator(step, phaseId, deps, decisions)) continue;
       const verdict = await settleInterruptedStep(step, phaseId, deps, decisions);
@@ -102,6 +120,7 @@ async function continueRollback(deps: StepRunDeps, decisions: InterruptedStepOpt
       if (verdict !== 'run') return verdict;
     }
     const result = await executeStep(step, phaseId, deps);
+    if (result.kind === 'interrupted') return interruptedByOperator(step, 'during', deps, decisions);
     if (result.kind === 'finished' && result.status === 'passed') continue;
     return fail(failureMessage(step, result));
   }

@@ -1,18 +1,16 @@
 import { UsageError } from '../errors.js';
 import { allSteps, type Checklist, type ChecklistPhase } from '../checklist/types.js';
-import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
-import type { EnvironmentHandle, StepOutcome } from '../steps/types.js';
-import { openEnvironment, secretsOf } from './environment.js';
-import { RunJournal } from './journal.js';
-import { acquireLease, currentHolder, describeHolder, type HeldLease } from './lease.js';
+import type { StepRegistry } from '../steps/registry.js';
+import { currentHolder } from './lease.js';
 import { executePhases, type PhaseRunOptions } from './phases.js';
 import { rehearse } from './rehearsal.js';
-import { silentRenderer, type RunRenderer } from './renderers/types.js';
+import type { RunRenderer } from './renderers/types.js';
 import { newRunId } from './runId.js';
-import { findResumable, listRuns, runDir, type StoredRun } from './runs.js';
-import { isFinished, type RunState, type RunStatus, type StepStatus } from './state.js';
-import { createRunHistory } from './history.js';
-import type { StepRunDeps } from './stepExecutor.js';
+import { findResumable, listRuns, type StoredRun } from './runs.js';
+import { withRunSession, type RunResult, type RunSession, type SessionRun } from './session.js';
+import { isFinished, type RunState } from './state.js';
+
+export type { RunResult, StepResult } from './session.js';
 
 export interface RunOptions {
   readonly checklist: Checklist;
@@ -40,24 +38,6 @@ export interface RunOptions {
   readonly lease?: { readonly ttlMs?: number; readonly heartbeatMs?: number };
 }
 
-export interface StepResult {
-  readonly stepId: string;
-  readonly phaseId: string;
-  readonly kind: string;
-  readonly title: string;
-  readonly status: StepStatus;
-  readonly message?: string;
-  readonly outcome?: StepOutcome;
-}
-
-export interface RunResult {
-  readonly runId?: string;
-  readonly status?: RunStatus;
-  /** Why the run ended early (or could not start); its exitCode is the CLI's. */
-  readonly error?: Error;
-  readonly results: readonly StepResult[];
-}
-
 /**
  * Runs (or resumes) a checklist on one environment. Never throws halfway: like
  * kysely's Migrator it returns `{ error?, results[] }` with a status per step.
@@ -66,93 +46,33 @@ export interface RunResult {
  * const { error, results } = await runChecklist({ checklist, environment: 'staging', stateDir: '.shipcheck' });
  */
 export async function runChecklist(options: RunOptions): Promise<RunResult> {
-  const renderer = options.renderer ?? silentRenderer;
-  let journal: RunJournal | undefined;
-  let phases: readonly ChecklistPhase[] = [];
-  let error: unknown;
-  try {
-    const runs = await listRuns(options.stateDir);
-    const existing = pickExistingRun(options, runs);
-    const phaseFilter = existing ? existing.state.phaseFilter : options.phase;
-    phases = selectPhases(options.checklist, options.environment, phaseFilter);
-    const environment = openEnvironment(options.checklist, options.environment, options.env ?? process.env);
-    const runId = existing?.runId ?? newRunId(options.environment);
-    try {
-      const lease = await acquireLease({
-        stateDir: options.stateDir,
-        name: `${options.checklist.name}.${options.environment}`,
-        runId,
-        ...(options.takeOver !== undefined && { takeOver: options.takeOver }),
-        ...options.lease,
-      });
-      try {
-        const secrets = secretsOf(environment.connectionString);
-        const dir = runDir(options.stateDir, runId);
-        if (existing) assertUnchanged(options, existing.state);
-        journal = existing
-          ? RunJournal.resume(runId, dir, existing.events, renderer, secrets)
-          : await RunJournal.create(runId, dir, renderer, secrets);
-        renderer.start({ checklist: options.checklist, runId, environment: options.environment, phases, rehearse: options.rehearse ?? false });
-        await recordStart(journal, options, environment, phases, lease, existing);
-        const deps: StepRunDeps = {
-          journal,
-          checklist: options.checklist,
-          registry: options.registry ?? defaultRegistry,
-          environment,
-          history: createRunHistory(journal, options.checklist, runs),
-          secrets,
-          signal: options.signal ?? new AbortController().signal,
-          env: options.env ?? process.env,
-        };
-        error = options.rehearse
-          ? await rehearse(phases, deps)
-          : await executePhases(phases, deps, {
-              ...(options.retryStep !== undefined && { retryStep: options.retryStep }),
-              ...(options.skipSteps !== undefined && { skipSteps: options.skipSteps }),
-              ...(options.askOperator !== undefined && { askOperator: options.askOperator }),
-              operator: currentHolder(),
-              leaseLost: () => leaseLostReason(lease),
-            });
-      } finally {
-        await lease.release();
-      }
-    } finally {
-      await environment.db.close();
-    }
-  } catch (caught) {
-    error = caught;
-  }
-  return closeRun(renderer, journal, phases, error);
+  return withRunSession({ ...options, find: () => findRun(options) }, async (session) => {
+    await recordStart(session, options);
+    if (options.rehearse) return rehearse(session.run.phases, session.deps);
+    return executePhases(session.run.phases, session.deps, {
+      ...(options.retryStep !== undefined && { retryStep: options.retryStep }),
+      ...(options.skipSteps !== undefined && { skipSteps: options.skipSteps }),
+      ...(options.askOperator !== undefined && { askOperator: options.askOperator }),
+      operator: currentHolder(),
+      leaseLost: session.leaseLost,
+    });
+  });
 }
 
-/**
- * How a run (or a manual rollback) ends, whatever ended it: the renderer stops, and
- * the status and per-step results are read from the run log, beside the error if any.
- */
-export async function closeRun(
-  renderer: RunRenderer,
-  journal: RunJournal | undefined,
-  phases: readonly ChecklistPhase[],
-  failure: unknown,
-): Promise<RunResult> {
-  await renderer.stop();
-  const error = failure === undefined || failure instanceof Error ? failure : new Error(String(failure));
-  const state = journal?.events.length ? journal.state : undefined;
+/** The run to continue (checked against the checklist as it is now), or a new one. */
+async function findRun(options: RunOptions): Promise<SessionRun> {
+  const runs = await listRuns(options.stateDir);
+  const existing = pickExistingRun(options, runs);
+  const phases = selectPhases(options.checklist, options.environment, existing ? existing.state.phaseFilter : options.phase);
+  if (existing) assertUnchanged(options, existing.state);
   return {
-    ...(journal && { runId: journal.runId }),
-    ...(state && { status: state.status }),
-    ...(error && { error }),
-    results: resultsOf(phases, state),
+    runId: existing?.runId ?? newRunId(options.environment),
+    environment: options.environment,
+    phases,
+    rehearse: options.rehearse ?? false,
+    ...(existing && { existing }),
+    runs,
   };
-}
-
-/** Undefined while the run holds its lease; otherwise who took it, as the sentence the run stops with. */
-async function leaseLostReason(lease: HeldLease): Promise<string | undefined> {
-  const check = await lease.check();
-  if (check.held) return undefined;
-  return check.holder
-    ? `the run's lease was taken over by ${describeHolder(check.holder)}`
-    : 'the run\'s lease file was removed by someone else';
 }
 
 function pickExistingRun(options: RunOptions, runs: readonly StoredRun[]): StoredRun | undefined {
@@ -207,80 +127,31 @@ function assertUnchanged(options: RunOptions, state: RunState): void {
   }
 }
 
-async function recordStart(
-  journal: RunJournal,
-  options: RunOptions,
-  environment: EnvironmentHandle,
-  phases: readonly ChecklistPhase[],
-  lease: HeldLease,
-  existing: StoredRun | undefined,
-): Promise<void> {
+async function recordStart(session: RunSession, options: RunOptions): Promise<void> {
   const { checklist } = options;
-  if (existing) {
+  const { journal, run } = session;
+  if (run.existing) {
     const current = new Map(allSteps(checklist).map((s) => [s.id, s.hash]));
-    const accepted = existing.state.steps.filter((s) => s.hash !== undefined && current.get(s.id) !== s.hash).map((s) => s.id);
-    await journal.record({
+    const accepted = run.existing.state.steps.filter((s) => s.hash !== undefined && current.get(s.id) !== s.hash).map((s) => s.id);
+    await session.recordStart({
       type: 'run_resumed',
-      holder: lease.record.holder,
       checklistHash: checklist.fileHash,
       ...(accepted.length > 0 && { acceptedChanges: accepted }),
     });
   } else {
-    await journal.record({
+    await session.recordStart({
       type: 'run_started',
       runId: journal.runId,
       checklist: checklist.name,
       checklistFile: checklist.file,
       checklistHash: checklist.fileHash,
-      environment: environment.name,
-      target: environment.label,
+      environment: session.environment.name,
+      target: session.environment.label,
       rehearse: options.rehearse ?? false,
       ...(options.phase !== undefined && { phaseFilter: options.phase }),
       phases: checklist.phases.map((p) => ({ id: p.id, title: p.title, environment: p.environment })),
-      runPhases: phases.map((p) => p.id),
+      runPhases: run.phases.map((p) => p.id),
       metadata: { ...checklist.metadata },
-      holder: lease.record.holder,
     });
   }
-  if (lease.tookOver) {
-    const { previous, reason } = lease.tookOver;
-    await journal.record({
-      type: 'lease_taken_over',
-      holder: lease.record.holder,
-      previous: { holder: previous.holder, pid: previous.pid, runId: previous.runId, expiresAt: previous.expiresAt },
-      reason,
-    });
-  }
-}
-
-/** A status for every step of the run's phases (and the rollback steps that ran). */
-export function resultsOf(phases: readonly ChecklistPhase[], state: RunState | undefined): StepResult[] {
-  const recorded = new Map((state?.steps ?? []).map((s) => [s.id, s]));
-  const planned = phases.flatMap((phase) => phase.steps.map((step) => ({ step, phaseId: phase.id })));
-  const rollbackSteps = (state?.steps ?? []).filter((s) => s.phaseId.startsWith('rollback:'));
-  const fromPlan = planned.map(({ step, phaseId }): StepResult => {
-    const s = recorded.get(step.id);
-    const message = s?.outcome?.message ?? s?.error?.message ?? s?.skipReason;
-    return {
-      stepId: step.id,
-      phaseId,
-      kind: step.kind,
-      title: step.title,
-      status: s?.status ?? 'NotExecuted',
-      ...(message !== undefined && { message }),
-      ...(s?.outcome && { outcome: s.outcome }),
-    };
-  });
-  return [
-    ...fromPlan,
-    ...rollbackSteps.map((s): StepResult => ({
-      stepId: s.id,
-      phaseId: s.phaseId,
-      kind: s.kind,
-      title: s.title,
-      status: s.status,
-      ...((s.outcome?.message ?? s.error?.message) !== undefined && { message: (s.outcome?.message ?? s.error?.message)! }),
-      ...(s.outcome && { outcome: s.outcome }),
-    })),
-  ];
 }

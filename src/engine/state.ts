@@ -1,16 +1,9 @@
 import type { ApprovalRecord, PhaseStatus, StepOutcome } from '../steps/types.js';
 import type { RollbackBranch } from '../checklist/types.js';
-import type { PhaseSummary, RunEvent, RunOutcome, StepError } from './events.js';
+import type { PhaseSummary, RunEvent, StepError } from './events.js';
+import type { RunStatus, StepStatus } from './status.js';
 
-/** kysely Migrator's vocabulary, plus Running for a step started and not (yet) finished. */
-export type StepStatus = 'Success' | 'Error' | 'NotExecuted' | 'Skipped' | 'RolledBack' | 'Running';
-
-/**
- * `passed_with_warnings` is read from the log, never written: a run (or phase) that finished
- * `passed` with steps that failed under `on_fail: warn` did not pass, whatever its
- * run_finished says — so logs written before the distinction read the same way.
- */
-export type RunStatus = 'in_progress' | 'awaiting_approval' | 'stopped' | RunOutcome | 'passed_with_warnings';
+export type { RunStatus, StepStatus } from './status.js';
 
 export interface StepState {
   readonly id: string;

@@ -8,6 +8,7 @@ import { stepTraits } from '../steps/traits.js';
 import type { EnvironmentHandle, RunHistory, StepContext, StepKind, StepOutcome } from '../steps/types.js';
 import type { StepError } from './events.js';
 import { writeEvidenceFile } from './evidence.js';
+import type { AttemptStatus } from './status.js';
 import type { RunJournal } from './journal.js';
 
 export interface StepRunDeps {
@@ -25,7 +26,7 @@ export interface StepRunDeps {
 }
 
 export type StepRunResult =
-  | { readonly kind: 'finished'; readonly status: 'passed' | 'failed' | 'error'; readonly outcome?: StepOutcome; readonly error?: StepError }
+  | { readonly kind: 'finished'; readonly status: AttemptStatus; readonly outcome?: StepOutcome; readonly error?: StepError }
   | { readonly kind: 'awaiting_approval'; readonly error: AwaitingApprovalError }
   /** The operator's Ctrl-C cut the step short: no result was recorded. */
   | { readonly kind: 'interrupted' };
@@ -114,7 +115,7 @@ async function attemptStep(step: ChecklistStep, phaseId: string, kind: StepKind,
     status: result.status,
     ...(result.outcome && { outcome: result.outcome }),
     ...(result.error && { error: result.error }),
-    ...(failed && { action: step.kind === 'approval' ? 'stop' : step.onFail }),
+    ...(failed && { action: stepTraits(kind, step.spec).rejectsRun ? 'stop' : step.onFail }),
     durationMs: Math.round(performance.now() - started),
   });
   return result;

@@ -32,6 +32,7 @@ export const approvalStep: StepKind<ApprovalSpec> = {
   idempotent: true,
   mutates: false,
   rehearsable: false,
+  rejectsRun: true,
   describe(spec, step) {
     const list = spec.requirements.map((r) => `  - ${r}`).join('\n');
     return {

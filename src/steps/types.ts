@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
+import type { OutcomeStatus, PhaseStatus } from '../engine/status.js';
+
+export type { PhaseStatus } from '../engine/status.js';
 
 /**
  * The shape every step kind shares (node-pg-migrate's operations/ pattern):
@@ -18,6 +21,11 @@ export interface StepKind<Spec = unknown> {
   readonly mutates: boolean;
   /** Included in `run --rehearse`, inside the one transaction that is rolled back. */
   readonly rehearsable: boolean;
+  /**
+   * The step is a person's decision (an approval): its failure is a rejection that ends
+   * the run `rejected`, whatever on_fail says. Read through stepTraits; default false.
+   */
+  readonly rejectsRun?: boolean;
   /** When one step's fields change the above (an `sql` step with `mutates: true`); read through stepTraits. */
   traits?(spec: Spec): Partial<Pick<StepKind, 'idempotent' | 'mutates'>>;
   /** What `plan` prints: a summary plus the SQL or command that would run. */
@@ -52,7 +60,7 @@ export interface StepDescription {
 
 export interface StepOutcome {
   /** `passed`: the expectation held. `failed`: it did not (on_fail decides what happens next). */
-  readonly status: 'passed' | 'failed';
+  readonly status: OutcomeStatus;
   /** The expectation in words, e.g. "1 row (atomic_update_user_behavior, 5, jsonb)". */
   readonly expected: string;
   /** What was observed, JSON-serialisable, secrets removed. Goes into the event log and the report. */
@@ -138,9 +146,6 @@ export interface GateApproval {
   readonly runId?: string;
   readonly problem?: string;
 }
-
-/** `passed_with_warnings`: every step ran, and some failed with `on_fail: warn` — not a pass. */
-export type PhaseStatus = 'not_started' | 'in_progress' | 'passed' | 'passed_with_warnings' | 'failed' | 'rolled_back';
 
 export interface ApprovalRecord {
   readonly by: string;

@@ -5,7 +5,7 @@ import { loadRun } from '../../engine/runs.js';
 import type { RollbackBranch } from '../../checklist/types.js';
 import type { CliContext } from '../context.js';
 import { oneOf } from '../options.js';
-import { collect, finishRun, loadChecklistFile, operatorPrompt, rendererFor, type StateDirOption, withStateDir } from './run.js';
+import { collect, finishRun, loadChecklistFile, operatorPrompt, rendererFor, type StateDirOption, untilCtrlC, withStateDir } from './run.js';
 
 /** `shipcheck rollback RUN`: runs the checklist's rollback procedure now, on the run's environment. */
 export function registerRollback(program: Command, context: CliContext): void {
@@ -15,7 +15,9 @@ export function registerRollback(program: Command, context: CliContext): void {
       .description(
         "run the checklist's rollback procedure now on the run's environment, recorded in the run's log; " +
           'a rollback of the run left unfinished (its process was killed) is finished instead, steps done not repeated ' +
-          '(exit 0 rolled back, 6 an interrupted step needs --retry-step/--skip-step, 7 failed to roll back: manual repair needed)',
+          '(exit 0 rolled back, 4 another run holds the lease (or took it over mid-rollback), ' +
+          '6 an interrupted step needs --retry-step/--skip-step, 7 failed to roll back: manual repair needed, ' +
+          '130 stopped by Ctrl-C: shipcheck rollback RUN finishes it)',
       )
       .argument('<run>', 'run id')
       .option(
@@ -47,8 +49,9 @@ export function registerRollback(program: Command, context: CliContext): void {
       const { state } = await loadRun(stateDir, runId);
       const checklist = await loadChecklistFile(flags.checklist ?? state.checklistFile);
       const askOperator = operatorPrompt(context);
-      const result = await rollbackRun({
+      const result = await untilCtrlC((signal) => rollbackRun({
         checklist,
+        signal,
         stateDir,
         runId,
         env: context.env,
@@ -59,7 +62,7 @@ export function registerRollback(program: Command, context: CliContext): void {
         ...(flags.retryStep !== undefined && { retryStep: flags.retryStep }),
         ...(flags.skipStep && flags.skipStep.length > 0 && { skipSteps: flags.skipStep }),
         ...(askOperator && { askOperator }),
-      });
+      }));
       finishRun(context, result, flags.json);
     },
   );

@@ -61,12 +61,17 @@ export function operatorPrompt(context: CliContext): ((step: ChecklistStep) => P
 }
 
 /** Runs with Ctrl-C stopping cleanly between steps (the run stays resumable). */
-export async function runFromCli(context: CliContext, options: Omit<RunOptions, 'signal'>): Promise<RunResult> {
+export function runFromCli(context: CliContext, options: Omit<RunOptions, 'signal'>): Promise<RunResult> {
+  return untilCtrlC((signal) => runChecklist({ ...options, signal, env: context.env }));
+}
+
+/** `work` with a signal that Ctrl-C aborts: run, resume and rollback stop the same way (exit 130, resumable). */
+export async function untilCtrlC<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   try {
-    return await runChecklist({ ...options, signal: controller.signal, env: context.env });
+    return await work(controller.signal);
   } finally {
     process.off('SIGINT', onSignal);
   }

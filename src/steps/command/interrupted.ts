@@ -1,14 +1,10 @@
-import { ExitCode, ShipcheckError } from '../../errors.js';
+import { InterruptedError } from '../../errors.js';
 
 /**
  * The operator stopped the run (Ctrl-C) while a step was under way. Not a failed
- * expectation: the step did not finish, so the engine records an error and a
- * resumed run starts the step again.
+ * expectation: the step did not finish, so the engine records nothing for it and a
+ * resumed run starts the step again (or asks first, for a non-idempotent kind).
  */
-export function interrupted(what: string): ShipcheckError {
-  return new ShipcheckError(`interrupted by the operator while ${what}`, {
-    code: 'interrupted',
-    exitCode: ExitCode.checkFailed,
-    hint: 'resume with shipcheck run',
-  });
+export function interrupted(what: string): InterruptedError {
+  return new InterruptedError(`interrupted by the operator while ${what}`, { hint: 'resume with shipcheck run' });
 }
