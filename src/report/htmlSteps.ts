@@ -1,6 +1,7 @@
 import { benchmarkCells, benchmarkHeader, functionSourceLine, measuredFrom, type ReportBenchmark } from './benchmarkTable.js';
 import { approvedEvidence, phaseLabel, type CompletionStatus } from './completionStatus.js';
 import { escapeHtml as e } from './htmlEscape.js';
+import { lockTableHeader, lockTables } from './lockTable.js';
 import type { ReportStep, RunReport } from './runReport.js';
 
 const observedLineLimit = 200;
@@ -58,13 +59,20 @@ function stepHtml(step: ReportStep): string {
     );
   }
   if (step.progress.length > 0) items.push(`<li><strong>Progress:</strong><ol class="progress">${step.progress.map((p) => `<li>${e(p)}</li>`).join('')}</ol></li>`);
+  const locks = lockTables(step.observed)
+    .map(
+      (t) => `<h4>Locks, statement by statement (migration ${e(t.migration)})</h4><table class="locks"><thead><tr>${lockTableHeader.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>
+${t.rows.map((cells) => `<tr>${cells.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n')}
+</tbody></table>`,
+    )
+    .join('');
   let observed = '';
   if (step.observed !== undefined) {
     const json = JSON.stringify(step.observed, null, 2).split('\n');
     const shown = json.length > observedLineLimit ? [...json.slice(0, observedLineLimit), `… (${json.length - observedLineLimit} more lines in the JSON report)`] : json;
     observed = `<details><summary>Observed</summary><pre>${e(shown.join('\n'))}</pre></details>`;
   }
-  return `<article class="step" id="step-${e(step.id)}"><h3>${e(step.title)} (<code>${e(step.id)}</code>, ${e(step.kind)})</h3><ul>${items.join('')}</ul>${observed}</article>`;
+  return `<article class="step" id="step-${e(step.id)}"><h3>${e(step.title)} (<code>${e(step.id)}</code>, ${e(step.kind)})</h3><ul>${items.join('')}</ul>${locks}${observed}</article>`;
 }
 
 export function approvalsHtml(report: RunReport): string {

@@ -1,6 +1,7 @@
 import { statusWords } from '../engine/statusWords.js';
 import { renderBenchmarkMarkdown } from './benchmarkTable.js';
 import { approvedEvidence, renderCompletionStatus } from './completionStatus.js';
+import { lockTableHeader, lockTables } from './lockTable.js';
 import type { ReportStep, RunReport } from './runReport.js';
 
 const observedLineLimit = 60;
@@ -67,6 +68,10 @@ function renderStep(step: ReportStep): string[] {
     lines.push(`- **Evidence:** \`${e.path}\` - ${e.description} (${e.bytes} bytes, sha256 \`${e.sha256}\`${e.intact ? '' : ', CHANGED OR MISSING'})`);
   }
   if (step.progress.length > 0) lines.push(`- **Progress:** ${step.progress.join('; ')}`);
+  for (const table of lockTables(step.observed)) {
+    lines.push('', `Locks, statement by statement (migration ${table.migration}):`, '', `| ${lockTableHeader.join(' | ')} |`, `|${lockTableHeader.map(() => '---').join('|')}|`);
+    for (const cells of table.rows) lines.push(`| ${cells.map(cell).join(' | ')} |`);
+  }
   if (step.observed !== undefined) {
     const json = JSON.stringify(step.observed, null, 2).split('\n');
     const shown = json.length > observedLineLimit ? [...json.slice(0, observedLineLimit), `… (${json.length - observedLineLimit} more lines in the JSON report)`] : json;

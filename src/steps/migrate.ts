@@ -5,6 +5,8 @@ import { applyPending, loadMigration, verifyMigration } from '../db/migrations/r
 import { CheckFailedError } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { isStronger, type LockMode, lockModeName, parseLockMode } from '../db/locks.js';
+import { parseStatements } from '../db/sqlStatements.js';
+import { outsideTransactionReason } from '../db/transactionBlock.js';
 import { LockLimitError, LockWaitError } from '../db/migrations/applyScript.js';
 import { type MigrateResult, shieldSource } from '../db/migrations/runner.js';
 import type { StatementReport } from '../db/migrations/statementLocks.js';
@@ -89,6 +91,24 @@ export const migrateStep: StepKind<MigrateSpec> = {
         `lock_timeout ${spec.lock_timeout} ms per statement, ${spec.lock_retries} retr${spec.lock_retries === 1 ? 'y' : 'ies'} after a timeout` +
           (spec.locks ? `; limits on ${spec.locks.tables.join(', ')}: ${[spec.locks.max_lock && `at most ${spec.locks.max_lock}`, spec.locks.forbid_rewrite && 'no rewrite'].filter(Boolean).join(', ')}` : ''),
       ].join('\n'),
+    };
+  },
+  async preview(spec, { checklistDir }) {
+    const directory = spec.directory ? resolve(checklistDir, spec.directory) : migrationsDir;
+    const target = await loadMigration(spec.migration, { directory });
+    const statements = await parseStatements(target.deploySql, `${target.name}.sql`);
+    const outside = statements.flatMap((st) => {
+      const reason = outsideTransactionReason(st);
+      return reason ? [`${reason} (line ${st.line})`] : [];
+    });
+    return {
+      ok: true,
+      lines: outside.length === 0
+        ? [`${target.name}: ${statements.length} statement(s), all in one transaction (rehearsed in full; locks measured per statement)`]
+        : [
+            `${target.name}: runs statement by statement outside a transaction because of ${outside.join(', ')}`,
+            'run --rehearse cannot roll those statements back: they are not rehearsed (the others are)',
+          ],
     };
   },
   async run(spec, context) {

@@ -58,6 +58,16 @@ describe('migration safety', () => {
       expect((await query("select indisvalid from pg_index where indexrelid = 'public.t_dup_idx'::regclass")).rows).toEqual([{ indisvalid: true }]);
     });
 
+    it('plan says, before anything runs, which statements will run outside a transaction and are not rehearsed', async () => {
+      await write('002_seen_idx.sql', 'alter table public.t add column note text;\ncreate index concurrently if not exists t_seen_idx on public.t (seen);');
+      const preview = await migrateStep.preview!(migrateStep.schema.parse({ migration: '002', directory }), { checklistDir: directory });
+      expect(preview.ok).toBe(true);
+      expect(preview.lines).toEqual([
+        '002_seen_idx: runs statement by statement outside a transaction because of CREATE INDEX CONCURRENTLY (line 2)',
+        'run --rehearse cannot roll those statements back: they are not rehearsed (the others are)',
+      ]);
+    });
+
     it('a rehearsal runs what it can and names the statements it could not rehearse', async () => {
       await write('002_seen_idx.sql', 'alter table public.t add column note text;\ncreate index concurrently if not exists t_seen_idx on public.t (seen);');
       await harness.database.db.withClient(async (client) => {
