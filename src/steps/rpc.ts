@@ -5,6 +5,9 @@ import type { ObservedFunction } from './contract/checks.js';
 import { type FunctionName, functionName } from './contract/spec.js';
 import { checkTypes, checkValues, describeProblems, readPath } from './rpc/jsonPath.js';
 import { type ObservedServerError, serverErrorOf } from './sql/serverErrors.js';
+import { runStatement } from '../db/transaction.js';
+import { setLocalRole, roleName } from './shared/roles.js';
+import { compareRows, describeRowsExpectation } from './sql/rows.js';
 import { inWriteTransaction } from './sql/transactions.js';
 import { jsonSafe } from './sql/values.js';
 import type { StepKind, StepOutcome } from './types.js';
@@ -17,8 +20,19 @@ const schema = z.strictObject({
   args: z
     .array(z.unknown())
     .describe("one value per argument, in order, each cast to its parameter's type; objects and arrays go as JSON to json/jsonb parameters"),
+  reset: z
+    .union([z.string().trim().min(1), z.array(z.string().trim().min(1)).min(1)])
+    .optional()
+    .describe("SQL run just before the call, in the call's transaction (one statement, or a list), so a re-run starts from the same state, e.g. delete from t where id = 'x'"),
   expect: z
     .strictObject({
+      error: z
+        .strictObject({
+          sqlstate: z.string().regex(/^[0-9A-Z]{5}$/, 'sqlstate is a five-character SQLSTATE like 42501').describe('the SQLSTATE the call must fail with, e.g. 42501 (insufficient privilege)'),
+          message_contains: z.string().min(1).optional().describe('a text the error message must contain'),
+        })
+        .optional()
+        .describe('the call must be refused: it passes only when it raises this error (e.g. anon must not be able to call it); nothing it did is kept'),
       keys: z.array(z.string().min(1)).default([]).describe('paths that must exist in the JSON object returned (dotted, e.g. severity_counts.medium)'),
       values: z
         .record(z.string().min(1), z.unknown())
@@ -29,12 +43,22 @@ const schema = z.strictObject({
         .optional()
         .describe('path: JSON type pairs (string, number, boolean, object, array, null)'),
     })
-    .describe('what the call must return; any clause makes a result that is not a JSON object fail. An error raised by the call always fails the step'),
-  /** Call as this role (SET LOCAL ROLE inside the call's transaction): RLS and grants then apply as to the app. */
-  as_role: z
-    .enum(['service_role', 'authenticated', 'anon'])
+    .refine((e) => e.error === undefined || (e.keys.length === 0 && !e.values && !e.types), {
+      message: 'expect.error cannot be combined with keys, values or types: a refused call returns nothing',
+    })
+    .default({ keys: [] })
+    .describe('what the call must return; any clause makes a result that is not a JSON object fail. An error raised by the call fails the step unless expect.error names it. Omitted: the call must succeed (a void function passes on returning)'),
+  then: z
+    .strictObject({
+      query: z.string().trim().min(1).describe("a query run after the call in its transaction (it sees the call's writes)"),
+      params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional().describe('values for $1, $2…'),
+      rows: z.array(z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())])).optional().describe("exactly these rows, as the sql step's expect.rows"),
+      row_count: z.number().int().nonnegative().optional().describe('the exact number of rows returned'),
+    })
+    .refine((t) => t.rows !== undefined || t.row_count !== undefined, { message: 'then needs rows, row_count or both' })
     .optional()
-    .describe("SET LOCAL ROLE for the call, so grants and RLS apply as to the app (default: the connection's own role)"),
+    .describe('a follow-up check of what the call did, e.g. for a void function: the row it must have written'),
+  as_role: roleName.optional(),
   /** Roll the call's writes back once the result is read. Off by default: the row it wrote stays as evidence. */
   cleanup: z
     .boolean()
@@ -65,16 +89,21 @@ export const rpcStep: StepKind<RpcSpec> = {
   describe(spec) {
     return {
       summary: `call ${spec.function.qualified}${spec.as_role ? ` as ${spec.as_role}` : ''} and expect ${expectedText(spec)}${spec.cleanup ? ' (rolled back afterwards)' : ''}`,
-      detail: `select ${spec.function.qualified}(${spec.args.map(sqlLiteral).join(', ')})`,
+      detail: [
+        ...(spec.reset === undefined ? [] : Array.isArray(spec.reset) ? spec.reset : [spec.reset]).map((sql) => `-- reset: ${sql}`),
+        `select ${spec.function.qualified}(${spec.args.map(sqlLiteral).join(', ')})`,
+        ...(spec.then ? [`-- then expect ${describeRowsExpectation(spec.then)}: ${spec.then.query}`] : []),
+      ].join('\n'),
     };
   },
   async run(spec, context) {
     const expected = expectedText(spec);
     const attempt = await inWriteTransaction(
       context,
-      (client) => call(client, spec),
-      (result) => !spec.cleanup && !('error' in result),
+      (client) => call(client, spec, context.environment.name),
+      (result) => !spec.cleanup && !('error' in result) && !('problem' in result),
     );
+    if (spec.expect.error) return judgeRefusal(spec, expected, attempt);
     if ('error' in attempt) {
       return {
         status: 'failed',
@@ -84,29 +113,68 @@ export const rpcStep: StepKind<RpcSpec> = {
       };
     }
     if ('problem' in attempt) return { status: 'failed', expected, observed: {}, message: attempt.problem };
-    return judge(spec, expected, attempt.signature, attempt.result);
+    const outcome = judge(spec, expected, attempt.signature, attempt.result);
+    if (outcome.status !== 'passed' || !attempt.then) return outcome;
+    const observed = { ...(outcome.observed as object), then: attempt.then.observed };
+    return attempt.then.problem
+      ? { ...outcome, status: 'failed', observed, message: `${spec.function.qualified} returned, but the follow-up query: ${attempt.then.problem}` }
+      : { ...outcome, observed, message: `${outcome.message}; the follow-up query got ${describeRowsExpectation(spec.then!)}` };
   },
 };
 
+/** With expect.error the refusal is the expected result: any other outcome fails, saying what happened instead. */
+function judgeRefusal(spec: RpcSpec, expected: string, attempt: CallResult): StepOutcome {
+  const wanted = spec.expect.error!;
+  if ('problem' in attempt) return { status: 'failed', expected, observed: {}, message: attempt.problem };
+  if (!('error' in attempt)) {
+    return {
+      status: 'failed',
+      expected,
+      observed: { signature: attempt.signature, result: jsonSafe(attempt.result ?? null) },
+      message: `${spec.function.qualified} returned ${JSON.stringify(jsonSafe(attempt.result ?? null))}, expected it to be refused with ${wanted.sqlstate}`,
+    };
+  }
+  const { error } = attempt;
+  const sameState = error.sqlState === wanted.sqlstate;
+  const sameText = wanted.message_contains === undefined || error.message.includes(wanted.message_contains);
+  return sameState && sameText
+    ? { status: 'passed', expected, observed: { error }, message: `${spec.function.qualified} was refused as expected: ${error.sqlState} ${error.message}` }
+    : {
+        status: 'failed',
+        expected,
+        observed: { error },
+        message: `${spec.function.qualified} raised ${error.sqlState}: ${error.message}; expected ${wanted.sqlstate}${wanted.message_contains ? ` with "${wanted.message_contains}"` : ''}`,
+      };
+}
+
 type CallResult =
-  | { signature: string; result: unknown }
+  | { signature: string; result: unknown; then?: { observed: unknown; problem?: string } }
   | { error: ObservedServerError }
   | { problem: string };
 
-async function call(client: Queryable, spec: RpcSpec): Promise<CallResult> {
+async function call(client: Queryable, spec: RpcSpec, environment: string): Promise<CallResult> {
   const target = await resolveSignature(client, spec.function, spec.args.length);
   if ('problem' in target) return target;
   const args = spec.args.map((value, i) => toParameter(value, target.argument_types[i]!));
   // The name passed the strict identifier pattern of `functionName`; the casts are the catalog's own format_type.
   const casts = target.argument_types.map((type, i) => `$${i + 1}::${type}`).join(', ');
+  const reset = spec.reset === undefined ? [] : Array.isArray(spec.reset) ? spec.reset : [spec.reset];
+  for (const statement of reset) await runStatement(client, statement);
+  if (spec.as_role) await setLocalRole(client, spec.as_role, environment);
+  let result: unknown;
   try {
-    if (spec.as_role) await client.query(`set local role ${spec.as_role}`);
     const { rows } = await client.query<{ result: unknown }>(`select ${spec.function.qualified}(${casts}) as result`, args);
-    if (spec.as_role) await client.query('reset role');
-    return { signature: target.signature, result: rows[0]?.result };
+    result = rows[0]?.result;
   } catch (error) {
     return { error: serverErrorOf(error) };
   }
+  if (spec.as_role) await client.query('reset role');
+  if (!spec.then) return { signature: target.signature, result };
+  const { rows } = await runStatement(client, spec.then.query, spec.then.params ?? []);
+  const columns = rows[0] ? Object.keys(rows[0]) : [];
+  const comparison = compareRows(spec.then, columns, rows);
+  const observed = { row_count: rows.length, columns, rows: jsonSafe(rows.slice(0, 10).map((row) => columns.map((c) => row[c]))) };
+  return { signature: target.signature, result, then: { observed, ...(comparison.problem !== undefined && { problem: comparison.problem }) } };
 }
 
 async function resolveSignature(client: Queryable, name: FunctionName, argumentCount: number) {
@@ -154,6 +222,7 @@ function judge(spec: RpcSpec, expected: string, signature: string, result: unkno
 }
 
 function expectedText(spec: RpcSpec): string {
+  if (spec.expect.error) return `a refusal with SQLSTATE ${spec.expect.error.sqlstate}`;
   const parts: string[] = [];
   if (spec.expect.keys.length) parts.push(`keys ${spec.expect.keys.join(', ')}`);
   for (const [path, value] of Object.entries(spec.expect.values ?? {})) parts.push(`${path} = ${JSON.stringify(value)}`);

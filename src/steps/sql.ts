@@ -5,6 +5,7 @@ import { serverErrorOf } from './sql/serverErrors.js';
 import { inReadOnlyTransaction, inWriteTransaction } from './sql/transactions.js';
 import { runStatement } from '../db/transaction.js';
 import { jsonSafe } from './sql/values.js';
+import { roleName, setLocalRole } from './shared/roles.js';
 import type { StepKind } from './types.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -29,6 +30,7 @@ const schema = z.strictObject({
       message: 'expect needs rows, row_count or both',
     })
     .describe('what the query must return: rows, row_count or both'),
+  as_role: roleName.optional(),
   /** Off by default: the query runs in a transaction PostgreSQL keeps read-only. */
   mutates: z
     .boolean()
@@ -69,6 +71,7 @@ export const sqlStep: StepKind<SqlSpec> = {
   async run(spec, context) {
     const expected = describeRowsExpectation(spec.expect);
     const execute = async (client: Queryable) => {
+      if (spec.as_role) await setLocalRole(client, spec.as_role, context.environment.name);
       try {
         const result = await runStatement(client, spec.query, spec.params ?? []);
         return { result };
@@ -99,9 +102,16 @@ export const sqlStep: StepKind<SqlSpec> = {
     };
     return comparison.ok
       ? { status: 'passed', expected, observed, message: `got ${expected}` }
-      : { status: 'failed', expected, observed, message: comparison.problem! };
+      : { status: 'failed', expected, observed, message: `${comparison.problem!}${offendingRows(spec, columns, rows)}` };
   },
 };
+
+/** A count that did not match says which rows came back (the first 10), so the failure can be acted on. */
+function offendingRows(spec: SqlSpec, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+  if (spec.expect.row_count === undefined || rows.length === spec.expect.row_count || rows.length === 0) return '';
+  const shown = rows.slice(0, 10).map((row) => `(${columns.map((c) => JSON.stringify(jsonSafe(row[c]))).join(', ')})`);
+  return `: ${shown.join(', ')}${rows.length > 10 ? `, … ${rows.length - 10} more` : ''}`;
+}
 
 function columnsOf(rows: readonly Record<string, unknown>[]): string[] {
   return rows[0] ? Object.keys(rows[0]) : [];

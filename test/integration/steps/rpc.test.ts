@@ -122,7 +122,7 @@ describe('rpc step', () => {
       [{ function: 'public.f', expect: {} }, 'args'],
       [{ function: 'public.f', args: [], expect: { keys: [''] } }, 'keys'],
       [{ function: 'public.f', args: [], expect: { types: { a: 'int' } } }, 'types'],
-      [{ function: 'public.f', args: [], expect: {}, as_role: 'postgres' }, 'as_role'],
+      [{ function: 'public.f', args: [], expect: {}, as_role: 'bad role!' }, 'as_role'],
       [{ function: 'public.f', args: [], expect: {}, clean: true }, 'clean'],
       [{ function: 'f()', args: [], expect: {} }, 'function'],
     ];
@@ -131,5 +131,70 @@ describe('rpc step', () => {
       expect(result.success, JSON.stringify(spec)).toBe(false);
       expect(JSON.stringify(result.error?.issues)).toContain(field);
     }
+  });
+
+  describe('any team\'s function: refusals, any role, reset, void functions', () => {
+    beforeAll(async () => {
+      await harness.database.db.query(`
+        create table public.rpc_notes (id text primary key, body text);
+        create function public.add_note(p_id text, p_body text) returns void language sql
+          set search_path = pg_catalog, public, pg_temp
+          as $$ insert into public.rpc_notes values (p_id, p_body) $$;
+        revoke execute on function public.add_note(text, text) from public;
+        create role rpc_test_writer_${harness.database.name} nologin;
+        grant execute on function public.add_note(text, text) to rpc_test_writer_${harness.database.name};
+        grant insert, select on public.rpc_notes to rpc_test_writer_${harness.database.name};`);
+    });
+    afterAll(async () => {
+      await harness.database.db.query(`drop owned by rpc_test_writer_${harness.database.name}; drop role rpc_test_writer_${harness.database.name}`).catch(() => {});
+    });
+    const note = (overrides: Record<string, unknown> = {}) => ({ function: 'public.add_note', args: ['n1', 'hello'], ...overrides });
+
+    it('expect.error: anon being refused (42501) is the pass; a call that succeeds fails the step', async () => {
+      const refused = await harness.run(rpcStep, note({ as_role: 'anon', expect: { error: { sqlstate: '42501' } } }));
+      expect(refused.status, refused.message).toBe('passed');
+      expect(refused.message).toMatch(/^public\.add_note was refused as expected: 42501 permission denied for function add_note/);
+      const allowed = await harness.run(rpcStep, note({ args: ['n0', 'x'], cleanup: true, expect: { error: { sqlstate: '42501' } } }));
+      expect(allowed.status).toBe('failed');
+      expect(allowed.message).toMatch(/returned "", expected it to be refused with 42501|returned null, expected it to be refused with 42501/);
+      const other = await harness.run(rpcStep, note({ as_role: 'anon', expect: { error: { sqlstate: '22023' } } }));
+      expect(other.message).toMatch(/raised 42501: .*; expected 22023$/);
+    });
+
+    it('as_role takes any role that exists; an unknown one is a usage error before anything runs', async () => {
+      const writer = `rpc_test_writer_${harness.database.name}`;
+      const outcome = await harness.run(rpcStep, note({ args: ['n2', 'as writer'], as_role: writer }));
+      expect(outcome.status, outcome.message).toBe('passed');
+      await expect(harness.run(rpcStep, note({ as_role: 'no_such_role_here' }))).rejects.toThrow(/as_role: role "no_such_role_here" does not exist/);
+    });
+
+    it('a void function passes on returning, then: checks the row it wrote, and reset: makes a re-run repeatable', async () => {
+      const spec = note({
+        args: ['n3', 'again'],
+        reset: "delete from public.rpc_notes where id = 'n3'",
+        then: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['again']] },
+      });
+      const first = await harness.run(rpcStep, spec);
+      expect(first.status, first.message).toBe('passed');
+      expect(first.message).toMatch(/the follow-up query got 1 row \(again\)$/);
+      // Without reset the second call would hit the primary key.
+      expect((await harness.run(rpcStep, spec)).status).toBe('passed');
+      const wrong = await harness.run(rpcStep, { ...spec, then: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['other']] } });
+      expect(wrong.status).toBe('failed');
+      expect(wrong.message).toMatch(/returned, but the follow-up query: row 1: body is "again", expected "other"/);
+    });
+
+    it('rejects expect.error combined with result checks, and a bad SQLSTATE', () => {
+      for (const [spec, words] of [
+        [note({ expect: { error: { sqlstate: '42501' }, keys: ['x'] } }), 'cannot be combined'],
+        [note({ expect: { error: { sqlstate: 'nope' } } }), 'five-character SQLSTATE'],
+        [note({ as_role: 'x; drop table t' }), 'as_role is a role name'],
+        [note({ then: { query: 'select 1' } }), 'then needs rows'],
+      ] as const) {
+        const result = rpcStep.schema.safeParse(spec);
+        expect(result.success, JSON.stringify(spec)).toBe(false);
+        expect(JSON.stringify(result.error?.issues)).toContain(words);
+      }
+    });
   });
 });
