@@ -6,7 +6,7 @@ import { DatabaseError } from '../../errors.js';
 import { executeActionsFromTags } from '../executeActions.js';
 import { failureCodeOf, publicReason, retryableFailures } from '../failures.js';
 import type { WriterName } from '../writers/index.js';
-import { type ApiAuth, bearerAuthHook } from './auth.js';
+import { type ApiAuth, bearerAuthHook, principalOf } from './auth.js';
 import type { ExecuteActions, RouteContext } from './context.js';
 import { silentLogger } from './logger.js';
 import { type ShieldMetrics, createShieldMetrics } from './metrics.js';
@@ -90,7 +90,9 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    // The key id says who acted (never the secret); null for the development token.
+    const key = principalOf(request)?.keyId ?? null;
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime, key }, 'request');
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
