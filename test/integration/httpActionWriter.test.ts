@@ -82,6 +82,31 @@ describe('one action, one round trip, one transaction', () => {
   });
 });
 
+describe('partial writes', () => {
+  it('a jobs insert that fails leaves nothing with the action writer, a counted violation without audit with rpc', async () => {
+    await t.db.query(`create function shield_test_fail_jobs() returns trigger language plpgsql as $$
+      begin raise exception 'jobs table unavailable (simulated)'; end $$`);
+    await t.db.query(`create trigger fail_jobs before insert on public.shield_jobs for each row
+      when (new.payload ->> 'platform_user_id' like 'torn_%') execute function shield_test_fail_jobs()`);
+    const rpc = buildShieldApp({ db: t.db, auth: { kind: 'bearer', token: apiToken }, writer: 'rpc' }).app;
+    try {
+      const viaAction = await post(actionBody(organizationId, 'torn_action', 'torn-1'));
+      expect(viaAction.statusCode).toBe(500);
+      expect(viaAction.json().error).toMatchObject({ code: 'database_error' });
+      expect(viaAction.body).not.toMatch(/simulated/);
+      expect(await counts('torn_action')).toMatchObject({ violations: null, strikes: null, actions: 0, jobs: 0 });
+
+      const viaRpc = await rpc.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'torn_rpc', 'torn-2') });
+      expect(viaRpc.statusCode).toBe(500);
+      // The window the action writer closes: two commits, the first one stays.
+      expect(await counts('torn_rpc')).toMatchObject({ violations: 1, strikes: 1, actions: 0, jobs: 0 });
+    } finally {
+      await rpc.close();
+      await t.db.query('drop trigger fail_jobs on public.shield_jobs; drop function shield_test_fail_jobs()');
+    }
+  });
+});
+
 describe('idempotency', () => {
   it('a repeat of the same comment returns the first result, marked as a replay, and writes nothing', async () => {
     const first = await post(actionBody(organizationId, 'retry_user', 'rt-1'));
