@@ -107,6 +107,62 @@ describe('partial writes', () => {
   });
 });
 
+describe('a connection killed mid-action', () => {
+  it('pg_terminate_backend while the action waits: 503, nothing written (claim included), the retry is recorded, not replayed', async () => {
+    const db = Database.connect(t.url, { max: 1, applicationName: 'shield kill test' });
+    const victim = buildShieldApp({ db, auth: { kind: 'bearer', token: apiToken }, writer: 'action' }).app;
+    const holder = Database.connect(t.url, { max: 1 });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let lockHeld!: () => void;
+    const held = new Promise<void>((resolve) => {
+      lockHeld = resolve;
+    });
+    const holding = holder.transaction(async (tx) => {
+      await tx.query('lock table public.user_behaviors in access exclusive mode');
+      lockHeld();
+      await released;
+    });
+    try {
+      await held;
+      const pending = victim.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'killed_user', 'kill-1') });
+      // The claim is inserted, then the call waits for the lock: that is when the backend dies.
+      let killed = 0;
+      for (let i = 0; i < 100 && killed === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const { rows } = await t.db.query<{ n: number }>(
+          `select count(pg_catalog.pg_terminate_backend(pid))::int as n from pg_catalog.pg_stat_activity
+            where application_name = 'shield kill test' and wait_event_type = 'Lock'`,
+        );
+        killed = rows[0]!.n;
+      }
+      expect(killed).toBe(1);
+      const response = await pending;
+      expect(response.statusCode).toBe(503);
+      expect(response.json().error).toMatchObject({ code: 'database_unavailable' });
+      release();
+      await holding;
+      expect(await counts('killed_user')).toMatchObject({ violations: null, actions: 0, jobs: 0 });
+      const { rows } = await t.db.query<{ n: number }>(
+        `select count(*)::int as n from public.shield_action_requests where request_key = 'comment:twitter:kill-1'`,
+      );
+      expect(rows[0]!.n).toBe(0);
+      const retry = await victim.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'killed_user', 'kill-1') });
+      expect(retry.statusCode).toBe(200);
+      expect(retry.json().replay).toBe(false);
+      expect(await counts('killed_user')).toMatchObject({ violations: 1, strikes: 1, actions: 3, jobs: 2 });
+    } finally {
+      release();
+      await holding.catch(() => {});
+      await victim.close();
+      await db.close();
+      await holder.close();
+    }
+  });
+});
+
 describe('idempotency', () => {
   it('a repeat of the same comment returns the first result, marked as a replay, and writes nothing', async () => {
     const first = await post(actionBody(organizationId, 'retry_user', 'rt-1'));
