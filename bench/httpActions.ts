@@ -1,10 +1,12 @@
 /**
  * A full Shield action (hide_comment, add_strike_1, check_reincidence) end to end through
- * the HTTP API — fastify, bearer auth, body parsing, the service, the rpc writer, the
- * batched action insert — at several concurrencies, against the raw atomic function
+ * the HTTP API — fastify, bearer auth, body parsing, the service, the writer, the
+ * action rows and jobs — at several concurrencies, against the raw atomic function
  * called through the same data layer at the same concurrency and pool size in the same
- * run. The ratio is the API's whole overhead, extra round trips included; the middle row
- * (the service called directly, no HTTP) splits it into database work and HTTP.
+ * run. Two writers side by side: `rpc` (migration 024: 2 round trips, 2 commits) and
+ * `action` (migration 026: the whole action in one call, 1 round trip, 1 commit). The
+ * ratio is the API's whole overhead, extra round trips included; the service rows (no
+ * HTTP) split it into database work and HTTP.
  *
  *   npx tsx bench/httpActions.ts [--seconds 5] [--warmup 1] [--concurrency 1,4,16,32]
  *     [--pool-size 10] [--users 10000] [--rounds 1] [--json]
@@ -18,7 +20,9 @@ import { parseArgs } from 'node:util';
 import { Database } from '../src/db/database.js';
 import { executeActionsFromTags } from '../src/shield/executeActions.js';
 import { startShieldServer } from '../src/shield/http/server.js';
+import { type WriterName, writerFor } from '../src/shield/writers/index.js';
 import { rpcWriter } from '../src/shield/writers/rpc.js';
+
 import { autocannonLoop } from './support/autocannonLoop.js';
 import { openBenchDatabase } from './support/benchDatabase.js';
 import { closedLoop } from './support/closedLoop.js';
@@ -61,26 +65,30 @@ async function main(): Promise<void> {
   const bench = await openBenchDatabase();
   const token = randomBytes(32).toString('hex');
   const runId = randomBytes(4).toString('hex');
-  const server = await startShieldServer({
-    db: Database.connect(bench.url, { max: poolSize, applicationName: 'shipcheck bench api' }),
-    auth: { kind: 'bearer', token },
-    writer: 'rpc',
-    host: '127.0.0.1',
-    port: 0,
-  });
+  // One server per writer, each with its own pool of the same size, so neither borrows the other's capacity.
+  const startServer = (writer: WriterName) =>
+    startShieldServer({
+      db: Database.connect(bench.url, { max: poolSize, applicationName: `shipcheck bench api ${writer}` }),
+      auth: { kind: 'bearer', token },
+      writer,
+      host: '127.0.0.1',
+      port: 0,
+    });
+  const servers = { rpc: await startServer('rpc'), action: await startServer('action') };
   // The raw reference gets a pool of the same size: the same database capacity as the API.
   const raw = Database.connect(bench.url, { max: poolSize, applicationName: 'shipcheck bench raw' });
   let sequence = 0;
   const offender = (n: number) => `bench-${runId}-u${n % users}`;
 
-  const apiPath = {
-    name: 'HTTP API, full action',
+  const apiPath = (writer: 'rpc' | 'action') => ({
+    name: `HTTP API, full action, ${writer} writer`,
     async run(connections: number): Promise<Run> {
+      const server = servers[writer];
       const body = (n: number) => actionBody(bench.organizationId, offender(n), `bench-${runId}-c${sequence++}`);
       await autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds: warmupSeconds, body });
-      const before = await roundTripCounters(server.url, token);
+      const before = await roundTripCounters(server.url, token, writer);
       const result = await autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds, body });
-      const after = await roundTripCounters(server.url, token);
+      const after = await roundTripCounters(server.url, token, writer);
       const actions = after.count - before.count;
       return {
         perSecond: result.requestsPerSecond,
@@ -93,7 +101,7 @@ async function main(): Promise<void> {
         roundTripsPerAction: actions === 0 ? Number.NaN : (after.sum - before.sum) / actions,
       };
     },
-  };
+  });
   const rawPath = {
     name: 'atomic function only (reference)',
     async run(clients: number): Promise<Run> {
@@ -120,13 +128,13 @@ async function main(): Promise<void> {
     },
   };
 
-  const servicePath = {
-    name: 'Shield service, no HTTP',
+  const servicePath = (writer: 'rpc' | 'action') => ({
+    name: `Shield service, no HTTP, ${writer} writer`,
     async run(clients: number): Promise<Run> {
       const call = async () => {
         const n = sequence++;
         const result = await executeActionsFromTags(
-          { db: raw, writer: rpcWriter },
+          { db: raw, writer: writerFor(writer) },
           bench.organizationId,
           { id: `bench-${runId}-c${n}`, platform: 'twitter', platform_user_id: offender(n), platform_username: 'bench_user' },
           tags,
@@ -147,9 +155,9 @@ async function main(): Promise<void> {
         roundTripsPerAction: (raw.roundTrips - before) / (result.calls + result.errors),
       };
     },
-  };
+  });
 
-  const paths = [rawPath, servicePath, apiPath];
+  const paths = [rawPath, servicePath('rpc'), servicePath('action'), apiPath('rpc'), apiPath('action')];
   const rows: { concurrency: number; path: string; runs: Run[]; ratio: number }[] = [];
   try {
     for (const concurrency of concurrencies) {
@@ -167,7 +175,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await raw.close();
-    await server.shutdown('bench finished');
+    await servers.rpc.shutdown('bench finished');
+    await servers.action.shutdown('bench finished');
     await bench.close();
   }
   const loadAfter = machineLoad();
@@ -188,7 +197,7 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(
-    `Shield action (${tags.join(', ')}) through the HTTP API and the service vs the atomic function alone, PostgreSQL ${bench.serverVersion}, ` +
+    `Shield action (${tags.join(', ')}) through the HTTP API and the service (rpc and action writers) vs the atomic function alone, PostgreSQL ${bench.serverVersion}, ` +
       `pool ${poolSize} connections, ${users} offenders, ${seconds} s per level after ${warmupSeconds} s warm-up, ` +
       `${rounds === 1 ? 'one round' : `median of ${rounds} rounds`}\n` +
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,
@@ -217,13 +226,13 @@ function actionBody(organizationId: string, platformUserId: string, commentId: s
   });
 }
 
-async function roundTripCounters(url: string, token: string): Promise<{ sum: number; count: number }> {
+async function roundTripCounters(url: string, token: string, writer: WriterName): Promise<{ sum: number; count: number }> {
   const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
   const text = await response.text();
   return {
-    sum: sampleValue(text, 'shield_action_db_round_trips_sum{writer="rpc"}'),
-    count: sampleValue(text, 'shield_action_db_round_trips_count{writer="rpc"}'),
+    sum: sampleValue(text, `shield_action_db_round_trips_sum{writer="${writer}"}`),
+    count: sampleValue(text, `shield_action_db_round_trips_count{writer="${writer}"}`),
   };
 }
 

@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'job_id_invalid'
   | 'organization_id_invalid'
   | 'lint_parse_error'
+  | 'organization_not_found'
+  | 'key_not_found'
   | 'transaction_control_refused'
   // a check failed (exit 1)
   | 'check_failed'
@@ -55,6 +57,7 @@ export type ErrorCode =
   | 'pg_dump_failed'
   | 'unexpected_result_shape'
   | 'migration_024_missing'
+  | 'migration_026_missing'
   | 'lock_limit'
   | 'lock_timeout'
   | 'invalid_index'

@@ -27,6 +27,10 @@ export interface DatabaseOptions {
   max?: number;
   applicationName?: string;
   statementTimeoutMs?: number;
+  /** lock_timeout on every connection: a statement waiting this long for a lock fails with 55P03. */
+  lockTimeoutMs?: number;
+  /** How long a query waits for a free connection (or a new one) before it fails, instead of queueing forever. */
+  connectionTimeoutMs?: number;
   /**
    * Send parameterised queries as named prepared statements: parsed and planned once per
    * connection, then only bound and executed (pgbench -M prepared), instead of parsed
@@ -64,6 +68,8 @@ export class Database implements Queryable {
         max: options.max ?? 10,
         application_name: options.applicationName ?? 'shipcheck',
         ...(options.statementTimeoutMs !== undefined && { statement_timeout: options.statementTimeoutMs }),
+        ...(options.lockTimeoutMs !== undefined && { lock_timeout: options.lockTimeoutMs }),
+        ...(options.connectionTimeoutMs !== undefined && { connectionTimeoutMillis: options.connectionTimeoutMs }),
       }),
       options.preparedStatements ?? false,
     );

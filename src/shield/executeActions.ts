@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { DatabaseError, ShipcheckError } from '../errors.js';
+import { type FailureCode, failureCodeOf } from './failures.js';
 import { type PlannedAction, planActions, type StrikeOutcome } from './actionPlan.js';
 import { type ActionRequest, parseActionRequest, type ShieldComment } from './actionInput.js';
 import { type StoredAction, storeActions } from './actionsStore.js';
@@ -8,6 +9,7 @@ import type { ActionOutcome, ShieldResult } from './result.js';
 import { countRoundTrips } from './roundTripCounter.js';
 import { severityFromToxicity } from './severity.js';
 import { partitionTags } from './tags.js';
+import { recordWholeAction } from './wholeAction.js';
 import type { BehaviourWriter, Offender, Severity, StrikeSnapshot, ViolationRecord } from './writers/types.js';
 
 export interface ShieldDeps {
@@ -19,11 +21,22 @@ export interface ShieldDeps {
   readonly clock?: () => number;
 }
 
+export interface ActionOptions {
+  /**
+   * With the `action` writer: identifies the request instead of (platform, comment id);
+   * a repeat with the same key returns the first result and writes nothing.
+   */
+  readonly idempotencyKey?: string;
+}
+
 /**
  * Phase 2 of Shield: records the violation, applies strikes and the reincidence
  * check in order (M1), and writes every action of the comment — with its queued
  * platform job — in one statement (M2), calling the writer's recordViolationWithStrikes
- * exactly once (M3; with the rpc writer the strikes ride in that same round trip). Bad input and database failures come back as a result
+ * exactly once (M3; with the rpc writer the strikes ride in that same round trip). With
+ * the `action` writer (migration 026) all of it is one call of shield_record_action: one
+ * round trip, one transaction, and a repeated request (same comment, or same
+ * options.idempotencyKey) returns the first result with `replay: true`. Bad input and database failures come back as a result
  * with `success: false`; nothing is thrown for them. Every argument is checked
  * at run time (parseActionRequest), so untyped input (an HTTP body) is safe to pass.
  *
@@ -38,6 +51,7 @@ export async function executeActionsFromTags(
   comment: ShieldComment | Readonly<Record<string, unknown>>,
   actionTags: readonly string[],
   metadata: Readonly<Record<string, unknown>> = {},
+  options: ActionOptions = {},
 ): Promise<ShieldResult> {
   const clock = deps.clock ?? (() => performance.now());
   const startedAt = clock();
@@ -51,7 +65,9 @@ export async function executeActionsFromTags(
   if (!parsed.ok) {
     return finish({
       ...emptyFields(typeof organizationId === 'string' ? organizationId.slice(0, 64) : null, commentIdOf(comment)),
-      actions: [{ tag: 'input', platformAction: null, status: 'failed', reason: `request refused: ${parsed.problems.join('; ')}` }],
+      actions: [
+        { tag: 'input', platformAction: null, status: 'failed', reason: `request refused: ${parsed.problems.join('; ')}`, errorCode: 'invalid_request' },
+      ],
     });
   }
   const request = parsed.request;
@@ -69,16 +85,41 @@ export async function executeActionsFromTags(
   const { ordered } = partitionTags(request.tags);
   // check_reincidence is planned below from the snapshots: no extra read.
   const strikeTags = ordered.filter((tag): tag is 'add_strike_1' | 'add_strike_2' => tag !== 'check_reincidence');
+  const strikeRequests = strikeTags.map((tag) => ({
+    strikes: tag === 'add_strike_1' ? (1 as const) : (2 as const),
+    reason: `${tag} for comment ${request.comment.id}`.slice(0, 256),
+  }));
+  if (deps.writer.recordsWholeAction) {
+    // Migration 026: everything below in one call, one transaction; a failure writes nothing.
+    try {
+      const outcome = await recordWholeAction(db, {
+        request,
+        offender,
+        severity,
+        strikeTags,
+        strikes: strikeRequests,
+        ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
+      });
+      if (outcome.kind === 'conflict') {
+        const reason = 'request refused: this idempotency key (or comment) was already used for a different request; nothing written';
+        return finish({ ...base, actions: [{ tag: 'input', platformAction: null, status: 'failed', reason, errorCode: 'idempotency_key_reused' }] });
+      }
+      const { behaviour, strikes, offenseLevel, actions, replay } = outcome;
+      return finish({ ...base, offenseLevel, behaviour, strikes, replay, actions: actions.map(storedOutcome) });
+    } catch (error) {
+      return finish({ ...base, actions: failAll(request, `nothing recorded, no action taken: ${explain(error, request)}`, codeOf(error)) });
+    }
+  }
   let recorded: ViolationRecord;
   try {
     recorded = await deps.writer.recordViolationWithStrikes(
       db,
       offender,
       { severity, toxicityScore: request.metadata.toxicity_score ?? null, commentId: request.comment.id, actionTags: request.tags },
-      strikeTags.map((tag) => ({ strikes: tag === 'add_strike_1' ? 1 : 2, reason: `${tag} for comment ${request.comment.id}`.slice(0, 256) })),
+      strikeRequests,
     );
   } catch (error) {
-    return finish({ ...base, actions: failAll(request, `behaviour not recorded, no action taken: ${explain(error, request)}`) });
+    return finish({ ...base, actions: failAll(request, `behaviour not recorded, no action taken: ${explain(error, request)}`, codeOf(error)) });
   }
   const { behaviour } = recorded;
   const strikeOutcomes: Partial<Record<'add_strike_1' | 'add_strike_2', StrikeOutcome>> = {};
@@ -112,7 +153,8 @@ export async function executeActionsFromTags(
   } catch (error) {
     if (!(error instanceof ShipcheckError)) throw error;
     const reason = `actions not written (the violation is counted, total ${behaviour.totalViolations}): ${explain(error, request)}`;
-    return finish({ ...reached, actions: plan.map((action) => ({ ...outcomeOf(action), status: 'failed', reason })) });
+    const errorCode = failureCodeOf(error);
+    return finish({ ...reached, actions: plan.map((action) => ({ ...outcomeOf(action), status: 'failed', reason, errorCode })) });
   }
   return finish({ ...reached, actions: stored.map(storedOutcome) });
 }
@@ -130,8 +172,13 @@ function explain(error: unknown, request: ActionRequest): string {
   return error.message;
 }
 
-function failAll(request: ActionRequest, reason: string): ActionOutcome[] {
-  return request.tags.map((tag) => ({ tag, platformAction: null, status: 'failed', reason }));
+/** Called right after explain(), which has already rethrown anything but a ShipcheckError. */
+function codeOf(error: unknown): FailureCode {
+  return failureCodeOf(error as ShipcheckError);
+}
+
+function failAll(request: ActionRequest, reason: string, errorCode: FailureCode): ActionOutcome[] {
+  return request.tags.map((tag) => ({ tag, platformAction: null, status: 'failed', reason, errorCode }));
 }
 
 function outcomeOf(action: PlannedAction): ActionOutcome {

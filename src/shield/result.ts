@@ -1,3 +1,4 @@
+import type { FailureCode } from './failures.js';
 import type { OffenseLevel } from './offenseLevel.js';
 import type { ShieldTag } from './tags.js';
 import type { BehaviourSnapshot, Severity, StrikeSnapshot } from './writers/types.js';
@@ -15,6 +16,8 @@ export interface ActionOutcome {
   readonly platformAction: string | null;
   readonly status: ActionStatus;
   readonly reason?: string;
+  /** Why it failed, as a stable code (set when the service caught the failure). */
+  readonly errorCode?: FailureCode;
   /** shield_actions.id, when the row was written. */
   readonly actionId?: string;
   /** shield_jobs.id, when a platform job was queued. */
@@ -35,6 +38,11 @@ export interface ShieldResult {
   readonly strikes: StrikeSnapshot | null;
   readonly actions: readonly ActionOutcome[];
   readonly failedActions: readonly ActionOutcome[];
+  /**
+   * Only with the `action` writer (migration 026): true when this request repeated an
+   * earlier one (same organization and comment, or same idempotency key) and nothing was written.
+   */
+  readonly replay?: boolean;
   /** Database round trips this call made (the "DB calls per action" figure). */
   readonly roundTrips: number;
   readonly latencyMs: number;

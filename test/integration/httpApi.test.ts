@@ -205,7 +205,7 @@ describe('GET /metrics', () => {
 });
 
 describe('failures', () => {
-  it('a database that is down: the action is 422 (the service reports it), a read is 500, no detail leaks', async () => {
+  it('a database that is down: 503 with Retry-After, a stable code and a request id, no host, port or password', async () => {
     const down = Database.connect('postgres://shield:s3cr3t-pw@127.0.0.1:1/shield', { max: 1 });
     const { app: downApp } = buildShieldApp({ db: down, auth: { kind: 'bearer', token: apiToken }, writer: 'rpc' });
     try {
@@ -215,16 +215,19 @@ describe('failures', () => {
         headers: auth,
         payload: actionBody(organizationId, 'down_user', 'd-1'),
       });
-      expect(action.statusCode).toBe(422);
-      expect(action.json().failedActions[0].reason).toMatch(/could not talk to the database/);
+      expect(action.statusCode).toBe(503);
+      expect(action.headers['retry-after']).toBe('1');
+      expect(action.json()).toEqual({
+        error: { code: 'database_unavailable', message: 'the database is unavailable; retry later', request_id: action.headers['x-request-id'] },
+      });
       const read = await downApp.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/twitter/down_user`, headers: auth });
-      expect(read.statusCode).toBe(500);
-      expect(read.json()).toEqual({ error: { code: 'database', message: 'the database failed this request' } });
+      expect(read.statusCode).toBe(503);
+      expect(read.json()).toMatchObject({ error: { code: 'database_unavailable', request_id: read.headers['x-request-id'] } });
+      for (const body of [action.body, read.body]) expect(body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|:1\b|could not talk/);
       for (const body of [action.body, read.body]) expect(body).not.toContain('s3cr3t-pw');
       const metrics = (await downApp.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
       expect(sampleValue(metrics, 'shield_actions_total{writer="rpc",result="failed"}')).toBe(1);
-      expect(sampleValue(metrics, 'shield_http_errors_total{kind="service_failed"}')).toBe(1);
-      expect(sampleValue(metrics, 'shield_http_errors_total{kind="database"}')).toBe(1);
+      expect(sampleValue(metrics, 'shield_http_errors_total{kind="unavailable"}')).toBe(2);
     } finally {
       await downApp.close();
       await down.close();
@@ -250,7 +253,7 @@ describe('failures', () => {
         payload: actionBody(organizationId, 'throw_user', 't-1'),
       });
       expect(response.statusCode).toBe(500);
-      expect(response.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      expect(response.json()).toEqual({ error: { code: 'internal', message: 'internal error', request_id: response.headers['x-request-id'] } });
       expect(captured.text()).toContain('bug in the service');
       const metrics = (await throwing.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
       expect(sampleValue(metrics, 'shield_actions_total{writer="rpc",result="failed"}')).toBe(1);
@@ -263,7 +266,7 @@ describe('failures', () => {
   it('unknown routes are 404 with the error shape', async () => {
     const response = await app.inject({ method: 'GET', url: '/v2/nothing?x=1', headers: auth });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /v2/nothing' } });
+    expect(response.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /v2/nothing', request_id: response.headers['x-request-id'] } });
   });
 });
 

@@ -47,6 +47,22 @@ describe('shipcheck shield serve: refusals (exit 2, nothing started)', () => {
     }
   });
 
+  it('exit 1 with --api-keys or --writer action on a database without migration 026; exit 2 with --api-keys and --insecure-no-auth', async () => {
+    const old = await freshDatabase({ migrateTo: '024' });
+    try {
+      const keys = await run(['shield', 'serve', '--port', '0', '--api-keys'], { DATABASE_URL: old.url });
+      expect(keys.code).toBe(1);
+      expect(keys.output.stderr[0]).toBe('shipcheck: --api-keys needs migration 026, which is not applied to this database');
+      const action = await run(['shield', 'serve', '--port', '0', '--writer', 'action'], { DATABASE_URL: old.url, SHIELD_API_TOKEN: apiToken });
+      expect(action.code).toBe(1);
+      expect(action.output.stderr[0]).toBe('shipcheck: the action writer needs migration 026, which is not applied to this database');
+      const both = await run(['shield', 'serve', '--port', '0', '--api-keys', '--insecure-no-auth'], { DATABASE_URL: old.url });
+      expect(both.code).toBe(2);
+    } finally {
+      await old.drop();
+    }
+  });
+
   it('exit 5 when the database cannot be reached (either writer), password not shown', async () => {
     const env = { DATABASE_URL: 'postgres://shield:s3cr3t-pw@127.0.0.1:1/shield', SHIELD_API_TOKEN: apiToken };
     const { code, output } = await run(['shield', 'serve', '--port', '0', '--writer', 'legacy'], env);
@@ -58,7 +74,7 @@ describe('shipcheck shield serve: refusals (exit 2, nothing started)', () => {
   it('with a bad flag value', async () => {
     const { code, output } = await run(['shield', 'serve', '--writer', 'fast'], { SHIELD_API_TOKEN: apiToken });
     expect(code).toBe(2);
-    expect(output.all()).toMatch(/--writer must be one of rpc, legacy, got "fast"/);
+    expect(output.all()).toMatch(/--writer must be one of rpc, legacy, action, got "fast"/);
     expect(output.all()).not.toContain(apiToken);
   });
 });

@@ -69,7 +69,7 @@ describe('bad flags: a clear message, exit 2, nothing written', () => {
     ['--platform with a quote', concurrentWith({ '--platform': "x'; drop table x" }), /--platform: platform must be a lower-case name/],
     ['--org-id not a uuid', concurrentWith({ '--org-id': '42' }), /--org-id must be a UUID, got "42"/],
     ['--org-id unknown', concurrentWith({ '--org-id': unknownOrg }), /organization 1111\S+ does not exist in this database/],
-    ['--writer unknown', concurrentWith({ '--writer': 'optimistic' }), /--writer must be one of rpc, legacy, got "optimistic"/],
+    ['--writer unknown', concurrentWith({ '--writer': 'optimistic' }), /--writer must be one of rpc, legacy, action, got "optimistic"/],
     ['--connections 0', concurrentWith({ '--connections': '0' }), /--connections must be between 1 and 100, got 0/],
     ['--connections 101', concurrentWith({ '--connections': '101' }), /--connections must be between 1 and 100, got 101/],
     ['missing --expected-count', ['verify-count', '--user-id', 'u1'], /required option '--expected-count <N>' not specified/],

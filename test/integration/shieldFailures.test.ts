@@ -74,7 +74,13 @@ describe('Shield E2E: failures', () => {
       const result = await executeActionsFromTags(shield.deps, shield.org, doomed, ['hide_comment', 'add_strike_1'], { toxicity_score: 0.9 });
       expect(result).toMatchObject({ success: false, behaviour: null, roundTrips: 1 });
       expect(result.failedActions).toEqual([
-        { tag: 'hide_comment', platformAction: null, status: 'failed', reason: 'behaviour not recorded, no action taken: out of shared memory (simulated)' },
+        {
+          tag: 'hide_comment',
+          platformAction: null,
+          status: 'failed',
+          reason: 'behaviour not recorded, no action taken: out of shared memory (simulated)',
+          errorCode: 'database_error',
+        },
         expect.objectContaining({ tag: 'add_strike_1', status: 'failed' }),
       ]);
       expect(await shield.tableCounts()).toEqual(before);

@@ -12,6 +12,7 @@ import { connectionFromEnv } from '../connection.js';
 import type { CliContext } from '../context.js';
 import { type Output, printJson } from '../output.js';
 import { nonNegativeInteger, oneOf, positiveInteger, uuid } from '../options.js';
+import { addShieldKeysCommand } from './shieldKeys.js';
 import { addShieldLoadCommand } from './shieldLoad.js';
 import { addShieldServeCommand } from './shieldServe.js';
 
@@ -75,6 +76,7 @@ export function shieldCommandGroup(program: Command): Command {
 export function registerShieldCommands(program: Command, context: CliContext): void {
   const shield = shieldCommandGroup(program);
   addShieldServeCommand(shield, context);
+  addShieldKeysCommand(shield, context);
   addShieldLoadCommand(shield, context);
 
   const concurrent = shield

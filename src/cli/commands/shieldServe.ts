@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
 import { Database } from '../../db/database.js';
+import { sqlFile } from '../../db/sqlFile.js';
+import { CheckFailedError } from '../../errors.js';
+import { defaultRequestTimeoutMs } from '../../shield/http/app.js';
+import { KeyVerifier } from '../../shield/keys/keyVerifier.js';
 import { createHttpLogger, type LogLevel } from '../../shield/http/logger.js';
 import { type ShieldServer, startShieldServer } from '../../shield/http/server.js';
 import type { ApiAuth } from '../../shield/http/auth.js';
-import { resolveAuth } from '../../shield/http/serverAuth.js';
+import { resolveAuth, resolveDevelopmentToken } from '../../shield/http/serverAuth.js';
 import { resolveOrganization, testOrganizationId } from '../../shield/operator/testOrganization.js';
 import { type WriterName, writerNames } from '../../shield/writers/index.js';
 import { type CommandDatabase, openCommandDatabase } from '../commandDatabase.js';
@@ -17,6 +21,11 @@ interface ServeOptions {
   databaseUrlEnv: string;
   tokenEnv: string;
   insecureNoAuth?: boolean;
+  apiKeys?: boolean;
+  keyCacheMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  requestTimeoutMs: number;
   poolSize: number;
   /** commander sets it from --no-prepared-statements; true unless that flag is given. */
   preparedStatements: boolean;
@@ -24,23 +33,35 @@ interface ServeOptions {
   json?: boolean;
 }
 
+const apiKeysPresentSql = sqlFile(import.meta.url, '../../shield/http/sql/api_keys_present.sql');
+
+/** Defaults documented in docs/http-api.md ("Timeouts"). */
+const defaultStatementTimeoutMs = 5_000;
+const defaultLockTimeoutMs = 2_000;
+
 const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const serveHelp = `
 Endpoints (see docs/http-api.md):
   POST /v1/shield/actions                                   record a comment's actions
   GET  /v1/behaviours/:organizationId/:platform/:userId     read an offender's behaviour
-  POST /v1/admin/writer {"writer": "rpc"|"legacy"}         switch writer without a restart
-  GET  /metrics                                             Prometheus text (token required)
+  POST /v1/admin/writer {"writer": "rpc"|"legacy"|"action"} switch writer without a restart (admin)
+  GET  /metrics                                             Prometheus text (admin)
   GET  /healthz                                             {status, database, writer} (no token)
 
-Every route but /healthz needs "Authorization: Bearer <token>", the token read from
-the variable named by --token-env. SIGTERM or SIGINT: stop accepting, finish requests
-in flight, close the pool, exit 0 (a second SIGINT kills at once).
+Every route but /healthz needs "Authorization: Bearer <key or token>". With --api-keys:
+keys made by "shipcheck shield keys create" (migration 026), each acting for one
+organization with its scopes; the token variable, if set, is accepted too. Without it:
+the single token from --token-env, a development mode acting for every organization
+(a warning is logged at start). --writer action (migration 026) records each action in
+one round trip and one transaction, and honours Idempotency-Key. A request still running
+after --request-timeout-ms, or stopped by --lock-timeout-ms / --statement-timeout-ms,
+is answered 503 with Retry-After. SIGTERM or SIGINT: stop accepting, finish requests in
+flight, close the pool, exit 0 (a second SIGINT kills at once).
 
 Exit codes:
   0  stopped cleanly after a signal
-  1  --writer rpc on a database without migration 024
+  1  --writer rpc on a database without migration 024 (--writer action, --api-keys: 026)
   2  bad flags, no token (or too short), --insecure-no-auth off loopback, --database-url-env variable not set
   5  the database could not be reached at startup
 
@@ -62,6 +83,11 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
     .option('--database-url-env <name>', 'environment variable holding the connection string', 'DATABASE_URL')
     .option('--token-env <name>', 'environment variable holding the API bearer token', 'SHIELD_API_TOKEN')
     .option('--insecure-no-auth', 'serve without a token (allowed on loopback addresses only)')
+    .option('--api-keys', 'accept organization-scoped API keys (migration 026); the token variable becomes optional')
+    .option('--key-cache-ms <ms>', 'how long a checked API key is trusted before it is looked up again (revocation delay)', nonNegativeInteger('--key-cache-ms', 600_000), 5_000)
+    .option('--statement-timeout-ms <ms>', 'statement_timeout on the API connections', positiveInteger('--statement-timeout-ms', 3_600_000), defaultStatementTimeoutMs)
+    .option('--lock-timeout-ms <ms>', 'lock_timeout on the API connections', positiveInteger('--lock-timeout-ms', 3_600_000), defaultLockTimeoutMs)
+    .option('--request-timeout-ms <ms>', 'answer 503 with Retry-After when a request takes longer', positiveInteger('--request-timeout-ms', 3_600_000), defaultRequestTimeoutMs)
     .option('--pool-size <n>', 'database connections (1-100)', positiveInteger('--pool-size', 100), 10)
     .option('--log-level <level>', `log level on stderr: ${logLevels.join(', ')}`, oneOf('--log-level', logLevels), 'info')
     .option(
@@ -71,10 +97,11 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
     .option('--json', 'print machine-readable lifecycle lines ({"event":"listening","url":…}) on stdout')
     .addHelpText('after', serveHelp)
     .action(async (options: ServeOptions) => {
-      const auth = resolveAuth(
-        { tokenEnv: options.tokenEnv, insecureNoAuth: options.insecureNoAuth ?? false, host: options.host },
-        context.env,
-      );
+      const settings = { tokenEnv: options.tokenEnv, insecureNoAuth: options.insecureNoAuth ?? false, host: options.host };
+      // Checked before the database opens: a bad flag or token fails fast with exit 2.
+      const auth: ApiAuth | { kind: 'keys-pending'; token?: string } = options.apiKeys
+        ? { kind: 'keys-pending', ...optionalToken(resolveDevelopmentToken(settings, context.env)) }
+        : resolveAuth(settings, context.env);
       const database = await openCommandDatabase(context, { variable: options.databaseUrlEnv });
       try {
         await serve(options, context, auth, database);
@@ -85,7 +112,12 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
 }
 
 /** Serves until a signal has stopped the server and its requests in flight have finished. */
-async function serve(options: ServeOptions, context: CliContext, auth: ApiAuth, database: CommandDatabase): Promise<void> {
+async function serve(
+  options: ServeOptions,
+  context: CliContext,
+  chosenAuth: ApiAuth | { kind: 'keys-pending'; token?: string },
+  database: CommandDatabase,
+): Promise<void> {
   const connectionString = database.url;
   const logger = createHttpLogger({
     level: options.logLevel,
@@ -95,9 +127,15 @@ async function serve(options: ServeOptions, context: CliContext, auth: ApiAuth, 
     max: options.poolSize,
     applicationName: 'shipcheck shield serve',
     preparedStatements: options.preparedStatements,
+    statementTimeoutMs: options.statementTimeoutMs,
+    lockTimeoutMs: options.lockTimeoutMs,
+    // Waiting for a free connection is bounded too: a full pool answers 503, it does not queue forever.
+    connectionTimeoutMs: options.requestTimeoutMs,
   });
   let server: ShieldServer;
+  let auth: ApiAuth;
   try {
+    auth = chosenAuth.kind === 'keys-pending' ? await keyAuth(db, options.keyCacheMs, chosenAuth.token) : chosenAuth;
     // A fresh embedded server has no tenant yet: the test organization is the one to post for.
     if (database.kind === 'embedded') await resolveOrganization(db, { create: true });
     server = await startShieldServer({
@@ -108,6 +146,7 @@ async function serve(options: ServeOptions, context: CliContext, auth: ApiAuth, 
       port: options.port,
       logger,
       signals: process,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
   } catch (error) {
     await db.close();
@@ -119,10 +158,31 @@ async function serve(options: ServeOptions, context: CliContext, auth: ApiAuth, 
   if (options.json) {
     context.output.out(JSON.stringify({ event: 'listening', url: server.url, writer: options.writer, auth: auth.kind, database: target }));
   } else {
-    const authText = auth.kind === 'bearer' ? `bearer token from ${options.tokenEnv}` : 'NONE (loopback only)';
+    const authText =
+      auth.kind === 'keys'
+        ? `API keys${auth.token !== undefined ? ` and the development token from ${options.tokenEnv}` : ''}`
+        : auth.kind === 'bearer'
+          ? `bearer token from ${options.tokenEnv} (development mode)`
+          : 'NONE (loopback only)';
     context.output.out(`Shield API on ${server.url} (writer ${options.writer}, auth ${authText}, database ${target})`);
   }
   await server.closed;
   if (options.json) context.output.out(JSON.stringify({ event: 'stopped' }));
   else context.output.out('Shield API stopped');
+}
+
+function optionalToken(token: string | undefined): { token?: string } {
+  return token === undefined ? {} : { token };
+}
+
+/** API keys need migration 026's table; refusing at start beats answering 500 to every request. */
+async function keyAuth(db: Database, ttlMs: number, token: string | undefined): Promise<ApiAuth> {
+  const { rows } = await db.query<{ present: boolean }>(apiKeysPresentSql);
+  if (!rows[0]?.present) {
+    throw new CheckFailedError('--api-keys needs migration 026, which is not applied to this database', {
+      code: 'migration_026_missing',
+      hint: 'apply it first (shipcheck db migrate --to 026), or serve with the development token',
+    });
+  }
+  return { kind: 'keys', keys: new KeyVerifier(db, { ttlMs }), ...optionalToken(token) };
 }

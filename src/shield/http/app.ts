@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Queryable } from '../../db/database.js';
 import { DatabaseError } from '../../errors.js';
 import { executeActionsFromTags } from '../executeActions.js';
+import { failureCodeOf, publicReason, retryableFailures } from '../failures.js';
 import type { WriterName } from '../writers/index.js';
-import { type ApiAuth, bearerAuthHook } from './auth.js';
+import { type ApiAuth, bearerAuthHook, principalOf } from './auth.js';
 import type { ExecuteActions, RouteContext } from './context.js';
 import { silentLogger } from './logger.js';
 import { type ShieldMetrics, createShieldMetrics } from './metrics.js';
-import { sendError } from './replies.js';
+import { RequestTimeoutError } from './deadline.js';
+import { sendError, sendUnavailable } from './replies.js';
 import { registerActionRoutes } from './routes/actions.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerBehaviourRoutes } from './routes/behaviours.js';
@@ -26,7 +29,12 @@ export interface ShieldAppOptions {
   /** The Shield service; the real executeActionsFromTags unless a test or tool swaps it. */
   readonly execute?: ExecuteActions;
   readonly healthTimeoutMs?: number;
+  /** An action or read still running after this is answered 503 with Retry-After (default 10 s). */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Defaults documented in docs/http-api.md; `shield serve` has a flag for each. */
+export const defaultRequestTimeoutMs = 10_000;
 
 export interface ShieldApp {
   readonly app: FastifyInstance;
@@ -60,6 +68,8 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
     metrics,
     execute: options.execute ?? executeActionsFromTags,
     healthTimeoutMs: options.healthTimeoutMs ?? 2_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    onForbidden: () => metrics.countError('forbidden'),
   };
 
   const logger: FastifyBaseLogger = options.logger ?? silentLogger();
@@ -70,24 +80,42 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
     bodyLimit: bodyLimitBytes,
     // Keep-alive sockets with no request in flight are closed at shutdown; busy ones finish first.
     forceCloseConnections: 'idle',
+    // Our own ids, never a client's: they key the log lines a client may quote back.
+    genReqId: () => randomUUID(),
   });
   let draining = false;
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
     if (draining) reply.header('connection', 'close');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    // The key id says who acted (never the secret); null for the development token.
+    const key = principalOf(request)?.keyId ?? null;
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime, key }, 'request');
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       metrics.countError('bad_request');
       return sendError(reply, error.statusCode, error.code ?? 'bad_request', error.message);
     }
+    // The message may name tables or hosts; the log has it, the client gets a code and a plain sentence.
+    if (error instanceof RequestTimeoutError) {
+      metrics.countError('timeout');
+      request.log.warn({ timeoutMs: error.timeoutMs }, 'request timed out');
+      return sendUnavailable(reply, 'request_timeout', `the request did not finish within ${error.timeoutMs} ms; retry later`);
+    }
+    if (error instanceof DatabaseError) {
+      const code = failureCodeOf(error);
+      if (retryableFailures.has(code)) {
+        metrics.countError('unavailable');
+        request.log.warn({ err: error }, 'request failed: database unavailable or timed out');
+        return sendUnavailable(reply, code, publicReason(code, undefined));
+      }
+    }
     const kind = error instanceof DatabaseError ? 'database' : 'internal';
     metrics.countError(kind);
     request.log.error({ err: error }, 'request failed');
-    // The message may name tables or hosts; the log has it, the client gets a plain sentence.
     return sendError(reply, 500, kind, kind === 'database' ? 'the database failed this request' : 'internal error');
   });
   app.setNotFoundHandler((request, reply) => {

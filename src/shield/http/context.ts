@@ -14,4 +14,8 @@ export interface RouteContext {
   readonly execute: ExecuteActions;
   /** How long /healthz waits for the database before calling it down. */
   readonly healthTimeoutMs: number;
+  /** How long an action or a read may take before it is answered 503 with Retry-After. */
+  readonly requestTimeoutMs: number;
+  /** Counts a 403 (the route answers it). */
+  readonly onForbidden: () => void;
 }

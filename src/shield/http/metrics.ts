@@ -5,7 +5,17 @@ import { type WriterName, writerNames } from '../writers/index.js';
 export type ActionResult = 'success' | 'failed' | 'invalid';
 
 /** What went wrong, for shield_http_errors_total{kind}; one word an alert can match on. */
-export type ErrorKind = 'unauthorized' | 'bad_request' | 'not_found' | 'conflict' | 'service_failed' | 'database' | 'internal';
+export type ErrorKind =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'bad_request'
+  | 'not_found'
+  | 'conflict'
+  | 'service_failed'
+  | 'unavailable'
+  | 'timeout'
+  | 'database'
+  | 'internal';
 
 export interface ShieldMetrics {
   /** Its own registry, so two apps in one process (tests) never share or clash on series. */
@@ -18,7 +28,7 @@ export interface ShieldMetrics {
 // 1 ms … 5 s: a healthy action is a few ms; the seed's rollback line is "latency > 2x baseline", and a
 // sick one must still be measured (a top bucket of 1 s would clip every percentile above it).
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-// rpc needs 2 round trips per action, legacy 3–5; above 20 something loops.
+// action needs 1 round trip per action, rpc 2, legacy 3–5; above 20 something loops.
 const roundTripBuckets = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
 
 /**

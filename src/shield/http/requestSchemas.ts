@@ -57,6 +57,23 @@ export function parseActionBody(body: unknown): Parsed<ActionBody> {
   };
 }
 
+/**
+ * The Idempotency-Key header: 1–255 visible ASCII characters. Only the `action` writer
+ * (migration 026) can honour it; with another writer it is refused rather than ignored,
+ * so a client never believes a retry is safe when it is not.
+ */
+export function parseIdempotencyKey(header: string | string[] | undefined, supported: boolean): Parsed<string | undefined> {
+  if (header === undefined) return { ok: true, value: undefined };
+  if (Array.isArray(header)) return { ok: false, problems: ['Idempotency-Key: give the header once'] };
+  if (!/^[\x21-\x7e]{1,255}$/.test(header)) {
+    return { ok: false, problems: ['Idempotency-Key: must be 1 to 255 visible ASCII characters'] };
+  }
+  if (!supported) {
+    return { ok: false, problems: ['Idempotency-Key: needs the action writer (migration 026); this server uses another one'] };
+  }
+  return { ok: true, value: header };
+}
+
 export interface BehaviourKey {
   readonly organizationId: string;
   readonly platform: string;

@@ -27,6 +27,7 @@ export interface ShieldServerOptions {
   /** How long in-flight requests get before their sockets are cut. */
   readonly shutdownGraceMs?: number;
   readonly execute?: ShieldAppOptions['execute'];
+  readonly requestTimeoutMs?: number;
 }
 
 export interface ShieldServer extends ShieldApp {
@@ -59,6 +60,7 @@ export async function startShieldServer(options: ShieldServerOptions): Promise<S
     writer: options.writer,
     logger,
     ...(options.execute !== undefined && { execute: options.execute }),
+    ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
   });
   const { app } = shieldApp;
   await app.listen({ host: options.host, port: options.port });
@@ -98,6 +100,11 @@ export async function startShieldServer(options: ShieldServerOptions): Promise<S
     return shuttingDown;
   }
 
+  if (options.auth.kind === 'bearer' || (options.auth.kind === 'keys' && options.auth.token !== undefined)) {
+    logger.warn(
+      'development mode: the single API token acts for every organization with every scope; use API keys in production (shipcheck shield keys create, shield serve --api-keys)',
+    );
+  }
   logger.info({ url: `http://${hostForUrl}:${address.port}`, writer: options.writer, auth: options.auth.kind }, 'listening');
   return { ...shieldApp, url: `http://${hostForUrl}:${address.port}`, port: address.port, shutdown, closed };
 }

@@ -35,3 +35,19 @@ export function resolveAuth(settings: AuthSettings, env: NodeJS.ProcessEnv): Api
   }
   return { kind: 'bearer', token: token.trim() };
 }
+
+/**
+ * With --api-keys the token variable is optional: when set, it is also accepted as the
+ * development token (every organization, every scope; the server warns at start).
+ */
+export function resolveDevelopmentToken(settings: AuthSettings, env: NodeJS.ProcessEnv): string | undefined {
+  if (settings.insecureNoAuth) throw new UsageError('--insecure-no-auth and --api-keys exclude each other');
+  const token = env[settings.tokenEnv];
+  if (token === undefined || token.trim() === '') return undefined;
+  if (token.trim().length < minimumTokenLength) {
+    throw new UsageError(`the API token in ${settings.tokenEnv} is too short: use at least ${minimumTokenLength} characters`, {
+      hint: `unset ${settings.tokenEnv} to accept API keys only`,
+    });
+  }
+  return token.trim();
+}

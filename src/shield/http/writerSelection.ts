@@ -38,12 +38,19 @@ export class WriterSelection {
 }
 
 /**
- * Throws CheckFailedError when `name` is `rpc` and migration 024's functions are missing.
+ * Throws CheckFailedError when `name` is `rpc` and migration 024's functions are missing,
+ * or `action` and migration 026's function is.
  * Queries for either writer, so a server starting with `legacy` still fails fast when
  * the database cannot be reached.
  */
 export async function assertWriterUsable(db: Queryable, name: WriterName): Promise<void> {
-  const { rows } = await db.query<{ present: boolean }>(rpcFunctionsPresentSql);
+  const { rows } = await db.query<{ present: boolean; action_present: boolean }>(rpcFunctionsPresentSql);
+  if (name === 'action' && !(rows[0]?.present && rows[0]?.action_present)) {
+    throw new CheckFailedError('the action writer needs migration 026, which is not applied to this database', {
+      code: 'migration_026_missing',
+      hint: 'apply it first (shipcheck db migrate --to 026), or keep the rpc writer',
+    });
+  }
   if (name === 'rpc' && !rows[0]?.present) {
     throw new CheckFailedError('the rpc writer needs migration 024, which is not applied to this database', {
       code: 'migration_024_missing',

@@ -54,9 +54,15 @@ export interface ViolationRecord {
  * Records one violation on an offender's behaviour row.
  * `rpc`: one call of atomic_update_user_behavior (migration 024, M3).
  * `legacy`: the pre-024 read-modify-write, kept to show the lost-update race.
+ * `action`: as `rpc` on its own; in the Shield service the whole action in one call (026).
  */
 export interface BehaviourWriter {
-  readonly name: 'rpc' | 'legacy';
+  readonly name: 'rpc' | 'legacy' | 'action';
+  /**
+   * True for `action` (migration 026): the service hands it the whole action —
+   * violation, strikes, audit rows, jobs — as one call of shield_record_action.
+   */
+  readonly recordsWholeAction?: boolean;
   recordViolation(db: Queryable, offender: Offender, violation: Violation): Promise<BehaviourSnapshot>;
   addStrikes(db: Queryable, offender: Offender, strikes: 1 | 2, reason: string): Promise<StrikeSnapshot>;
   /**

@@ -3,8 +3,11 @@ import { type CumulativeHistogram, histogramDelta, histogramMean, histogramQuant
 import { histogramOf, type PromSample, parsePrometheusText, sumOf } from '../../metrics/prometheusText.js';
 import { scrape, type ScrapeTarget } from '../../metrics/scrape.js';
 
-/** The writer whose every action is one call of atomic_update_user_behavior (migration 024). */
-export const functionWriter = 'rpc';
+/**
+ * The writers whose every action is one call of atomic_update_user_behavior (migration 024):
+ * rpc directly, action (migration 026) from inside shield_record_action.
+ */
+export const functionWriters: readonly string[] = ['rpc', 'action'];
 
 /** One scrape of the Shield API's counters (names: docs/http-api.md). Cumulative since the API started. */
 export interface ShieldSnapshot {
@@ -28,7 +31,7 @@ export interface ShieldFigures {
   readonly failureRate: number | null;
   readonly functionActions: number;
   readonly functionFailed: number;
-  /** Failed / all actions of the rpc writer: each is one call of the function. */
+  /** Failed / all actions of the rpc and action writers: each is one call of the function. */
   readonly functionErrorRate: number | null;
   readonly latencyMeanMs: number | null;
   readonly latencyP50Ms: number | null;
@@ -54,8 +57,8 @@ export function shieldSnapshot(samples: readonly PromSample[], at: string): Shie
     at,
     succeeded: sumOf(samples, actions, { result: 'success' }),
     failed: sumOf(samples, actions, { result: 'failed' }),
-    functionSucceeded: sumOf(samples, actions, { writer: functionWriter, result: 'success' }),
-    functionFailed: sumOf(samples, actions, { writer: functionWriter, result: 'failed' }),
+    functionSucceeded: functionWriters.reduce((n, writer) => n + sumOf(samples, actions, { writer, result: 'success' }), 0),
+    functionFailed: functionWriters.reduce((n, writer) => n + sumOf(samples, actions, { writer, result: 'failed' }), 0),
     duration: histogramOf(samples, 'shield_action_duration_seconds', { result: (r) => r !== 'invalid' }),
     roundTrips: histogramOf(samples, 'shield_action_db_round_trips'),
     errorsByKind,

@@ -406,12 +406,12 @@ describe('checklist loader: references between steps', () => {
     expect(onlyProblemOf(unknown)).toMatchObject({
       path: 'phases[0].steps[2].migration',
       line: lineOf(unknown, 'migration: "042"'),
-      message: 'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025)',
+      message: 'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
     });
     const noVerify = edit(referencing, 'migration: "024"', 'migration: "003"');
     expect(onlyProblemOf(noVerify)).toMatchObject({
       path: 'phases[0].steps[2].verify',
-      message: "migration 003_user_behaviors has no verify script (003_user_behaviors.verify.sql in shipcheck's db/migrations; migrations with one: 024, 025)",
+      message: "migration 003_user_behaviors has no verify script (003_user_behaviors.verify.sql in shipcheck's db/migrations; migrations with one: 024, 025, 026)",
     });
     expect(() => parseChecklist(noVerify.replace('migration: "003", verify: true', 'migration: "003_user_behaviors"'), file, spyRegistry)).not.toThrow();
   });
@@ -421,11 +421,11 @@ describe('checklist loader: references between steps', () => {
     expect(onlyProblemOf(unknown)).toMatchObject({
       path: 'rollback.function_related[0].revert_migration',
       line: lineOf(unknown, 'revert_migration: "042"'),
-      message: 'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025)',
+      message: 'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
     });
     const forwardOnly = edit(referencing, 'revert_migration: "024"', 'revert_migration: "006"');
     expect(onlyProblemOf(forwardOnly).message).toBe(
-      "migration 006_row_level_security has no revert script (006_row_level_security.revert.sql in shipcheck's db/migrations; migrations with one: 024, 025)",
+      "migration 006_row_level_security has no revert script (006_row_level_security.revert.sql in shipcheck's db/migrations; migrations with one: 024, 025, 026)",
     );
   });
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { sqlFile } from '../../../db/sqlFile.js';
+import { authorize } from '../auth.js';
 import type { RouteContext } from '../context.js';
+import { withinDeadline } from '../deadline.js';
 import { sendError } from '../replies.js';
 import { parseBehaviourKey } from '../requestSchemas.js';
 
@@ -17,7 +19,8 @@ export function registerBehaviourRoutes(app: FastifyInstance, context: RouteCont
         return sendError(reply, 400, 'invalid_key', `invalid behaviour key: ${key.problems.join('; ')}`, key.problems);
       }
       const { organizationId, platform, platformUserId } = key.value;
-      const { rows } = await context.db.query(readBehaviourSql, [organizationId, platform, platformUserId]);
+      if (!authorize(request, reply, 'behaviours:read', organizationId, context.onForbidden)) return reply;
+      const { rows } = await withinDeadline(context.db.query(readBehaviourSql, [organizationId, platform, platformUserId]), context.requestTimeoutMs);
       if (rows[0] === undefined) {
         context.metrics.countError('not_found');
         return sendError(reply, 404, 'not_found', `no behaviour recorded for ${platform} user ${platformUserId} in this organization`);
