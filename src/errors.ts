@@ -13,6 +13,8 @@ export const ExitCode = {
   interruptedStep: 6,
   /** The rollback procedure itself failed: manual repair needed. */
   rollbackFailed: 7,
+  /** A run log is damaged or edited (bad event, broken hash chain, wrong signature): nothing was concluded from it. */
+  damagedRun: 8,
   /** The operator pressed Ctrl-C: the run stopped cleanly and stays resumable (128 + SIGINT, as shells report it). */
   interrupted: 130,
   internal: 70,
@@ -64,6 +66,18 @@ export class LockHeldError extends ShipcheckError {
 export class AwaitingApprovalError extends ShipcheckError {
   constructor(message: string, options: { detail?: string; hint?: string } = {}) {
     super(message, { code: 'awaiting_approval', exitCode: ExitCode.awaitingApproval, ...options });
+  }
+}
+
+/** A run log that cannot be trusted: an event fails its schema, the hash chain breaks, or a signature does not verify. */
+export class RunLogDamagedError extends ShipcheckError {
+  constructor(message: string, options: { code?: string; detail?: string; hint?: string } = {}) {
+    super(message, {
+      code: options.code ?? 'damaged_run',
+      exitCode: ExitCode.damagedRun,
+      hint: 'keep the run directory as evidence; move it out of the state directory to go on without it',
+      ...options,
+    });
   }
 }
 

@@ -19,6 +19,8 @@ export interface ApprovalInput {
   readonly conditionsMet?: boolean;
   /** The run's checklist: when given, an explicit stepId must name one of its approval steps in the run's phases. */
   readonly checklist?: Checklist;
+  /** SHIPCHECK_LOG_KEY, when set: the decision's line is signed like the runner's. */
+  readonly logKey?: Buffer | undefined;
 }
 
 /**
@@ -48,7 +50,11 @@ export async function recordApproval(input: ApprovalInput): Promise<{ stepId: st
         hint: `record one first: shipcheck approve ${run.runId} --by NAME --decision conditional --conditions TEXT`,
       });
     }
-    await appendEvent(run.dir, { type: 'conditions_met', at, stepId, by: input.by, osUser, ...(input.note !== undefined && { note: input.note }) });
+    await appendEvent(
+      run.dir,
+      { type: 'conditions_met', at, stepId, by: input.by, osUser, ...(input.note !== undefined && { note: input.note }) },
+      { key: input.logKey },
+    );
     return { stepId };
   }
   if (input.decision === undefined) throw new UsageError('--decision approved|conditional|rejected is required');
@@ -67,7 +73,7 @@ export async function recordApproval(input: ApprovalInput): Promise<{ stepId: st
     osUser,
     ...(input.note !== undefined && { note: input.note }),
     ...(input.conditions !== undefined && { conditions: input.conditions }),
-  });
+  }, { key: input.logKey });
   return { stepId };
 }
 

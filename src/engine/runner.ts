@@ -4,6 +4,7 @@ import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import type { EnvironmentHandle, StepOutcome } from '../steps/types.js';
 import { openEnvironment, secretsOf } from './environment.js';
 import { RunJournal } from './journal.js';
+import { logKeyFrom } from './logLine.js';
 import { acquireLease, currentHolder, describeHolder, type HeldLease } from './lease.js';
 import { executePhases, type PhaseRunOptions } from './phases.js';
 import { rehearse } from './rehearsal.js';
@@ -89,9 +90,10 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
         const secrets = secretsOf(environment.connectionString);
         const dir = runDir(options.stateDir, runId);
         if (existing) assertUnchanged(options, existing.state);
+        const journalOptions = { key: logKeyFrom(options.env ?? process.env) };
         journal = existing
-          ? RunJournal.resume(runId, dir, existing.events, renderer, secrets)
-          : await RunJournal.create(runId, dir, renderer, secrets);
+          ? RunJournal.resume(runId, dir, existing.events, renderer, secrets, journalOptions)
+          : await RunJournal.create(runId, dir, renderer, secrets, journalOptions);
         renderer.start({ checklist: options.checklist, runId, environment: options.environment, phases, rehearse: options.rehearse ?? false });
         await recordStart(journal, options, environment, phases, lease, existing);
         const deps: StepRunDeps = {

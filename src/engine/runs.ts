@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ApprovalRecord, PhaseStatus } from '../steps/types.js';
 import type { RunEvent } from './events.js';
-import { readEvents } from './runLog.js';
+import { type LogIntegrity, readRunLog } from './runLog.js';
 import { foldEvents, isFinished, type RunState } from './state.js';
 
 /** A run as found in the state directory: its log and the state folded from it. */
@@ -12,6 +12,8 @@ export interface StoredRun {
   readonly dir: string;
   readonly events: readonly RunEvent[];
   readonly state: RunState;
+  /** What the log's hash chain and MACs say (the chain itself was verified on reading). */
+  readonly integrity: LogIntegrity;
 }
 
 export function runsDir(stateDir: string): string {
@@ -22,8 +24,13 @@ export function runDir(stateDir: string, runId: string): string {
   return join(runsDir(stateDir), runId);
 }
 
-/** Every readable run of the state directory, oldest first (run ids sort by start time). */
-export async function listRuns(stateDir: string): Promise<StoredRun[]> {
+/**
+ * Every readable run of the state directory, oldest first (run ids sort by start
+ * time). A damaged log (bad event, broken chain) is a RunLogDamagedError: no
+ * verdict is drawn from a state directory holding one. With `key`, each log's
+ * MACs are checked (integrity.signature).
+ */
+export async function listRuns(stateDir: string, key?: Buffer): Promise<StoredRun[]> {
   let names: string[];
   try {
     names = await readdir(runsDir(stateDir));
@@ -35,10 +42,10 @@ export async function listRuns(stateDir: string): Promise<StoredRun[]> {
     const dir = runDir(stateDir, runId);
     try {
       if (!(await stat(dir)).isDirectory()) continue;
-      const events = await readEvents(dir);
+      const { events, integrity } = await readRunLog(dir, key);
       // A run that died before its first event was written has nothing to show.
       if (events.length === 0) continue;
-      runs.push({ runId, dir, events, state: foldEvents(events) });
+      runs.push({ runId, dir, events, state: foldEvents(events), integrity });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
