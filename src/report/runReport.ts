@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sha256 } from '../checklist/hash.js';
 import type { Checklist } from '../checklist/types.js';
 import type { StoredRun } from '../engine/runs.js';
-import type { StepStatus } from '../engine/state.js';
+import { progressKept, type StepState, type StepStatus } from '../engine/state.js';
 import type { ApprovalRecord, EvidenceRecord } from '../steps/types.js';
 import { benchmarksOf, type ReportBenchmark } from './benchmarkTable.js';
 import { type CompletionStatus, completionStatus } from './completionStatus.js';
@@ -95,7 +95,7 @@ export async function buildRunReport(run: StoredRun, allRuns: readonly StoredRun
       ...(s?.finishedAt !== undefined && { finishedAt: s.finishedAt }),
       ...(s?.durationMs !== undefined && { durationMs: s.durationMs }),
       attempts: s?.attempts ?? 0,
-      progress: s?.progress ?? [],
+      progress: s ? progressLines(s) : [],
       evidence,
       ...(approval && { approval }),
     });
@@ -131,4 +131,12 @@ async function checkEvidence(runDir: string, evidence: EvidenceRecord): Promise<
   } catch {
     return { ...evidence, intact: false };
   }
+}
+
+/** The progress lines the state kept, with a line saying how many between them it left out. */
+function progressLines(step: StepState): readonly string[] {
+  const omitted = step.progressOmitted ?? 0;
+  if (omitted === 0) return step.progress;
+  const { first } = progressKept;
+  return [...step.progress.slice(0, first), `… ${omitted} progress lines left out here (every one is in the run log, events.jsonl)`, ...step.progress.slice(first)];
 }
