@@ -109,7 +109,8 @@ async function foldSeries(appends: number): Promise<Series> {
   });
 }
 
-const load = machineLoad();
+const loadBefore = machineLoad();
+await foldSeries(window); // JIT warm-up: the first figures would otherwise measure the compiler
 const results: { appends: number; journal: Series & { logBytes: number }; fold: Series }[] = [];
 for (const appends of sizes) {
   const fold = await foldSeries(appends);
@@ -118,8 +119,9 @@ for (const appends of sizes) {
   if (!values.json) process.stderr.write(`${appends} appends: ${journal.totalS.toFixed(1)} s\n`);
 }
 
+const loadAfter = machineLoad();
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ load, results })}\n`);
+  process.stdout.write(`${JSON.stringify({ loadBefore, loadAfter, results })}\n`);
 } else {
   const rows = results.map(({ appends, journal, fold }) => [
     appends.toLocaleString('en'),
@@ -131,7 +133,7 @@ if (values.json) {
     fixed(fold.firstMs * 1000, 2),
     fixed(fold.lastMs * 1000, 2),
   ]);
-  process.stdout.write(`${describeLoad(load)}\n\n`);
+  process.stdout.write(`before: ${describeLoad(loadBefore)}\nafter:  ${describeLoad(loadAfter)}\n\n`);
   process.stdout.write(
     `${markdownTable(
       ['appends', 'journal ms/append, first 1,000', 'last 1,000', 'last/first', 'journal total s', 'log size', 'fold µs/event, first 1,000', 'last 1,000'],
