@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, RunLogDamagedError } from '../../../src/errors.js';
 import type { RunEvent } from '../../../src/engine/events.js';
-import { encodeLine, genesisHash, hashLine } from '../../../src/engine/logLine.js';
+import { encodeLine, genesisHash, hashLine, logKeyFrom } from '../../../src/engine/logLine.js';
 import { appendEvent, appendEvents, eventsFileName, parseRunLog, readRunLog } from '../../../src/engine/runLog.js';
 import { foldEvents, progressKept } from '../../../src/engine/state.js';
 
@@ -111,6 +111,23 @@ describe('the run log: a hash chain of validated events', () => {
     expect((await readRunLog(dir, Buffer.from('another-key-of-16-chars'))).integrity).toMatchObject({ signature: 'invalid', firstInvalid: 1 });
     await appendEvent(dir, stepPassed);
     expect((await readRunLog(dir, key)).integrity).toMatchObject({ signature: 'unsigned', firstUnsigned: 3 });
+  });
+
+  it('takes the key from SHIPCHECK_LOG_KEY, refusing one too short to be a key (exit 2, the key not shown)', () => {
+    expect(logKeyFrom({})).toBeUndefined();
+    expect(logKeyFrom({ SHIPCHECK_LOG_KEY: '' })).toBeUndefined();
+    expect(logKeyFrom({ SHIPCHECK_LOG_KEY: key.toString() })).toEqual(key);
+    const short = (() => {
+      try {
+        logKeyFrom({ SHIPCHECK_LOG_KEY: 'hunter2' });
+      } catch (error) {
+        return error as Error & { exitCode: number };
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(short.exitCode).toBe(ExitCode.usage);
+    expect(short.message).toMatch(/SHIPCHECK_LOG_KEY is too short/);
+    expect(short.message).not.toContain('hunter2');
   });
 
   it('a signed line whose content was edited and re-chained by hand fails its MAC', async () => {
