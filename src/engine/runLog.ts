@@ -217,22 +217,17 @@ const tailChunk = 64 * 1024;
 async function readTail(file: FileHandle): Promise<{ lastLine?: Buffer; torn: Buffer; tornAt: number }> {
   const { size } = await file.stat();
   let end = size;
-  for (;;) {
-    const line = await lastLineBefore(file, end);
-    if (!line) return { torn: await readRange(file, 0, size), tornAt: 0 };
-    const text = line.bytes.toString('utf8');
-    if (text.trim() !== '' && !isJson(text)) {
-      end = line.start; // a garbled last line: torn, look before it
-      continue;
-    }
-    if (text.trim() === '' && line.start > 0) {
-      end = line.start; // blank lines are skipped, as readers skip them
-      continue;
-    }
-    const tornAt = line.start + line.bytes.length + 1;
-    if (text.trim() === '') return { torn: await readRange(file, 0, size), tornAt: 0 };
-    return { lastLine: line.bytes, torn: await readRange(file, Math.min(tornAt, size), size), tornAt: Math.min(tornAt, size) };
+  let line = await lastLineBefore(file, end);
+  // Blank lines are skipped (as readers skip them); a last line that is not JSON is torn.
+  while (line && (line.bytes.toString('utf8').trim() === '' || !isJson(line.bytes.toString('utf8')))) {
+    end = line.start;
+    line = end === 0 ? undefined : await lastLineBefore(file, end);
   }
+  const tornAt = line ? line.start + line.bytes.length + 1 : 0;
+  const rest = await readRange(file, tornAt, size);
+  // Only blank lines after the last event: nothing torn, nothing to cut.
+  const torn = rest.toString('utf8').trim() === '' ? Buffer.alloc(0) : rest;
+  return { ...(line && { lastLine: line.bytes }), torn, tornAt: torn.length > 0 ? tornAt : size };
 }
 
 /** The newline-terminated line that ends at or before `end` (its newline at end - 1 or earlier), and where it starts. */

@@ -170,6 +170,15 @@ describe('a torn last line', () => {
   });
 });
 
+describe('blank lines', () => {
+  it('are skipped by readers and writers alike: nothing torn, the chain goes on from the last event', async () => {
+    await appendEvents(dir, [started]);
+    await appendFile(logPath(), '\n\n');
+    expect(await appendEvent(dir, stepStarted)).toEqual([stepStarted]);
+    expect((await readRunLog(dir)).events).toEqual([started, stepStarted]);
+  });
+});
+
 describe('appenders in several processes', () => {
   it('four processes appending at once (as approve does beside a run) leave one unbroken chain', async () => {
     await appendEvents(dir, [started, stepStarted]);
