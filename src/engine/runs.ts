@@ -54,8 +54,8 @@ export async function listRuns(stateDir: string, key?: Buffer): Promise<StoredRu
   return runs;
 }
 
-export async function loadRun(stateDir: string, runId: string): Promise<StoredRun> {
-  const run = (await listRuns(stateDir)).find((r) => r.runId === runId);
+export async function loadRun(stateDir: string, runId: string, key?: Buffer): Promise<StoredRun> {
+  const run = (await listRuns(stateDir, key)).find((r) => r.runId === runId);
   if (!run) throw new UsageError(`no run "${runId}" in ${runsDir(stateDir)}`, { hint: 'shipcheck status lists the runs' });
   return run;
 }

@@ -97,7 +97,11 @@ describe('the run log from the CLI', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run_finished', status: 'passed' });
 
     expect((await cli(env, 'status', runId)).code).toBe(0);
-    expect((await cli(env, 'report', runId, '--format', 'json')).code).toBe(0);
+    const report = await cli(env, 'report', runId, '--format', 'json');
+    expect(report.code).toBe(0);
+    expect(JSON.parse(report.out).run.log).toMatchObject({ unchainedEvents: 0, signature: 'verified', repairs: [{ offset: sizeBefore, bytes: 29 }] });
+    const md = await cli(env, 'report', runId);
+    expect(md.out).toMatch(/- \*\*Run log:\*\* \d+ events, hash chain intact; every event signed and verified with SHIPCHECK_LOG_KEY; a torn line of 29 bytes cut off/);
     const gate = await cli(env, 'gate', file, '--env', 'staging', '--require', 'deployed');
     expect(gate.code, gate.err).toBe(0);
     expect(gate.out).toContain('the run logs (1) verify: hash chain intact, every event signed with SHIPCHECK_LOG_KEY');
