@@ -13,8 +13,8 @@ export const ExitCode = {
   interruptedStep: 6,
   /** The rollback procedure itself failed: manual repair needed. */
   rollbackFailed: 7,
-  /** A run log is damaged or edited (bad event, broken hash chain, wrong signature): nothing was concluded from it. */
-  damagedRun: 8,
+  /** A run log is damaged or edited (an event fails its schema, the hash chain breaks): nothing was concluded from it. Not 8: main gave 8 to PASSED WITH WARNINGS. */
+  damagedRun: 9,
   /** The operator pressed Ctrl-C: the run stopped cleanly and stays resumable (128 + SIGINT, as shells report it). */
   interrupted: 130,
   internal: 70,
@@ -69,7 +69,7 @@ export class AwaitingApprovalError extends ShipcheckError {
   }
 }
 
-/** A run log that cannot be trusted: an event fails its schema, the hash chain breaks, or a signature does not verify. */
+/** A run log that cannot be trusted: an event fails its schema or the hash chain breaks (a bad signature closes the gate instead, exit 1). */
 export class RunLogDamagedError extends ShipcheckError {
   constructor(message: string, options: { code?: string; detail?: string; hint?: string } = {}) {
     super(message, {

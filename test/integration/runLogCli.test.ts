@@ -116,7 +116,7 @@ describe('the run log from the CLI', () => {
     expect(noKey.out).toContain('SHIPCHECK_LOG_KEY is not set here to check the signatures');
   });
 
-  it('an edited middle event: status, report and gate refuse the log with exit 8, naming the event', async () => {
+  it('an edited middle event: status, report and gate refuse the log with exit 9, naming the event', async () => {
     expect((await cli({}, 'run', file, '--env', 'staging')).code).toBe(ExitCode.awaitingApproval);
     const { runId, log } = await onlyRun();
     const lines = (await readFile(log, 'utf8')).trimEnd().split('\n');
@@ -132,7 +132,7 @@ describe('the run log from the CLI', () => {
     }
   });
 
-  it('an unknown event type or a step_finished without outcome is exit 8, never 70 and never a pass', async () => {
+  it('an unknown event type or a step_finished without outcome is exit 9, never 70 and never a pass', async () => {
     expect((await cli({}, 'run', file, '--env', 'staging')).code).toBe(ExitCode.awaitingApproval);
     const { runId, log } = await onlyRun();
     const text = await readFile(log, 'utf8');

@@ -84,7 +84,7 @@ describe('the run log: a hash chain of validated events', () => {
     );
   });
 
-  it('refuses an unknown event type, a step_finished without its outcome, an unknown field, a newer format — exit 8, never a TypeError', () => {
+  it('refuses an unknown event type, a step_finished without its outcome, an unknown field, a newer format — exit 9, never a TypeError', () => {
     const first = encodeLine(started, genesisHash, undefined);
     const after = (value: object) => `${first.toString()}\n${JSON.stringify({ v: 2, prev: hashLine(first), ...value })}\n`;
     expect(damage(after({ type: 'step_teleported', at, stepId: 'a' })).message).toMatch(/line 2 is not a valid event: unknown event type "step_teleported"/);
@@ -94,7 +94,7 @@ describe('the run log: a hash chain of validated events', () => {
     expect(damage(after({ ...stepStarted, extra: 1 })).message).toMatch(/unknown field "extra"/);
     expect(damage(`${JSON.stringify({ v: 3, prev: genesisHash, ...started })}\n`).message).toMatch(/format version 3 is not one this shipcheck reads/);
     expect(damage(`${JSON.stringify(started)}\n[1,2]\n`).message).toMatch(/line 2 is refused: a line must hold a JSON object/);
-    for (const text of [after({ type: 'step_teleported' }), after(withoutOutcome)]) expect(damage(text).exitCode).toBe(8);
+    for (const text of [after({ type: 'step_teleported' }), after(withoutOutcome)]) expect(damage(text).exitCode).toBe(ExitCode.damagedRun);
   });
 
   it('reads format 1 logs (no chain) and says they are unchained', () => {
