@@ -13,7 +13,7 @@ export const ExitCode = {
   interruptedStep: 6,
   /** The rollback procedure itself failed: manual repair needed. */
   rollbackFailed: 7,
-  /** A run log is damaged or edited (an event fails its schema, the hash chain breaks): nothing was concluded from it. Not 8: main gave 8 to PASSED WITH WARNINGS. */
+  /** A run log is damaged or edited (an event fails its schema, the hash chain breaks): nothing was concluded from it. */
   damagedRun: 9,
   /** The operator pressed Ctrl-C: the run stopped cleanly and stays resumable (128 + SIGINT, as shells report it). */
   interrupted: 130,
