@@ -161,10 +161,12 @@ export const eventSchemas = {
   }),
 } satisfies { readonly [T in RunEvent['type']]: z.ZodType<Extract<RunEvent, { type: T }>> };
 
-// And the other way: a field added to an event's interface but not to its schema fails here.
+// And the other way: a field added to an event's interface but not to its schema fails here,
+// optional ones included (the strict schema would refuse every event that carries one).
 type SchemaOutput = { [T in keyof typeof eventSchemas]: z.output<(typeof eventSchemas)[T]> };
 type Writable<T> = T extends readonly (infer U)[] ? Writable<U>[] : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;
-type Covers<Schema, Event> = Writable<Event> extends Schema ? true : never;
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
+type Covers<Schema, Event> = Writable<Event> extends Schema ? SameKeys<Schema, Event> : never;
 const _everyFieldHasASchema: { [T in RunEvent['type']]: Covers<SchemaOutput[T], Extract<RunEvent, { type: T }>> } = {
   run_started: true,
   run_resumed: true,
