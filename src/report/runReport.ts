@@ -169,11 +169,12 @@ function logSummary(run: StoredRun): RunLogSummary {
   }[integrity.signature];
   const repairs = state.logRepairs ?? [];
   const repaired = repairs.map((r) => `; a torn line of ${r.bytes} bytes cut off ${r.at} (kept in ${r.sideFile})`).join('');
+  const torn = integrity.tornBytes > 0 ? `; a torn last line of ${integrity.tornBytes} bytes (a crash mid-write) left out` : '';
   return {
     events: events.length,
     unchainedEvents: integrity.unchained,
     signature: integrity.signature,
     repairs,
-    summary: `${events.length} events, ${chain}; ${signature}${repaired}`,
+    summary: `${events.length} events, ${chain}; ${signature}${repaired}${torn}`,
   };
 }
