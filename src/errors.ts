@@ -15,6 +15,8 @@ export const ExitCode = {
   rollbackFailed: 7,
   /** Every step ran, but some failed under `on_fail: warn`: not a pass (status PASSED WITH WARNINGS). */
   passedWithWarnings: 8,
+  /** A run log is damaged or edited (an event fails its schema, the hash chain breaks): nothing was concluded from it. */
+  damagedRun: 9,
   /** The operator pressed Ctrl-C: the run stopped cleanly and stays resumable (128 + SIGINT, as shells report it). */
   interrupted: 130,
   internal: 70,
@@ -39,6 +41,7 @@ export type ErrorCode =
   | 'job_id_invalid'
   | 'organization_id_invalid'
   | 'lint_parse_error'
+  | 'checklist_too_large'
   | 'organization_not_found'
   | 'key_not_found'
   | 'transaction_control_refused'
@@ -68,6 +71,8 @@ export type ErrorCode =
   | 'database'
   | 'transaction_ended'
   | `pg_${string}`
+  | 'damaged_run'
+  | 'broken_chain'
   | 'interrupted_step'
   | 'rollback_failed'
   | 'interrupted'
@@ -117,6 +122,18 @@ export class LockHeldError extends ShipcheckError {
 export class AwaitingApprovalError extends ShipcheckError {
   constructor(message: string, options: { detail?: string; hint?: string } = {}) {
     super(message, { code: 'awaiting_approval', exitCode: ExitCode.awaitingApproval, ...options });
+  }
+}
+
+/** A run log that cannot be trusted: an event fails its schema or the hash chain breaks (a bad signature closes the gate instead, exit 1). */
+export class RunLogDamagedError extends ShipcheckError {
+  constructor(message: string, options: { code?: ErrorCode; detail?: string; hint?: string } = {}) {
+    super(message, {
+      code: options.code ?? 'damaged_run',
+      exitCode: ExitCode.damagedRun,
+      hint: 'keep the run directory as evidence; move it out of the state directory to go on without it',
+      ...options,
+    });
   }
 }
 

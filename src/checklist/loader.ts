@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -20,6 +20,21 @@ import {
 } from './types.js';
 
 /**
+ * What a checklist file may hold. A real checklist is tens of kilobytes and tens
+ * of steps; these refuse, with exit 2 before any work, a file that would exhaust
+ * memory or the stack instead (a 200,000-step file, a "billion laughs" of YAML
+ * aliases).
+ */
+export const checklistLimits = {
+  /** Bytes of the file. */
+  maxBytes: 1024 * 1024,
+  /** The yaml package's maxAliasCount: how far aliases may expand the document. */
+  maxAliasCount: 100,
+  /** Steps in all phases and rollback branches together. */
+  maxSteps: 1000,
+} as const;
+
+/**
  * Reads, validates and freezes a checklist file. Every problem is collected and
  * reported at once as a ChecklistError (file:line:column, field path, message).
  *
@@ -30,19 +45,40 @@ export async function loadChecklist(file: string, registry: StepRegistry): Promi
   const path = resolve(file);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > checklistLimits.maxBytes) throw tooLarge(file, size);
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read checklist ${file}: ${code === 'ENOENT' ? 'no such file' : String(code)}`);
   }
   return parseChecklist(text, path, registry);
 }
 
+function tooLarge(file: string, bytes: number): UsageError {
+  return new UsageError(
+    `checklist ${file} is ${bytes} bytes, more than the ${checklistLimits.maxBytes} bytes a checklist may be; nothing was run`,
+    { code: 'checklist_too_large' },
+  );
+}
+
 /** Same as loadChecklist for text already in memory; `file` is used for messages and relative paths. */
 export function parseChecklist(text: string, file: string, registry: StepRegistry): Checklist {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > checklistLimits.maxBytes) throw tooLarge(file, bytes);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: ChecklistProblem[] = [];
+  const refuse = (message: string): never => {
+    problems.push({ file, line: 1, column: 1, path: '', message });
+    throw new ChecklistError(file, problems);
+  };
+  const doc = withinStack(() => parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), refuse);
   for (const error of [...doc.errors, ...doc.warnings]) {
     const { line, col } = lines.linePos(error.pos[0]);
     problems.push({ file, line, column: col, path: '', message: `YAML: ${error.message.split('\n')[0]}` });
@@ -66,7 +102,20 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
     }
   };
 
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = withinStack(() => doc.toJS({ maxAliasCount: checklistLimits.maxAliasCount }), refuse);
+  } catch (error) {
+    // The yaml package's own words for too many aliases: "Excessive alias count indicates a resource exhaustion attack".
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      refuse(`YAML aliases expand too much (more than maxAliasCount ${checklistLimits.maxAliasCount}): a checklist needs no alias bomb`);
+    }
+    throw error;
+  }
+  const stepCount = countSteps(raw);
+  if (stepCount > checklistLimits.maxSteps) {
+    refuse(`${stepCount} steps: a checklist may have at most ${checklistLimits.maxSteps} (phases and rollback branches together)`);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     add([], 'a checklist must be a YAML mapping (version, name, environments, phases, rollback)');
     throw new ChecklistError(file, problems);
@@ -184,6 +233,27 @@ function checkReferences(data: ChecklistFile, add: (path: readonly PropertyKey[]
     if (phaseIds.has(phase.id)) add(['phases', index, 'id'], `duplicate phase id "${phase.id}"`);
     phaseIds.add(phase.id);
   });
+}
+
+/** A document nested deeper than the stack (`[[[[…`) is refused like any other bad file. */
+function withinStack<T>(work: () => T, refuse: (message: string) => never): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) refuse('the YAML nests too deeply to read');
+    throw error;
+  }
+}
+
+function countSteps(raw: unknown): number {
+  if (!isMapping(raw)) return 0;
+  const lengthOf = (value: unknown) => (Array.isArray(value) ? value.length : 0);
+  const phases = Array.isArray(raw.phases) ? raw.phases : [];
+  const rollback = isMapping(raw.rollback) ? raw.rollback : {};
+  return (
+    phases.reduce((sum: number, phase) => sum + (isMapping(phase) ? lengthOf(phase.steps) : 0), 0) +
+    Object.values(rollback).reduce((sum: number, steps) => sum + lengthOf(steps), 0)
+  );
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,6 @@
 import type { Checklist } from '../checklist/types.js';
 import { recordApproval } from '../engine/approvals.js';
+import { logKeyFrom } from '../engine/logLine.js';
 import { runChecklist, type RunResult } from '../engine/runner.js';
 import { loadRun } from '../engine/runs.js';
 import { AwaitingApprovalError } from '../errors.js';
@@ -53,6 +54,7 @@ export async function rollOut(rollout: EnvironmentRollout): Promise<RolloutResul
       by: answer.by,
       decision: answer.decision,
       ...(answer.note !== undefined && { note: answer.note }),
+      logKey: logKeyFrom(rollout.env),
     });
     options.note?.({ kind: 'approval', text: `${request.title}: ${answer.decision} by ${answer.by} (${request.role})` });
   }

@@ -19,6 +19,8 @@ export interface ApprovalInput {
   readonly conditionsMet?: boolean;
   /** The run's checklist: when given, an explicit stepId must name one of its approval steps in the run's phases. */
   readonly checklist?: Checklist;
+  /** SHIPCHECK_LOG_KEY, when set: the decision's line is signed like the runner's. */
+  readonly logKey?: Buffer | undefined;
 }
 
 /** What `approve` recorded, and an earlier decision for the same step in another run (context only: it was not reused). */
@@ -59,7 +61,11 @@ export async function recordApproval(input: ApprovalInput): Promise<ApprovalResu
         hint: `record one first: shipcheck approve ${run.runId} --by NAME --decision conditional --conditions TEXT`,
       });
     }
-    await appendEvent(run.dir, { type: 'conditions_met', at, stepId, by: input.by, osUser, ...(input.note !== undefined && { note: input.note }) });
+    await appendEvent(
+      run.dir,
+      { type: 'conditions_met', at, stepId, by: input.by, osUser, ...(input.note !== undefined && { note: input.note }) },
+      { key: input.logKey },
+    );
     return { stepId, ...(earlier && { earlier }) };
   }
   if (input.decision === undefined) throw new UsageError('--decision approved|conditional|rejected is required');
@@ -81,7 +87,7 @@ export async function recordApproval(input: ApprovalInput): Promise<ApprovalResu
     runId: run.runId,
     checklistHash: runChecklistHash(run),
     phases: Object.fromEntries(state.runPhases.map((id) => [id, state.phaseStatus[id] ?? 'not_started'])),
-  });
+  }, { key: input.logKey });
   return { stepId, ...(earlier && { earlier }) };
 }
 

@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import { sqlFile } from '../db/sqlFile.js';
 import type { Checklist } from '../checklist/types.js';
 import { openEnvironment } from './environment.js';
+import { logKeyFrom, logKeyVariable } from './logLine.js';
 import { runsOf, listRuns, type StoredRun } from './runs.js';
 import { warnedSteps } from './state.js';
 
@@ -33,7 +34,8 @@ export async function checkDeployed(options: {
   env?: NodeJS.ProcessEnv;
 }): Promise<DeployGateResult> {
   const { checklist, environment } = options;
-  const runs = runsOf(await listRuns(options.stateDir), checklist.name).filter((r) => r.state.environment === environment);
+  const key = logKeyFrom(options.env ?? process.env);
+  const runs = runsOf(await listRuns(options.stateDir, key), checklist.name).filter((r) => r.state.environment === environment);
   const phases = deployPhases(checklist, environment);
   const steps = phases
     .flatMap((p) => p.steps)
@@ -59,6 +61,7 @@ export async function checkDeployed(options: {
     const observed = warned.length === 0 ? `none in ${run.runId}` : `${warned.join(', ')} failed under on_fail: warn in ${run.runId}${options.allowWarnings ? ' (allowed)' : ''}`;
     checks.push({ requirement: `phase ${phase.id} has no warned step`, met: warned.length === 0 || options.allowWarnings === true, observed });
   }
+  checks.push(...logChecks(runs, key !== undefined));
   if (options.live) checks.push(await liveCheck(checklist, environment, options.env ?? process.env));
   return { ok: checks.length > 0 && checks.every((c) => c.met), checks };
 }
@@ -72,6 +75,41 @@ function deployPhases(checklist: Checklist, environment: string) {
   const phases = checklist.phases.filter((p) => p.environment === environment);
   const deploying = phases.filter((p) => p.steps.some((s) => s.kind === 'migrate'));
   return deploying.length > 0 ? deploying : phases;
+}
+
+/**
+ * The gate draws its verdict from run logs, so each must be one shipcheck wrote:
+ * chained from its first event (the chain itself was verified on reading) and,
+ * with SHIPCHECK_LOG_KEY set, signed with that key on every line. Without a key
+ * the chain still catches an edited log, not one written from scratch: the gate
+ * opens and says the logs are unsigned.
+ */
+function logChecks(runs: readonly StoredRun[], keyed: boolean): { requirement: string; met: boolean; observed: string }[] {
+  if (runs.length === 0) return [];
+  const failing = runs.flatMap((run) => {
+    const problem = logProblem(run, keyed);
+    return problem ? [{ requirement: `run ${run.runId}'s log verifies`, met: false, observed: problem }] : [];
+  });
+  if (failing.length > 0) return failing;
+  const observed = keyed
+    ? `hash chain intact, every event signed with ${logKeyVariable}`
+    : runs.every((r) => r.integrity.signature === 'unchecked')
+      ? `hash chain intact; signed, but ${logKeyVariable} is not set here to check the signatures`
+      : `hash chain intact; unsigned (set ${logKeyVariable} for every shipcheck command to accept only signed logs)`;
+  return [{ requirement: `the run logs (${runs.length}) verify`, met: true, observed }];
+}
+
+function logProblem(run: StoredRun, keyed: boolean): string | undefined {
+  const { integrity } = run;
+  if (integrity.unchained > 0) {
+    return `its first ${integrity.unchained} event(s) have no hash chain (log format 1, or written by hand): it cannot be verified`;
+  }
+  if (!keyed) return undefined;
+  if (integrity.signature === 'invalid') {
+    return `event ${integrity.firstInvalid}'s signature does not verify with ${logKeyVariable}: edited, or signed with another key`;
+  }
+  if (integrity.signature === 'unsigned') return `event ${integrity.firstUnsigned} is unsigned: written without ${logKeyVariable}`;
+  return undefined;
 }
 
 function latestStepStatus(runs: readonly StoredRun[], stepId: string): { run?: StoredRun; status?: string } {

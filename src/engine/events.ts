@@ -22,7 +22,8 @@ export type RunEvent =
   | RollbackStarted
   | RollbackFinished
   | RunStopped
-  | RunFinished;
+  | RunFinished
+  | LogRepaired;
 
 interface At {
   /** ISO timestamp. */
@@ -179,4 +180,15 @@ export interface RunFinished extends At {
   readonly type: 'run_finished';
   readonly status: RunOutcome;
   readonly message: string;
+}
+
+/** A writer found the log's last line torn (a crash mid-write), cut it off and kept its bytes in `sideFile`. */
+export interface LogRepaired extends At {
+  readonly type: 'log_repaired';
+  /** Byte offset where the torn line began (the log's length after the cut). */
+  readonly offset: number;
+  /** How many bytes were cut off. */
+  readonly bytes: number;
+  /** The file in the run directory that keeps the cut bytes, unchanged. */
+  readonly sideFile: string;
 }

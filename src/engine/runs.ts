@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ApprovalRecord, PhaseStatus } from '../steps/types.js';
 import type { RunEvent } from './events.js';
-import { readEvents } from './runLog.js';
+import { type LogIntegrity, readRunLog } from './runLog.js';
 import { foldEvents, isFinished, type RunState } from './state.js';
 
 /** A run as found in the state directory: its log and the state folded from it. */
@@ -12,6 +12,8 @@ export interface StoredRun {
   readonly dir: string;
   readonly events: readonly RunEvent[];
   readonly state: RunState;
+  /** What the log's hash chain and MACs say (the chain itself was verified on reading). */
+  readonly integrity: LogIntegrity;
 }
 
 export function runsDir(stateDir: string): string {
@@ -24,10 +26,12 @@ export function runDir(stateDir: string, runId: string): string {
 
 /**
  * Every readable run of the state directory, oldest first: by the start time in the log
- * (milliseconds), then by id. Run ids alone sort by the second only, and "the latest run"
- * decides what resumes and which run's approval a gate reads.
+ * (milliseconds), then by id (run ids alone sort by the second only, and "the latest run"
+ * decides what resumes and which run's approval a gate reads). A damaged log (bad event,
+ * broken chain) is a RunLogDamagedError: no verdict is drawn from a state directory holding
+ * one. With `key`, each log's MACs are checked (integrity.signature).
  */
-export async function listRuns(stateDir: string): Promise<StoredRun[]> {
+export async function listRuns(stateDir: string, key?: Buffer): Promise<StoredRun[]> {
   let names: string[];
   try {
     names = await readdir(runsDir(stateDir));
@@ -39,10 +43,10 @@ export async function listRuns(stateDir: string): Promise<StoredRun[]> {
     const dir = runDir(stateDir, runId);
     try {
       if (!(await stat(dir)).isDirectory()) continue;
-      const events = await readEvents(dir);
+      const { events, integrity } = await readRunLog(dir, key);
       // A run that died before its first event was written has nothing to show.
       if (events.length === 0) continue;
-      runs.push({ runId, dir, events, state: foldEvents(events) });
+      runs.push({ runId, dir, events, state: foldEvents(events), integrity });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
@@ -51,8 +55,8 @@ export async function listRuns(stateDir: string): Promise<StoredRun[]> {
   return runs.sort((a, b) => a.state.startedAt.localeCompare(b.state.startedAt) || a.runId.localeCompare(b.runId));
 }
 
-export async function loadRun(stateDir: string, runId: string): Promise<StoredRun> {
-  const run = (await listRuns(stateDir)).find((r) => r.runId === runId);
+export async function loadRun(stateDir: string, runId: string, key?: Buffer): Promise<StoredRun> {
+  const run = (await listRuns(stateDir, key)).find((r) => r.runId === runId);
   if (!run) throw new UsageError(`no run "${runId}" in ${runsDir(stateDir)}`, { hint: 'shipcheck status lists the runs' });
   return run;
 }

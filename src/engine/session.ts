@@ -2,6 +2,7 @@ import type { Checklist, ChecklistPhase } from '../checklist/types.js';
 import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import type { EnvironmentHandle, StepOutcome } from '../steps/types.js';
 import { openEnvironment, secretsOf } from './environment.js';
+import { logKeyFrom } from './logLine.js';
 import type { RunResumed, RunStarted } from './events.js';
 import { createRunHistory } from './history.js';
 import { RunJournal } from './journal.js';
@@ -133,9 +134,10 @@ async function runInSession(
   await using _lease = onDispose(() => lease.release());
 
   const secrets = secretsOf(environment.connectionString);
+  const journalOptions = { key: logKeyFrom(env) };
   const journal = run.existing
-    ? RunJournal.resume(run.runId, run.existing.dir, run.existing.events, renderer, secrets)
-    : await RunJournal.create(run.runId, runDir(stateDir, run.runId), renderer, secrets);
+    ? RunJournal.resume(run.runId, run.existing.dir, run.existing.events, renderer, secrets, journalOptions)
+    : await RunJournal.create(run.runId, runDir(stateDir, run.runId), renderer, secrets, journalOptions);
   opened(journal);
   renderer.start({ checklist, runId: run.runId, environment: run.environment, phases: run.phases, rehearse: run.rehearse ?? false });
   // `return await`: the lease and the pool are disposed when this scope ends, which must be after `work` has.

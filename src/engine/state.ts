@@ -20,8 +20,26 @@ export interface StepState {
   readonly error?: StepError;
   /** on_fail's decision when the step failed; `warn` means the run went on. */
   readonly action?: 'stop' | 'rollback' | 'warn';
+  /** The first and the latest progress lines (progressKept); the log keeps every one. */
   readonly progress: readonly string[];
+  /** How many progress lines between the first and the latest ones `progress` left out. */
+  readonly progressOmitted?: number;
   readonly skipReason?: string;
+}
+
+/**
+ * How many progress lines a step keeps in the state: the first ones (what a
+ * monitor watches, from when) and the latest. A 24-hour monitor writes tens of
+ * thousands; the full series stays in the log and the step's evidence file.
+ */
+export const progressKept = { first: 10, latest: 90 } as const;
+
+/** A torn last line a writer cut off (log_repaired). */
+export interface LogRepair {
+  readonly at: string;
+  readonly offset: number;
+  readonly bytes: number;
+  readonly sideFile: string;
 }
 
 export interface RollbackState {
@@ -57,18 +75,40 @@ export interface RunState {
   readonly rollback?: RollbackState;
   readonly holders: readonly string[];
   readonly takeovers: readonly { readonly at: string; readonly holder: string; readonly previousHolder: string; readonly reason: string }[];
+  readonly logRepairs?: readonly LogRepair[];
 }
 
 /**
- * State is a pure fold over the run log (STYLE: no second copy of state to drift).
+ * State is a pure fold over the run log (STYLE: no second copy of state to drift):
+ * the state of the first event, then applyEvent for each next one.
  *
  * @example
  * const state = foldEvents(await readEvents(runDir));
  */
 export function foldEvents(events: readonly RunEvent[]): RunState {
   const first = events[0];
-  if (!first || first.type !== 'run_started') throw new Error('a run log must begin with run_started');
-  let state: RunState = {
+  if (!first) throw new Error('a run log must begin with run_started');
+  let state = startState(first);
+  for (let i = 1; i < events.length; i++) state = applyEvent(state, events[i]!);
+  return state;
+}
+
+/**
+ * The state after one more event. Its cost does not grow with the log (the
+ * journal calls it on every append): it touches the changed step only, and a
+ * step's progress is capped (progressKept).
+ *
+ * @example
+ * journal.state = applyEvent(journal.state, event);
+ */
+export function applyEvent(state: RunState, event: RunEvent): RunState {
+  return { ...apply(state, event), updatedAt: event.at };
+}
+
+/** The state a run log's first event, run_started, opens. */
+export function startState(first: RunEvent): RunState {
+  if (first.type !== 'run_started') throw new Error('a run log must begin with run_started');
+  return {
     runId: first.runId,
     checklist: first.checklist,
     checklistFile: first.checklistFile,
@@ -89,8 +129,6 @@ export function foldEvents(events: readonly RunEvent[]): RunState {
     holders: [first.holder],
     takeovers: [],
   };
-  for (const event of events.slice(1)) state = { ...apply(state, event), updatedAt: event.at };
-  return state;
 }
 
 function apply(state: RunState, event: RunEvent): RunState {
@@ -124,7 +162,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         progress: [],
       }));
     case 'step_progress':
-      return withStep(state, event.stepId, (step) => step && { ...step, progress: [...step.progress, event.message] });
+      return withStep(state, event.stepId, (step) => step && withProgress(step, event.message));
     case 'step_finished':
       return withStep(state, event.stepId, (step) => {
         if (!step) return undefined;
@@ -147,6 +185,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         title: step?.title ?? event.stepId,
         attempts: step?.attempts ?? 0,
         progress: step?.progress ?? [],
+        ...(step?.progressOmitted !== undefined && { progressOmitted: step.progressOmitted }),
         ...(step?.hash !== undefined && { hash: step.hash }),
         status: 'Skipped',
         skipReason: event.by ? `${event.reason} (by ${event.by})` : event.reason,
@@ -200,7 +239,22 @@ function apply(state: RunState, event: RunEvent): RunState {
       const status = event.status === 'passed' && warnedSteps(state).length > 0 ? 'passed_with_warnings' : event.status;
       return { ...rest, status, message: event.message };
     }
+    case 'log_repaired':
+      return {
+        ...state,
+        logRepairs: [...(state.logRepairs ?? []), { at: event.at, offset: event.offset, bytes: event.bytes, sideFile: event.sideFile }],
+      };
   }
+}
+
+function withProgress(step: StepState, message: string): StepState {
+  const { first, latest } = progressKept;
+  if (step.progress.length < first + latest) return { ...step, progress: [...step.progress, message] };
+  return {
+    ...step,
+    progress: [...step.progress.slice(0, first), ...step.progress.slice(first + 1), message],
+    progressOmitted: (step.progressOmitted ?? 0) + 1,
+  };
 }
 
 function withPhase(state: RunState, phaseId: string, status: PhaseStatus): RunState {

@@ -18,6 +18,7 @@ export function renderMarkdownReport(report: RunReport): string {
     `- **Started:** ${run.startedAt}`,
     `- **Last event:** ${run.updatedAt}`,
     `- **Operators:** ${run.operators.join(', ')}`,
+    `- **Run log:** ${run.log.summary}`,
     ...meta,
     ...run.leaseTakeovers.map((t) => `- **Lease taken over** ${t.at} by ${t.holder} from ${t.previousHolder} (${t.reason})`),
     '',

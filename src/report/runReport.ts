@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from '../checklist/hash.js';
 import type { Checklist } from '../checklist/types.js';
+import type { LogIntegrity } from '../engine/runLog.js';
 import type { StoredRun } from '../engine/runs.js';
-import type { RunStatus, StepStatus } from '../engine/state.js';
+import { type LogRepair, progressKept, type RunStatus, type StepState, type StepStatus } from '../engine/state.js';
 import type { ApprovalRecord, EvidenceRecord } from '../steps/types.js';
 import { benchmarksOf, type ReportBenchmark } from './benchmarkTable.js';
 import { type CompletionStatus, completionStatus } from './completionStatus.js';
@@ -34,6 +35,16 @@ export interface ReportStep {
   readonly approval?: ApprovalRecord;
 }
 
+export interface RunLogSummary {
+  readonly events: number;
+  /** Events of the log's start written before the hash chain (format 1). */
+  readonly unchainedEvents: number;
+  readonly signature: LogIntegrity['signature'];
+  readonly repairs: readonly LogRepair[];
+  /** The same in one sentence. */
+  readonly summary: string;
+}
+
 /** Everything a report shows, as data: the JSON report is this object. */
 export interface RunReport {
   readonly generatedAt: string;
@@ -50,6 +61,8 @@ export interface RunReport {
     readonly updatedAt: string;
     readonly operators: readonly string[];
     readonly leaseTakeovers: readonly { at: string; holder: string; previousHolder: string; reason: string }[];
+    /** What the log's chain and signatures say (docs/runs.md, "The run log"). */
+    readonly log: RunLogSummary;
   };
   readonly metadata: Readonly<Record<string, string>>;
   readonly completion: CompletionStatus;
@@ -95,7 +108,7 @@ export async function buildRunReport(run: StoredRun, allRuns: readonly StoredRun
       ...(s?.finishedAt !== undefined && { finishedAt: s.finishedAt }),
       ...(s?.durationMs !== undefined && { durationMs: s.durationMs }),
       attempts: s?.attempts ?? 0,
-      progress: s?.progress ?? [],
+      progress: s ? progressLines(s) : [],
       evidence,
       ...(approval && { approval }),
     });
@@ -115,6 +128,7 @@ export async function buildRunReport(run: StoredRun, allRuns: readonly StoredRun
       updatedAt: state.updatedAt,
       operators: [...new Set(state.holders)],
       leaseTakeovers: state.takeovers,
+      log: logSummary(run),
     },
     metadata: state.metadata,
     completion: completionStatus(run, allRuns),
@@ -131,4 +145,36 @@ async function checkEvidence(runDir: string, evidence: EvidenceRecord): Promise<
   } catch {
     return { ...evidence, intact: false };
   }
+}
+
+/** The progress lines the state kept, with a line saying how many between them it left out. */
+function progressLines(step: StepState): readonly string[] {
+  const omitted = step.progressOmitted ?? 0;
+  if (omitted === 0) return step.progress;
+  const { first } = progressKept;
+  return [...step.progress.slice(0, first), `… ${omitted} progress lines left out here (every one is in the run log, events.jsonl)`, ...step.progress.slice(first)];
+}
+
+function logSummary(run: StoredRun): RunLogSummary {
+  const { integrity, events, state } = run;
+  const chain =
+    integrity.unchained === 0
+      ? 'hash chain intact'
+      : `the first ${integrity.unchained} written before the hash chain (format 1): not verifiable`;
+  const signature = {
+    verified: 'every event signed and verified with SHIPCHECK_LOG_KEY',
+    unchecked: 'signed, not checked (SHIPCHECK_LOG_KEY not set here)',
+    unsigned: 'unsigned',
+    invalid: `event ${integrity.firstInvalid}'s signature does not verify with SHIPCHECK_LOG_KEY`,
+  }[integrity.signature];
+  const repairs = state.logRepairs ?? [];
+  const repaired = repairs.map((r) => `; a torn line of ${r.bytes} bytes cut off ${r.at} (kept in ${r.sideFile})`).join('');
+  const torn = integrity.tornBytes > 0 ? `; a torn last line of ${integrity.tornBytes} bytes (a crash mid-write) left out` : '';
+  return {
+    events: events.length,
+    unchainedEvents: integrity.unchained,
+    signature: integrity.signature,
+    repairs,
+    summary: `${events.length} events, ${chain}; ${signature}${repaired}${torn}`,
+  };
 }

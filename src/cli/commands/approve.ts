@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { recordApproval } from '../../engine/approvals.js';
+import { logKeyFrom } from '../../engine/logLine.js';
 import { loadRun } from '../../engine/runs.js';
 import { statusWords } from '../../engine/statusWords.js';
 import type { ApprovalRecord } from '../../steps/types.js';
@@ -53,6 +54,7 @@ export function registerApprove(program: Command, context: CliContext): void {
       ...(flags.note !== undefined && { note: flags.note }),
       ...(flags.conditions !== undefined && { conditions: flags.conditions }),
       ...(flags.conditionsMet !== undefined && { conditionsMet: flags.conditionsMet }),
+      logKey: logKeyFrom(context.env),
     });
     const what = flags.conditionsMet ? 'conditions met' : flags.decision;
     if (flags.json) return printJson(context.output, { runId, stepId, recorded: what, by: flags.by, ...(earlier && { earlier }) });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { Checklist } from '../../checklist/types.js';
+import { logKeyFrom } from '../../engine/logLine.js';
 import { listRuns, loadRun } from '../../engine/runs.js';
 import { renderHtmlReport } from '../../report/html.js';
 import { renderJsonReport } from '../../report/json.js';
@@ -28,14 +29,15 @@ export function registerReport(program: Command, context: CliContext): void {
       .option('--checklist <file>', 'checklist file, to list the steps not executed (default: the file the run was started from, if still there)'),
   ).action(async (runId: string, flags: StateDirOption & { format: ReportFormat; out?: string; checklist?: string }) => {
     const stateDir = resolve(flags.stateDir);
-    const run = await loadRun(stateDir, runId);
+    const logKey = logKeyFrom(context.env);
+    const run = await loadRun(stateDir, runId, logKey);
     let checklist: Checklist | undefined;
     try {
       checklist = await loadChecklistFile(flags.checklist ?? run.state.checklistFile);
     } catch (error) {
       if (flags.checklist !== undefined) throw error; // asked for explicitly: its problems matter
     }
-    const report = await buildRunReport(run, await listRuns(stateDir), checklist);
+    const report = await buildRunReport(run, await listRuns(stateDir, logKey), checklist);
     const text = await render(report, flags.format);
     if (flags.out === undefined) return context.output.out(text.trimEnd());
     await writePrivate(flags.out, text);

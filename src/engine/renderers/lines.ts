@@ -79,5 +79,7 @@ function describeEvent(
       return `run ${state.runId} stopped: ${event.message}`;
     case 'run_finished':
       return `run ${state.runId} ${statusWords(state.status)}: ${event.message}`;
+    case 'log_repaired':
+      return `run log: a torn last line (${event.bytes} bytes, a crash mid-write) was cut off and kept in ${event.sideFile}`;
   }
 }
