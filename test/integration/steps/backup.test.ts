@@ -20,7 +20,7 @@ describe('backup step and restoreBackup', () => {
   const backupFile = (outcome: StepOutcome) => join(harness.runDir, outcome.evidence![0]!.path);
 
   beforeAll(async () => {
-    harness = await stepHarness();
+    harness = await stepHarness({ migrateTo: '025' }); // 026 adds tables that reference organizations: a restore of allTables would have to truncate them too
     await db().query("insert into public.organizations (id, name) values ($1, 'org one'), (gen_random_uuid(), 'org two')", [organizationId]);
     for (const [i, username] of ['plain', 'tab\there', 'new\nline', 'back\\slash', null, 'ünïcødé ✓'].entries()) {
       await db().query('select public.atomic_update_user_behavior($1, $2, $3, $4, $5::jsonb)', [
