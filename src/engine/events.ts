@@ -13,6 +13,7 @@ export type RunEvent =
   | PhaseFinished
   | StepStarted
   | StepProgress
+  | StepCheckpoint
   | StepFinished
   | StepSkipped
   | AwaitingApproval
@@ -94,6 +95,17 @@ export interface StepProgress extends At {
   readonly type: 'step_progress';
   readonly stepId: string;
   readonly message: string;
+}
+
+/**
+ * What a long step needs to continue after a crash (a monitor window's start and samples):
+ * a resumed attempt of the step reads the checkpoints of the attempts interrupted before it.
+ * `data` is the step kind's own, validated by it when read back.
+ */
+export interface StepCheckpoint extends At {
+  readonly type: 'step_checkpoint';
+  readonly stepId: string;
+  readonly data: unknown;
 }
 
 export interface StepError {

@@ -127,6 +127,9 @@ function apply(state: RunState, event: RunEvent): RunState {
       }));
     case 'step_progress':
       return withStep(state, event.stepId, (step) => step && { ...step, progress: [...step.progress, event.message] });
+    case 'step_checkpoint':
+      // For the step's next attempt (stepCheckpoints), not for status: the fold keeps none.
+      return state;
     case 'step_finished':
       return withStep(state, event.stepId, (step) => {
         if (!step) return undefined;
