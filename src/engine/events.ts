@@ -9,6 +9,7 @@ export type RunEvent =
   | RunStarted
   | RunResumed
   | LeaseTakenOver
+  | LeftoversCleared
   | PhaseStarted
   | PhaseFinished
   | StepStarted
@@ -66,6 +67,15 @@ export interface LeaseTakenOver extends At {
   readonly holder: string;
   readonly previous: { readonly holder: string; readonly pid: number; readonly runId: string; readonly expiresAt: string };
   readonly reason: string;
+}
+
+/** What a killed shipcheck left of the run, cleared at the next start: orphaned children, password files. */
+export interface LeftoversCleared extends At {
+  readonly type: 'leftovers_cleared';
+  /** killed: it was still running (a pg_dump writing into the run directory); false: it had ended. */
+  readonly children: readonly { readonly pid: number; readonly what: string; readonly killed: boolean }[];
+  /** Password files of pg_dump removed. */
+  readonly passfiles: number;
 }
 
 export interface PhaseStarted extends At {

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { allSteps, type Checklist, type ChecklistPhase } from '../checklist/types.js';
 import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import type { EnvironmentHandle, StepOutcome } from '../steps/types.js';
+import { clearCrashLeftovers } from './crashLeftovers.js';
 import { openEnvironment, secretsOf } from './environment.js';
 import { RunJournal } from './journal.js';
 import { acquireLease, currentHolder, describeHolder, type HeldLease } from './lease.js';
@@ -94,6 +95,10 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
           : await RunJournal.create(runId, dir, renderer, secrets);
         renderer.start({ checklist: options.checklist, runId, environment: options.environment, phases, rehearse: options.rehearse ?? false });
         await recordStart(journal, options, environment, phases, lease, existing);
+        const leftovers = await clearCrashLeftovers(dir);
+        if (leftovers.children.length > 0 || leftovers.passfiles > 0) {
+          await journal.record({ type: 'leftovers_cleared', children: leftovers.children, passfiles: leftovers.passfiles });
+        }
         const deps: StepRunDeps = {
           journal,
           checklist: options.checklist,

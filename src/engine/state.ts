@@ -109,6 +109,8 @@ function apply(state: RunState, event: RunEvent): RunState {
         ...state,
         takeovers: [...state.takeovers, { at: event.at, holder: event.holder, previousHolder: event.previous.holder, reason: event.reason }],
       };
+    case 'leftovers_cleared':
+      return state;
     case 'phase_started':
       return withPhase(state, event.phaseId, 'in_progress');
     case 'phase_finished':

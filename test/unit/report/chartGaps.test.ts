@@ -13,6 +13,8 @@ describe('monitor charts of a resumed window', () => {
       title: 'Watch',
       status: 'Success',
       attempts: 2,
+      progress: [],
+      evidence: [],
       observed: {
         samples: [point('2026-01-01T00:00:00Z', 0), point('2026-01-01T00:00:10Z', 0), point('2026-01-01T01:00:00Z', 1)],
         gaps: [{ from: '2026-01-01T00:00:10Z', to: '2026-01-01T00:59:59Z' }],
