@@ -4,7 +4,7 @@ import { type FileHandle, open, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { isRunning, killChild, spawnChild } from '../process/children.js';
+import { isRunning, killChild, removeOnExit, spawnChild, startTime } from '../process/children.js';
 import { redactSecrets } from '../db/connectionString.js';
 import { ShipcheckError, ExitCode } from '../errors.js';
 
@@ -41,12 +41,14 @@ const legacyPassfileAgeMs = 5 * 60_000;
  */
 export async function runPgDump(connectionString: string, tables: readonly string[], path: string, runDir?: string): Promise<void> {
   const url = new URL(connectionString);
-  const passfile = join(dirname(path), `${passfilePrefix}${process.pid}-${randomBytes(8).toString('hex')}`);
+  // Named after this process (pid and start time: pids are reused) so that the next start knows it is stale.
+  const passfile = join(dirname(path), `${passfilePrefix}${process.pid}-${startTime(process.pid) ?? 'x'}-${randomBytes(8).toString('hex')}`);
   const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
   const host = url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
   const port = url.port || '5432';
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
   const user = decodeURIComponent(url.username);
+  const forget = removeOnExit(passfile);
   await writeFile(passfile, `${escape(host)}:${port}:${escape(database)}:${escape(user)}:${escape(decodeURIComponent(url.password))}\n`, {
     mode: 0o600,
     flag: 'wx',
@@ -92,6 +94,7 @@ export async function runPgDump(connectionString: string, tables: readonly strin
   } finally {
     await file.close().catch(() => {});
     await rm(passfile, { force: true });
+    forget();
   }
 }
 
@@ -109,8 +112,8 @@ async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
 export async function removeStalePassfiles(directory: string): Promise<number> {
   let removed = 0;
   for (const name of await readdir(directory).catch(() => [] as string[])) {
-    const owner = /^\.pgpass-(\d+)-/.exec(name);
-    if (!owner || isRunning(Number(owner[1]), null)) continue;
+    const owner = /^\.pgpass-(\d+)-(\d+|x)-/.exec(name);
+    if (!owner || isRunning(Number(owner[1]), owner[2] === 'x' ? null : owner[2]!)) continue;
     await rm(join(directory, name), { force: true });
     removed++;
   }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -21,6 +21,7 @@ interface ChildRecord {
 }
 
 const live = new Set<ChildProcess>();
+const secretFiles = new Set<string>();
 let exitHookInstalled = false;
 
 /**
@@ -60,13 +61,39 @@ async function recordChild(pidFile: string, pid: number, what: string): Promise<
   await writeFile(pidFile, JSON.stringify(record), { mode: 0o600 });
 }
 
+/** Signals that end a process without its 'exit' event: CI cancelling a job, a closed terminal. */
+const endingSignals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // 'exit' runs synchronously as the process ends normally or through process.exit: kill is synchronous.
-  process.once('exit', () => {
-    for (const child of live) killChild(child, 'SIGKILL');
-  });
+  process.once('exit', killAll);
+  for (const signal of endingSignals) {
+    const onSignal = () => {
+      killAll();
+      process.off(signal, onSignal);
+      // Nobody else handles it: end as the signal would have without this listener.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function killAll(): void {
+  for (const child of live) killChild(child, 'SIGKILL');
+  for (const path of secretFiles) rmSync(path, { force: true });
+}
+
+/**
+ * A file holding a secret for a child (pg_dump's passfile), removed if shipcheck ends by
+ * exit or SIGTERM/SIGHUP before it could; the returned function forgets it once removed.
+ * (A kill -9 leaves it in the run directory for the next start: removeStalePassfiles.)
+ */
+export function removeOnExit(path: string): () => void {
+  installExitHook();
+  secretFiles.add(path);
+  return () => secretFiles.delete(path);
 }
 
 export interface ReapedChild {
@@ -123,7 +150,7 @@ export function isRunning(pid: number, started: string | null): boolean {
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot); null without /proc. */
-function startTime(pid: number): string | null {
+export function startTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.

@@ -55,22 +55,46 @@ function alive(pid: number): boolean {
   }
 }
 
+async function standInPgDump(): Promise<{ path: string; marker: string }> {
+  const bin = join(ws.dir, 'bin');
+  const marker = join(ws.dir, 'pg_dump.started');
+  await mkdir(bin);
+  await writeFile(
+    join(bin, 'pg_dump'),
+    `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 99.0"; exit 0; fi\necho "-- pg_dump stand-in: partial output"\nprintf '%s\\n%s\\n' "$$" "$PGPASSFILE" > ${JSON.stringify(marker)}\nexec sleep 120\n`,
+  );
+  await chmod(join(bin, 'pg_dump'), 0o755);
+  return { path: `${bin}:${process.env.PATH}`, marker };
+}
+
+const startedDump = (marker: string) =>
+  expect.poll(() => existsSync(marker) && readFileSync(marker, 'utf8').split('\n').length >= 3, { timeout: 30_000, interval: 50 }).toBe(true);
+
 describe('kill -9 during a pg_dump backup', () => {
+  it('SIGTERM (a CI job cancelled) takes pg_dump down with shipcheck at once', async () => {
+    const { path, marker } = await standInPgDump();
+    const file = join(ws.dir, 'checklist.yaml');
+    await writeFile(file, checklist);
+    const run = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url, PATH: path });
+    await startedDump(marker);
+    const [pidText, passfile] = (await readFile(marker, 'utf8')).split('\n');
+    const pid = Number(pidText);
+    expect(alive(pid)).toBe(true);
+    expect(existsSync(passfile!)).toBe(true);
+    run.kill('SIGTERM');
+    expect((await run.done).signal).toBe('SIGTERM');
+    await expect.poll(() => alive(pid), { timeout: 5000, interval: 50 }).toBe(false);
+    expect(existsSync(passfile!), 'the password file is removed as shipcheck ends').toBe(false);
+  }, 60_000);
+
   it('leaves no password outside the run directory; the next start kills the orphan, removes the passfile and records the partial file as abandoned', async () => {
-    const bin = join(ws.dir, 'bin');
-    const marker = join(ws.dir, 'pg_dump.started');
-    await mkdir(bin);
-    await writeFile(
-      join(bin, 'pg_dump'),
-      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 99.0"; exit 0; fi\necho "-- pg_dump stand-in: partial output"\nprintf '%s\\n%s\\n' "$$" "$PGPASSFILE" > ${JSON.stringify(marker)}\nexec sleep 120\n`,
-    );
-    await chmod(join(bin, 'pg_dump'), 0o755);
+    const { path, marker } = await standInPgDump();
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, checklist);
     const tempBefore = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('shipcheck-pgpass-')));
 
-    const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url, PATH: `${bin}:${process.env.PATH}` });
-    await expect.poll(() => existsSync(marker) && readFileSync(marker, 'utf8').split('\n').length >= 3, { timeout: 30_000, interval: 50 }).toBe(true);
+    const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url, PATH: path });
+    await startedDump(marker);
     first.kill();
     expect((await first.done).signal).toBe('SIGKILL');
 
