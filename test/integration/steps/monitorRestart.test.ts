@@ -1,13 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeConnection } from '../../../src/db/connectionString.js';
 import { Database } from '../../../src/db/database.js';
-import { writeEvidenceFile } from '../../../src/engine/evidence.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
 import type { StepContext } from '../../../src/steps/types.js';
 import { type RestartableServer, startRestartableServer } from '../../support/restartableServer.js';
+import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 
 /**
  * A server crash inside a monitor window: PostgreSQL throws its statistics away, so the
@@ -16,20 +13,14 @@ import { type RestartableServer, startRestartableServer } from '../../support/re
 describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
   let server: RestartableServer;
   let db: Database;
-  let runDir: string;
+  let harness: StepHarness;
   const progress: string[] = [];
-  let attempt = 0;
 
+  // The harness's context (its history, evidence), pointed at the restartable server.
   const context = (): StepContext => ({
-    runId: 'restart-test',
-    runDir,
-    checklistDir: process.cwd(),
+    ...harness.context({ step: { id: 'watch', kind: 'monitor', title: 'Watch' } }),
     environment: { name: 'staging', connectionEnv: 'STAGING_URL', connectionString: server.url, label: describeConnection(server.url), db },
-    step: { id: 'watch', kind: 'monitor', title: 'Watch', onFail: 'stop' },
-    writeEvidence: (name, content, description) => writeEvidenceFile(runDir, `watch-${++attempt}`, name, content, description, []),
     progress: (message) => progress.push(message),
-    history: { outcomeOf: () => undefined, phaseStatus: () => 'not_started', approvalOf: () => undefined },
-    signal: new AbortController().signal,
   });
   const watch = (criteria: Record<string, number>) => monitorStep.run(monitorStep.schema.parse({ duration: '40s', interval: '250ms', criteria }), context());
   const windowStarted = () => expect.poll(() => progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 }).toBe(true);
@@ -37,13 +28,13 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
   beforeAll(async () => {
     server = await startRestartableServer();
     db = Database.connect(server.url, { max: 4 });
-    runDir = await mkdtemp(join(tmpdir(), 'shipcheck-run-'));
+    harness = await stepHarness({ migrateTo: 'none' });
     await db.query('create table deadlock_demo (id int primary key); insert into deadlock_demo values (1), (2)');
   }, 60_000);
   afterAll(async () => {
     await db?.close();
     await server?.stop();
-    await rm(runDir, { recursive: true, force: true });
+    await harness?.close();
   });
 
   it('counts the crash itself: max_server_restarts (0 unless given) fails the window', async () => {
