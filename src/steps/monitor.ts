@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
-import { DatabaseError, ShipcheckError } from '../errors.js';
+import { DatabaseError, ExitCode, ShipcheckError } from '../errors.js';
 import { interrupted } from './command/interrupted.js';
 import { functionName } from './contract/spec.js';
 import { comparableBaseline, readBaseline } from './monitor/baselineFigures.js';
@@ -159,7 +159,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
     }
 
     let previousShield: ShieldSnapshot | null = saved ? null : shieldStart;
-    let unreachable: ShipcheckError | undefined;
+    let unreachable: { error: ShipcheckError; since: number; missed: number } | undefined;
     // A resumed window samples at once: what happened while shipcheck was down counts now.
     let immediately = saved !== undefined;
     while (immediately || Date.now() < ends) {
@@ -168,7 +168,9 @@ export const monitorStep: StepKind<MonitorSpec> = {
       const taken = await sampleOrUnreachable(db, watched, context);
       if ('unreachable' in taken) {
         record.unreachableSamples++;
-        unreachable = taken.unreachable;
+        unreachable = { error: taken.unreachable, since: unreachable?.since ?? Date.now(), missed: (unreachable?.missed ?? 0) + 1 };
+        // A restart takes seconds; a server gone for longer is an outage the window must not sit through.
+        if (Date.now() - unreachable.since > maxUnreachableMs) throw serverGone(unreachable);
         continue;
       }
       unreachable = undefined;
@@ -205,7 +207,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
       if (judged.breaches.length > 0) return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
     }
     // The server was down when the window ended: there is no last reading to judge it by.
-    if (unreachable) throw unreachable;
+    if (unreachable) throw serverGone(unreachable);
     const probe = spec.race_probe
       ? await runRaceProbe(spec.race_probe, context.environment, record.last?.shield?.writer ?? shieldStart?.writer ?? null)
       : null;
@@ -227,6 +229,16 @@ async function sampleOrUnreachable(db: Database, watched: Watched, context: Step
     context.progress(`no sample: the server cannot be reached (${error.message})`);
     return { unreachable: error };
   }
+}
+
+/** Longest the window waits for an unreachable server to come back before the step errors. */
+const maxUnreachableMs = 60_000;
+
+function serverGone(unreachable: { error: ShipcheckError; since: number; missed: number }): ShipcheckError {
+  return new ShipcheckError(
+    `the server could not be reached for ${formatDuration(Math.round((Date.now() - unreachable.since) / 1000) * 1000 || 1000)} (${unreachable.missed} samples missed): the window cannot be judged`,
+    { code: 'server_unreachable', exitCode: ExitCode.database, detail: unreachable.error.message, cause: unreachable.error },
+  );
 }
 
 /** Connection lost or refused, or the server shutting down or starting up (SQLSTATE class 08, 57P0x). */

@@ -14,6 +14,8 @@ export interface RestartableServer {
   readonly url: string;
   /** pg_ctl restart -m immediate: what a crash does to the statistics (thrown away). */
   crashRestart(): Promise<void>;
+  /** pg_ctl stop -m immediate, the directory kept (stop() removes it). */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,9 @@ export async function startRestartableServer(): Promise<RestartableServer> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async crashRestart() {
       await exec('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-m', 'immediate', '-w', 'restart']);
+    },
+    async crash() {
+      await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     },
     async stop() {
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});

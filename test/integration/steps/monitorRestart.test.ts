@@ -66,6 +66,16 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
     expect(observed.figures.serverRestarts).toBe(1);
     expect(observed.samples.every((s) => s.deadlocks >= 0)).toBe(true);
   }, 60_000);
+
+  // Last: the server stays down.
+  it('a server that does not come back before the window ends is an error, not a pass', async () => {
+    progress.length = 0;
+    const monitoring = monitorStep.run(monitorStep.schema.parse({ duration: '3s', interval: '250ms', criteria: { max_deadlocks: 0 } }), context());
+    await windowStarted();
+    await server.crash();
+    await expect(monitoring).rejects.toMatchObject({ code: 'server_unreachable', message: expect.stringMatching(/^the server could not be reached for .* samples missed\): the window cannot be judged$/) });
+    expect(progress.some((p) => p.startsWith('no sample: the server cannot be reached'))).toBe(true);
+  }, 60_000);
 });
 
 async function causeDeadlock(url: string): Promise<void> {
