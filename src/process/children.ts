@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /**
  * Child processes (pg_dump, a checklist's commands) must not outlive shipcheck: killed with
@@ -35,11 +35,12 @@ export function spawnChild(file: string, args: readonly string[], options: Spawn
   const child = spawn(file, args, { ...options, detached: true });
   live.add(child);
   const pidFile = tracking.runDir && child.pid !== undefined ? join(tracking.runDir, childrenDirName, `${child.pid}.json`) : undefined;
-  // The pid file is the safety net for a kill -9 of shipcheck; failing to write it must not fail the child's work.
-  const written = pidFile ? recordChild(pidFile, child.pid!, tracking.what).catch(() => {}) : Promise.resolve();
+  // Written at once (synchronously): a kill -9 right after the spawn must find it. It is the safety
+  // net for that case; failing to write it must not fail the child's work.
+  if (pidFile) recordChild(pidFile, child.pid!, tracking.what);
   child.once('exit', () => {
     live.delete(child);
-    if (pidFile) void written.then(() => rm(pidFile, { force: true })).catch(() => {});
+    if (pidFile) rm(pidFile, { force: true }).catch(() => {});
   });
   child.once('error', () => live.delete(child));
   return child;
@@ -55,10 +56,14 @@ export function killChild(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function recordChild(pidFile: string, pid: number, what: string): Promise<void> {
+function recordChild(pidFile: string, pid: number, what: string): void {
   const record: ChildRecord = { pid, started: startTime(pid), what, parent: { pid: process.pid, started: startTime(process.pid) } };
-  await mkdir(join(pidFile, '..'), { recursive: true, mode: 0o700 });
-  await writeFile(pidFile, JSON.stringify(record), { mode: 0o600 });
+  try {
+    mkdirSync(dirname(pidFile), { recursive: true, mode: 0o700 });
+    writeFileSync(pidFile, JSON.stringify(record), { mode: 0o600 });
+  } catch {
+    // Not fatal: without it only the next start's clean-up misses this child.
+  }
 }
 
 /** Signals that end a process without its 'exit' event: CI cancelling a job, a closed terminal. */
