@@ -6,6 +6,7 @@ import { RollbackFailedError } from './errors.js';
 import { createRunHistory } from './history.js';
 import type { InterruptedStepOptions } from './interruptedStep.js';
 import { RunJournal } from './journal.js';
+import { clearCrashLeftovers } from './crashLeftovers.js';
 import { acquireLease, currentHolder } from './lease.js';
 import { branchOf, resumeRollback, runRollbackProcedure } from './rollbackProcedure.js';
 import { silentRenderer, type RunRenderer } from './renderers/types.js';
@@ -68,6 +69,7 @@ export async function rollbackRun(options: ManualRollbackOptions): Promise<RunRe
         journal = RunJournal.resume(run.runId, run.dir, run.events, renderer, secrets);
         renderer.start({ checklist: options.checklist, runId: run.runId, environment: run.state.environment, phases: [], rehearse: false });
         await journal.record({ type: 'run_resumed', holder: lease.record.holder, checklistHash: options.checklist.fileHash });
+        await clearCrashLeftovers(journal);
         const deps: StepRunDeps = {
           journal,
           checklist: options.checklist,

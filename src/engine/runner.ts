@@ -95,10 +95,7 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
           : await RunJournal.create(runId, dir, renderer, secrets);
         renderer.start({ checklist: options.checklist, runId, environment: options.environment, phases, rehearse: options.rehearse ?? false });
         await recordStart(journal, options, environment, phases, lease, existing);
-        const leftovers = await clearCrashLeftovers(dir);
-        if (leftovers.children.length > 0 || leftovers.passfiles > 0) {
-          await journal.record({ type: 'leftovers_cleared', children: leftovers.children, passfiles: leftovers.passfiles });
-        }
+        await clearCrashLeftovers(journal);
         const deps: StepRunDeps = {
           journal,
           checklist: options.checklist,

@@ -101,7 +101,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
     const earlier = context.checkpoints ?? [];
     const saved = spec.on_resume === 'continue' ? savedWindow(earlier) : undefined;
     if (!saved && earlier.length > 0) {
-      context.progress(spec.on_resume === 'restart' ? 'on_resume: restart — the interrupted window is dropped, a new one starts' : 'the interrupted attempt left no window to continue (killed before its first sample): a new one starts');
+      context.progress(spec.on_resume === 'restart' ? 'on_resume: restart — the interrupted window is dropped, a new one starts' : 'the interrupted attempt left no window to continue (it stopped before its first sample): a new one starts');
     }
     const functionSource = spec.function ? (saved?.functionSource ?? (await detectFunctionSource(db, spec.function))) : null;
     const watchedFunction = spec.function && functionSource && { name: spec.function, source: functionSource };
