@@ -49,10 +49,27 @@ export async function runPgDump(connectionString: string, tables: readonly strin
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
   const user = decodeURIComponent(url.username);
   const forget = removeOnExit(passfile);
-  await writeFile(passfile, `${escape(host)}:${port}:${escape(database)}:${escape(user)}:${escape(decodeURIComponent(url.password))}\n`, {
-    mode: 0o600,
-    flag: 'wx',
-  });
+  try {
+    await writeFile(passfile, `${escape(host)}:${port}:${escape(database)}:${escape(user)}:${escape(decodeURIComponent(url.password))}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    });
+    await dumpInto(path, tables, passfile, { host, port, database, user, sslmode: url.searchParams.get('sslmode') }, connectionString, runDir);
+  } finally {
+    await rm(passfile, { force: true });
+    forget();
+  }
+}
+
+async function dumpInto(
+  path: string,
+  tables: readonly string[],
+  passfile: string,
+  target: { host: string; port: string; database: string; user: string; sslmode: string | null },
+  connectionString: string,
+  runDir: string | undefined,
+): Promise<void> {
+  const { host, port, database, user, sslmode } = target;
   const file = await open(path, 'wx', 0o600);
   try {
     const args = ['--format=plain', '--no-owner', '--no-privileges', ...tables.map((t) => `--table=${t}`)];
@@ -64,7 +81,7 @@ export async function runPgDump(connectionString: string, tables: readonly strin
       PGUSER: user,
       PGPASSFILE: passfile,
       PGAPPNAME: 'shipcheck backup (pg_dump)',
-      ...(url.searchParams.get('sslmode') && { PGSSLMODE: url.searchParams.get('sslmode')! }),
+      ...(sslmode && { PGSSLMODE: sslmode }),
     };
     const stderr = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
       const child = spawnChild('pg_dump', args, { env, stdio: ['ignore', 'pipe', 'pipe'] }, { ...(runDir !== undefined && { runDir }), what: `pg_dump of ${tables.join(', ')} into ${path}` });
@@ -93,8 +110,6 @@ export async function runPgDump(connectionString: string, tables: readonly strin
     await file.sync();
   } finally {
     await file.close().catch(() => {});
-    await rm(passfile, { force: true });
-    forget();
   }
 }
 
