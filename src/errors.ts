@@ -70,6 +70,7 @@ export type ErrorCode =
   | 'advisory_lock_held'
   | 'database'
   | 'transaction_ended'
+  | 'server_unreachable'
   | `pg_${string}`
   | 'damaged_run'
   | 'broken_chain'

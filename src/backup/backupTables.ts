@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Queryable } from '../db/database.js';
 import { parseBackup } from './backupFile.js';
@@ -8,6 +8,9 @@ import { pgDumpCanDump, pgDumpMajorVersion, runPgDump } from './pgDump.js';
 import { restoreIntoScratch, type ScratchCheck } from './scratchRestore.js';
 
 export type BackupMethod = 'pg_dump' | 'builtin';
+
+/** A backup file being written; renamed without it once complete. */
+export const partialSuffix = '.partial';
 
 export interface BackupResult {
   readonly method: BackupMethod;
@@ -42,11 +45,15 @@ export async function backupTables(
   const directory = join(options.runDir, 'backups');
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const path = join(directory, `${options.fileStem}.sql`);
+  // Written under a .partial name and renamed once whole: what a killed run leaves is never
+  // taken for a backup (abandonedBackups finds it).
+  const partial = `${path}${partialSuffix}`;
   try {
-    if (method === 'pg_dump') await runPgDump(connectionString, tables, path);
-    else await writeLogicalBackup(connectionString, tables, path);
+    if (method === 'pg_dump') await runPgDump(connectionString, tables, partial, options.runDir);
+    else await writeLogicalBackup(connectionString, tables, partial);
+    await rename(partial, path);
   } catch (error) {
-    await rm(path, { force: true });
+    await rm(partial, { force: true });
     throw error;
   }
   const bytes = await readFile(path);

@@ -1,9 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { isRunning, killChild, removeOnExit, spawnChild, startTime } from '../process/children.js';
 import { redactSecrets } from '../db/connectionString.js';
 import { ShipcheckError, ExitCode } from '../errors.js';
 
@@ -25,23 +26,50 @@ export function pgDumpCanDump(pgDumpMajor: number | undefined, serverMajor: numb
   return pgDumpMajor !== undefined && pgDumpMajor >= serverMajor;
 }
 
+/** Where the connection's password waits for pg_dump: beside the dump, in the run's 0700 directory. */
+const passfilePrefix = '.pgpass-';
+const legacyPassfileAgeMs = 5 * 60_000;
+
 /**
  * Runs pg_dump for `tables` into `path` (created 0600 before pg_dump writes to it).
- * The connection goes in PG* variables and a 0600 passfile removed afterwards,
- * never on the command line where `ps` would show it.
+ * The connection goes in PG* variables and a 0600 passfile removed afterwards, never
+ * on the command line where `ps` would show it. The passfile sits beside the dump in
+ * the run directory (0700), named after this process, so a kill -9 leaves no password
+ * in a shared temp directory and the next start removes it (removeStalePassfiles).
+ * pg_dump writes into a pipe, not the file: if shipcheck dies, its next write fails and
+ * it ends, and its process group is killed when shipcheck exits (spawnChild).
  */
-export async function runPgDump(connectionString: string, tables: readonly string[], path: string): Promise<void> {
+export async function runPgDump(connectionString: string, tables: readonly string[], path: string, runDir?: string): Promise<void> {
   const url = new URL(connectionString);
-  const passfile = join(tmpdir(), `shipcheck-pgpass-${randomBytes(8).toString('hex')}`);
+  // Named after this process (pid and start time: pids are reused) so that the next start knows it is stale.
+  const passfile = join(dirname(path), `${passfilePrefix}${process.pid}-${startTime(process.pid) ?? 'x'}-${randomBytes(8).toString('hex')}`);
   const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
   const host = url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
   const port = url.port || '5432';
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
   const user = decodeURIComponent(url.username);
-  await writeFile(passfile, `${escape(host)}:${port}:${escape(database)}:${escape(user)}:${escape(decodeURIComponent(url.password))}\n`, {
-    mode: 0o600,
-    flag: 'wx',
-  });
+  const forget = removeOnExit(passfile);
+  try {
+    await writeFile(passfile, `${escape(host)}:${port}:${escape(database)}:${escape(user)}:${escape(decodeURIComponent(url.password))}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    });
+    await dumpInto(path, tables, passfile, { host, port, database, user, sslmode: url.searchParams.get('sslmode') }, connectionString, runDir);
+  } finally {
+    await rm(passfile, { force: true });
+    forget();
+  }
+}
+
+async function dumpInto(
+  path: string,
+  tables: readonly string[],
+  passfile: string,
+  target: { host: string; port: string; database: string; user: string; sslmode: string | null },
+  connectionString: string,
+  runDir: string | undefined,
+): Promise<void> {
+  const { host, port, database, user, sslmode } = target;
   const file = await open(path, 'wx', 0o600);
   try {
     const args = ['--format=plain', '--no-owner', '--no-privileges', ...tables.map((t) => `--table=${t}`)];
@@ -53,16 +81,25 @@ export async function runPgDump(connectionString: string, tables: readonly strin
       PGUSER: user,
       PGPASSFILE: passfile,
       PGAPPNAME: 'shipcheck backup (pg_dump)',
-      ...(url.searchParams.get('sslmode') && { PGSSLMODE: url.searchParams.get('sslmode')! }),
+      ...(sslmode && { PGSSLMODE: sslmode }),
     };
     const stderr = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
-      const child = spawn('pg_dump', args, { env, stdio: ['ignore', file.fd, 'pipe'] });
+      const child = spawnChild('pg_dump', args, { env, stdio: ['ignore', 'pipe', 'pipe'] }, { ...(runDir !== undefined && { runDir }), what: `pg_dump of ${tables.join(', ')} into ${path}` });
+      // One chunk at a time: pg_dump waits (the pipe fills) while the disk is slower than it.
+      let written: Promise<unknown> = Promise.resolve();
+      child.stdout!.on('data', (chunk: Buffer) => {
+        child.stdout!.pause();
+        written = written.then(() => writeAll(file, chunk)).then(() => void child.stdout!.resume());
+        written.catch(() => killChild(child, 'SIGKILL'));
+      });
       let text = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         if (text.length < 16_384) text += chunk.toString();
       });
       child.on('error', reject);
-      child.on('close', (code) => resolve({ code, text }));
+      child.on('close', (code) => {
+        written.then(() => resolve({ code, text }), reject);
+      });
     });
     if (stderr.code !== 0) {
       throw new ShipcheckError(`pg_dump failed (exit ${stderr.code}): ${redactSecrets(stderr.text.trim(), [connectionString])}`, {
@@ -73,6 +110,36 @@ export async function runPgDump(connectionString: string, tables: readonly strin
     await file.sync();
   } finally {
     await file.close().catch(() => {});
-    await rm(passfile, { force: true });
   }
+}
+
+async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+}
+
+/**
+ * Passfiles a killed shipcheck left: in `directory` (a run's backups), those of processes
+ * that no longer run; in the system temp directory, the `shipcheck-pgpass-*` files earlier
+ * versions wrote there, once older than a pg_dump needs them (it reads the file as it
+ * connects, at its start). Returns how many were removed.
+ */
+export async function removeStalePassfiles(directory: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(directory).catch(() => [] as string[])) {
+    const owner = /^\.pgpass-(\d+)-(\d+|x)-/.exec(name);
+    if (!owner || isRunning(Number(owner[1]), owner[2] === 'x' ? null : owner[2]!)) continue;
+    await rm(join(directory, name), { force: true });
+    removed++;
+  }
+  const uid = process.getuid?.();
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith('shipcheck-pgpass-')) continue;
+    const path = join(tmpdir(), name);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile() || (uid !== undefined && info.uid !== uid) || Date.now() - info.mtimeMs < legacyPassfileAgeMs) continue;
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
 }

@@ -155,6 +155,13 @@ export const eventSchemas = {
     status: z.enum(['passed', 'failed', 'rolled_back', 'rollback_failed', 'rejected']),
     message: text,
   }),
+  step_checkpoint: z.strictObject({ type: z.literal('step_checkpoint'), at, stepId: text, data: z.unknown() }),
+  leftovers_cleared: z.strictObject({
+    type: z.literal('leftovers_cleared'),
+    at,
+    children: z.array(z.strictObject({ pid: z.number().int(), what: text, killed: z.boolean() })),
+    passfiles: z.number().int().nonnegative(),
+  }),
   log_repaired: z.strictObject({
     type: z.literal('log_repaired'),
     at,
@@ -187,6 +194,8 @@ const _everyFieldHasASchema: { [T in RunEvent['type']]: Covers<SchemaOutput[T], 
   rollback_finished: true,
   run_stopped: true,
   run_finished: true,
+  step_checkpoint: true,
+  leftovers_cleared: true,
   log_repaired: true,
 };
 

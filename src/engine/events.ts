@@ -10,10 +10,12 @@ export type RunEvent =
   | RunStarted
   | RunResumed
   | LeaseTakenOver
+  | LeftoversCleared
   | PhaseStarted
   | PhaseFinished
   | StepStarted
   | StepProgress
+  | StepCheckpoint
   | StepFinished
   | StepSkipped
   | AwaitingApproval
@@ -69,6 +71,15 @@ export interface LeaseTakenOver extends At {
   readonly reason: string;
 }
 
+/** What a killed shipcheck left of the run, cleared at the next start: orphaned children, password files. */
+export interface LeftoversCleared extends At {
+  readonly type: 'leftovers_cleared';
+  /** killed: it was still running (a pg_dump writing into the run directory); false: it had ended. */
+  readonly children: readonly { readonly pid: number; readonly what: string; readonly killed: boolean }[];
+  /** Password files of pg_dump removed. */
+  readonly passfiles: number;
+}
+
 export interface PhaseStarted extends At {
   readonly type: 'phase_started';
   readonly phaseId: string;
@@ -96,6 +107,17 @@ export interface StepProgress extends At {
   readonly type: 'step_progress';
   readonly stepId: string;
   readonly message: string;
+}
+
+/**
+ * What a long step needs to continue after a crash (a monitor window's start and samples):
+ * a resumed attempt of the step reads the checkpoints of the attempts interrupted before it.
+ * `data` is the step kind's own, validated by it when read back.
+ */
+export interface StepCheckpoint extends At {
+  readonly type: 'step_checkpoint';
+  readonly stepId: string;
+  readonly data: unknown;
 }
 
 export interface StepError {

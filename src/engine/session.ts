@@ -2,6 +2,7 @@ import type { Checklist, ChecklistPhase } from '../checklist/types.js';
 import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import type { EnvironmentHandle, StepOutcome } from '../steps/types.js';
 import { openEnvironment, secretsOf } from './environment.js';
+import { clearCrashLeftovers } from './crashLeftovers.js';
 import { logKeyFrom } from './logLine.js';
 import type { RunResumed, RunStarted } from './events.js';
 import { createRunHistory } from './history.js';
@@ -156,7 +157,11 @@ async function runInSession(
       signal: options.signal ?? new AbortController().signal,
       env,
     },
-    recordStart: (event) => recordStart(journal, lease, event),
+    recordStart: async (event) => {
+      await recordStart(journal, lease, event);
+      // Under the lease, before any step: what a killed shipcheck left of this run (orphaned children, password files).
+      await clearCrashLeftovers(journal);
+    },
     leaseLost: () => leaseLostReason(lease),
   });
 }

@@ -145,6 +145,8 @@ function apply(state: RunState, event: RunEvent): RunState {
         ...state,
         takeovers: [...state.takeovers, { at: event.at, holder: event.holder, previousHolder: event.previous.holder, reason: event.reason }],
       };
+    case 'leftovers_cleared':
+      return state;
     case 'phase_started':
       return withPhase(state, event.phaseId, 'in_progress');
     case 'phase_finished':
@@ -163,6 +165,9 @@ function apply(state: RunState, event: RunEvent): RunState {
       }));
     case 'step_progress':
       return withStep(state, event.stepId, (step) => step && withProgress(step, event.message));
+    case 'step_checkpoint':
+      // For the step's next attempt (stepCheckpoints), not for status: the fold keeps none.
+      return state;
     case 'step_finished':
       return withStep(state, event.stepId, (step) => {
         if (!step) return undefined;

@@ -7,6 +7,7 @@ import type { StepRegistry } from '../steps/registry.js';
 import { stepTraits } from '../steps/traits.js';
 import type { EnvironmentHandle, RunHistory, StepContext, StepKind, StepOutcome } from '../steps/types.js';
 import type { StepError } from './events.js';
+import { stepCheckpoints } from './checkpoints.js';
 import { writeEvidenceFile } from './evidence.js';
 import type { AttemptStatus } from './status.js';
 import type { RunJournal } from './journal.js';
@@ -64,6 +65,7 @@ export async function executeStep(step: ChecklistStep, phaseId: string, deps: St
 async function attemptStep(step: ChecklistStep, phaseId: string, kind: StepKind, deps: StepRunDeps): Promise<StepRunResult> {
   const { journal } = deps;
   const attempt = (journal.state.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1;
+  const checkpoints = stepCheckpoints(journal.events, step.id);
   await journal.record({ type: 'step_started', stepId: step.id, phaseId, kind: step.kind, title: step.title, hash: step.hash, attempt });
 
   const started = performance.now();
@@ -87,6 +89,8 @@ async function attemptStep(step: ChecklistStep, phaseId: string, kind: StepKind,
     progress: (message) => {
       pendingProgress.push(journal.record({ type: 'step_progress', stepId: step.id, message }).catch(() => {}));
     },
+    checkpoint: (data) => journal.record({ type: 'step_checkpoint', stepId: step.id, data }),
+    checkpoints,
     history: deps.history,
     signal: deps.signal,
     ...(deps.env && { env: deps.env }),

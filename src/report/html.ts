@@ -93,6 +93,8 @@ function chartsHtml(charts: readonly StepCharts[]): string {
     (c) =>
       `<h3>${e(c.title)} <code>${e(c.stepId)}</code>${c.breachedAt !== undefined ? ' <span class="bad">(criterion breached at the red line)</span>' : ''}</h3>` +
       (c.functionSource ? `<p class="function-source">Function figures: ${e(c.functionSource)}</p>` : '') +
+      (c.gaps ?? []).map((g) => `<p class="gap bad">No samples from ${e(g.from)} to ${e(g.to)}: shipcheck was not running (the window went on after the resume; the charts break there).</p>`).join('') +
+      (c.serverChanges ?? []).map((text) => `<p class="server-change bad">${e(text)}</p>`).join('') +
       `<div class="charts" id="charts-${e(c.stepId)}"></div>`,
   );
   return `<section id="monitoring"><h2>Monitoring</h2>${sections.join('\n')}</section>`;

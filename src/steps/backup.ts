@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { abandonedBackups } from '../backup/abandonedBackups.js';
 import { backupTables } from '../backup/backupTables.js';
 import { tableName } from '../backup/identifiers.js';
 import type { StepKind } from './types.js';
@@ -52,6 +53,8 @@ export const backupStep: StepKind<BackupSpec> = {
     if (rows.length > 0) {
       return { status: 'failed', expected, observed: { missing: rows.map((r) => r.name) }, message: `no table ${rows.map((r) => r.name).join(', ')} to back up` };
     }
+    const abandoned = await abandonedBackups(context.runDir, `${context.step.id}-`);
+    for (const file of abandoned) context.progress(`${file.path} (${formatBytes(file.bytes)}) was left by an interrupted attempt: recorded as abandoned, not as a backup`);
     context.progress(`backing up ${spec.tables.join(', ')}`);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const result = await backupTables(context.environment.db, context.environment.connectionString, spec.tables, {
@@ -73,6 +76,7 @@ export const backupStep: StepKind<BackupSpec> = {
       sha256: result.sha256,
       bytes: result.bytes,
       tables: result.checks,
+      ...(abandoned.length > 0 && { abandoned: abandoned.map((a) => ({ file: a.path, bytes: a.bytes, sha256: a.sha256 })) }),
     };
     const rowsText = result.checks.map((c) => `${c.table} ${c.rowsRestored} rows`).join(', ');
     const bad = result.checks.filter((c) => !c.ok);
@@ -81,7 +85,7 @@ export const backupStep: StepKind<BackupSpec> = {
         status: 'failed',
         expected,
         observed,
-        evidence: [evidence],
+        evidence: [evidence, ...abandoned],
         message: `the backup did not restore whole: ${bad.map((c) => `${c.table} has ${c.rowsInFile} rows in the file${c.rowsRecorded !== undefined ? ` (${c.rowsRecorded} at backup time)` : ''} but ${c.rowsRestored} restored`).join('; ')}`,
       };
     }
@@ -89,7 +93,8 @@ export const backupStep: StepKind<BackupSpec> = {
       status: 'passed',
       expected,
       observed,
-      evidence: [evidence],
+      // The backup first: a restore reads the first evidence of a backup step.
+      evidence: [evidence, ...abandoned],
       metrics: { backup_bytes: result.bytes, backup_rows: result.checks.reduce((n, c) => n + c.rowsRestored, 0) },
       message: `${result.method} backup, ${formatBytes(result.bytes)}, restorable (${rowsText})`,
     };

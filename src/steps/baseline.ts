@@ -13,6 +13,7 @@ import { functionNotMeasured, type Sample, takeSample, type Watched } from './mo
 import { readShieldSnapshot, type ShieldFigures, shieldFigures, sinceStart } from './monitor/shieldFigures.js';
 import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
 import { type WindowFigures, windowFigures } from './monitor/window.js';
+import { continueWith, type ServerChange, startContinuity } from './monitor/continuity.js';
 import type { StepContext, StepKind } from './types.js';
 
 const schema = z
@@ -74,6 +75,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
     const first = await takeSample(db, watched);
     const shieldFirst = 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
     let window: WindowFigures | undefined;
+    let serverChange: ServerChange | undefined;
     let shield: ShieldFigures | null = shieldFirst && shieldFigures(sinceStart, shieldFirst);
     if (spec.window) {
       try {
@@ -81,7 +83,11 @@ export const baselineStep: StepKind<BaselineSpec> = {
       } catch {
         throw interrupted('taking the baseline');
       }
-      window = windowFigures(first, await takeSample(db, watched));
+      // A crash inside the window restarts the counters: re-based as in a monitor, and said.
+      const next = continueWith(startContinuity(first), await takeSample(db, watched));
+      serverChange = next.change;
+      if (serverChange) context.progress(`baseline window: ${serverChange.description}`);
+      window = windowFigures(first, next.sample);
       if (shieldFirst && 'target' in source) shield = shieldFigures(shieldFirst, await readShieldSnapshot(source.target, context.signal));
     }
     // After the window, so the probe's own writes are not in the figures above.
@@ -98,6 +104,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
       ...(notMeasured && { function_not_measured: notMeasured }),
       totals,
       ...(window && { window }),
+      ...(serverChange && { server_change: serverChange }),
       ...('target' in source
         ? { shield: { url: describeTarget(source.target.url), over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the API started', figures: shield } }
         : spec.shield_metrics && { shield_not_measured: source.notMeasured }),

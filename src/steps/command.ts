@@ -110,6 +110,7 @@ export const commandStep: StepKind<CommandSpec> = {
       timeoutMs: spec.timeout,
       maxOutputBytes,
       signal: context.signal,
+      runDir: context.runDir,
     });
     if (result.startError) {
       throw new UsageError(`could not start ${spec.run[0]}: ${result.startError}`, {

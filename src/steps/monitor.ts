@@ -1,21 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ShipcheckError } from '../errors.js';
+import type { Database } from '../db/database.js';
+import { DatabaseError, ExitCode, ShipcheckError } from '../errors.js';
 import { interrupted } from './command/interrupted.js';
 import { functionName } from './contract/spec.js';
 import { comparableBaseline, readBaseline } from './monitor/baselineFigures.js';
-import { baselineCriteria, criteriaSchema, describeCriteria, evaluate } from './monitor/criteria.js';
+import { continueWith, rebased, startContinuity } from './monitor/continuity.js';
+import { baselineCriteria, criteriaSchema, describeCriteria, evaluate, windowCriteria } from './monitor/criteria.js';
 import { duration, formatDuration } from './monitor/duration.js';
 import { finishMonitor, type MonitorRecord } from './monitor/outcome.js';
 import { monitorPoint, progressLine } from './monitor/points.js';
 import { raceProbeSchema, runRaceProbe } from './monitor/raceProbe.js';
 import { detectFunctionSource } from './monitor/detectFunctionSource.js';
 import { describeFunctionSource } from './monitor/functionSource.js';
-import { functionNotMeasured, takeSample, type Watched } from './monitor/sample.js';
+import { functionNotMeasured, type Sample, takeSample, type Watched } from './monitor/sample.js';
 import { readShieldSnapshot, type ShieldSnapshot, shieldFigures } from './monitor/shieldFigures.js';
 import { resolveShieldSource, shieldMetricsSchema } from './monitor/shieldSource.js';
 import { type MissingSources, unmeasuredCriteria } from './monitor/unmeasured.js';
 import { windowFigures } from './monitor/window.js';
+import { savedWindow } from './monitor/windowLog.js';
 import type { StepContext, StepKind } from './types.js';
 
 const schema = z
@@ -37,6 +40,10 @@ const schema = z
     /** After the window: simultaneous actions with the writer in use, for the table's "race condition events". */
     race_probe: raceProbeSchema.optional().describe('after the window: simultaneous actions with the writer in use; lost updates = race events'),
     criteria: criteriaSchema.describe('rollback criteria: a breach fails the step at once'),
+    on_resume: z
+      .enum(['continue', 'restart'])
+      .default('continue')
+      .describe('after a restart of shipcheck mid-window: continue the same window to its planned end (samples taken so far kept, the gap recorded), or restart: watch a new full window'),
   })
   .refine((m) => m.interval <= m.duration, { message: 'interval is longer than duration', path: ['interval'] })
   .refine((m) => m.baseline !== undefined || baselineCriteria.every((c) => m.criteria[c] === undefined), {
@@ -79,7 +86,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
       spec.baseline && `vs ${spec.baseline}`,
     ].filter(Boolean);
     return {
-      summary: `watch for ${formatDuration(spec.duration)} every ${formatDuration(spec.interval)}${extras.length ? ` (${extras.join(', ')})` : ''}; roll back on ${describeCriteria(spec.criteria)}`,
+      summary: `watch for ${formatDuration(spec.duration)} every ${formatDuration(spec.interval)}${extras.length ? ` (${extras.join(', ')})` : ''}; roll back on ${describeCriteria(windowCriteria(spec.criteria))}`,
       detail:
         'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time; pg_stat_statements when track_functions is none), pg_stat_activity + pg_locks (lock waits)' +
         (spec.shield_metrics ? ', Shield /metrics (shield_actions_total, shield_action_duration_seconds, shield_action_db_round_trips)' : '') +
@@ -90,14 +97,20 @@ export const monitorStep: StepKind<MonitorSpec> = {
     const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
     const baseline = readBaseline(spec.baseline, context);
     const db = context.environment.db;
-    const watchedFunction = spec.function && { name: spec.function, source: await detectFunctionSource(db, spec.function) };
-    const functionSource = watchedFunction?.source ?? null;
+    const criteria = windowCriteria(spec.criteria);
+    const earlier = context.checkpoints ?? [];
+    const saved = spec.on_resume === 'continue' ? savedWindow(earlier) : undefined;
+    if (!saved && earlier.length > 0) {
+      context.progress(spec.on_resume === 'restart' ? 'on_resume: restart — the interrupted window is dropped, a new one starts' : 'the interrupted attempt left no window to continue (it stopped before its first sample): a new one starts');
+    }
+    const functionSource = spec.function ? (saved?.functionSource ?? (await detectFunctionSource(db, spec.function))) : null;
+    const watchedFunction = spec.function && functionSource && { name: spec.function, source: functionSource };
     const watched: Watched = { table: spec.lock_table, ...(watchedFunction && { function: watchedFunction }) };
     // Backends flush their counters about once a second: let what happened before the
     // window (the steps just run) land before the first sample, so it is not counted in it.
-    await pause(settleMs, context.signal);
-    const start = await takeSample(db, watched);
-    const shieldStart = 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
+    if (!saved) await pause(settleMs, context.signal);
+    const start = saved?.start ?? (await takeSample(db, watched));
+    const shieldStart = saved ? saved.shieldStart : 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
     const comparable = comparableBaseline(typeof baseline === 'string' ? null : baseline, functionSource);
     const missing: MissingSources = {
       function: watchedFunction ? functionNotMeasured(start, watchedFunction.name, watchedFunction.source) : 'no function named in the step',
@@ -109,37 +122,129 @@ export const monitorStep: StepKind<MonitorSpec> = {
     const unmeasured = unmeasuredCriteria(spec.criteria, missing, baselineData);
     for (const u of unmeasured) context.progress(`${u.criterion}: not measured (${u.reason})`);
     if (functionSource) context.progress(`function figures: ${describeFunctionSource(functionSource)}`);
-    context.progress(`watching for ${formatDuration(spec.duration)} from ${start.at}`);
 
-    const record: MonitorRecord = { start, functionSource, shieldStart, baseline: baselineData, unmeasured, points: [], scrapeFailures: 0 };
-    let previous = start;
-    let previousShield = shieldStart;
-    const ends = Date.now() + spec.duration;
-    while (Date.now() < ends) {
-      await pause(Math.min(spec.interval, ends - Date.now()), context.signal);
-      const sample = await takeSample(db, watched);
+    const ends = saved?.endsAt ?? Date.now() + spec.duration;
+    const record: MonitorRecord = {
+      start,
+      functionSource,
+      shieldStart,
+      baseline: baselineData,
+      unmeasured,
+      points: saved?.points ?? [],
+      scrapeFailures: 0,
+      unreachableSamples: 0,
+      serverChanges: saved?.changes ?? [],
+      gaps: saved?.gaps ?? [],
+      ...(saved?.last && { last: saved.last }),
+    };
+    let continuity = saved?.continuity ?? startContinuity(start);
+    let previous = rebased(continuity);
+    if (saved) {
+      const now = new Date().toISOString();
+      const lastAt = continuity.last.at;
+      record.gaps.push({ from: lastAt, to: now });
+      await context.checkpoint?.({ kind: 'window_resumed', at: now, last_sample_at: lastAt, gap_ms: Date.parse(now) - Date.parse(lastAt) });
+      context.progress(
+        `continuing the window started at ${start.at} (${record.points.length} samples so far, none from ${lastAt} to ${now}); it ends as planned at ${new Date(ends).toISOString()}`,
+      );
+      // A breach the killed attempt saw but did not live to record still fails the window.
+      if (saved.last) {
+        const judged = evaluate(criteria, { db: saved.last.db, shield: saved.last.shield, baseline: baselineData });
+        record.values = judged.values;
+        if (judged.breaches.length > 0) return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
+      }
+    } else {
+      context.progress(`watching for ${formatDuration(spec.duration)} from ${start.at}`);
+      await context.checkpoint?.({ kind: 'window_started', start, ends_at: new Date(ends).toISOString(), shield_start: shieldStart, function_source: functionSource });
+    }
+
+    let previousShield: ShieldSnapshot | null = saved ? null : shieldStart;
+    let unreachable: { error: ShipcheckError; since: number; missed: number } | undefined;
+    // A resumed window samples at once: what happened while shipcheck was down counts now.
+    let immediately = saved !== undefined;
+    while (immediately || Date.now() < ends) {
+      if (!immediately) await pause(Math.min(spec.interval, ends - Date.now()), context.signal);
+      immediately = false;
+      const taken = await sampleOrUnreachable(db, watched, context);
+      if ('unreachable' in taken) {
+        record.unreachableSamples++;
+        unreachable = { error: taken.unreachable, since: unreachable?.since ?? Date.now(), missed: (unreachable?.missed ?? 0) + 1 };
+        // A restart takes seconds; a server gone for longer is an outage the window must not sit through.
+        if (Date.now() - unreachable.since > maxUnreachableMs) throw serverGone(unreachable);
+        continue;
+      }
+      unreachable = undefined;
+      const next = continueWith(continuity, taken.sample);
+      continuity = next.continuity;
+      const sample = next.sample;
+      if (next.change) {
+        record.serverChanges.push(next.change);
+        context.progress(next.change.description);
+      }
       const scraped = 'target' in source ? await scrapeOrExplain(source.target, context) : null;
       const shieldNow = scraped && 'snapshot' in scraped ? scraped.snapshot : null;
       if (scraped && 'error' in scraped) record.scrapeFailures++;
       const dbFigures = windowFigures(start, sample);
       const shieldWindow = shieldStart && shieldNow ? shieldFigures(shieldStart, shieldNow) : null;
       const shieldInterval = previousShield && shieldNow ? shieldFigures(previousShield, shieldNow) : null;
-      record.points.push(monitorPoint(sample.at, dbFigures, windowFigures(previous, sample), shieldInterval, scraped && 'error' in scraped ? scraped.error : undefined));
+      const point = monitorPoint(sample.at, dbFigures, windowFigures(previous, sample), shieldInterval, scraped && 'error' in scraped ? scraped.error : undefined);
+      record.points.push(point);
       record.last = { db: dbFigures, shield: shieldWindow ?? record.last?.shield ?? null };
       previous = sample;
       if (shieldNow) previousShield = shieldNow;
+      await context.checkpoint?.({
+        kind: 'sample',
+        raw: taken.sample,
+        offsets: continuity.offsets,
+        restarts: continuity.restarts,
+        point,
+        last: record.last,
+        ...(next.change && { change: next.change }),
+      });
       context.progress(progressLine(dbFigures, shieldWindow));
-      const judged = evaluate(spec.criteria, { db: dbFigures, shield: shieldWindow, baseline: baselineData });
+      const judged = evaluate(criteria, { db: dbFigures, shield: shieldWindow, baseline: baselineData });
       record.values = judged.values;
-      if (judged.breaches.length > 0) return finishMonitor(spec, context, record, judged.breaches, null);
+      if (judged.breaches.length > 0) return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
     }
+    // The server was down when the window ended: there is no last reading to judge it by.
+    if (unreachable) throw serverGone(unreachable);
     const probe = spec.race_probe
       ? await runRaceProbe(spec.race_probe, context.environment, record.last?.shield?.writer ?? shieldStart?.writer ?? null)
       : null;
     if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
-    return finishMonitor(spec, context, record, [], probe);
+    return finishMonitor({ ...spec, criteria }, context, record, [], probe);
   },
 };
+
+/**
+ * A sample, or the error that says the server cannot be reached (restarting, crashed): the
+ * window goes on and the next sample tells what the restart did to the counters.
+ */
+async function sampleOrUnreachable(db: Database, watched: Watched, context: StepContext): Promise<{ sample: Sample } | { unreachable: ShipcheckError }> {
+  try {
+    return { sample: await takeSample(db, watched) };
+  } catch (error) {
+    if (context.signal.aborted) throw interrupted('monitoring');
+    if (!(error instanceof DatabaseError) || !serverUnavailable(error)) throw error;
+    context.progress(`no sample: the server cannot be reached (${error.message})`);
+    return { unreachable: error };
+  }
+}
+
+/** Longest the window waits for an unreachable server to come back before the step errors. */
+const maxUnreachableMs = 60_000;
+
+function serverGone(unreachable: { error: ShipcheckError; since: number; missed: number }): ShipcheckError {
+  return new ShipcheckError(
+    `the server could not be reached for ${formatDuration(Math.round((Date.now() - unreachable.since) / 1000) * 1000 || 1000)} (${unreachable.missed} samples missed): the window cannot be judged`,
+    { code: 'server_unreachable', exitCode: ExitCode.database, detail: unreachable.error.message, cause: unreachable.error },
+  );
+}
+
+/** Connection lost or refused, or the server shutting down or starting up (SQLSTATE class 08, 57P0x). */
+function serverUnavailable(error: DatabaseError): boolean {
+  return error.sqlState === undefined || /^(08|57P0)/.test(error.sqlState);
+}
 
 /** The baseline step's figures, or why there are none. */
 async function scrapeOrExplain(

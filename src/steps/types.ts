@@ -112,6 +112,16 @@ export interface StepContext {
   writeEvidence(name: string, content: string | Buffer, description: string): Promise<EvidenceRecord>;
   /** Progress for long steps (shown by the renderer, recorded in the log). */
   progress(message: string): void;
+  /**
+   * Records what a resumed attempt needs to continue where this one stops (a step_checkpoint
+   * event, fsynced before it resolves). Undefined outside the engine (step tests).
+   */
+  checkpoint?(data: unknown): Promise<void>;
+  /**
+   * What the attempts of this step interrupted since it last finished recorded with
+   * checkpoint(), oldest first; empty on a first attempt. The step validates them.
+   */
+  readonly checkpoints?: readonly unknown[];
   /** Outcomes of earlier steps in this run and in other runs of the same checklist (for gate, baseline, monitor). */
   readonly history: RunHistory;
   readonly signal: AbortSignal;

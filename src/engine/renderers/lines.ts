@@ -50,6 +50,8 @@ function describeEvent(
       return `resuming run ${state.runId} (${event.holder})${event.acceptedChanges ? `; accepted edits of ${event.acceptedChanges.join(', ')}` : ''}`;
     case 'lease_taken_over':
       return `took over the stale lease of ${event.previous.holder} (${event.reason})`;
+    case 'leftovers_cleared':
+      return `cleared what a killed shipcheck left: ${[...event.children.map((c) => `${c.what} (pid ${c.pid}) ${c.killed ? 'killed' : 'had ended'}`), ...(event.passfiles > 0 ? [`${event.passfiles} password file(s) removed`] : [])].join('; ')}`;
     case 'phase_started':
       return `== ${phaseTitles.get(event.phaseId) ?? event.phaseId} ==`;
     case 'phase_finished':

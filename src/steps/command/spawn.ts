@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { killChild, spawnChild } from '../../process/children.js';
 
 export interface CapturedOutput {
   readonly text: string;
@@ -25,27 +25,33 @@ export interface CommandOptions {
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly signal: AbortSignal;
+  /** The run directory: the child's pid file goes there while it runs (reapOrphans after a crash). */
+  readonly runDir?: string;
 }
 
 /**
  * Runs a program without a shell, stdin closed, keeping at most `maxOutputBytes`
- * of each stream. On timeout or abort it sends SIGTERM, then SIGKILL 2 s later.
+ * of each stream. On timeout or abort it sends SIGTERM, then SIGKILL 2 s later, to the
+ * child's whole process group (what a shell started dies too); shipcheck's exit kills it.
  */
 export function runCommand(file: string, args: readonly string[], options: CommandOptions): Promise<CommandResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnChild(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] }, {
+      ...(options.runDir !== undefined && { runDir: options.runDir }),
+      what: `command ${[file, ...args].join(' ').slice(0, 200)}`,
+    });
     const stdout = capped(options.maxOutputBytes);
     const stderr = capped(options.maxOutputBytes);
-    child.stdout.on('data', stdout.add);
-    child.stderr.on('data', stderr.add);
+    child.stdout!.on('data', stdout.add);
+    child.stderr!.on('data', stderr.add);
     let timedOut = false;
     let aborted = false;
     let startError: string | undefined;
     let killer: NodeJS.Timeout | undefined;
     const stop = () => {
-      child.kill('SIGTERM');
-      killer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      killChild(child, 'SIGTERM');
+      killer = setTimeout(() => killChild(child, 'SIGKILL'), 2000);
     };
     const timer = setTimeout(() => {
       timedOut = true;

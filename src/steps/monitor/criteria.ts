@@ -9,6 +9,16 @@ export const criteriaSchema = z
   .strictObject({
     /** "Any deadlocks detected": deadlocks in the window (pg_stat_database delta). */
     max_deadlocks: z.number().int().min(0).optional().describe('most deadlocks allowed in the window (pg_stat_database delta); 0: any deadlock fails'),
+    /**
+     * A restart of the server inside the window (a crash, an immediate shutdown, crash recovery
+     * after a backend died): it also throws the statistics away, hiding what the other criteria count.
+     */
+    max_server_restarts: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('most server restarts allowed in the window (pg_postmaster_start_time, or counters thrown away by crash recovery); 0 when not given'),
     /** "RPC function calls completing <15ms": mean execution time in the window (pg_stat_user_functions or pg_stat_statements). */
     max_mean_exec_ms: z.number().positive().optional().describe("highest mean time per call of the step's function in the window, in milliseconds (pg_stat_user_functions, or pg_stat_statements when track_functions is none)"),
     /** Share of transactions that rolled back in the window, 0..1 (pg_stat_database). */
@@ -49,6 +59,14 @@ export const criteriaSchema = z
   .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'criteria names no criterion' });
 
 export type Criteria = z.infer<typeof criteriaSchema>;
+
+/**
+ * The criteria a window is judged by: the checklist's, plus no server restart unless it allows some.
+ * A restart is not a criterion a team thinks to write, and it is what hid deadlocks before.
+ */
+export function windowCriteria(criteria: Criteria): Criteria {
+  return { ...criteria, max_server_restarts: criteria.max_server_restarts ?? 0 };
+}
 export type CriterionName = keyof Criteria;
 
 /** Criteria that compare with the baseline step named in the monitor's `baseline` field. */
@@ -98,6 +116,7 @@ export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<
   const { db, shield, baseline } = judged;
   const enoughTransactions = db.commits + db.rollbacks >= minTransactionsForRate;
   check('max_deadlocks', db.deadlocks, criteria.max_deadlocks);
+  check('max_server_restarts', db.serverRestarts, criteria.max_server_restarts);
   check('max_mean_exec_ms', db.meanExecMs, criteria.max_mean_exec_ms);
   check('max_rollback_rate', enoughTransactions ? db.rollbackRate : null, criteria.max_rollback_rate);
   check('max_lock_waits', db.lockWaits, criteria.max_lock_waits);
@@ -151,6 +170,7 @@ function degradation({ db, shield, baseline }: Judged): { value: number; detail:
 
 const what: Record<string, string> = {
   max_deadlocks: 'deadlocks',
+  max_server_restarts: 'server restarts',
   max_mean_exec_ms: 'mean execution time (ms)',
   max_rollback_rate: 'rollback rate',
   max_lock_waits: 'lock waits',

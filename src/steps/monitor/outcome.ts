@@ -1,3 +1,4 @@
+import type { ServerChange } from './continuity.js';
 import { formatDuration } from './duration.js';
 import type { BaselineFigures } from './baselineFigures.js';
 import { baselineMetric, shieldMetrics } from './baselineFigures.js';
@@ -22,6 +23,12 @@ export interface MonitorRecord {
   readonly unmeasured: readonly Unmeasured[];
   readonly points: MonitorPoint[];
   scrapeFailures: number;
+  /** Samples the server could not be reached for (restarting, crashed). */
+  unreachableSamples: number;
+  /** Restarts and statistics resets the samples found, in order. */
+  readonly serverChanges: ServerChange[];
+  /** Spans without samples: shipcheck was not running (killed, then resumed). */
+  readonly gaps: { readonly from: string; readonly to: string }[];
   /** Figures since the window's start at the latest sample. */
   last?: { db: WindowFigures; shield: ShieldFigures | null };
   values?: Partial<Record<CriterionName, number | null>>;
@@ -47,7 +54,11 @@ export async function finishMonitor(
   const benchmark = buildBenchmark(record.baseline, { db, shield, probe, functionSource: record.functionSource });
   const evidence = await context.writeEvidence(
     'samples.json',
-    JSON.stringify({ function_source: record.functionSource, start: record.start, shield_start: record.shieldStart, samples: record.points }, null, 2),
+    JSON.stringify(
+      { function_source: record.functionSource, start: record.start, shield_start: record.shieldStart, server_changes: record.serverChanges, gaps: record.gaps, samples: record.points },
+      null,
+      2,
+    ),
     `${record.points.length} monitor samples`,
   );
   const observed = {
@@ -59,6 +70,9 @@ export async function finishMonitor(
     criteria: record.values ?? {},
     unmeasured,
     breaches: found,
+    server_changes: record.serverChanges,
+    gaps: record.gaps,
+    ...(record.unreachableSamples > 0 && { unreachable_samples: record.unreachableSamples }),
     ...(record.scrapeFailures > 0 && { shield_scrape_failures: record.scrapeFailures }),
     race_probe: probe ?? (found.length > 0 ? 'not run: a criterion was breached' : null),
     benchmark,
@@ -67,6 +81,7 @@ export async function finishMonitor(
   const metrics = monitorMetrics(db, shield, probe, record.points);
   const expected = describeCriteria(spec.criteria);
   const table = `benchmark: ${targetsSummary(benchmark)}`;
+  const server = serverSummary(record);
   if (found.length > 0) {
     return {
       status: 'failed',
@@ -74,7 +89,7 @@ export async function finishMonitor(
       observed,
       metrics,
       evidence: [evidence],
-      message: `${found.map(describeBreach).join('; ')} after ${formatDuration(Math.round(db.elapsedMs / 100) * 100)}`,
+      message: `${found.map(describeBreach).join('; ')} after ${formatDuration(Math.round(db.elapsedMs / 100) * 100)}${server}`,
     };
   }
   const notMeasured = unmeasured.length ? ` (not measured: ${unmeasured.map((u) => u.criterion).join(', ')})` : '';
@@ -84,13 +99,21 @@ export async function finishMonitor(
     observed,
     metrics,
     evidence: [evidence],
-    message: `no criterion breached in ${formatDuration(spec.duration)} (${record.points.length} samples)${notMeasured}; ${table}`,
+    message: `no criterion breached in ${formatDuration(spec.duration)} (${record.points.length} samples)${notMeasured}${server}; ${table}`,
   };
+}
+
+/** What the report must not hide: restarts and resets the window went through, and spans it did not watch. */
+function serverSummary(record: MonitorRecord): string {
+  const parts = record.serverChanges.map((c) => `${c.restart ? 'server restart' : 'statistics reset'} found at ${c.at}`);
+  for (const gap of record.gaps) parts.push(`no samples from ${gap.from} to ${gap.to} (shipcheck was not running)`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
 function monitorMetrics(db: WindowFigures, shield: ShieldFigures | null, probe: RaceProbeResult | null, points: readonly MonitorPoint[]) {
   const metrics: Record<string, number> = {
     deadlocks: db.deadlocks,
+    server_restarts: db.serverRestarts,
     lock_waits_max: Math.max(0, ...points.map((p) => p.lock_waits)),
   };
   const tableWaits = points.map((p) => p.table_lock_waits).filter((n): n is number => n !== null);

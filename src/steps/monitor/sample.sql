@@ -7,6 +7,11 @@ select
   d.xact_commit::int8 as xact_commit,
   d.xact_rollback::int8 as xact_rollback,
   d.stats_reset,
+  -- A restart changes it; a crash (immediate stop, a backend killed) also throws the counters away.
+  pg_postmaster_start_time() as server_started_at,
+  -- Crash recovery throws every statistic away and stamps the shared ones (archiver among them)
+  -- with the time; a clean restart keeps them. The only trace of a crash that kept the postmaster.
+  (select a.stats_reset from pg_stat_archiver a) as shared_stats_reset,
   current_setting('track_functions') as track_functions,
   exists (
     select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace

@@ -27,6 +27,14 @@ export interface Sample {
   readonly lockWaits: number;
   /** Lock waiters working on the watched table; null when no table is watched or it does not exist. */
   readonly tableLockWaits: number | null;
+  /** When the statistics were last reset on purpose (pg_stat_reset); null when never. */
+  readonly statsReset: string | null;
+  /** pg_postmaster_start_time(): a change between two samples is a server restart. */
+  readonly serverStartedAt: string;
+  /** pg_stat_archiver.stats_reset: changes when crash recovery throws the statistics away. */
+  readonly sharedStatsReset: string | null;
+  /** Server restarts the window saw up to this sample (set by continueWith; absent on a raw sample). */
+  readonly serverRestarts?: number;
 }
 
 interface SampleRow {
@@ -40,6 +48,9 @@ interface SampleRow {
   function_total_ms: number | null;
   lock_waits: string;
   table_lock_waits: string | null;
+  stats_reset: Date | null;
+  server_started_at: Date;
+  shared_stats_reset: Date | null;
 }
 
 /**
@@ -64,6 +75,9 @@ export async function takeSample(db: Queryable, watched: Watched = {}): Promise<
     functionTotalMs: figures?.totalMs ?? null,
     lockWaits: Number(row.lock_waits),
     tableLockWaits: row.table_lock_waits === null ? null : Number(row.table_lock_waits),
+    statsReset: row.stats_reset === null ? null : row.stats_reset.toISOString(),
+    serverStartedAt: row.server_started_at.toISOString(),
+    sharedStatsReset: row.shared_stats_reset === null ? null : row.shared_stats_reset.toISOString(),
   };
 }
 

@@ -16,6 +16,8 @@ export interface WindowFigures {
   readonly lockWaits: number;
   /** Of those, on the watched table (user_behaviors); null when not watched. */
   readonly tableLockWaits: number | null;
+  /** Server restarts (or crash recoveries) between the two samples. */
+  readonly serverRestarts: number;
 }
 
 /**
@@ -40,5 +42,6 @@ export function windowFigures(start: Sample, now: Sample): WindowFigures {
     meanExecMs: calls && totalMs !== null && totalMs >= 0 ? round(totalMs / calls, 3) : null,
     lockWaits: now.lockWaits,
     tableLockWaits: now.tableLockWaits,
+    serverRestarts: (now.serverRestarts ?? 0) - (start.serverRestarts ?? 0),
   };
 }

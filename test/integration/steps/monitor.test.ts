@@ -175,7 +175,7 @@ describe('baseline and monitor steps', () => {
   });
 
   it('judges the rollback rate only over enough transactions', () => {
-    const db = { elapsedMs: 1000, deadlocks: 0, commits: 4, rollbacks: 1, rollbackRate: 0.2, functionCalls: null, meanExecMs: null, lockWaits: 0, tableLockWaits: null };
+    const db = { elapsedMs: 1000, deadlocks: 0, commits: 4, rollbacks: 1, rollbackRate: 0.2, functionCalls: null, meanExecMs: null, lockWaits: 0, tableLockWaits: null, serverRestarts: 0 };
     const breaches = (figures: typeof db) => evaluate({ max_rollback_rate: 0.1 }, { db: figures, shield: null, baseline: null }).breaches;
     expect(breaches(db)).toEqual([]);
     expect(breaches({ ...db, commits: 16, rollbacks: 4 })).toEqual([
@@ -195,6 +195,9 @@ describe('baseline and monitor steps', () => {
       functionTotalMs: null,
       lockWaits: 0,
       tableLockWaits: null,
+      statsReset: null,
+      serverStartedAt: new Date().toISOString(),
+      sharedStatsReset: null,
     };
     const name = functionName.parse(fn);
     expect(unmeasuredCriteria({ max_mean_exec_ms: 15 }, { function: functionNotMeasured(sample, name) })).toEqual([

@@ -1,0 +1,134 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/db/database.js';
+import type { RunEvent, StepCheckpoint, StepFinished } from '../../src/engine/events.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { onlyRunEvents, spawnShipcheck, waitForRunLog } from './engineProcess.js';
+import { workspace, type Workspace } from './engineSupport.js';
+
+/**
+ * A monitor window survives a restart of shipcheck: kill -9 mid-window, resume, and the same
+ * window goes on to its planned end with the samples taken before, the gap recorded.
+ * Before, a resumed monitor watched a new window from zero.
+ */
+let staging: TestDatabase;
+let ws: Workspace;
+
+beforeAll(async () => {
+  staging = await freshDatabase({ migrateTo: 'none' });
+  await staging.db.query('create table deadlock_demo (id int primary key); insert into deadlock_demo values (1), (2)');
+});
+afterAll(async () => {
+  await staging?.drop();
+});
+beforeEach(async () => {
+  ws = await workspace();
+  return () => ws.remove();
+});
+
+function checklist(watch: string): string {
+  return `version: 1
+name: monitor-resume
+environments:
+  staging: { connection_env: STAGING_URL }
+phases:
+  - id: watch
+    title: Watch
+    environment: staging
+    steps:
+      - id: watch
+        kind: monitor
+        title: Watch the database
+        interval: 300ms
+        criteria: { max_deadlocks: 0 }
+        ${watch}
+rollback:
+  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+`;
+}
+
+const checkpoints = (events: readonly RunEvent[]) =>
+  events.filter((e): e is StepCheckpoint => e.type === 'step_checkpoint').map((e) => e.data as { kind: string; ends_at?: string; point?: { at: string } });
+
+async function killMidWindow(file: string): Promise<{ endsAt: number; samplesBefore: string[] }> {
+  const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url });
+  const events = await waitForRunLog(ws.stateDir, (e) => checkpoints(e).filter((c) => c.kind === 'sample').length >= 3);
+  first.kill();
+  expect((await first.done).signal).toBe('SIGKILL');
+  const saved = checkpoints(await onlyRunEvents(ws.stateDir));
+  expect(events.some((e) => e.type === 'step_finished')).toBe(false);
+  return { endsAt: Date.parse(saved[0]!.ends_at!), samplesBefore: saved.flatMap((c) => (c.point ? [c.point.at] : [])) };
+}
+
+const resume = () => spawnShipcheck(ws.stateDir, ['run', join(ws.dir, 'checklist.yaml'), '--env', 'staging', '--take-over'], { STAGING_URL: staging.url }).done;
+
+describe('a monitor window across kill -9 of shipcheck', () => {
+  it('continues the same window to its planned end, with the earlier samples and the gap', async () => {
+    const file = join(ws.dir, 'checklist.yaml');
+    await writeFile(file, checklist('duration: 9s'));
+    const { endsAt, samplesBefore } = await killMidWindow(file);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const resumed = await resume();
+    expect(resumed.code, resumed.err).toBe(0);
+    const events = await onlyRunEvents(ws.stateDir);
+    const finished = events.find((e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'watch')!;
+    expect(finished.status).toBe('passed');
+    // The planned end, not a new 9 s window from the resume.
+    expect(Date.parse(finished.at)).toBeLessThan(endsAt + 4000);
+    const observed = finished.outcome!.observed as { samples: { at: string }[]; gaps: { from: string; to: string }[]; window_ms: number };
+    expect(observed.samples.map((s) => s.at)).toEqual(expect.arrayContaining(samplesBefore));
+    expect(observed.gaps).toHaveLength(1);
+    expect(Date.parse(observed.gaps[0]!.from)).toBe(Date.parse(samplesBefore.at(-1)!));
+    expect(observed.window_ms).toBeGreaterThan(8000);
+    expect(finished.outcome!.message).toMatch(/no samples from .* to .* \(shipcheck was not running\)/);
+    expect(checkpoints(events).map((c) => c.kind)).toContain('window_resumed');
+  }, 90_000);
+
+  it('a deadlock inside the window while shipcheck was down still fails it after the resume', async () => {
+    const file = join(ws.dir, 'checklist.yaml');
+    await writeFile(file, checklist('duration: 60s'));
+    await killMidWindow(file);
+    await causeDeadlock(staging.url);
+
+    const resumed = await resume();
+    expect(resumed.code).toBe(1);
+    const finished = (await onlyRunEvents(ws.stateDir)).find((e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'watch')!;
+    expect(finished.status).toBe('failed');
+    expect(finished.outcome!.message).toMatch(/^max_deadlocks breached: deadlocks 1 > 0/);
+  }, 90_000);
+
+  it('on_resume: restart watches a new window instead', async () => {
+    const file = join(ws.dir, 'checklist.yaml');
+    await writeFile(file, checklist('duration: 4s\n        on_resume: restart'));
+    const { samplesBefore } = await killMidWindow(file);
+    await causeDeadlock(staging.url);
+
+    const resumed = await resume();
+    expect(resumed.code, resumed.err).toBe(0);
+    const events = await onlyRunEvents(ws.stateDir);
+    const finished = events.find((e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'watch')!;
+    const observed = finished.outcome!.observed as { samples: { at: string }[]; gaps: unknown[] };
+    expect(observed.samples.map((s) => s.at)).not.toContain(samplesBefore[0]);
+    expect(observed.gaps).toEqual([]);
+    expect(events.some((e) => e.type === 'step_progress' && e.message.startsWith('on_resume: restart'))).toBe(true);
+  }, 90_000);
+});
+
+async function causeDeadlock(url: string): Promise<void> {
+  const db = Database.connect(url, { max: 2 });
+  try {
+    const session = (first: number, second: number) =>
+      db.transaction(async (tx) => {
+        await tx.query('update deadlock_demo set id = id where id = $1', [first]);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await tx.query('update deadlock_demo set id = id where id = $1', [second]);
+      });
+    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+  } finally {
+    await db.close();
+  }
+}
