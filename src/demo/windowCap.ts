@@ -1,4 +1,4 @@
-import { formatDuration } from '../steps/monitor/duration.js';
+import { formatDuration } from '../steps/shared/duration.js';
 import type { StepOutcome } from '../steps/types.js';
 
 /** The step kinds that wait out a time window, and the spec fields that hold it. */

@@ -1,5 +1,5 @@
-import { type Benchmark, type BenchmarkRow, describeTarget } from '../steps/monitor/benchmark.js';
-import { describeFunctionSource } from '../steps/monitor/functionSource.js';
+import { type Benchmark, type BenchmarkRow, describeTarget } from '../metrics/benchmark.js';
+import { describeFunctionSource } from '../metrics/functionSource.js';
 import type { ReportStep } from './runReport.js';
 
 /** One monitor step's "Performance Benchmarking" table, for every report format. */

@@ -1,5 +1,5 @@
-import { describeFunctionSource, recordedFunctionSource } from '../steps/monitor/functionSource.js';
-import { type MonitorPoint, pointSeries } from '../steps/monitor/points.js';
+import { describeFunctionSource, recordedFunctionSource } from '../metrics/functionSource.js';
+import { type MonitorPoint, pointSeries } from '../metrics/points.js';
 import type { ReportStep } from './runReport.js';
 
 export interface ChartSeries {

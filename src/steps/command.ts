@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { redactSecrets } from '../db/connectionString.js';
 import { UsageError } from '../errors.js';
 import { formatCommandLine, resolveExecutable, splitCommandLine } from './command/argv.js';
-import { interrupted } from './command/interrupted.js';
+import { interrupted } from './shared/interrupted.js';
 import { type CommandResult, runCommand } from './command/spawn.js';
-import { duration, formatDuration } from './monitor/duration.js';
-import { checkValues, describeProblems } from './rpc/jsonPath.js';
+import { duration, formatDuration } from './shared/duration.js';
+import { checkValues, describeProblems } from './shared/jsonPath.js';
 import type { EvidenceRecord, StepKind, StepOutcome } from './types.js';
 
 const maxOutputBytes = 64 * 1024;

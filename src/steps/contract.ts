@@ -3,10 +3,10 @@ import { sqlFile } from '../db/sqlFile.js';
 import { type ContractCheck, checkContract, describeFailures, type ObservedFunction, type RolePrivilege } from './contract/checks.js';
 import { hardeningChecks, type PathSubject, pathSchemas, type SchemaCreators } from './contract/hardening.js';
 import { argumentTypes, type ContractSpec, contractSchema } from './contract/spec.js';
-import { inReadOnlyTransaction } from './sql/transactions.js';
+import { inReadOnlyTransaction } from './shared/transactions.js';
 import type { StepKind, StepOutcome } from './types.js';
 
-const functionSql = sqlFile(import.meta.url, './contract/function.sql');
+const functionSql = sqlFile(import.meta.url, './shared/function.sql');
 const privilegesSql = sqlFile(import.meta.url, './contract/privileges.sql');
 const typesSql = sqlFile(import.meta.url, './contract/types.sql');
 const calleesSql = sqlFile(import.meta.url, './contract/callees.sql');

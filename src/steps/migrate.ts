@@ -11,8 +11,8 @@ import { LockLimitError, LockWaitError } from '../db/migrations/applyScript.js';
 import { type MigrateResult, shieldSource } from '../db/migrations/runner.js';
 import type { StatementReport } from '../db/migrations/statementLocks.js';
 import { applyWithLock } from './migrate/applyWithLock.js';
-import { duration } from './monitor/duration.js';
-import { inWriteTransaction } from './sql/transactions.js';
+import { duration } from './shared/duration.js';
+import { inWriteTransaction } from './shared/transactions.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
 
 const schema = z.strictObject({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { interrupted } from './command/interrupted.js';
-import { duration, formatDuration } from './monitor/duration.js';
+import { interrupted } from './shared/interrupted.js';
+import { duration, formatDuration } from './shared/duration.js';
 import { fillPlaceholders, placeholderNames, placeholderValues } from './notify/placeholders.js';
 import type { StepKind, StepOutcome } from './types.js';
 

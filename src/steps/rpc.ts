@@ -2,17 +2,17 @@ import { z } from 'zod';
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../db/sqlFile.js';
 import type { ObservedFunction } from './contract/checks.js';
-import { type FunctionName, functionName } from './contract/spec.js';
-import { checkTypes, checkValues, describeProblems, readPath } from './rpc/jsonPath.js';
-import { type ObservedServerError, serverErrorOf } from './sql/serverErrors.js';
+import { type FunctionName, functionName } from './shared/functionName.js';
+import { checkTypes, checkValues, describeProblems, readPath } from './shared/jsonPath.js';
+import { type ObservedServerError, serverErrorOf } from './shared/serverErrors.js';
 import { runStatement } from '../db/transaction.js';
 import { setLocalRole, roleName } from './shared/roles.js';
-import { compareRows, describeRowsExpectation } from './sql/rows.js';
-import { inWriteTransaction } from './sql/transactions.js';
-import { jsonSafe } from './sql/values.js';
+import { compareRows, describeRowsExpectation } from './shared/rows.js';
+import { inWriteTransaction } from './shared/transactions.js';
+import { jsonSafe } from './shared/values.js';
 import type { StepKind, StepOutcome } from './types.js';
 
-const functionSql = sqlFile(import.meta.url, './contract/function.sql');
+const functionSql = sqlFile(import.meta.url, './shared/function.sql');
 
 const schema = z.strictObject({
   function: functionName.describe('the function to call: schema.name in lower case (no schema: public); the overload taking as many arguments as args'),

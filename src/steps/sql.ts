@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Queryable } from '../db/database.js';
-import { compareRows, describeRowsExpectation } from './sql/rows.js';
-import { serverErrorOf } from './sql/serverErrors.js';
-import { inReadOnlyTransaction, inWriteTransaction } from './sql/transactions.js';
+import { compareRows, describeRowsExpectation } from './shared/rows.js';
+import { serverErrorOf } from './shared/serverErrors.js';
+import { inReadOnlyTransaction, inWriteTransaction } from './shared/transactions.js';
 import { runStatement } from '../db/transaction.js';
-import { jsonSafe } from './sql/values.js';
+import { jsonSafe } from './shared/values.js';
 import { roleName, setLocalRole } from './shared/roles.js';
 import type { StepKind } from './types.js';
 

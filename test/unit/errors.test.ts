@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { reportError, type Output } from '../../src/cli/output.js';
 import { outcomeOf } from '../../src/demo/outcome.js';
 import { CheckFailedError, ExitCode, InterruptedError, ShipcheckError, UsageError } from '../../src/errors.js';
-import { interrupted } from '../../src/steps/command/interrupted.js';
+import { interrupted } from '../../src/steps/shared/interrupted.js';
 
 function captured(): Output & { lines: string[] } {
   const lines: string[] = [];

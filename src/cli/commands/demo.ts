@@ -7,7 +7,7 @@ import { runDemo } from '../../demo/demo.js';
 import { summaryLines } from '../../demo/summary.js';
 import type { ApprovalAnswer, ApprovalRequest, DemoNote, DemoResult } from '../../demo/types.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { duration } from '../../steps/monitor/duration.js';
+import { duration } from '../../steps/shared/duration.js';
 import type { CliContext } from '../context.js';
 import { positiveInteger } from '../options.js';
 import { processOutput, reportError } from '../output.js';

@@ -3,8 +3,8 @@ import { runBurst } from '../../db/burst.js';
 import { Database, type Queryable } from '../../db/database.js';
 import { UsageError } from '../../errors.js';
 import { summarizeLatencies } from '../../metrics/latency.js';
-import { compareRows, describeRowsExpectation } from '../sql/rows.js';
-import { jsonSafe } from '../sql/values.js';
+import { compareRows, describeRowsExpectation } from '../shared/rows.js';
+import { jsonSafe } from '../shared/values.js';
 import type { StepContext, StepOutcome } from '../types.js';
 import { expandTemplate, type TemplateValue } from './templates.js';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { round } from '../../metrics/round.js';
-import type { BaselineFigures } from './baselineFigures.js';
-import type { ShieldFigures } from './shieldFigures.js';
-import type { WindowFigures } from './window.js';
+import type { BaselineFigures } from '../../metrics/baselineFigures.js';
+import type { ShieldFigures } from '../../metrics/shieldFigures.js';
+import type { WindowFigures } from '../../metrics/window.js';
 
 /** The seed's rollback criteria ("Rollback IMMEDIATELY if any of these occur"), as thresholds. */
 export const criteriaSchema = z

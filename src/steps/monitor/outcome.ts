@@ -1,16 +1,16 @@
-import type { ServerChange } from './continuity.js';
-import { formatDuration } from './duration.js';
-import type { BaselineFigures } from './baselineFigures.js';
-import { baselineMetric, shieldMetrics } from './baselineFigures.js';
-import { buildBenchmark, targetsSummary } from './benchmark.js';
-import type { FunctionSource } from './functionSource.js';
+import type { ServerChange } from '../../metrics/continuity.js';
+import { formatDuration } from '../shared/duration.js';
+import type { BaselineFigures } from '../../metrics/baselineFigures.js';
+import { baselineMetric, shieldMetrics } from '../../metrics/baselineFigures.js';
+import { buildBenchmark, targetsSummary } from '../../metrics/benchmark.js';
+import type { FunctionSource } from '../../metrics/functionSource.js';
 import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
-import { type MonitorPoint, spreadOver } from './points.js';
-import type { RaceProbeResult } from './raceProbe.js';
-import type { Sample } from './sample.js';
-import type { ShieldFigures, ShieldSnapshot } from './shieldFigures.js';
+import { type MonitorPoint, spreadOver } from '../../metrics/points.js';
+import type { RaceProbeResult } from '../../metrics/raceProbe.js';
+import type { Sample } from '../../metrics/sample.js';
+import type { ShieldFigures, ShieldSnapshot } from '../../metrics/shieldFigures.js';
 import { noDataCriteria } from './unmeasured.js';
-import { type WindowFigures, windowFigures } from './window.js';
+import { type WindowFigures, windowFigures } from '../../metrics/window.js';
 import type { StepContext, StepOutcome } from '../types.js';
 
 /** What a monitor window gathered, filled in sample by sample. */

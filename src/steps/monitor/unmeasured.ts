@@ -1,4 +1,4 @@
-import type { BaselineFigures } from './baselineFigures.js';
+import type { BaselineFigures } from '../../metrics/baselineFigures.js';
 import { type Criteria, type CriterionName, minTransactionsForRate, type Unmeasured } from './criteria.js';
 
 /** Why each source is missing; undefined when it is there. */

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { CumulativeHistogram } from '../../metrics/histogram.js';
-import type { Continuity, ServerChange } from './continuity.js';
-import type { FunctionSource } from './functionSource.js';
-import type { MonitorPoint } from './points.js';
-import type { Sample } from './sample.js';
-import type { ShieldFigures, ShieldSnapshot } from './shieldFigures.js';
-import type { WindowFigures } from './window.js';
+import type { Continuity, ServerChange } from '../../metrics/continuity.js';
+import type { FunctionSource } from '../../metrics/functionSource.js';
+import type { MonitorPoint } from '../../metrics/points.js';
+import type { Sample } from '../../metrics/sample.js';
+import type { ShieldFigures, ShieldSnapshot } from '../../metrics/shieldFigures.js';
+import type { WindowFigures } from '../../metrics/window.js';
 
 /**
  * What a monitor writes to the run log (step_checkpoint events) so that a window survives a

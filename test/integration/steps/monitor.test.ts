@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../../src/db/database.js';
 import { baselineStep } from '../../../src/steps/baseline.js';
-import { functionName } from '../../../src/steps/contract/spec.js';
+import { functionName } from '../../../src/steps/shared/functionName.js';
 import { evaluate } from '../../../src/steps/monitor/criteria.js';
 import { unmeasuredCriteria } from '../../../src/steps/monitor/unmeasured.js';
-import { functionNotMeasured, type Sample } from '../../../src/steps/monitor/sample.js';
+import { functionNotMeasured, type Sample } from '../../../src/metrics/sample.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 

@@ -7,7 +7,7 @@ import { ShipcheckError, UsageError } from '../../../src/errors.js';
 import { type ShieldServer, startShieldServer } from '../../../src/shield/http/server.js';
 import { resolveOrganization } from '../../../src/shield/operator/testOrganization.js';
 import { baselineStep } from '../../../src/steps/baseline.js';
-import type { Benchmark } from '../../../src/steps/monitor/benchmark.js';
+import type { Benchmark } from '../../../src/metrics/benchmark.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
 import type { StepKind, StepOutcome } from '../../../src/steps/types.js';
 import { type ContextOverrides, type StepHarness, stepHarness } from '../../support/stepContext.js';

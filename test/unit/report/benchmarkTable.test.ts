@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benchmarksHtml } from '../../../src/report/htmlSteps.js';
 import { benchmarksOf, renderBenchmarkMarkdown } from '../../../src/report/benchmarkTable.js';
 import type { ReportStep } from '../../../src/report/runReport.js';
-import type { Benchmark } from '../../../src/steps/monitor/benchmark.js';
+import type { Benchmark } from '../../../src/metrics/benchmark.js';
 
 /** A monitor step as the report reads it: its benchmark, and what its race probe did. */
 function monitorStep(raceProbe: unknown, lost: number | null): ReportStep {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { continueWith, startContinuity } from '../../../src/steps/monitor/continuity.js';
-import type { Sample } from '../../../src/steps/monitor/sample.js';
-import { windowFigures } from '../../../src/steps/monitor/window.js';
+import { continueWith, startContinuity } from '../../../src/metrics/continuity.js';
+import type { Sample } from '../../../src/metrics/sample.js';
+import { windowFigures } from '../../../src/metrics/window.js';
 
 const boot = '2026-01-01T00:00:00.000Z';
 const shared = '2026-01-01T00:00:00.000Z';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spreadOver } from '../../../src/steps/monitor/points.js';
+import { spreadOver } from '../../../src/metrics/points.js';
 
 describe('spreadOver: the samples a monitor keeps in its outcome', () => {
   const points = Array.from({ length: 8640 }, (_, i) => i);

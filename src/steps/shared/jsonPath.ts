@@ -1,4 +1,4 @@
-import { canonicalJson, jsonSafe } from '../sql/values.js';
+import { canonicalJson, jsonSafe } from './values.js';
 
 /**
  * The minimal JSON path checklists need: dotted keys and numeric indexes,

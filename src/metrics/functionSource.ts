@@ -1,4 +1,4 @@
-import type { FunctionName } from '../contract/spec.js';
+import type { FunctionName } from '../steps/shared/functionName.js';
 
 /**
  * Where a step reads the watched function's calls and mean time, chosen once at its start

@@ -1,6 +1,6 @@
-import { quoteIdent } from '../../backup/identifiers.js';
-import type { Queryable } from '../../db/database.js';
-import { sqlFile } from '../../db/sqlFile.js';
+import { quoteIdent } from '../backup/identifiers.js';
+import type { Queryable } from '../db/database.js';
+import { sqlFile } from '../db/sqlFile.js';
 import type { FunctionSource } from './functionSource.js';
 
 const statementCallsSql = sqlFile(import.meta.url, './statement_calls.sql');

@@ -1,4 +1,4 @@
-import type { StepContext, StepOutcome } from '../types.js';
+import type { StepContext, StepOutcome } from '../steps/types.js';
 import { type FunctionSource, recordedFunctionSource } from './functionSource.js';
 import type { ShieldFigures } from './shieldFigures.js';
 

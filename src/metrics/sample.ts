@@ -1,6 +1,6 @@
-import type { Queryable } from '../../db/database.js';
-import { sqlFile } from '../../db/sqlFile.js';
-import type { FunctionName } from '../contract/spec.js';
+import type { Queryable } from '../db/database.js';
+import { sqlFile } from '../db/sqlFile.js';
+import type { FunctionName } from '../steps/shared/functionName.js';
 import { countingTrackFunctions, type FunctionSource } from './functionSource.js';
 import { readStatementCalls } from './statementCalls.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { UsageError } from '../../errors.js';
-import type { ScrapeTarget } from '../../metrics/scrape.js';
+import { UsageError } from '../errors.js';
+import type { ScrapeTarget } from './scrape.js';
 
 const envName = (field: string) =>
   z.string().regex(/^[A-Z_][A-Z0-9_]*$/, `${field} is the NAME of an environment variable, e.g. SHIELD_METRICS_URL`);

@@ -1,4 +1,4 @@
-import { round } from '../../metrics/round.js';
+import { round } from './round.js';
 import type { ShieldFigures } from './shieldFigures.js';
 import type { WindowFigures } from './window.js';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Queryable } from '../../db/database.js';
-import { CheckFailedError } from '../../errors.js';
-import { assertWriterUsable } from '../../shield/http/writerSelection.js';
-import { runConcurrentActions } from '../../shield/operator/concurrent.js';
-import { platformProblem, userIdProblem } from '../../shield/operator/offenderInput.js';
-import { isWriterName, type WriterName } from '../../shield/writers/index.js';
+import type { Queryable } from '../db/database.js';
+import { CheckFailedError } from '../errors.js';
+import { assertWriterUsable } from '../shield/http/writerSelection.js';
+import { runConcurrentActions } from '../shield/operator/concurrent.js';
+import { platformProblem, userIdProblem } from '../shield/operator/offenderInput.js';
+import { isWriterName, type WriterName } from '../shield/writers/index.js';
 
 /**
  * The seed's "race condition events": simultaneous actions on one probe offender,

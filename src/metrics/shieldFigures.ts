@@ -1,7 +1,7 @@
-import { round } from '../../metrics/round.js';
-import { type CumulativeHistogram, histogramDelta, histogramMean, histogramQuantile } from '../../metrics/histogram.js';
-import { histogramOf, type PromSample, parsePrometheusText, sumOf } from '../../metrics/prometheusText.js';
-import { scrape, type ScrapeTarget } from '../../metrics/scrape.js';
+import { round } from './round.js';
+import { type CumulativeHistogram, histogramDelta, histogramMean, histogramQuantile } from './histogram.js';
+import { histogramOf, type PromSample, parsePrometheusText, sumOf } from './prometheusText.js';
+import { scrape, type ScrapeTarget } from './scrape.js';
 
 /**
  * The writers whose every action is one call of atomic_update_user_behavior (migration 024):

@@ -1,7 +1,7 @@
-import type { Queryable } from '../../db/database.js';
-import { sqlFile } from '../../db/sqlFile.js';
-import { DatabaseError } from '../../errors.js';
-import type { FunctionName } from '../contract/spec.js';
+import type { Queryable } from '../db/database.js';
+import { sqlFile } from '../db/sqlFile.js';
+import { DatabaseError } from '../errors.js';
+import type { FunctionName } from '../steps/shared/functionName.js';
 import { callPattern, countingTrackFunctions, definitionPattern, type FunctionSource } from './functionSource.js';
 import { withStatementsView } from './statementCalls.js';
 
