@@ -11,7 +11,6 @@ import { isWriterName, type WriterName } from '../shield/writers/index.js';
  * counting the updates that were reported done but do not show in the row.
  */
 export const raceProbeSchema = z.strictObject({
-  /** Simultaneous actions on the probe offender. */
   actions: z.number().int().min(2).max(1000).default(10).describe('simultaneous actions on the probe offender (2 to 1000)'),
   platform: z
     .string()
@@ -21,7 +20,6 @@ export const raceProbeSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .describe("the probe offender's platform, a lower-case name like \"twitter\""),
-  /** The probe offender (test organization); its row is deleted before and after. */
   user_id: z
     .string()
     .default('shipcheck_race_probe')
@@ -30,10 +28,6 @@ export const raceProbeSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .describe("the probe offender's user id in the test organization; its row is deleted before and after"),
-  /**
-   * `current`: the writer the app uses now — the Shield API's shield_writer when its
-   * metrics are read, else rpc when migration 024 is applied and legacy before.
-   */
   writer: z
     .enum(['current', 'rpc', 'legacy'])
     .default('current')

@@ -14,7 +14,6 @@ export const shieldMetricsSchema = z.strictObject({
   url_env: envName('url_env').describe("NAME of the variable holding the Shield API's URL (/metrics is appended unless the path ends with it)"),
   /** Variable holding the API's bearer token (`/metrics` needs it). */
   token_env: envName('token_env').optional().describe("NAME of the variable holding the API's bearer token, which /metrics needs (a secret: never printed)"),
-  /** An unset url variable then leaves the Shield figures "not measured" instead of stopping the run. */
   optional: z
     .boolean()
     .default(false)

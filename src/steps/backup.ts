@@ -10,7 +10,6 @@ const schema = z.strictObject({
     .min(1, 'tables lists no table')
     .refine((t) => new Set(t).size === t.length, { message: 'a table is listed twice' })
     .describe('tables to back up, each schema.name in lower case, none twice; all go into one file'),
-  /** auto: pg_dump when a compatible one is on PATH, else the built-in logical backup. */
   method: z
     .enum(['auto', 'pg_dump', 'builtin'])
     .default('auto')

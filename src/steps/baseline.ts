@@ -18,15 +18,10 @@ import type { StepContext, StepKind } from './types.js';
 
 const schema = z
   .strictObject({
-  /** The function whose calls and time are recorded (it may not exist yet: a baseline is taken before the migration). */
   function: functionName.optional().describe('function whose calls and mean time are recorded (may not exist yet)'),
-  /** Also measure over a short window (two samples this far apart): rates, not only totals. */
   window: duration('window', { maxMs: 3_600_000 }).optional().describe('also measure over this window: deltas and rates, not only totals'),
-  /** The Shield API's /metrics: action latency p50/p95/p99, DB calls per action, failure rate. */
   shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics: variables holding its URL and token"),
-  /** Simultaneous actions with the writer in use, counting lost updates ("race condition events"). */
   race_probe: raceProbeSchema.optional().describe('simultaneous actions on a probe offender with the writer in use; lost updates = race events'),
-  /** The seed's "Measure Post-Migration Metrics": this baseline's window against an earlier one, targets marked met or not. */
   compare_with: z
     .string()
     .min(1)

@@ -19,7 +19,6 @@ const quotedStderrLines = 3;
 const quotedStderrChars = 400;
 
 const schema = z.strictObject({
-  /** A command line (split into words, no shell) or an argv array. `shipcheck` is this package's own bin. */
   run: z.union([
     z
       .string()
@@ -36,7 +35,6 @@ const schema = z.strictObject({
       exit_code: z.number().int().min(0).max(255).default(0).describe('the exit status it must end with (0 to 255)'),
       stdout_contains: z.array(z.string().min(1)).optional().describe('texts its standard output must each contain'),
       stderr_contains: z.array(z.string().min(1)).optional().describe('texts its standard error must each contain'),
-      /** stdout parsed as JSON; `path: value` pairs, e.g. { "$.status": "ok", "$.lost": 0 }. */
       json: z
         .record(z.string().min(1), z.unknown())
         .optional()

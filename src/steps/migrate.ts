@@ -16,14 +16,11 @@ import { inWriteTransaction } from './shared/transactions.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
 
 const schema = z.strictObject({
-  /** Migration id ("024") or full name; pending migrations before it are applied first, in order. */
   migration: z
     .string()
     .regex(/^\d{3}(_[a-z0-9_]+)?$/, 'migration is an id like "024" or a name like "024_atomic_user_behavior_updates"')
     .describe('the migration to apply, by id ("024", quoted so YAML keeps the zeros) or full name; pending migrations before it are applied first, in order'),
-  /** Also run the migration's verify script afterwards (in a transaction that is rolled back). */
   verify: z.boolean().default(false).describe("also run the migration's NNN_name.verify.sql afterwards, in a transaction that is rolled back; its failure fails the step"),
-  /** Where the NNN_name.sql files are, relative to the checklist; defaults to shipcheck's own db/migrations. */
   directory: z.string().min(1).optional().describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
   source: z
     .string()

@@ -25,19 +25,14 @@ const schema = z
   .strictObject({
     duration: duration('duration', { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }).describe('how long to watch (1s to 7 days)'),
     interval: duration('interval', { minMs: 100 }).default(2000).describe('time between samples'),
-    /** The function whose calls and mean time are watched (pg_stat_user_functions, or pg_stat_statements). */
     function: functionName.optional().describe('function whose calls and mean execution time are watched'),
-    /** The table whose lock waiters are counted apart (pg_locks). */
     lock_table: z
       .string()
       .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'lock_table must be schema.name in lower case, e.g. public.user_behaviors')
       .default('public.user_behaviors')
       .describe('table whose lock waiters are counted apart'),
-    /** The Shield API's /metrics: action failures, latency, DB calls per action. */
     shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics: variables holding its URL and token"),
-    /** Id of the baseline step this window is compared with (max_failure_increase, max_degradation, the benchmark table). */
     baseline: z.string().min(1).optional().describe('id of the baseline step to compare with (relative criteria, benchmark table)'),
-    /** After the window: simultaneous actions with the writer in use, for the table's "race condition events". */
     race_probe: raceProbeSchema.optional().describe('after the window: simultaneous actions with the writer in use; lost updates = race events'),
     criteria: criteriaSchema.describe('rollback criteria: a breach fails the step at once'),
     on_resume: z

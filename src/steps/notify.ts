@@ -5,12 +5,10 @@ import { fillPlaceholders, placeholderNames, placeholderValues } from './notify/
 import type { StepKind, StepOutcome } from './types.js';
 
 const schema = z.strictObject({
-  /** Name of the environment variable holding the webhook URL: the URL is a secret and is never printed. */
   webhook_env: z
     .string()
     .regex(/^[A-Z_][A-Z0-9_]*$/, 'webhook_env is the NAME of an environment variable, e.g. SLACK_WEBHOOK_URL')
     .describe('NAME of the environment variable holding the webhook URL (a secret: never printed or stored)'),
-  /** Text with {checklist}, {environment}, {phase}, {run_id}, {step} placeholders. */
   message: z
     .string()
     .min(1)
@@ -18,7 +16,6 @@ const schema = z.strictObject({
       message: `message placeholders are ${placeholderNames.map((n) => `{${n}}`).join(', ')}`,
     })
     .describe('text POSTed as {"text": …}; may use {checklist}, {environment}, {phase}, {run_id}, {step}'),
-  /** A missing variable then skips the notification (passed, "skipped") instead of failing. */
   optional: z.boolean().default(false).describe('true: an unset variable skips the notification (passed, "skipped") instead of failing the step'),
   timeout: duration('timeout', { maxMs: 120_000 })
     .default(10_000)

@@ -16,7 +16,6 @@ const functionSql = sqlFile(import.meta.url, './shared/function.sql');
 
 const schema = z.strictObject({
   function: functionName.describe('the function to call: schema.name in lower case (no schema: public); the overload taking as many arguments as args'),
-  /** One value per argument, in order; objects and arrays are sent as JSON to json/jsonb parameters. */
   args: z
     .array(z.unknown())
     .describe("one value per argument, in order, each cast to its parameter's type; objects and arrays go as JSON to json/jsonb parameters"),
@@ -59,7 +58,6 @@ const schema = z.strictObject({
     .optional()
     .describe('a follow-up check of what the call did, e.g. for a void function: the row it must have written'),
   as_role: roleName.optional(),
-  /** Roll the call's writes back once the result is read. Off by default: the row it wrote stays as evidence. */
   cleanup: z
     .boolean()
     .default(false)

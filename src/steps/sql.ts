@@ -31,7 +31,6 @@ const schema = z.strictObject({
     })
     .describe('what the query must return: rows, row_count or both'),
   as_role: roleName.optional(),
-  /** Off by default: the query runs in a transaction PostgreSQL keeps read-only. */
   mutates: z
     .boolean()
     .default(false)

@@ -24,7 +24,7 @@ function code(path: string): string {
 const identifierOnlyInterpolation = new Set([
   'src/db/scratchDatabases.ts', // database name checked against /^[a-z_][a-z0-9_]{0,62}$/
   'src/db/transaction.ts', // savepoint name is built from a counter
-  'src/steps/rpc.ts', // role name is a zod enum of three roles
+  'src/steps/rpc.ts', // function name checked against the identifier pattern of functionName; casts are the catalog's format_type
   'src/db/migrations/applyScript.ts', // an index name the server quoted with quote_ident (findInvalidIndex)
 ]);
 

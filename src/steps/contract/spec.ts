@@ -11,7 +11,6 @@ const roleName = z.string().refine((r) => r === 'PUBLIC' || identifier.test(r), 
 
 export const contractSchema = z.strictObject({
   function: functionName.describe('the function whose contract is checked: schema.name in lower case (no schema: public)'),
-  /** Types in order; a `{ name, type }` entry also checks the argument's name. */
   arguments: z
     .array(
       z.union([

@@ -7,49 +7,33 @@ import type { WindowFigures } from '../../metrics/window.js';
 /** The seed's rollback criteria ("Rollback IMMEDIATELY if any of these occur"), as thresholds. */
 export const criteriaSchema = z
   .strictObject({
-    /** "Any deadlocks detected": deadlocks in the window (pg_stat_database delta). */
     max_deadlocks: z.number().int().min(0).optional().describe('most deadlocks allowed in the window (pg_stat_database delta); 0: any deadlock fails'),
-    /**
-     * A restart of the server inside the window (a crash, an immediate shutdown, crash recovery
-     * after a backend died): it also throws the statistics away, hiding what the other criteria count.
-     */
     max_server_restarts: z
       .number()
       .int()
       .min(0)
       .optional()
       .describe('most server restarts allowed in the window (pg_postmaster_start_time, or counters thrown away by crash recovery); 0 when not given'),
-    /** "RPC function calls completing <15ms": mean execution time in the window (pg_stat_user_functions or pg_stat_statements). */
     max_mean_exec_ms: z.number().positive().optional().describe("highest mean time per call of the step's function in the window, in milliseconds (pg_stat_user_functions, or pg_stat_statements when track_functions is none)"),
-    /** Share of transactions that rolled back in the window, 0..1 (pg_stat_database). */
     max_rollback_rate: z.number().min(0).max(1).optional().describe('highest share of transactions rolled back in the window, 0 to 1 (judged from 20 transactions on)'),
-    /** Backends of the database waiting for a lock at a sample ("no lock contention"). */
     max_lock_waits: z.number().int().min(0).optional().describe("most backends of the database waiting for a lock at any one sample (pg_stat_activity)"),
-    /**
-     * "No lock contention" on the table the migration touches: waiters that hold a lock on
-     * `lock_table` (row-lock waiters included). Lock waits elsewhere in the database (another
-     * app's tables, an operator's advisory lock) do not count, unlike max_lock_waits.
-     */
     max_table_lock_waits: z
       .number()
       .int()
       .min(0)
       .optional()
       .describe("most backends waiting for a lock while working on the step's lock_table at any one sample (pg_locks)"),
-    /** "RPC function error rate >1%": failed / all Shield actions made with the rpc writer (one function call each), 0..1. */
     max_function_error_rate: z
       .number()
       .min(0)
       .max(1)
       .optional()
       .describe("highest share of the Shield API's rpc-writer actions that failed in the window, 0 to 1; needs shield_metrics"),
-    /** "Shield action failures increase >10% vs baseline": relative increase of the failure rate, 0.1 = +10 %. */
     max_failure_increase: z
       .number()
       .min(0)
       .optional()
       .describe("largest relative rise of the Shield failure rate over the baseline's, 0.1 = +10 % (a baseline of 0 counts as 0.1 %); needs baseline"),
-    /** "Database performance degradation >20%": relative increase of action latency or function mean time vs baseline. */
     max_degradation: z
       .number()
       .min(0)
