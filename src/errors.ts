@@ -171,6 +171,15 @@ export class InterruptedError extends ShipcheckError {
     super(message, { code: 'interrupted', exitCode: ExitCode.interrupted, ...options });
   }
 
+  /**
+   * The operator stopped the run while a step was under way. Not a failed expectation: the
+   * step did not finish, so the engine records nothing for it and a resumed run starts the
+   * step again (or asks first, for a non-idempotent kind).
+   */
+  static duringStep(what: string): InterruptedError {
+    return new InterruptedError(`interrupted by the operator while ${what}`, { hint: 'resume with shipcheck run' });
+  }
+
   /** The run (or its rollback) stopped between steps, its lease released: `continueWith` goes on with it. */
   static ofRun(message: string, runId: string, continueWith?: string): InterruptedError {
     const how = continueWith ?? `shipcheck resume ${runId} (or shipcheck run with the same checklist and environment)`;

@@ -2,7 +2,7 @@ import type { AstNode } from '../db/sqlStatements.js';
 import { parseStatements, type ParsedStatement } from '../db/sqlStatements.js';
 import { lintRuleIds, lintRules } from './rules/index.js';
 import type { FileFacts } from './rules/types.js';
-import { outsideTransactionReason } from '../db/transactionBlock.js';
+import { outsideTransactionReason } from '../db/sqlStatements.js';
 import { waiversOf } from './waivers.js';
 
 export interface LintFinding {

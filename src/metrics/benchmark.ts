@@ -1,4 +1,4 @@
-import { round } from './round.js';
+import { round } from './latency.js';
 import type { BaselineFigures } from './baselineFigures.js';
 import type { FunctionSource } from './functionSource.js';
 import type { RaceProbeResult } from './raceProbe.js';

@@ -20,14 +20,20 @@ export function summarizeLatencies(samplesMs: readonly number[]): LatencySummary
   const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
   const sum = sorted.reduce((total, x) => total + x, 0);
   return {
-    p50: round(rank(50)),
-    p95: round(rank(95)),
-    p99: round(rank(99)),
-    max: round(sorted[sorted.length - 1]!),
-    mean: round(sum / sorted.length),
+    p50: roundMs(rank(50)),
+    p95: roundMs(rank(95)),
+    p99: roundMs(rank(99)),
+    max: roundMs(sorted[sorted.length - 1]!),
+    mean: roundMs(sum / sorted.length),
   };
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
+function roundMs(ms: number): number {
+  return round(ms, 2);
+}
+
+/** `value` rounded to `digits` decimals: figures in evidence stay readable. */
+export function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
 }

@@ -1,4 +1,4 @@
-import { round } from './round.js';
+import { round } from './latency.js';
 import type { ShieldFigures } from './shieldFigures.js';
 import type { WindowFigures } from './window.js';
 

@@ -1,4 +1,4 @@
-import { round } from './round.js';
+import { round } from './latency.js';
 import { type CumulativeHistogram, histogramDelta, histogramMean, histogramQuantile } from './histogram.js';
 import { histogramOf, type PromSample, parsePrometheusText, sumOf } from './prometheusText.js';
 import { scrape, type ScrapeTarget } from './scrape.js';

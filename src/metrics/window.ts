@@ -1,4 +1,4 @@
-import { round } from './round.js';
+import { round } from './latency.js';
 import type { Sample } from './sample.js';
 
 /** What happened between the first sample of a window and a later one. */

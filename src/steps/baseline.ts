@@ -1,8 +1,8 @@
+import { InterruptedError } from '../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { describeTarget } from '../metrics/scrape.js';
-import { round } from '../metrics/round.js';
-import { interrupted } from './shared/interrupted.js';
+import { round } from '../metrics/latency.js';
 import { functionName } from './shared/functionName.js';
 import { baselineMetric, comparableBaseline, readBaseline, shieldMetrics } from '../metrics/baselineFigures.js';
 import { type AfterFigures, type Benchmark, buildBenchmark, targetsSummary } from '../metrics/benchmark.js';
@@ -76,7 +76,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
       try {
         await sleep(spec.window, undefined, { signal: context.signal });
       } catch {
-        throw interrupted('taking the baseline');
+        throw InterruptedError.duringStep('taking the baseline');
       }
       // A crash inside the window restarts the counters: re-based as in a monitor, and said.
       const next = continueWith(startContinuity(first), await takeSample(db, watched));

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { redactSecrets } from '../db/connectionString.js';
-import { UsageError } from '../errors.js';
+import { UsageError, InterruptedError } from '../errors.js';
 import { formatCommandLine, resolveExecutable, splitCommandLine } from './command/argv.js';
-import { interrupted } from './shared/interrupted.js';
 import { type CommandResult, runCommand } from './command/spawn.js';
 import { duration, formatDuration } from './shared/duration.js';
 import { checkValues, describeProblems } from './shared/jsonPath.js';
@@ -115,7 +114,7 @@ export const commandStep: StepKind<CommandSpec> = {
         hint: 'check the command name and PATH; shell syntax needs run: [sh, -c, "…"]',
       });
     }
-    if (result.aborted) throw interrupted(`running ${commandLine}`);
+    if (result.aborted) throw InterruptedError.duringStep(`running ${commandLine}`);
     // Passed-through values may be tokens: they are kept out of the evidence like the connection string.
     const secrets = [context.environment.connectionString, ...Object.values(passedThrough).filter((v) => v.length >= 4)];
     const redact = (text: string) => redactSecrets(text, secrets);

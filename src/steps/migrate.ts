@@ -6,7 +6,7 @@ import { CheckFailedError } from '../errors.js';
 import { migrationsDir } from '../paths.js';
 import { isStronger, type LockMode, lockModeName, parseLockMode } from '../db/locks.js';
 import { parseStatements } from '../db/sqlStatements.js';
-import { outsideTransactionReason } from '../db/transactionBlock.js';
+import { outsideTransactionReason } from '../db/sqlStatements.js';
 import { LockLimitError, LockWaitError } from '../db/migrations/applyScript.js';
 import { type MigrateResult, shieldSource } from '../db/migrations/runner.js';
 import type { StatementReport } from '../db/migrations/statementLocks.js';

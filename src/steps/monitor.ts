@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
-import { DatabaseError, ExitCode, ShipcheckError } from '../errors.js';
-import { interrupted } from './shared/interrupted.js';
+import { DatabaseError, ExitCode, ShipcheckError, InterruptedError } from '../errors.js';
 import { functionName } from './shared/functionName.js';
 import { comparableBaseline, readBaseline } from '../metrics/baselineFigures.js';
 import { continueWith, rebased, startContinuity } from '../metrics/continuity.js';
@@ -219,7 +218,7 @@ async function sampleOrUnreachable(db: Database, watched: Watched, context: Step
   try {
     return { sample: await takeSample(db, watched) };
   } catch (error) {
-    if (context.signal.aborted) throw interrupted('monitoring');
+    if (context.signal.aborted) throw InterruptedError.duringStep('monitoring');
     if (!(error instanceof DatabaseError) || !serverUnavailable(error)) throw error;
     context.progress(`no sample: the server cannot be reached (${error.message})`);
     return { unreachable: error };
@@ -249,7 +248,7 @@ async function scrapeOrExplain(
   try {
     return { snapshot: await readShieldSnapshot(target, context.signal) };
   } catch (error) {
-    if (context.signal.aborted) throw interrupted('monitoring');
+    if (context.signal.aborted) throw InterruptedError.duringStep('monitoring');
     // One failed scrape is recorded, not fatal: the database side of the window goes on.
     if (error instanceof ShipcheckError && error.code === 'metrics_unavailable') {
       context.progress(error.message);
@@ -260,10 +259,10 @@ async function scrapeOrExplain(
 }
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) throw interrupted('monitoring');
+  if (signal.aborted) throw InterruptedError.duringStep('monitoring');
   try {
     await sleep(Math.max(0, ms), undefined, { signal });
   } catch {
-    throw interrupted('monitoring');
+    throw InterruptedError.duringStep('monitoring');
   }
 }

@@ -1,5 +1,5 @@
+import { InterruptedError } from '../errors.js';
 import { z } from 'zod';
-import { interrupted } from './shared/interrupted.js';
 import { duration, formatDuration } from './shared/duration.js';
 import { fillPlaceholders, placeholderNames, placeholderValues } from './notify/placeholders.js';
 import type { StepKind, StepOutcome } from './types.js';
@@ -80,7 +80,7 @@ async function post(url: string, text: string, spec: NotifySpec, runSignal: Abor
       ? { status: 'passed', expected, observed, message: `notified (${response.status})` }
       : { status: 'failed', expected, observed, message: `the webhook answered ${response.status} ${response.statusText}`.trim() };
   } catch (error) {
-    if (runSignal.aborted) throw interrupted('posting to the webhook');
+    if (runSignal.aborted) throw InterruptedError.duringStep('posting to the webhook');
     // fetch's errors can quote the URL, and the URL is the secret: describe the failure without it.
     const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${formatDuration(spec.timeout)}` : failureReason(error);
     return { status: 'failed', expected, observed: { ...observedBase, error: reason }, message: `could not notify: ${reason}` };

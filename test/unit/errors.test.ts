@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { reportError, type Output } from '../../src/cli/output.js';
 import { outcomeOf } from '../../src/demo/outcome.js';
 import { CheckFailedError, ExitCode, InterruptedError, ShipcheckError, UsageError } from '../../src/errors.js';
-import { interrupted } from '../../src/steps/shared/interrupted.js';
 
 function captured(): Output & { lines: string[] } {
   const lines: string[] = [];
@@ -11,14 +10,14 @@ function captured(): Output & { lines: string[] } {
 
 describe('one InterruptedError for every Ctrl-C', () => {
   it('has the code interrupted and exit 130, wherever it is made', () => {
-    for (const error of [new InterruptedError('stopped'), InterruptedError.ofRun('stopped', 'RUN'), interrupted('monitoring')]) {
+    for (const error of [new InterruptedError('stopped'), InterruptedError.ofRun('stopped', 'RUN'), InterruptedError.duringStep('monitoring')]) {
       expect(error).toBeInstanceOf(ShipcheckError);
       expect(error).toMatchObject({ code: 'interrupted', exitCode: ExitCode.interrupted, name: 'InterruptedError' });
     }
   });
 
   it('a step cut short by Ctrl-C exits 130 like the run it belongs to (it used to say 1, a failed check)', () => {
-    expect(interrupted('running sleep 10').exitCode).toBe(130);
+    expect(InterruptedError.duringStep('running sleep 10').exitCode).toBe(130);
   });
 
   it("a run's interruption says how to continue it: resume by default, the rollback command for a rollback", () => {
@@ -39,7 +38,7 @@ describe('one InterruptedError for every Ctrl-C', () => {
   });
 
   it('the demo reads any of them as INTERRUPTED (exit 130)', () => {
-    expect(outcomeOf(undefined, undefined, interrupted('monitoring'))).toEqual({ outcome: 'interrupted', exitCode: 130 });
+    expect(outcomeOf(undefined, undefined, InterruptedError.duringStep('monitoring'))).toEqual({ outcome: 'interrupted', exitCode: 130 });
     expect(outcomeOf('failed', undefined, new CheckFailedError('no'))).toEqual({ outcome: 'failed', exitCode: 1 });
   });
 });

@@ -4,7 +4,7 @@ import type { Queryable } from '../database.js';
 import { describeHolder, lockHolders } from '../locks.js';
 import { type ParsedStatement, parseStatements } from '../sqlStatements.js';
 import { inTransaction, transactionControlRefused } from '../transaction.js';
-import { outsideTransactionReason } from '../transactionBlock.js';
+import { outsideTransactionReason } from '../sqlStatements.js';
 import type { MigrationFile } from './files.js';
 import { recordApplied } from './history.js';
 import { findInvalidIndex } from './invalidIndexes.js';

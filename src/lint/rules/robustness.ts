@@ -1,4 +1,4 @@
-import { outsideTransactionReason } from '../../db/transactionBlock.js';
+import { outsideTransactionReason } from '../../db/sqlStatements.js';
 import type { ParsedStatement } from '../../db/sqlStatements.js';
 import type { FileFacts, LintRule } from './types.js';
 

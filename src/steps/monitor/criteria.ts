@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { round } from '../../metrics/round.js';
+import { round } from '../../metrics/latency.js';
 import type { BaselineFigures } from '../../metrics/baselineFigures.js';
 import type { ShieldFigures } from '../../metrics/shieldFigures.js';
 import type { WindowFigures } from '../../metrics/window.js';
