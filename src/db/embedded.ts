@@ -119,7 +119,7 @@ function signalReaches(pid: number, signal: NodeJS.Signals | 0 = 0): boolean {
  * exited the instance is made to forget it: stop() is then a no-op, as it is before start().
  */
 function watchPostmaster(server: object): { readonly exited: boolean; readonly pid: number | undefined; forget(): void } {
-  const instance = server as { process?: ChildProcess };
+  const instance = server as { process?: ChildProcess | undefined };
   const child = instance.process;
   let exited = child === undefined || child.exitCode !== null || child.signalCode !== null;
   child?.once('exit', () => (exited = true));

@@ -48,7 +48,7 @@ export interface RunStarted extends At {
   /** host:port/database: the target, safe to show. */
   readonly target: string;
   readonly rehearse: boolean;
-  readonly phaseFilter?: string;
+  readonly phaseFilter?: string | undefined;
   /** Every phase of the checklist (all environments), for the Completion Status block. */
   readonly phases: readonly PhaseSummary[];
   /** The phases this run executes. */
@@ -61,7 +61,7 @@ export interface RunResumed extends At {
   readonly type: 'run_resumed';
   readonly holder: string;
   readonly checklistHash: string;
-  readonly acceptedChanges?: readonly string[];
+  readonly acceptedChanges?: readonly string[] | undefined;
 }
 
 export interface LeaseTakenOver extends At {
@@ -123,8 +123,8 @@ export interface StepCheckpoint extends At {
 export interface StepError {
   readonly code: string;
   readonly message: string;
-  readonly detail?: string;
-  readonly hint?: string;
+  readonly detail?: string | undefined;
+  readonly hint?: string | undefined;
 }
 
 export interface StepFinished extends At {
@@ -132,10 +132,10 @@ export interface StepFinished extends At {
   readonly stepId: string;
   /** passed / failed: the step's outcome; error: it threw (counts as failed). */
   readonly status: AttemptStatus;
-  readonly outcome?: StepOutcome;
-  readonly error?: StepError;
+  readonly outcome?: StepOutcome | undefined;
+  readonly error?: StepError | undefined;
   /** What on_fail decided for a failure. */
-  readonly action?: 'stop' | 'rollback' | 'warn';
+  readonly action?: 'stop' | 'rollback' | 'warn' | undefined;
   readonly durationMs: number;
 }
 
@@ -144,7 +144,7 @@ export interface StepSkipped extends At {
   readonly stepId: string;
   readonly phaseId: string;
   readonly reason: string;
-  readonly by?: string;
+  readonly by?: string | undefined;
 }
 
 export interface AwaitingApproval extends At {
@@ -158,20 +158,20 @@ export interface ApprovalRecorded extends At {
   readonly stepId: string;
   readonly by: string;
   readonly decision: ApprovalRecord['decision'];
-  readonly note?: string;
-  readonly conditions?: string;
+  readonly note?: string | undefined;
+  readonly conditions?: string | undefined;
   readonly osUser: string;
   /** The evidence approved: the run, its checklist file's sha256, its phases' statuses at that moment. */
-  readonly runId?: string;
-  readonly checklistHash?: string;
-  readonly phases?: Readonly<Record<string, PhaseStatus>>;
+  readonly runId?: string | undefined;
+  readonly checklistHash?: string | undefined;
+  readonly phases?: Readonly<Record<string, PhaseStatus>> | undefined;
 }
 
 export interface ConditionsMet extends At {
   readonly type: 'conditions_met';
   readonly stepId: string;
   readonly by: string;
-  readonly note?: string;
+  readonly note?: string | undefined;
   readonly osUser: string;
 }
 
@@ -179,7 +179,7 @@ export interface RollbackStarted extends At {
   readonly type: 'rollback_started';
   readonly branch: RollbackBranch;
   readonly reason: string;
-  readonly triggeredBy?: string;
+  readonly triggeredBy?: string | undefined;
 }
 
 export interface RollbackFinished extends At {
@@ -193,7 +193,7 @@ export interface RunStopped extends At {
   /** interrupted: the operator pressed Ctrl-C; lease_lost: someone took the run's lease over; lock_held: another session holds the target's advisory lock. */
   readonly reason: 'awaiting_approval' | 'interrupted_step' | 'interrupted' | 'lease_lost' | 'lock_held' | 'error';
   readonly message: string;
-  readonly stepId?: string;
+  readonly stepId?: string | undefined;
 }
 
 export type { RunOutcome } from './status.js';

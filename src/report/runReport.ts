@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { sha256 } from '../checklist/hash.js';
 import type { Checklist } from '../checklist/types.js';
 import type { LogIntegrity } from '../engine/runLog.js';
+import type { StepError } from '../engine/events.js';
 import type { StoredRun } from '../engine/runs.js';
 import { type LogRepair, progressKept, type RunStatus, type StepState, type StepStatus } from '../engine/state.js';
 import type { ApprovalRecord, EvidenceRecord } from '../steps/types.js';
@@ -23,7 +24,7 @@ export interface ReportStep {
   readonly expected?: string;
   readonly observed?: unknown;
   readonly message?: string;
-  readonly error?: { readonly code: string; readonly message: string; readonly detail?: string; readonly hint?: string };
+  readonly error?: StepError;
   readonly onFailAction?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;

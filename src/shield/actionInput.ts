@@ -62,8 +62,8 @@ export interface ShieldComment {
   readonly id: string;
   readonly platform: Platform;
   readonly platform_user_id: string;
-  readonly platform_username?: string | null;
-  readonly text?: string | null;
+  readonly platform_username?: string | null | undefined;
+  readonly text?: string | null | undefined;
 }
 
 export interface ActionMetadata {

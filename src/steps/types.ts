@@ -68,15 +68,15 @@ export interface StepOutcome {
   /** One sentence for the task list and the report. */
   readonly message: string;
   /** Files written through context.evidence during the step. */
-  readonly evidence?: readonly EvidenceRecord[];
+  readonly evidence?: readonly EvidenceRecord[] | undefined;
   /** Figures the monitor, baseline and report read back (latency_ms_p95, db_calls_per_action, …). */
-  readonly metrics?: Readonly<Record<string, number>>;
+  readonly metrics?: Readonly<Record<string, number>> | undefined;
   /**
    * A failed step that found corrupted data says so here: with `on_fail: rollback`
    * the rollback procedure's data_corruption branch runs (restore, then drop)
    * instead of the default function_related one.
    */
-  readonly rollbackBranch?: 'function_related' | 'data_corruption';
+  readonly rollbackBranch?: 'function_related' | 'data_corruption' | undefined;
 }
 
 export interface EvidenceRecord {

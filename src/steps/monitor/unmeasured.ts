@@ -3,11 +3,11 @@ import { type Criteria, type CriterionName, minTransactionsForRate, type Unmeasu
 
 /** Why each source is missing; undefined when it is there. */
 export interface MissingSources {
-  readonly function?: string;
-  readonly shield?: string;
-  readonly baseline?: string;
+  readonly function?: string | undefined;
+  readonly shield?: string | undefined;
+  readonly baseline?: string | undefined;
   /** The baseline's function mean time cannot be compared with this window's (another source). */
-  readonly baselineFunction?: string;
+  readonly baselineFunction?: string | undefined;
 }
 
 /**
