@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n` +
       'latency: time each call held its connection (waiting for a free connection excluded)\n\n',
   );
-  const header = ['writer', 'lost of ' + actions, 'lost %', 'failed', 'p50 ms', 'p95 ms', 'p99 ms', 'actions/s', 'round trips/action'];
+  const header = ['writer', `lost of ${actions}`, 'lost %', 'failed', 'p50 ms', 'p95 ms', 'p99 ms', 'actions/s', 'round trips/action'];
   const rows = figures.map((f) => [
     f.writer,
     fixed(f.lost, 0),

@@ -43,14 +43,14 @@ export async function runPgDump(connectionString: string, tables: readonly strin
   const url = new URL(connectionString);
   // Named after this process (pid and start time: pids are reused) so that the next start knows it is stale.
   const passfile = join(dirname(path), `${passfilePrefix}${process.pid}-${startTime(process.pid) ?? 'x'}-${randomBytes(8).toString('hex')}`);
-  const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
+  const escapeValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
   const host = url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
   const port = url.port || '5432';
   const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
   const user = decodeURIComponent(url.username);
   const forget = removeOnExit(passfile);
   try {
-    await writeFile(passfile, `${escape(host)}:${port}:${escape(database)}:${escape(user)}:${escape(decodeURIComponent(url.password))}\n`, {
+    await writeFile(passfile, `${escapeValue(host)}:${port}:${escapeValue(database)}:${escapeValue(user)}:${escapeValue(decodeURIComponent(url.password))}\n`, {
       mode: 0o600,
       flag: 'wx',
     });

@@ -35,7 +35,7 @@ export function renderFormatReference(registry: StepRegistry): string {
     ];
     // A kind whose steps can change these flags says so (sql with mutates: true takes the lock, is not re-run unasked).
     const perStep = kind.traits ? ' A step\'s own fields can change this (see `mutates`).' : '';
-    table(`kind: ${name}`, kind.schema, flags.join('; ') + '.' + perStep);
+    table(`kind: ${name}`, kind.schema, `${flags.join('; ')}.${perStep}`);
   }
   sections.push(referenceEnd);
   return sections.join('\n');
@@ -49,7 +49,7 @@ function fieldTable(fields: readonly SchemaField[]): string[] {
     ...fields.map((field) => {
       const fallback = field.default === undefined ? '' : `\`${JSON.stringify(field.default)}\``;
       const cells = [`\`${field.path}\``, field.type, requiredCell(field), fallback, field.description];
-      return `| ${cells.map(escape).join(' | ')} |`;
+      return `| ${cells.map(escapeCell).join(' | ')} |`;
     }),
   ];
 }
@@ -59,6 +59,6 @@ function requiredCell(field: SchemaField): string {
   return field.form ? `yes, in a mapping (${field.form.map((key) => `\`${key}\``).join(', ')})` : 'yes';
 }
 
-function escape(text: string): string {
+function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }

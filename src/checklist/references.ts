@@ -89,9 +89,13 @@ function checkStep(
   const valid = steps.filter((s) => s.kind === reference.kind && s.id !== undefined && why(s) === undefined).map((s) => s.id!);
   const listed = validList(reference, valid);
   const target = byId.get(reference.id);
-  if (!target) return add(path, `no step "${reference.id}" (${listed})`);
+  if (!target) {
+    add(path, `no step "${reference.id}" (${listed})`);
+    return;
+  }
   if (target.kind !== undefined && target.kind !== reference.kind) {
-    return add(path, `step "${reference.id}" is ${article(target.kind)} ${target.kind} step, not ${article(reference.kind)} ${reference.kind} step (${listed})`);
+    add(path, `step "${reference.id}" is ${article(target.kind)} ${target.kind} step, not ${article(reference.kind)} ${reference.kind} step (${listed})`);
+    return;
   }
   const problem = why(target);
   if (problem !== undefined) add(path, `${reference.kind} step "${reference.id}" ${problem} (${listed})`);
@@ -150,9 +154,15 @@ function checkPhase(from: StepPlace, reference: Extract<StepReference, { to: 'ph
 
   const path = [...from.path, ...reference.path];
   const phase = context.phases.find((p) => p.id === reference.id);
-  if (!phase) return add(path, `no phase "${reference.id}" (${listed})`);
+  if (!phase) {
+    add(path, `no phase "${reference.id}" (${listed})`);
+    return;
+  }
   const problem = reason(phase);
-  if (problem !== undefined) return add(path, `phase "${reference.id}" ${problem} (${listed})`);
+  if (problem !== undefined) {
+    add(path, `phase "${reference.id}" ${problem} (${listed})`);
+    return;
+  }
   if (declared && phase.environment !== undefined && phase.environment !== environment.name) {
     add(environmentPath, `phase "${reference.id}" runs on ${phase.environment}, not on ${environment.name}`);
   }
@@ -169,12 +179,14 @@ function checkMigration(
   const listing = directories.list(directory?.value);
   if (!Array.isArray(listing)) {
     const where = directory === undefined ? reference.path : directory.path;
-    return add([...from.path, ...where], `cannot read the migrations directory ${shown} (${listing.reason})`);
+    add([...from.path, ...where], `cannot read the migrations directory ${shown} (${listing.reason})`);
+    return;
   }
   const migration = listing.find((m) => m.id === reference.id || m.name === reference.id);
   if (!migration) {
     const known = listing.map((m) => m.id).join(', ');
-    return add([...from.path, ...reference.path], `no migration "${reference.id}" in ${shown} (${known ? `migrations: ${known}` : 'it has none'})`);
+    add([...from.path, ...reference.path], `no migration "${reference.id}" in ${shown} (${known ? `migrations: ${known}` : 'it has none'})`);
+    return;
   }
   const needs = reference.needs;
   if (!needs) return;

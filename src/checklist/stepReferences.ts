@@ -123,7 +123,7 @@ function lintReferences(spec: LintSpec): StepReference[] {
  * The step kinds whose fields name other things, by module: a registry that puts another
  * module under one of these names (a test kind) has its steps' fields left alone.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each kind has its own Spec type
+// biome-ignore lint/suspicious/noExplicitAny: each kind has its own Spec type
 const referencesByKind = new Map<StepKind<any>, ReferencesOf<any>>([
   [gateStep, gateReferences],
   [monitorStep, monitorReferences],

@@ -56,6 +56,7 @@ export function completionStatus(run: StoredRun, allRuns: readonly StoredRun[]):
     environment: state.environment,
     runStatus: state.status,
     rehearse: state.rehearse,
+    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps, compared as strings (the later one is the greater)
     lastUpdated: allRuns.reduce((latest, r) => (r.state.updatedAt > latest ? r.state.updatedAt : latest), state.updatedAt),
     phases,
     completed: phases.filter((p) => p.status === 'passed').length,

@@ -1,4 +1,4 @@
-import { DatabaseError, ShipcheckError } from '../errors.js';
+import { DatabaseError, type ShipcheckError } from '../errors.js';
 
 /**
  * Why an action failed, as a stable code a client can branch on. The reason text next

@@ -75,7 +75,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
   rehearsable: false,
   describe(spec) {
     const extras = [
-      spec.function && spec.function.qualified,
+      spec.function?.qualified,
       spec.shield_metrics && `Shield metrics from $${spec.shield_metrics.url_env}`,
       spec.baseline && `vs ${spec.baseline}`,
     ].filter(Boolean);

@@ -18,7 +18,7 @@ import type { StepKind } from './types.js';
  * Every step kind the checklist format knows, one line each (node-pg-migrate's
  * operations/ pattern). Adding a kind: one import above, one line here.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each kind has its own Spec type
+// biome-ignore lint/suspicious/noExplicitAny: each kind has its own Spec type
 export const stepKinds: readonly StepKind<any>[] = [
   approvalStep,
   gateStep,
@@ -40,6 +40,7 @@ export const stepKinds: readonly StepKind<any>[] = [
 export type StepRegistry = ReadonlyMap<string, StepKind<unknown>>;
 
 /** @example const registry = createRegistry([...stepKinds, slowTestStep]); */
+// biome-ignore lint/suspicious/noExplicitAny: each kind has its own Spec type
 export function createRegistry(kinds: readonly StepKind<any>[] = stepKinds): StepRegistry {
   const registry = new Map<string, StepKind<unknown>>();
   for (const kind of kinds) {

@@ -47,14 +47,14 @@ const schema = z.strictObject({
     })
     .default({ keys: [] })
     .describe('what the call must return; any clause makes a result that is not a JSON object fail. An error raised by the call fails the step unless expect.error names it. Omitted: the call must succeed (a void function passes on returning)'),
-  then: z
+  follow_up: z
     .strictObject({
       query: z.string().trim().min(1).describe("a query run after the call in its transaction (it sees the call's writes)"),
       params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional().describe('values for $1, $2…'),
       rows: z.array(z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())])).optional().describe("exactly these rows, as the sql step's expect.rows"),
       row_count: z.number().int().nonnegative().optional().describe('the exact number of rows returned'),
     })
-    .refine((t) => t.rows !== undefined || t.row_count !== undefined, { message: 'then needs rows, row_count or both' })
+    .refine((t) => t.rows !== undefined || t.row_count !== undefined, { message: 'follow_up needs rows, row_count or both' })
     .optional()
     .describe('a follow-up check of what the call did, e.g. for a void function: the row it must have written'),
   as_role: roleName.optional(),
@@ -90,7 +90,7 @@ export const rpcStep: StepKind<RpcSpec> = {
       detail: [
         ...(spec.reset === undefined ? [] : Array.isArray(spec.reset) ? spec.reset : [spec.reset]).map((sql) => `-- reset: ${sql}`),
         `select ${spec.function.qualified}(${spec.args.map(sqlLiteral).join(', ')})`,
-        ...(spec.then ? [`-- then expect ${describeRowsExpectation(spec.then)}: ${spec.then.query}`] : []),
+        ...(spec.follow_up ? [`-- then expect ${describeRowsExpectation(spec.follow_up)}: ${spec.follow_up.query}`] : []),
       ].join('\n'),
     };
   },
@@ -112,11 +112,11 @@ export const rpcStep: StepKind<RpcSpec> = {
     }
     if ('problem' in attempt) return { status: 'failed', expected, observed: {}, message: attempt.problem };
     const outcome = judge(spec, expected, attempt.signature, attempt.result);
-    if (outcome.status !== 'passed' || !attempt.then) return outcome;
-    const observed = { ...(outcome.observed as object), then: attempt.then.observed };
-    return attempt.then.problem
-      ? { ...outcome, status: 'failed', observed, message: `${spec.function.qualified} returned, but the follow-up query: ${attempt.then.problem}` }
-      : { ...outcome, observed, message: `${outcome.message}; the follow-up query got ${describeRowsExpectation(spec.then!)}` };
+    if (outcome.status !== 'passed' || !attempt.follow_up) return outcome;
+    const observed = { ...(outcome.observed as object), follow_up: attempt.follow_up.observed };
+    return attempt.follow_up.problem
+      ? { ...outcome, status: 'failed', observed, message: `${spec.function.qualified} returned, but the follow-up query: ${attempt.follow_up.problem}` }
+      : { ...outcome, observed, message: `${outcome.message}; the follow-up query got ${describeRowsExpectation(spec.follow_up!)}` };
   },
 };
 
@@ -146,7 +146,7 @@ function judgeRefusal(spec: RpcSpec, expected: string, attempt: CallResult): Ste
 }
 
 type CallResult =
-  | { signature: string; result: unknown; then?: { observed: unknown; problem?: string } }
+  | { signature: string; result: unknown; follow_up?: { observed: unknown; problem?: string } }
   | { error: ObservedServerError }
   | { problem: string };
 
@@ -167,12 +167,12 @@ async function call(client: Queryable, spec: RpcSpec, environment: string): Prom
     return { error: serverErrorOf(error) };
   }
   if (spec.as_role) await client.query('reset role');
-  if (!spec.then) return { signature: target.signature, result };
-  const { rows } = await runStatement(client, spec.then.query, spec.then.params ?? []);
+  if (!spec.follow_up) return { signature: target.signature, result };
+  const { rows } = await runStatement(client, spec.follow_up.query, spec.follow_up.params ?? []);
   const columns = rows[0] ? Object.keys(rows[0]) : [];
-  const comparison = compareRows(spec.then, columns, rows);
+  const comparison = compareRows(spec.follow_up, columns, rows);
   const observed = { row_count: rows.length, columns, rows: jsonSafe(rows.slice(0, 10).map((row) => columns.map((c) => row[c]))) };
-  return { signature: target.signature, result, then: { observed, ...(comparison.problem !== undefined && { problem: comparison.problem }) } };
+  return { signature: target.signature, result, follow_up: { observed, ...(comparison.problem !== undefined && { problem: comparison.problem }) } };
 }
 
 async function resolveSignature(client: Queryable, name: FunctionName, argumentCount: number) {

@@ -52,7 +52,7 @@ describe('shield commands without DATABASE_URL: a throw-away embedded PostgreSQL
     const { code, out, err } = await run.done;
     expect(code, err).toBe(0);
     expect(err).toContain('DATABASE_URL is not set: starting a throw-away embedded PostgreSQL');
-    expect(err).toMatch(/embedded PostgreSQL ready: migrations 001–024 applied/);
+    expect(err).toMatch(/embedded PostgreSQL ready: migrations 001–\d{3} applied/);
     expect(JSON.parse(out)).toMatchObject({ writer: 'rpc', organizationId: testOrganizationId, succeeded: 50, countBefore: 0, countAfter: 50, lost: 0 });
     expect(out + err).not.toMatch(/postgres:\/\//);
     expect(await serverDirs()).toEqual([]);

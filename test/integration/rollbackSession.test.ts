@@ -7,7 +7,7 @@ import { acquireLease } from '../../src/engine/lease.js';
 import { rollbackRun } from '../../src/engine/manualRollback.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { foldEvents } from '../../src/engine/state.js';
-import { ExitCode, InterruptedError, LockHeldError, ShipcheckError } from '../../src/errors.js';
+import { ExitCode, InterruptedError, LockHeldError, type ShipcheckError } from '../../src/errors.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, timesStarted, waitForMarkerScript, waitForRunLog } from './engineProcess.js';
 import { workspace, type Workspace } from './engineSupport.js';

@@ -103,9 +103,10 @@ describe('Shield E2E: audit trail and behaviour tracking', () => {
     const rpc = writerFor('rpc');
     const spy: BehaviourWriter = {
       ...rpc,
-      recordViolationWithStrikes: (db, who, violation, strikes) => (
-        calls.push(`recordViolationWithStrikes(${strikes.map((s) => s.strikes).join(',')})`), rpc.recordViolationWithStrikes(db, who, violation, strikes)
-      ),
+      recordViolationWithStrikes: (db, who, violation, strikes) => {
+        calls.push(`recordViolationWithStrikes(${strikes.map((s) => s.strikes).join(',')})`);
+        return rpc.recordViolationWithStrikes(db, who, violation, strikes);
+      },
     };
     const tags = ['check_reincidence', 'add_strike_2', 'hide_comment', 'add_strike_1'];
     const result = await executeActionsFromTags({ db: shield.db, writer: spy }, shield.org, shield.offender('twitch').comment(), tags, { toxicity_score: 0.99 });

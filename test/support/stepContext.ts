@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describeConnection } from '../../src/db/connectionString.js';
 import type { Queryable } from '../../src/db/database.js';
 import type {
-  EvidenceRecord,
   RunHistory,
   StepContext,
   StepHeader,

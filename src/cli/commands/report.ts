@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
@@ -52,7 +52,7 @@ async function render(report: RunReport, format: ReportFormat): Promise<string> 
 }
 
 async function writePrivate(path: string, text: string): Promise<void> {
-  let file;
+  let file: FileHandle;
   try {
     file = await open(path, 'w', 0o600);
   } catch (error) {

@@ -68,7 +68,7 @@ export function authorize(
   onRefused: () => void,
 ): boolean {
   const principal = principals.get(request);
-  if (principal !== undefined && principal.scopes.has(scope)) {
+  if (principal?.scopes.has(scope)) {
     if (principal.organizationId === null || organizationId === null || principal.organizationId === organizationId.toLowerCase()) {
       return true;
     }

@@ -10,6 +10,7 @@ export const limits = {
 // Lower-case platform keys as Shield names them (twitter, discord, youtube, …); user_behaviors allows 64 characters.
 const platformPattern = /^[a-z][a-z0-9_-]{0,63}$/;
 // Control characters in an id are a pasting accident, never a real platform user id.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const controlCharacters = /[\u0000-\u001f\u007f]/;
 
 /** Returns a message saying what is wrong with a platform user id, or undefined if it is usable. */

@@ -30,12 +30,12 @@ describe('notify step', () => {
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await writeFile(
       join(harness.runDir, 'events.jsonl'),
-      [
+      `${[
         { type: 'run_started', checklist: 'migration-024' },
         { type: 'step_started', stepId: 'notify-devops', phaseId: 'staging-deployment' },
       ]
         .map((e) => JSON.stringify(e))
-        .join('\n') + '\n',
+        .join('\n')}\n`,
     );
   });
   afterEach(() => {

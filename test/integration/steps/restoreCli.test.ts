@@ -29,7 +29,7 @@ describe('shipcheck restore RUN', () => {
   async function writeRun(id: string, events: object[], withFile = true): Promise<void> {
     const dir = join(stateDir, 'runs', id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+    await writeFile(join(dir, 'events.jsonl'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`, { mode: 0o600 });
     if (withFile) {
       const path = backup.evidence![0]!.path;
       await mkdir(dirname(join(dir, path)), { recursive: true });

@@ -168,18 +168,18 @@ describe('rpc step', () => {
       await expect(harness.run(rpcStep, note({ as_role: 'no_such_role_here' }))).rejects.toThrow(/as_role: role "no_such_role_here" does not exist/);
     });
 
-    it('a void function passes on returning, then: checks the row it wrote, and reset: makes a re-run repeatable', async () => {
+    it('a void function passes on returning, follow_up: checks the row it wrote, and reset: makes a re-run repeatable', async () => {
       const spec = note({
         args: ['n3', 'again'],
         reset: "delete from public.rpc_notes where id = 'n3'",
-        then: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['again']] },
+        follow_up: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['again']] },
       });
       const first = await harness.run(rpcStep, spec);
       expect(first.status, first.message).toBe('passed');
       expect(first.message).toMatch(/the follow-up query got 1 row \(again\)$/);
       // Without reset the second call would hit the primary key.
       expect((await harness.run(rpcStep, spec)).status).toBe('passed');
-      const wrong = await harness.run(rpcStep, { ...spec, then: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['other']] } });
+      const wrong = await harness.run(rpcStep, { ...spec, follow_up: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['other']] } });
       expect(wrong.status).toBe('failed');
       expect(wrong.message).toMatch(/returned, but the follow-up query: row 1: body is "again", expected "other"/);
     });
@@ -189,7 +189,7 @@ describe('rpc step', () => {
         [note({ expect: { error: { sqlstate: '42501' }, keys: ['x'] } }), 'cannot be combined'],
         [note({ expect: { error: { sqlstate: 'nope' } } }), 'five-character SQLSTATE'],
         [note({ as_role: 'x; drop table t' }), 'as_role is a role name'],
-        [note({ then: { query: 'select 1' } }), 'then needs rows'],
+        [note({ follow_up: { query: 'select 1' } }), 'follow_up needs rows'],
       ] as const) {
         const result = rpcStep.schema.safeParse(spec);
         expect(result.success, JSON.stringify(spec)).toBe(false);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, RunLogDamagedError } from '../../../src/errors.js';
 import type { RunEvent } from '../../../src/engine/events.js';
 import { encodeLine, genesisHash, hashLine, logKeyFrom } from '../../../src/engine/logLine.js';
@@ -86,15 +86,15 @@ describe('the run log: a hash chain of validated events', () => {
 
   it('refuses an unknown event type, a step_finished without its outcome, an unknown field, a newer format — exit 9, never a TypeError', () => {
     const first = encodeLine(started, genesisHash, undefined);
-    const after = (value: object) => `${first.toString()}\n${JSON.stringify({ v: 2, prev: hashLine(first), ...value })}\n`;
-    expect(damage(after({ type: 'step_teleported', at, stepId: 'a' })).message).toMatch(/line 2 is not a valid event: unknown event type "step_teleported"/);
+    const followedBy = (value: object) => `${first.toString()}\n${JSON.stringify({ v: 2, prev: hashLine(first), ...value })}\n`;
+    expect(damage(followedBy({ type: 'step_teleported', at, stepId: 'a' })).message).toMatch(/line 2 is not a valid event: unknown event type "step_teleported"/);
     const { outcome: _outcome, ...withoutOutcome } = stepPassed as Extract<RunEvent, { type: 'step_finished' }>;
-    expect(damage(after(withoutOutcome)).message).toMatch(/step_finished: outcome: a passed step_finished needs its outcome/);
-    expect(damage(after({ ...stepStarted, attempt: 'one' })).message).toMatch(/step_started: attempt: /);
-    expect(damage(after({ ...stepStarted, extra: 1 })).message).toMatch(/unknown field "extra"/);
+    expect(damage(followedBy(withoutOutcome)).message).toMatch(/step_finished: outcome: a passed step_finished needs its outcome/);
+    expect(damage(followedBy({ ...stepStarted, attempt: 'one' })).message).toMatch(/step_started: attempt: /);
+    expect(damage(followedBy({ ...stepStarted, extra: 1 })).message).toMatch(/unknown field "extra"/);
     expect(damage(`${JSON.stringify({ v: 3, prev: genesisHash, ...started })}\n`).message).toMatch(/format version 3 is not one this shipcheck reads/);
     expect(damage(`${JSON.stringify(started)}\n[1,2]\n`).message).toMatch(/line 2 is refused: a line must hold a JSON object/);
-    for (const text of [after({ type: 'step_teleported' }), after(withoutOutcome)]) expect(damage(text).exitCode).toBe(ExitCode.damagedRun);
+    for (const text of [followedBy({ type: 'step_teleported' }), followedBy(withoutOutcome)]) expect(damage(text).exitCode).toBe(ExitCode.damagedRun);
   });
 
   it('reads format 1 logs (no chain) and says they are unchained', () => {
