@@ -47,7 +47,7 @@ const postgresProcessesIn = (dir: string) => {
 };
 
 describe('shield commands without DATABASE_URL: a throw-away embedded PostgreSQL', () => {
-  it('shield concurrent runs on it (migrated to 024, test organization created), says so, and removes it', async () => {
+  it('shield concurrent runs on it (migrated to the latest migration, test organization created), says so, and removes it', async () => {
     const run = shipcheck(['shield', 'concurrent', '--user-id', 'fresh_machine', '--actions', '50', '--platform', 'twitter', '--json']);
     const { code, out, err } = await run.done;
     expect(code, err).toBe(0);
