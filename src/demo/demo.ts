@@ -129,6 +129,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     reports: reports.files,
     ...(reports.completion && { completion: reports.completion }),
     ...(reports.completionText !== undefined && { completionText: reports.completionText }),
+    ...(reports.locksText !== undefined && { locksText: reports.locksText }),
     zeroDowntime,
     notifications,
     databases: {

@@ -2,7 +2,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Checklist } from '../checklist/types.js';
 import { ensurePrivateDir } from '../engine/runLog.js';
-import { listRuns } from '../engine/runs.js';
+import { listRuns, type StoredRun } from '../engine/runs.js';
+import { lockTableHeader, lockTables } from '../report/lockTable.js';
 import { type CompletionStatus, completionStatus, renderCompletionStatus } from '../report/completionStatus.js';
 import { renderHtmlReport } from '../report/html.js';
 import { renderMarkdownReport } from '../report/markdown.js';
@@ -15,6 +16,8 @@ export interface DemoReports {
   /** The Completion Status of the last run (it spans both environments). */
   readonly completion?: CompletionStatus;
   readonly completionText?: string;
+  /** The migrations' lock tables, measured statement by statement in the first run that applied them. */
+  readonly locksText?: string;
 }
 
 /**
@@ -38,7 +41,24 @@ export async function writeDemoReports(stateDir: string, runIds: readonly string
     files.push(markdown, html);
   }
   const completion = completionStatus(ours.at(-1)!, runs);
-  return { files, completion, completionText: renderCompletionStatus(completion) };
+  const locksText = lockLines(ours);
+  return { files, completion, completionText: renderCompletionStatus(completion), ...(locksText && { locksText }) };
+}
+
+/** The first run's lock tables as plain columns: what each statement of the migration locked. */
+function lockLines(runs: readonly StoredRun[]): string | undefined {
+  for (const run of runs) {
+    for (const step of run.state.steps) {
+      for (const table of lockTables(step.outcome?.observed)) {
+        const rows = [[...lockTableHeader], ...table.rows].map((cells) => {
+          const [line, statement, locks, reads, writes, rewrite, time] = cells;
+          return `  ${line!.padEnd(5)} ${locks!.padEnd(26)} ${reads!.padEnd(12)} ${writes!.padEnd(13)} ${rewrite!.padEnd(8)} ${time!.padStart(9)}  ${statement!.slice(0, 60)}`;
+        });
+        return [`Locks taken by migration ${table.migration} on ${run.state.environment} (${step.id}), statement by statement, measured in its transaction:`, ...rows].join('\n');
+      }
+    }
+  }
+  return undefined;
 }
 
 async function writePrivate(path: string, text: string): Promise<void> {

@@ -20,6 +20,7 @@ const headline: Record<DemoResult['outcome'], string> = {
 export function summaryLines(result: DemoResult): string[] {
   const lines = ['', `== shipcheck demo: ${headline[result.outcome]} (exit ${result.exitCode}) ==`, ...interruptionLines(result)];
   if (result.completionText) lines.push('', result.completionText);
+  if (result.locksText) lines.push('', result.locksText);
   if (result.reports.length > 0) lines.push('', 'Reports (the same as shipcheck report RUN --format md|html):', ...result.reports.map((r) => `  ${short(r)}`));
   lines.push('', 'Deploy gate (shipcheck gate checklists/migration-024.yaml --env production --require deployed):');
   if (result.gate.beforeProduction) lines.push(`  before production: ${gateText(result.gate.beforeProduction)}`);

@@ -76,6 +76,8 @@ export interface DemoResult {
   /** The seed's Completion Status block of the last run, and its text. */
   readonly completion?: CompletionStatus;
   readonly completionText?: string;
+  /** What the migration locked, statement by statement (from the migrate step's evidence). */
+  readonly locksText?: string;
   readonly zeroDowntime: readonly ZeroDowntimeFigures[];
   readonly notifications: readonly string[];
   readonly databases: {
