@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrationStatus } from '../../src/db/migrations/runner.js';
+import { mkdir } from 'node:fs/promises';
+import { runChecklist } from '../../src/engine/runner.js';
+import { listRuns } from '../../src/engine/runs.js';
+import { renderMarkdownReport } from '../../src/report/markdown.js';
+import { buildRunReport } from '../../src/report/runReport.js';
 import { migrateStep } from '../../src/steps/migrate.js';
+import { checklistYaml, workspace } from './engineSupport.js';
 import { type StepHarness, stepHarness } from '../support/stepContext.js';
 
 // Migrations that keep the app up (issue 13): statements outside a transaction, lock_timeout
@@ -195,6 +201,50 @@ describe('migration safety', () => {
         { source: directory, id: '001' },
         { source: 'shield', id: '001' },
       ]);
+    });
+  });
+
+  describe('through a checklist', () => {
+    it('lints, rehearses (the report shows the lock table and what was not rehearsed) and deploys a CREATE INDEX CONCURRENTLY migration', async () => {
+      const ws = await workspace();
+      try {
+        await mkdir(join(ws.dir, 'migrations'));
+        await writeFile(join(ws.dir, 'migrations', '001_t.sql'), 'create table if not exists public.t (id int primary key, seen int, dup int);');
+        await writeFile(join(ws.dir, 'migrations', '002_seen_idx.sql'), 'create index concurrently if not exists t_seen_idx on public.t (seen);');
+        const checklist = await ws.writeChecklist(
+          checklistYaml(
+            `  - id: deploy
+    title: Deploy
+    environment: staging
+    steps:
+      - { id: lint, kind: lint, title: Lint, migration: "002", directory: migrations }
+      - { id: apply, kind: migrate, title: Apply, migration: "002", directory: migrations, source: team }
+`,
+            `  function_related:
+    - { id: rb, kind: sql, title: Nothing to drop, query: select 1, expect: { row_count: 1 } }
+  data_corruption:
+    - { id: rb2, kind: sql, title: Nothing to restore, query: select 1, expect: { row_count: 1 } }`,
+          ),
+        );
+        await query('drop table if exists public.t cascade; delete from shipcheck.migrations where true').catch(() => {});
+        const env = { ...process.env, STAGING_URL: harness.database.url };
+        const rehearsal = await runChecklist({ checklist, environment: 'staging', stateDir: ws.stateDir, rehearse: true, env });
+        expect(rehearsal.error, String(rehearsal.error)).toBeUndefined();
+        const runs = await listRuns(ws.stateDir);
+        const markdown = renderMarkdownReport(await buildRunReport(runs.at(-1)!, runs, checklist));
+        expect(markdown).toContain('Locks, statement by statement (migration 002):');
+        expect(markdown).toContain(
+          "| 1 | create index concurrently if not exists t_seen_idx on public.t (seen) | not rehearsed: CREATE INDEX CONCURRENTLY cannot run inside the rehearsal's transaction | – | – | – | – |",
+        );
+        expect((await query("select to_regclass('public.t') as t")).rows).toEqual([{ t: null }]);
+
+        const real = await runChecklist({ checklist, environment: 'staging', stateDir: ws.stateDir, env });
+        expect(real.error, String(real.error)).toBeUndefined();
+        expect((await migrationStatus(harness.database.db, 'team')).map((m) => m.id)).toEqual(['001', '002']);
+        expect((await query("select indisvalid from pg_index where indexrelid = 'public.t_seen_idx'::regclass")).rows).toEqual([{ indisvalid: true }]);
+      } finally {
+        await ws.remove();
+      }
     });
   });
 });
