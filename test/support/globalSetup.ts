@@ -1,22 +1,35 @@
 import type { TestProject } from 'vitest/node';
 import { openServer, type PostgresServer } from '../../src/db/server.js';
+import { buildMigratedTemplates, type MigratedTemplates } from './templates.js';
 
 let server: PostgresServer | undefined;
+let templates: MigratedTemplates | undefined;
 
-/** One PostgreSQL for the whole suite: DATABASE_URL when set, otherwise an embedded one. */
+/**
+ * One PostgreSQL for the whole suite: DATABASE_URL when set, otherwise an embedded one,
+ * with the migrated template databases `freshDatabase` copies.
+ */
 export async function setup(project: TestProject): Promise<void> {
   server = await openServer();
   project.provide('adminDatabaseUrl', server.url);
   project.provide('serverKind', server.kind);
+  templates = await buildMigratedTemplates(server.url);
+  project.provide('migratedTemplates', { byMigration: templates.byMigration, latest: templates.latest });
 }
 
 export async function teardown(): Promise<void> {
-  await server?.stop();
+  try {
+    await templates?.drop();
+  } finally {
+    await server?.stop();
+  }
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     adminDatabaseUrl: string;
     serverKind: 'external' | 'embedded';
+    /** Template database names by migration id, and the one with every migration. */
+    migratedTemplates: { byMigration: Record<string, string>; latest: string | undefined };
   }
 }
