@@ -2,11 +2,18 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { parseEvents } from '../../src/engine/runLog.js';
 
-/** The real CLI entry point, as an operator runs it. */
-export const shipcheckBin = fileURLToPath(new URL('../../bin/shipcheck.js', import.meta.url));
+/** The CLI entry point an operator runs: `bin/shipcheck.js`, which compiles the sources through tsx as it starts. */
+export const operatorBin = fileURLToPath(new URL('../../bin/shipcheck.js', import.meta.url));
+
+/**
+ * The CLI for tests that spawn it: the same `main` compiled from the current sources once
+ * per suite run (test/support/cliBuild.ts), so a spawn does not pay tsx's start-up (~0.5 s).
+ */
+export const shipcheckBin = inject('shipcheckEntry');
 
 export interface Exited {
   readonly code: number | null;

@@ -1,13 +1,16 @@
 import type { TestProject } from 'vitest/node';
 import { openServer, type PostgresServer } from '../../src/db/server.js';
+import { buildCli, type CliBuild } from './cliBuild.js';
 import { buildMigratedTemplates, type MigratedTemplates } from './templates.js';
 
 let server: PostgresServer | undefined;
 let templates: MigratedTemplates | undefined;
+let cli: CliBuild | undefined;
 
 /**
  * One PostgreSQL for the whole suite: DATABASE_URL when set, otherwise an embedded one,
- * with the migrated template databases `freshDatabase` copies.
+ * with the migrated template databases `freshDatabase` copies; and the CLI compiled once
+ * for the tests that spawn it (again before each re-run in watch mode: never a stale build).
  */
 export async function setup(project: TestProject): Promise<void> {
   server = await openServer();
@@ -15,10 +18,18 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('serverKind', server.kind);
   templates = await buildMigratedTemplates(server.url);
   project.provide('migratedTemplates', { byMigration: templates.byMigration, latest: templates.latest });
+  const compile = async () => {
+    await cli?.remove();
+    cli = await buildCli();
+    project.provide('shipcheckEntry', cli.entry);
+  };
+  await compile();
+  project.onTestsRerun(compile);
 }
 
 export async function teardown(): Promise<void> {
   try {
+    await cli?.remove();
     await templates?.drop();
   } finally {
     await server?.stop();
@@ -31,5 +42,7 @@ declare module 'vitest' {
     serverKind: 'external' | 'embedded';
     /** Template database names by migration id, and the one with every migration. */
     migratedTemplates: { byMigration: Record<string, string>; latest: string | undefined };
+    /** The CLI's entry point in the suite's build of the current sources (cliBuild.ts). */
+    shipcheckEntry: string;
   }
 }
