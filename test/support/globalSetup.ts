@@ -13,6 +13,8 @@ let cli: CliBuild | undefined;
  * for the tests that spawn it (again before each re-run in watch mode: never a stale build).
  */
 export async function setup(project: TestProject): Promise<void> {
+  // Unit tests never touch a database: `vitest run --project unit` starts nothing.
+  if (project.vitest.projects.every((p) => p.name === 'unit')) return;
   server = await openServer();
   project.provide('adminDatabaseUrl', server.url);
   project.provide('serverKind', server.kind);
