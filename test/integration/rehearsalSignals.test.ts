@@ -116,7 +116,9 @@ describe('Ctrl-C while a run waits for an advisory lock another session holds', 
 
     expect(stopped.code, stopped.err).toBe(ExitCode.interrupted);
     expect(stopped.err).toContain('interrupted by the operator (Ctrl-C) during step apply (Apply the probe table)');
-    expect(exitMs).toBeLessThan(3000);
+    // The lock is still held: without the abort the run would wait for it until the test timed out.
+    // The bound leaves room for a busy machine (a load of 8 on two cores).
+    expect(exitMs).toBeLessThan(15_000);
     console.info(`Ctrl-C to exit while waiting for the migrations lock: ${Math.round(exitMs)} ms`);
     let events = await onlyRunEvents(ws.stateDir);
     expect(finishedSteps(events)).toEqual([]);
@@ -141,7 +143,7 @@ describe('Ctrl-C while a run waits for an advisory lock another session holds', 
     const aborted = performance.now();
     controller.abort();
     const error = await waiting.catch((e: unknown) => e);
-    expect(performance.now() - aborted).toBeLessThan(1000);
+    expect(performance.now() - aborted).toBeLessThan(5_000); // the lock is still held: not a wait for it
     expect(error).toBeInstanceOf(ShipcheckError);
     expect(error).toMatchObject({ code: 'interrupted', exitCode: ExitCode.interrupted });
     expect((error as Error).message).toBe(`stopped waiting for the advisory lock "${migrationLockName}": interrupted by the operator (Ctrl-C)`);
