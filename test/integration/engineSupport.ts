@@ -1,12 +1,14 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'vitest';
 import { loadChecklist } from '../../src/checklist/loader.js';
 import type { Checklist } from '../../src/checklist/types.js';
 import { readEvents } from '../../src/engine/runLog.js';
 import { runDir } from '../../src/engine/runs.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { testRegistry } from '../unit/engine/testKinds.js';
+import { freshDatabase } from '../support/database.js';
 
 /** A temp workspace: a checklist file and a state dir. */
 export interface Workspace {
@@ -47,6 +49,33 @@ export async function workspace(): Promise<Workspace> {
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * `it` for engine tests, with the setup each engine test file used to repeat in its hooks:
+ * `staging`, a database migrated to `migrateTo`, and `ws`, a workspace, both the test's own
+ * and removed after it. Tests of a file can then run concurrently (`describe.concurrent`):
+ * runs of one checklist on one database would wait for each other's advisory lock.
+ *
+ * @example
+ * const it = engineTest({ migrateTo: 'none' });
+ * it('stops on Ctrl-C', async ({ staging, ws }) => { ... });
+ */
+export function engineTest(options: { migrateTo?: string | 'none' } = {}) {
+  // vitest reads what a fixture depends on from its first parameter's pattern: nothing here.
+  /* eslint-disable no-empty-pattern */
+  return test
+    .extend('staging', async ({}, { onCleanup }) => {
+      const database = await freshDatabase(options);
+      onCleanup(() => database.drop());
+      return database;
+    })
+    .extend('ws', async ({}, { onCleanup }) => {
+      const ws = await workspace();
+      onCleanup(() => ws.remove());
+      return ws;
+    });
+  /* eslint-enable no-empty-pattern */
 }
 
 /** A checklist text with two environments and the given phases / rollback YAML. */
