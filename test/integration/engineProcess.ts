@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { parseEvents } from '../../src/engine/runLog.js';
+import { stagingChecklist } from './engineSupport.js';
 
 /** The CLI entry point an operator runs: `bin/shipcheck.js`, which compiles the sources through tsx as it starts. */
 export const operatorBin = fileURLToPath(new URL('../../bin/shipcheck.js', import.meta.url));
@@ -108,12 +109,9 @@ export const waitForMarkerScript = `const fs=require('fs');const p=process.argv[
  */
 export function interruptibleChecklist(marker: string): string {
   const wait = waitForMarkerScript;
-  return `version: 1
-name: resume-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
+  return stagingChecklist(
+    'resume-test',
+    `  - id: deploy
     title: Deploy
     environment: staging
     steps:
@@ -124,9 +122,6 @@ phases:
         run: [node, -e, ${JSON.stringify(wait)}, ${JSON.stringify(marker)}]
         timeout: 2m
         on_fail: rollback
-      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }`,
+  );
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, timesStarted, waitForMarkerScript, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { stagingChecklist, workspace, type Workspace } from './engineSupport.js';
 
 let staging: TestDatabase;
 let ws: Workspace;
@@ -45,26 +45,24 @@ const lockKey = 7_331_024;
  */
 function rollbackChecklist(log: string, slowStep: string): string {
   const q = JSON.stringify;
-  return `version: 1
-name: rollback-resume-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
+  return stagingChecklist(
+    'rollback-resume-test',
+    `  - id: deploy
     title: Deploy
     environment: staging
     steps:
       - { id: first, kind: sql, title: First check, query: "select 1 as one", expect: { rows: [[1]] } }
       - { id: bad, kind: command, title: Failing command, run: [node, -e, ${q(appendAndFail)}, ${q(log)}, bad], on_fail: rollback }
-      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }
-rollback:
-  function_related:
+      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }`,
+    {
+      rollback: `  function_related:
     - { id: rb-first, kind: command, title: First rollback step, run: [node, -e, ${q(append)}, ${q(log)}, rb-first] }
     - ${slowStep}
     - { id: rb-last, kind: sql, title: Last rollback step, query: "select 1 as one", expect: { rows: [[1]] } }
   data_corruption:
-    - { id: rb-restore, kind: sql, title: Restore, query: "select 1 as one", expect: { row_count: 1 } }
-`;
+    - { id: rb-restore, kind: sql, title: Restore, query: "select 1 as one", expect: { row_count: 1 } }`,
+    },
+  );
 }
 
 /** A read-only (idempotent) sql step that waits while the test holds advisory lock `lockKey`. */

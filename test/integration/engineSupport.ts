@@ -78,11 +78,27 @@ export function engineTest(options: { migrateTo?: string | 'none' } = {}) {
   /* eslint-enable no-empty-pattern */
 }
 
+/** The 024 metadata a checklist with the real migrate kinds declares. */
+export const metadata024 = 'metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }';
+
+/** A rollback whose two branches do nothing (one `select 1` each), for tests that never roll back. */
+export const nothingToRollBack = `  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]`;
+
+/**
+ * A checklist text on one environment, staging (from STAGING_URL): the header every engine
+ * test wrote out, around its `phases` YAML and `rollback` YAML (both indented as in the file).
+ */
+export function stagingChecklist(name: string, phases: string, options: { rollback?: string; metadata?: string } = {}): string {
+  const header = ['version: 1', `name: ${name}`, ...(options.metadata ? [options.metadata] : []), 'environments:', '  staging: { connection_env: STAGING_URL }'];
+  return [...header, 'phases:', phases, 'rollback:', options.rollback ?? nothingToRollBack, ''].join('\n');
+}
+
 /** A checklist text with two environments and the given phases / rollback YAML. */
 export function checklistYaml(phases: string, rollback?: string): string {
   return `version: 1
 name: engine-test
-metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }
+${metadata024}
 environments:
   staging: { connection_env: STAGING_URL }
   production: { connection_env: PRODUCTION_URL }
