@@ -98,9 +98,11 @@ function shellQuote(word: string): string {
 
 /**
  * `node -e` script that waits until the file named by its argument exists. It polls, so an
- * orphan left by kill -9 exits as soon as the test writes the marker (no stray process).
+ * orphan left by kill -9 exits as soon as the test writes the marker (no stray process), or
+ * once the marker's directory is gone: a workspace removed right after the marker was written
+ * (within one poll) would otherwise leave it polling forever.
  */
-export const waitForMarkerScript = `const fs=require('fs');const p=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(p)){clearInterval(t)}},100)`;
+export const waitForMarkerScript = `const fs=require('fs');const p=process.argv[1];const d=require('path').dirname(p);const t=setInterval(()=>{if(fs.existsSync(p)||!fs.existsSync(d)){clearInterval(t)}},100)`;
 
 /**
  * A checklist whose non-idempotent step (a command, `on_fail: rollback`) waits until
