@@ -18,14 +18,20 @@ export async function setup(project: TestProject): Promise<void> {
   server = await openServer();
   project.provide('adminDatabaseUrl', server.url);
   project.provide('serverKind', server.kind);
-  templates = await buildMigratedTemplates(server.url);
-  project.provide('migratedTemplates', { byMigration: templates.byMigration, latest: templates.latest });
   const compile = async () => {
     await cli?.remove();
     cli = await buildCli();
     project.provide('shipcheckEntry', cli.entry);
   };
-  await compile();
+  try {
+    templates = await buildMigratedTemplates(server.url);
+    project.provide('migratedTemplates', { byMigration: templates.byMigration, latest: templates.latest });
+    await compile();
+  } catch (error) {
+    // A failed setup gets no teardown: the server must not outlive it.
+    await teardown();
+    throw error;
+  }
   project.onTestsRerun(compile);
 }
 
