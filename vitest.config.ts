@@ -1,12 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+/** The whole CLI with its own servers, and the demo end to end: the slow tests, in a project of their own. */
+const e2e = ['test/integration/demo.test.ts', 'test/integration/demoSignals.test.ts', 'test/integration/embeddedFallback.test.ts'];
+
+const timeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // The root's global setup runs once for every project (one server, one set of templates,
+    // one CLI build); the projects do not extend the root config, so they do not run it again.
     globalSetup: ['test/support/globalSetup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
     // Two cores: more workers only fight over the one PostgreSQL.
     maxWorkers: 2,
+    projects: [
+      // Pure functions, no state kept between files: one module graph per worker, not one per file.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false, ...timeouts } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: e2e, ...timeouts } },
+      // Whole demos, several at once, on a machine that may be busy: a deadline, not a speed check.
+      { test: { name: 'e2e', include: e2e, ...timeouts, testTimeout: 240_000 } },
+    ],
   },
 });

@@ -24,10 +24,16 @@ select
   (select count(*)::int8 from pg_stat_activity a where a.datname = current_database() and a.wait_event_type = 'Lock') as lock_waits,
   -- Of those, the ones working on the watched table: a row-lock waiter waits on a transaction id
   -- (no relation in that lock) while it holds its own lock on the table it is updating.
+  -- Relation OIDs are per database, and a copy of this one (CREATE DATABASE ... TEMPLATE) has the
+  -- same: only this database's locks count.
   case when to_regclass($3) is not null then (
     select count(distinct w.pid)::int8 from pg_locks w
     where not w.granted
-      and exists (select 1 from pg_locks t where t.pid = w.pid and t.relation = to_regclass($3))
+      and exists (
+        select 1 from pg_locks t
+        where t.pid = w.pid and t.relation = to_regclass($3)
+          and t.database = (select oid from pg_database where datname = current_database())
+      )
   ) end as table_lock_waits
 from pg_stat_database d
 where d.datname = current_database()

@@ -7,6 +7,7 @@ import { type RunResult, runChecklist } from '../../src/engine/runner.js';
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { metadata024, stagingChecklist } from './engineSupport.js';
 
 // The two faults the seed's rollback decision tree is for, run with the real step kinds on a
 // real database: a contract that does not hold (EXECUTE left to PUBLIC, as the original
@@ -15,13 +16,9 @@ import { freshDatabase, type TestDatabase } from '../support/database.js';
 const functionSignature = 'public.atomic_update_user_behavior(uuid, text, text, text, jsonb)';
 
 function checklist(faultSteps: string): string {
-  return `version: 1
-name: fault-test
-metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
+  return stagingChecklist(
+    'fault-test',
+    `  - id: deploy
     title: Deploy
     environment: staging
     steps:
@@ -32,9 +29,10 @@ ${faultSteps.replace(/^/gm, '      ')}
         kind: sql
         title: Runs only if the run goes on
         query: select 1
-        expect: { row_count: 1 }
-rollback:
-  function_related:
+        expect: { row_count: 1 }`,
+    {
+      metadata: metadata024,
+      rollback: `  function_related:
     - { id: drop-function, kind: rollback, title: Drop the RPC function, revert_migration: "024" }
     - id: verify-removal
       kind: sql
@@ -48,8 +46,9 @@ rollback:
       kind: sql
       title: Verify removal
       query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
-      expect: { row_count: 0 }
-`;
+      expect: { row_count: 0 }`,
+    },
+  );
 }
 
 describe('checklist faults with the real step kinds', () => {

@@ -97,10 +97,11 @@ async function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ c
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-describe('shipcheck demo, the library function', () => {
+// Most of a demo is waiting (monitor windows, load, backups): the demos of this file overlap.
+describe.concurrent('shipcheck demo, the library function', () => {
   it('runs all five phases: 5/5 PASSED, every step in a report, gate closed before production and open after, no errors while switching writers, no secret anywhere', async () => {
     const { result, output } = await demo();
-    expect(result.error).toBeUndefined();
+    expect(result.error, output).toBeUndefined();
     expect(result).toMatchObject({ outcome: 'passed', exitCode: 0 });
     expect(result.runs.map((r) => [r.environment, r.status])).toEqual([['staging', 'passed'], ['production', 'passed']]);
     expect(result.completion).toMatchObject({ completed: 5, runStatus: 'passed' });
@@ -185,7 +186,7 @@ describe('shipcheck demo, the library function', () => {
   });
 });
 
-describe('shipcheck demo, the command', () => {
+describe.concurrent('shipcheck demo, the command', () => {
   it('without a TTY and without --approve-as stops at the first approval with exit 3, keeps the databases and prints the commands that continue it', async () => {
     const stateDir = join(await tempDir(), 'state');
     const env = { DATABASE_URL: serverUrl, PATH: process.env.PATH, HOME: process.env.HOME };

@@ -1,27 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { testOrganizationId } from '../../src/shield/operator/testOrganization.js';
+import { it as withTempDir } from '../support/fixtures.js';
 import { shipcheckBin, spawnCollecting } from './engineProcess.js';
 
-// Each command's embedded server goes into this TMPDIR, so what it leaves behind is visible.
-let scratch: string;
-beforeEach(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'shipcheck-fallback-'));
-  // As root the server runs as the postgres user, which must be able to reach its directory.
-  await chmod(scratch, 0o755);
-});
-afterEach(async () => {
-  await rm(scratch, { recursive: true, force: true });
+// Each test's command puts its embedded server into a TMPDIR of the test's own, so what it leaves behind is visible.
+const it = withTempDir.extend<{ scratch: string }>({
+  scratch: async ({ tempDir }, use) => {
+    // As root the server runs as the postgres user, which must be able to reach its directory.
+    await chmod(tempDir, 0o755);
+    await use(tempDir);
+  },
 });
 
 /** No DATABASE_URL: only PATH, TMPDIR and `env` (spawnCollecting passes nothing else). */
-function shipcheck(args: readonly string[], env: Record<string, string> = {}) {
+function shipcheck(scratch: string, args: readonly string[], env: Record<string, string> = {}) {
   return spawnCollecting(process.execPath, [shipcheckBin, ...args], { TMPDIR: scratch, ...env });
 }
 
@@ -33,9 +31,9 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
   }
 }
 
-const serverDirs = async () => (await readdir(scratch)).filter((name) => name.startsWith('shipcheck-pg-'));
-const postmasterRunning = async () => {
-  const [dir] = await serverDirs();
+const serverDirs = async (scratch: string) => (await readdir(scratch)).filter((name) => name.startsWith('shipcheck-pg-'));
+const postmasterRunning = async (scratch: string) => {
+  const [dir] = await serverDirs(scratch);
   return dir !== undefined && existsSync(join(scratch, dir, 'postmaster.pid'));
 };
 const postgresProcessesIn = (dir: string) => {
@@ -46,43 +44,44 @@ const postgresProcessesIn = (dir: string) => {
   }
 };
 
-describe('shield commands without DATABASE_URL: a throw-away embedded PostgreSQL', () => {
-  it('shield concurrent runs on it (migrated to the latest migration, test organization created), says so, and removes it', async () => {
-    const run = shipcheck(['shield', 'concurrent', '--user-id', 'fresh_machine', '--actions', '50', '--platform', 'twitter', '--json']);
+// Each test waits on a server of its own starting and stopping: they overlap.
+describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded PostgreSQL', () => {
+  it('shield concurrent runs on it (migrated to the latest migration, test organization created), says so, and removes it', async ({ scratch }) => {
+    const run = shipcheck(scratch, ['shield', 'concurrent', '--user-id', 'fresh_machine', '--actions', '50', '--platform', 'twitter', '--json']);
     const { code, out, err } = await run.done;
     expect(code, err).toBe(0);
     expect(err).toContain('DATABASE_URL is not set: starting a throw-away embedded PostgreSQL');
     expect(err).toMatch(/embedded PostgreSQL ready: migrations 001–\d{3} applied/);
     expect(JSON.parse(out)).toMatchObject({ writer: 'rpc', organizationId: testOrganizationId, succeeded: 50, countBefore: 0, countAfter: 50, lost: 0 });
     expect(out + err).not.toMatch(/postgres:\/\//);
-    expect(await serverDirs()).toEqual([]);
+    expect(await serverDirs(scratch)).toEqual([]);
   });
 
-  it('the legacy writer loses updates on it: exit 1 survives the server exit hook', async () => {
-    const { code, out, err } = await shipcheck(['shield', 'concurrent', '--user-id', 'racy', '--actions', '200', '--platform', 'twitter', '--writer', 'legacy'])
+  it('the legacy writer loses updates on it: exit 1 survives the server exit hook', async ({ scratch }) => {
+    const { code, out, err } = await shipcheck(scratch, ['shield', 'concurrent', '--user-id', 'racy', '--actions', '200', '--platform', 'twitter', '--writer', 'legacy'])
       .done;
     expect(code, err).toBe(1);
     expect(out).toMatch(/lost updates/);
-    expect(await serverDirs()).toEqual([]);
+    expect(await serverDirs(scratch)).toEqual([]);
   });
 
-  it('Ctrl-C (SIGINT) mid-run stops the server and removes its directory before the process ends by the signal', async () => {
-    const run = shipcheck(['shield', 'concurrent', '--user-id', 'interrupted', '--actions', '10000', '--platform', 'twitter', '--writer', 'legacy']);
+  it('Ctrl-C (SIGINT) mid-run stops the server and removes its directory before the process ends by the signal', async ({ scratch }) => {
+    const run = shipcheck(scratch, ['shield', 'concurrent', '--user-id', 'interrupted', '--actions', '10000', '--platform', 'twitter', '--writer', 'legacy']);
     await waitFor(() => run.errors().includes('embedded PostgreSQL ready'), 'the embedded server to be migrated');
-    const [dir] = await serverDirs();
-    expect(await postmasterRunning()).toBe(true);
+    const [dir] = await serverDirs(scratch);
+    expect(await postmasterRunning(scratch)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 300));
     run.kill('SIGINT');
     const { code, signal, err } = await run.done;
     expect({ code, signal }, err).toEqual({ code: null, signal: 'SIGINT' });
     expect(err).not.toMatch(/terminating connection|Unhandled 'error'/);
-    expect(await serverDirs()).toEqual([]);
+    expect(await serverDirs(scratch)).toEqual([]);
     expect(postgresProcessesIn(join(scratch, dir!))).toBe('');
   });
 
-  it('shield serve serves it with the test organization, and SIGTERM drains, stops the server and exits 0', async () => {
+  it('shield serve serves it with the test organization, and SIGTERM drains, stops the server and exits 0', async ({ scratch }) => {
     const token = 'a'.repeat(40);
-    const serve = shipcheck(['shield', 'serve', '--port', '0', '--json', '--log-level', 'silent'], { SHIELD_API_TOKEN: token });
+    const serve = shipcheck(scratch, ['shield', 'serve', '--port', '0', '--json', '--log-level', 'silent'], { SHIELD_API_TOKEN: token });
     await waitFor(() => serve.output().includes('"listening"'), 'the API to listen');
     const { url, database } = JSON.parse(serve.output().split('\n')[0]!) as { url: string; database: string };
     expect(database).toBe('throw-away embedded PostgreSQL');
@@ -105,7 +104,7 @@ describe('shield commands without DATABASE_URL: a throw-away embedded PostgreSQL
     const { code, out, err } = await serve.done;
     expect(code, err).toBe(0);
     expect(out).toContain('"stopped"');
-    expect(await serverDirs()).toEqual([]);
+    expect(await serverDirs(scratch)).toEqual([]);
   });
 
   it('a variable named with --database-url-env must be set: exit 2, no server started', async () => {

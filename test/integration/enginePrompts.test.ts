@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { currentHolder } from '../../src/engine/lease.js';
 import { silentRenderer } from '../../src/engine/renderers/types.js';
 import { interruptedStepDecision } from '../../src/engine/renderers/interruptedStepPrompt.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
 import { interruptibleChecklist, onlyRunEvents, shipcheckBin, spawnOnTerminal, timesStarted, type CliProcess } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineTest, type Workspace } from './engineSupport.js';
 
 /**
  * The question a TTY operator gets about an interrupted, non-idempotent step, asked
@@ -16,19 +16,8 @@ import { workspace, type Workspace } from './engineSupport.js';
  * types the answers.
  */
 
-let staging: TestDatabase;
-let ws: Workspace;
-let file: string;
-let marker: string;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
 /** The state Ctrl-C leaves: the command step started, cut short, not finished (built in-process: fast). */
-async function interruptCommandStep(): Promise<void> {
+async function interruptCommandStep(staging: TestDatabase, ws: Workspace, marker: string): Promise<void> {
   const checklist = await ws.writeChecklist(interruptibleChecklist(marker));
   const controller = new AbortController();
   const result = await runChecklist({
@@ -44,12 +33,12 @@ async function interruptCommandStep(): Promise<void> {
       },
     },
   });
-  expect(result.error?.message).toContain('interrupted by the operator (Ctrl-C) during step slow-command');
+  expect(result.error?.message, result.error?.message).toContain('interrupted by the operator (Ctrl-C) during step slow-command');
 }
 
 const question = 'or s[t]op? ';
 
-function runOnTerminal(): CliProcess {
+function runOnTerminal(staging: TestDatabase, ws: Workspace, file: string): CliProcess {
   return spawnOnTerminal([process.execPath, shipcheckBin, 'run', file, '--env', 'staging', '--state-dir', ws.stateDir], {
     STAGING_URL: staging.url,
   });
@@ -72,16 +61,19 @@ async function exitOf(terminal: CliProcess): Promise<{ code: number | null; out:
   return { code: exited.code, out: exited.out };
 }
 
-describe('the interrupted-step question on a TTY', () => {
-  beforeEach(async () => {
-    ws = await workspace();
-    file = join(ws.dir, 'checklist.yaml');
-    marker = join(ws.dir, 'marker');
-    await interruptCommandStep();
-    return () => ws.remove();
-  });
+/** Each test's own workspace, its run interrupted in the command step, and the CLI on a terminal there. */
+const interrupted = engineTest({ migrateTo: 'none' }).extend('run', async ({ staging, ws }) => {
+  const file = join(ws.dir, 'checklist.yaml');
+  const marker = join(ws.dir, 'marker');
+  await interruptCommandStep(staging, ws, marker);
+  return { ws, marker, runOnTerminal: () => runOnTerminal(staging, ws, file) };
+});
 
-  it('r runs the step again after an answer it does not know is asked again', async () => {
+// Each test has its own workspace and only reads the database: they overlap.
+describe.concurrent('the interrupted-step question on a TTY', () => {
+  const it = interrupted;
+
+  it('r runs the step again after an answer it does not know is asked again', async ({ run: { ws, marker, runOnTerminal } }) => {
     await writeFile(marker, 'go');
     const terminal = runOnTerminal();
     await answer(terminal, 'x\r');
@@ -95,7 +87,7 @@ describe('the interrupted-step question on a TTY', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run_finished', status: 'passed' });
   });
 
-  it('s records the step as skipped by the operator and goes on, without running it', async () => {
+  it('s records the step as skipped by the operator and goes on, without running it', async ({ run: { ws, runOnTerminal } }) => {
     const terminal = runOnTerminal();
     await answer(terminal, 's\r');
     const { code, out } = await exitOf(terminal);
@@ -109,11 +101,11 @@ describe('the interrupted-step question on a TTY', () => {
     expect(['slow-check', 'slow-command', 'after'].map((id) => timesStarted(events, id))).toEqual([1, 1, 1]);
   });
 
-  it.each([
+  it.for([
     ['"stop"', 'stop\r'],
     ['Ctrl-C', '\x03'],
     ['Ctrl-D', '\x04'],
-  ])('%s stops the run with exit 6 and the way to decide later; the step is neither run nor skipped', async (_name, keys) => {
+  ] as const)('%s stops the run with exit 6 and the way to decide later; the step is neither run nor skipped', async ([, keys], { run: { ws, runOnTerminal } }) => {
     const terminal = runOnTerminal();
     await answer(terminal, keys);
     const { code, out } = await exitOf(terminal);

@@ -1,36 +1,22 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { interruptibleChecklist, onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineTest } from './engineSupport.js';
 
-let staging: TestDatabase;
-let ws: Workspace;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: '006' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
-
-function shipcheck(args: string[]) {
-  return spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url });
-}
-
-const runEvents = () => onlyRunEvents(ws.stateDir);
-const waitFor = (predicate: (events: RunEvent[]) => boolean) => waitForRunLog(ws.stateDir, predicate);
+/** The test's own workspace and database, and the CLI on them. */
+const it = engineTest({ migrateTo: '006' }).extend('cli', async ({ staging, ws }) => ({
+  ws,
+  shipcheck: (args: string[]) => spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url }),
+  runEvents: () => onlyRunEvents(ws.stateDir),
+  waitFor: (predicate: (events: RunEvent[]) => boolean) => waitForRunLog(ws.stateDir, predicate),
+}));
 const started = timesStarted;
 
 describe('resume after kill -9', () => {
-  it('an idempotent step is re-run; a non-idempotent one stops the run until --retry-step', async () => {
+  it('an idempotent step is re-run; a non-idempotent one stops the run until --retry-step', async ({ cli: { ws, shipcheck, runEvents, waitFor } }) => {
     const marker = join(ws.dir, 'marker');
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, interruptibleChecklist(marker));

@@ -1,35 +1,25 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, timesStarted, waitForMarkerScript, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineTest, stagingChecklist, type Workspace } from './engineSupport.js';
 
-let staging: TestDatabase;
-let ws: Workspace;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: '006' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return async () => {
-    // Lets a command orphaned by kill -9 exit (it polls for this file), whatever the test did.
-    await writeFile(join(ws.dir, 'marker'), 'go');
-    await ws.remove();
+/** Each test's own workspace and database, the CLI on them, and what the tests do there. */
+const it = engineTest({ migrateTo: '006' }).extend('killed', async ({ staging, ws }, { onCleanup }) => {
+  // Lets a command orphaned by kill -9 exit (it polls for this file), whatever the test did.
+  onCleanup(() => writeFile(join(ws.dir, 'marker'), 'go'));
+  const shipcheck = (args: string[]) => spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url });
+  return {
+    ws,
+    staging,
+    shipcheck,
+    runEvents: () => onlyRunEvents(ws.stateDir),
+    killDuringRollbackStep: (file: string, stepId: string) => killDuringRollbackStep(ws, staging, file, stepId),
   };
 });
-
-function shipcheck(args: string[]) {
-  return spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url });
-}
-
-const runEvents = () => onlyRunEvents(ws.stateDir);
 const started = timesStarted;
 const runIdOf = (events: readonly RunEvent[]) => (events[0]?.type === 'run_started' ? events[0].runId : '');
 const count = (events: readonly RunEvent[], type: RunEvent['type']) => events.filter((e) => e.type === type).length;
@@ -45,26 +35,24 @@ const lockKey = 7_331_024;
  */
 function rollbackChecklist(log: string, slowStep: string): string {
   const q = JSON.stringify;
-  return `version: 1
-name: rollback-resume-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
+  return stagingChecklist(
+    'rollback-resume-test',
+    `  - id: deploy
     title: Deploy
     environment: staging
     steps:
       - { id: first, kind: sql, title: First check, query: "select 1 as one", expect: { rows: [[1]] } }
       - { id: bad, kind: command, title: Failing command, run: [node, -e, ${q(appendAndFail)}, ${q(log)}, bad], on_fail: rollback }
-      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }
-rollback:
-  function_related:
+      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }`,
+    {
+      rollback: `  function_related:
     - { id: rb-first, kind: command, title: First rollback step, run: [node, -e, ${q(append)}, ${q(log)}, rb-first] }
     - ${slowStep}
     - { id: rb-last, kind: sql, title: Last rollback step, query: "select 1 as one", expect: { rows: [[1]] } }
   data_corruption:
-    - { id: rb-restore, kind: sql, title: Restore, query: "select 1 as one", expect: { row_count: 1 } }
-`;
+    - { id: rb-restore, kind: sql, title: Restore, query: "select 1 as one", expect: { row_count: 1 } }`,
+    },
+  );
 }
 
 /** A read-only (idempotent) sql step that waits while the test holds advisory lock `lockKey`. */
@@ -74,19 +62,22 @@ const markerWaitStep = (marker: string) =>
   `{ id: rb-slow, kind: command, title: Slow rollback command, run: [node, -e, ${JSON.stringify(waitForMarkerScript)}, ${JSON.stringify(marker)}], timeout: 2m }`;
 
 /** Runs the checklist until `stepId` of the rollback has started, then kill -9. */
-async function killDuringRollbackStep(file: string, stepId: string): Promise<RunEvent[]> {
-  const first = shipcheck(['run', file, '--env', 'staging']);
+async function killDuringRollbackStep(ws: Workspace, staging: TestDatabase, file: string, stepId: string): Promise<RunEvent[]> {
+  const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url });
   await waitForRunLog(ws.stateDir, (events) => started(events, stepId) === 1);
   first.kill();
   expect((await first.done).signal).toBe('SIGKILL');
-  const events = await runEvents();
+  const events = await onlyRunEvents(ws.stateDir);
   expect(count(events, 'rollback_started')).toBe(1);
   expect(count(events, 'rollback_finished')).toBe(0);
   return events;
 }
 
-describe('resume after kill -9 during the rollback', () => {
-  it('an idempotent rollback step is re-run, the rollback goes on and the run ends ROLLED BACK (exit 1): done rollback steps and the failed step are not run again', async () => {
+// Each test has its own workspace and database (and so its own advisory locks): they overlap.
+describe.concurrent('resume after kill -9 during the rollback', () => {
+  it('an idempotent rollback step is re-run, the rollback goes on and the run ends ROLLED BACK (exit 1): done rollback steps and the failed step are not run again', async ({
+    killed: { ws, staging, shipcheck, runEvents, killDuringRollbackStep },
+  }) => {
     const log = join(ws.dir, 'commands.log');
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, rollbackChecklist(log, lockWaitStep));
@@ -133,7 +124,9 @@ describe('resume after kill -9 during the rollback', () => {
     expect(JSON.parse(status.out)).toMatchObject({ runStatus: 'rolled_back' });
   });
 
-  it('a non-idempotent rollback step is not repeated blindly: exit 6 without a TTY, then resume --retry-step finishes the rollback', async () => {
+  it('a non-idempotent rollback step is not repeated blindly: exit 6 without a TTY, then resume --retry-step finishes the rollback', async ({
+    killed: { ws, shipcheck, runEvents, killDuringRollbackStep },
+  }) => {
     const log = join(ws.dir, 'commands.log');
     const marker = join(ws.dir, 'marker');
     const file = join(ws.dir, 'checklist.yaml');
@@ -166,7 +159,7 @@ describe('resume after kill -9 during the rollback', () => {
     expect(await readFile(log, 'utf8')).toBe('bad\nrb-first\n');
   });
 
-  it('shipcheck rollback RUN finishes the rollback the killed run left, never a second one on top', async () => {
+  it('shipcheck rollback RUN finishes the rollback the killed run left, never a second one on top', async ({ killed: { ws, shipcheck, runEvents, killDuringRollbackStep } }) => {
     const log = join(ws.dir, 'commands.log');
     const marker = join(ws.dir, 'marker');
     const file = join(ws.dir, 'checklist.yaml');

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createLineRenderer } from '../../src/engine/renderers/lines.js';
 import { silentRenderer, type RunRenderer } from '../../src/engine/renderers/types.js';
 import { runChecklist } from '../../src/engine/runner.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
 import { interruptibleChecklist, shipcheckBin, spawnOnTerminal, type CliProcess } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineTest, type Workspace } from './engineSupport.js';
 
 /**
  * What an operator sees when a run resumes: the steps done in an earlier session
@@ -14,26 +14,27 @@ import { workspace, type Workspace } from './engineSupport.js';
  * question on a terminal the live list leaves alone until it is answered.
  */
 
-let staging: TestDatabase;
-let ws: Workspace;
-let file: string;
-let marker: string;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  file = join(ws.dir, 'checklist.yaml');
-  marker = join(ws.dir, 'marker');
-  return () => ws.remove();
+/** Each test's own workspace and database, and what its tests do there. */
+const it = engineTest({ migrateTo: 'none' }).extend('resume', async ({ staging, ws }) => {
+  const file = join(ws.dir, 'checklist.yaml');
+  const marker = join(ws.dir, 'marker');
+  return {
+    ws,
+    marker,
+    runEnv: () => runEnv(staging),
+    interruptAt: (event: 'step_started' | 'step_progress', stepId: string) => interruptAt(staging, ws, marker, event, stepId),
+    resumeOnTerminal: () => resumeOnTerminal(staging, ws, file),
+  };
 });
 
 /** Ctrl-C (in-process, fast) once `stepId` started or reported progress: slow-check then finishes, slow-command is cut short. */
-async function interruptAt(event: 'step_started' | 'step_progress', stepId: string): Promise<void> {
+async function interruptAt(
+  staging: TestDatabase,
+  ws: Workspace,
+  marker: string,
+  event: 'step_started' | 'step_progress',
+  stepId: string,
+): Promise<void> {
   const checklist = await ws.writeChecklist(interruptibleChecklist(marker));
   const controller = new AbortController();
   const renderer: RunRenderer = {
@@ -42,13 +43,13 @@ async function interruptAt(event: 'step_started' | 'step_progress', stepId: stri
       if (e.type === event && e.stepId === stepId) controller.abort();
     },
   };
-  const result = await runChecklist({ checklist, environment: 'staging', stateDir: ws.stateDir, env: runEnv(), signal: controller.signal, renderer });
+  const result = await runChecklist({ checklist, environment: 'staging', stateDir: ws.stateDir, env: runEnv(staging), signal: controller.signal, renderer });
   expect(result.error?.message).toContain('interrupted by the operator (Ctrl-C)');
 }
 
-const runEnv = () => ({ PATH: process.env.PATH ?? '', STAGING_URL: staging.url });
+const runEnv = (staging: TestDatabase) => ({ PATH: process.env.PATH ?? '', STAGING_URL: staging.url });
 
-function resumeOnTerminal(): CliProcess {
+function resumeOnTerminal(staging: TestDatabase, ws: Workspace, file: string): CliProcess {
   return spawnOnTerminal([process.execPath, shipcheckBin, 'run', file, '--env', 'staging', '--state-dir', ws.stateDir], { STAGING_URL: staging.url });
 }
 
@@ -64,8 +65,9 @@ const hideCursor = '\x1b[?25l';
 const showCursor = '\x1b[?25h';
 const cursorUp = '\x1b[1A';
 
-describe('a resumed run shows the steps done in an earlier session as done', () => {
-  it('live list on a TTY: "passed in an earlier session", never "not run"', async () => {
+// Each test has its own workspace and database: they overlap.
+describe.concurrent('a resumed run shows the steps done in an earlier session as done', () => {
+  it('live list on a TTY: "passed in an earlier session", never "not run"', async ({ resume: { marker, interruptAt, resumeOnTerminal } }) => {
     await interruptAt('step_started', 'slow-check');
     await writeFile(marker, 'go');
     const { code, out } = await resumeOnTerminal().done;
@@ -76,7 +78,7 @@ describe('a resumed run shows the steps done in an earlier session as done', () 
     expect(out).toMatch(/After — got 1 row/);
   });
 
-  it('plain lines say the same, once, right after "resuming run"', async () => {
+  it('plain lines say the same, once, right after "resuming run"', async ({ resume: { ws, marker, interruptAt, runEnv } }) => {
     await interruptAt('step_started', 'slow-check');
     await writeFile(marker, 'go');
     const lines: string[] = [];
@@ -91,7 +93,9 @@ describe('a resumed run shows the steps done in an earlier session as done', () 
 });
 
 describe('the interrupted-step question and the live list', () => {
-  it('the question is asked with the cursor visible and nothing redrawn over it; the list is drawn after the answer', async () => {
+  it('the question is asked with the cursor visible and nothing redrawn over it; the list is drawn after the answer', async ({
+    resume: { marker, interruptAt, resumeOnTerminal },
+  }) => {
     await interruptAt('step_progress', 'slow-command');
     await writeFile(marker, 'go');
     const terminal = resumeOnTerminal();

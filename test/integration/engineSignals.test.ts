@@ -1,40 +1,34 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { ExitCode } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { interruptibleChecklist, onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineTest } from './engineSupport.js';
 
 /** Ctrl-C is SIGINT sent to `node bin/shipcheck.js run …`, a real child process. */
 
-let staging: TestDatabase;
-let ws: Workspace;
-let file: string;
-let marker: string;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  file = join(ws.dir, 'checklist.yaml');
-  marker = join(ws.dir, 'marker');
+/** Each test's own workspace with the interruptible checklist, and the CLI on it. */
+const it = engineTest({ migrateTo: 'none' }).extend('signals', async ({ staging, ws }) => {
+  const file = join(ws.dir, 'checklist.yaml');
+  const marker = join(ws.dir, 'marker');
   await writeFile(file, interruptibleChecklist(marker));
-  return () => ws.remove();
+  return {
+    ws,
+    file,
+    marker,
+    shipcheck: (args: string[]) => spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url }),
+    leaseFile: join(ws.stateDir, 'leases', 'resume-test.staging.json'),
+  };
 });
-
-const shipcheck = (args: string[]) => spawnShipcheck(ws.stateDir, args, { STAGING_URL: staging.url });
-const leaseFile = () => join(ws.stateDir, 'leases', 'resume-test.staging.json');
 const finishedSteps = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'step_finished' ? [`${e.stepId}:${e.status}`] : []));
 
-describe('Ctrl-C (SIGINT)', () => {
-  it('during a read-only step: the step finishes, the run stops before the next one (exit 130), and a later run goes on from there', async () => {
+// Each test has its own workspace and only reads the database: they overlap.
+describe.concurrent('Ctrl-C (SIGINT)', () => {
+  it('during a read-only step: the step finishes, the run stops before the next one (exit 130), and a later run goes on from there', async ({
+    signals: { ws, file, marker, shipcheck, leaseFile },
+  }) => {
     const run = shipcheck(['run', file, '--env', 'staging']);
     await waitForRunLog(ws.stateDir, (events) => timesStarted(events, 'slow-check') === 1);
     run.kill('SIGINT');
@@ -46,7 +40,7 @@ describe('Ctrl-C (SIGINT)', () => {
     let events = await onlyRunEvents(ws.stateDir);
     expect(finishedSteps(events)).toEqual(['slow-check:passed']);
     expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted', stepId: 'slow-command' });
-    expect(existsSync(leaseFile())).toBe(false);
+    expect(existsSync(leaseFile)).toBe(false);
 
     await writeFile(marker, 'go');
     const resumed = await shipcheck(['run', file, '--env', 'staging']).done;
@@ -56,7 +50,9 @@ describe('Ctrl-C (SIGINT)', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run_finished', status: 'passed' });
   });
 
-  it('during a non-idempotent command: the command is stopped, the step is left unfinished (no failure, no rollback), exit 130; the resume asks before running it again', async () => {
+  it('during a non-idempotent command: the command is stopped, the step is left unfinished (no failure, no rollback), exit 130; the resume asks before running it again', async ({
+    signals: { ws, file, marker, shipcheck, leaseFile },
+  }) => {
     const run = shipcheck(['run', file, '--env', 'staging']);
     await waitForRunLog(ws.stateDir, (events) => events.some((e) => e.type === 'step_progress' && e.stepId === 'slow-command'));
     run.kill('SIGINT');
@@ -69,7 +65,7 @@ describe('Ctrl-C (SIGINT)', () => {
     expect(finishedSteps(events)).toEqual(['slow-check:passed']);
     expect(events.some((e) => e.type === 'rollback_started' || e.type === 'run_finished')).toBe(false);
     expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted', stepId: 'slow-command' });
-    expect(existsSync(leaseFile())).toBe(false);
+    expect(existsSync(leaseFile)).toBe(false);
 
     // Without a TTY nobody can say whether the command did its work: exit 6, as after kill -9.
     const undecided = await shipcheck(['run', file, '--env', 'staging']).done;

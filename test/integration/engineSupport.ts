@@ -1,12 +1,14 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'vitest';
 import { loadChecklist } from '../../src/checklist/loader.js';
 import type { Checklist } from '../../src/checklist/types.js';
 import { readEvents } from '../../src/engine/runLog.js';
 import { runDir } from '../../src/engine/runs.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { testRegistry } from '../unit/engine/testKinds.js';
+import { freshDatabase } from '../support/database.js';
 
 /** A temp workspace: a checklist file and a state dir. */
 export interface Workspace {
@@ -49,11 +51,54 @@ export async function workspace(): Promise<Workspace> {
   };
 }
 
+/**
+ * `it` for engine tests, with the setup each engine test file used to repeat in its hooks:
+ * `staging`, a database migrated to `migrateTo`, and `ws`, a workspace, both the test's own
+ * and removed after it. Tests of a file can then run concurrently (`describe.concurrent`):
+ * runs of one checklist on one database would wait for each other's advisory lock.
+ *
+ * @example
+ * const it = engineTest({ migrateTo: 'none' });
+ * it('stops on Ctrl-C', async ({ staging, ws }) => { ... });
+ */
+export function engineTest(options: { migrateTo?: string | 'none' } = {}) {
+  // vitest reads what a fixture depends on from its first parameter's pattern: nothing here.
+  /* eslint-disable no-empty-pattern */
+  return test
+    .extend('staging', async ({}, { onCleanup }) => {
+      const database = await freshDatabase(options);
+      onCleanup(() => database.drop());
+      return database;
+    })
+    .extend('ws', async ({}, { onCleanup }) => {
+      const ws = await workspace();
+      onCleanup(() => ws.remove());
+      return ws;
+    });
+  /* eslint-enable no-empty-pattern */
+}
+
+/** The 024 metadata a checklist with the real migrate kinds declares. */
+export const metadata024 = 'metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }';
+
+/** A rollback whose two branches do nothing (one `select 1` each), for tests that never roll back. */
+export const nothingToRollBack = `  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
+  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]`;
+
+/**
+ * A checklist text on one environment, staging (from STAGING_URL): the header every engine
+ * test wrote out, around its `phases` YAML and `rollback` YAML (both indented as in the file).
+ */
+export function stagingChecklist(name: string, phases: string, options: { rollback?: string; metadata?: string } = {}): string {
+  const header = ['version: 1', `name: ${name}`, ...(options.metadata ? [options.metadata] : []), 'environments:', '  staging: { connection_env: STAGING_URL }'];
+  return [...header, 'phases:', phases, 'rollback:', options.rollback ?? nothingToRollBack, ''].join('\n');
+}
+
 /** A checklist text with two environments and the given phases / rollback YAML. */
 export function checklistYaml(phases: string, rollback?: string): string {
   return `version: 1
 name: engine-test
-metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }
+${metadata024}
 environments:
   staging: { connection_env: STAGING_URL }
   production: { connection_env: PRODUCTION_URL }

@@ -45,11 +45,13 @@ describe('runLoad against a real server', () => {
     const result = await runLoad({ url: server.url, rate: 30, durationSeconds: 3, users: 5, token: apiToken });
 
     expect(result).toMatchObject({ requestedRate: 30, users: 5, hotUser: false, errors: 0, non2xx: 0, errorRate: 0 });
-    expect(result.responses).toBeGreaterThan(30); // 90 when the machine keeps up; loose on purpose
-    expect(result.responses).toBeLessThanOrEqual(100);
+    // 90 when the machine keeps up. A stalled load generator catches up afterwards (120 seen at
+    // a load of 8 on two cores): the bounds only tell a paced load from none or an unpaced flood.
+    expect(result.responses).toBeGreaterThan(30);
+    expect(result.responses).toBeLessThanOrEqual(180);
     expect(result.statusCodes).toEqual({ 200: result.responses });
     expect(result.throughput).toBeGreaterThan(10);
-    expect(result.throughput).toBeLessThan(40);
+    expect(result.throughput).toBeLessThan(60);
     const { p50, p95, p99, max } = result.latencyMs;
     expect(p50).toBeGreaterThan(0);
     expect(p50).toBeLessThanOrEqual(p95);
@@ -96,7 +98,7 @@ describe('runLoad against a real server', () => {
     setTimeout(() => controller.abort(), 500);
     const startedAt = Date.now();
     const result = await runLoad({ url: server.url, rate: 20, durationSeconds: 30, token: apiToken, signal: controller.signal });
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(Date.now() - startedAt).toBeLessThan(15_000); // of a 30 s run: stopped early, with room for a busy machine
     expect(result.stoppedEarly).toBe(true);
     expect(result.errors).toBe(0);
   });

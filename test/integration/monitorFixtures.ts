@@ -11,6 +11,7 @@ import { type ShieldServer, startShieldServer } from '../../src/shield/http/serv
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { metadata024, stagingChecklist } from './engineSupport.js';
 import { actionBody, apiToken, auth } from './httpFixtures.js';
 
 /**
@@ -20,13 +21,9 @@ import { actionBody, apiToken, auth } from './httpFixtures.js';
  */
 export function monitoredChecklist(watch: string): string {
   const shield = '{ url_env: SHIELD_METRICS_URL, token_env: SHIELD_API_TOKEN }';
-  return `version: 1
-name: monitor-test
-metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
+  return stagingChecklist(
+    'monitor-test',
+    `  - id: deploy
     title: Deploy and watch
     environment: staging
     steps:
@@ -49,9 +46,10 @@ phases:
         shield_metrics: ${shield}
         baseline: before
 ${watch.replace(/^/gm, '        ')}
-        on_fail: rollback
-rollback:
-  function_related:
+        on_fail: rollback`,
+    {
+      metadata: metadata024,
+      rollback: `  function_related:
     - { id: drop-function, kind: rollback, title: Drop the RPC function, revert_migration: "024" }
     - id: verify-removal
       kind: sql
@@ -59,8 +57,9 @@ rollback:
       query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
       expect: { row_count: 0 }
   data_corruption:
-    - { id: drop-function-2, kind: rollback, title: Drop the RPC function, revert_migration: "024" }
-`;
+    - { id: drop-function-2, kind: rollback, title: Drop the RPC function, revert_migration: "024" }`,
+    },
+  );
 }
 
 /** Shield serving the test database, with a steady trickle of actions until stop(). */

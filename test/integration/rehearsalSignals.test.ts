@@ -9,7 +9,7 @@ import type { RunEvent } from '../../src/engine/events.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { stagingChecklist, workspace, type Workspace } from './engineSupport.js';
 
 /**
  * Ctrl-C (SIGINT to `node bin/shipcheck.js run …`, a real child process) during a
@@ -22,22 +22,16 @@ let file: string;
 /** A session of the test's own that holds the migrations lock, when a test needs it held. */
 let holder: DedicatedConnection | undefined;
 
-const checklist = `version: 1
-name: signals-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
+const checklist = stagingChecklist(
+  'signals-test',
+  `  - id: deploy
     title: Deploy
     environment: staging
     steps:
       - { id: apply, kind: migrate, title: Apply the probe table, migration: "001", directory: migrations }
       - { id: slow-check, kind: sql, title: Slow read-only check, query: "select 1 as one from pg_sleep(0.8)", expect: { rows: [[1]] } }
-      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+      - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }`,
+);
 
 beforeAll(async () => {
   target = await freshDatabase({ migrateTo: 'none' });
@@ -116,7 +110,9 @@ describe('Ctrl-C while a run waits for an advisory lock another session holds', 
 
     expect(stopped.code, stopped.err).toBe(ExitCode.interrupted);
     expect(stopped.err).toContain('interrupted by the operator (Ctrl-C) during step apply (Apply the probe table)');
-    expect(exitMs).toBeLessThan(3000);
+    // The lock is still held: without the abort the run would wait for it until the test timed out.
+    // The bound leaves room for a busy machine (a load of 8 on two cores).
+    expect(exitMs).toBeLessThan(15_000);
     console.info(`Ctrl-C to exit while waiting for the migrations lock: ${Math.round(exitMs)} ms`);
     let events = await onlyRunEvents(ws.stateDir);
     expect(finishedSteps(events)).toEqual([]);
@@ -141,7 +137,7 @@ describe('Ctrl-C while a run waits for an advisory lock another session holds', 
     const aborted = performance.now();
     controller.abort();
     const error = await waiting.catch((e: unknown) => e);
-    expect(performance.now() - aborted).toBeLessThan(1000);
+    expect(performance.now() - aborted).toBeLessThan(5_000); // the lock is still held: not a wait for it
     expect(error).toBeInstanceOf(ShipcheckError);
     expect(error).toMatchObject({ code: 'interrupted', exitCode: ExitCode.interrupted });
     expect((error as Error).message).toBe(`stopped waiting for the advisory lock "${migrationLockName}": interrupted by the operator (Ctrl-C)`);

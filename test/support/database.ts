@@ -20,12 +20,15 @@ export function adminUrl(): string {
 /**
  * A database of the test's own on the suite's server, migrated to `migrateTo`
  * ('none' for empty, undefined for every migration). Drop it in afterAll.
+ * Migrated ones are copies of the suite's templates (globalSetup), not a replay of the migrations.
  */
 export async function freshDatabase(options: { migrateTo?: string | 'none'; poolSize?: number } = {}): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`;
-  const url = await createDatabase(adminUrl(), name);
+  const template = templateFor(options.migrateTo);
+  const url = await createDatabase(adminUrl(), name, template === undefined ? {} : { template });
   const db = Database.connect(url, { max: options.poolSize ?? 10 });
-  if (options.migrateTo !== 'none') {
+  if (options.migrateTo !== 'none' && template === undefined) {
+    // No template for this id (not a migration of db/migrations): migrate reports it as before.
     await migrate(db, options.migrateTo === undefined ? {} : { to: options.migrateTo });
   }
   return {
@@ -37,4 +40,10 @@ export async function freshDatabase(options: { migrateTo?: string | 'none'; pool
       await dropDatabase(adminUrl(), name);
     },
   };
+}
+
+function templateFor(migrateTo: string | undefined): string | undefined {
+  if (migrateTo === 'none') return undefined;
+  const templates = inject('migratedTemplates');
+  return migrateTo === undefined ? templates.latest : templates.byMigration[migrateTo];
 }

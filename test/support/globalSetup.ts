@@ -1,22 +1,56 @@
 import type { TestProject } from 'vitest/node';
 import { openServer, type PostgresServer } from '../../src/db/server.js';
+import { buildCli, type CliBuild } from './cliBuild.js';
+import { buildMigratedTemplates, type MigratedTemplates } from './templates.js';
 
 let server: PostgresServer | undefined;
+let templates: MigratedTemplates | undefined;
+let cli: CliBuild | undefined;
 
-/** One PostgreSQL for the whole suite: DATABASE_URL when set, otherwise an embedded one. */
+/**
+ * One PostgreSQL for the whole suite: DATABASE_URL when set, otherwise an embedded one,
+ * with the migrated template databases `freshDatabase` copies; and the CLI compiled once
+ * for the tests that spawn it (again before each re-run in watch mode: never a stale build).
+ */
 export async function setup(project: TestProject): Promise<void> {
+  // Unit tests never touch a database: `vitest run --project unit` starts nothing.
+  if (project.vitest.projects.every((p) => p.name === 'unit')) return;
   server = await openServer();
   project.provide('adminDatabaseUrl', server.url);
   project.provide('serverKind', server.kind);
+  const compile = async () => {
+    await cli?.remove();
+    cli = await buildCli();
+    project.provide('shipcheckEntry', cli.entry);
+  };
+  try {
+    templates = await buildMigratedTemplates(server.url);
+    project.provide('migratedTemplates', { byMigration: templates.byMigration, latest: templates.latest });
+    await compile();
+  } catch (error) {
+    // A failed setup gets no teardown: the server must not outlive it.
+    await teardown();
+    throw error;
+  }
+  project.onTestsRerun(compile);
 }
 
 export async function teardown(): Promise<void> {
-  await server?.stop();
+  try {
+    await cli?.remove();
+    await templates?.drop();
+  } finally {
+    await server?.stop();
+  }
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     adminDatabaseUrl: string;
     serverKind: 'external' | 'embedded';
+    /** Template database names by migration id, and the one with every migration. */
+    migratedTemplates: { byMigration: Record<string, string>; latest: string | undefined };
+    /** The CLI's entry point in the suite's build of the current sources (cliBuild.ts). */
+    shipcheckEntry: string;
   }
 }

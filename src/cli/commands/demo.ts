@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createInterface, type Interface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { openServer } from '../../db/server.js';
@@ -8,6 +7,7 @@ import { summaryLines } from '../../demo/summary.js';
 import type { ApprovalAnswer, ApprovalRequest, DemoNote, DemoResult } from '../../demo/types.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { duration } from '../../steps/shared/duration.js';
+import { approvalPrompt } from '../approvalPrompt.js';
 import type { CliContext } from '../context.js';
 import { positiveInteger } from '../options.js';
 import { processOutput, reportError } from '../output.js';
@@ -122,32 +122,7 @@ function approvalSource(context: CliContext, name: string | undefined): (request
   if (name) return async () => ({ by: name, decision: 'approved', note: 'recorded by shipcheck demo --approve-as' });
   const interactive = context.output === processOutput && process.stdin.isTTY === true && process.stderr.isTTY === true;
   if (!interactive) return async () => undefined;
-  return async (request) => {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      process.stderr.write(`\n${request.title} — the ${request.role} decides (run ${request.runId}).\n`);
-      for (const requirement of request.requirements) process.stderr.write(`  - ${requirement}\n`);
-      const by = (await ask(prompt, 'Your name (empty: stop here, decide later with shipcheck approve): ')).trim();
-      if (!by) return undefined;
-      for (;;) {
-        const answer = (await ask(prompt, 'Decision [a]pproved / [r]ejected (empty: stop here): ')).trim().toLowerCase();
-        if (!answer) return undefined;
-        if (answer.startsWith('a')) return { by, decision: 'approved' };
-        if (answer.startsWith('r')) return { by, decision: 'rejected' };
-      }
-    } finally {
-      prompt.close();
-    }
-  };
-}
-
-/** End of input (Ctrl-D, a closed pipe) is "no answer", not a crash. */
-async function ask(prompt: Interface, question: string): Promise<string> {
-  try {
-    return await prompt.question(question);
-  } catch {
-    return '';
-  }
+  return approvalPrompt({ input: process.stdin, output: process.stderr });
 }
 
 function finish(context: CliContext, result: DemoResult, json: boolean): void {
