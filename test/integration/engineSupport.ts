@@ -63,7 +63,6 @@ export async function workspace(): Promise<Workspace> {
  */
 export function engineTest(options: { migrateTo?: string | 'none' } = {}) {
   // vitest reads what a fixture depends on from its first parameter's pattern: nothing here.
-  /* eslint-disable no-empty-pattern */
   return test
     .extend('staging', async ({}, { onCleanup }) => {
       const database = await freshDatabase(options);
@@ -75,7 +74,6 @@ export function engineTest(options: { migrateTo?: string | 'none' } = {}) {
       onCleanup(() => ws.remove());
       return ws;
     });
-  /* eslint-enable no-empty-pattern */
 }
 
 /** The 024 metadata a checklist with the real migrate kinds declares. */

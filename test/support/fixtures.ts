@@ -12,7 +12,6 @@ import { test } from 'vitest';
  */
 export const it = test.extend<{ tempDir: string }>({
   // vitest reads the fixtures a fixture needs from its first parameter's pattern: none here.
-  // eslint-disable-next-line no-empty-pattern
   tempDir: async ({}, use) => {
     const dir = await mkdtemp(join(tmpdir(), 'shipcheck-test-'));
     try {
