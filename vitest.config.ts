@@ -15,7 +15,7 @@ export default defineConfig({
     projects: [
       // Pure functions, no state kept between files: one module graph per worker, not one per file.
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false, ...timeouts } },
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: e2e, ...timeouts } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'], exclude: e2e, ...timeouts } },
       // Whole demos, several at once, on a machine that may be busy: a deadline, not a speed check.
       { test: { name: 'e2e', include: e2e, ...timeouts, testTimeout: 240_000 } },
     ],
