@@ -44,8 +44,8 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'no migration (reference)' },
-  { name: 'create index', sql: 'create index ub_seen_plain_idx on public.user_behaviors (last_seen_at);' },
-  { name: 'create index concurrently', sql: 'create index concurrently if not exists ub_seen_concurrent_idx on public.user_behaviors (last_seen_at);' },
+  { name: 'create index', sql: 'create index ub_user_plain_idx on public.user_behaviors (platform_user_id, total_violations);' },
+  { name: 'create index concurrently', sql: 'create index concurrently if not exists ub_user_concurrent_idx on public.user_behaviors (platform_user_id, total_violations);' },
 ];
 
 async function main(): Promise<void> {
