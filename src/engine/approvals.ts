@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
-import type { Checklist } from '../checklist/types.js';
+import type { Checklist, ChecklistStep } from '../checklist/types.js';
 import { UsageError } from '../errors.js';
+import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
+import { traitsOfStep } from '../steps/traits.js';
 import type { ApprovalRecord } from '../steps/types.js';
 import { appendEvent } from './runLog.js';
 import { latestApproval, listRuns, loadRun, type StoredRun } from './runs.js';
@@ -8,6 +10,8 @@ import { isFinished, type RunState } from './state.js';
 
 export interface ApprovalInput {
   readonly stateDir: string;
+  /** The step kinds, for which steps take a sign-off (default: shipcheck's own). */
+  readonly registry?: StepRegistry;
   readonly runId: string;
   /** The approval step; default: the one the run is waiting at. */
   readonly stepId?: string;
@@ -48,7 +52,7 @@ export async function recordApproval(input: ApprovalInput): Promise<ApprovalResu
   if (stepId === undefined) {
     throw new UsageError(`run ${run.runId} is not waiting for an approval`, { hint: 'name the approval step with --step ID' });
   }
-  if (input.stepId !== undefined && input.checklist) assertApprovalStep(input.checklist, run.state, input.stepId);
+  if (input.stepId !== undefined && input.checklist) assertApprovalStep(input.checklist, run.state, input.stepId, input.registry ?? defaultRegistry);
   if (!/\S/.test(input.by)) throw new UsageError('--by needs the name of the person deciding');
   const osUser = userInfo().username;
   const at = new Date().toISOString();
@@ -106,14 +110,15 @@ function earlierDecision(runs: readonly StoredRun[], run: StoredRun, stepId: str
 }
 
 /** A sign-off recorded for a step the run never reads would look like consent and mean nothing. */
-function assertApprovalStep(checklist: Checklist, state: RunState, stepId: string): void {
+function assertApprovalStep(checklist: Checklist, state: RunState, stepId: string, registry: StepRegistry): void {
   if (checklist.name !== state.checklist) {
     throw new UsageError(`run ${state.runId} belongs to checklist ${state.checklist}, not ${checklist.name}`);
   }
   const phases = checklist.phases.filter((p) => state.runPhases.includes(p.id));
-  const approvalSteps = phases.flatMap((p) => p.steps).filter((s) => s.kind === 'approval').map((s) => s.id);
+  const signOff = (s: ChecklistStep) => registry.has(s.kind) && traitsOfStep(registry, s).signOff;
+  const approvalSteps = phases.flatMap((p) => p.steps).filter(signOff).map((s) => s.id);
   const step = phases.flatMap((p) => p.steps).find((s) => s.id === stepId);
-  if (step?.kind === 'approval') return;
+  if (step && signOff(step)) return;
   const what = step ? `is a ${step.kind} step, not an approval step` : `is not a step of run ${state.runId}'s phases`;
   throw new UsageError(`--step ${stepId} ${what}`, {
     hint: approvalSteps.length > 0 ? `approval steps of this run: ${approvalSteps.join(', ')}` : 'this run has no approval step',

@@ -1,6 +1,8 @@
 import type { Database } from '../db/database.js';
 import { sqlFile } from '../db/sqlFile.js';
-import type { Checklist } from '../checklist/types.js';
+import type { Checklist, ChecklistStep } from '../checklist/types.js';
+import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
+import { traitsOfStep } from '../steps/traits.js';
 import { openEnvironment } from './environment.js';
 import { logKeyFrom, logKeyVariable } from './logLine.js';
 import { runsOf, listRuns, type StoredRun } from './runs.js';
@@ -14,8 +16,6 @@ export interface DeployGateResult {
 
 const functionExistsSql = sqlFile(import.meta.url, './sql/function_exists.sql');
 
-/** The step kinds whose success means "the migration is applied, verified and healthy". */
-const deployedKinds = ['migrate', 'contract', 'monitor'] as const;
 
 /**
  * `shipcheck gate --require deployed`: did the latest runs on this environment
@@ -32,18 +32,21 @@ export async function checkDeployed(options: {
   /** Accept deploy phases that passed with warnings (steps failed under on_fail: warn). */
   allowWarnings?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The step kinds, for what each one's success proves (its gateEvidence trait). */
+  registry?: StepRegistry;
 }): Promise<DeployGateResult> {
   const { checklist, environment } = options;
+  const registry = options.registry ?? defaultRegistry;
+  const evidenceOf = (step: ChecklistStep) => traitsOfStep(registry, step).gateEvidence;
   const key = logKeyFrom(options.env ?? process.env);
   const runs = runsOf(await listRuns(options.stateDir, key), checklist.name).filter((r) => r.state.environment === environment);
-  const phases = deployPhases(checklist, environment);
-  const steps = phases
-    .flatMap((p) => p.steps)
-    .filter((s) => (deployedKinds as readonly string[]).includes(s.kind));
+  const phases = deployPhases(checklist, environment, evidenceOf);
+  // The steps whose success means "the migration is applied, verified and healthy".
+  const steps = phases.flatMap((p) => p.steps).filter((s) => evidenceOf(s) !== undefined);
   const checks: { requirement: string; met: boolean; observed: string }[] = [];
-  for (const kind of ['migrate', 'contract'] as const) {
-    if (!steps.some((s) => s.kind === kind)) {
-      checks.push({ requirement: `a ${kind} step on ${environment}`, met: false, observed: 'the checklist has none' });
+  for (const [evidence, what] of [['applies', 'applies the migration'], ['verifies', 'verifies its contract']] as const) {
+    if (!steps.some((s) => evidenceOf(s) === evidence)) {
+      checks.push({ requirement: `a step that ${what} on ${environment}`, met: false, observed: 'the checklist has none' });
     }
   }
   for (const step of steps) {
@@ -62,7 +65,7 @@ export async function checkDeployed(options: {
     checks.push({ requirement: `phase ${phase.id} has no warned step`, met: warned.length === 0 || options.allowWarnings === true, observed });
   }
   checks.push(...logChecks(runs, key !== undefined));
-  if (options.live) checks.push(await liveCheck(checklist, environment, options.env ?? process.env));
+  if (options.live) checks.push(await liveCheck(checklist, environment, options.env ?? process.env, evidenceOf));
   return { ok: checks.length > 0 && checks.every((c) => c.met), checks };
 }
 
@@ -71,9 +74,9 @@ export async function checkDeployed(options: {
  * A later phase's monitor (the merge phase's post-merge watch) cannot count: it runs
  * after the merge this gate guards, so requiring it would keep the PR blocked forever.
  */
-function deployPhases(checklist: Checklist, environment: string) {
+function deployPhases(checklist: Checklist, environment: string, evidenceOf: (step: ChecklistStep) => string | undefined) {
   const phases = checklist.phases.filter((p) => p.environment === environment);
-  const deploying = phases.filter((p) => p.steps.some((s) => s.kind === 'migrate'));
+  const deploying = phases.filter((p) => p.steps.some((s) => evidenceOf(s) === 'applies'));
   return deploying.length > 0 ? deploying : phases;
 }
 
@@ -121,11 +124,16 @@ function latestStepStatus(runs: readonly StoredRun[], stepId: string): { run?: S
 }
 
 /** A quick catalog query for the function(s) the contract steps check. */
-async function liveCheck(checklist: Checklist, environment: string, env: NodeJS.ProcessEnv) {
+async function liveCheck(
+  checklist: Checklist,
+  environment: string,
+  env: NodeJS.ProcessEnv,
+  evidenceOf: (step: ChecklistStep) => string | undefined,
+) {
   const functions = checklist.phases
     .filter((p) => p.environment === environment)
     .flatMap((p) => p.steps)
-    .filter((s) => s.kind === 'contract')
+    .filter((s) => evidenceOf(s) === 'verifies')
     .map((s) => (s.spec as { function?: { schema?: string; name?: string } }).function)
     .filter((f): f is { schema: string; name: string } => typeof f?.schema === 'string' && typeof f.name === 'string');
   if (functions.length === 0) return { requirement: 'function exists now', met: false, observed: 'no contract step names a function' };

@@ -33,6 +33,7 @@ export const approvalStep: StepKind<ApprovalSpec> = {
   mutates: false,
   rehearsable: false,
   rejectsRun: true,
+  signOff: true,
   describe(spec, step) {
     const list = spec.requirements.map((r) => `  - ${r}`).join('\n');
     return {

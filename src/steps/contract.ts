@@ -34,6 +34,7 @@ export const contractStep: StepKind<ContractSpec> = {
   idempotent: true,
   mutates: false,
   rehearsable: true,
+  gateEvidence: 'verifies',
   describe(spec) {
     const query = functionSql.split('\n').filter((line) => !line.trim().startsWith('--')).join('\n').trim();
     return { summary: `check the contract of ${spec.function.qualified}: ${expectedText(spec)}`, detail: query };

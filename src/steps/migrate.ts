@@ -79,6 +79,7 @@ export const migrateStep: StepKind<MigrateSpec> = {
   idempotent: true,
   mutates: true,
   rehearsable: true,
+  gateEvidence: 'applies',
   describe(spec) {
     return {
       summary: `apply migration ${spec.migration} (and any pending migration before it)${spec.verify ? ', then run its verify script' : ''}`,

@@ -73,6 +73,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
   idempotent: true,
   mutates: false,
   rehearsable: false,
+  gateEvidence: 'watches',
   describe(spec) {
     const extras = [
       spec.function?.qualified,

@@ -8,6 +8,10 @@ export interface StepTraits {
   readonly rehearsable: boolean;
   /** A failure is a person's rejection: the run ends `rejected`, on_fail does not apply. */
   readonly rejectsRun: boolean;
+  /** It records a person's sign-off (`shipcheck approve --step` may name it). */
+  readonly signOff: boolean;
+  /** What its success proves for `gate --require deployed`, if anything. */
+  readonly gateEvidence: 'applies' | 'verifies' | 'watches' | undefined;
 }
 
 /**
@@ -15,7 +19,7 @@ export interface StepTraits {
  * asks before repeating an interrupted attempt, and `plan` labels the step from this.
  *
  * @example
- * stepTraits(sqlStep, { ...spec, mutates: true }) // { idempotent: false, mutates: true, rehearsable: true, rejectsRun: false }
+ * stepTraits(sqlStep, { ...spec, mutates: true }) // { idempotent: false, mutates: true, rehearsable: true, rejectsRun: false, signOff: false, gateEvidence: undefined }
  */
 export function stepTraits<Spec>(kind: StepKind<Spec>, spec: Spec): StepTraits {
   const own = kind.traits?.(spec) ?? {};
@@ -24,6 +28,8 @@ export function stepTraits<Spec>(kind: StepKind<Spec>, spec: Spec): StepTraits {
     mutates: own.mutates ?? kind.mutates,
     rehearsable: kind.rehearsable,
     rejectsRun: kind.rejectsRun ?? false,
+    signOff: kind.signOff ?? false,
+    gateEvidence: kind.gateEvidence,
   };
 }
 

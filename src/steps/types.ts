@@ -26,6 +26,13 @@ export interface StepKind<Spec = unknown> {
    * the run `rejected`, whatever on_fail says. Read through stepTraits; default false.
    */
   readonly rejectsRun?: boolean;
+  /** The step records a person's sign-off (`shipcheck approve --step` may name it). */
+  readonly signOff?: boolean;
+  /**
+   * What its success proves for `gate --require deployed`: the migration is applied, its
+   * contract verified, or the phase watched and healthy. Kinds without one do not count.
+   */
+  readonly gateEvidence?: 'applies' | 'verifies' | 'watches';
   /** When one step's fields change the above (an `sql` step with `mutates: true`); read through stepTraits. */
   traits?(spec: Spec): Partial<Pick<StepKind, 'idempotent' | 'mutates'>>;
   /** What `plan` prints: a summary plus the SQL or command that would run. */
