@@ -42,7 +42,7 @@ const migrationsLock = 'shipcheck.migrations';
  * @example
  * - id: drop-function
  *   kind: rollback
- *   title: Drop atomic_update_user_behavior
+ *   title: Drop the function the migration created
  *   revert_migration: "024"
  */
 export const rollbackStep: StepKind<RollbackSpec> = {

@@ -73,10 +73,9 @@ export type RpcSpec = z.infer<typeof schema>;
  * @example
  * - id: manual-rpc-test
  *   kind: rpc
- *   function: public.atomic_update_user_behavior
- *   args: [00000000-0000-0000-0000-000000000001, twitter, test_migration_024, testuser_migration,
- *          { severity: medium, toxicity_score: 0.75, comment_id: test_comment, action_tags: [warning] }]
- *   expect: { keys: [user_id, total_violations, severity_counts, last_violation_at] }
+ *   function: public.record_event
+ *   args: [00000000-0000-0000-0000-000000000001, { kind: signup, source: web }]
+ *   expect: { keys: [id, total], values: { total: 1 } }
  */
 export const rpcStep: StepKind<RpcSpec> = {
   kind: 'rpc',

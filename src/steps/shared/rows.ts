@@ -60,7 +60,7 @@ function differs(column: string, expected: unknown, observed: unknown): string {
   return `${column} is ${JSON.stringify(jsonSafe(observed))}, expected ${JSON.stringify(expected)}`;
 }
 
-/** "1 row (atomic_update_user_behavior, 5, jsonb)" — the seed's own way of writing it. */
+/** "1 row (record_event, 5, jsonb)": how a checklist writes an expectation by hand. */
 export function describeRowsExpectation(expectation: RowsExpectation): string {
   const parts: string[] = [];
   const rows = expectation.rows;
