@@ -28,7 +28,8 @@ export interface StoredAction {
   readonly jobId: string | null;
 }
 
-interface StoredRow {
+/** A shield_actions row as insert_actions.sql and shield_record_action return it. */
+export interface StoredRow {
   id: string;
   action_tag: ShieldTag;
   status: ActionStatus;
@@ -66,13 +67,18 @@ export async function storeActions(db: Queryable, context: BatchContext, plan: r
     const row = byTag.get(action.tag);
     // One statement writes all rows or none, so a missing row is a bug, not a database failure.
     if (row === undefined) throw new Error(`the batched insert returned no row for tag ${action.tag}`);
-    return {
-      id: row.id,
-      tag: row.action_tag,
-      status: row.status,
-      reason: row.reason,
-      platformAction: row.platform_action,
-      jobId: row.job_id,
-    };
+    return storedAction(row);
   });
+}
+
+/** The service's view of a stored row. */
+export function storedAction(row: StoredRow): StoredAction {
+  return {
+    id: row.id,
+    tag: row.action_tag,
+    status: row.status,
+    reason: row.reason,
+    platformAction: row.platform_action,
+    jobId: row.job_id,
+  };
 }

@@ -3,7 +3,7 @@ import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../db/sqlFile.js';
 import type { ActionRequest } from './actionInput.js';
 import { type PlannedAction, planActions, type StrikeOutcome } from './actionPlan.js';
-import type { StoredAction } from './actionsStore.js';
+import { type StoredAction, type StoredRow, storedAction } from './actionsStore.js';
 import { type OffenseLevel, offenseFloors, offenseLevels } from './offenseLevel.js';
 import type { ShieldTag } from './tags.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './writers/snapshots.js';
@@ -32,14 +32,6 @@ export type WholeActionOutcome =
     }
   | { readonly kind: 'conflict' };
 
-interface StoredRow {
-  id: string;
-  action_tag: ShieldTag;
-  status: StoredAction['status'];
-  reason: string | null;
-  platform_action: string | null;
-  job_id: string | null;
-}
 
 /**
  * One action in one call of shield_record_action: the plan depends on the offence level,
@@ -75,14 +67,7 @@ export async function recordWholeAction(db: Queryable, input: WholeActionInput):
     offenseLevel: raw.offense_level,
     behaviour: toBehaviourSnapshot(raw.behaviour, 'shield_record_action'),
     strikes: lastStrike === undefined ? null : toStrikeSnapshot(lastStrike, 'shield_record_action'),
-    actions: raw.actions.map((row) => ({
-      id: row.id,
-      tag: row.action_tag,
-      status: row.status,
-      reason: row.reason,
-      platformAction: row.platform_action,
-      jobId: row.job_id,
-    })),
+    actions: raw.actions.map(storedAction),
   };
 }
 
