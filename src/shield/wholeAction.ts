@@ -5,7 +5,6 @@ import type { ActionRequest } from './actionInput.js';
 import { type PlannedAction, planActions, type StrikeOutcome } from './actionPlan.js';
 import { type StoredAction, type StoredRow, storedAction } from './actionsStore.js';
 import { type OffenseLevel, offenseFloors, offenseLevels } from './offenseLevel.js';
-import type { ShieldTag } from './tags.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './writers/snapshots.js';
 import type { BehaviourSnapshot, Offender, Severity, StrikeRequest, StrikeSnapshot } from './writers/types.js';
 
