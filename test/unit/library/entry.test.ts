@@ -25,6 +25,7 @@ describe('the library entry (package exports → src/index.ts)', () => {
       'inTransaction',
       'withSavepoint',
     ] as const) {
+      // biome-ignore lint/performance/noDynamicNamespaceImportAccess: the test is about the namespace's members
       expect(typeof shipcheck[name], name).toBe('function');
     }
     expect(shipcheck.defaultRegistry.has('migrate')).toBe(true);
