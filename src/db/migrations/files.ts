@@ -3,6 +3,8 @@ import { readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
+import { type FolderSpec, listFolder, type ScriptSource } from './formats.js';
+import { flywayChecksum } from './flywayChecksum.js';
 
 export interface MigrationFile {
   /** The numeric prefix, e.g. "024". */
@@ -12,8 +14,12 @@ export interface MigrationFile {
   readonly deploySql: string;
   readonly revertSql: string | undefined;
   readonly verifySql: string | undefined;
-  /** sha256 of the deploy script: an applied migration whose file changed is refused. */
+  /** sha256 of the deploy script (Flyway's CRC32 for `flyway`): an applied migration whose file changed is refused. */
   readonly checksum: string;
+  /** The deploy script's file name (Flyway's `script`); absent on migrations built by hand. */
+  readonly file?: string;
+  /** The name after the version: Supabase's `name`, Flyway's `description`. */
+  readonly description?: string;
 }
 
 const deployFile = /^(\d{3})_([a-z0-9_]+)\.sql$/;
@@ -72,6 +78,38 @@ export function listMigrationFiles(directory: string): MigrationListing[] {
       const name = entry.slice(0, -'.sql'.length);
       return [{ id: match[1]!, name, hasRevert: entries.has(`${name}.revert.sql`), hasVerify: entries.has(`${name}.verify.sql`) }];
     });
+}
+
+/**
+ * Reads a folder of any format in the order its migrations apply, with the revert and verify
+ * scripts found beside them or named in the checklist. Two files with one version are refused,
+ * naming both.
+ */
+export async function readFolder(spec: FolderSpec): Promise<MigrationFile[]> {
+  const listing = listFolder(spec);
+  if (listing.duplicates.length > 0) {
+    throw new UsageError(`two migrations share a version in ${spec.directory}: ${listing.duplicates.join('; ')}`, { code: 'duplicate_migration' });
+  }
+  return Promise.all(
+    listing.migrations.map(async (m) => {
+      const deploySql = await readFile(m.path, 'utf8');
+      return {
+        id: m.id,
+        name: m.name,
+        file: m.file,
+        description: m.description,
+        deploySql,
+        revertSql: await readSource(m.revert),
+        verifySql: await readSource(m.verify),
+        checksum: spec.format === 'flyway' ? String(flywayChecksum(deploySql)) : createHash('sha256').update(deploySql).digest('hex'),
+      };
+    }),
+  );
+}
+
+async function readSource(source: ScriptSource | undefined): Promise<string | undefined> {
+  if (source === undefined) return undefined;
+  return source.kind === 'inline' ? source.sql : readFile(source.path, 'utf8');
 }
 
 async function readOptional(path: string): Promise<string | undefined> {
