@@ -67,6 +67,7 @@ export type ErrorCode =
   | 'lock_timeout'
   | 'invalid_index'
   | 'earlier_pending'
+  | 'baseline_mismatch'
   // the other exit codes, one each
   | 'awaiting_approval'
   | 'lock_held'

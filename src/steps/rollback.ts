@@ -68,7 +68,7 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     }
     return {
       summary: `revert migration ${spec.revert_migration} with its revert script (no-op when it is not applied)`,
-      detail: `shipcheck db revert ${spec.revert_migration}`,
+      detail: revertCommand(spec),
     };
   },
   async run(spec, context) {
@@ -102,6 +102,20 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     };
   },
 };
+
+/** The command that does the same by hand, for that folder (directory as the checklist writes it). */
+function revertCommand(spec: RollbackSpec): string {
+  const id = spec.revert_migration!;
+  if (spec.format === 'plain' || spec.scripts?.[id]?.revert !== undefined) {
+    return `the revert script named in the checklist for ${id}; no db command reads it: run this rollback step`;
+  }
+  const flags = [
+    spec.format !== 'shipcheck' && `--format ${spec.format}`,
+    spec.migrations_dir !== undefined && `--directory ${spec.migrations_dir}`,
+    spec.format === 'shipcheck' && spec.migrations_dir !== undefined && `--source ${spec.source ?? spec.migrations_dir}`,
+  ].filter(Boolean);
+  return [`shipcheck db revert ${id}`, ...flags].join(' ') + (spec.migrations_dir !== undefined ? '   (directory relative to the checklist)' : '');
+}
 
 /** The data_corruption branch's "restore the backup": the file the backup step of this run recorded. */
 async function restoreFromStep(stepIds: readonly string[], context: StepContext): Promise<StepOutcome> {

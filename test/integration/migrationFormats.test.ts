@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChecklist } from '../../src/checklist/loader.js';
+import { main } from '../../src/cli/main.js';
+import type { Output } from '../../src/cli/output.js';
 import { ChecklistError } from '../../src/checklist/problems.js';
 import { readFolder } from '../../src/db/migrations/files.js';
 import { flywayChecksum } from '../../src/db/migrations/flywayChecksum.js';
@@ -10,6 +12,7 @@ import { compareVersions, listFolder } from '../../src/db/migrations/formats.js'
 import { migrateStep } from '../../src/steps/migrate.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { rollbackStep } from '../../src/steps/rollback.js';
+import { freshDatabase } from '../support/database.js';
 import { type StepHarness, stepHarness } from '../support/stepContext.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -284,5 +287,53 @@ rollback:
     expect(() => migrateStep.schema.parse({ migration: '1.1' })).toThrow(/an id like/);
     expect(() => migrateStep.schema.parse({ migration: 'a', format: 'plain' })).toThrow(/files: \[a\.sql, b\.sql\]/);
     expect(() => migrateStep.schema.parse({ migration: '024', files: ['a.sql'] })).toThrow(/files is for format plain only/);
+  });
+});
+
+describe('shipcheck db baseline: adopting a database migrated by another tool', () => {
+  function capture(): Output & { stdout: string[]; stderr: string[] } {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line) };
+  }
+  const cli = (args: string[], output: Output, env: NodeJS.ProcessEnv) => main(['node', 'shipcheck', ...args], output, env);
+
+  it('checks what the files create, refuses when something is missing (nothing recorded), records without running, says what it could not check', async () => {
+    const t = await freshDatabase({ migrateTo: 'none' });
+    cleanups.push(() => t.drop());
+    const directory = await folder({
+      '20240101000000_base.sql':
+        "create table public.bl_users (id int primary key);\ncreate index bl_users_idx on public.bl_users (id);\ncreate function public.bl_hello() returns int language sql as 'select 1';\nalter table public.bl_users add column name text;\n",
+      '20240102000000_more.sql': 'create table public.bl_more (id int);\n',
+      '20240103000000_new.sql': 'create table public.bl_new (id int);\n',
+    });
+    // Applied by hand, except 002's table.
+    await t.db.query("create table public.bl_users (id int primary key, name text); create index bl_users_idx on public.bl_users (id); create function public.bl_hello() returns int language sql as 'select 1'");
+    const env = { DATABASE_URL: t.url };
+    const args = ['db', 'baseline', '--to', '20240102000000', '--format', 'supabase', '--directory', directory];
+
+    const refused = capture();
+    expect(await cli(args, refused, env)).toBe(1);
+    expect(refused.stderr[0]).toBe('shipcheck: baseline refused, nothing recorded: table public.bl_more (created by 20240102000000_more) does not exist on the target');
+    expect((await t.db.query('select version from supabase_migrations.schema_migrations')).rows).toEqual([]);
+
+    await t.db.query('create table public.bl_more (id int)');
+    const done = capture();
+    expect(await cli(args, done, env)).toBe(0);
+    expect(done.stdout).toEqual([
+      'recorded as applied in supabase_migrations.schema_migrations, without running them: 20240101000000, 20240102000000',
+      'checked present: table public.bl_users, index public.bl_users_idx, function public.bl_hello, table public.bl_more',
+      'could not check (not an object it creates): 20240101000000_base line 4: AlterTableStmt',
+    ]);
+    const rows = await t.db.query('select version, name from supabase_migrations.schema_migrations order by version');
+    expect(rows.rows).toEqual([
+      { version: '20240101000000', name: 'base' },
+      { version: '20240102000000', name: 'more' },
+    ]);
+
+    // The next migration is now the only pending one: applied alone, and the earlier ones were never run.
+    const migrated = capture();
+    expect(await cli(['db', 'migrate', '--format', 'supabase', '--directory', directory], migrated, env)).toBe(0);
+    expect(migrated.stdout).toEqual(['applied 20240103000000', '1 applied, 2 already applied']);
   });
 });
