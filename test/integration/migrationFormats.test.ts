@@ -283,6 +283,43 @@ rollback:
     ]);
   });
 
+  it("steps inherit the checklist's migrations: block (format, directory, source); a step's own field wins", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shipcheck-formats-block-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, 'supabase'));
+    await writeFile(join(dir, 'supabase', '20240101120000_a.sql'), 'select 1;\n');
+    await mkdir(join(dir, 'own'));
+    await writeFile(join(dir, 'own', '001_x.sql'), 'select 1;\n');
+    const text = `version: 1
+name: formats-block
+migrations: { format: supabase, directory: supabase }
+environments:
+  staging: { connection_env: STAGING_DATABASE_URL }
+phases:
+  - id: deploy
+    title: Deploy
+    environment: staging
+    steps:
+      - { id: m, kind: migrate, title: Migrate, migration: "20240101120000" }
+      - { id: o, kind: migrate, title: Own folder, migration: "001", format: shipcheck, directory: own }
+rollback:
+  function_related:
+    - { id: r, kind: rollback, title: Revert, revert_migration: "20240101120000", scripts: { "20240101120000": { revert: "select 1;" } } }
+  data_corruption:
+    - { id: r2, kind: rollback, title: Revert again, revert_migration: "20240101120000", scripts: { "20240101120000": { revert: "select 1;" } } }
+`;
+    const checklist = parseChecklist(text, join(dir, 'checklist.yaml'), defaultRegistry);
+    const steps = [...checklist.phases[0]!.steps, ...checklist.rollback.function_related];
+    expect(steps.map((s) => s.spec)).toMatchObject([
+      { format: 'supabase', directory: 'supabase' },
+      { format: 'shipcheck', directory: 'own' },
+      { format: 'supabase', migrations_dir: 'supabase' },
+    ]);
+    expect(() => parseChecklist(text.replace('format: supabase, directory: supabase', 'format: supabase, directory: nowhere'), join(dir, 'checklist.yaml'), defaultRegistry)).toThrow(
+      ChecklistError,
+    );
+  });
+
   it('a shipcheck-format step keeps its id rule; plain requires files', () => {
     expect(() => migrateStep.schema.parse({ migration: '1.1' })).toThrow(/an id like/);
     expect(() => migrateStep.schema.parse({ migration: 'a', format: 'plain' })).toThrow(/files: \[a\.sql, b\.sql\]/);
