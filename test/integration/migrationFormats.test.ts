@@ -203,6 +203,27 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
     );
   });
 
+  it('a migration failing part-way leaves no row in the tool\'s history and nothing of it; a failed Flyway row refuses the run', async () => {
+    const supabase = await folder({ '20250101000000_half.sql': 'create table public.sb_half (id int);\nselect 1/0;\n' });
+    await expect(harness.run(migrateStep, { migration: '20250101000000', format: 'supabase', directory: supabase }, { checklistDir: '/' })).rejects.toThrow(/division by zero/);
+    expect((await db().query("select version from supabase_migrations.schema_migrations where version = '20250101000000'")).rows).toEqual([]);
+    expect((await db().query("select to_regclass('public.sb_half') as t")).rows).toEqual([{ t: null }]);
+
+    const flyway = await folder({ 'V7__half.sql': 'create table public.fw_half (id int);\nselect 1/0;\n' });
+    const before = (await db().query('select count(*)::int as n from public.flyway_schema_history')).rows[0]?.n;
+    await expect(harness.run(migrateStep, { migration: '7', format: 'flyway', directory: flyway }, { checklistDir: '/' })).rejects.toThrow(/division by zero/);
+    expect((await db().query('select count(*)::int as n from public.flyway_schema_history')).rows[0]?.n).toBe(before);
+    // As Flyway leaves a failed migration on a database without transactional DDL: shipcheck refuses until it is repaired.
+    await db().query(
+      `insert into public.flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)
+       select max(installed_rank) + 1, '6', 'broken', 'SQL', 'V6__broken.sql', 1, 'flyway', 3, false from public.flyway_schema_history`,
+    );
+    await expect(harness.run(migrateStep, { migration: '7', format: 'flyway', directory: flyway }, { checklistDir: '/' })).rejects.toThrow(
+      'public.flyway_schema_history holds a failed migration (V6__broken.sql, version 6); repair it first (flyway repair)',
+    );
+    await db().query("delete from public.flyway_schema_history where version = '6'");
+  });
+
   it('refuses, at run time, pending migrations before the target unless allow_earlier names them', async () => {
     const directory = await folder({
       '001_ae_one.sql': 'create table public.ae_one (id int);\n',
