@@ -1,4 +1,4 @@
-import { type FolderListing, type ListedMigration, listFolder } from '../db/migrations/formats.js';
+import { type FolderListing, type ListedMigration, listFolder, namesMigration } from '../db/migrations/formats.js';
 import { type FolderFieldValues, folderOf } from '../steps/migrate/folder.js';
 import type { StepReference } from './stepReferences.js';
 import type { RollbackBranch } from './types.js';
@@ -187,7 +187,7 @@ function checkMigration(
     return;
   }
   const listing = read.migrations;
-  const migration = listing.find((m) => m.id === reference.id || m.name === reference.id);
+  const migration = listing.find((m) => namesMigration(m, reference.id));
   if (!migration) {
     const known = listing.map((m) => m.id).join(', ');
     add([...from.path, ...reference.path], `no migration "${reference.id}" in ${shown} (${known ? `migrations: ${known}` : 'it has none'})`);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { namesMigration } from '../db/migrations/formats.js';
 import { UsageError } from '../errors.js';
 import { z } from 'zod';
 import { readFrom, revertMigration, storeFor } from '../db/migrations/runner.js';
@@ -79,7 +80,7 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     }
     const folder = folderOf(spec, spec.migrations_dir, context.checklistDir);
     const migrations = await readFrom({ folder });
-    const migration = migrations.find((m) => m.id === spec.revert_migration || m.name === spec.revert_migration);
+    const migration = migrations.find((m) => namesMigration(m, spec.revert_migration!));
     if (migration === undefined) throw new UsageError(`no migration "${spec.revert_migration}" in ${folder.directory} (known: ${migrations.map((m) => m.id).join(', ') || 'none'})`);
     const history = storeFor({ folder, source: sourceOf(spec, spec.source, spec.migrations_dir) });
     const expected = `migration ${migration.name} not applied after the step`;

@@ -192,7 +192,7 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
       timed: true,
     });
 
-    const undone = await harness.run(rollbackStep, { revert_migration: '1.1', format: 'flyway', migrations_dir: directory }, { checklistDir: '/' });
+    const undone = await harness.run(rollbackStep, { revert_migration: '1_1', format: 'flyway', migrations_dir: directory }, { checklistDir: '/' });
     expect(undone.status, undone.message).toBe('passed');
     const last = await db().query('select version, type, script from public.flyway_schema_history order by installed_rank desc limit 1');
     expect(last.rows[0]).toEqual({ version: '1.1', type: 'UNDO_SQL', script: 'U1.1__add_name.sql' });

@@ -5,6 +5,7 @@ import type { Database, Queryable } from '../database.js';
 import { type AstNode, parseStatements } from '../sqlStatements.js';
 import { inTransaction } from '../transaction.js';
 import type { MigrationFile } from './files.js';
+import { namesMigration } from './formats.js';
 import { migrationLockName, type MigrationOptions, readFrom, storeFor } from './runner.js';
 
 /** One object a migration creates, looked up on the target. */
@@ -37,7 +38,7 @@ export interface BaselineResult {
  */
 export async function baseline(db: Database, options: MigrationOptions & { to: string }): Promise<BaselineResult> {
   const migrations = await readFrom(options);
-  const index = migrations.findIndex((m) => m.id === options.to || m.name === options.to);
+  const index = migrations.findIndex((m) => namesMigration(m, options.to));
   if (index === -1) {
     throw new UsageError(`no migration "${options.to}" in ${options.folder?.directory ?? options.directory ?? migrationsDir} (known: ${migrations.map((m) => m.id).join(', ') || 'none'})`);
   }

@@ -77,9 +77,17 @@ export function listFolder(spec: FolderSpec): FolderListing {
   if (spec.format !== 'plain') migrations.sort((a, b) => compareVersions(spec.format, a.id, b.id));
   const withExplicit = migrations.map((m) => withExplicitScripts(m, spec, problems));
   for (const key of Object.keys(spec.scripts ?? {})) {
-    if (!migrations.some((m) => m.id === key || m.name === key)) problems.push(`scripts named for "${key}", which is not a migration of the folder`);
+    if (!migrations.some((m) => namesMigration(m, key))) problems.push(`scripts named for "${key}", which is not a migration of the folder`);
   }
   return { migrations: withExplicit, problems, duplicates };
+}
+
+/**
+ * Whether `reference` (as a checklist or command line writes it) names `migration`: its id, its
+ * file name without .sql, or a Flyway version written with underscores as in its file name ("1_1").
+ */
+export function namesMigration(migration: { readonly id: string; readonly name: string }, reference: string): boolean {
+  return migration.id === reference || migration.name === reference || (/^\d+(_\d+)+$/.test(reference) && migration.id === reference.replaceAll('_', '.'));
 }
 
 /** Orders two versions of a format: Flyway's part by part as numbers, others as written (fixed width). */

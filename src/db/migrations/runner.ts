@@ -5,7 +5,7 @@ import type { Database, Queryable } from '../database.js';
 import { assertTransactionIntact, inTransaction } from '../transaction.js';
 import { type ApplyOptions, type ApplyReport, applyMigrationScript } from './applyScript.js';
 import { type MigrationFile, readFolder, readMigrations } from './files.js';
-import type { FolderSpec } from './formats.js';
+import { type FolderSpec, namesMigration } from './formats.js';
 import { shieldSource } from './history.js';
 import { type HistoryStore, historyStore } from './historyStores.js';
 
@@ -99,7 +99,7 @@ export async function applyPending(
   const upTo = migrations.slice(0, migrations.findIndex((m) => m.id === target.id) + 1);
   const allowed = options.allowEarlier ?? true;
   if (allowed !== true) {
-    const refused = upTo.filter((m) => m.id !== target.id && !history.has(m.id) && !(allowed !== false && (allowed.includes(m.id) || allowed.includes(m.name))));
+    const refused = upTo.filter((m) => m.id !== target.id && !history.has(m.id) && !(allowed !== false && allowed.some((ref) => namesMigration(m, ref))));
     if (refused.length > 0) throw new EarlierPendingError(target, refused);
   }
   const result: MigrateResult = { applied: [], alreadyApplied: [], reports: {} };
@@ -211,7 +211,7 @@ export function storeFor(options: MigrationOptions): HistoryStore {
 }
 
 function findMigration(migrations: readonly MigrationFile[], id: string): MigrationFile {
-  const found = migrations.find((m) => m.id === id || m.name === id);
+  const found = migrations.find((m) => namesMigration(m, id));
   if (!found) {
     const known = migrations.map((m) => m.id).join(', ') || 'none';
     throw new UsageError(`no migration "${id}" (known: ${known})`);
