@@ -227,6 +227,20 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
     await db().query("delete from public.flyway_schema_history where version = '6'");
   });
 
+  it('a rehearsal applies and records inside its transaction: after its rollback neither the table nor the row is there', async () => {
+    const directory = await folder({ '20250201000000_rehearsed.sql': 'create table public.sb_rehearsed (id int);\n' });
+    await db().withClient(async (client) => {
+      await client.query('begin');
+      const outcome = await harness.run(migrateStep, { migration: '20250201000000', format: 'supabase', directory }, { checklistDir: '/', rehearsal: { client } });
+      expect(outcome.status, outcome.message).toBe('passed');
+      const inside = await client.query("select count(*)::int as n from supabase_migrations.schema_migrations where version = '20250201000000'");
+      expect(inside.rows[0]?.n).toBe(1);
+      await client.query('rollback');
+    });
+    expect((await db().query("select count(*)::int as n from supabase_migrations.schema_migrations where version = '20250201000000'")).rows[0]?.n).toBe(0);
+    expect((await db().query("select to_regclass('public.sb_rehearsed') as t")).rows).toEqual([{ t: null }]);
+  });
+
   it('refuses, at run time, pending migrations before the target unless allow_earlier names them', async () => {
     const directory = await folder({
       '001_ae_one.sql': 'create table public.ae_one (id int);\n',
