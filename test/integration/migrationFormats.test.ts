@@ -410,5 +410,8 @@ describe('shipcheck db baseline: adopting a database migrated by another tool', 
     const migrated = capture();
     expect(await cli(['db', 'migrate', '--format', 'supabase', '--directory', directory], migrated, env)).toBe(0);
     expect(migrated.stdout).toEqual(['applied 20240103000000', '1 applied, 2 already applied']);
+    const status = capture();
+    expect(await cli(['db', 'status', '--format', 'supabase', '--directory', directory], status, env)).toBe(0);
+    expect(status.stdout).toEqual(['20240101000000  20240101000000_base  applied', '20240102000000  20240102000000_more  applied', '20240103000000  20240103000000_new  applied']);
   });
 });

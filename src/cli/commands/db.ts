@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Database } from '../../db/database.js';
 import { baseline } from '../../db/migrations/baseline.js';
 import { type MigrationFormat, migrationFormats } from '../../db/migrations/formats.js';
-import { type MigrationOptions, migrate, migrationStatus, revert, verify } from '../../db/migrations/runner.js';
+import { type MigrationOptions, migrate, migrationStatus, readFrom, revert, storeFor, verify } from '../../db/migrations/runner.js';
 import { UsageError } from '../../errors.js';
 import { connectionFromEnv } from '../connection.js';
 import type { CliContext } from '../context.js';
@@ -101,10 +101,21 @@ export function registerDbCommands(program: Command, context: CliContext): void 
       if (result.notChecked.length > 0) context.output.out(`could not check (not an object it creates): ${result.notChecked.join('; ')}`);
     });
 
-  withConnection(db.command('status'))
-    .description('list applied migrations')
-    .action(async (options: DbOptions) => {
-      const applied = await withDatabase(context, options, (database) => migrationStatus(database));
+  withFolder(db.command('status'))
+    .description('list applied migrations (with --format/--directory: every migration of the folder, applied or pending, from the tool\'s history)')
+    .action(async (options: DbOptions & FolderOptions) => {
+      if (options.format !== undefined && options.format !== 'shipcheck') {
+        const folder = folderOptions(options);
+        const rows = await withDatabase(context, options, async (database) => {
+          const migrations = await readFrom(folder);
+          const history = await storeFor(folder).read(database, migrations);
+          return migrations.map((m) => ({ id: m.id, name: m.name, applied: history.has(m.id) }));
+        });
+        if (options.json) return printJson(context.output, rows);
+        for (const m of rows) context.output.out(`${m.id}  ${m.name}  ${m.applied ? 'applied' : 'pending'}`);
+        return;
+      }
+      const applied = await withDatabase(context, options, (database) => migrationStatus(database, options.source));
       if (options.json) return printJson(context.output, applied);
       if (applied.length === 0) context.output.out('no migrations applied');
       for (const m of applied) context.output.out(`${m.id}  ${m.name}  ${m.appliedAt.toISOString()}`);
