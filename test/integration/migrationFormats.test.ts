@@ -9,6 +9,7 @@ import { ChecklistError } from '../../src/checklist/problems.js';
 import { readFolder } from '../../src/db/migrations/files.js';
 import { flywayChecksum } from '../../src/db/migrations/flywayChecksum.js';
 import { compareVersions, listFolder } from '../../src/db/migrations/formats.js';
+import { migrationStatus } from '../../src/db/migrations/runner.js';
 import { migrateStep } from '../../src/steps/migrate.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { rollbackStep } from '../../src/steps/rollback.js';
@@ -413,5 +414,15 @@ describe('shipcheck db baseline: adopting a database migrated by another tool', 
     const status = capture();
     expect(await cli(['db', 'status', '--format', 'supabase', '--directory', directory], status, env)).toBe(0);
     expect(status.stdout).toEqual(['20240101000000  20240101000000_base  applied', '20240102000000  20240102000000_more  applied', '20240103000000  20240103000000_new  applied']);
+  });
+
+  it("db migrate --directory records a team's folder under its own source, never as Shield's", async () => {
+    const t = await freshDatabase({ migrateTo: 'none' });
+    cleanups.push(() => t.drop());
+    const directory = await folder({ '001_team_init.sql': 'create table public.team_init (id int);\n' });
+    const out = capture();
+    expect(await cli(['db', 'migrate', '--directory', directory], out, { DATABASE_URL: t.url })).toBe(0);
+    expect((await migrationStatus(t.db, directory)).map((m) => m.name)).toEqual(['001_team_init']);
+    expect(await migrationStatus(t.db)).toEqual([]);
   });
 });

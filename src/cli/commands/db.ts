@@ -29,7 +29,8 @@ function folderOptions(options: FolderOptions): MigrationOptions {
   if (format !== 'shipcheck' && directory === undefined) throw new UsageError(`--format ${format} needs --directory (the team's migration folder)`);
   return {
     ...(directory !== undefined && { directory }),
-    ...(options.source !== undefined && { source: options.source }),
+    // Like a step's: a team's folder never shares Shield's namespace unless told to.
+    ...((options.source ?? options.directory) !== undefined && { source: options.source ?? options.directory }),
     ...(directory !== undefined && { folder: { format, directory } }),
   };
 }
@@ -45,7 +46,7 @@ export function registerDbCommands(program: Command, context: CliContext): void 
     withConnection(command)
       .option('--format <format>', `how the folder names its migrations: ${migrationFormats.filter((f) => f !== 'plain').join(', ')}`)
       .option('--directory <dir>', "the migration folder (default: Shield's db/migrations)")
-      .option('--source <name>', 'format shipcheck: the history namespace in shipcheck.migrations (default: shield)');
+      .option('--source <name>', 'format shipcheck: the history namespace in shipcheck.migrations (default: --directory as written, else shield)');
 
   withFolder(db.command('migrate'))
     .description('apply pending migrations in order, each in a transaction; re-running applies nothing twice')
@@ -115,7 +116,7 @@ export function registerDbCommands(program: Command, context: CliContext): void 
         for (const m of rows) context.output.out(`${m.id}  ${m.name}  ${m.applied ? 'applied' : 'pending'}`);
         return;
       }
-      const applied = await withDatabase(context, options, (database) => migrationStatus(database, options.source));
+      const applied = await withDatabase(context, options, (database) => migrationStatus(database, folderOptions(options).source));
       if (options.json) return printJson(context.output, applied);
       if (applied.length === 0) context.output.out('no migrations applied');
       for (const m of applied) context.output.out(`${m.id}  ${m.name}  ${m.appliedAt.toISOString()}`);
