@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'organization_not_found'
   | 'key_not_found'
   | 'transaction_control_refused'
+  | 'duplicate_migration'
+  | 'migration_history_failed'
   // a check failed (exit 1)
   | 'check_failed'
   | 'step_failed'
@@ -64,6 +66,8 @@ export type ErrorCode =
   | 'lock_limit'
   | 'lock_timeout'
   | 'invalid_index'
+  | 'earlier_pending'
+  | 'baseline_mismatch'
   // the other exit codes, one each
   | 'awaiting_approval'
   | 'lock_held'

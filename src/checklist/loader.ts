@@ -3,7 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { migrateStep } from '../steps/migrate.js';
 import type { StepRegistry } from '../steps/registry.js';
+import { rollbackStep } from '../steps/rollback.js';
 import { deepFreeze } from './freeze.js';
 import { canonicalJson, sha256 } from './hash.js';
 import { ChecklistError, type ChecklistProblem, formatPath } from './problems.js';
@@ -147,7 +149,7 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
   for (const { path, steps, phase, branch } of stepLists) {
     steps.forEach((rawStep, index) => {
       const stepPath = [...path, index];
-      const step = parseStep(rawStep, stepPath, registry, addIssues, add, source);
+      const step = parseStep(withMigrationDefaults(rawStep, rawObject.migrations, registry), stepPath, registry, addIssues, add, source);
       // Placed even when it did not parse, so a reference to it is not reported as unknown too.
       const fields = isMapping(rawStep) ? rawStep : {};
       const kindName = stringOrUndefined(fields.kind);
@@ -176,6 +178,23 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
   if (problems.length > 0 || !parsed.success) throw new ChecklistError(file, sortByLine(problems));
 
   return deepFreeze(toChecklist(parsed.data, file, sha256(text), stepsByPath));
+}
+
+/**
+ * A migrate or rollback step with the checklist's `migrations:` block filled in where the step
+ * gives no field of its own (rollback's directory is `migrations_dir`); other steps as they are.
+ */
+function withMigrationDefaults(rawStep: unknown, block: unknown, registry: StepRegistry): unknown {
+  if (!isMapping(block) || !isMapping(rawStep)) return rawStep;
+  const kind = typeof rawStep.kind === 'string' ? registry.get(rawStep.kind) : undefined;
+  const isRollback = kind === rollbackStep && rawStep.revert_migration !== undefined;
+  if (kind !== migrateStep && !isRollback) return rawStep;
+  const fields: Record<string, string> = { format: 'format', directory: isRollback ? 'migrations_dir' : 'directory', source: 'source' };
+  const filled: Record<string, unknown> = { ...rawStep };
+  for (const [from, to] of Object.entries(fields)) {
+    if (filled[to] === undefined && block[from] !== undefined) filled[to] = block[from];
+  }
+  return filled;
 }
 
 function parseStep(

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
-import { listMigrationFiles, type MigrationListing } from '../db/migrations/files.js';
-import { migrationsDir } from '../paths.js';
+import { type FolderListing, type ListedMigration, listFolder, namesMigration } from '../db/migrations/formats.js';
+import { type FolderFieldValues, folderOf } from '../steps/migrate/folder.js';
 import type { StepReference } from './stepReferences.js';
 import type { RollbackBranch } from './types.js';
 
@@ -175,14 +174,20 @@ function checkMigration(
   add: Add,
 ): void {
   const { directory } = reference;
-  const shown = directory === undefined ? "shipcheck's db/migrations" : directory.value;
-  const listing = directories.list(directory?.value);
-  if (!Array.isArray(listing)) {
+  const folder = reference.folder ?? { format: 'shipcheck' };
+  const shown = directory === undefined ? (folder.format === 'plain' ? 'the checklist directory' : "shipcheck's db/migrations") : directory.value;
+  const read = directories.list(folder, directory?.value);
+  if ('reason' in read) {
     const where = directory === undefined ? reference.path : directory.path;
-    add([...from.path, ...where], `cannot read the migrations directory ${shown} (${listing.reason})`);
+    add([...from.path, ...where], `cannot read the migrations directory ${shown} (${read.reason})`);
     return;
   }
-  const migration = listing.find((m) => m.id === reference.id || m.name === reference.id);
+  if (read.duplicates.length > 0) {
+    add([...from.path, ...(directory?.path ?? reference.path)], `two migrations share a version in ${shown}: ${read.duplicates.join('; ')}`);
+    return;
+  }
+  const listing = read.migrations;
+  const migration = listing.find((m) => namesMigration(m, reference.id));
   if (!migration) {
     const known = listing.map((m) => m.id).join(', ');
     add([...from.path, ...reference.path], `no migration "${reference.id}" in ${shown} (${known ? `migrations: ${known}` : 'it has none'})`);
@@ -190,12 +195,12 @@ function checkMigration(
   }
   const needs = reference.needs;
   if (!needs) return;
-  const has = needs.script === 'revert' ? (m: MigrationListing) => m.hasRevert : (m: MigrationListing) => m.hasVerify;
+  const has = needs.script === 'revert' ? (m: ListedMigration) => m.revert !== undefined : (m: ListedMigration) => m.verify !== undefined;
   if (has(migration)) return;
   const others = listing.filter(has).map((m) => m.id);
   add(
     [...from.path, ...needs.path],
-    `migration ${migration.name} has no ${needs.script} script (${migration.name}.${needs.script}.sql in ${shown}; ` +
+    `migration ${migration.name} has no ${needs.script} script (${folder.format === 'shipcheck' ? `${migration.name}.${needs.script}.sql in ${shown}` : `name one in the step's scripts.${migration.id}.${needs.script}`}; ` +
       `${others.length > 0 ? `migrations with one: ${others.join(', ')}` : `no migration there has one`})`,
   );
 }
@@ -203,24 +208,26 @@ function checkMigration(
 /** Each directory read once per load. */
 class MigrationDirectories {
   readonly #checklistDir: string;
-  readonly #read = new Map<string, MigrationListing[] | { reason: string }>();
+  readonly #read = new Map<string, FolderListing | { reason: string }>();
 
   constructor(checklistDir: string) {
     this.#checklistDir = checklistDir;
   }
 
-  list(relative: string | undefined): MigrationListing[] | { reason: string } {
-    const directory = relative === undefined ? migrationsDir : resolve(this.#checklistDir, relative);
-    let listing = this.#read.get(directory);
+  list(fields: FolderFieldValues, relative: string | undefined): FolderListing | { reason: string } {
+    const folder = folderOf(fields, relative, this.#checklistDir);
+    const key = JSON.stringify(folder);
+    const directory = folder.directory;
+    let listing = this.#read.get(key);
     if (listing === undefined) {
       try {
-        listing = listMigrationFiles(directory);
+        listing = listFolder(folder);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : String(code ?? error);
         listing = { reason: `${reason}: ${directory}` };
       }
-      this.#read.set(directory, listing);
+      this.#read.set(key, listing);
     }
     return listing;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { migrationFormats } from '../db/migrations/formats.js';
 
 /**
  * The checklist file format. These schemas are the documentation too:
@@ -94,6 +95,18 @@ export const checklistSchema = z
       .min(1, 'a checklist needs at least one phase')
       .describe('ordered phases, each running its steps in order against one environment'),
     rollback: rollbackSchema,
+    migrations: z
+      .strictObject({
+        format: z.enum(migrationFormats).optional().describe('the format of every migrate and rollback step that does not give its own (shipcheck, supabase, flyway, plain)'),
+        directory: z.string().min(1).optional().describe("the migration folder, relative to the checklist, of every migrate step (rollback: migrations_dir) that does not give its own"),
+        source: z
+          .string()
+          .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'source is a short name: letters, digits, _ . / -')
+          .optional()
+          .describe('the shipcheck.migrations namespace of every migrate and rollback step that does not give its own'),
+      })
+      .optional()
+      .describe("where the checklist's migrations are and how they are named: defaults the migrate and rollback steps inherit (a step's own field wins)"),
   })
   .describe('a checklist file');
 

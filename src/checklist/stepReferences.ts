@@ -3,6 +3,7 @@ import { gateStep, type GateSpec } from '../steps/gate.js';
 import { lintStep, type LintSpec } from '../steps/lint.js';
 import { migrateStep, type MigrateSpec } from '../steps/migrate.js';
 import { monitorStep, type MonitorSpec } from '../steps/monitor.js';
+import type { FolderFieldValues } from '../steps/migrate/folder.js';
 import { rollbackStep, type RollbackSpec } from '../steps/rollback.js';
 import type { StepKind } from '../steps/types.js';
 
@@ -43,6 +44,8 @@ export type StepReference =
       readonly id: string;
       /** The step's directory field (relative to the checklist), or shipcheck's db/migrations. */
       readonly directory: { readonly path: FieldPath; readonly value: string } | undefined;
+      /** How the folder is laid out (format, plain's files, scripts named in the step); default shipcheck's. */
+      readonly folder?: FolderFieldValues;
       /** A script the step runs besides the deploy script, and the field that asks for it. */
       readonly needs?: { readonly script: 'revert' | 'verify'; readonly path: FieldPath };
     };
@@ -90,6 +93,7 @@ function rollbackReferences(spec: RollbackSpec, raw: Readonly<Record<string, unk
       path: ['revert_migration'],
       id: spec.revert_migration!,
       directory: spec.migrations_dir === undefined ? undefined : { path: ['migrations_dir'], value: spec.migrations_dir },
+      folder: spec,
       needs: { script: 'revert', path: ['revert_migration'] },
     },
   ];
@@ -102,6 +106,7 @@ function migrateReferences(spec: MigrateSpec): StepReference[] {
       path: ['migration'],
       id: spec.migration,
       directory: spec.directory === undefined ? undefined : { path: ['directory'], value: spec.directory },
+      folder: spec,
       ...(spec.verify && { needs: { script: 'verify' as const, path: ['verify'] } }),
     },
   ];

@@ -1,16 +1,17 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import { readMigrations } from '../db/migrations/files.js';
-import { applyPending, loadMigration, verifyMigration } from '../db/migrations/runner.js';
+import { readFolder } from '../db/migrations/files.js';
+import type { FolderSpec } from '../db/migrations/formats.js';
+import { listFolder } from '../db/migrations/formats.js';
+import { applyPending, EarlierPendingError, loadMigration, storeFor, verifyMigration } from '../db/migrations/runner.js';
 import { CheckFailedError } from '../errors.js';
-import { migrationsDir } from '../paths.js';
 import { isStronger, type LockMode, lockModeName, parseLockMode } from '../db/locks.js';
 import { parseStatements } from '../db/sqlStatements.js';
 import { outsideTransactionReason } from '../db/sqlStatements.js';
 import { LockLimitError, LockWaitError } from '../db/migrations/applyScript.js';
-import { type MigrateResult, shieldSource } from '../db/migrations/runner.js';
+import type { MigrateResult } from '../db/migrations/runner.js';
 import type { StatementReport } from '../db/migrations/statementLocks.js';
 import { applyWithLock } from './migrate/applyWithLock.js';
+import { checkFolderFields, folderFields, folderOf, migrationIdPattern, sourceOf } from './migrate/folder.js';
 import { duration } from './shared/duration.js';
 import { inWriteTransaction } from './shared/transactions.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
@@ -18,8 +19,13 @@ import type { StepContext, StepKind, StepOutcome } from './types.js';
 const schema = z.strictObject({
   migration: z
     .string()
-    .regex(/^\d{3}(_[a-z0-9_]+)?$/, 'migration is an id like "024" or a name like "024_atomic_user_behavior_updates"')
-    .describe('the migration to apply, by id ("024", quoted so YAML keeps the zeros) or full name; pending migrations before it are applied first, in order'),
+    .regex(migrationIdPattern, 'migration is an id like "024", "20240101120000" or "1.1", or a file name without .sql')
+    .describe('the migration to apply, by id ("024", quoted so YAML keeps the zeros; a Supabase timestamp; a Flyway version) or full name; pending migrations before it are applied first, in order, only when allow_earlier says so'),
+  ...folderFields,
+  allow_earlier: z
+    .union([z.boolean(), z.array(z.string().min(1)).min(1)])
+    .default(false)
+    .describe('whether pending migrations before this one may be applied with it: false (default: the step fails naming them, nothing applied), true, or the ids that may'),
   verify: z.boolean().default(false).describe("also run the migration's NNN_name.verify.sql afterwards, in a transaction that is rolled back; its failure fails the step"),
   directory: z.string().min(1).optional().describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
   source: z
@@ -56,7 +62,7 @@ const schema = z.strictObject({
     .boolean()
     .default(false)
     .describe('drop an INVALID index left by an interrupted CREATE INDEX CONCURRENTLY and build it again (default: fail naming it and the repair)'),
-});
+}).superRefine((spec, context) => checkFolderFields(spec, 'migration', context));
 
 export type MigrateSpec = z.infer<typeof schema>;
 
@@ -84,7 +90,7 @@ export const migrateStep: StepKind<MigrateSpec> = {
     return {
       summary: `apply migration ${spec.migration} (and any pending migration before it)${spec.verify ? ', then run its verify script' : ''}`,
       detail: [
-        `migrations from ${spec.directory ?? 'db/migrations'}, recorded in shipcheck.migrations under source "${spec.source ?? spec.directory ?? shieldSource}"`,
+        `${spec.format} migrations from ${spec.directory ?? (spec.format === 'plain' ? 'the checklist directory' : 'db/migrations')}, recorded in ${historyText(spec)}`,
         'each in its own transaction, statement by statement (a file holding CREATE INDEX CONCURRENTLY or the like runs outside one),',
         `lock_timeout ${spec.lock_timeout} ms per statement, ${spec.lock_retries} retr${spec.lock_retries === 1 ? 'y' : 'ies'} after a timeout` +
           (spec.locks ? `; limits on ${spec.locks.tables.join(', ')}: ${[spec.locks.max_lock && `at most ${spec.locks.max_lock}`, spec.locks.forbid_rewrite && 'no rewrite'].filter(Boolean).join(', ')}` : ''),
@@ -92,29 +98,41 @@ export const migrateStep: StepKind<MigrateSpec> = {
     };
   },
   async preview(spec, { checklistDir }) {
-    const directory = spec.directory ? resolve(checklistDir, spec.directory) : migrationsDir;
-    const target = await loadMigration(spec.migration, { directory });
+    const folder = folderOf(spec, spec.directory, checklistDir);
+    const listing = listFolder(folder);
+    const problems = [...listing.duplicates.map((d) => `duplicate ${d}`), ...listing.problems];
+    if (listing.duplicates.length > 0) return { ok: false, lines: problems };
+    const target = await loadMigration(spec.migration, { folder });
+    const upTo = listing.migrations.slice(0, listing.migrations.findIndex((m) => m.id === target.id) + 1);
+    const order = [
+      upTo.length > 1
+        ? `applies, in order: ${upTo.map((m) => m.file).join(', ')}; pending ones among these are applied first (${allowEarlierText(spec.allow_earlier)})`
+        : `applies ${target.file ?? target.name}`,
+    ];
     const statements = await parseStatements(target.deploySql, `${target.name}.sql`);
     const outside = statements.flatMap((st) => {
       const reason = outsideTransactionReason(st);
       return reason ? [`${reason} (line ${st.line})`] : [];
     });
     return {
-      ok: true,
-      lines: outside.length === 0
+      ok: problems.length === 0,
+      lines: [...problems, ...order, ...(outside.length === 0
         ? [`${target.name}: ${statements.length} statement(s), all in one transaction (rehearsed in full; locks measured per statement)`]
         : [
             `${target.name}: runs statement by statement outside a transaction because of ${outside.join(', ')}`,
             'run --rehearse cannot roll those statements back: they are not rehearsed (the others are)',
-          ],
+          ])],
     };
   },
   async run(spec, context) {
-    const directory = spec.directory ? resolve(context.checklistDir, spec.directory) : migrationsDir;
-    const target = await loadMigration(spec.migration, { directory });
-    const migrations = await readMigrations(directory);
+    const folder = folderOf(spec, spec.directory, context.checklistDir);
+    const target = await loadMigration(spec.migration, { folder });
+    const migrations = await readFolder(folder);
+    const source = sourceOf(spec, spec.source, spec.directory);
     const options = {
-      source: spec.source ?? spec.directory ?? shieldSource,
+      source,
+      history: storeFor({ folder, source }),
+      allowEarlier: spec.allow_earlier,
       lockTimeoutMs: spec.lock_timeout,
       lockRetries: spec.lock_retries,
       retryDelayMs: spec.lock_retry_delay,
@@ -137,6 +155,14 @@ export const migrateStep: StepKind<MigrateSpec> = {
         ? await inWriteTransaction(context, (client) => applyPending(client, migrations, target, { ...options, eachInTransaction: false }))
         : await applyWithLock(context.environment.connectionString, migrations, target, options);
     } catch (error) {
+      if (error instanceof EarlierPendingError) {
+        return {
+          status: 'failed',
+          expected: `only ${target.name} pending up to it, or the earlier ones allowed (allow_earlier)`,
+          observed: { target: target.name, earlier_pending: error.pending.map((m) => m.name) },
+          message: error.message,
+        };
+      }
       if (error instanceof LockLimitError) {
         return {
           status: 'failed',
@@ -156,6 +182,7 @@ export const migrateStep: StepKind<MigrateSpec> = {
     const observed = {
       target: target.name,
       source: options.source,
+      history: options.history.table,
       applied: result.applied,
       already_applied: result.alreadyApplied,
       checksums: Object.fromEntries(applied.map((m) => [m.id, m.checksum])),
@@ -173,9 +200,21 @@ export const migrateStep: StepKind<MigrateSpec> = {
         ? `${target.name} was already applied; nothing to do`
         : `applied ${result.applied.join(', ')}; ${strongest}${notRehearsed.length > 0 ? `; not rehearsed (cannot run in a transaction): ${notRehearsed.join(', ')}` : ''}`;
     if (!spec.verify) return { status: 'passed', expected, observed, message };
-    return verifyAfter(context, target.id, directory, { expected, observed, message });
+    return verifyAfter(context, target.id, folder, { expected, observed, message });
   },
 };
+
+function historyText(spec: MigrateSpec): string {
+  if (spec.format === 'supabase') return 'supabase_migrations.schema_migrations, as the Supabase CLI records them';
+  if (spec.format === 'flyway') return 'flyway_schema_history, as Flyway records them';
+  return `shipcheck.migrations under source "${sourceOf(spec, spec.source, spec.directory)}"`;
+}
+
+function allowEarlierText(allow: boolean | readonly string[]): string {
+  if (allow === true) return 'allowed by allow_earlier';
+  if (allow === false) return 'refused at run time unless allow_earlier allows them';
+  return `allow_earlier allows ${allow.join(', ')}; any other is refused at run time`;
+}
 
 /** "strongest lock on an existing table: SHARE UPDATE EXCLUSIVE on public.t (line 3)" or "no lock on an existing table". */
 function strongestLockText(statements: readonly StatementReport[]): string {
@@ -194,10 +233,10 @@ function strongestLockText(statements: readonly StatementReport[]): string {
 async function verifyAfter(
   context: StepContext,
   id: string,
-  directory: string,
+  folder: FolderSpec,
   applied: { expected: string; observed: Record<string, unknown>; message: string },
 ): Promise<StepOutcome> {
-  const migration = await loadMigration(id, { directory });
+  const migration = await loadMigration(id, { folder });
   const expected = `${applied.expected} and its verify script passes`;
   try {
     await inWriteTransaction(

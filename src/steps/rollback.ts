@@ -1,17 +1,20 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { namesMigration } from '../db/migrations/formats.js';
+import { UsageError } from '../errors.js';
 import { z } from 'zod';
-import { loadMigration, migrationStatus, revertMigration } from '../db/migrations/runner.js';
+import { readFrom, revertMigration, storeFor } from '../db/migrations/runner.js';
 import { withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
 import { inTransaction, withSavepoint } from '../db/transaction.js';
 import { restoreBackup } from '../backup/restore.js';
+import { checkFolderFields, folderFields, folderOf, migrationIdPattern, sourceOf } from './migrate/folder.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
 
 const schema = z
   .strictObject({
     revert_migration: z
       .string()
-      .regex(/^\d{3}$/, 'a migration id such as "024"')
+      .regex(migrationIdPattern, 'a migration id such as "024", "20240101120000" or "1.1"')
       .optional()
       .describe("the migration whose revert script runs (its history row is removed in the same transaction)"),
     restore_backup: z
@@ -24,6 +27,15 @@ const schema = z
       .min(1)
       .optional()
       .describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
+    ...folderFields,
+    source: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'source is a short name: letters, digits, _ . / -')
+      .optional()
+      .describe('format shipcheck/plain: the history namespace in shipcheck.migrations, as the migrate step wrote it (default: migrations_dir as written, or shield)'),
+  })
+  .superRefine((spec, context) => {
+    if (spec.revert_migration !== undefined) checkFolderFields(spec, 'revert_migration', context);
   })
   .refine((s) => (s.revert_migration === undefined) !== (s.restore_backup === undefined), {
     message: 'a rollback step does one thing: give revert_migration or restore_backup',
@@ -57,7 +69,7 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     }
     return {
       summary: `revert migration ${spec.revert_migration} with its revert script (no-op when it is not applied)`,
-      detail: `shipcheck db revert ${spec.revert_migration}`,
+      detail: revertCommand(spec),
     };
   },
   async run(spec, context) {
@@ -66,15 +78,18 @@ export const rollbackStep: StepKind<RollbackSpec> = {
       if (context.rehearsal) return { status: 'passed', expected: 'not rehearsed', observed: { rehearsed: false }, message: 'a restore is not rehearsed' };
       return restoreFromStep(spec.restore_backup, context);
     }
-    const directory = spec.migrations_dir === undefined ? {} : { directory: resolve(context.checklistDir, spec.migrations_dir) };
-    const migration = await loadMigration(spec.revert_migration!, directory);
+    const folder = folderOf(spec, spec.migrations_dir, context.checklistDir);
+    const migrations = await readFrom({ folder });
+    const migration = migrations.find((m) => namesMigration(m, spec.revert_migration!));
+    if (migration === undefined) throw new UsageError(`no migration "${spec.revert_migration}" in ${folder.directory} (known: ${migrations.map((m) => m.id).join(', ') || 'none'})`);
+    const history = storeFor({ folder, source: sourceOf(spec, spec.source, spec.migrations_dir) });
     const expected = `migration ${migration.name} not applied after the step`;
     const revertOn = async (client: Queryable) => {
-      const applied = (await migrationStatus(client)).some((m) => m.id === migration.id);
+      const applied = (await history.read(client, migrations)).has(migration.id);
       if (!applied) return false;
       // In a rehearsal, under a savepoint of the rehearsal's transaction.
       const revertIn = context.rehearsal ? withSavepoint : inTransaction;
-      await revertIn(client, () => revertMigration(client, migration));
+      await revertIn(client, () => revertMigration(client, migration, history));
       return true;
     };
     const reverted = context.rehearsal
@@ -88,6 +103,20 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     };
   },
 };
+
+/** The command that does the same by hand, for that folder (directory as the checklist writes it). */
+function revertCommand(spec: RollbackSpec): string {
+  const id = spec.revert_migration!;
+  if (spec.format === 'plain' || spec.scripts?.[id]?.revert !== undefined) {
+    return `the revert script named in the checklist for ${id}; no db command reads it: run this rollback step`;
+  }
+  const flags = [
+    spec.format !== 'shipcheck' && `--format ${spec.format}`,
+    spec.migrations_dir !== undefined && `--directory ${spec.migrations_dir}`,
+    spec.format === 'shipcheck' && spec.migrations_dir !== undefined && `--source ${spec.source ?? spec.migrations_dir}`,
+  ].filter(Boolean);
+  return [`shipcheck db revert ${id}`, ...flags].join(' ') + (spec.migrations_dir !== undefined ? '   (directory relative to the checklist)' : '');
+}
 
 /** The data_corruption branch's "restore the backup": the file the backup step of this run recorded. */
 async function restoreFromStep(stepIds: readonly string[], context: StepContext): Promise<StepOutcome> {

@@ -20,7 +20,7 @@ describe('migration safety', () => {
   let directory: string;
   const write = (name: string, sql: string) => writeFile(join(directory, name), sql);
   const query = (sql: string, params: unknown[] = []) => harness.database.db.query(sql, params);
-  const run = (spec: Record<string, unknown>, overrides = {}) => harness.run(migrateStep, { directory, ...spec }, overrides);
+  const run = (spec: Record<string, unknown>, overrides = {}) => harness.run(migrateStep, { directory, allow_earlier: true, ...spec }, overrides);
 
   beforeAll(async () => {
     harness = await stepHarness({ migrateTo: 'none' });
@@ -69,6 +69,7 @@ describe('migration safety', () => {
       const preview = await migrateStep.preview!(migrateStep.schema.parse({ migration: '002', directory }), { checklistDir: directory });
       expect(preview.ok).toBe(true);
       expect(preview.lines).toEqual([
+        'applies, in order: 001_t.sql, 002_seen_idx.sql; pending ones among these are applied first (refused at run time unless allow_earlier allows them)',
         '002_seen_idx: runs statement by statement outside a transaction because of CREATE INDEX CONCURRENTLY (line 2)',
         'run --rehearse cannot roll those statements back: they are not rehearsed (the others are)',
       ]);
@@ -218,7 +219,7 @@ describe('migration safety', () => {
     environment: staging
     steps:
       - { id: lint, kind: lint, title: Lint, migration: "002", directory: migrations }
-      - { id: apply, kind: migrate, title: Apply, migration: "002", directory: migrations, source: team }
+      - { id: apply, kind: migrate, title: Apply, migration: "002", directory: migrations, source: team, allow_earlier: ["001"] }
 `,
             `  function_related:
     - { id: rb, kind: sql, title: Nothing to drop, query: select 1, expect: { row_count: 1 } }

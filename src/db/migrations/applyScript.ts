@@ -7,12 +7,15 @@ import { inTransaction, transactionControlRefused } from '../transaction.js';
 import { outsideTransactionReason } from '../sqlStatements.js';
 import type { MigrationFile } from './files.js';
 import { recordApplied } from './history.js';
+import type { HistoryStore } from './historyStores.js';
 import { findInvalidIndex } from './invalidIndexes.js';
 import { LockObserver, type LockLimits, limitBreaches, type StatementReport } from './statementLocks.js';
 
 export interface ApplyOptions {
   /** The history namespace the migration is recorded under. */
   readonly source: string;
+  /** Where the migration is recorded; default shipcheck.migrations under `source`. */
+  readonly history?: HistoryStore;
   /**
    * `own`: the migration commits on its own (in one transaction, or statement by statement
    * when it holds statements that cannot run in one). `caller`: the caller's transaction
@@ -105,6 +108,7 @@ export async function applyMigrationScript(client: Queryable, migration: Migrati
 }
 
 class ScriptRun {
+  readonly #started = performance.now();
   readonly #lockWaits: LockWaitAttempt[] = [];
   readonly #repaired: string[] = [];
   readonly #commands: string[] = [];
@@ -117,6 +121,12 @@ class ScriptRun {
     private readonly options: ApplyOptions,
   ) {}
 
+  async #record(): Promise<void> {
+    const { history } = this.options;
+    if (history) await history.record(this.client, this.migration, performance.now() - this.#started);
+    else await recordApplied(this.client, this.options.source, this.migration);
+  }
+
   async inCallersTransaction(transactional: boolean): Promise<ApplyReport> {
     const previous = await this.#setLockTimeout(true);
     try {
@@ -124,7 +134,7 @@ class ScriptRun {
         const reason = outsideTransactionReason(statement);
         return reason && `not rehearsed: ${reason} cannot run inside the rehearsal's transaction`;
       });
-      await recordApplied(this.client, this.options.source, this.migration);
+      await this.#record();
       return this.#report(transactional, reports);
     } finally {
       if (previous !== undefined) await this.client.query("select pg_catalog.set_config('lock_timeout', $1, true)", [previous]);
@@ -138,7 +148,7 @@ class ScriptRun {
         const reports = await inTransaction(this.client, async () => {
           await this.#setLockTimeout(true);
           const observed = await this.#runObserved(() => undefined);
-          await recordApplied(this.client, this.options.source, this.migration);
+          await this.#record();
           this.#recorder()?.drain();
           return observed;
         });
@@ -172,7 +182,7 @@ class ScriptRun {
         }
         await this.#assertIndexValid(statement);
       }
-      await recordApplied(this.client, this.options.source, this.migration);
+      await this.#record();
       this.#recorder()?.drain();
       return this.#report(false, reports);
     } finally {

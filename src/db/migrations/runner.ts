@@ -4,8 +4,10 @@ import { withAdvisoryLock } from '../advisoryLock.js';
 import type { Database, Queryable } from '../database.js';
 import { assertTransactionIntact, inTransaction } from '../transaction.js';
 import { type ApplyOptions, type ApplyReport, applyMigrationScript } from './applyScript.js';
-import { type MigrationFile, readMigrations } from './files.js';
-import { ensureHistory, forgetApplied, readHistory, shieldSource } from './history.js';
+import { type MigrationFile, readFolder, readMigrations } from './files.js';
+import { type FolderSpec, namesMigration } from './formats.js';
+import { shieldSource } from './history.js';
+import { type HistoryStore, historyStore } from './historyStores.js';
 
 export { type AppliedMigration, migrationStatus, shieldSource } from './history.js';
 
@@ -26,6 +28,8 @@ export interface MigrationOptions {
   directory?: string;
   /** The history namespace; default Shield's (`shield`). A team's folder gets a name of its own. */
   source?: string;
+  /** A folder of another format (supabase, flyway, plain); wins over `directory`. Its history is that tool's table. */
+  folder?: FolderSpec;
 }
 
 /** How pending migrations are applied: ApplyOptions, with the source defaulted and the transaction said plainly. */
@@ -33,7 +37,28 @@ export type PendingOptions = Omit<ApplyOptions, 'source' | 'transaction'> & {
   readonly source?: string;
   /** False: the caller owns the transaction (a rehearsal). */
   readonly eachInTransaction: boolean;
+  /**
+   * Whether pending migrations before the target may be applied with it: true (default), false,
+   * or the ids/names that may. Checked against the history, so a refusal changes nothing.
+   */
+  readonly allowEarlier?: boolean | readonly string[];
 };
+
+/** A migrate that would apply pending migrations before its target the checklist did not allow. */
+export class EarlierPendingError extends CheckFailedError {
+  constructor(
+    target: MigrationFile,
+    readonly pending: readonly MigrationFile[],
+  ) {
+    super(
+      `applying ${target.name} would first apply ${pending.length === 1 ? 'the earlier pending migration' : `${pending.length} earlier pending migrations`} ${pending.map((m) => m.name).join(', ')}; nothing was applied`,
+      {
+        code: 'earlier_pending',
+        hint: 'apply them in steps of their own, or allow them on this step (allow_earlier: true, or a list of their ids)',
+      },
+    );
+  }
+}
 
 /**
  * Applies every pending migration up to and including `to`, each in its own
@@ -44,11 +69,12 @@ export type PendingOptions = Omit<ApplyOptions, 'source' | 'transaction'> & {
  * await migrate(db, { to: '024' });
  */
 export async function migrate(db: Database, options: MigrationOptions & { to?: string } = {}): Promise<MigrateResult> {
-  const migrations = await readMigrations(options.directory ?? migrationsDir);
+  const migrations = await readFrom(options);
   const target = options.to === undefined ? migrations.at(-1) : findMigration(migrations, options.to);
   if (target === undefined) return { applied: [], alreadyApplied: [], reports: {} };
   const source = options.source ?? shieldSource;
-  return withAdvisoryLock(db, migrationLockName, (client) => applyPending(client, migrations, target, { eachInTransaction: true, source }), {
+  const history = storeFor(options);
+  return withAdvisoryLock(db, migrationLockName, (client) => applyPending(client, migrations, target, { eachInTransaction: true, source, history }), {
     wait: true,
   });
 }
@@ -66,11 +92,18 @@ export async function applyPending(
   options: PendingOptions,
 ): Promise<MigrateResult> {
   const source = options.source ?? shieldSource;
-  await ensureHistory(client);
-  const history = await readHistory(client, source);
-  assertUnchanged(migrations, history);
+  const store = options.history ?? historyStore('shipcheck', source);
+  await store.ensure(client);
+  const history = await store.read(client, migrations);
+  assertUnchanged(migrations, history, store);
+  const upTo = migrations.slice(0, migrations.findIndex((m) => m.id === target.id) + 1);
+  const allowed = options.allowEarlier ?? true;
+  if (allowed !== true) {
+    const refused = upTo.filter((m) => m.id !== target.id && !history.has(m.id) && !(allowed !== false && allowed.some((ref) => namesMigration(m, ref))));
+    if (refused.length > 0) throw new EarlierPendingError(target, refused);
+  }
   const result: MigrateResult = { applied: [], alreadyApplied: [], reports: {} };
-  for (const migration of migrations.filter((m) => m.id <= target.id)) {
+  for (const migration of upTo) {
     if (history.has(migration.id)) {
       result.alreadyApplied.push(migration.id);
       continue;
@@ -78,6 +111,7 @@ export async function applyPending(
     result.reports[migration.id] = await applyMigrationScript(client, migration, {
       ...options,
       source,
+      history: store,
       transaction: options.eachInTransaction ? 'own' : 'caller',
     });
     result.applied.push(migration.id);
@@ -87,8 +121,8 @@ export async function applyPending(
 
 /** Reverts the newest applied migration, which must be `id`. */
 export async function revert(db: Database, id: string, options: MigrationOptions = {}): Promise<void> {
-  const source = options.source ?? shieldSource;
-  const migrations = await readMigrations(options.directory ?? migrationsDir);
+  const migrations = await readFrom(options);
+  const store = storeFor(options);
   const migration = findMigration(migrations, id);
   if (migration.revertSql === undefined) {
     throw new UsageError(`migration ${migration.name} has no revert script (${migration.name}.revert.sql)`);
@@ -97,27 +131,29 @@ export async function revert(db: Database, id: string, options: MigrationOptions
     db,
     migrationLockName,
     async (client) => {
-      await ensureHistory(client);
-      const history = await readHistory(client, source);
+      await store.ensure(client);
+      const history = await store.read(client, migrations);
       if (!history.has(migration.id)) {
         throw new UsageError(`migration ${migration.name} is not applied; nothing to revert`);
       }
-      const newest = [...history.keys()].sort().at(-1);
+      // Newest in the folder's order (Flyway's 1.10 comes after 1.9).
+      const newest = migrations.filter((m) => history.has(m.id)).at(-1)?.id ?? [...history.keys()].sort().at(-1);
       if (newest !== migration.id) {
         throw new UsageError(`migration ${migration.id} is not the newest applied one (${newest} is); revert that first`);
       }
-      await inTransaction(client, () => revertMigration(client, migration, source));
+      await inTransaction(client, () => revertMigration(client, migration, store));
     },
     { wait: true },
   );
 }
 
 /** Runs one migration's revert script and removes its history row; the caller owns the transaction. */
-export async function revertMigration(client: Queryable, migration: MigrationFile, source: string = shieldSource): Promise<void> {
+export async function revertMigration(client: Queryable, migration: MigrationFile, history: string | HistoryStore = shieldSource): Promise<void> {
   if (migration.revertSql === undefined) throw new UsageError(`migration ${migration.name} has no revert script`);
   await runScript(client, migration.revertSql, `${migration.name}.revert.sql`);
   await assertTransactionIntact(client);
-  await forgetApplied(client, source, migration.id);
+  const store = typeof history === 'string' ? historyStore('shipcheck', history) : history;
+  await store.forget(client, migration);
 }
 
 /**
@@ -125,8 +161,7 @@ export async function revertMigration(client: Queryable, migration: MigrationFil
  * back. Throws CheckFailedError with the script's own message when it fails.
  */
 export async function verify(db: Database, id: string, options: MigrationOptions = {}): Promise<void> {
-  const migrations = await readMigrations(options.directory ?? migrationsDir);
-  const migration = findMigration(migrations, id);
+  const migration = findMigration(await readFrom(options), id);
   await db.withClient((client) => verifyMigration(client, migration, { ownTransaction: true }));
 }
 
@@ -162,11 +197,21 @@ export async function verifyMigration(
 }
 
 export async function loadMigration(id: string, options: MigrationOptions = {}): Promise<MigrationFile> {
-  return findMigration(await readMigrations(options.directory ?? migrationsDir), id);
+  return findMigration(await readFrom(options), id);
+}
+
+/** The migrations of `options`' folder, in the order they apply. */
+export function readFrom(options: MigrationOptions): Promise<MigrationFile[]> {
+  return options.folder ? readFolder(options.folder) : readMigrations(options.directory ?? migrationsDir);
+}
+
+/** The history `options`' migrations are recorded in. */
+export function storeFor(options: MigrationOptions): HistoryStore {
+  return historyStore(options.folder?.format ?? 'shipcheck', options.source ?? shieldSource);
 }
 
 function findMigration(migrations: readonly MigrationFile[], id: string): MigrationFile {
-  const found = migrations.find((m) => m.id === id || m.name === id);
+  const found = migrations.find((m) => namesMigration(m, id));
   if (!found) {
     const known = migrations.map((m) => m.id).join(', ') || 'none';
     throw new UsageError(`no migration "${id}" (known: ${known})`);
@@ -174,11 +219,11 @@ function findMigration(migrations: readonly MigrationFile[], id: string): Migrat
   return found;
 }
 
-function assertUnchanged(migrations: readonly MigrationFile[], history: Map<string, string>): void {
+function assertUnchanged(migrations: readonly MigrationFile[], history: Map<string, string | undefined>, store: HistoryStore): void {
   for (const migration of migrations) {
     const recorded = history.get(migration.id);
     if (recorded !== undefined && recorded !== migration.checksum) {
-      throw new UsageError(`migration ${migration.name} was edited after it was applied (checksum differs)`, {
+      throw new UsageError(`migration ${migration.name} was edited after it was applied (checksum differs from ${store.table}: ${recorded})`, {
         code: 'migration_changed',
         hint: 'write a new migration instead of editing an applied one',
       });
