@@ -27,9 +27,9 @@ const schema = z
     function: functionName.optional().describe('function whose calls and mean execution time are watched'),
     lock_table: z
       .string()
-      .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'lock_table must be schema.name in lower case, e.g. public.user_behaviors')
-      .default('public.user_behaviors')
-      .describe('table whose lock waiters are counted apart'),
+      .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'lock_table must be schema.name in lower case, e.g. public.orders')
+      .optional()
+      .describe('table whose lock waiters are counted apart; required by max_table_lock_waits'),
     shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics: variables holding its URL and token"),
     baseline: z.string().min(1).optional().describe('id of the baseline step to compare with (relative criteria, benchmark table)'),
     race_probe: raceProbeSchema.optional().describe('after the window: simultaneous actions with the writer in use; lost updates = race events'),
@@ -40,6 +40,11 @@ const schema = z
       .describe('after a restart of shipcheck mid-window: continue the same window to its planned end (samples taken so far kept, the gap recorded), or restart: watch a new full window'),
   })
   .refine((m) => m.interval <= m.duration, { message: 'interval is longer than duration', path: ['interval'] })
+  // No default table: a default that does not exist on the target made the criterion "not measured" and the step pass.
+  .refine((m) => m.criteria.max_table_lock_waits === undefined || m.lock_table !== undefined, {
+    message: 'max_table_lock_waits counts lock waiters on one table: name it in lock_table (schema.name)',
+    path: ['lock_table'],
+  })
   .refine((m) => m.baseline !== undefined || baselineCriteria.every((c) => m.criteria[c] === undefined), {
     message: `${baselineCriteria.join(' and ')} compare with a baseline: name the baseline step in baseline`,
     path: ['baseline'],
@@ -99,7 +104,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
     }
     const functionSource = spec.function ? (saved?.functionSource ?? (await detectFunctionSource(db, spec.function))) : null;
     const watchedFunction = spec.function && functionSource && { name: spec.function, source: functionSource };
-    const watched: Watched = { table: spec.lock_table, ...(watchedFunction && { function: watchedFunction }) };
+    const watched: Watched = { ...(spec.lock_table && { table: spec.lock_table }), ...(watchedFunction && { function: watchedFunction }) };
     // Backends flush their counters about once a second: let what happened before the
     // window (the steps just run) land before the first sample, so it is not counted in it.
     if (!saved) await pause(settleMs, context.signal);
