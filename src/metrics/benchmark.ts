@@ -2,7 +2,7 @@ import { round } from './latency.js';
 import type { BaselineFigures } from './baselineFigures.js';
 import type { FunctionSource } from './functionSource.js';
 import type { RaceProbeResult } from './raceProbe.js';
-import type { ShieldFigures } from './shieldFigures.js';
+import type { AppFigures } from './appFigures.js';
 import type { WindowFigures } from './window.js';
 
 export interface BenchmarkTarget {
@@ -44,7 +44,7 @@ export const benchmarkTargets = {
 
 export interface AfterFigures {
   readonly db: WindowFigures;
-  readonly shield: ShieldFigures | null;
+  readonly shield: AppFigures | null;
   readonly probe: RaceProbeResult | null;
   readonly functionSource: FunctionSource | null;
 }

@@ -1,5 +1,5 @@
 import { round } from './latency.js';
-import type { ShieldFigures } from './shieldFigures.js';
+import type { AppFigures } from './appFigures.js';
 import type { WindowFigures } from './window.js';
 
 /**
@@ -45,7 +45,7 @@ export function monitorPoint(
   at: string,
   sinceStart: WindowFigures,
   sincePrevious: WindowFigures,
-  shieldSincePrevious: ShieldFigures | null,
+  shieldSincePrevious: AppFigures | null,
   shieldError?: string,
 ): MonitorPoint {
   const seconds = sincePrevious.elapsedMs / 1000;
@@ -69,7 +69,7 @@ export function monitorPoint(
 }
 
 /** The progress line of one sample (the live task list and the run log). */
-export function progressLine(db: WindowFigures, shield: ShieldFigures | null): string {
+export function progressLine(db: WindowFigures, shield: AppFigures | null): string {
   const parts = [`${Math.round(db.elapsedMs / 1000)}s`, `deadlocks ${db.deadlocks}`, `lock waits ${db.lockWaits}`];
   if (db.tableLockWaits !== null) parts.push(`on the table ${db.tableLockWaits}`);
   if (db.functionCalls !== null) parts.push(`calls ${db.functionCalls}`);

@@ -8,7 +8,7 @@ import { type Breach, type CriterionName, describeBreach, describeCriteria, type
 import { type MonitorPoint, spreadOver } from '../../metrics/points.js';
 import type { RaceProbeResult } from '../../metrics/raceProbe.js';
 import type { Sample } from '../../metrics/sample.js';
-import type { ShieldFigures, ShieldSnapshot } from '../../metrics/shieldFigures.js';
+import type { AppFigures, AppSnapshot } from '../../metrics/appFigures.js';
 import { noDataCriteria } from './unmeasured.js';
 import { type WindowFigures, windowFigures } from '../../metrics/window.js';
 import type { StepContext, StepOutcome } from '../types.js';
@@ -18,7 +18,7 @@ export interface MonitorRecord {
   readonly start: Sample;
   /** Where the function figures come from; null when the step watches no function. */
   readonly functionSource: FunctionSource | null;
-  readonly shieldStart: ShieldSnapshot | null;
+  readonly shieldStart: AppSnapshot | null;
   readonly baseline: BaselineFigures | null;
   readonly unmeasured: readonly Unmeasured[];
   readonly points: MonitorPoint[];
@@ -30,7 +30,7 @@ export interface MonitorRecord {
   /** Spans without samples: shipcheck was not running (killed, then resumed). */
   readonly gaps: { readonly from: string; readonly to: string }[];
   /** Figures since the window's start at the latest sample. */
-  last?: { db: WindowFigures; shield: ShieldFigures | null };
+  last?: { db: WindowFigures; shield: AppFigures | null };
   values?: Partial<Record<CriterionName, number | null>>;
 }
 
@@ -110,7 +110,7 @@ function serverSummary(record: MonitorRecord): string {
   return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
-function monitorMetrics(db: WindowFigures, shield: ShieldFigures | null, probe: RaceProbeResult | null, points: readonly MonitorPoint[]) {
+function monitorMetrics(db: WindowFigures, shield: AppFigures | null, probe: RaceProbeResult | null, points: readonly MonitorPoint[]) {
   const metrics: Record<string, number> = {
     deadlocks: db.deadlocks,
     server_restarts: db.serverRestarts,

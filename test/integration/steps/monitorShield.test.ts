@@ -90,7 +90,7 @@ describe('baseline and monitor against a real Shield API', () => {
       shield: { url: `${server.url}/metrics`, over: 'everything since the API started' },
       race_probe: { writer: 'legacy', writerFrom: 'the Shield API in use' },
     });
-    expect(baseline.message).toMatch(/Shield 40 actions, latency mean [\d.]+ ms \(p50 [\d.]+, p95 [\d.]+, p99 [\d.]+\)/);
+    expect(baseline.message).toMatch(/app 40 requests, latency mean [\d.]+ ms \(p50 [\d.]+, p95 [\d.]+, p99 [\d.]+\)/);
     console.info(`baseline (legacy): ${baseline.message}`);
   });
 
@@ -169,8 +169,8 @@ describe('baseline and monitor against a real Shield API', () => {
     );
     const outcome = await during(monitoring, 24, missingOrganization);
     expect(outcome.status).toBe('failed');
-    expect(outcome.message).toMatch(/max_function_error_rate breached: function error rate 1 > 0\.01 \(\d+ of \d+ rpc-writer actions failed\)/);
-    expect(outcome.message).toMatch(/max_failure_increase breached: Shield action failure rate 1 > 0\.0011/);
+    expect(outcome.message).toMatch(/max_function_error_rate breached: function error rate 1 > 0\.01 \(\d+ of \d+ calls of the function failed, as the app counts them\)/);
+    expect(outcome.message).toMatch(/max_failure_increase breached: app failure rate 1 > 0\.0011/);
     expect((outcome.observed as { window_ms: number }).window_ms).toBeLessThan(20_000);
     expect(outcome.observed).toMatchObject({ breaches: expect.arrayContaining([expect.objectContaining({ criterion: 'max_function_error_rate', limit: 0.01, value: 1 })]) });
   });
@@ -191,8 +191,8 @@ describe('baseline and monitor against a real Shield API', () => {
     const unset = await run(baselineStep, { shield_metrics: shieldMetrics }, {}, {}).catch((e: unknown) => e);
     expect(unset).toBeInstanceOf(UsageError);
     expect(unset).toMatchObject({
-      message: "the environment variable SHIELD_METRICS_URL is not set: step step reads the Shield API's metrics from it",
-      hint: 'set it to the Shield API URL, or mark shield_metrics optional: true',
+      message: "the environment variable SHIELD_METRICS_URL is not set: step step reads the app's metrics from it",
+      hint: "set it to the app's URL, or mark its metrics optional: true",
     });
     await expect(run(monitorStep, { duration: '1s', interval: '500ms', shield_metrics: shieldMetrics, criteria: { max_deadlocks: 0 } }, {}, { SHIELD_METRICS_URL: server.url })).rejects.toThrow(
       /SHIELD_API_TOKEN is not set/,
