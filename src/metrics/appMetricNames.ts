@@ -35,7 +35,7 @@ const labelValues = z
   .describe('label: value, or label: [values] (any of them)');
 
 /** A metric as the checklist writes it: its name, or `{ name, labels }`. */
-export const metricSelectorSchema = z.union([metricName, z.strictObject({ name: metricName, labels: labelValues.default({}) })]);
+export const metricSelectorSchema = z.union([metricName, z.strictObject({ name: metricName.describe('the metric name'), labels: labelValues.default({}) })]);
 
 export function selector(spec: z.infer<typeof metricSelectorSchema>, common: LabelValues = {}): MetricSelector {
   return typeof spec === 'string' ? { name: spec, labels: common } : { name: spec.name, labels: { ...common, ...spec.labels } };
@@ -53,7 +53,7 @@ export const appMetricNamesFields = {
     .optional()
     .describe("labels of the requests that each are one call of the step's function (its error rate); omitted: every request is one"),
   mode_gauge: z
-    .strictObject({ name: metricName, label: z.string().min(1) })
+    .strictObject({ name: metricName.describe("the gauge's name"), label: z.string().min(1).describe('the label whose value names the mode') })
     .optional()
     .describe('a gauge that is 1 for the mode in use (e.g. the writer): the value of its label is recorded'),
 };

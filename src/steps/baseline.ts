@@ -5,7 +5,7 @@ import { describeTarget } from '../metrics/scrape.js';
 import { round } from '../metrics/latency.js';
 import { functionName } from './shared/functionName.js';
 import { baselineMetric, comparableBaseline, readBaseline, shieldMetrics } from '../metrics/baselineFigures.js';
-import { type AfterFigures, type Benchmark, buildBenchmark, targetsSummary } from '../metrics/benchmark.js';
+import { type AfterFigures, type Benchmark, benchmarkSchema, type BenchmarkRowSpec, buildBenchmark, targetsSummary } from '../metrics/benchmark.js';
 import { duration, formatDuration } from './shared/duration.js';
 import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from '../metrics/raceProbe.js';
 import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
@@ -28,8 +28,13 @@ const schema = z
     .min(1)
     .optional()
     .describe("id of an earlier baseline step of this run: the seed's Performance Benchmarking table, that baseline vs this window (needs window)"),
+  benchmark: benchmarkSchema.optional(),
   })
   .refine(oneMetricsSource.check, oneMetricsSource.message)
+  .refine((b) => b.benchmark === undefined || b.compare_with !== undefined, {
+    message: 'benchmark declares the rows of the table a compare_with builds: name the earlier baseline in compare_with',
+    path: ['benchmark'],
+  })
   .refine((b) => b.compare_with === undefined || b.window !== undefined, {
     message: 'compare_with compares figures over a window: give window too',
     path: ['window'],
@@ -91,7 +96,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
     const probe = spec.race_probe ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null) : null;
     if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
 
-    const benchmark = spec.compare_with && window ? compareWithBaseline(spec.compare_with, context, { db: window, shield, probe, functionSource: watchedFunction?.source ?? null }) : undefined;
+    const benchmark = spec.compare_with && window ? compareWithBaseline(spec.compare_with, context, { db: window, shield, probe, functionSource: watchedFunction?.source ?? null }, spec.benchmark) : undefined;
     const notMeasured = functionNotMeasured(first, spec.function, watchedFunction?.source);
     const totals = totalsOf(first);
     const observed = {
@@ -124,12 +129,12 @@ export const baselineStep: StepKind<BaselineSpec> = {
  * The seed's "Performance Benchmarking" table, the earlier baseline against this one's window.
  * Measures, does not judge: the step passes whatever the table says (the monitors judge).
  */
-function compareWithBaseline(stepId: string, context: StepContext, after: AfterFigures): Benchmark {
+function compareWithBaseline(stepId: string, context: StepContext, after: AfterFigures, rows: readonly BenchmarkRowSpec[] | undefined): Benchmark {
   const earlier = readBaseline(stepId, context);
   if (typeof earlier === 'string') context.progress(`benchmark: ${earlier}`);
   const comparable = comparableBaseline(typeof earlier === 'string' ? null : earlier, after.functionSource);
   if (comparable.reason) context.progress(`benchmark: function mean time not compared (${comparable.reason})`);
-  const benchmark = buildBenchmark(comparable.baseline, after);
+  const benchmark = buildBenchmark(comparable.baseline, after, rows);
   // Named even when its figures are missing, so the table says what it was meant to compare with.
   return { ...benchmark, baselineStep: stepId };
 }

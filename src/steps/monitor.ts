@@ -8,6 +8,7 @@ import { continueWith, rebased, startContinuity } from '../metrics/continuity.js
 import { baselineCriteria, criteriaSchema, describeCriteria, evaluate, windowCriteria } from './monitor/criteria.js';
 import { duration, formatDuration } from './shared/duration.js';
 import { finishMonitor, type MonitorRecord } from './monitor/outcome.js';
+import { benchmarkSchema } from '../metrics/benchmark.js';
 import { monitorPoint, progressLine } from '../metrics/points.js';
 import { raceProbeSchema, runRaceProbe } from '../metrics/raceProbe.js';
 import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
@@ -34,6 +35,7 @@ const schema = z
     shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
     baseline: z.string().min(1).optional().describe('id of the baseline step to compare with (relative criteria, benchmark table)'),
     race_probe: raceProbeSchema.optional().describe('after the window: simultaneous actions with the writer in use; lost updates = race events'),
+    benchmark: benchmarkSchema.optional(),
     criteria: criteriaSchema.describe('rollback criteria: a breach fails the step at once'),
     on_resume: z
       .enum(['continue', 'restart'])

@@ -12,6 +12,7 @@ import { resolveOrganization } from '../../src/shield/operator/testOrganization.
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { actionBody, apiToken, auth } from './httpFixtures.js';
+import { seedBenchmark } from '../support/seedBenchmark.js';
 
 /**
  * A migration 024 checklist in miniature, run for real: baseline with the Shield API on the
@@ -48,6 +49,7 @@ phases:
         function: public.atomic_update_user_behavior
         shield_metrics: ${shield}
         baseline: before
+        benchmark: ${JSON.stringify(seedBenchmark)}
 ${watch.replace(/^/gm, '        ')}
         on_fail: rollback
 rollback:

@@ -2,7 +2,7 @@ import type { ServerChange } from '../../metrics/continuity.js';
 import { formatDuration } from '../shared/duration.js';
 import type { BaselineFigures } from '../../metrics/baselineFigures.js';
 import { baselineMetric, shieldMetrics } from '../../metrics/baselineFigures.js';
-import { buildBenchmark, targetsSummary } from '../../metrics/benchmark.js';
+import { type BenchmarkRowSpec, buildBenchmark, targetsSummary } from '../../metrics/benchmark.js';
 import type { FunctionSource } from '../../metrics/functionSource.js';
 import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
 import { type MonitorPoint, spreadOver } from '../../metrics/points.js';
@@ -42,7 +42,7 @@ const observedSamples = 240;
  * passed; in both the samples, the criteria's last values, the benchmark table.
  */
 export async function finishMonitor(
-  spec: { readonly criteria: Criteria; readonly duration: number },
+  spec: { readonly criteria: Criteria; readonly duration: number; readonly benchmark?: readonly BenchmarkRowSpec[] | undefined },
   context: StepContext,
   record: MonitorRecord,
   found: readonly Breach[],
@@ -51,7 +51,7 @@ export async function finishMonitor(
   const db = record.last?.db ?? windowFigures(record.start, record.start);
   const shield = record.last?.shield ?? null;
   const unmeasured = [...record.unmeasured, ...(found.length === 0 ? noDataCriteria(record.values ?? {}, record.unmeasured) : [])];
-  const benchmark = buildBenchmark(record.baseline, { db, shield, probe, functionSource: record.functionSource });
+  const benchmark = buildBenchmark(record.baseline, { db, shield, probe, functionSource: record.functionSource }, spec.benchmark);
   const evidence = await context.writeEvidence(
     'samples.json',
     JSON.stringify(

@@ -12,6 +12,7 @@ import { monitorStep } from '../../../src/steps/monitor.js';
 import type { StepKind, StepOutcome } from '../../../src/steps/types.js';
 import { type ContextOverrides, type StepHarness, stepHarness } from '../../support/stepContext.js';
 import { actionBody, apiToken, auth } from '../httpFixtures.js';
+import { seedBenchmark } from '../../support/seedBenchmark.js';
 
 const missingOrganization = '00000000-0000-0000-0000-0000000000ff';
 const shieldMetrics = { url_env: 'SHIELD_METRICS_URL', token_env: 'SHIELD_API_TOKEN' };
@@ -118,6 +119,7 @@ describe('baseline and monitor against a real Shield API', () => {
         shield_metrics: shieldMetrics,
         baseline: 'baseline',
         race_probe: { actions: 50 },
+        benchmark: seedBenchmark,
         criteria: { max_deadlocks: 0, max_function_error_rate: 0.01, max_failure_increase: 0.1 },
       },
       { outcomes: { baseline } },
@@ -141,7 +143,7 @@ describe('baseline and monitor against a real Shield API', () => {
     const outcome = await during(
       run(
         baselineStep,
-        { function: 'public.atomic_update_user_behavior', window: '3s', shield_metrics: shieldMetrics, race_probe: { actions: 20 }, compare_with: 'baseline' },
+        { function: 'public.atomic_update_user_behavior', window: '3s', shield_metrics: shieldMetrics, race_probe: { actions: 20 }, compare_with: 'baseline', benchmark: seedBenchmark },
         { outcomes: { baseline } },
       ),
       20,
