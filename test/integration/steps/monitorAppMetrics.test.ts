@@ -95,6 +95,21 @@ describe('monitor and baseline on any app /metrics', () => {
     await expect.poll(async () => (await functionCalls()) - before, { timeout: 10_000, interval: 200 }).toBe(15);
   });
 
+  it('pg_stat_statements does not see a call that raised either: only the app counts it', async (ctx) => {
+    const { rows } = await harness.database.db.query<{ available: boolean; preload: string }>(
+      "select exists (select 1 from pg_available_extensions where name = 'pg_stat_statements') as available, current_setting('shared_preload_libraries') as preload",
+    );
+    ctx.skip(!rows[0]!.available || !/\bpg_stat_statements\b/.test(rows[0]!.preload), 'pg_stat_statements is not loadable on this server');
+    await harness.database.db.query('create extension if not exists pg_stat_statements');
+    const statementCalls = async () =>
+      Number(
+        (await harness.database.db.query<{ calls: string | null }>("select sum(calls) as calls from pg_stat_statements where query = 'select billing.charge($1)'")).rows[0]!.calls ?? 0,
+      );
+    const before = await statementCalls();
+    for (const amount of [1, -1, 2, -2]) await charge(amount);
+    expect((await statementCalls()) - before).toBe(2);
+  });
+
   it('names from a preset or declared, never both; requests and errors are required without a preset', () => {
     const cases: [unknown, string][] = [
       [{ duration: '10s', criteria: { max_deadlocks: 0 }, app_metrics: { url_env: 'X' } }, 'requests_counter is required without a preset'],
