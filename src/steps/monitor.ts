@@ -83,16 +83,17 @@ export const monitorStep: StepKind<MonitorSpec> = {
   mutates: false,
   rehearsable: false,
   describe(spec) {
+    const metrics = appMetricsOf(spec);
     const extras = [
       spec.function?.qualified,
-      appMetricsOf(spec) && `app metrics${appMetricsOf(spec)?.preset ? ` (${appMetricsOf(spec)?.preset})` : ''} from $${appMetricsOf(spec)?.url_env}`,
+      metrics && `app metrics${metrics.preset ? ` (${metrics.preset})` : ''} from $${metrics.url_env}`,
       spec.baseline && `vs ${spec.baseline}`,
     ].filter(Boolean);
     return {
       summary: `watch for ${formatDuration(spec.duration)} every ${formatDuration(spec.interval)}${extras.length ? ` (${extras.join(', ')})` : ''}; roll back on ${describeCriteria(windowCriteria(spec.criteria))}`,
       detail:
         'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time; pg_stat_statements when track_functions is none), pg_stat_activity + pg_locks (lock waits)' +
-        (appMetricsOf(spec) ? ", the app's /metrics (requests, errors, latency and DB calls per request)" : '') +
+        (metrics ? ", the app's /metrics (requests, errors, latency and DB calls per request)" : '') +
         (spec.race_probe ? `; then ${spec.race_probe.actions} simultaneous actions on ${spec.race_probe.platform}/${spec.race_probe.user_id} (writer ${spec.race_probe.writer})` : ''),
     };
   },
