@@ -22,7 +22,7 @@ export interface MonitorPoint {
   readonly shield_latency_mean_ms: number | null;
   readonly shield_latency_p95_ms: number | null;
   readonly shield_db_calls_per_action: number | null;
-  /** Why Shield's figures are missing at this sample (a failed scrape). */
+  /** Why the app's figures are missing at this sample (a failed scrape). */
   readonly shield_error?: string;
 }
 
@@ -76,7 +76,7 @@ export function progressLine(db: WindowFigures, shield: AppFigures | null): stri
   if (db.meanExecMs !== null) parts.push(`mean ${db.meanExecMs} ms`);
   if (db.rollbackRate !== null) parts.push(`rollback rate ${db.rollbackRate}`);
   if (shield) {
-    parts.push(`Shield ${shield.actions} actions, ${shield.failed} failed`);
+    parts.push(`app ${shield.actions} requests, ${shield.failed} failed`);
     if (shield.latencyMeanMs !== null) parts.push(`latency mean ${shield.latencyMeanMs} ms, p95 ${shield.latencyP95Ms} ms`);
     if (shield.dbCallsPerAction !== null) parts.push(`${shield.dbCallsPerAction} DB calls/action`);
   }
