@@ -34,11 +34,11 @@ export const pointSeries = [
   { key: 'lock_waits', title: 'Lock waits (database)', unit: 'backends' },
   { key: 'table_lock_waits', title: 'Lock waits on the watched table', unit: 'backends' },
   { key: 'rollback_rate', title: 'Transaction rollback rate', unit: 'ratio' },
-  { key: 'shield_actions_per_s', title: 'Shield actions', unit: 'actions/s' },
-  { key: 'shield_failure_rate', title: 'Shield action failure rate', unit: 'ratio' },
-  { key: 'shield_latency_mean_ms', title: 'Shield action latency (mean)', unit: 'ms' },
-  { key: 'shield_latency_p95_ms', title: 'Shield action latency (p95)', unit: 'ms' },
-  { key: 'shield_db_calls_per_action', title: 'DB calls per action', unit: 'calls' },
+  { key: 'shield_actions_per_s', title: 'App requests', unit: 'requests/s' },
+  { key: 'shield_failure_rate', title: 'App request failure rate', unit: 'ratio' },
+  { key: 'shield_latency_mean_ms', title: 'App request latency (mean)', unit: 'ms' },
+  { key: 'shield_latency_p95_ms', title: 'App request latency (p95)', unit: 'ms' },
+  { key: 'shield_db_calls_per_action', title: 'DB calls per request', unit: 'calls' },
 ] as const satisfies readonly { key: keyof MonitorPoint; title: string; unit: string; functionFigure?: boolean }[];
 
 export function monitorPoint(
