@@ -28,6 +28,8 @@ const unchanged = 'the rehearsal transaction was rolled back; the target is unch
 export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunDeps): Promise<Error | undefined> {
   const { journal, checklist, environment } = deps;
   const rehearsed: string[] = [];
+  const stale = staleChecks(phases, deps);
+  const staleLine = stale.length > 0 ? `; ${describeStale(stale)}` : '';
   const end = await withAdvisoryLock(environment.db, runLockName(checklist, environment.name), async (client): Promise<RehearsalEnd> => {
     let reached: RehearsalEnd | undefined;
     try {
@@ -59,10 +61,10 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
     });
   }
   if (end.kind === 'failed') {
-    await journal.record({ type: 'run_finished', status: 'failed', message: `${end.message}; ${unchanged}` });
-    return new CheckFailedError(`rehearsal failed: ${end.message}`, { code: 'rehearsal_failed', hint: unchanged });
+    await journal.record({ type: 'run_finished', status: 'failed', message: `${end.message}; ${unchanged}${staleLine}` });
+    return new CheckFailedError(`rehearsal failed: ${end.message}${staleLine}`, { code: 'rehearsal_failed', hint: unchanged });
   }
-  await journal.record({ type: 'run_finished', status: 'passed', message: `rehearsal passed; ${unchanged}` });
+  await journal.record({ type: 'run_finished', status: 'passed', message: `rehearsal passed; ${unchanged}${staleLine}` });
   return undefined;
 }
 
@@ -74,8 +76,12 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
 async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDeps, client: Queryable, rehearsed: string[]): Promise<RehearsalEnd> {
   const { journal, checklist } = deps;
   const notRehearsable = (step: ChecklistStep) => !deps.registry.get(step.kind)?.rehearsable;
-  const skip = (step: ChecklistStep, phaseId: string) =>
-    journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed: ${step.kind} steps run only for real` });
+  const stale = staleChecks(phases, deps);
+  const skip = (step: ChecklistStep, phaseId: string) => {
+    const later = stale.find((s) => s.step === step)?.later;
+    const note = later ? `; later checks that may judge data it would have changed: ${later.map((l) => l.id).join(', ')}` : '';
+    return journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed: ${step.kind} steps run only for real${note}` });
+  };
   const run = async (step: ChecklistStep, phaseId: string) => {
     rehearsed.push(step.id);
     const result = await executeStep(step, phaseId, { ...deps, rehearsalClient: client });
@@ -130,4 +136,33 @@ async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDep
   }
   await journal.record({ type: 'rollback_finished', branch, status: 'rolled_back' });
   return { kind: 'passed' };
+}
+
+/** A step that may change data but is not rehearsed, and the rehearsed steps after it. */
+interface StaleChecks {
+  readonly step: ChecklistStep;
+  readonly later: readonly ChecklistStep[];
+}
+
+/**
+ * The rehearsal skips steps that run only for real; those that may change data (a `command`
+ * running the team's script, a `concurrency` test) leave the checks after them judging the
+ * data as it was before: a pass or a failure of those checks may not be what the real run sees.
+ */
+function staleChecks(phases: readonly ChecklistPhase[], deps: StepRunDeps): StaleChecks[] {
+  const order = [...phases.flatMap((p) => p.steps), ...deps.checklist.rollback.function_related];
+  const rehearsable = (step: ChecklistStep) => deps.registry.get(step.kind)?.rehearsable === true;
+  const mutatesUnrehearsed = (step: ChecklistStep) => !rehearsable(step) && deps.registry.get(step.kind)?.mutates === true;
+  return order.flatMap((step, index) => {
+    if (!mutatesUnrehearsed(step)) return [];
+    const later = order.slice(index + 1).filter(rehearsable);
+    return later.length > 0 ? [{ step, later }] : [];
+  });
+}
+
+/** "command step seed-data (not rehearsed) may change what verify-rows, smoke-rpc judge: their results may be stale". */
+function describeStale(stale: readonly StaleChecks[]): string {
+  return stale
+    .map(({ step, later }) => `${step.kind} step ${step.id} was not rehearsed, so ${later.map((l) => l.id).join(', ')} may have judged data it would have changed`)
+    .join('; ');
 }

@@ -1,6 +1,6 @@
 import type { StepContext, StepOutcome } from '../steps/types.js';
 import { type FunctionSource, recordedFunctionSource } from './functionSource.js';
-import type { ShieldFigures } from './shieldFigures.js';
+import type { AppFigures } from './appFigures.js';
 
 /** The baseline step's figures a monitor compares with (its metric names, read back from the run log). */
 export interface BaselineFigures {
@@ -32,7 +32,7 @@ export const baselineMetric = {
 } as const;
 
 /** Shield's figures as outcome metrics under the names above (the same for baseline and monitor, so they compare). */
-export function shieldMetrics(shield: ShieldFigures | null): Record<string, number> {
+export function shieldMetrics(shield: AppFigures | null): Record<string, number> {
   if (!shield) return {};
   const metrics: Record<string, number> = { [baselineMetric.actions]: shield.actions };
   const optional: [string, number | null][] = [

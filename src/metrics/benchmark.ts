@@ -1,8 +1,9 @@
+import { z } from 'zod';
 import { round } from './latency.js';
 import type { BaselineFigures } from './baselineFigures.js';
 import type { FunctionSource } from './functionSource.js';
 import type { RaceProbeResult } from './raceProbe.js';
-import type { ShieldFigures } from './shieldFigures.js';
+import type { AppFigures } from './appFigures.js';
 import type { WindowFigures } from './window.js';
 
 export interface BenchmarkTarget {
@@ -32,45 +33,81 @@ export interface Benchmark {
   readonly rows: readonly BenchmarkRow[];
 }
 
-/** The seed's targets ("Performance Benchmarking" and "Success Criteria"). */
-export const benchmarkTargets = {
-  latencyMeanMs: { op: '<', value: 50 },
-  dbCallsPerAction: { op: '<=', value: 2 },
-  raceEvents: { op: '=', value: 0 },
-  meanExecMs: { op: '<', value: 15 },
-  functionErrorRate: { op: '<', value: 0.005 },
-  deadlocks: { op: '=', value: 0 },
-} as const satisfies Record<string, BenchmarkTarget>;
+/** A figure the table can show: its unit, its default title, and where its baseline and after values come from. */
+interface BenchmarkFigure {
+  readonly unit: string;
+  readonly title: string;
+  readonly baseline: (b: BaselineFigures) => number | null;
+  readonly after: (a: AfterFigures) => number | null | undefined;
+}
+
+/**
+ * Every figure a baseline and a monitor measure, by the name a checklist's `benchmark` rows use.
+ * The app figures come from its /metrics (app_metrics), the others from the database and the race probe.
+ */
+export const benchmarkFigures = {
+  app_latency_mean_ms: { unit: 'ms', title: 'Avg request latency', baseline: (b) => b.latencyMeanMs, after: (a) => a.shield?.latencyMeanMs },
+  app_latency_p95_ms: { unit: 'ms', title: 'Request latency p95', baseline: (b) => b.latencyP95Ms, after: (a) => a.shield?.latencyP95Ms },
+  db_calls_per_action: { unit: 'calls', title: 'Avg DB calls per request', baseline: (b) => b.dbCallsPerAction, after: (a) => a.shield?.dbCallsPerAction },
+  race_events: { unit: 'lost updates', title: 'Race condition events', baseline: (b) => b.raceEvents, after: (a) => a.probe?.lost },
+  function_mean_exec_ms: { unit: 'ms', title: 'Function mean execution time', baseline: (b) => b.meanExecMs, after: (a) => a.db.meanExecMs },
+  function_error_rate: { unit: 'ratio', title: 'Function error rate', baseline: (b) => b.functionErrorRate, after: (a) => a.shield?.functionErrorRate },
+  failure_rate: { unit: 'ratio', title: 'Request failure rate', baseline: (b) => b.failureRate, after: (a) => a.shield?.failureRate },
+  deadlocks: { unit: 'count', title: 'Deadlocks', baseline: (b) => b.deadlocks, after: (a) => a.db.deadlocks },
+} as const satisfies Record<string, BenchmarkFigure>;
+
+export type BenchmarkFigureName = keyof typeof benchmarkFigures;
+
+const targetPattern = /^(<=|<|=|≤)\s*(-?\d+(?:\.\d+)?)$/;
+
+/** One row as a checklist declares it: its title, the figure it shows, the target (e.g. "< 15"). */
+export const benchmarkRowSchema = z.strictObject({
+  metric: z.string().min(1).max(200).describe('the row\'s title, e.g. "RPC function mean execution time"'),
+  figure: z.enum(Object.keys(benchmarkFigures) as [BenchmarkFigureName, ...BenchmarkFigureName[]]).describe('the figure the row shows (baseline and after)'),
+  target: z
+    .string()
+    .regex(targetPattern, 'target is an operator and a number: "< 15", "<= 2", "= 0" (ratios as 0..1: "< 0.005")')
+    .optional()
+    .describe('what the after figure must meet: "< N", "<= N" or "= N", in the figure\'s unit (ms, calls, count; ratios 0..1)'),
+});
+
+export const benchmarkSchema = z
+  .array(benchmarkRowSchema)
+  .min(1)
+  .max(50)
+  .describe("the Performance Benchmarking table's rows and targets; omitted: every figure, without targets");
+
+export type BenchmarkRowSpec = z.infer<typeof benchmarkRowSchema>;
 
 export interface AfterFigures {
   readonly db: WindowFigures;
-  readonly shield: ShieldFigures | null;
+  readonly shield: AppFigures | null;
   readonly probe: RaceProbeResult | null;
   readonly functionSource: FunctionSource | null;
 }
 
+function parseTarget(text: string | undefined): BenchmarkTarget | null {
+  const match = text === undefined ? null : targetPattern.exec(text.trim());
+  if (!match) return null;
+  return { op: match[1] === '≤' ? '<=' : (match[1] as BenchmarkTarget['op']), value: Number(match[2]) };
+}
+
 /**
- * Baseline vs after, each figure measured: Shield's from its /metrics over the baseline's
+ * Baseline vs after, each figure measured: the app's from its /metrics over the baseline's
  * and the monitor's windows, the database's from the statistics views, race events from a
- * concurrency probe with the writer in use (legacy before 024, rpc after).
+ * concurrency probe. The rows and their targets are the checklist's (`benchmark`); without
+ * them, every figure is shown and none is judged.
  */
-export function buildBenchmark(baseline: BaselineFigures | null, after: AfterFigures): Benchmark {
-  const { db, shield, probe } = after;
-  const t = benchmarkTargets;
+export function buildBenchmark(baseline: BaselineFigures | null, after: AfterFigures, rows?: readonly BenchmarkRowSpec[]): Benchmark {
+  const declared = rows ?? (Object.keys(benchmarkFigures) as BenchmarkFigureName[]).map((figure) => ({ metric: benchmarkFigures[figure].title, figure }));
   return {
     baselineStep: baseline?.stepId ?? null,
-    windowMs: db.elapsedMs,
+    windowMs: after.db.elapsedMs,
     functionSource: after.functionSource,
-    rows: [
-      row('Avg Shield action latency', 'ms', baseline?.latencyMeanMs, shield?.latencyMeanMs, t.latencyMeanMs),
-      row('Shield action latency p95', 'ms', baseline?.latencyP95Ms, shield?.latencyP95Ms, null),
-      row('Avg DB calls per action', 'calls', baseline?.dbCallsPerAction, shield?.dbCallsPerAction, t.dbCallsPerAction),
-      row('Race condition events', 'lost updates', baseline?.raceEvents, probe?.lost, t.raceEvents),
-      row('RPC function mean execution time', 'ms', baseline?.meanExecMs, db.meanExecMs, t.meanExecMs),
-      row('RPC function error rate', 'ratio', baseline?.functionErrorRate, shield?.functionErrorRate, t.functionErrorRate),
-      row('Shield action failure rate', 'ratio', baseline?.failureRate, shield?.failureRate, null),
-      row('Deadlocks', 'count', baseline?.deadlocks, db.deadlocks, t.deadlocks),
-    ],
+    rows: declared.map((spec) => {
+      const figure: BenchmarkFigure = benchmarkFigures[spec.figure];
+      return row(spec.metric, figure.unit, baseline && figure.baseline(baseline), figure.after(after), parseTarget('target' in spec ? spec.target : undefined));
+    }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { round } from './latency.js';
-import type { ShieldFigures } from './shieldFigures.js';
+import type { AppFigures } from './appFigures.js';
 import type { WindowFigures } from './window.js';
 
 /**
@@ -22,7 +22,7 @@ export interface MonitorPoint {
   readonly shield_latency_mean_ms: number | null;
   readonly shield_latency_p95_ms: number | null;
   readonly shield_db_calls_per_action: number | null;
-  /** Why Shield's figures are missing at this sample (a failed scrape). */
+  /** Why the app's figures are missing at this sample (a failed scrape). */
   readonly shield_error?: string;
 }
 
@@ -34,18 +34,18 @@ export const pointSeries = [
   { key: 'lock_waits', title: 'Lock waits (database)', unit: 'backends' },
   { key: 'table_lock_waits', title: 'Lock waits on the watched table', unit: 'backends' },
   { key: 'rollback_rate', title: 'Transaction rollback rate', unit: 'ratio' },
-  { key: 'shield_actions_per_s', title: 'Shield actions', unit: 'actions/s' },
-  { key: 'shield_failure_rate', title: 'Shield action failure rate', unit: 'ratio' },
-  { key: 'shield_latency_mean_ms', title: 'Shield action latency (mean)', unit: 'ms' },
-  { key: 'shield_latency_p95_ms', title: 'Shield action latency (p95)', unit: 'ms' },
-  { key: 'shield_db_calls_per_action', title: 'DB calls per action', unit: 'calls' },
+  { key: 'shield_actions_per_s', title: 'App requests', unit: 'requests/s' },
+  { key: 'shield_failure_rate', title: 'App request failure rate', unit: 'ratio' },
+  { key: 'shield_latency_mean_ms', title: 'App request latency (mean)', unit: 'ms' },
+  { key: 'shield_latency_p95_ms', title: 'App request latency (p95)', unit: 'ms' },
+  { key: 'shield_db_calls_per_action', title: 'DB calls per request', unit: 'calls' },
 ] as const satisfies readonly { key: keyof MonitorPoint; title: string; unit: string; functionFigure?: boolean }[];
 
 export function monitorPoint(
   at: string,
   sinceStart: WindowFigures,
   sincePrevious: WindowFigures,
-  shieldSincePrevious: ShieldFigures | null,
+  shieldSincePrevious: AppFigures | null,
   shieldError?: string,
 ): MonitorPoint {
   const seconds = sincePrevious.elapsedMs / 1000;
@@ -69,14 +69,14 @@ export function monitorPoint(
 }
 
 /** The progress line of one sample (the live task list and the run log). */
-export function progressLine(db: WindowFigures, shield: ShieldFigures | null): string {
+export function progressLine(db: WindowFigures, shield: AppFigures | null): string {
   const parts = [`${Math.round(db.elapsedMs / 1000)}s`, `deadlocks ${db.deadlocks}`, `lock waits ${db.lockWaits}`];
   if (db.tableLockWaits !== null) parts.push(`on the table ${db.tableLockWaits}`);
   if (db.functionCalls !== null) parts.push(`calls ${db.functionCalls}`);
   if (db.meanExecMs !== null) parts.push(`mean ${db.meanExecMs} ms`);
   if (db.rollbackRate !== null) parts.push(`rollback rate ${db.rollbackRate}`);
   if (shield) {
-    parts.push(`Shield ${shield.actions} actions, ${shield.failed} failed`);
+    parts.push(`app ${shield.actions} requests, ${shield.failed} failed`);
     if (shield.latencyMeanMs !== null) parts.push(`latency mean ${shield.latencyMeanMs} ms, p95 ${shield.latencyP95Ms} ms`);
     if (shield.dbCallsPerAction !== null) parts.push(`${shield.dbCallsPerAction} DB calls/action`);
   }

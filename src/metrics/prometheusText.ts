@@ -21,7 +21,7 @@ export type LabelMatch = Readonly<Record<string, string | ((value: string) => bo
  *
  * @example
  * const samples = parsePrometheusText(await response.text());
- * const failed = sumOf(samples, 'shield_actions_total', { result: 'failed' });
+ * const failed = sumOf(samples, 'http_requests_total', { code: '500' });
  */
 export function parsePrometheusText(text: string): PromSample[] {
   const untyped = text

@@ -31,7 +31,7 @@ export const raceProbeSchema = z.strictObject({
   writer: z
     .enum(['current', 'rpc', 'legacy'])
     .default('current')
-    .describe("current: the Shield API's shield_writer when its metrics are read, else rpc once migration 024 is applied, legacy before"),
+    .describe("current: the writer the Shield API reports in its metrics when they are read, else rpc once migration 024 is applied, legacy before"),
 });
 
 export type RaceProbeSpec = z.infer<typeof raceProbeSchema>;

@@ -5,13 +5,13 @@ import { describeTarget } from '../metrics/scrape.js';
 import { round } from '../metrics/latency.js';
 import { functionName } from './shared/functionName.js';
 import { baselineMetric, comparableBaseline, readBaseline, shieldMetrics } from '../metrics/baselineFigures.js';
-import { type AfterFigures, type Benchmark, buildBenchmark, targetsSummary } from '../metrics/benchmark.js';
+import { type AfterFigures, type Benchmark, benchmarkSchema, type BenchmarkRowSpec, buildBenchmark, targetsSummary } from '../metrics/benchmark.js';
 import { duration, formatDuration } from './shared/duration.js';
 import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from '../metrics/raceProbe.js';
 import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
 import { functionNotMeasured, type Sample, takeSample, type Watched } from '../metrics/sample.js';
-import { readShieldSnapshot, type ShieldFigures, shieldFigures, sinceStart } from '../metrics/shieldFigures.js';
-import { resolveShieldSource, shieldMetricsSchema } from '../metrics/shieldSource.js';
+import { readAppSnapshot, type AppFigures, appFigures, sinceStart } from '../metrics/appFigures.js';
+import { appMetricsOf, appMetricsSchema, oneMetricsSource, resolveAppSource, shieldMetricsSchema } from '../metrics/appSource.js';
 import { type WindowFigures, windowFigures } from '../metrics/window.js';
 import { continueWith, type ServerChange, startContinuity } from '../metrics/continuity.js';
 import type { StepContext, StepKind } from './types.js';
@@ -20,13 +20,20 @@ const schema = z
   .strictObject({
   function: functionName.optional().describe('function whose calls and mean time are recorded (may not exist yet)'),
   window: duration('window', { maxMs: 3_600_000 }).optional().describe('also measure over this window: deltas and rates, not only totals'),
-  shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics: variables holding its URL and token"),
+  app_metrics: appMetricsSchema.optional().describe("any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)"),
+  shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
   race_probe: raceProbeSchema.optional().describe('simultaneous actions on a probe offender with the writer in use; lost updates = race events'),
   compare_with: z
     .string()
     .min(1)
     .optional()
     .describe("id of an earlier baseline step of this run: the seed's Performance Benchmarking table, that baseline vs this window (needs window)"),
+  benchmark: benchmarkSchema.optional(),
+  })
+  .refine(oneMetricsSource.check, oneMetricsSource.message)
+  .refine((b) => b.benchmark === undefined || b.compare_with !== undefined, {
+    message: 'benchmark declares the rows of the table a compare_with builds: name the earlier baseline in compare_with',
+    path: ['benchmark'],
   })
   .refine((b) => b.compare_with === undefined || b.window !== undefined, {
     message: 'compare_with compares figures over a window: give window too',
@@ -54,24 +61,24 @@ export const baselineStep: StepKind<BaselineSpec> = {
   mutates: false,
   rehearsable: false,
   describe(spec) {
-    const what = ['deadlocks, commits, rollbacks', spec.function && `${spec.function.qualified} calls/time`, spec.shield_metrics && 'Shield action latency, DB calls per action, failure rate']
+    const what = ['deadlocks, commits, rollbacks', spec.function && `${spec.function.qualified} calls/time`, appMetricsOf(spec) && 'app request latency, DB calls per request, failure rate']
       .filter(Boolean)
       .join('; ');
     return {
       summary: `record ${what}${spec.window ? ` over ${formatDuration(spec.window)}` : ''}${spec.race_probe ? `; race probe of ${spec.race_probe.actions} simultaneous actions` : ''}${spec.compare_with ? `; benchmark table vs ${spec.compare_with}` : ''}`,
-      detail: `pg_stat_database, pg_stat_user_functions (pg_stat_statements when track_functions is none)${spec.shield_metrics ? `, Shield /metrics from $${spec.shield_metrics.url_env}` : ''}`,
+      detail: `pg_stat_database, pg_stat_user_functions (pg_stat_statements when track_functions is none)${appMetricsOf(spec) ? `, the app's /metrics from $${appMetricsOf(spec)?.url_env}` : ''}`,
     };
   },
   async run(spec, context) {
     const db = context.environment.db;
-    const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
+    const source = resolveAppSource(appMetricsOf(spec), context.env ?? process.env, context.step.id);
     const watchedFunction = spec.function && { name: spec.function, source: await detectFunctionSource(db, spec.function) };
     const watched: Watched = watchedFunction ? { function: watchedFunction } : {};
     const first = await takeSample(db, watched);
-    const shieldFirst = 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
+    const shieldFirst = 'target' in source ? await readAppSnapshot(source.target, source.names, context.signal) : null;
     let window: WindowFigures | undefined;
     let serverChange: ServerChange | undefined;
-    let shield: ShieldFigures | null = shieldFirst && shieldFigures(sinceStart, shieldFirst);
+    let shield: AppFigures | null = shieldFirst && appFigures(sinceStart, shieldFirst);
     if (spec.window) {
       try {
         await sleep(spec.window, undefined, { signal: context.signal });
@@ -83,13 +90,13 @@ export const baselineStep: StepKind<BaselineSpec> = {
       serverChange = next.change;
       if (serverChange) context.progress(`baseline window: ${serverChange.description}`);
       window = windowFigures(first, next.sample);
-      if (shieldFirst && 'target' in source) shield = shieldFigures(shieldFirst, await readShieldSnapshot(source.target, context.signal));
+      if (shieldFirst && 'target' in source) shield = appFigures(shieldFirst, await readAppSnapshot(source.target, source.names, context.signal));
     }
     // After the window, so the probe's own writes are not in the figures above.
     const probe = spec.race_probe ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null) : null;
     if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
 
-    const benchmark = spec.compare_with && window ? compareWithBaseline(spec.compare_with, context, { db: window, shield, probe, functionSource: watchedFunction?.source ?? null }) : undefined;
+    const benchmark = spec.compare_with && window ? compareWithBaseline(spec.compare_with, context, { db: window, shield, probe, functionSource: watchedFunction?.source ?? null }, spec.benchmark) : undefined;
     const notMeasured = functionNotMeasured(first, spec.function, watchedFunction?.source);
     const totals = totalsOf(first);
     const observed = {
@@ -102,7 +109,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
       ...(serverChange && { server_change: serverChange }),
       ...('target' in source
         ? { shield: { url: describeTarget(source.target.url), over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the API started', figures: shield } }
-        : spec.shield_metrics && { shield_not_measured: source.notMeasured }),
+        : appMetricsOf(spec) && { shield_not_measured: source.notMeasured }),
       ...(probe && { race_probe: probe }),
       ...(benchmark && { benchmark }),
     };
@@ -122,12 +129,12 @@ export const baselineStep: StepKind<BaselineSpec> = {
  * The seed's "Performance Benchmarking" table, the earlier baseline against this one's window.
  * Measures, does not judge: the step passes whatever the table says (the monitors judge).
  */
-function compareWithBaseline(stepId: string, context: StepContext, after: AfterFigures): Benchmark {
+function compareWithBaseline(stepId: string, context: StepContext, after: AfterFigures, rows: readonly BenchmarkRowSpec[] | undefined): Benchmark {
   const earlier = readBaseline(stepId, context);
   if (typeof earlier === 'string') context.progress(`benchmark: ${earlier}`);
   const comparable = comparableBaseline(typeof earlier === 'string' ? null : earlier, after.functionSource);
   if (comparable.reason) context.progress(`benchmark: function mean time not compared (${comparable.reason})`);
-  const benchmark = buildBenchmark(comparable.baseline, after);
+  const benchmark = buildBenchmark(comparable.baseline, after, rows);
   // Named even when its figures are missing, so the table says what it was meant to compare with.
   return { ...benchmark, baselineStep: stepId };
 }
@@ -171,7 +178,7 @@ function baselineMessage(
   first: Sample,
   fn: { qualified: string; source: string } | undefined,
   notMeasured: string | undefined,
-  shield: ShieldFigures | null,
+  shield: AppFigures | null,
   probe: RaceProbeResult | null,
 ): string {
   const parts = [`${first.deadlocks} deadlocks so far`];
@@ -180,8 +187,8 @@ function baselineMessage(
   if (shield) {
     parts.push(
       shield.actions > 0
-        ? `Shield ${shield.actions} actions, latency mean ${shield.latencyMeanMs} ms (p50 ${shield.latencyP50Ms}, p95 ${shield.latencyP95Ms}, p99 ${shield.latencyP99Ms}), ${shield.dbCallsPerAction} DB calls/action, failure rate ${shield.failureRate}`
-        : 'Shield handled no action',
+        ? `app ${shield.actions} requests, latency mean ${shield.latencyMeanMs} ms (p50 ${shield.latencyP50Ms}, p95 ${shield.latencyP95Ms}, p99 ${shield.latencyP99Ms}), ${shield.dbCallsPerAction} DB calls/action, failure rate ${shield.failureRate}`
+        : 'the app handled no request',
     );
   }
   if (probe) parts.push(`${probe.lost} race events (${probe.writer} writer)`);

@@ -8,13 +8,14 @@ import { continueWith, rebased, startContinuity } from '../metrics/continuity.js
 import { baselineCriteria, criteriaSchema, describeCriteria, evaluate, windowCriteria } from './monitor/criteria.js';
 import { duration, formatDuration } from './shared/duration.js';
 import { finishMonitor, type MonitorRecord } from './monitor/outcome.js';
+import { benchmarkSchema } from '../metrics/benchmark.js';
 import { monitorPoint, progressLine } from '../metrics/points.js';
 import { raceProbeSchema, runRaceProbe } from '../metrics/raceProbe.js';
 import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
 import { describeFunctionSource } from '../metrics/functionSource.js';
 import { functionNotMeasured, type Sample, takeSample, type Watched } from '../metrics/sample.js';
-import { readShieldSnapshot, type ShieldSnapshot, shieldFigures } from '../metrics/shieldFigures.js';
-import { resolveShieldSource, shieldMetricsSchema } from '../metrics/shieldSource.js';
+import { readAppSnapshot, type AppSnapshot, appFigures } from '../metrics/appFigures.js';
+import { appMetricsOf, appMetricsSchema, oneMetricsSource, resolveAppSource, shieldMetricsSchema } from '../metrics/appSource.js';
 import { type MissingSources, unmeasuredCriteria } from './monitor/unmeasured.js';
 import { windowFigures } from '../metrics/window.js';
 import { savedWindow } from './monitor/windowLog.js';
@@ -27,19 +28,27 @@ const schema = z
     function: functionName.optional().describe('function whose calls and mean execution time are watched'),
     lock_table: z
       .string()
-      .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'lock_table must be schema.name in lower case, e.g. public.user_behaviors')
-      .default('public.user_behaviors')
-      .describe('table whose lock waiters are counted apart'),
-    shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics: variables holding its URL and token"),
+      .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'lock_table must be schema.name in lower case, e.g. public.orders')
+      .optional()
+      .describe('table whose lock waiters are counted apart; required by max_table_lock_waits'),
+    app_metrics: appMetricsSchema.optional().describe("any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)"),
+    shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
     baseline: z.string().min(1).optional().describe('id of the baseline step to compare with (relative criteria, benchmark table)'),
     race_probe: raceProbeSchema.optional().describe('after the window: simultaneous actions with the writer in use; lost updates = race events'),
+    benchmark: benchmarkSchema.optional(),
     criteria: criteriaSchema.describe('rollback criteria: a breach fails the step at once'),
     on_resume: z
       .enum(['continue', 'restart'])
       .default('continue')
       .describe('after a restart of shipcheck mid-window: continue the same window to its planned end (samples taken so far kept, the gap recorded), or restart: watch a new full window'),
   })
+  .refine(oneMetricsSource.check, oneMetricsSource.message)
   .refine((m) => m.interval <= m.duration, { message: 'interval is longer than duration', path: ['interval'] })
+  // No default table: a default that does not exist on the target made the criterion "not measured" and the step pass.
+  .refine((m) => m.criteria.max_table_lock_waits === undefined || m.lock_table !== undefined, {
+    message: 'max_table_lock_waits counts lock waiters on one table: name it in lock_table (schema.name)',
+    path: ['lock_table'],
+  })
   .refine((m) => m.baseline !== undefined || baselineCriteria.every((c) => m.criteria[c] === undefined), {
     message: `${baselineCriteria.join(' and ')} compare with a baseline: name the baseline step in baseline`,
     path: ['baseline'],
@@ -50,7 +59,7 @@ export type MonitorSpec = z.infer<typeof schema>;
 const settleMs = 1000;
 
 /**
- * `monitor`: samples the database (and the Shield API's metrics) every `interval` for
+ * `monitor`: samples the database (and an app's Prometheus metrics) every `interval` for
  * `duration` and fails as soon as a rollback criterion is breached (so `on_fail: rollback`
  * triggers), naming the criterion, the threshold and the value. After the window: the
  * seed's "Performance Benchmarking" table, baseline vs after.
@@ -75,21 +84,22 @@ export const monitorStep: StepKind<MonitorSpec> = {
   rehearsable: false,
   gateEvidence: 'watches',
   describe(spec) {
+    const metrics = appMetricsOf(spec);
     const extras = [
       spec.function?.qualified,
-      spec.shield_metrics && `Shield metrics from $${spec.shield_metrics.url_env}`,
+      metrics && `app metrics${metrics.preset ? ` (${metrics.preset})` : ''} from $${metrics.url_env}`,
       spec.baseline && `vs ${spec.baseline}`,
     ].filter(Boolean);
     return {
       summary: `watch for ${formatDuration(spec.duration)} every ${formatDuration(spec.interval)}${extras.length ? ` (${extras.join(', ')})` : ''}; roll back on ${describeCriteria(windowCriteria(spec.criteria))}`,
       detail:
         'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time; pg_stat_statements when track_functions is none), pg_stat_activity + pg_locks (lock waits)' +
-        (spec.shield_metrics ? ', Shield /metrics (shield_actions_total, shield_action_duration_seconds, shield_action_db_round_trips)' : '') +
+        (metrics ? ", the app's /metrics (requests, errors, latency and DB calls per request)" : '') +
         (spec.race_probe ? `; then ${spec.race_probe.actions} simultaneous actions on ${spec.race_probe.platform}/${spec.race_probe.user_id} (writer ${spec.race_probe.writer})` : ''),
     };
   },
   async run(spec, context) {
-    const source = resolveShieldSource(spec.shield_metrics, context.env ?? process.env, context.step.id);
+    const source = resolveAppSource(appMetricsOf(spec), context.env ?? process.env, context.step.id);
     const baseline = readBaseline(spec.baseline, context);
     const db = context.environment.db;
     const criteria = windowCriteria(spec.criteria);
@@ -100,12 +110,12 @@ export const monitorStep: StepKind<MonitorSpec> = {
     }
     const functionSource = spec.function ? (saved?.functionSource ?? (await detectFunctionSource(db, spec.function))) : null;
     const watchedFunction = spec.function && functionSource && { name: spec.function, source: functionSource };
-    const watched: Watched = { table: spec.lock_table, ...(watchedFunction && { function: watchedFunction }) };
+    const watched: Watched = { ...(spec.lock_table && { table: spec.lock_table }), ...(watchedFunction && { function: watchedFunction }) };
     // Backends flush their counters about once a second: let what happened before the
     // window (the steps just run) land before the first sample, so it is not counted in it.
     if (!saved) await pause(settleMs, context.signal);
     const start = saved?.start ?? (await takeSample(db, watched));
-    const shieldStart = saved ? saved.shieldStart : 'target' in source ? await readShieldSnapshot(source.target, context.signal) : null;
+    const shieldStart = saved ? saved.shieldStart : 'target' in source ? await readAppSnapshot(source.target, source.names, context.signal) : null;
     const comparable = comparableBaseline(typeof baseline === 'string' ? null : baseline, functionSource);
     const missing: MissingSources = {
       function: watchedFunction ? functionNotMeasured(start, watchedFunction.name, watchedFunction.source) : 'no function named in the step',
@@ -153,7 +163,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
       await context.checkpoint?.({ kind: 'window_started', start, ends_at: new Date(ends).toISOString(), shield_start: shieldStart, function_source: functionSource });
     }
 
-    let previousShield: ShieldSnapshot | null = saved ? null : shieldStart;
+    let previousShield: AppSnapshot | null = saved ? null : shieldStart;
     let unreachable: { error: ShipcheckError; since: number; missed: number } | undefined;
     // A resumed window samples at once: what happened while shipcheck was down counts now.
     let immediately = saved !== undefined;
@@ -176,12 +186,12 @@ export const monitorStep: StepKind<MonitorSpec> = {
         record.serverChanges.push(next.change);
         context.progress(next.change.description);
       }
-      const scraped = 'target' in source ? await scrapeOrExplain(source.target, context) : null;
+      const scraped = 'target' in source ? await scrapeOrExplain(source, context) : null;
       const shieldNow = scraped && 'snapshot' in scraped ? scraped.snapshot : null;
       if (scraped && 'error' in scraped) record.scrapeFailures++;
       const dbFigures = windowFigures(start, sample);
-      const shieldWindow = shieldStart && shieldNow ? shieldFigures(shieldStart, shieldNow) : null;
-      const shieldInterval = previousShield && shieldNow ? shieldFigures(previousShield, shieldNow) : null;
+      const shieldWindow = shieldStart && shieldNow ? appFigures(shieldStart, shieldNow) : null;
+      const shieldInterval = previousShield && shieldNow ? appFigures(previousShield, shieldNow) : null;
       const point = monitorPoint(sample.at, dbFigures, windowFigures(previous, sample), shieldInterval, scraped && 'error' in scraped ? scraped.error : undefined);
       record.points.push(point);
       record.last = { db: dbFigures, shield: shieldWindow ?? record.last?.shield ?? null };
@@ -243,11 +253,11 @@ function serverUnavailable(error: DatabaseError): boolean {
 
 /** The baseline step's figures, or why there are none. */
 async function scrapeOrExplain(
-  target: Parameters<typeof readShieldSnapshot>[0],
+  source: { readonly target: Parameters<typeof readAppSnapshot>[0]; readonly names: Parameters<typeof readAppSnapshot>[1] },
   context: StepContext,
-): Promise<{ snapshot: ShieldSnapshot } | { error: string }> {
+): Promise<{ snapshot: AppSnapshot } | { error: string }> {
   try {
-    return { snapshot: await readShieldSnapshot(target, context.signal) };
+    return { snapshot: await readAppSnapshot(source.target, source.names, context.signal) };
   } catch (error) {
     if (context.signal.aborted) throw InterruptedError.duringStep('monitoring');
     // One failed scrape is recorded, not fatal: the database side of the window goes on.

@@ -13,6 +13,7 @@ import { defaultRegistry } from '../../src/steps/registry.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { metadata024, stagingChecklist } from './engineSupport.js';
 import { actionBody, apiToken, auth } from './httpFixtures.js';
+import { seedBenchmark } from '../support/seedBenchmark.js';
 
 /**
  * A migration 024 checklist in miniature, run for real: baseline with the Shield API on the
@@ -45,6 +46,7 @@ export function monitoredChecklist(watch: string): string {
         function: public.atomic_update_user_behavior
         shield_metrics: ${shield}
         baseline: before
+        benchmark: ${JSON.stringify(seedBenchmark)}
 ${watch.replace(/^/gm, '        ')}
         on_fail: rollback`,
     {

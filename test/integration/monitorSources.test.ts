@@ -91,7 +91,7 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
     expect(observed.function_source).toEqual({ source: 'unavailable', reason: expect.stringMatching(/^track_functions is 'none'.*, and pg_stat_statements is not installed in database t_/) });
     expect(observed.unmeasured).toEqual([
       { criterion: 'max_mean_exec_ms', reason: observed.function_source.reason },
-      { criterion: 'max_degradation', reason: expect.stringContaining('no shield_metrics in the step') },
+      { criterion: 'max_degradation', reason: expect.stringContaining('no app_metrics (or shield_metrics) in the step') },
     ]);
     expect(observed.criteria).toMatchObject({ max_deadlocks: 0, max_mean_exec_ms: null });
     expect(observed.figures).toMatchObject({ functionCalls: null, meanExecMs: null });
@@ -175,7 +175,7 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
       {
         criterion: 'max_degradation',
         reason:
-          'Shield latency: no shield_metrics in the step; function time: baseline baseline read the function\'s time from pg_stat_user_functions, this window from pg_stat_statements',
+          'app latency: no app_metrics (or shield_metrics) in the step; function time: baseline baseline read the function\'s time from pg_stat_user_functions, this window from pg_stat_statements',
       },
     ]);
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { round } from '../../metrics/latency.js';
 import type { BaselineFigures } from '../../metrics/baselineFigures.js';
-import type { ShieldFigures } from '../../metrics/shieldFigures.js';
+import type { AppFigures } from '../../metrics/appFigures.js';
 import type { WindowFigures } from '../../metrics/window.js';
 
 /** The seed's rollback criteria ("Rollback IMMEDIATELY if any of these occur"), as thresholds. */
@@ -28,17 +28,19 @@ export const criteriaSchema = z
       .min(0)
       .max(1)
       .optional()
-      .describe("highest share of the Shield API's rpc-writer actions that failed in the window, 0 to 1; needs shield_metrics"),
+      .describe(
+        "highest share of the app's calls of the step's function that failed in the window, 0 to 1 (app_metrics errors / requests with function_labels; Shield: its rpc and action writers); counted by the app, so a call that failed before it returned counts; needs app_metrics or shield_metrics",
+      ),
     max_failure_increase: z
       .number()
       .min(0)
       .optional()
-      .describe("largest relative rise of the Shield failure rate over the baseline's, 0.1 = +10 % (a baseline of 0 counts as 0.1 %); needs baseline"),
+      .describe("largest relative rise of the app's request failure rate (app_metrics) over the baseline's, 0.1 = +10 % (a baseline of 0 counts as 0.1 %); needs baseline"),
     max_degradation: z
       .number()
       .min(0)
       .optional()
-      .describe('largest relative rise of mean Shield action latency or function mean time over the baseline, 0.2 = +20 %; needs baseline'),
+      .describe("largest relative rise of the app's mean request latency or the function's mean time over the baseline, 0.2 = +20 %; needs baseline"),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'criteria names no criterion' });
 
@@ -84,7 +86,7 @@ export const baselineFailureRateFloor = 0.001;
 
 export interface Judged {
   readonly db: WindowFigures;
-  readonly shield: ShieldFigures | null;
+  readonly shield: AppFigures | null;
   readonly baseline: BaselineFigures | null;
 }
 
@@ -109,7 +111,7 @@ export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<
     'max_function_error_rate',
     shield && shield.functionActions >= minTransactionsForRate ? shield.functionErrorRate : null,
     criteria.max_function_error_rate,
-    shield ? `${shield.functionFailed} of ${shield.functionActions} rpc-writer actions failed` : undefined,
+    shield ? `${shield.functionFailed} of ${shield.functionActions} calls of the function failed, as the app counts them` : undefined,
   );
   if (criteria.max_failure_increase !== undefined) {
     const measured = shield && shield.actions >= minTransactionsForRate && baseline?.failureRate != null ? shield.failureRate : null;
@@ -121,7 +123,7 @@ export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<
         criterion: 'max_failure_increase',
         limit,
         value: measured,
-        detail: `Shield action failure rate ${measured} (${shield!.failed} of ${shield!.actions}) vs baseline ${baseline!.failureRate} (counted as at least ${baselineFailureRateFloor}) +${round(criteria.max_failure_increase * 100, 2)} %`,
+        detail: `app failure rate ${measured} (${shield!.failed} of ${shield!.actions}) vs baseline ${baseline!.failureRate} (counted as at least ${baselineFailureRateFloor}) +${round(criteria.max_failure_increase * 100, 2)} %`,
       });
     }
   }
@@ -133,14 +135,14 @@ export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<
   return { values, breaches: found };
 }
 
-/** The larger relative slowdown vs baseline: Shield action latency, function mean time. */
+/** The larger relative slowdown vs baseline: the app's request latency, function mean time. */
 function degradation({ db, shield, baseline }: Judged): { value: number; detail: string } | null {
   if (!baseline) return null;
   const candidates: { value: number; detail: string }[] = [];
   if (shield && shield.actions >= minTransactionsForRate && shield.latencyMeanMs !== null && baseline.latencyMeanMs) {
     candidates.push({
       value: round(shield.latencyMeanMs / baseline.latencyMeanMs - 1, 4),
-      detail: `mean Shield action latency ${shield.latencyMeanMs} ms vs baseline ${baseline.latencyMeanMs} ms`,
+      detail: `mean app request latency ${shield.latencyMeanMs} ms vs baseline ${baseline.latencyMeanMs} ms`,
     });
   }
   if ((db.functionCalls ?? 0) >= minTransactionsForRate && db.meanExecMs !== null && baseline.meanExecMs) {
@@ -160,7 +162,7 @@ const what: Record<string, string> = {
   max_lock_waits: 'lock waits',
   max_table_lock_waits: 'lock waits on the table',
   max_function_error_rate: 'function error rate',
-  max_failure_increase: 'Shield action failure rate',
+  max_failure_increase: 'app failure rate',
   max_degradation: 'degradation vs baseline',
 };
 

@@ -2,13 +2,13 @@ import type { ServerChange } from '../../metrics/continuity.js';
 import { formatDuration } from '../shared/duration.js';
 import type { BaselineFigures } from '../../metrics/baselineFigures.js';
 import { baselineMetric, shieldMetrics } from '../../metrics/baselineFigures.js';
-import { buildBenchmark, targetsSummary } from '../../metrics/benchmark.js';
+import { type BenchmarkRowSpec, buildBenchmark, targetsSummary } from '../../metrics/benchmark.js';
 import type { FunctionSource } from '../../metrics/functionSource.js';
 import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
 import { type MonitorPoint, spreadOver } from '../../metrics/points.js';
 import type { RaceProbeResult } from '../../metrics/raceProbe.js';
 import type { Sample } from '../../metrics/sample.js';
-import type { ShieldFigures, ShieldSnapshot } from '../../metrics/shieldFigures.js';
+import type { AppFigures, AppSnapshot } from '../../metrics/appFigures.js';
 import { noDataCriteria } from './unmeasured.js';
 import { type WindowFigures, windowFigures } from '../../metrics/window.js';
 import type { StepContext, StepOutcome } from '../types.js';
@@ -18,7 +18,7 @@ export interface MonitorRecord {
   readonly start: Sample;
   /** Where the function figures come from; null when the step watches no function. */
   readonly functionSource: FunctionSource | null;
-  readonly shieldStart: ShieldSnapshot | null;
+  readonly shieldStart: AppSnapshot | null;
   readonly baseline: BaselineFigures | null;
   readonly unmeasured: readonly Unmeasured[];
   readonly points: MonitorPoint[];
@@ -30,7 +30,7 @@ export interface MonitorRecord {
   /** Spans without samples: shipcheck was not running (killed, then resumed). */
   readonly gaps: { readonly from: string; readonly to: string }[];
   /** Figures since the window's start at the latest sample. */
-  last?: { db: WindowFigures; shield: ShieldFigures | null };
+  last?: { db: WindowFigures; shield: AppFigures | null };
   values?: Partial<Record<CriterionName, number | null>>;
 }
 
@@ -42,7 +42,7 @@ const observedSamples = 240;
  * passed; in both the samples, the criteria's last values, the benchmark table.
  */
 export async function finishMonitor(
-  spec: { readonly criteria: Criteria; readonly duration: number },
+  spec: { readonly criteria: Criteria; readonly duration: number; readonly benchmark?: readonly BenchmarkRowSpec[] | undefined },
   context: StepContext,
   record: MonitorRecord,
   found: readonly Breach[],
@@ -51,7 +51,7 @@ export async function finishMonitor(
   const db = record.last?.db ?? windowFigures(record.start, record.start);
   const shield = record.last?.shield ?? null;
   const unmeasured = [...record.unmeasured, ...(found.length === 0 ? noDataCriteria(record.values ?? {}, record.unmeasured) : [])];
-  const benchmark = buildBenchmark(record.baseline, { db, shield, probe, functionSource: record.functionSource });
+  const benchmark = buildBenchmark(record.baseline, { db, shield, probe, functionSource: record.functionSource }, spec.benchmark);
   const evidence = await context.writeEvidence(
     'samples.json',
     JSON.stringify(
@@ -110,7 +110,7 @@ function serverSummary(record: MonitorRecord): string {
   return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
-function monitorMetrics(db: WindowFigures, shield: ShieldFigures | null, probe: RaceProbeResult | null, points: readonly MonitorPoint[]) {
+function monitorMetrics(db: WindowFigures, shield: AppFigures | null, probe: RaceProbeResult | null, points: readonly MonitorPoint[]) {
   const metrics: Record<string, number> = {
     deadlocks: db.deadlocks,
     server_restarts: db.serverRestarts,

@@ -21,7 +21,7 @@ export function unmeasuredCriteria(criteria: Criteria, missing: MissingSources, 
   };
   add('max_mean_exec_ms', missing.function);
   add('max_function_error_rate', missing.shield);
-  add('max_failure_increase', missing.shield ?? missing.baseline ?? (baseline && baseline.failureRate === null ? `baseline ${baseline.stepId} has no Shield failure rate` : undefined));
+  add('max_failure_increase', missing.shield ?? missing.baseline ?? (baseline && baseline.failureRate === null ? `baseline ${baseline.stepId} has no app failure rate` : undefined));
   add('max_degradation', missing.baseline ?? degradationUnmeasurable(missing, baseline));
   return out;
 }
@@ -29,22 +29,22 @@ export function unmeasuredCriteria(criteria: Criteria, missing: MissingSources, 
 /** max_degradation compares latency or function time with the baseline: why neither can be, if so. */
 function degradationUnmeasurable(missing: MissingSources, baseline: BaselineFigures | null | undefined): string | undefined {
   if (!baseline) return undefined;
-  const latency = missing.shield ?? (baseline.latencyMeanMs === null ? `baseline ${baseline.stepId} has no Shield action latency` : undefined);
+  const latency = missing.shield ?? (baseline.latencyMeanMs === null ? `baseline ${baseline.stepId} has no app request latency` : undefined);
   const functionTime =
     missing.function ?? missing.baselineFunction ?? (baseline.meanExecMs === null ? `baseline ${baseline.stepId} has no function mean time` : undefined);
   if (latency === undefined || functionTime === undefined) return undefined;
   if (missing.shield === undefined && missing.function === undefined && missing.baselineFunction === undefined) {
-    return `baseline ${baseline.stepId} has neither a Shield action latency nor a function mean time`;
+    return `baseline ${baseline.stepId} has neither an app request latency nor a function mean time`;
   }
-  return `Shield latency: ${latency}; function time: ${functionTime}`;
+  return `app latency: ${latency}; function time: ${functionTime}`;
 }
 
 const noDataReason: Partial<Record<CriterionName, string>> = {
   max_mean_exec_ms: 'the function was not called in the window',
   max_table_lock_waits: 'the lock_table does not exist',
   max_rollback_rate: `fewer than ${minTransactionsForRate} transactions in the window`,
-  max_function_error_rate: `fewer than ${minTransactionsForRate} Shield actions with the rpc writer in the window`,
-  max_failure_increase: `fewer than ${minTransactionsForRate} Shield actions in the window`,
+  max_function_error_rate: `fewer than ${minTransactionsForRate} calls of the function counted by the app in the window`,
+  max_failure_increase: `fewer than ${minTransactionsForRate} app requests in the window`,
   max_degradation: `fewer than ${minTransactionsForRate} actions or function calls to compare with the baseline`,
 };
 

@@ -4,7 +4,7 @@ import type { Continuity, ServerChange } from '../../metrics/continuity.js';
 import type { FunctionSource } from '../../metrics/functionSource.js';
 import type { MonitorPoint } from '../../metrics/points.js';
 import type { Sample } from '../../metrics/sample.js';
-import type { ShieldFigures, ShieldSnapshot } from '../../metrics/shieldFigures.js';
+import type { AppFigures, AppSnapshot } from '../../metrics/appFigures.js';
 import type { WindowFigures } from '../../metrics/window.js';
 
 /**
@@ -17,7 +17,7 @@ export type WindowCheckpoint =
       readonly kind: 'window_started';
       readonly start: Sample;
       readonly ends_at: string;
-      readonly shield_start: ShieldSnapshot | null;
+      readonly shield_start: AppSnapshot | null;
       readonly function_source: FunctionSource | null;
     }
   | {
@@ -26,7 +26,7 @@ export type WindowCheckpoint =
       readonly offsets: Continuity['offsets'];
       readonly restarts: number;
       readonly point: MonitorPoint;
-      readonly last: { readonly db: WindowFigures; readonly shield: ShieldFigures | null };
+      readonly last: { readonly db: WindowFigures; readonly shield: AppFigures | null };
       readonly change?: ServerChange;
     }
   | {
@@ -40,13 +40,13 @@ export type WindowCheckpoint =
 export interface SavedWindow {
   readonly start: Sample;
   readonly endsAt: number;
-  readonly shieldStart: ShieldSnapshot | null;
+  readonly shieldStart: AppSnapshot | null;
   readonly functionSource: FunctionSource | null;
   readonly continuity: Continuity;
   readonly points: MonitorPoint[];
   readonly changes: ServerChange[];
   readonly gaps: { readonly from: string; readonly to: string }[];
-  readonly last?: { readonly db: WindowFigures; readonly shield: ShieldFigures | null };
+  readonly last?: { readonly db: WindowFigures; readonly shield: AppFigures | null };
 }
 
 // Shapes are checked where the monitor relies on them; the rest is its own earlier output.
@@ -104,7 +104,7 @@ export function savedWindow(checkpoints: readonly unknown[]): SavedWindow | unde
 }
 
 /** JSON has no Infinity: the +Inf bucket of a histogram comes back from the log as null. */
-function withInfiniteBuckets(snapshot: ShieldSnapshot): ShieldSnapshot {
+function withInfiniteBuckets(snapshot: AppSnapshot): AppSnapshot {
   const fix = (h: CumulativeHistogram): CumulativeHistogram => ({ ...h, buckets: h.buckets.map((b) => ({ ...b, le: b.le ?? Infinity })) });
   return { ...snapshot, duration: fix(snapshot.duration), roundTrips: fix(snapshot.roundTrips) };
 }

@@ -12,6 +12,7 @@ import { monitorStep } from '../../../src/steps/monitor.js';
 import type { StepKind, StepOutcome } from '../../../src/steps/types.js';
 import { type ContextOverrides, type StepHarness, stepHarness } from '../../support/stepContext.js';
 import { actionBody, apiToken, auth } from '../httpFixtures.js';
+import { seedBenchmark } from '../../support/seedBenchmark.js';
 
 const missingOrganization = '00000000-0000-0000-0000-0000000000ff';
 const shieldMetrics = { url_env: 'SHIELD_METRICS_URL', token_env: 'SHIELD_API_TOKEN' };
@@ -90,7 +91,7 @@ describe('baseline and monitor against a real Shield API', () => {
       shield: { url: `${server.url}/metrics`, over: 'everything since the API started' },
       race_probe: { writer: 'legacy', writerFrom: 'the Shield API in use' },
     });
-    expect(baseline.message).toMatch(/Shield 40 actions, latency mean [\d.]+ ms \(p50 [\d.]+, p95 [\d.]+, p99 [\d.]+\)/);
+    expect(baseline.message).toMatch(/app 40 requests, latency mean [\d.]+ ms \(p50 [\d.]+, p95 [\d.]+, p99 [\d.]+\)/);
     console.info(`baseline (legacy): ${baseline.message}`);
   });
 
@@ -118,6 +119,7 @@ describe('baseline and monitor against a real Shield API', () => {
         shield_metrics: shieldMetrics,
         baseline: 'baseline',
         race_probe: { actions: 50 },
+        benchmark: seedBenchmark,
         criteria: { max_deadlocks: 0, max_function_error_rate: 0.01, max_failure_increase: 0.1 },
       },
       { outcomes: { baseline } },
@@ -141,7 +143,7 @@ describe('baseline and monitor against a real Shield API', () => {
     const outcome = await during(
       run(
         baselineStep,
-        { function: 'public.atomic_update_user_behavior', window: '3s', shield_metrics: shieldMetrics, race_probe: { actions: 20 }, compare_with: 'baseline' },
+        { function: 'public.atomic_update_user_behavior', window: '3s', shield_metrics: shieldMetrics, race_probe: { actions: 20 }, compare_with: 'baseline', benchmark: seedBenchmark },
         { outcomes: { baseline } },
       ),
       20,
@@ -169,8 +171,8 @@ describe('baseline and monitor against a real Shield API', () => {
     );
     const outcome = await during(monitoring, 24, missingOrganization);
     expect(outcome.status).toBe('failed');
-    expect(outcome.message).toMatch(/max_function_error_rate breached: function error rate 1 > 0\.01 \(\d+ of \d+ rpc-writer actions failed\)/);
-    expect(outcome.message).toMatch(/max_failure_increase breached: Shield action failure rate 1 > 0\.0011/);
+    expect(outcome.message).toMatch(/max_function_error_rate breached: function error rate 1 > 0\.01 \(\d+ of \d+ calls of the function failed, as the app counts them\)/);
+    expect(outcome.message).toMatch(/max_failure_increase breached: app failure rate 1 > 0\.0011/);
     expect((outcome.observed as { window_ms: number }).window_ms).toBeLessThan(20_000);
     expect(outcome.observed).toMatchObject({ breaches: expect.arrayContaining([expect.objectContaining({ criterion: 'max_function_error_rate', limit: 0.01, value: 1 })]) });
   });
@@ -191,8 +193,8 @@ describe('baseline and monitor against a real Shield API', () => {
     const unset = await run(baselineStep, { shield_metrics: shieldMetrics }, {}, {}).catch((e: unknown) => e);
     expect(unset).toBeInstanceOf(UsageError);
     expect(unset).toMatchObject({
-      message: "the environment variable SHIELD_METRICS_URL is not set: step step reads the Shield API's metrics from it",
-      hint: 'set it to the Shield API URL, or mark shield_metrics optional: true',
+      message: "the environment variable SHIELD_METRICS_URL is not set: step step reads the app's metrics from it",
+      hint: "set it to the app's URL, or mark its metrics optional: true",
     });
     await expect(run(monitorStep, { duration: '1s', interval: '500ms', shield_metrics: shieldMetrics, criteria: { max_deadlocks: 0 } }, {}, { SHIELD_METRICS_URL: server.url })).rejects.toThrow(
       /SHIELD_API_TOKEN is not set/,

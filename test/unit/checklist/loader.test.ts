@@ -324,6 +324,15 @@ describe('checklist loader: references between steps', () => {
     );
   });
 
+  it('monitor: a table-lock criterion without lock_table is refused at load, naming the field (no default table to miss)', () => {
+    const text = edit(referencing, 'criteria: { max_deadlocks: 0, max_failure_increase: 0.1 }', 'criteria: { max_deadlocks: 0, max_table_lock_waits: 0, max_failure_increase: 0.1 }');
+    const problem = onlyProblemOf(text);
+    expect(problem.path).toContain('lock_table');
+    expect(problem.message).toMatch(/max_table_lock_waits .*name it in lock_table/);
+    const named = edit(text, 'duration: 1m', 'duration: 1m\n        lock_table: billing.invoices');
+    expect(parseChecklist(named, file, spyRegistry).phases[0]!.steps.find((s) => s.id === 'staging-watch')).toBeDefined();
+  });
+
   it('baseline compare_with: a typo, and the step itself', () => {
     const typo = edit(referencing, 'compare_with: staging-baseline', 'compare_with: stagingbaseline');
     expect(onlyProblemOf(typo)).toMatchObject({
