@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /** The whole CLI with its own servers, and the demo end to end: the slow tests, in a project of their own. */
-const e2e = ['test/integration/demo.test.ts', 'test/integration/demoSignals.test.ts', 'test/integration/embeddedFallback.test.ts'];
+const e2e = [
+  'test/integration/demo.test.ts',
+  'test/integration/demoSignals.test.ts',
+  'test/integration/embeddedFallback.test.ts',
+];
 
 const timeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
 
@@ -15,7 +19,14 @@ export default defineConfig({
     projects: [
       // Pure functions, no state kept between files: one module graph per worker, not one per file.
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false, ...timeouts } },
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'], exclude: e2e, ...timeouts } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
+          exclude: e2e,
+          ...timeouts,
+        },
+      },
       // Whole demos, several at once, on a machine that may be busy: a deadline, not a speed check.
       { test: { name: 'e2e', include: e2e, ...timeouts, testTimeout: 240_000 } },
     ],

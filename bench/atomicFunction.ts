@@ -55,9 +55,12 @@ const scenarios = values.scenarios.split(',').map((s) => {
 });
 const pathKeys = values.paths.split(',');
 if (pathKeys[0] !== 'pgbench' || pathKeys.some((key) => !(key in pathsByKey))) {
-  throw new Error(`--paths must start with pgbench (the reference) and name only ${Object.keys(pathsByKey).join(', ')}`);
+  throw new Error(
+    `--paths must start with pgbench (the reference) and name only ${Object.keys(pathsByKey).join(', ')}`,
+  );
 }
-const sessionOptions = values['synchronous-commit'] === undefined ? undefined : { synchronous_commit: values['synchronous-commit'] };
+const sessionOptions =
+  values['synchronous-commit'] === undefined ? undefined : { synchronous_commit: values['synchronous-commit'] };
 
 interface PathFigures {
   readonly scenario: Scenario;
@@ -110,7 +113,14 @@ async function main(): Promise<void> {
   }
   const loadAfter = machineLoad();
 
-  const settings = { server: bench.serverVersion, clients, seconds, warmupSeconds, rounds, sessionOptions: sessionOptions ?? {} };
+  const settings = {
+    server: bench.serverVersion,
+    clients,
+    seconds,
+    warmupSeconds,
+    rounds,
+    sessionOptions: sessionOptions ?? {},
+  };
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ ...settings, loadBefore, loadAfter, figures }, null, 2)}\n`);
     return;
@@ -133,13 +143,28 @@ async function main(): Promise<void> {
     fixed(f.serverCpuMicrosPerCall, 0),
     fixed(f.ratioToPgbench, 2),
   ]);
-  const header = ['scenario', 'path', 'calls/s', 'each round', 'p50 ms', 'p95 ms', 'p99 ms', 'server mean exec ms', 'client CPU µs/call', 'server CPU µs/call', 'vs pgbench'];
-  process.stdout.write(`${markdownTable(header, rows, [false, false, true, true, true, true, true, true, true, true, true])}\n`);
+  const header = [
+    'scenario',
+    'path',
+    'calls/s',
+    'each round',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'server mean exec ms',
+    'client CPU µs/call',
+    'server CPU µs/call',
+    'vs pgbench',
+  ];
+  process.stdout.write(
+    `${markdownTable(header, rows, [false, false, true, true, true, true, true, true, true, true, true])}\n`,
+  );
 }
 
 function positiveInteger(name: string, raw: string): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`--${name} must be a whole number of at least 1, got "${raw}"`);
   return value;
 }
 

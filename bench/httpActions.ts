@@ -85,9 +85,23 @@ async function main(): Promise<void> {
     async run(connections: number): Promise<Run> {
       const server = servers[writer];
       const body = (n: number) => actionBody(bench.organizationId, offender(n), `bench-${runId}-c${sequence++}`);
-      await autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds: warmupSeconds, body });
+      await autocannonLoop({
+        url: server.url,
+        path: '/v1/shield/actions',
+        token,
+        connections,
+        seconds: warmupSeconds,
+        body,
+      });
       const before = await roundTripCounters(server.url, token, writer);
-      const result = await autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds, body });
+      const result = await autocannonLoop({
+        url: server.url,
+        path: '/v1/shield/actions',
+        token,
+        connections,
+        seconds,
+        body,
+      });
       const after = await roundTripCounters(server.url, token, writer);
       const actions = after.count - before.count;
       return {
@@ -136,7 +150,12 @@ async function main(): Promise<void> {
         const result = await executeActionsFromTags(
           { db: raw, writer: writerFor(writer) },
           bench.organizationId,
-          { id: `bench-${runId}-c${n}`, platform: 'twitter', platform_user_id: offender(n), platform_username: 'bench_user' },
+          {
+            id: `bench-${runId}-c${n}`,
+            platform: 'twitter',
+            platform_user_id: offender(n),
+            platform_username: 'bench_user',
+          },
           tags,
           { toxicity_score: 0.9, source: 'shipcheck-bench' },
         );
@@ -193,7 +212,9 @@ async function main(): Promise<void> {
     ratioToRaw: row.ratio,
   }));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ server: bench.serverVersion, seconds, poolSize, users, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ server: bench.serverVersion, seconds, poolSize, users, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`,
+    );
     return;
   }
   process.stdout.write(
@@ -202,7 +223,17 @@ async function main(): Promise<void> {
       `${rounds === 1 ? 'one round' : `median of ${rounds} rounds`}\n` +
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,
   );
-  const header = ['concurrency', 'path', 'per s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'DB round trips/action', 'vs atomic function'];
+  const header = [
+    'concurrency',
+    'path',
+    'per s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'errors',
+    'DB round trips/action',
+    'vs atomic function',
+  ];
   const table = figures.map((f) => [
     String(f.concurrency),
     f.path,
@@ -220,13 +251,23 @@ async function main(): Promise<void> {
 function actionBody(organizationId: string, platformUserId: string, commentId: string): string {
   return JSON.stringify({
     organization_id: organizationId,
-    comment: { id: commentId, platform: 'twitter', platform_user_id: platformUserId, platform_username: 'bench_user', text: 'synthetic' },
+    comment: {
+      id: commentId,
+      platform: 'twitter',
+      platform_user_id: platformUserId,
+      platform_username: 'bench_user',
+      text: 'synthetic',
+    },
     action_tags: tags,
     metadata: { toxicity_score: 0.9, source: 'shipcheck-bench' },
   });
 }
 
-async function roundTripCounters(url: string, token: string, writer: WriterName): Promise<{ sum: number; count: number }> {
+async function roundTripCounters(
+  url: string,
+  token: string,
+  writer: WriterName,
+): Promise<{ sum: number; count: number }> {
   const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
   const text = await response.text();
@@ -238,7 +279,8 @@ async function roundTripCounters(url: string, token: string, writer: WriterName)
 
 function positiveInteger(name: string, raw: string): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`--${name} must be a whole number of at least 1, got "${raw}"`);
   return value;
 }
 

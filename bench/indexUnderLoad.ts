@@ -44,8 +44,14 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'no migration (reference)' },
-  { name: 'create index', sql: 'create index ub_user_plain_idx on public.user_behaviors (platform_user_id, total_violations);' },
-  { name: 'create index concurrently', sql: 'create index concurrently if not exists ub_user_concurrent_idx on public.user_behaviors (platform_user_id, total_violations);' },
+  {
+    name: 'create index',
+    sql: 'create index ub_user_plain_idx on public.user_behaviors (platform_user_id, total_violations);',
+  },
+  {
+    name: 'create index concurrently',
+    sql: 'create index concurrently if not exists ub_user_concurrent_idx on public.user_behaviors (platform_user_id, total_violations);',
+  },
 ];
 
 async function main(): Promise<void> {
@@ -74,7 +80,14 @@ async function main(): Promise<void> {
       for (const testCase of cases) {
         process.stderr.write(`${testCase.name}…\n`);
         const controller = new AbortController();
-        const load = runLoad({ url: server.url, rate, durationSeconds: loadLimits.maxDurationSeconds, users: 500, token, signal: controller.signal });
+        const load = runLoad({
+          url: server.url,
+          rate,
+          durationSeconds: loadLimits.maxDurationSeconds,
+          users: 500,
+          token,
+          signal: controller.signal,
+        });
         await sleep(2_000);
         let buildMs = 0;
         if (testCase.sql) {
@@ -102,9 +115,11 @@ async function main(): Promise<void> {
     } finally {
       await server.shutdown('bench finished');
     }
-    const { rows: version } = await bench.admin.query<{ v: string }>('select current_setting(\'server_version\') as v');
+    const { rows: version } = await bench.admin.query<{ v: string }>("select current_setting('server_version') as v");
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ rows, rate, server: version[0]?.v, machine: loadBefore, results }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ rows, rate, server: version[0]?.v, machine: loadBefore, results }, null, 2)}\n`,
+      );
       return;
     }
     process.stdout.write(
@@ -113,7 +128,15 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${markdownTable(
         ['case', 'build (ms)', 'requests', 'errors', 'p50 (ms)', 'p99 (ms)', 'max (ms)'],
-        results.map((r) => [String(r.case), String(r.build_ms), String(r.requests), String(r.errors), fixed(Number(r.p50_ms), 1), fixed(Number(r.p99_ms), 1), fixed(Number(r.max_ms), 1)]),
+        results.map((r) => [
+          String(r.case),
+          String(r.build_ms),
+          String(r.requests),
+          String(r.errors),
+          fixed(Number(r.p50_ms), 1),
+          fixed(Number(r.p99_ms), 1),
+          fixed(Number(r.max_ms), 1),
+        ]),
         [false, true, true, true, true, true, true],
       )}\n`,
     );

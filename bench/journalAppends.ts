@@ -33,7 +33,8 @@ const { values } = parseArgs({
   },
 });
 const sizes = values.sizes.split(',').map(Number);
-if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error(`--sizes must be whole numbers of at least 1000, got "${values.sizes}"`);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1000))
+  throw new Error(`--sizes must be whole numbers of at least 1000, got "${values.sizes}"`);
 const window = 1000;
 
 const at = new Date().toISOString();
@@ -52,7 +53,16 @@ const runStarted: Extract<RunEvent, { type: 'run_started' }> = {
   metadata: {},
   holder: 'bench@host',
 };
-const stepStarted: RunEvent = { type: 'step_started', at, stepId: 'monitor', phaseId: 'watch', kind: 'monitor', title: 'Monitor', hash: 'h', attempt: 1 };
+const stepStarted: RunEvent = {
+  type: 'step_started',
+  at,
+  stepId: 'monitor',
+  phaseId: 'watch',
+  kind: 'monitor',
+  title: 'Monitor',
+  hash: 'h',
+  attempt: 1,
+};
 const sample = (i: number): RunEvent => ({
   type: 'step_progress',
   at,
@@ -80,7 +90,12 @@ function timed(appends: number, append: (i: number) => void | Promise<void>): Pr
     const end = performance.now();
     const firstEnd = appends === window ? end : marks[0]!;
     const lastStart = appends === window ? start : marks.at(-1)!;
-    return { appends, firstMs: (firstEnd - start) / window, lastMs: (end - lastStart) / window, totalS: (end - start) / 1000 };
+    return {
+      appends,
+      firstMs: (firstEnd - start) / window,
+      lastMs: (end - lastStart) / window,
+      totalS: (end - start) / 1000,
+    };
   })();
 }
 
@@ -90,7 +105,15 @@ async function journalSeries(appends: number): Promise<Series & { logBytes: numb
     const journal = await RunJournal.create('bench', dir, silentRenderer, []);
     const { at: _at, ...started } = runStarted;
     await journal.record(started);
-    await journal.record({ type: 'step_started', stepId: 'monitor', phaseId: 'watch', kind: 'monitor', title: 'Monitor', hash: 'h', attempt: 1 });
+    await journal.record({
+      type: 'step_started',
+      stepId: 'monitor',
+      phaseId: 'watch',
+      kind: 'monitor',
+      title: 'Monitor',
+      hash: 'h',
+      attempt: 1,
+    });
     const series = await timed(appends, (i) => {
       const { at: _at, ...event } = sample(i) as Extract<RunEvent, { type: 'step_progress' }>;
       return journal.record(event);
@@ -136,7 +159,16 @@ if (values.json) {
   process.stdout.write(`before: ${describeLoad(loadBefore)}\nafter:  ${describeLoad(loadAfter)}\n\n`);
   process.stdout.write(
     `${markdownTable(
-      ['appends', 'journal ms/append, first 1,000', 'last 1,000', 'last/first', 'journal total s', 'log size', 'fold µs/event, first 1,000', 'last 1,000'],
+      [
+        'appends',
+        'journal ms/append, first 1,000',
+        'last 1,000',
+        'last/first',
+        'journal total s',
+        'log size',
+        'fold µs/event, first 1,000',
+        'last 1,000',
+      ],
       rows,
       [true, true, true, true, true, true, true, true],
     )}\n`,

@@ -27,7 +27,8 @@ const { values } = parseArgs({
 const actions = Number(values.actions);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, got "${values.rounds}"`);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`--rounds must be a whole number of at least 1, got "${values.rounds}"`);
 
 async function main(): Promise<void> {
   const loadBefore = machineLoad();
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
     };
   });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ server: bench.serverVersion, actions, connections, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ server: bench.serverVersion, actions, connections, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`,
+    );
     return;
   }
   process.stdout.write(
@@ -76,7 +79,17 @@ async function main(): Promise<void> {
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n` +
       'latency: time each call held its connection (waiting for a free connection excluded)\n\n',
   );
-  const header = ['writer', `lost of ${actions}`, 'lost %', 'failed', 'p50 ms', 'p95 ms', 'p99 ms', 'actions/s', 'round trips/action'];
+  const header = [
+    'writer',
+    `lost of ${actions}`,
+    'lost %',
+    'failed',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'actions/s',
+    'round trips/action',
+  ];
   const rows = figures.map((f) => [
     f.writer,
     fixed(f.lost, 0),

@@ -187,7 +187,9 @@ export class InterruptedError extends ShipcheckError {
   /** The run (or its rollback) stopped between steps, its lease released: `continueWith` goes on with it. */
   static ofRun(message: string, runId: string, continueWith?: string): InterruptedError {
     const how = continueWith ?? `shipcheck resume ${runId} (or shipcheck run with the same checklist and environment)`;
-    return new InterruptedError(message, { hint: `the run is resumable: ${how} continues it without repeating finished steps` });
+    return new InterruptedError(message, {
+      hint: `the run is resumable: ${how} continues it without repeating finished steps`,
+    });
   }
 }
 

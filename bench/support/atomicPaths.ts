@@ -53,14 +53,25 @@ export function pgbenchPath(protocol: PgbenchProtocol = 'prepared'): AtomicPath 
     async run(settings) {
       const { bench, scenario, clients } = settings;
       const script = pgbenchScript(bench.organizationId, scenario);
-      const common = { url: bench.url, script, clients, protocol, ...(settings.sessionOptions && { sessionOptions: settings.sessionOptions }) };
+      const common = {
+        url: bench.url,
+        script,
+        clients,
+        protocol,
+        ...(settings.sessionOptions && { sessionOptions: settings.sessionOptions }),
+      };
       await resetRows(bench);
-      const { result, server } = await withServerSideFigures(bench.admin, 'atomic_update_user_behavior', serverCpuOption(bench), async () => {
-        // pgbench cannot keep connections between runs: its warm-up is a run of its own.
-        const warmup = await runPgbench({ ...common, seconds: settings.warmupSeconds });
-        const measured = await runPgbench({ ...common, seconds: settings.seconds });
-        return { result: measured, calls: warmup.transactions + measured.transactions };
-      });
+      const { result, server } = await withServerSideFigures(
+        bench.admin,
+        'atomic_update_user_behavior',
+        serverCpuOption(bench),
+        async () => {
+          // pgbench cannot keep connections between runs: its warm-up is a run of its own.
+          const warmup = await runPgbench({ ...common, seconds: settings.warmupSeconds });
+          const measured = await runPgbench({ ...common, seconds: settings.seconds });
+          return { result: measured, calls: warmup.transactions + measured.transactions };
+        },
+      );
       return {
         callsPerSecond: result.callsPerSecond,
         calls: result.transactions,
@@ -81,7 +92,11 @@ export function nodePostgresPath(options: { preparedStatements: boolean }): Atom
       const { bench, scenario, clients } = settings;
       const pickUser = offenderPicker(scenario);
       const call = () =>
-        rpcWriter.recordViolation(db, { organizationId: bench.organizationId, platform: 'twitter', platformUserId: pickUser() }, violationInput);
+        rpcWriter.recordViolation(
+          db,
+          { organizationId: bench.organizationId, platform: 'twitter', platformUserId: pickUser() },
+          violationInput,
+        );
       const db = Database.connect(withSessionOptions(bench.url, settings.sessionOptions), {
         max: clients,
         applicationName: 'shipcheck bench',
@@ -112,18 +127,27 @@ export function postgresJsPath(): AtomicPath {
   };
 }
 
-async function measureClosedLoop(settings: PathSettings, call: () => Promise<unknown>, close: () => Promise<void>): Promise<PathRun> {
+async function measureClosedLoop(
+  settings: PathSettings,
+  call: () => Promise<unknown>,
+  close: () => Promise<void>,
+): Promise<PathRun> {
   await resetRows(settings.bench);
-  const { result, server } = await withServerSideFigures(settings.bench.admin, 'atomic_update_user_behavior', serverCpuOption(settings.bench), async () => {
-    try {
-      const warmup = await closedLoop({ clients: settings.clients, seconds: settings.warmupSeconds, call });
-      const measured = await closedLoop({ clients: settings.clients, seconds: settings.seconds, call });
-      return { result: measured, calls: warmup.calls + warmup.errors + measured.calls + measured.errors };
-    } finally {
-      // Closing makes the backends exit, which is when they report their function counters.
-      await close();
-    }
-  });
+  const { result, server } = await withServerSideFigures(
+    settings.bench.admin,
+    'atomic_update_user_behavior',
+    serverCpuOption(settings.bench),
+    async () => {
+      try {
+        const warmup = await closedLoop({ clients: settings.clients, seconds: settings.warmupSeconds, call });
+        const measured = await closedLoop({ clients: settings.clients, seconds: settings.seconds, call });
+        return { result: measured, calls: warmup.calls + warmup.errors + measured.calls + measured.errors };
+      } finally {
+        // Closing makes the backends exit, which is when they report their function counters.
+        await close();
+      }
+    },
+  );
   return {
     callsPerSecond: result.callsPerSecond,
     calls: result.calls,
@@ -147,7 +171,12 @@ async function resetRows(bench: BenchDatabase): Promise<void> {
 function withSessionOptions(url: string, sessionOptions: Readonly<Record<string, string>> | undefined): string {
   if (sessionOptions === undefined) return url;
   const withOptions = new URL(url);
-  withOptions.searchParams.set('options', Object.entries(sessionOptions).map(([k, v]) => `-c ${k}=${v}`).join(' '));
+  withOptions.searchParams.set(
+    'options',
+    Object.entries(sessionOptions)
+      .map(([k, v]) => `-c ${k}=${v}`)
+      .join(' '),
+  );
   return withOptions.toString();
 }
 

@@ -26,7 +26,8 @@ export async function autocannonLoop(options: {
   body: (sequence: number) => string;
 }): Promise<HttpLoopResult> {
   const host = new URL(options.url).hostname;
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error('the HTTP bench only targets loopback');
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]')
+    throw new Error('the HTTP bench only targets loopback');
   const latencies: number[] = [];
   let sequence = 0;
   let non2xx = 0;

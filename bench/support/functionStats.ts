@@ -44,14 +44,22 @@ export async function withServerSideFigures<T>(
   await new Promise((resolve) => setTimeout(resolve, 200));
   const cpuAfter = cpuBefore === undefined ? undefined : await serverCpuSeconds(admin);
   const cpuMicrosPerCall =
-    cpuBefore === undefined || cpuAfter === undefined || calls === 0 ? Number.NaN : ((cpuAfter - cpuBefore) * 1e6) / calls;
+    cpuBefore === undefined || cpuAfter === undefined || calls === 0
+      ? Number.NaN
+      : ((cpuAfter - cpuBefore) * 1e6) / calls;
   return {
     result,
-    server: { calls, meanExecMs: calls === 0 ? Number.NaN : (after.totalMs - before.totalMs) / calls, cpuMicrosPerCall },
+    server: {
+      calls,
+      meanExecMs: calls === 0 ? Number.NaN : (after.totalMs - before.totalMs) / calls,
+      cpuMicrosPerCall,
+    },
   };
 }
 
 async function readCounters(admin: Queryable, functionName: string): Promise<FunctionCounters> {
-  const { rows } = await admin.query<{ calls: string | null; total_ms: number | null }>(functionStatsSql, [functionName]);
+  const { rows } = await admin.query<{ calls: string | null; total_ms: number | null }>(functionStatsSql, [
+    functionName,
+  ]);
   return { calls: Number(rows[0]?.calls ?? 0), totalMs: rows[0]?.total_ms ?? 0 };
 }

@@ -34,10 +34,26 @@ export async function runPgbench(options: {
   await writeFile(scriptPath, options.script, { mode: 0o600 });
   const url = new URL(options.url);
   const args = [
-    '-n', '-M', options.protocol ?? 'prepared', '-f', scriptPath,
-    '-c', String(options.clients), '-j', String(Math.min(options.clients, 2)), '-T', String(Math.max(1, Math.round(options.seconds))),
-    '-l', '--log-prefix', join(dir, 'tx'),
-    '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username),
+    '-n',
+    '-M',
+    options.protocol ?? 'prepared',
+    '-f',
+    scriptPath,
+    '-c',
+    String(options.clients),
+    '-j',
+    String(Math.min(options.clients, 2)),
+    '-T',
+    String(Math.max(1, Math.round(options.seconds))),
+    '-l',
+    '--log-prefix',
+    join(dir, 'tx'),
+    '-h',
+    url.hostname,
+    '-p',
+    url.port || '5432',
+    '-U',
+    decodeURIComponent(url.username),
     decodeURIComponent(url.pathname.slice(1)),
   ];
   const sessionOptions = Object.entries(options.sessionOptions ?? {}).map(([key, value]) => `-c ${key}=${value}`);

@@ -28,5 +28,8 @@ export async function serverCpuSeconds(admin: Queryable): Promise<number | undef
 /** The fields of /proc/<pid>/stat after the command name (which may itself contain spaces). */
 async function procStat(pid: number): Promise<string[]> {
   const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-  return text.slice(text.lastIndexOf(')') + 2).trim().split(' ');
+  return text
+    .slice(text.lastIndexOf(')') + 2)
+    .trim()
+    .split(' ');
 }

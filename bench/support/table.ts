@@ -1,5 +1,9 @@
 /** A Markdown table, so a run's output can be pasted into docs/performance.md as it is. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly boolean[]): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  rightAligned: readonly boolean[],
+): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   const rule = `|${rightAligned.map((right) => (right ? '---:' : '---')).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');

@@ -8,7 +8,8 @@ import { UsageError } from '../errors.js';
  */
 export const builtinMarker = '-- shipcheck logical backup';
 const tableMarker = /^-- shipcheck:table (\S+) rows=(\d+)$/;
-const copyLine = /^COPY ((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\.(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)) \(((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:, (?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))*)\) FROM stdin;$/;
+const copyLine =
+  /^COPY ((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\.(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)) \(((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:, (?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))*)\) FROM stdin;$/;
 
 export interface BackupTable {
   /** schema.name, unquoted (the name the checklist used). */
@@ -43,7 +44,13 @@ export function builtinHeader(info: { createdAt: string; serverVersion: string; 
   ].join('\n');
 }
 
-export function tableHeader(table: string, rows: number, ddl: string, copyTarget: string, columns: readonly string[]): string {
+export function tableHeader(
+  table: string,
+  rows: number,
+  ddl: string,
+  copyTarget: string,
+  columns: readonly string[],
+): string {
   return `-- shipcheck:table ${table} rows=${rows}\n${ddl}\n\nCOPY ${copyTarget} (${columns.join(', ')}) FROM stdin;\n`;
 }
 

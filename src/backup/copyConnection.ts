@@ -15,7 +15,10 @@ export interface CopyConnection extends Queryable {
   close(): Promise<void>;
 }
 
-export async function openCopyConnection(connectionString: string, applicationName = 'shipcheck backup'): Promise<CopyConnection> {
+export async function openCopyConnection(
+  connectionString: string,
+  applicationName = 'shipcheck backup',
+): Promise<CopyConnection> {
   const { client, query, close } = await openDedicatedConnection(connectionString, applicationName);
   return {
     query,

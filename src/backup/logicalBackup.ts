@@ -17,7 +17,11 @@ export interface TableRows {
  * table its CREATE TABLE and its rows as a COPY block, all read in one
  * REPEATABLE READ snapshot, written to `path` (created 0600, fsynced).
  */
-export async function writeLogicalBackup(connectionString: string, tables: readonly string[], path: string): Promise<TableRows[]> {
+export async function writeLogicalBackup(
+  connectionString: string,
+  tables: readonly string[],
+  path: string,
+): Promise<TableRows[]> {
   const connection = await openCopyConnection(connectionString);
   const file = await open(path, 'wx', 0o600);
   const write = (data: string | Buffer) => (typeof data === 'string' ? file.write(data) : file.write(data));
@@ -27,7 +31,9 @@ export async function writeLogicalBackup(connectionString: string, tables: reado
       async () => {
         // Qualified names everywhere in the DDL: types and functions outside pg_catalog keep their schema.
         await connection.query('set local search_path = pg_catalog');
-        const { rows } = await connection.query<{ version: string }>("select current_setting('server_version') as version");
+        const { rows } = await connection.query<{ version: string }>(
+          "select current_setting('server_version') as version",
+        );
         await write(builtinHeader({ createdAt: new Date().toISOString(), serverVersion: rows[0]!.version, tables }));
         const counts: TableRows[] = [];
         for (const table of tables) {

@@ -13,7 +13,10 @@ const execFileAsync = promisify(execFile);
 /** The major version of the first pg_dump on PATH, or undefined when there is none. */
 export async function pgDumpMajorVersion(env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   try {
-    const { stdout } = await execFileAsync('pg_dump', ['--version'], { env: { PATH: env.PATH ?? '' }, timeout: 10_000 });
+    const { stdout } = await execFileAsync('pg_dump', ['--version'], {
+      env: { PATH: env.PATH ?? '' },
+      timeout: 10_000,
+    });
     const match = /\(PostgreSQL\)\s+(\d+)/.exec(stdout);
     return match ? Number(match[1]) : undefined;
   } catch {
@@ -39,10 +42,18 @@ const legacyPassfileAgeMs = 5 * 60_000;
  * pg_dump writes into a pipe, not the file: if shipcheck dies, its next write fails and
  * it ends, and its process group is killed when shipcheck exits (spawnChild).
  */
-export async function runPgDump(connectionString: string, tables: readonly string[], path: string, runDir?: string): Promise<void> {
+export async function runPgDump(
+  connectionString: string,
+  tables: readonly string[],
+  path: string,
+  runDir?: string,
+): Promise<void> {
   const url = new URL(connectionString);
   // Named after this process (pid and start time: pids are reused) so that the next start knows it is stale.
-  const passfile = join(dirname(path), `${passfilePrefix}${process.pid}-${startTime(process.pid) ?? 'x'}-${randomBytes(8).toString('hex')}`);
+  const passfile = join(
+    dirname(path),
+    `${passfilePrefix}${process.pid}-${startTime(process.pid) ?? 'x'}-${randomBytes(8).toString('hex')}`,
+  );
   const escapeValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
   const host = url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
   const port = url.port || '5432';
@@ -50,11 +61,22 @@ export async function runPgDump(connectionString: string, tables: readonly strin
   const user = decodeURIComponent(url.username);
   const forget = removeOnExit(passfile);
   try {
-    await writeFile(passfile, `${escapeValue(host)}:${port}:${escapeValue(database)}:${escapeValue(user)}:${escapeValue(decodeURIComponent(url.password))}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    });
-    await dumpInto(path, tables, passfile, { host, port, database, user, sslmode: url.searchParams.get('sslmode') }, connectionString, runDir);
+    await writeFile(
+      passfile,
+      `${escapeValue(host)}:${port}:${escapeValue(database)}:${escapeValue(user)}:${escapeValue(decodeURIComponent(url.password))}\n`,
+      {
+        mode: 0o600,
+        flag: 'wx',
+      },
+    );
+    await dumpInto(
+      path,
+      tables,
+      passfile,
+      { host, port, database, user, sslmode: url.searchParams.get('sslmode') },
+      connectionString,
+      runDir,
+    );
   } finally {
     await rm(passfile, { force: true });
     forget();
@@ -84,7 +106,12 @@ async function dumpInto(
       ...(sslmode && { PGSSLMODE: sslmode }),
     };
     const stderr = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
-      const child = spawnChild('pg_dump', args, { env, stdio: ['ignore', 'pipe', 'pipe'] }, { ...(runDir !== undefined && { runDir }), what: `pg_dump of ${tables.join(', ')} into ${path}` });
+      const child = spawnChild(
+        'pg_dump',
+        args,
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+        { ...(runDir !== undefined && { runDir }), what: `pg_dump of ${tables.join(', ')} into ${path}` },
+      );
       // One chunk at a time: pg_dump waits (the pipe fills) while the disk is slower than it.
       let written: Promise<unknown> = Promise.resolve();
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -102,10 +129,13 @@ async function dumpInto(
       });
     });
     if (stderr.code !== 0) {
-      throw new ShipcheckError(`pg_dump failed (exit ${stderr.code}): ${redactSecrets(stderr.text.trim(), [connectionString])}`, {
-        code: 'pg_dump_failed',
-        exitCode: ExitCode.database,
-      });
+      throw new ShipcheckError(
+        `pg_dump failed (exit ${stderr.code}): ${redactSecrets(stderr.text.trim(), [connectionString])}`,
+        {
+          code: 'pg_dump_failed',
+          exitCode: ExitCode.database,
+        },
+      );
     }
     await file.sync();
   } finally {
@@ -137,7 +167,8 @@ export async function removeStalePassfiles(directory: string): Promise<number> {
     if (!name.startsWith('shipcheck-pgpass-')) continue;
     const path = join(tmpdir(), name);
     const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile() || (uid !== undefined && info.uid !== uid) || Date.now() - info.mtimeMs < legacyPassfileAgeMs) continue;
+    if (!info?.isFile() || (uid !== undefined && info.uid !== uid) || Date.now() - info.mtimeMs < legacyPassfileAgeMs)
+      continue;
     await rm(path, { force: true });
     removed++;
   }

@@ -15,21 +15,30 @@ export interface RecordedBackup {
  * read from the run log, which is the truth about what was backed up and its checksum.
  */
 export function findRecordedBackup(runId: string, events: readonly RunEvent[], stepId?: string): RecordedBackup {
-  const backupSteps = new Set(events.flatMap((e) => (e.type === 'step_started' && e.kind === 'backup' ? [e.stepId] : [])));
+  const backupSteps = new Set(
+    events.flatMap((e) => (e.type === 'step_started' && e.kind === 'backup' ? [e.stepId] : [])),
+  );
   if (stepId !== undefined && !backupSteps.has(stepId)) {
     const known = backupSteps.size ? `its backup steps: ${[...backupSteps].join(', ')}` : 'it ran no backup step';
     throw new UsageError(`step "${stepId}" is not a backup step of run ${runId} (${known})`);
   }
   const finished = events.flatMap((e) =>
-    e.type === 'step_finished' && backupSteps.has(e.stepId) && (stepId === undefined || e.stepId === stepId) && e.status === 'passed' && e.outcome?.evidence?.[0]
+    e.type === 'step_finished' &&
+    backupSteps.has(e.stepId) &&
+    (stepId === undefined || e.stepId === stepId) &&
+    e.status === 'passed' &&
+    e.outcome?.evidence?.[0]
       ? [{ event: e, evidence: e.outcome.evidence[0] }]
       : [],
   );
   const latest = finished.at(-1);
   if (!latest) {
-    throw new UsageError(`run ${runId} recorded no finished backup${stepId ? ` for step ${stepId}` : ''}; nothing to restore`, {
-      hint: 'shipcheck status RUN shows which steps ran',
-    });
+    throw new UsageError(
+      `run ${runId} recorded no finished backup${stepId ? ` for step ${stepId}` : ''}; nothing to restore`,
+      {
+        hint: 'shipcheck status RUN shows which steps ran',
+      },
+    );
   }
   const observed = (latest.event.outcome?.observed ?? {}) as { tables?: { table: string }[]; method?: string };
   return {

@@ -38,10 +38,13 @@ export async function restoreBackup(
   if (options.expectedSha256 !== undefined) {
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== options.expectedSha256) {
-      throw new CheckFailedError(`backup ${basename(path)} does not match its recorded checksum; refusing to restore it`, {
-        code: 'backup_checksum_mismatch',
-        detail: `recorded sha256 ${options.expectedSha256}, file has ${actual}`,
-      });
+      throw new CheckFailedError(
+        `backup ${basename(path)} does not match its recorded checksum; refusing to restore it`,
+        {
+          code: 'backup_checksum_mismatch',
+          detail: `recorded sha256 ${options.expectedSha256}, file has ${actual}`,
+        },
+      );
     }
   }
   const backup = parseBackup(bytes.toString('utf8'), basename(path));
@@ -58,7 +61,9 @@ export async function restoreBackup(
         await connection.copyIn(statements.copyFrom(quoteQualified(table.table), table.columnList), table.data);
         const { rows } = await connection.query<{ n: string }>(statements.countRows(table.table));
         if (Number(rows[0]!.n) !== table.rows) {
-          throw new CheckFailedError(`restoring ${table.table} left ${rows[0]!.n} rows instead of ${table.rows}; rolled back`);
+          throw new CheckFailedError(
+            `restoring ${table.table} left ${rows[0]!.n} rows instead of ${table.rows}; rolled back`,
+          );
         }
         await resetSequences(connection, table.table);
         restored.push({ table: table.table, rows: table.rows, recreated: recreated.has(table.table) });
@@ -73,7 +78,9 @@ export async function restoreBackup(
 async function recreateMissing(connection: CopyConnection, tables: readonly BackupTable[]): Promise<Set<string>> {
   const recreated = new Set<string>();
   for (const table of tables) {
-    const { rows } = await connection.query<{ exists: boolean }>('select to_regclass($1) is not null as exists', [table.table]);
+    const { rows } = await connection.query<{ exists: boolean }>('select to_regclass($1) is not null as exists', [
+      table.table,
+    ]);
     if (rows[0]!.exists) continue;
     if (!table.ddl) {
       throw new UsageError(`table ${table.table} no longer exists and this pg_dump backup is restored data-only`, {

@@ -24,13 +24,16 @@ export interface TableDefinition {
  * Enough to recreate the table (in a scratch schema, or after it was dropped).
  * The caller sets search_path = pg_catalog for the transaction, so names come out qualified.
  */
-export async function readTableDefinition(client: Queryable, qualifiedName: string, quotedName: string): Promise<TableDefinition> {
+export async function readTableDefinition(
+  client: Queryable,
+  qualifiedName: string,
+  quotedName: string,
+): Promise<TableDefinition> {
   const { rows: columns } = await client.query<ColumnRow>(columnsSql, [qualifiedName]);
-  const { rows: constraints } = await client.query<{ name: string; definition: string }>(constraintsSql, [qualifiedName]);
-  const lines = [
-    ...columns.map(columnDefinition),
-    ...constraints.map((c) => `CONSTRAINT ${c.name} ${c.definition}`),
-  ];
+  const { rows: constraints } = await client.query<{ name: string; definition: string }>(constraintsSql, [
+    qualifiedName,
+  ]);
+  const lines = [...columns.map(columnDefinition), ...constraints.map((c) => `CONSTRAINT ${c.name} ${c.definition}`)];
   return {
     ddl: `CREATE TABLE ${quotedName} (\n    ${lines.join(',\n    ')}\n);`,
     copyColumns: columns.filter((c) => c.generated === '').map((c) => c.name),

@@ -80,7 +80,10 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
     problems.push({ file, line: 1, column: 1, path: '', message });
     throw new ChecklistError(file, problems);
   };
-  const doc = withinStack(() => parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), refuse);
+  const doc = withinStack(
+    () => parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }),
+    refuse,
+  );
   for (const error of [...doc.errors, ...doc.warnings]) {
     const { line, col } = lines.linePos(error.pos[0]);
     problems.push({ file, line, column: col, path: '', message: `YAML: ${error.message.split('\n')[0]}` });
@@ -110,13 +113,17 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
   } catch (error) {
     // The yaml package's own words for too many aliases: "Excessive alias count indicates a resource exhaustion attack".
     if (error instanceof ReferenceError && /alias/i.test(error.message)) {
-      refuse(`YAML aliases expand too much (more than maxAliasCount ${checklistLimits.maxAliasCount}): a checklist needs no alias bomb`);
+      refuse(
+        `YAML aliases expand too much (more than maxAliasCount ${checklistLimits.maxAliasCount}): a checklist needs no alias bomb`,
+      );
     }
     throw error;
   }
   const stepCount = countSteps(raw);
   if (stepCount > checklistLimits.maxSteps) {
-    refuse(`${stepCount} steps: a checklist may have at most ${checklistLimits.maxSteps} (phases and rollback branches together)`);
+    refuse(
+      `${stepCount} steps: a checklist may have at most ${checklistLimits.maxSteps} (phases and rollback branches together)`,
+    );
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     add([], 'a checklist must be a YAML mapping (version, name, environments, phases, rollback)');
@@ -134,7 +141,8 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
       const phase = isMapping(rawPhase) ? rawPhase : {};
       const place = { index, id: stringOrUndefined(phase.id), environment: stringOrUndefined(phase.environment) };
       phasePlaces.push(place);
-      if (Array.isArray(phase.steps)) stepLists.push({ path: ['phases', index, 'steps'], steps: phase.steps, phase: place });
+      if (Array.isArray(phase.steps))
+        stepLists.push({ path: ['phases', index, 'steps'], steps: phase.steps, phase: place });
     });
   }
   const rollback = rawObject.rollback as Record<string, unknown> | undefined;
@@ -149,7 +157,14 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
   for (const { path, steps, phase, branch } of stepLists) {
     steps.forEach((rawStep, index) => {
       const stepPath = [...path, index];
-      const step = parseStep(withMigrationDefaults(rawStep, rawObject.migrations, registry), stepPath, registry, addIssues, add, source);
+      const step = parseStep(
+        withMigrationDefaults(rawStep, rawObject.migrations, registry),
+        stepPath,
+        registry,
+        addIssues,
+        add,
+        source,
+      );
       // Placed even when it did not parse, so a reference to it is not reported as unknown too.
       const fields = isMapping(rawStep) ? rawStep : {};
       const kindName = stringOrUndefined(fields.kind);
@@ -166,7 +181,8 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
       if (!step) return;
       checkRollbackBranchField(place, step, add);
       const earlier = firstLineOfId.get(step.id);
-      if (earlier !== undefined) add([...stepPath, 'id'], `duplicate step id "${step.id}" (first used on line ${earlier})`);
+      if (earlier !== undefined)
+        add([...stepPath, 'id'], `duplicate step id "${step.id}" (first used on line ${earlier})`);
       else firstLineOfId.set(step.id, step.line);
       stepsByPath.set(formatPath(stepPath), step);
     });
@@ -189,7 +205,11 @@ function withMigrationDefaults(rawStep: unknown, block: unknown, registry: StepR
   const kind = typeof rawStep.kind === 'string' ? registry.get(rawStep.kind) : undefined;
   const isRollback = kind === rollbackStep && rawStep.revert_migration !== undefined;
   if (kind !== migrateStep && !isRollback) return rawStep;
-  const fields: Record<string, string> = { format: 'format', directory: isRollback ? 'migrations_dir' : 'directory', source: 'source' };
+  const fields: Record<string, string> = {
+    format: 'format',
+    directory: isRollback ? 'migrations_dir' : 'directory',
+    source: 'source',
+  };
   const filled: Record<string, unknown> = { ...rawStep };
   for (const [from, to] of Object.entries(fields)) {
     if (filled[to] === undefined && block[from] !== undefined) filled[to] = block[from];
@@ -247,7 +267,10 @@ function checkReferences(data: ChecklistFile, add: (path: readonly PropertyKey[]
   const phaseIds = new Set<string>();
   data.phases.forEach((phase, index) => {
     if (!declared.includes(phase.environment)) {
-      add(['phases', index, 'environment'], `environment "${phase.environment}" is not declared (declared: ${declared.join(', ')})`);
+      add(
+        ['phases', index, 'environment'],
+        `environment "${phase.environment}" is not declared (declared: ${declared.join(', ')})`,
+      );
     }
     if (phaseIds.has(phase.id)) add(['phases', index, 'id'], `duplicate phase id "${phase.id}"`);
     phaseIds.add(phase.id);

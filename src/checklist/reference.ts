@@ -4,7 +4,8 @@ import { checklistSchema, stepHeaderSchema } from './schema.js';
 import { schemaFields, type SchemaField } from './schemaFields.js';
 
 /** Markers around the generated part of docs/checklist-format.md. */
-export const referenceStart = '<!-- field reference: generated from the zod schemas by src/checklist/writeReference.ts; do not edit by hand -->';
+export const referenceStart =
+  '<!-- field reference: generated from the zod schemas by src/checklist/writeReference.ts; do not edit by hand -->';
 export const referenceEnd = '<!-- end of field reference -->';
 
 /**
@@ -23,18 +24,28 @@ export function renderFormatReference(registry: StepRegistry): string {
   const table = (title: string, schema: z.ZodType, intro: string) => {
     sections.push(`### ${title}`, '', intro, '', ...fieldTable(schemaFields(schema)), '');
   };
-  table('Checklist file', checklistSchema, 'The top-level sections of the file and everything inside them except the steps (below).');
-  table('Every step', stepHeaderSchema, 'Fields every step has, whatever its kind; the other keys of a step belong to its kind (below).');
+  table(
+    'Checklist file',
+    checklistSchema,
+    'The top-level sections of the file and everything inside them except the steps (below).',
+  );
+  table(
+    'Every step',
+    stepHeaderSchema,
+    'Fields every step has, whatever its kind; the other keys of a step belong to its kind (below).',
+  );
   sections.push('## Step kinds', '');
   for (const name of [...registry.keys()].sort()) {
     const kind = registry.get(name)!;
     const flags = [
       kind.mutates ? 'mutates the target (runs under the advisory lock)' : 'read-only',
-      kind.idempotent ? 'idempotent (re-run after an interruption)' : 'not idempotent (an interrupted attempt asks the operator)',
+      kind.idempotent
+        ? 'idempotent (re-run after an interruption)'
+        : 'not idempotent (an interrupted attempt asks the operator)',
       kind.rehearsable ? 'rehearsed by `run --rehearse`' : 'skipped by `run --rehearse`',
     ];
     // A kind whose steps can change these flags says so (sql with mutates: true takes the lock, is not re-run unasked).
-    const perStep = kind.traits ? ' A step\'s own fields can change this (see `mutates`).' : '';
+    const perStep = kind.traits ? " A step's own fields can change this (see `mutates`)." : '';
     table(`kind: ${name}`, kind.schema, `${flags.join('; ')}.${perStep}`);
   }
   sections.push(referenceEnd);

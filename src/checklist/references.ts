@@ -70,9 +70,15 @@ export function checkRollbackBranchField(
   if (step.rollbackBranch === undefined) return;
   const path = [...place.path, 'rollback_branch'];
   if (place.branch) {
-    add(path, `a step of the rollback procedure starts no other branch: if it fails, the rollback ends "failed to roll back" (remove rollback_branch)`);
+    add(
+      path,
+      `a step of the rollback procedure starts no other branch: if it fails, the rollback ends "failed to roll back" (remove rollback_branch)`,
+    );
   } else if (step.onFail !== 'rollback') {
-    add(path, `rollback_branch ${step.rollbackBranch} takes effect only with on_fail: rollback (this step's on_fail is ${step.onFail}, so its failure never runs that branch)`);
+    add(
+      path,
+      `rollback_branch ${step.rollbackBranch} takes effect only with on_fail: rollback (this step's on_fail is ${step.onFail}, so its failure never runs that branch)`,
+    );
   }
 }
 
@@ -84,8 +90,11 @@ function checkStep(
   steps: readonly StepPlace[],
   add: Add,
 ): void {
-  const why = (target: StepPlace) => (reference.when === 'this-run' ? ranBefore(from, target) : recordedBefore(from, target));
-  const valid = steps.filter((s) => s.kind === reference.kind && s.id !== undefined && why(s) === undefined).map((s) => s.id!);
+  const why = (target: StepPlace) =>
+    reference.when === 'this-run' ? ranBefore(from, target) : recordedBefore(from, target);
+  const valid = steps
+    .filter((s) => s.kind === reference.kind && s.id !== undefined && why(s) === undefined)
+    .map((s) => s.id!);
   const listed = validList(reference, valid);
   const target = byId.get(reference.id);
   if (!target) {
@@ -93,7 +102,10 @@ function checkStep(
     return;
   }
   if (target.kind !== undefined && target.kind !== reference.kind) {
-    add(path, `step "${reference.id}" is ${article(target.kind)} ${target.kind} step, not ${article(reference.kind)} ${reference.kind} step (${listed})`);
+    add(
+      path,
+      `step "${reference.id}" is ${article(target.kind)} ${target.kind} step, not ${article(reference.kind)} ${reference.kind} step (${listed})`,
+    );
     return;
   }
   const problem = why(target);
@@ -102,7 +114,9 @@ function checkStep(
 
 function validList(reference: Extract<StepReference, { to: 'step' }>, ids: readonly string[]): string {
   const which = reference.when === 'this-run' ? 'that run before this step in its run' : 'this gate can wait for';
-  return ids.length > 0 ? `${reference.kind} steps ${which}: ${ids.join(', ')}` : `no ${reference.kind} step ${which.replace(/^that run/, 'runs')}`;
+  return ids.length > 0
+    ? `${reference.kind} steps ${which}: ${ids.join(', ')}`
+    : `no ${reference.kind} step ${which.replace(/^that run/, 'runs')}`;
 }
 
 /** Why `target` has no outcome yet in the run where `from` runs, or undefined when it has. */
@@ -120,13 +134,17 @@ function ranBefore(from: StepPlace, target: StepPlace): string | undefined {
     return undefined;
   }
   if (target.phase) return undefined;
-  if (target.branch !== from.branch) return `is in the rollback branch ${target.branch}; only one branch runs, and this step is in ${from.branch}`;
-  return target.position > from.position ? `runs after this step in the ${from.branch} branch (line ${target.line})` : undefined;
+  if (target.branch !== from.branch)
+    return `is in the rollback branch ${target.branch}; only one branch runs, and this step is in ${from.branch}`;
+  return target.position > from.position
+    ? `runs after this step in the ${from.branch} branch (line ${target.line})`
+    : undefined;
 }
 
 /** Why a decision recorded for `target` can never be there when `from` (a gate) is checked. */
 function recordedBefore(from: StepPlace, target: StepPlace): string | undefined {
-  if (target.branch) return `is a step of the rollback branch ${target.branch}; only a phase's approval steps are asked for and recorded`;
+  if (target.branch)
+    return `is a step of the rollback branch ${target.branch}; only a phase's approval steps are asked for and recorded`;
   const phase = target.phase!;
   if (!from.phase || phase.environment !== from.phase.environment) return undefined;
   if (phase.index > from.phase.index || (phase.index === from.phase.index && target.position > from.position)) {
@@ -135,20 +153,30 @@ function recordedBefore(from: StepPlace, target: StepPlace): string | undefined 
   return undefined;
 }
 
-function checkPhase(from: StepPlace, reference: Extract<StepReference, { to: 'phase' }>, context: ReferenceContext, add: Add): void {
+function checkPhase(
+  from: StepPlace,
+  reference: Extract<StepReference, { to: 'phase' }>,
+  context: ReferenceContext,
+  add: Add,
+): void {
   const reason = (phase: PhasePlace): string | undefined => {
     if (!from.phase || phase.environment !== from.phase.environment) return undefined;
     if (phase.index === from.phase.index) return "is this gate's own phase: it is in progress while the gate runs";
-    if (phase.index > from.phase.index) return `runs after this gate's phase on the same environment (${phase.environment})`;
+    if (phase.index > from.phase.index)
+      return `runs after this gate's phase on the same environment (${phase.environment})`;
     return undefined;
   };
   const valid = context.phases.filter((p) => p.id !== undefined && reason(p) === undefined).map((p) => p.id!);
-  const listed = valid.length > 0 ? `phases this gate can require: ${valid.join(', ')}` : 'no phase can be required here';
+  const listed =
+    valid.length > 0 ? `phases this gate can require: ${valid.join(', ')}` : 'no phase can be required here';
   const { environment } = reference;
   const environmentPath = [...from.path, ...environment.path];
   const declared = context.environments.includes(environment.name);
   if (!declared && context.environments.length > 0) {
-    add(environmentPath, `environment "${environment.name}" is not declared (declared: ${context.environments.join(', ')})`);
+    add(
+      environmentPath,
+      `environment "${environment.name}" is not declared (declared: ${context.environments.join(', ')})`,
+    );
   }
 
   const path = [...from.path, ...reference.path];
@@ -175,7 +203,12 @@ function checkMigration(
 ): void {
   const { directory } = reference;
   const folder = reference.folder ?? { format: 'shipcheck' };
-  const shown = directory === undefined ? (folder.format === 'plain' ? 'the checklist directory' : "shipcheck's db/migrations") : directory.value;
+  const shown =
+    directory === undefined
+      ? folder.format === 'plain'
+        ? 'the checklist directory'
+        : "shipcheck's db/migrations"
+      : directory.value;
   const read = directories.list(folder, directory?.value);
   if ('reason' in read) {
     const where = directory === undefined ? reference.path : directory.path;
@@ -183,19 +216,28 @@ function checkMigration(
     return;
   }
   if (read.duplicates.length > 0) {
-    add([...from.path, ...(directory?.path ?? reference.path)], `two migrations share a version in ${shown}: ${read.duplicates.join('; ')}`);
+    add(
+      [...from.path, ...(directory?.path ?? reference.path)],
+      `two migrations share a version in ${shown}: ${read.duplicates.join('; ')}`,
+    );
     return;
   }
   const listing = read.migrations;
   const migration = listing.find((m) => namesMigration(m, reference.id));
   if (!migration) {
     const known = listing.map((m) => m.id).join(', ');
-    add([...from.path, ...reference.path], `no migration "${reference.id}" in ${shown} (${known ? `migrations: ${known}` : 'it has none'})`);
+    add(
+      [...from.path, ...reference.path],
+      `no migration "${reference.id}" in ${shown} (${known ? `migrations: ${known}` : 'it has none'})`,
+    );
     return;
   }
   const needs = reference.needs;
   if (!needs) return;
-  const has = needs.script === 'revert' ? (m: ListedMigration) => m.revert !== undefined : (m: ListedMigration) => m.verify !== undefined;
+  const has =
+    needs.script === 'revert'
+      ? (m: ListedMigration) => m.revert !== undefined
+      : (m: ListedMigration) => m.verify !== undefined;
   if (has(migration)) return;
   const others = listing.filter(has).map((m) => m.id);
   add(
@@ -224,7 +266,8 @@ class MigrationDirectories {
         listing = listFolder(folder);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        const reason = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : String(code ?? error);
+        const reason =
+          code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : String(code ?? error);
         listing = { reason: `${reason}: ${directory}` };
       }
       this.#read.set(key, listing);

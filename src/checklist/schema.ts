@@ -12,7 +12,10 @@ const identifier = z
 
 const envVarName = z
   .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be the NAME of an environment variable (e.g. STAGING_DATABASE_URL), not a connection string');
+  .regex(
+    /^[A-Z_][A-Z0-9_]*$/,
+    'must be the NAME of an environment variable (e.g. STAGING_DATABASE_URL), not a connection string',
+  );
 
 export const environmentSchema = z
   .strictObject({
@@ -26,7 +29,11 @@ export const metadataSchema = z
   .strictObject({
     migration: z.string().min(1).optional().describe('the migration file this checklist deploys'),
     issue: z.string().min(1).optional().describe('the issue it belongs to, e.g. "#653"'),
-    blocked_pr: z.string().min(1).optional().describe('the pull request that may not merge before the rollout, e.g. "#654"'),
+    blocked_pr: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the pull request that may not merge before the rollout, e.g. "#654"'),
     description: z.string().min(1).optional().describe('free text shown in reports'),
   })
   .describe('what the checklist is about; shown in plan, status and reports');
@@ -69,15 +76,17 @@ export const phaseSchema = z
 
 export const rollbackSchema = z
   .strictObject({
-    function_related: stepsSchema.min(1, 'the function_related branch needs at least one step').describe(
-      'steps for when the problem is the new function: drop it and verify the removal',
-    ),
-    data_corruption: stepsSchema.min(1, 'the data_corruption branch needs at least one step').describe(
-      'steps for when data was corrupted: restore the backup, then drop the function',
-    ),
+    function_related: stepsSchema
+      .min(1, 'the function_related branch needs at least one step')
+      .describe('steps for when the problem is the new function: drop it and verify the removal'),
+    data_corruption: stepsSchema
+      .min(1, 'the data_corruption branch needs at least one step')
+      .describe('steps for when data was corrupted: restore the backup, then drop the function'),
     keep_monitoring: stepsSchema
       .default([])
-      .describe('steps for neither: keep monitoring and decide by impact (e.g. notify); the run ends failed, not rolled back'),
+      .describe(
+        'steps for neither: keep monitoring and decide by impact (e.g. notify); the run ends failed, not rolled back',
+      ),
   })
   .describe("the rollback procedure: the seed's decision tree as data");
 
@@ -97,8 +106,19 @@ export const checklistSchema = z
     rollback: rollbackSchema,
     migrations: z
       .strictObject({
-        format: z.enum(migrationFormats).optional().describe('the format of every migrate and rollback step that does not give its own (shipcheck, supabase, flyway, plain)'),
-        directory: z.string().min(1).optional().describe("the migration folder, relative to the checklist, of every migrate step (rollback: migrations_dir) that does not give its own"),
+        format: z
+          .enum(migrationFormats)
+          .optional()
+          .describe(
+            'the format of every migrate and rollback step that does not give its own (shipcheck, supabase, flyway, plain)',
+          ),
+        directory: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'the migration folder, relative to the checklist, of every migrate step (rollback: migrations_dir) that does not give its own',
+          ),
         source: z
           .string()
           .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'source is a short name: letters, digits, _ . / -')
@@ -106,7 +126,9 @@ export const checklistSchema = z
           .describe('the shipcheck.migrations namespace of every migrate and rollback step that does not give its own'),
       })
       .optional()
-      .describe("where the checklist's migrations are and how they are named: defaults the migrate and rollback steps inherit (a step's own field wins)"),
+      .describe(
+        "where the checklist's migrations are and how they are named: defaults the migrate and rollback steps inherit (a step's own field wins)",
+      ),
   })
   .describe('a checklist file');
 

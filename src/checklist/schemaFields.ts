@@ -66,10 +66,15 @@ function typeOf(schema: JsonSchema): string {
 function fieldsInside(schema: JsonSchema, path: string, form?: readonly string[]): SchemaField[] {
   if (schema.properties) return objectFields(schema, path, form);
   if (schema.type === 'array' && schema.items) return fieldsInside(schema.items, `${path}[]`);
-  if (typeof schema.additionalProperties === 'object') return fieldsInside(schema.additionalProperties, join(path, '<name>'));
+  if (typeof schema.additionalProperties === 'object')
+    return fieldsInside(schema.additionalProperties, join(path, '<name>'));
   const alternatives = schema.anyOf ?? schema.oneOf ?? [];
   return alternatives.flatMap((alternative) =>
-    fieldsInside(alternative, path, alternatives.length > 1 && alternative.properties ? Object.keys(alternative.properties) : undefined),
+    fieldsInside(
+      alternative,
+      path,
+      alternatives.length > 1 && alternative.properties ? Object.keys(alternative.properties) : undefined,
+    ),
   );
 }
 
@@ -90,7 +95,9 @@ function objectFields(schema: JsonSchema, path: string, form: readonly string[] 
 }
 
 function keyList(properties: Record<string, unknown>): string {
-  return Object.keys(properties).map((key) => `\`${key}\``).join(', ');
+  return Object.keys(properties)
+    .map((key) => `\`${key}\``)
+    .join(', ');
 }
 
 function join(path: string, name: string): string {

@@ -53,20 +53,29 @@ export type StepReference =
 type ReferencesOf<Spec> = (spec: Spec, raw: Readonly<Record<string, unknown>>) => StepReference[];
 
 function gateReferences(spec: GateSpec): StepReference[] {
-  return spec.requires.map((requirement, index): StepReference =>
-    'phase' in requirement
-      ? {
-          to: 'phase',
-          path: ['requires', index, 'phase'],
-          id: requirement.phase,
-          environment: { path: ['requires', index, 'environment'], name: requirement.environment },
-        }
-      : { to: 'step', path: ['requires', index, 'approval'], id: requirement.approval, kind: 'approval', when: 'recorded' },
+  return spec.requires.map(
+    (requirement, index): StepReference =>
+      'phase' in requirement
+        ? {
+            to: 'phase',
+            path: ['requires', index, 'phase'],
+            id: requirement.phase,
+            environment: { path: ['requires', index, 'environment'], name: requirement.environment },
+          }
+        : {
+            to: 'step',
+            path: ['requires', index, 'approval'],
+            id: requirement.approval,
+            kind: 'approval',
+            when: 'recorded',
+          },
   );
 }
 
 function monitorReferences(spec: MonitorSpec): StepReference[] {
-  return spec.baseline === undefined ? [] : [{ to: 'step', path: ['baseline'], id: spec.baseline, kind: 'baseline', when: 'this-run' }];
+  return spec.baseline === undefined
+    ? []
+    : [{ to: 'step', path: ['baseline'], id: spec.baseline, kind: 'baseline', when: 'this-run' }];
 }
 
 function baselineReferences(spec: BaselineSpec): StepReference[] {
@@ -92,7 +101,8 @@ function rollbackReferences(spec: RollbackSpec, raw: Readonly<Record<string, unk
       to: 'migration',
       path: ['revert_migration'],
       id: spec.revert_migration!,
-      directory: spec.migrations_dir === undefined ? undefined : { path: ['migrations_dir'], value: spec.migrations_dir },
+      directory:
+        spec.migrations_dir === undefined ? undefined : { path: ['migrations_dir'], value: spec.migrations_dir },
       folder: spec,
       needs: { script: 'revert', path: ['revert_migration'] },
     },
@@ -139,7 +149,11 @@ const referencesByKind = new Map<StepKind<any>, ReferencesOf<any>>([
 ]);
 
 /** The references in one parsed step's fields (`spec`, as its kind's schema parsed `raw`). */
-export function referencesOf(kind: StepKind<unknown> | undefined, spec: unknown, raw: Readonly<Record<string, unknown>>): StepReference[] {
+export function referencesOf(
+  kind: StepKind<unknown> | undefined,
+  spec: unknown,
+  raw: Readonly<Record<string, unknown>>,
+): StepReference[] {
   const of = kind && referencesByKind.get(kind);
   return of ? of(spec, raw) : [];
 }

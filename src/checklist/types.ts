@@ -63,8 +63,5 @@ export interface Checklist {
 
 /** Every step of the checklist, phases first, then rollback branches. */
 export function allSteps(checklist: Checklist): ChecklistStep[] {
-  return [
-    ...checklist.phases.flatMap((p) => p.steps),
-    ...rollbackBranches.flatMap((b) => checklist.rollback[b]),
-  ];
+  return [...checklist.phases.flatMap((p) => p.steps), ...rollbackBranches.flatMap((b) => checklist.rollback[b])];
 }

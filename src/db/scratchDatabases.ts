@@ -8,13 +8,21 @@ const databaseName = /^[a-z_][a-z0-9_]{0,62}$/;
  * Creates a database on the server behind `adminUrl` and returns its connection string:
  * empty, or a copy of `template` (which nobody may be connected to meanwhile).
  */
-export async function createDatabase(adminUrl: string, name: string, options: { template?: string } = {}): Promise<string> {
+export async function createDatabase(
+  adminUrl: string,
+  name: string,
+  options: { template?: string } = {},
+): Promise<string> {
   assertDatabaseName(name);
   if (options.template !== undefined) assertDatabaseName(options.template);
   const admin = Database.connect(adminUrl, { max: 1 });
   try {
     // Identifiers cannot be bound parameters; the names are checked against a strict pattern above.
-    await admin.query(options.template === undefined ? `create database ${name}` : `create database ${name} template ${options.template}`);
+    await admin.query(
+      options.template === undefined
+        ? `create database ${name}`
+        : `create database ${name} template ${options.template}`,
+    );
   } finally {
     await admin.close();
   }

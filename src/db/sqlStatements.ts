@@ -99,9 +99,12 @@ function parseFailure(error: unknown, sql: string, file: string): UsageError {
   const message = (error as Error).message ?? String(error);
   if (details?.cursorPosition !== undefined) {
     const lines = Buffer.from(sql, 'utf8').subarray(0, details.cursorPosition).toString('utf8').split('\n');
-    return new UsageError(`${file}:${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}: PostgreSQL's parser refused it: ${message}`, {
-      code: 'lint_parse_error',
-    });
+    return new UsageError(
+      `${file}:${lines.length}:${(lines.at(-1)?.length ?? 0) + 1}: PostgreSQL's parser refused it: ${message}`,
+      {
+        code: 'lint_parse_error',
+      },
+    );
   }
   return new UsageError(`${file}: PostgreSQL's parser refused it: ${message}`, { code: 'lint_parse_error' });
 }

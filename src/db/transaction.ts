@@ -47,8 +47,11 @@ export async function inTransaction<T>(
   work: (client: Queryable) => Promise<T>,
   options: TransactionOptions<T> = {},
 ): Promise<T> {
-  if (frames(client).length > 0) throw new Error('inTransaction: a transaction is already open on this client; use withSavepoint');
-  const modes = [options.isolation && `isolation level ${options.isolation}`, options.readOnly && 'read only'].filter(Boolean);
+  if (frames(client).length > 0)
+    throw new Error('inTransaction: a transaction is already open on this client; use withSavepoint');
+  const modes = [options.isolation && `isolation level ${options.isolation}`, options.readOnly && 'read only'].filter(
+    Boolean,
+  );
   // The modes come from closed lists above, never from input.
   await client.query(modes.length > 0 ? `begin transaction ${modes.join(', ')}` : 'begin');
   let frame: Frame;
@@ -68,7 +71,8 @@ export async function inTransaction<T>(
     popFrame(client, frame);
     await client.query('rollback').catch(() => {});
     // A failed script may have committed part of itself before it failed (COMMIT in a migration file).
-    if (!isTransactionEnded(error) && (await fateOf(client, frame)) === 'committed') throw ended(frame, 'committed', error);
+    if (!isTransactionEnded(error) && (await fateOf(client, frame)) === 'committed')
+      throw ended(frame, 'committed', error);
     throw error;
   }
   popFrame(client, frame);
@@ -122,7 +126,11 @@ export async function withSavepoint<T>(
     else await client.query(`release savepoint ${savepoint}`);
   } catch (error) {
     // SQL in `work` released the savepoint itself: the enclosing transaction is now aborted (still open).
-    throw new TransactionEndedError(`the SQL run under shipcheck's savepoint released it: ${(error as Error).message}`, undefined, error);
+    throw new TransactionEndedError(
+      `the SQL run under shipcheck's savepoint released it: ${(error as Error).message}`,
+      undefined,
+      error,
+    );
   }
   return result;
 }
@@ -136,7 +144,8 @@ export async function assertTransactionIntact(client: Queryable): Promise<void> 
   const frame = frames(client).at(-1);
   if (!frame) throw new Error('assertTransactionIntact: shipcheck opened no transaction on this client');
   // An aborted transaction is still open; the helper that opened it checks its fate once it is rolled back.
-  if ((await markerState(client, frame)) === 'ended') throw ended(frame, frame.savepoint ? undefined : await fateOf(client, frame));
+  if ((await markerState(client, frame)) === 'ended')
+    throw ended(frame, frame.savepoint ? undefined : await fateOf(client, frame));
 }
 
 /** The `transaction_ended` error, for callers that report it differently (the rehearsal). */
@@ -144,7 +153,17 @@ export function isTransactionEnded(error: unknown): error is TransactionEndedErr
   return error instanceof TransactionEndedError;
 }
 
-const transactionControl = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'PREPARE']);
+const transactionControl = new Set([
+  'BEGIN',
+  'START',
+  'COMMIT',
+  'END',
+  'ROLLBACK',
+  'ABORT',
+  'SAVEPOINT',
+  'RELEASE',
+  'PREPARE',
+]);
 
 /**
  * Runs SQL written in a checklist: as ONE statement (the extended protocol refuses
@@ -159,11 +178,14 @@ export async function runStatement<Row extends object = Record<string, unknown>>
 ): Promise<QueryResult<Row>> {
   const result = await client.query<Row>(sql, params, { singleStatement: true });
   if (transactionControl.has(result.command?.toUpperCase() ?? '')) {
-    throw new ShipcheckError(`the step's SQL is transaction control (${result.command}); it runs inside shipcheck's transaction and may not end it`, {
-      code: transactionControlRefused,
-      exitCode: ExitCode.usage,
-      hint: 'remove COMMIT, ROLLBACK, BEGIN, SAVEPOINT and RELEASE from the query: shipcheck commits or rolls back itself',
-    });
+    throw new ShipcheckError(
+      `the step's SQL is transaction control (${result.command}); it runs inside shipcheck's transaction and may not end it`,
+      {
+        code: transactionControlRefused,
+        exitCode: ExitCode.usage,
+        hint: 'remove COMMIT, ROLLBACK, BEGIN, SAVEPOINT and RELEASE from the query: shipcheck commits or rolls back itself',
+      },
+    );
   }
   return result;
 }
@@ -188,7 +210,12 @@ async function pushFrame(client: Queryable, options: { trackXid?: boolean; savep
     [setting, token],
   );
   const xid = rows[0]?.xid ?? undefined;
-  const frame: Frame = { setting, token, ...(xid && { xid }), ...(options.savepoint && { savepoint: options.savepoint }) };
+  const frame: Frame = {
+    setting,
+    token,
+    ...(xid && { xid }),
+    ...(options.savepoint && { savepoint: options.savepoint }),
+  };
   list.push(frame);
   return frame;
 }
@@ -204,7 +231,10 @@ type MarkerState = 'intact' | 'ended' | 'aborted';
 
 async function markerState(client: Queryable, frame: Frame): Promise<MarkerState> {
   try {
-    const { rows } = await client.query<{ token: string | null }>('select pg_catalog.current_setting($1, true) as token', [frame.setting]);
+    const { rows } = await client.query<{ token: string | null }>(
+      'select pg_catalog.current_setting($1, true) as token',
+      [frame.setting],
+    );
     return rows[0]?.token === frame.token ? 'intact' : 'ended';
   } catch (error) {
     if (error instanceof DatabaseError && error.sqlState === '25P02') return 'aborted';

@@ -54,8 +54,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     databases = await createDemoDatabases(options.serverUrl);
     const seeded = databases.staging.seeded;
-    note('setup', `databases ${databases.staging.name} and ${databases.production.name}: migrated to 006 (before 024), seeded with ` +
-      `${seeded.organizations} organizations, ${seeded.members} members, ${seeded.behaviours} behaviours, ${seeded.actions} actions each`);
+    note(
+      'setup',
+      `databases ${databases.staging.name} and ${databases.production.name}: migrated to 006 (before 024), seeded with ` +
+        `${seeded.organizations} organizations, ${seeded.members} members, ${seeded.behaviours} behaviours, ${seeded.actions} actions each`,
+    );
 
     const world = await startOutsideWorld({
       workDir,
@@ -88,7 +91,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const remember = (environment: string, { result, waitingFor: waiting }: RolloutResult): boolean => {
       if (result.runId !== undefined) {
         const message = result.error?.message;
-        runs.push({ environment, runId: result.runId, status: result.status, ...(message !== undefined && { message }) });
+        runs.push({
+          environment,
+          runId: result.runId,
+          status: result.status,
+          ...(message !== undefined && { message }),
+        });
       }
       waitingFor = waiting;
       if (result.error && !waiting) error = result.error;
@@ -106,17 +114,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     error = caught instanceof Error ? caught : new Error(String(caught));
   }
 
-  const reports: DemoReports = await writeDemoReports(stateDir, runs.map((r) => r.runId), checklist).catch((caught: unknown) => {
+  const reports: DemoReports = await writeDemoReports(
+    stateDir,
+    runs.map((r) => r.runId),
+    checklist,
+  ).catch((caught: unknown) => {
     error ??= caught instanceof Error ? caught : new Error(String(caught));
     return { files: [] };
   });
   const kept = (options.keep ?? false) || (waitingFor !== undefined && (options.serverOutlivesDemo ?? false));
   for (const close of closers.reverse()) await close().catch(() => {});
-  const dropFailure = databases && !kept ? await databases.drop().then(() => undefined, (caught: unknown) => messageOf(caught)) : undefined;
+  const dropFailure =
+    databases && !kept
+      ? await databases.drop().then(
+          () => undefined,
+          (caught: unknown) => messageOf(caught),
+        )
+      : undefined;
   // An embedded server is removed right after the demo, its databases with it: a drop that failed
   // there (a terminal's Ctrl-C stops that server too) leaves nothing behind.
   const dropError = options.serverOutlivesDemo ? dropFailure : undefined;
-  if (databases && kept) note('cleanup', `kept the databases ${databases.staging.name} and ${databases.production.name}`);
+  if (databases && kept)
+    note('cleanup', `kept the databases ${databases.staging.name} and ${databases.production.name}`);
   await rm(workDir, { recursive: true, force: true });
 
   const { outcome, exitCode } = outcomeOf(runs.at(-1)?.status, waitingFor, error, options.signal?.aborted ?? false);
@@ -149,9 +168,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 async function assertFreshStateDir(stateDir: string, checklistName: string): Promise<void> {
   const existing = (await listRuns(stateDir)).filter((r) => r.state.checklist === checklistName);
   if (existing.length > 0) {
-    throw new UsageError(`${stateDir} already holds ${existing.length} run(s) of ${checklistName}; the demo needs a state dir of its own`, {
-      hint: 'omit --state-dir (the demo then makes a fresh one) or name an empty directory',
-    });
+    throw new UsageError(
+      `${stateDir} already holds ${existing.length} run(s) of ${checklistName}; the demo needs a state dir of its own`,
+      {
+        hint: 'omit --state-dir (the demo then makes a fresh one) or name an empty directory',
+      },
+    );
   }
 }
 

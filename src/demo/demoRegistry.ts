@@ -7,7 +7,10 @@ import { annotateCapped, cappedNote, capWindow } from './windowCap.js';
  * (the writer switch), the fault of --break, the app rolled back before the function is
  * dropped. It reports through context.progress, so it is in the run log and on screen.
  */
-export type StepHook = (context: StepContext, step: { readonly id: string; readonly kind: string; readonly spec: unknown }) => Promise<void>;
+export type StepHook = (
+  context: StepContext,
+  step: { readonly id: string; readonly kind: string; readonly spec: unknown },
+) => Promise<void>;
 
 export interface DemoHooks {
   /** Runs before a step; decides itself whether the step concerns it. */

@@ -34,7 +34,9 @@ export function rolloutHooks(options: RolloutHookOptions): DemoHooks {
         // A request reads the writer once when it starts: one that began on rpc just before
         // the switch still calls the functions. Dropping them under it fails that request.
         await sleep(drainMs, undefined, { signal: context.signal }).catch(() => {});
-        context.progress(`demo: waited ${drainMs} ms for requests still on the rpc writer to finish before dropping the function`);
+        context.progress(
+          `demo: waited ${drainMs} ms for requests still on the rpc writer to finish before dropping the function`,
+        );
       }
     },
     async afterPassed(context, step) {
@@ -49,11 +51,20 @@ export function rolloutHooks(options: RolloutHookOptions): DemoHooks {
   };
 }
 
-async function switchWriter(context: StepContext, shield: ShieldUnderLoad, to: 'rpc' | 'legacy', why: string): Promise<void> {
+async function switchWriter(
+  context: StepContext,
+  shield: ShieldUnderLoad,
+  to: 'rpc' | 'legacy',
+  why: string,
+): Promise<void> {
   const result = await shield.switchWriter(to);
   context.progress(`demo (${why}): ${result.message}`);
 }
 
 function revertsMigration(spec: unknown): boolean {
-  return typeof spec === 'object' && spec !== null && typeof (spec as { revert_migration?: unknown }).revert_migration === 'string';
+  return (
+    typeof spec === 'object' &&
+    spec !== null &&
+    typeof (spec as { revert_migration?: unknown }).revert_migration === 'string'
+  );
 }

@@ -16,7 +16,8 @@ export function outcomeOf(
   if (status === 'rolled_back') return { outcome: 'rolled_back', exitCode: ExitCode.checkFailed };
   if (status === 'rejected') return { outcome: 'rejected', exitCode: ExitCode.checkFailed };
   // Whatever else broke after a Ctrl-C (a terminal's Ctrl-C also reaches an embedded server) followed from it.
-  if (interrupted || error instanceof InterruptedError) return { outcome: 'interrupted', exitCode: ExitCode.interrupted };
+  if (interrupted || error instanceof InterruptedError)
+    return { outcome: 'interrupted', exitCode: ExitCode.interrupted };
   const exitCode = error instanceof ShipcheckError ? error.exitCode : error ? ExitCode.internal : ExitCode.checkFailed;
   return { outcome: 'failed', exitCode };
 }

@@ -30,7 +30,11 @@ export interface OutsideWorld {
 export async function startOutsideWorld(options: OutsideWorldOptions): Promise<OutsideWorld> {
   const receiver = await startReceiver({
     onNotification: options.onNotification,
-    gh: pullRequestStandIn({ number: blockedPullRequest, requiredCheck: options.requiredCheck, onMerge: options.onMerge }),
+    gh: pullRequestStandIn({
+      number: blockedPullRequest,
+      requiredCheck: options.requiredCheck,
+      onMerge: options.onMerge,
+    }),
   });
   try {
     const binDir = await writeGhStandIn(options.workDir, receiver.ghUrl);

@@ -19,7 +19,11 @@ export function pullRequestStandIn(options: PullRequestOptions): (args: readonly
   return async (args) => {
     const [group, command, target] = args;
     if (group !== 'pr' || target !== number || (command !== 'view' && command !== 'merge')) {
-      return { exitCode: 1, stdout: '', stderr: `gh (shipcheck demo stand-in): only "pr view ${number}" and "pr merge ${number}" are known\n` };
+      return {
+        exitCode: 1,
+        stdout: '',
+        stderr: `gh (shipcheck demo stand-in): only "pr view ${number}" and "pr merge ${number}" are known\n`,
+      };
     }
     const check = await options.requiredCheck();
     if (command === 'view') {
@@ -34,11 +38,19 @@ export function pullRequestStandIn(options: PullRequestOptions): (args: readonly
     }
     if (merged) return { exitCode: 1, stdout: '', stderr: `pull request #${number} is already merged\n` };
     if (!check.ok) {
-      return { exitCode: 1, stdout: '', stderr: `X Pull request #${number} is not mergeable: the required check migration-024-live is failing (${check.reason})\n` };
+      return {
+        exitCode: 1,
+        stdout: '',
+        stderr: `X Pull request #${number} is not mergeable: the required check migration-024-live is failing (${check.reason})\n`,
+      };
     }
     merged = true;
     const deployed = await options.onMerge();
-    return { exitCode: 0, stdout: `✓ Squashed and merged pull request #${number}; branch deleted. ${deployed}\n`, stderr: '' };
+    return {
+      exitCode: 0,
+      stdout: `✓ Squashed and merged pull request #${number}; branch deleted. ${deployed}\n`,
+      stderr: '',
+    };
   };
 }
 

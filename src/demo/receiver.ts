@@ -64,7 +64,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, handle
   }
   if (request.url === '/gh') {
     const args = (body as { args?: unknown })?.args;
-    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) return reply(response, 400, { error: 'expected {"args": [...]}' });
+    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
+      return reply(response, 400, { error: 'expected {"args": [...]}' });
     return reply(response, 200, await handlers.gh(args));
   }
   return reply(response, 404, { error: 'not found' });

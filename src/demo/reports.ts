@@ -24,7 +24,11 @@ export interface DemoReports {
  * Writes the reports of each of the demo's runs — the same as `shipcheck report RUN
  * --format md|html` — and computes the status block `shipcheck status` shows.
  */
-export async function writeDemoReports(stateDir: string, runIds: readonly string[], checklist: Checklist): Promise<DemoReports> {
+export async function writeDemoReports(
+  stateDir: string,
+  runIds: readonly string[],
+  checklist: Checklist,
+): Promise<DemoReports> {
   const runs = await listRuns(stateDir);
   const ours = runIds.map((id) => runs.find((r) => r.runId === id)).filter((r) => r !== undefined);
   if (ours.length === 0) return { files: [] };
@@ -54,7 +58,10 @@ function lockLines(runs: readonly StoredRun[]): string | undefined {
           const [line, statement, locks, reads, writes, rewrite, time] = cells;
           return `  ${line!.padEnd(5)} ${locks!.padEnd(26)} ${reads!.padEnd(12)} ${writes!.padEnd(13)} ${rewrite!.padEnd(8)} ${time!.padStart(9)}  ${statement!.slice(0, 60)}`;
         });
-        return [`Locks taken by migration ${table.migration} on ${run.state.environment} (${step.id}), statement by statement, measured in its transaction:`, ...rows].join('\n');
+        return [
+          `Locks taken by migration ${table.migration} on ${run.state.environment} (${step.id}), statement by statement, measured in its transaction:`,
+          ...rows,
+        ].join('\n');
       }
     }
   }

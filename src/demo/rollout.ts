@@ -56,12 +56,19 @@ export async function rollOut(rollout: EnvironmentRollout): Promise<RolloutResul
       ...(answer.note !== undefined && { note: answer.note }),
       logKey: logKeyFrom(rollout.env),
     });
-    options.note?.({ kind: 'approval', text: `${request.title}: ${answer.decision} by ${answer.by} (${request.role})` });
+    options.note?.({
+      kind: 'approval',
+      text: `${request.title}: ${answer.decision} by ${answer.by} (${request.role})`,
+    });
   }
   throw new Error(`run on ${environment} still waits for an approval after ${maxRounds} decisions`);
 }
 
-async function pendingRequest(checklist: Checklist, stateDir: string, runId: string): Promise<ApprovalRequest | undefined> {
+async function pendingRequest(
+  checklist: Checklist,
+  stateDir: string,
+  runId: string,
+): Promise<ApprovalRequest | undefined> {
   const { state } = await loadRun(stateDir, runId);
   const pending = state.pendingApproval;
   if (!pending) return undefined;

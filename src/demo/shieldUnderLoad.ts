@@ -74,7 +74,10 @@ export interface ShieldUnderLoadOptions {
 export async function startShieldUnderLoad(options: ShieldUnderLoadOptions): Promise<ShieldUnderLoad> {
   const token = options.token ?? randomBytes(32).toString('hex');
   const server: ShieldServer = await startShieldServer({
-    db: Database.connect(options.connectionString, { max: 6, applicationName: `shield (shipcheck demo, ${options.environment})` }),
+    db: Database.connect(options.connectionString, {
+      max: 6,
+      applicationName: `shield (shipcheck demo, ${options.environment})`,
+    }),
     auth: { kind: 'bearer', token },
     writer: 'legacy',
     host: '127.0.0.1',
@@ -127,7 +130,11 @@ export async function startShieldUnderLoad(options: ShieldUnderLoadOptions): Pro
       window.close();
       return response.ok
         ? { ok: true, httpStatus: response.status, message: `Shield switched from the ${from} writer to ${to}` }
-        : { ok: false, httpStatus: response.status, message: `Shield refused the switch to ${to}: ${body.error?.message ?? response.status}` };
+        : {
+            ok: false,
+            httpStatus: response.status,
+            message: `Shield refused the switch to ${to}: ${body.error?.message ?? response.status}`,
+          };
     },
     stop() {
       stopped ??= (async () => {
@@ -153,7 +160,18 @@ function figures(
 ): ZeroDowntimeFigures {
   if (result instanceof Error) {
     const zero = { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
-    return { environment, writerAtEnd, requests: 0, errors: 0, errorRate: 0, throughput: 0, latencyMs: zero, windows, byWriter, loadError: result.message };
+    return {
+      environment,
+      writerAtEnd,
+      requests: 0,
+      errors: 0,
+      errorRate: 0,
+      throughput: 0,
+      latencyMs: zero,
+      windows,
+      byWriter,
+      loadError: result.message,
+    };
   }
   return {
     environment,

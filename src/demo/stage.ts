@@ -37,7 +37,10 @@ export async function runStage(input: StageInput): Promise<RolloutResult> {
     rate: options.loadRate ?? defaultLoadRate,
     ...(options.shieldToken !== undefined && { token: options.shieldToken }),
   });
-  options.note?.({ kind: 'shield', text: `Shield API on ${environment}: legacy writer, ${options.loadRate ?? defaultLoadRate} requests/s of synthetic load` });
+  options.note?.({
+    kind: 'shield',
+    text: `Shield API on ${environment}: legacy writer, ${options.loadRate ?? defaultLoadRate} requests/s of synthetic load`,
+  });
   input.onShield?.(shield);
   try {
     return await rollOut({

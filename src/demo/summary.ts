@@ -18,18 +18,31 @@ const headline: Record<DemoResult['outcome'], string> = {
  * databases by name, connection variables by name.
  */
 export function summaryLines(result: DemoResult): string[] {
-  const lines = ['', `== shipcheck demo: ${headline[result.outcome]} (exit ${result.exitCode}) ==`, ...interruptionLines(result)];
+  const lines = [
+    '',
+    `== shipcheck demo: ${headline[result.outcome]} (exit ${result.exitCode}) ==`,
+    ...interruptionLines(result),
+  ];
   if (result.completionText) lines.push('', result.completionText);
   if (result.locksText) lines.push('', result.locksText);
-  if (result.reports.length > 0) lines.push('', 'Reports (the same as shipcheck report RUN --format md|html):', ...result.reports.map((r) => `  ${short(r)}`));
+  if (result.reports.length > 0)
+    lines.push(
+      '',
+      'Reports (the same as shipcheck report RUN --format md|html):',
+      ...result.reports.map((r) => `  ${short(r)}`),
+    );
   lines.push('', 'Deploy gate (shipcheck gate checklists/migration-024.yaml --env production --require deployed):');
   if (result.gate.beforeProduction) lines.push(`  before production: ${gateText(result.gate.beforeProduction)}`);
   if (result.gate.atEnd) lines.push(`  at the end:        ${gateText(result.gate.atEnd)}`);
   if (result.zeroDowntime.length > 0) {
-    lines.push('', 'Zero downtime (Shield API under synthetic load; the legacy → rpc switch is the app change going live):');
+    lines.push(
+      '',
+      'Zero downtime (Shield API under synthetic load; the legacy → rpc switch is the app change going live):',
+    );
     for (const figures of result.zeroDowntime) lines.push(...figureLines(figures));
   }
-  if (result.notifications.length > 0) lines.push('', `Notifications received by the demo's webhook: ${result.notifications.length}`);
+  if (result.notifications.length > 0)
+    lines.push('', `Notifications received by the demo's webhook: ${result.notifications.length}`);
   lines.push('', `State dir: ${short(result.stateDir)}  (shipcheck status --state-dir ${short(result.stateDir)})`);
   lines.push(...databaseLines(result));
   lines.push(...continueLines(result));
@@ -52,7 +65,8 @@ function figureLines(f: ZeroDowntimeFigures): string[] {
     `  ${f.environment}: ${f.requests} requests at ${f.throughput}/s, ${f.errors} errors (${(f.errorRate * 100).toFixed(2)} %), ` +
       `latency p50 ${f.latencyMs.p50} ms, p95 ${f.latencyMs.p95} ms, p99 ${f.latencyMs.p99} ms; served by writer: ${served}`,
   ];
-  for (const w of f.windows) lines.push(`    ${w.label}: ${w.failed} failed of ${w.requests} requests (from its start to 1 s after)`);
+  for (const w of f.windows)
+    lines.push(`    ${w.label}: ${w.failed} failed of ${w.requests} requests (from its start to 1 s after)`);
   if (f.loadError) lines.push(`    the load generator stopped: ${f.loadError}`);
   return lines;
 }
@@ -61,28 +75,42 @@ function figureLines(f: ZeroDowntimeFigures): string[] {
 function interruptionLines(result: DemoResult): string[] {
   if (result.outcome !== 'interrupted') return [];
   const run = result.runs.at(-1);
-  const stopped = run ? `Stopped the ${run.environment} run ${run.runId}${run.message ? `: ${run.message}` : ''}.` : 'Stopped before its first run.';
-  return ['', stopped, 'Nothing after that ran; the run logs, evidence and reports written so far are in the state dir.'];
+  const stopped = run
+    ? `Stopped the ${run.environment} run ${run.runId}${run.message ? `: ${run.message}` : ''}.`
+    : 'Stopped before its first run.';
+  return [
+    '',
+    stopped,
+    'Nothing after that ran; the run logs, evidence and reports written so far are in the state dir.',
+  ];
 }
 
 function databaseLines(result: DemoResult): string[] {
   const { databases } = result;
   if (!databases.staging) return [];
   if (databases.dropError !== undefined) {
-    return [`Databases: ${databases.staging} and ${databases.production} could not be dropped (${databases.dropError})`];
+    return [
+      `Databases: ${databases.staging} and ${databases.production} could not be dropped (${databases.dropError})`,
+    ];
   }
   if (!databases.kept) return [`Databases: ${databases.staging} and ${databases.production} dropped`];
   return [
     `Databases kept on the server DATABASE_URL points at; the checklist reads them from:`,
-    ...Object.entries(databases.variables).map(([name, database]) => `  ${name} = DATABASE_URL with the database ${database}`),
+    ...Object.entries(databases.variables).map(
+      ([name, database]) => `  ${name} = DATABASE_URL with the database ${database}`,
+    ),
   ];
 }
 
 function continueLines(result: DemoResult): string[] {
   const { waitingFor, continueWith } = result;
   if (!waitingFor || !continueWith) return [];
-  const lines = ['', `The run waits for the ${waitingFor.role}'s decision on "${waitingFor.title}": nobody could give it here (no terminal, no --approve-as).`];
-  if (result.databases.kept) return [...lines, 'To continue by hand, with those variables set:', ...continueWith.map((c) => `  ${c}`)];
+  const lines = [
+    '',
+    `The run waits for the ${waitingFor.role}'s decision on "${waitingFor.title}": nobody could give it here (no terminal, no --approve-as).`,
+  ];
+  if (result.databases.kept)
+    return [...lines, 'To continue by hand, with those variables set:', ...continueWith.map((c) => `  ${c}`)];
   return [
     ...lines,
     'Its databases lived on the embedded PostgreSQL, which is gone with the demo. To decide by hand, run the demo with',

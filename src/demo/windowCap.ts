@@ -49,7 +49,9 @@ export function capWindow(kind: string, spec: unknown, capMs: number): CappedSpe
     if (typeof checklistMs !== 'number' || checklistMs <= capMs) continue;
     const interval = record.interval;
     const shorterInterval =
-      typeof interval === 'number' ? { interval: Math.min(interval, Math.max(minIntervalMs, Math.floor(capMs / samplesPerWindow))) } : {};
+      typeof interval === 'number'
+        ? { interval: Math.min(interval, Math.max(minIntervalMs, Math.floor(capMs / samplesPerWindow))) }
+        : {};
     const { criteria, notJudged } = withoutUnjudgeable(record.criteria);
     return {
       spec: { ...record, [field]: capMs, ...shorterInterval, ...(criteria !== undefined && { criteria }) },

@@ -50,9 +50,12 @@ export async function recordApproval(input: ApprovalInput): Promise<ApprovalResu
   if (isFinished(state)) throw new UsageError(`run ${run.runId} already ended (${state.status}); nothing to approve`);
   const stepId = input.stepId ?? state.pendingApproval?.stepId;
   if (stepId === undefined) {
-    throw new UsageError(`run ${run.runId} is not waiting for an approval`, { hint: 'name the approval step with --step ID' });
+    throw new UsageError(`run ${run.runId} is not waiting for an approval`, {
+      hint: 'name the approval step with --step ID',
+    });
   }
-  if (input.stepId !== undefined && input.checklist) assertApprovalStep(input.checklist, run.state, input.stepId, input.registry ?? defaultRegistry);
+  if (input.stepId !== undefined && input.checklist)
+    assertApprovalStep(input.checklist, run.state, input.stepId, input.registry ?? defaultRegistry);
   if (!/\S/.test(input.by)) throw new UsageError('--by needs the name of the person deciding');
   const osUser = userInfo().username;
   const at = new Date().toISOString();
@@ -67,7 +70,14 @@ export async function recordApproval(input: ApprovalInput): Promise<ApprovalResu
     }
     await appendEvent(
       run.dir,
-      { type: 'conditions_met', at, stepId, by: input.by, osUser, ...(input.note !== undefined && { note: input.note }) },
+      {
+        type: 'conditions_met',
+        at,
+        stepId,
+        by: input.by,
+        osUser,
+        ...(input.note !== undefined && { note: input.note }),
+      },
       { key: input.logKey },
     );
     return { stepId, ...(earlier && { earlier }) };
@@ -79,19 +89,23 @@ export async function recordApproval(input: ApprovalInput): Promise<ApprovalResu
   if (input.decision !== 'conditional' && input.conditions !== undefined) {
     throw new UsageError('--conditions only goes with --decision conditional');
   }
-  await appendEvent(run.dir, {
-    type: 'approval_recorded',
-    at,
-    stepId,
-    by: input.by,
-    decision: input.decision,
-    osUser,
-    ...(input.note !== undefined && { note: input.note }),
-    ...(input.conditions !== undefined && { conditions: input.conditions }),
-    runId: run.runId,
-    checklistHash: runChecklistHash(run),
-    phases: Object.fromEntries(state.runPhases.map((id) => [id, state.phaseStatus[id] ?? 'not_started'])),
-  }, { key: input.logKey });
+  await appendEvent(
+    run.dir,
+    {
+      type: 'approval_recorded',
+      at,
+      stepId,
+      by: input.by,
+      decision: input.decision,
+      osUser,
+      ...(input.note !== undefined && { note: input.note }),
+      ...(input.conditions !== undefined && { conditions: input.conditions }),
+      runId: run.runId,
+      checklistHash: runChecklistHash(run),
+      phases: Object.fromEntries(state.runPhases.map((id) => [id, state.phaseStatus[id] ?? 'not_started'])),
+    },
+    { key: input.logKey },
+  );
   return { stepId, ...(earlier && { earlier }) };
 }
 
@@ -116,11 +130,17 @@ function assertApprovalStep(checklist: Checklist, state: RunState, stepId: strin
   }
   const phases = checklist.phases.filter((p) => state.runPhases.includes(p.id));
   const signOff = (s: ChecklistStep) => registry.has(s.kind) && traitsOfStep(registry, s).signOff;
-  const approvalSteps = phases.flatMap((p) => p.steps).filter(signOff).map((s) => s.id);
+  const approvalSteps = phases
+    .flatMap((p) => p.steps)
+    .filter(signOff)
+    .map((s) => s.id);
   const step = phases.flatMap((p) => p.steps).find((s) => s.id === stepId);
   if (step && signOff(step)) return;
   const what = step ? `is a ${step.kind} step, not an approval step` : `is not a step of run ${state.runId}'s phases`;
   throw new UsageError(`--step ${stepId} ${what}`, {
-    hint: approvalSteps.length > 0 ? `approval steps of this run: ${approvalSteps.join(', ')}` : 'this run has no approval step',
+    hint:
+      approvalSteps.length > 0
+        ? `approval steps of this run: ${approvalSteps.join(', ')}`
+        : 'this run has no approval step',
   });
 }

@@ -16,7 +16,6 @@ export interface DeployGateResult {
 
 const functionExistsSql = sqlFile(import.meta.url, './sql/function_exists.sql');
 
-
 /**
  * `shipcheck gate --require deployed`: did the latest runs on this environment
  * apply and verify the migration (migrate + contract passed, and monitor if the
@@ -39,21 +38,36 @@ export async function checkDeployed(options: {
   const registry = options.registry ?? defaultRegistry;
   const evidenceOf = (step: ChecklistStep) => traitsOfStep(registry, step).gateEvidence;
   const key = logKeyFrom(options.env ?? process.env);
-  const runs = runsOf(await listRuns(options.stateDir, key), checklist.name).filter((r) => r.state.environment === environment);
+  const runs = runsOf(await listRuns(options.stateDir, key), checklist.name).filter(
+    (r) => r.state.environment === environment,
+  );
   const phases = deployPhases(checklist, environment, evidenceOf);
   // The steps whose success means "the migration is applied, verified and healthy".
   const steps = phases.flatMap((p) => p.steps).filter((s) => evidenceOf(s) !== undefined);
   const checks: { requirement: string; met: boolean; observed: string }[] = [];
-  for (const [evidence, what] of [['applies', 'applies the migration'], ['verifies', 'verifies its contract']] as const) {
+  for (const [evidence, what] of [
+    ['applies', 'applies the migration'],
+    ['verifies', 'verifies its contract'],
+  ] as const) {
     if (!steps.some((s) => evidenceOf(s) === evidence)) {
-      checks.push({ requirement: `a step that ${what} on ${environment}`, met: false, observed: 'the checklist has none' });
+      checks.push({
+        requirement: `a step that ${what} on ${environment}`,
+        met: false,
+        observed: 'the checklist has none',
+      });
     }
   }
   for (const step of steps) {
     const { run, status } = latestStepStatus(runs, step.id);
-    const rolledBackSince = run !== undefined && runs.slice(runs.indexOf(run)).some((r) => r.state.status === 'rolled_back');
+    const rolledBackSince =
+      run !== undefined && runs.slice(runs.indexOf(run)).some((r) => r.state.status === 'rolled_back');
     const met = status === 'Success' && !rolledBackSince;
-    const observed = run === undefined ? 'never ran' : rolledBackSince ? `${status} in ${run.runId}, rolled back since` : `${status} in ${run.runId}`;
+    const observed =
+      run === undefined
+        ? 'never ran'
+        : rolledBackSince
+          ? `${status} in ${run.runId}, rolled back since`
+          : `${status} in ${run.runId}`;
     checks.push({ requirement: `${step.kind} step ${step.id} passed`, met, observed });
   }
   // A warning is never a pass: the run of a deploy phase must show no step that failed under on_fail: warn.
@@ -61,8 +75,15 @@ export async function checkDeployed(options: {
     const run = runs.findLast((r) => (r.state.phaseStatus[phase.id] ?? 'not_started') !== 'not_started');
     if (run === undefined) continue; // its steps above already say "never ran"
     const warned = warnedSteps(run.state, phase.id).map((s) => s.id);
-    const observed = warned.length === 0 ? `none in ${run.runId}` : `${warned.join(', ')} failed under on_fail: warn in ${run.runId}${options.allowWarnings ? ' (allowed)' : ''}`;
-    checks.push({ requirement: `phase ${phase.id} has no warned step`, met: warned.length === 0 || options.allowWarnings === true, observed });
+    const observed =
+      warned.length === 0
+        ? `none in ${run.runId}`
+        : `${warned.join(', ')} failed under on_fail: warn in ${run.runId}${options.allowWarnings ? ' (allowed)' : ''}`;
+    checks.push({
+      requirement: `phase ${phase.id} has no warned step`,
+      met: warned.length === 0 || options.allowWarnings === true,
+      observed,
+    });
   }
   checks.push(...logChecks(runs, key !== undefined));
   if (options.live) checks.push(await liveCheck(checklist, environment, options.env ?? process.env, evidenceOf));
@@ -74,7 +95,11 @@ export async function checkDeployed(options: {
  * A later phase's monitor (the merge phase's post-merge watch) cannot count: it runs
  * after the merge this gate guards, so requiring it would keep the PR blocked forever.
  */
-function deployPhases(checklist: Checklist, environment: string, evidenceOf: (step: ChecklistStep) => string | undefined) {
+function deployPhases(
+  checklist: Checklist,
+  environment: string,
+  evidenceOf: (step: ChecklistStep) => string | undefined,
+) {
   const phases = checklist.phases.filter((p) => p.environment === environment);
   const deploying = phases.filter((p) => p.steps.some((s) => evidenceOf(s) === 'applies'));
   return deploying.length > 0 ? deploying : phases;
@@ -87,7 +112,10 @@ function deployPhases(checklist: Checklist, environment: string, evidenceOf: (st
  * the chain still catches an edited log, not one written from scratch: the gate
  * opens and says the logs are unsigned.
  */
-function logChecks(runs: readonly StoredRun[], keyed: boolean): { requirement: string; met: boolean; observed: string }[] {
+function logChecks(
+  runs: readonly StoredRun[],
+  keyed: boolean,
+): { requirement: string; met: boolean; observed: string }[] {
   if (runs.length === 0) return [];
   const failing = runs.flatMap((run) => {
     const problem = logProblem(run, keyed);
@@ -111,7 +139,8 @@ function logProblem(run: StoredRun, keyed: boolean): string | undefined {
   if (integrity.signature === 'invalid') {
     return `event ${integrity.firstInvalid}'s signature does not verify with ${logKeyVariable}: edited, or signed with another key`;
   }
-  if (integrity.signature === 'unsigned') return `event ${integrity.firstUnsigned} is unsigned: written without ${logKeyVariable}`;
+  if (integrity.signature === 'unsigned')
+    return `event ${integrity.firstUnsigned} is unsigned: written without ${logKeyVariable}`;
   return undefined;
 }
 
@@ -136,21 +165,24 @@ async function liveCheck(
     .filter((s) => evidenceOf(s) === 'verifies')
     .map((s) => (s.spec as { function?: { schema?: string; name?: string } }).function)
     .filter((f): f is { schema: string; name: string } => typeof f?.schema === 'string' && typeof f.name === 'string');
-  if (functions.length === 0) return { requirement: 'function exists now', met: false, observed: 'no contract step names a function' };
+  if (functions.length === 0)
+    return { requirement: 'function exists now', met: false, observed: 'no contract step names a function' };
   const handle = openEnvironment(checklist, environment, env);
   const db: Database = handle.db;
   try {
     const missing: string[] = [];
     for (const f of functions) {
-      const { rows } = await db.query<{ n: number }>(
-functionExistsSql, [f.schema, f.name]
-      );
+      const { rows } = await db.query<{ n: number }>(functionExistsSql, [f.schema, f.name]);
       if ((rows[0]?.n ?? 0) === 0) missing.push(`${f.schema}.${f.name}`);
     }
     const names = functions.map((f) => `${f.schema}.${f.name}`).join(', ');
     return missing.length === 0
       ? { requirement: `${names} exists in ${handle.label} now`, met: true, observed: 'present' }
-      : { requirement: `${names} exists in ${handle.label} now`, met: false, observed: `missing: ${missing.join(', ')}` };
+      : {
+          requirement: `${names} exists in ${handle.label} now`,
+          met: false,
+          observed: `missing: ${missing.join(', ')}`,
+        };
   } finally {
     await db.close();
   }

@@ -22,7 +22,9 @@ export function openEnvironment(checklist: Checklist, name: string, env: NodeJS.
     });
   }
   if (!/^postgres(ql)?:\/\//i.test(connectionString)) {
-    throw new UsageError(`environment ${name}: ${declared.connectionEnv} does not hold a postgres:// connection string`);
+    throw new UsageError(
+      `environment ${name}: ${declared.connectionEnv} does not hold a postgres:// connection string`,
+    );
   }
   return {
     name,

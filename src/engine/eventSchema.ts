@@ -50,7 +50,11 @@ const stepFinished = z
   .superRefine((event, context) => {
     if (event.status === 'error' ? event.error === undefined : event.outcome === undefined) {
       const missing = event.status === 'error' ? 'error' : 'outcome';
-      context.addIssue({ code: 'custom', path: [missing], message: `a ${event.status} step_finished needs its ${missing}` });
+      context.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `a ${event.status} step_finished needs its ${missing}`,
+      });
     }
   });
 
@@ -86,7 +90,12 @@ export const eventSchemas = {
     reason: text,
   }),
   phase_started: z.strictObject({ type: z.literal('phase_started'), at, phaseId: text }),
-  phase_finished: z.strictObject({ type: z.literal('phase_finished'), at, phaseId: text, status: z.enum(['passed', 'failed']) }),
+  phase_finished: z.strictObject({
+    type: z.literal('phase_finished'),
+    at,
+    phaseId: text,
+    status: z.enum(['passed', 'failed']),
+  }),
   step_started: z.strictObject({
     type: z.literal('step_started'),
     at,
@@ -119,7 +128,9 @@ export const eventSchemas = {
     osUser: text,
     runId: text.optional(),
     checklistHash: text.optional(),
-    phases: z.record(text, z.enum(['not_started', 'in_progress', 'passed', 'passed_with_warnings', 'failed', 'rolled_back'])).optional(),
+    phases: z
+      .record(text, z.enum(['not_started', 'in_progress', 'passed', 'passed_with_warnings', 'failed', 'rolled_back']))
+      .optional(),
   }),
   conditions_met: z.strictObject({
     type: z.literal('conditions_met'),
@@ -174,7 +185,11 @@ export const eventSchemas = {
 // And the other way: a field added to an event's interface but not to its schema fails here,
 // optional ones included (the strict schema would refuse every event that carries one).
 type SchemaOutput = { [T in keyof typeof eventSchemas]: z.output<(typeof eventSchemas)[T]> };
-type Writable<T> = T extends readonly (infer U)[] ? Writable<U>[] : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;
+type Writable<T> = T extends readonly (infer U)[]
+  ? Writable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Writable<T[K]> }
+    : T;
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
 type Covers<Schema, Event> = Writable<Event> extends Schema ? SameKeys<Schema, Event> : never;
 const _everyFieldHasASchema: { [T in RunEvent['type']]: Covers<SchemaOutput[T], Extract<RunEvent, { type: T }>> } = {
@@ -199,7 +214,9 @@ const _everyFieldHasASchema: { [T in RunEvent['type']]: Covers<SchemaOutput[T], 
   log_repaired: true,
 };
 
-export type EventCheck = { readonly ok: true; readonly event: RunEvent } | { readonly ok: false; readonly problem: string };
+export type EventCheck =
+  | { readonly ok: true; readonly event: RunEvent }
+  | { readonly ok: false; readonly problem: string };
 
 /**
  * Parses one decoded JSON value as a run event.
@@ -216,6 +233,7 @@ export function parseRunEvent(value: unknown): EventCheck {
   if (parsed.success) return { ok: true, event: parsed.data as RunEvent };
   const issue = parsed.error.issues[0]!;
   const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  const problem = issue.code === 'unrecognized_keys' ? `unknown field "${issue.keys.join('", "')}"` : `${path}${issue.message}`;
+  const problem =
+    issue.code === 'unrecognized_keys' ? `unknown field "${issue.keys.join('", "')}"` : `${path}${issue.message}`;
   return { ok: false, problem: `${type}: ${problem}` };
 }

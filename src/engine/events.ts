@@ -67,7 +67,12 @@ export interface RunResumed extends At {
 export interface LeaseTakenOver extends At {
   readonly type: 'lease_taken_over';
   readonly holder: string;
-  readonly previous: { readonly holder: string; readonly pid: number; readonly runId: string; readonly expiresAt: string };
+  readonly previous: {
+    readonly holder: string;
+    readonly pid: number;
+    readonly runId: string;
+    readonly expiresAt: string;
+  };
   readonly reason: string;
 }
 

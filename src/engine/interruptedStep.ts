@@ -29,7 +29,13 @@ export async function skippedByOperator(
   options: InterruptedStepOptions,
 ): Promise<boolean> {
   if (!options.skipSteps?.includes(step.id)) return false;
-  await deps.journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: 'skipped with --skip-step', by: options.operator });
+  await deps.journal.record({
+    type: 'step_skipped',
+    stepId: step.id,
+    phaseId,
+    reason: 'skipped with --skip-step',
+    by: options.operator,
+  });
   return true;
 }
 
@@ -54,7 +60,13 @@ export async function settleInterruptedStep(
   const decision = options.askOperator ? await options.askOperator(step) : 'stop';
   if (decision === 'retry') return 'run';
   if (decision === 'skip') {
-    await journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: 'interrupted; checked by hand and skipped', by: options.operator });
+    await journal.record({
+      type: 'step_skipped',
+      stepId: step.id,
+      phaseId,
+      reason: 'interrupted; checked by hand and skipped',
+      by: options.operator,
+    });
     return 'skipped';
   }
   const error = new InterruptedStepError(step.id, step.title, journal.runId, options.continueWith);

@@ -119,9 +119,12 @@ async function claim(path: string, temp: string, options: LeaseOptions): Promise
       );
     }
   }
-  throw new LockHeldError(`${options.name}: the lease kept changing while this run tried to take it; nothing was started`, {
-    hint: 'another operator is starting runs at the same moment; shipcheck status shows who',
-  });
+  throw new LockHeldError(
+    `${options.name}: the lease kept changing while this run tried to take it; nothing was started`,
+    {
+      hint: 'another operator is starting runs at the same moment; shipcheck status shows who',
+    },
+  );
 }
 
 function holdLease(
@@ -138,7 +141,8 @@ function holdLease(
   // While a refresh is being swapped in, the file may already hold the refreshed text.
   let refreshing: { text: string; done: Promise<void> } | undefined;
   let lost = false;
-  const ours = (onDisk: string | undefined) => onDisk === text || (refreshing !== undefined && onDisk === refreshing.text);
+  const ours = (onDisk: string | undefined) =>
+    onDisk === text || (refreshing !== undefined && onDisk === refreshing.text);
 
   const refresh = async (next: LeaseRecord, nextText: string) => {
     const temp = await writePrivateTemp(dir, nextText);
@@ -235,7 +239,14 @@ function claimAbandoned(content: string, ageMs: number): boolean {
   return ageMs > claimAbandonedAfterMs;
 }
 
-const unknownHolder: LeaseRecord = { holder: 'unknown', host: 'unknown', pid: 0, runId: 'unknown', acquiredAt: '', expiresAt: '' };
+const unknownHolder: LeaseRecord = {
+  holder: 'unknown',
+  host: 'unknown',
+  pid: 0,
+  runId: 'unknown',
+  acquiredAt: '',
+  expiresAt: '',
+};
 
 function processAlive(pid: number): boolean {
   try {

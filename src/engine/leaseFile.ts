@@ -49,7 +49,10 @@ export interface SwapRequest {
 export async function swapFile(request: SwapRequest): Promise<SwapOutcome> {
   const { path, expected, temp } = request;
   const dir = dirname(path);
-  const claimBase = join(dir, `.${basename(path)}.${createHash('sha256').update(expected).digest('hex').slice(0, 16)}.claim`);
+  const claimBase = join(
+    dir,
+    `.${basename(path)}.${createHash('sha256').update(expected).digest('hex').slice(0, 16)}.claim`,
+  );
   let level = 0;
   for (let attempt = 0; ; attempt++) {
     if (level === maxClaimLevels || attempt === maxClaimAttempts) {
@@ -63,7 +66,8 @@ export async function swapFile(request: SwapRequest): Promise<SwapOutcome> {
       const other = await readWithAge(`${claimBase}-${level}`);
       // Its owner finished a moment ago: contend for the same level again, so that two claimants never hold different levels.
       if (other === undefined) continue;
-      if (!request.claimAbandoned(other.content, other.ageMs)) return { swapped: false, reason: 'claimed', claimant: other.content };
+      if (!request.claimAbandoned(other.content, other.ageMs))
+        return { swapped: false, reason: 'claimed', claimant: other.content };
       level++;
     }
   }

@@ -28,7 +28,9 @@ export function logKeyFrom(env: NodeJS.ProcessEnv): Buffer | undefined {
   const value = env[logKeyVariable];
   if (value === undefined || value === '') return undefined;
   if (value.length < minKeyLength) {
-    throw new UsageError(`${logKeyVariable} is too short to sign run logs: use at least ${minKeyLength} characters (e.g. openssl rand -hex 32)`);
+    throw new UsageError(
+      `${logKeyVariable} is too short to sign run logs: use at least ${minKeyLength} characters (e.g. openssl rand -hex 32)`,
+    );
   }
   return Buffer.from(value, 'utf8');
 }
@@ -73,8 +75,11 @@ export function splitEnvelope(value: unknown): DecodedLine | string {
     if (prev !== undefined || mac !== undefined) return 'a format 1 line cannot carry "prev" or "mac"';
     return { version: 1, signed: false, value: event };
   }
-  if (v !== logFormatVersion) return `format version ${JSON.stringify(v)} is not one this shipcheck reads (it reads 1 and ${logFormatVersion}): a newer shipcheck wrote it`;
-  if (typeof prev !== 'string' || !/^[0-9a-f]{64}$/.test(prev)) return '"prev" must be the sha256 (64 hex digits) of the previous line';
-  if (mac !== undefined && (typeof mac !== 'string' || !/^[0-9a-f]{64}$/.test(mac))) return '"mac" must be 64 hex digits';
+  if (v !== logFormatVersion)
+    return `format version ${JSON.stringify(v)} is not one this shipcheck reads (it reads 1 and ${logFormatVersion}): a newer shipcheck wrote it`;
+  if (typeof prev !== 'string' || !/^[0-9a-f]{64}$/.test(prev))
+    return '"prev" must be the sha256 (64 hex digits) of the previous line';
+  if (mac !== undefined && (typeof mac !== 'string' || !/^[0-9a-f]{64}$/.test(mac)))
+    return '"mac" must be 64 hex digits';
   return { version: 2, prev, signed: mac !== undefined, value: event };
 }

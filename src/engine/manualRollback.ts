@@ -42,7 +42,13 @@ export async function rollbackRun(options: ManualRollbackOptions): Promise<RunRe
   const find = async (): Promise<SessionRun> => {
     const run = await loadRun(options.stateDir, options.runId);
     unfinished = unfinishedRollbackOf(options, run.runId, run.state);
-    return { runId: run.runId, environment: run.state.environment, phases: [], existing: run, runs: await listRuns(options.stateDir) };
+    return {
+      runId: run.runId,
+      environment: run.state.environment,
+      phases: [],
+      existing: run,
+      runs: await listRuns(options.stateDir),
+    };
   };
   return withRunSession({ ...options, find }, async (session) => {
     await session.recordStart({ type: 'run_resumed', checklistHash: options.checklist.fileHash });
@@ -71,14 +77,18 @@ function unfinishedRollbackOf(
   if (state.checklist !== options.checklist.name) {
     throw new UsageError(`run ${runId} belongs to checklist ${state.checklist}, not ${options.checklist.name}`);
   }
-  if (state.rehearse) throw new UsageError(`run ${runId} is a rehearsal: it changed nothing, there is nothing to roll back`);
+  if (state.rehearse)
+    throw new UsageError(`run ${runId} is a rehearsal: it changed nothing, there is nothing to roll back`);
   const unfinished = unfinishedRollback(state);
   if (unfinished && options.branch !== undefined && options.branch !== branchOf(unfinished, options.checklist)) {
     const branch = branchOf(unfinished, options.checklist);
-    throw new UsageError(`run ${runId} has an unfinished ${branch} rollback: a ${options.branch} rollback would start on top of it`, {
-      code: 'rollback_unfinished',
-      hint: `shipcheck rollback ${runId} (without --branch) finishes it; once it has ended, --branch ${options.branch} runs that branch`,
-    });
+    throw new UsageError(
+      `run ${runId} has an unfinished ${branch} rollback: a ${options.branch} rollback would start on top of it`,
+      {
+        code: 'rollback_unfinished',
+        hint: `shipcheck rollback ${runId} (without --branch) finishes it; once it has ended, --branch ${options.branch} runs that branch`,
+      },
+    );
   }
   return unfinished;
 }

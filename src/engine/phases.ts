@@ -2,7 +2,13 @@ import { CheckFailedError } from '../errors.js';
 import type { ChecklistPhase } from '../checklist/types.js';
 import { traitsOfStep } from '../steps/traits.js';
 import { settleInterruptedStep, skippedByOperator } from './interruptedStep.js';
-import { chooseBranch, finishRunOverRollback, resumeRollback, runRollbackProcedure, type RollbackResult } from './rollbackProcedure.js';
+import {
+  chooseBranch,
+  finishRunOverRollback,
+  resumeRollback,
+  runRollbackProcedure,
+  type RollbackResult,
+} from './rollbackProcedure.js';
 import { interruptedByOperator, stoppedBeforeStep, type RunControls } from './runControls.js';
 import { unfinishedRollback, warnedSteps } from './state.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
@@ -30,11 +36,13 @@ export async function executePhases(
   for (const phase of phases) {
     const done = journal.state.phaseStatus[phase.id];
     if (done === 'passed' || done === 'passed_with_warnings') continue;
-    if (journal.state.phaseStatus[phase.id] !== 'in_progress') await journal.record({ type: 'phase_started', phaseId: phase.id });
+    if (journal.state.phaseStatus[phase.id] !== 'in_progress')
+      await journal.record({ type: 'phase_started', phaseId: phase.id });
 
     for (const step of phase.steps) {
       const previous = journal.state.steps.find((s) => s.id === step.id);
-      if (previous && (previous.status === 'Success' || previous.status === 'Skipped' || previous.action === 'warn')) continue;
+      if (previous && (previous.status === 'Success' || previous.status === 'Skipped' || previous.action === 'warn'))
+        continue;
       const stopped = await stoppedBeforeStep(step, deps, options);
       if (stopped) return stopped;
       if (await skippedByOperator(step, phase.id, deps, options)) continue;
@@ -48,7 +56,12 @@ export async function executePhases(
       if (result.kind === 'interrupted') return interruptedByOperator(step, 'during', deps, options);
       if (result.kind === 'awaiting_approval') {
         await journal.record({ type: 'awaiting_approval', stepId: step.id, message: result.error.message });
-        await journal.record({ type: 'run_stopped', reason: 'awaiting_approval', message: result.error.message, stepId: step.id });
+        await journal.record({
+          type: 'run_stopped',
+          reason: 'awaiting_approval',
+          message: result.error.message,
+          stepId: step.id,
+        });
         return result.error;
       }
       if (result.status === 'passed') continue;

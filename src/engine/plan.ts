@@ -51,7 +51,12 @@ export async function planRun(options: {
   const describe = async (step: ChecklistStep): Promise<PlannedStep> => {
     const kind = registry.get(step.kind)!;
     const preview = await kind.preview?.(step.spec, { checklistDir: checklist.dir });
-    const description = kind.describe(step.spec, { id: step.id, kind: step.kind, title: step.title, onFail: step.onFail });
+    const description = kind.describe(step.spec, {
+      id: step.id,
+      kind: step.kind,
+      title: step.title,
+      onFail: step.onFail,
+    });
     const status = recorded.get(step.id);
     return {
       id: step.id,
@@ -69,7 +74,9 @@ export async function planRun(options: {
     phases.map(async (p) => ({ id: p.id, title: p.title, steps: await Promise.all(p.steps.map(describe)) })),
   );
   const plannedRollback = Object.fromEntries(
-    await Promise.all(rollbackBranches.map(async (b) => [b, await Promise.all(checklist.rollback[b].map(describe))] as const)),
+    await Promise.all(
+      rollbackBranches.map(async (b) => [b, await Promise.all(checklist.rollback[b].map(describe))] as const),
+    ),
   ) as unknown as Plan['rollback'];
   const allSteps = [...plannedPhases.flatMap((p) => p.steps), ...Object.values(plannedRollback).flat()];
   return {
@@ -90,11 +97,22 @@ export function renderPlan(plan: Plan): string[] {
     plan.resumes ? `run would RESUME ${plan.resumes.runId} (${plan.resumes.status})` : 'run would start a new run',
   ];
   const stepLines = (step: PlannedStep, index: number) => {
-    const flags = [step.mutates ? 'mutates' : 'read-only', step.idempotent ? 'idempotent' : 'not idempotent', `on_fail: ${step.onFail}`];
-    const done = step.recorded === undefined ? '' : `  [recorded: ${step.recorded}${step.recorded === 'Success' || step.recorded === 'Skipped' ? ', not run again' : ''}]`;
-    const out = [`  ${index + 1}. ${step.title} (${step.id}, ${step.kind}; ${flags.join(', ')})${done}`, `     ${step.summary}`];
+    const flags = [
+      step.mutates ? 'mutates' : 'read-only',
+      step.idempotent ? 'idempotent' : 'not idempotent',
+      `on_fail: ${step.onFail}`,
+    ];
+    const done =
+      step.recorded === undefined
+        ? ''
+        : `  [recorded: ${step.recorded}${step.recorded === 'Success' || step.recorded === 'Skipped' ? ', not run again' : ''}]`;
+    const out = [
+      `  ${index + 1}. ${step.title} (${step.id}, ${step.kind}; ${flags.join(', ')})${done}`,
+      `     ${step.summary}`,
+    ];
     if (step.detail) out.push(...step.detail.split('\n').map((l) => `       | ${l}`));
-    if (step.preview) out.push(`     ${step.preview.ok ? '✔' : '✖'} checked now:`, ...step.preview.lines.map((l) => `       ${l}`));
+    if (step.preview)
+      out.push(`     ${step.preview.ok ? '✔' : '✖'} checked now:`, ...step.preview.lines.map((l) => `       ${l}`));
     return out;
   };
   for (const phase of plan.phases) {
@@ -108,6 +126,10 @@ export function renderPlan(plan: Plan): string[] {
 }
 
 /** What `plan` shows of a step's traits. */
-function planTraits({ idempotent, mutates, rehearsable }: StepTraits): Pick<PlannedStep, 'idempotent' | 'mutates' | 'rehearsable'> {
+function planTraits({
+  idempotent,
+  mutates,
+  rehearsable,
+}: StepTraits): Pick<PlannedStep, 'idempotent' | 'mutates' | 'rehearsable'> {
   return { idempotent, mutates, rehearsable };
 }

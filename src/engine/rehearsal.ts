@@ -1,6 +1,12 @@
 import { withAdvisoryLock } from '../db/advisoryLock.js';
 import type { Queryable } from '../db/database.js';
-import { assertTransactionIntact, inTransaction, isTransactionEnded, transactionEnded, type TransactionEndedError } from '../db/transaction.js';
+import {
+  assertTransactionIntact,
+  inTransaction,
+  isTransactionEnded,
+  transactionEnded,
+  type TransactionEndedError,
+} from '../db/transaction.js';
 import { CheckFailedError, InterruptedError } from '../errors.js';
 import type { ChecklistPhase, ChecklistStep } from '../checklist/types.js';
 import { executeStep, failureMessage, runLockName, type StepRunDeps } from './stepExecutor.js';
@@ -12,7 +18,12 @@ type RehearsalEnd =
   /** Ctrl-C: before `step` started, or during it (the step was cut short). */
   | { readonly kind: 'interrupted'; readonly step: ChecklistStep; readonly when: 'before' | 'during' }
   /** SQL run by `step` ended the rehearsal transaction: what the steps did up to then may be on the target. */
-  | { readonly kind: 'escaped'; readonly step?: ChecklistStep; readonly rehearsed: readonly string[]; readonly error: TransactionEndedError };
+  | {
+      readonly kind: 'escaped';
+      readonly step?: ChecklistStep;
+      readonly rehearsed: readonly string[];
+      readonly error: TransactionEndedError;
+    };
 
 const unchanged = 'the rehearsal transaction was rolled back; the target is unchanged';
 
@@ -30,17 +41,23 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
   const rehearsed: string[] = [];
   const stale = staleChecks(phases, deps);
   const staleLine = stale.length > 0 ? `; ${describeStale(stale)}` : '';
-  const end = await withAdvisoryLock(environment.db, runLockName(checklist, environment.name), async (client): Promise<RehearsalEnd> => {
-    let reached: RehearsalEnd | undefined;
-    try {
-      await inTransaction(client, async () => (reached = await rehearseSteps(phases, deps, client, rehearsed)), { keep: () => false });
-      return reached!;
-    } catch (error) {
-      if (!isTransactionEnded(error)) throw error;
-      // Seen after a step (reached names it) or only once rolled back (a commit hidden behind an aborted transaction).
-      return reached?.kind === 'escaped' ? reached : { kind: 'escaped', rehearsed, error };
-    }
-  });
+  const end = await withAdvisoryLock(
+    environment.db,
+    runLockName(checklist, environment.name),
+    async (client): Promise<RehearsalEnd> => {
+      let reached: RehearsalEnd | undefined;
+      try {
+        await inTransaction(client, async () => (reached = await rehearseSteps(phases, deps, client, rehearsed)), {
+          keep: () => false,
+        });
+        return reached!;
+      } catch (error) {
+        if (!isTransactionEnded(error)) throw error;
+        // Seen after a step (reached names it) or only once rolled back (a commit hidden behind an aborted transaction).
+        return reached?.kind === 'escaped' ? reached : { kind: 'escaped', rehearsed, error };
+      }
+    },
+  );
   if (end.kind === 'escaped') {
     const by = end.step ? `step ${end.step.id} (${end.step.title})` : 'a rehearsed step';
     const how = end.error.fate ? `, which was ${end.error.fate} by it` : '';
@@ -61,10 +78,21 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
     });
   }
   if (end.kind === 'failed') {
-    await journal.record({ type: 'run_finished', status: 'failed', message: `${end.message}; ${unchanged}${staleLine}` });
-    return new CheckFailedError(`rehearsal failed: ${end.message}${staleLine}`, { code: 'rehearsal_failed', hint: unchanged });
+    await journal.record({
+      type: 'run_finished',
+      status: 'failed',
+      message: `${end.message}; ${unchanged}${staleLine}`,
+    });
+    return new CheckFailedError(`rehearsal failed: ${end.message}${staleLine}`, {
+      code: 'rehearsal_failed',
+      hint: unchanged,
+    });
   }
-  await journal.record({ type: 'run_finished', status: 'passed', message: `rehearsal passed; ${unchanged}${staleLine}` });
+  await journal.record({
+    type: 'run_finished',
+    status: 'passed',
+    message: `rehearsal passed; ${unchanged}${staleLine}`,
+  });
   return undefined;
 }
 
@@ -73,14 +101,26 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
  * the transaction is checked: a step whose SQL ended it stops the rehearsal at once, since
  * what comes next would no longer run inside it. `rehearsed` collects the steps that ran.
  */
-async function rehearseSteps(phases: readonly ChecklistPhase[], deps: StepRunDeps, client: Queryable, rehearsed: string[]): Promise<RehearsalEnd> {
+async function rehearseSteps(
+  phases: readonly ChecklistPhase[],
+  deps: StepRunDeps,
+  client: Queryable,
+  rehearsed: string[],
+): Promise<RehearsalEnd> {
   const { journal, checklist } = deps;
   const notRehearsable = (step: ChecklistStep) => !deps.registry.get(step.kind)?.rehearsable;
   const stale = staleChecks(phases, deps);
   const skip = (step: ChecklistStep, phaseId: string) => {
     const later = stale.find((s) => s.step === step)?.later;
-    const note = later ? `; later checks that may judge data it would have changed: ${later.map((l) => l.id).join(', ')}` : '';
-    return journal.record({ type: 'step_skipped', stepId: step.id, phaseId, reason: `not rehearsed: ${step.kind} steps run only for real${note}` });
+    const note = later
+      ? `; later checks that may judge data it would have changed: ${later.map((l) => l.id).join(', ')}`
+      : '';
+    return journal.record({
+      type: 'step_skipped',
+      stepId: step.id,
+      phaseId,
+      reason: `not rehearsed: ${step.kind} steps run only for real${note}`,
+    });
   };
   const run = async (step: ChecklistStep, phaseId: string) => {
     rehearsed.push(step.id);
@@ -152,7 +192,8 @@ interface StaleChecks {
 function staleChecks(phases: readonly ChecklistPhase[], deps: StepRunDeps): StaleChecks[] {
   const order = [...phases.flatMap((p) => p.steps), ...deps.checklist.rollback.function_related];
   const rehearsable = (step: ChecklistStep) => deps.registry.get(step.kind)?.rehearsable === true;
-  const mutatesUnrehearsed = (step: ChecklistStep) => !rehearsable(step) && deps.registry.get(step.kind)?.mutates === true;
+  const mutatesUnrehearsed = (step: ChecklistStep) =>
+    !rehearsable(step) && deps.registry.get(step.kind)?.mutates === true;
   return order.flatMap((step, index) => {
     if (!mutatesUnrehearsed(step)) return [];
     const later = order.slice(index + 1).filter(rehearsable);
@@ -163,6 +204,9 @@ function staleChecks(phases: readonly ChecklistPhase[], deps: StepRunDeps): Stal
 /** "command step seed-data (not rehearsed) may change what verify-rows, smoke-rpc judge: their results may be stale". */
 function describeStale(stale: readonly StaleChecks[]): string {
   return stale
-    .map(({ step, later }) => `${step.kind} step ${step.id} was not rehearsed, so ${later.map((l) => l.id).join(', ')} may have judged data it would have changed`)
+    .map(
+      ({ step, later }) =>
+        `${step.kind} step ${step.id} was not rehearsed, so ${later.map((l) => l.id).join(', ')} may have judged data it would have changed`,
+    )
     .join('; ');
 }

@@ -13,7 +13,10 @@ export type RollbackResult = { readonly status: 'rolled_back' | 'failed' | 'moni
  * the failing step points at → drop the function and verify the removal. The
  * step's own report (outcome.rollbackBranch) wins over the checklist's field.
  */
-export function chooseBranch(step: Pick<ChecklistStep, 'rollbackBranch'>, outcome: StepOutcome | undefined): RollbackBranch {
+export function chooseBranch(
+  step: Pick<ChecklistStep, 'rollbackBranch'>,
+  outcome: StepOutcome | undefined,
+): RollbackBranch {
   if (outcome?.rollbackBranch === 'data_corruption') return 'data_corruption';
   return step.rollbackBranch ?? outcome?.rollbackBranch ?? 'function_related';
 }
@@ -30,7 +33,12 @@ export async function runRollbackProcedure(
   deps: StepRunDeps,
   decisions: RunControls,
 ): Promise<RollbackResult | Error> {
-  await deps.journal.record({ type: 'rollback_started', branch, reason, ...(triggeredBy !== undefined && { triggeredBy }) });
+  await deps.journal.record({
+    type: 'rollback_started',
+    branch,
+    reason,
+    ...(triggeredBy !== undefined && { triggeredBy }),
+  });
   return continueRollback(deps, decisions);
 }
 
@@ -38,12 +46,21 @@ export async function runRollbackProcedure(
  * The run ends over its rollback, in run_finished; a rollback that failed is a
  * RollbackFailedError (exit 7) that says why it started. Undefined otherwise.
  */
-export async function finishRunOverRollback(rollback: RollbackResult, deps: StepRunDeps): Promise<RollbackFailedError | undefined> {
+export async function finishRunOverRollback(
+  rollback: RollbackResult,
+  deps: StepRunDeps,
+): Promise<RollbackFailedError | undefined> {
   if (rollback.status === 'failed') {
     await deps.journal.record({ type: 'run_finished', status: 'rollback_failed', message: rollback.message });
-    return new RollbackFailedError(rollback.message, { detail: `the rollback started because ${deps.journal.state.rollback?.reason ?? 'a step failed'}` });
+    return new RollbackFailedError(rollback.message, {
+      detail: `the rollback started because ${deps.journal.state.rollback?.reason ?? 'a step failed'}`,
+    });
   }
-  await deps.journal.record({ type: 'run_finished', status: rollback.status === 'rolled_back' ? 'rolled_back' : 'failed', message: rollback.message });
+  await deps.journal.record({
+    type: 'run_finished',
+    status: rollback.status === 'rolled_back' ? 'rolled_back' : 'failed',
+    message: rollback.message,
+  });
   return undefined;
 }
 
@@ -72,12 +89,17 @@ export async function resumeRollback(
 }
 
 /** The branch and reason on_fail chose for a failed step, rebuilt from the run log as the uninterrupted run chose them. */
-export function decidedRollback(failedStep: StepState, checklist: Checklist): { branch: RollbackBranch; reason: string } {
+export function decidedRollback(
+  failedStep: StepState,
+  checklist: Checklist,
+): { branch: RollbackBranch; reason: string } {
   const step = checklist.phases.flatMap((p) => p.steps).find((s) => s.id === failedStep.id);
   const why = failedStep.outcome?.message ?? failedStep.error?.message ?? 'failed';
   return {
     branch: chooseBranch(step ?? { rollbackBranch: undefined }, failedStep.outcome),
-    reason: step ? failureMessage(step, recordedResult(failedStep)) : `step ${failedStep.id} (${failedStep.title}) failed: ${why}`,
+    reason: step
+      ? failureMessage(step, recordedResult(failedStep))
+      : `step ${failedStep.id} (${failedStep.title}) failed: ${why}`,
   };
 }
 
@@ -143,13 +165,20 @@ function endOf(rollback: RollbackState, deps: StepRunDeps): RollbackResult {
   const stepsById = new Map(deps.journal.state.steps.map((s) => [s.id, s]));
   for (const step of deps.checklist.rollback[rollback.branch]) {
     const recorded = rollback.steps.includes(step.id) ? stepsById.get(step.id) : undefined;
-    if (recorded?.status === 'Error') return { status: 'failed', message: failureMessage(step, recordedResult(recorded)) };
+    if (recorded?.status === 'Error')
+      return { status: 'failed', message: failureMessage(step, recordedResult(recorded)) };
     // Cut short by Ctrl-C: it never finished.
-    if (recorded?.status === 'Running') return { status: 'failed', message: failureMessage(step, { kind: 'interrupted' }) };
+    if (recorded?.status === 'Running')
+      return { status: 'failed', message: failureMessage(step, { kind: 'interrupted' }) };
   }
   return { status: 'failed', message: `the ${rollback.branch.replace('_', ' ')} rollback failed` };
 }
 
 function recordedResult(step: StepState): StepRunResult {
-  return { kind: 'finished', status: 'failed', ...(step.outcome && { outcome: step.outcome }), ...(step.error && { error: step.error }) };
+  return {
+    kind: 'finished',
+    status: 'failed',
+    ...(step.outcome && { outcome: step.outcome }),
+    ...(step.error && { error: step.error }),
+  };
 }

@@ -14,13 +14,17 @@ export interface RunControls extends InterruptedStepOptions {
  * (exit 4) stops the session here, recorded as run_stopped, and the run stays resumable.
  * Undefined when the step may start.
  */
-export async function stoppedBeforeStep(step: ChecklistStep, deps: StepRunDeps, controls: RunControls): Promise<Error | undefined> {
+export async function stoppedBeforeStep(
+  step: ChecklistStep,
+  deps: StepRunDeps,
+  controls: RunControls,
+): Promise<Error | undefined> {
   if (deps.signal.aborted) return interruptedByOperator(step, 'before', deps, controls);
   const leaseLost = await controls.leaseLost();
   if (leaseLost === undefined) return undefined;
   await deps.journal.record({ type: 'run_stopped', reason: 'lease_lost', message: leaseLost, stepId: step.id });
   return new LockHeldError(`${leaseLost}; this run stopped before its next step`, {
-    hint: 'the run is in the new holder\'s hands now; shipcheck status shows where it stands',
+    hint: "the run is in the new holder's hands now; shipcheck status shows where it stands",
   });
 }
 

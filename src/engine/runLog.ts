@@ -63,7 +63,8 @@ export function parseRunLog(bytes: Buffer, where = 'run log', key?: Buffer): Run
   let allSigned = true;
   let tornBytes = lines.torn.length;
   let previous: Buffer | undefined;
-  const damaged = (lineNo: number, problem: string) => new RunLogDamagedError(`${where} is damaged: line ${lineNo} ${problem}`);
+  const damaged = (lineNo: number, problem: string) =>
+    new RunLogDamagedError(`${where} is damaged: line ${lineNo} ${problem}`);
 
   lines.complete.forEach((line, index) => {
     const lineNo = index + 1;
@@ -83,7 +84,8 @@ export function parseRunLog(bytes: Buffer, where = 'run log', key?: Buffer): Run
     const checked = parseRunEvent(decoded.value);
     if (!checked.ok) throw damaged(lineNo, `is not a valid event: ${checked.problem}`);
     const { event } = checked;
-    if (index === 0 && event.type !== 'run_started') throw damaged(lineNo, `is ${event.type}: a run log begins with run_started`);
+    if (index === 0 && event.type !== 'run_started')
+      throw damaged(lineNo, `is ${event.type}: a run log begins with run_started`);
 
     if (decoded.version === 1) {
       if (chained) throw damaged(lineNo, 'has no hash chain but follows chained events: shipcheck did not write it');
@@ -112,7 +114,13 @@ export function parseRunLog(bytes: Buffer, where = 'run log', key?: Buffer): Run
   });
 
   const signature =
-    firstInvalid !== undefined ? 'invalid' : !allSigned || events.length === 0 ? 'unsigned' : key ? 'verified' : 'unchecked';
+    firstInvalid !== undefined
+      ? 'invalid'
+      : !allSigned || events.length === 0
+        ? 'unsigned'
+        : key
+          ? 'verified'
+          : 'unchecked';
   return {
     events,
     integrity: {
@@ -164,7 +172,11 @@ export interface AppendOptions {
  * @example
  * await appendEvents(runDir, [{ type: 'approval_recorded', … }], { key: logKeyFrom(process.env) });
  */
-export async function appendEvents(runDir: string, events: readonly RunEvent[], options: AppendOptions = {}): Promise<RunEvent[]> {
+export async function appendEvents(
+  runDir: string,
+  events: readonly RunEvent[],
+  options: AppendOptions = {},
+): Promise<RunEvent[]> {
   const path = join(runDir, eventsFileName);
   return withLogLock(path, async () => {
     const file = await open(path, 'a+', 0o600);

@@ -63,7 +63,11 @@ export async function runChecklist(options: RunOptions): Promise<RunResult> {
 async function findRun(options: RunOptions): Promise<SessionRun> {
   const runs = await listRuns(options.stateDir);
   const existing = pickExistingRun(options, runs);
-  const phases = selectPhases(options.checklist, options.environment, existing ? existing.state.phaseFilter : options.phase);
+  const phases = selectPhases(
+    options.checklist,
+    options.environment,
+    existing ? existing.state.phaseFilter : options.phase,
+  );
   if (existing) assertUnchanged(options, existing.state);
   return {
     runId: existing?.runId ?? newRunId(options.environment),
@@ -87,9 +91,12 @@ function pickExistingRun(options: RunOptions, runs: readonly StoredRun[]): Store
     }
     // Continuing one would run its remaining steps for real: its transaction is gone.
     if (run.state.rehearse) {
-      throw new UsageError(`run ${run.runId} is a rehearsal, rolled back when it stopped: there is nothing to continue`, {
-        hint: 'shipcheck run --rehearse starts a new rehearsal',
-      });
+      throw new UsageError(
+        `run ${run.runId} is a rehearsal, rolled back when it stopped: there is nothing to continue`,
+        {
+          hint: 'shipcheck run --rehearse starts a new rehearsal',
+        },
+      );
     }
     return run;
   }
@@ -110,7 +117,9 @@ export function selectPhases(checklist: Checklist, environment: string, phase: s
   }
   const chosen = phases.find((p) => p.id === phase);
   if (!chosen) {
-    throw new UsageError(`no phase "${phase}" on ${environment} (phases there: ${phases.map((p) => p.id).join(', ') || 'none'})`);
+    throw new UsageError(
+      `no phase "${phase}" on ${environment} (phases there: ${phases.map((p) => p.id).join(', ') || 'none'})`,
+    );
   }
   return [chosen];
 }
@@ -122,7 +131,10 @@ function assertUnchanged(options: RunOptions, state: RunState): void {
   if (changed.length > 0 && !options.acceptChanges) {
     throw new UsageError(
       `the checklist changed since run ${state.runId} started: step(s) ${changed.join(', ')} were edited or removed`,
-      { code: 'checklist_changed', hint: 'undo the edit, or pass --accept-changes to continue this run with the edited checklist' },
+      {
+        code: 'checklist_changed',
+        hint: 'undo the edit, or pass --accept-changes to continue this run with the edited checklist',
+      },
     );
   }
 }
@@ -132,7 +144,9 @@ async function recordStart(session: RunSession, options: RunOptions): Promise<vo
   const { journal, run } = session;
   if (run.existing) {
     const current = new Map(allSteps(checklist).map((s) => [s.id, s.hash]));
-    const accepted = run.existing.state.steps.filter((s) => s.hash !== undefined && current.get(s.id) !== s.hash).map((s) => s.id);
+    const accepted = run.existing.state.steps
+      .filter((s) => s.hash !== undefined && current.get(s.id) !== s.hash)
+      .map((s) => s.id);
     await session.recordStart({
       type: 'run_resumed',
       checklistHash: checklist.fileHash,

@@ -57,7 +57,8 @@ export async function listRuns(stateDir: string, key?: Buffer): Promise<StoredRu
 
 export async function loadRun(stateDir: string, runId: string, key?: Buffer): Promise<StoredRun> {
   const run = (await listRuns(stateDir, key)).find((r) => r.runId === runId);
-  if (!run) throw new UsageError(`no run "${runId}" in ${runsDir(stateDir)}`, { hint: 'shipcheck status lists the runs' });
+  if (!run)
+    throw new UsageError(`no run "${runId}" in ${runsDir(stateDir)}`, { hint: 'shipcheck status lists the runs' });
   return run;
 }
 
@@ -94,12 +95,18 @@ export function latestPhaseStatus(runs: readonly StoredRun[], checklist: string,
 }
 
 /** latestPhaseStatus, with the run the status was read from. */
-export function latestPhaseRun(runs: readonly StoredRun[], checklist: string, phaseId: string): { run?: StoredRun; status: PhaseStatus } {
+export function latestPhaseRun(
+  runs: readonly StoredRun[],
+  checklist: string,
+  phaseId: string,
+): { run?: StoredRun; status: PhaseStatus } {
   const own = runsOf(runs, checklist);
   const index = own.findLastIndex((r) => (r.state.phaseStatus[phaseId] ?? 'not_started') !== 'not_started');
   if (index === -1) return { status: 'not_started' };
   const run = own[index]!;
-  const later = own.slice(index + 1).some((r) => r.state.environment === run.state.environment && r.state.status === 'rolled_back');
+  const later = own
+    .slice(index + 1)
+    .some((r) => r.state.environment === run.state.environment && r.state.status === 'rolled_back');
   return { run, status: later ? 'rolled_back' : run.state.phaseStatus[phaseId]! };
 }
 
@@ -107,12 +114,22 @@ export function latestPhaseRun(runs: readonly StoredRun[], checklist: string, ph
  * The run that holds the evidence for `phaseIds` (all on one environment): the latest real run
  * of the checklist that started any of them. An approval in an older run approved other evidence.
  */
-export function evidenceRun(runs: readonly StoredRun[], checklist: string, phaseIds: readonly string[]): StoredRun | undefined {
-  return runsOf(runs, checklist).findLast((r) => phaseIds.some((id) => (r.state.phaseStatus[id] ?? 'not_started') !== 'not_started'));
+export function evidenceRun(
+  runs: readonly StoredRun[],
+  checklist: string,
+  phaseIds: readonly string[],
+): StoredRun | undefined {
+  return runsOf(runs, checklist).findLast((r) =>
+    phaseIds.some((id) => (r.state.phaseStatus[id] ?? 'not_started') !== 'not_started'),
+  );
 }
 
 /** The latest decision recorded for an approval step in a real run of the checklist: context, never consent. */
-export function latestApproval(runs: readonly StoredRun[], checklist: string, stepId: string): (ApprovalRecord & { runId: string }) | undefined {
+export function latestApproval(
+  runs: readonly StoredRun[],
+  checklist: string,
+  stepId: string,
+): (ApprovalRecord & { runId: string }) | undefined {
   return runsOf(runs, checklist)
     .flatMap((r) => (r.state.approvals[stepId] ? [{ ...r.state.approvals[stepId]!, runId: r.runId }] : []))
     .sort((a, b) => a.at.localeCompare(b.at))

@@ -89,7 +89,10 @@ export interface RunSession {
  *   return executePhases(session.run.phases, session.deps, { operator, leaseLost: session.leaseLost });
  * });
  */
-export async function withRunSession(options: RunSessionOptions, work: (session: RunSession) => Promise<Error | undefined>): Promise<RunResult> {
+export async function withRunSession(
+  options: RunSessionOptions,
+  work: (session: RunSession) => Promise<Error | undefined>,
+): Promise<RunResult> {
   const renderer = options.renderer ?? silentRenderer;
   let journal: RunJournal | undefined;
   let phases: readonly ChecklistPhase[] = [];
@@ -97,9 +100,15 @@ export async function withRunSession(options: RunSessionOptions, work: (session:
   try {
     const run = await options.find();
     phases = run.phases;
-    error = await runInSession(options, run, renderer, (opened) => {
-      journal = opened;
-    }, work);
+    error = await runInSession(
+      options,
+      run,
+      renderer,
+      (opened) => {
+        journal = opened;
+      },
+      work,
+    );
   } catch (caught) {
     error = workError(caught);
   }
@@ -140,7 +149,13 @@ async function runInSession(
     ? RunJournal.resume(run.runId, run.existing.dir, run.existing.events, renderer, secrets, journalOptions)
     : await RunJournal.create(run.runId, runDir(stateDir, run.runId), renderer, secrets, journalOptions);
   opened(journal);
-  renderer.start({ checklist, runId: run.runId, environment: run.environment, phases: run.phases, rehearse: run.rehearse ?? false });
+  renderer.start({
+    checklist,
+    runId: run.runId,
+    environment: run.environment,
+    phases: run.phases,
+    rehearse: run.rehearse ?? false,
+  });
   // `return await`: the lease and the pool are disposed when this scope ends, which must be after `work` has.
   return await work({
     run,
@@ -171,7 +186,9 @@ async function runInSession(
  * holding both: the work's error is the one that says what happened to the run.
  */
 function workError(caught: unknown): unknown {
-  return caught instanceof Error && caught.name === 'SuppressedError' && 'suppressed' in caught ? workError(caught.suppressed) : caught;
+  return caught instanceof Error && caught.name === 'SuppressedError' && 'suppressed' in caught
+    ? workError(caught.suppressed)
+    : caught;
 }
 
 /** Runs `dispose` when the `await using` scope that holds the result ends. */
@@ -198,7 +215,7 @@ async function leaseLostReason(lease: HeldLease): Promise<string | undefined> {
   if (check.held) return undefined;
   return check.holder
     ? `the run's lease was taken over by ${describeHolder(check.holder)}`
-    : 'the run\'s lease file was removed by someone else';
+    : "the run's lease file was removed by someone else";
 }
 
 /** A status for every step of the run's phases (and the rollback steps that ran). */
@@ -221,14 +238,18 @@ export function resultsOf(phases: readonly ChecklistPhase[], state: RunState | u
   });
   return [
     ...fromPlan,
-    ...rollbackSteps.map((s): StepResult => ({
-      stepId: s.id,
-      phaseId: s.phaseId,
-      kind: s.kind,
-      title: s.title,
-      status: s.status,
-      ...((s.outcome?.message ?? s.error?.message) !== undefined && { message: (s.outcome?.message ?? s.error?.message)! }),
-      ...(s.outcome && { outcome: s.outcome }),
-    })),
+    ...rollbackSteps.map(
+      (s): StepResult => ({
+        stepId: s.id,
+        phaseId: s.phaseId,
+        kind: s.kind,
+        title: s.title,
+        status: s.status,
+        ...((s.outcome?.message ?? s.error?.message) !== undefined && {
+          message: (s.outcome?.message ?? s.error?.message)!,
+        }),
+        ...(s.outcome && { outcome: s.outcome }),
+      }),
+    ),
   ];
 }

@@ -74,7 +74,12 @@ export interface RunState {
   readonly pendingApproval?: { readonly stepId: string; readonly message: string };
   readonly rollback?: RollbackState;
   readonly holders: readonly string[];
-  readonly takeovers: readonly { readonly at: string; readonly holder: string; readonly previousHolder: string; readonly reason: string }[];
+  readonly takeovers: readonly {
+    readonly at: string;
+    readonly holder: string;
+    readonly previousHolder: string;
+    readonly reason: string;
+  }[];
   readonly logRepairs?: readonly LogRepair[];
 }
 
@@ -137,20 +142,30 @@ function apply(state: RunState, event: RunEvent): RunState {
       return state;
     case 'run_resumed': {
       const { message: _message, ...rest } = state;
-      const resumable = state.status === 'stopped' || state.status === 'awaiting_approval' || state.status === 'in_progress';
+      const resumable =
+        state.status === 'stopped' || state.status === 'awaiting_approval' || state.status === 'in_progress';
       return { ...rest, status: resumable ? 'in_progress' : state.status, holders: [...state.holders, event.holder] };
     }
     case 'lease_taken_over':
       return {
         ...state,
-        takeovers: [...state.takeovers, { at: event.at, holder: event.holder, previousHolder: event.previous.holder, reason: event.reason }],
+        takeovers: [
+          ...state.takeovers,
+          { at: event.at, holder: event.holder, previousHolder: event.previous.holder, reason: event.reason },
+        ],
       };
     case 'leftovers_cleared':
       return state;
     case 'phase_started':
       return withPhase(state, event.phaseId, 'in_progress');
     case 'phase_finished':
-      return withPhase(state, event.phaseId, event.status === 'passed' && warnedSteps(state, event.phaseId).length > 0 ? 'passed_with_warnings' : event.status);
+      return withPhase(
+        state,
+        event.phaseId,
+        event.status === 'passed' && warnedSteps(state, event.phaseId).length > 0
+          ? 'passed_with_warnings'
+          : event.status,
+      );
     case 'step_started':
       return withStep(withRollbackStep(state, event.phaseId, event.stepId), event.stepId, (step) => ({
         id: event.stepId,
@@ -196,7 +211,11 @@ function apply(state: RunState, event: RunEvent): RunState {
         skipReason: event.by ? `${event.reason} (by ${event.by})` : event.reason,
       }));
     case 'awaiting_approval':
-      return { ...state, status: 'awaiting_approval', pendingApproval: { stepId: event.stepId, message: event.message } };
+      return {
+        ...state,
+        status: 'awaiting_approval',
+        pendingApproval: { stepId: event.stepId, message: event.message },
+      };
     case 'approval_recorded':
       return {
         ...state,
@@ -238,7 +257,11 @@ function apply(state: RunState, event: RunEvent): RunState {
         event.status === 'rolled_back',
       );
     case 'run_stopped':
-      return { ...state, status: event.reason === 'awaiting_approval' ? 'awaiting_approval' : 'stopped', message: event.message };
+      return {
+        ...state,
+        status: event.reason === 'awaiting_approval' ? 'awaiting_approval' : 'stopped',
+        message: event.message,
+      };
     case 'run_finished': {
       const { pendingApproval: _pending, ...rest } = state;
       const status = event.status === 'passed' && warnedSteps(state).length > 0 ? 'passed_with_warnings' : event.status;
@@ -247,7 +270,10 @@ function apply(state: RunState, event: RunEvent): RunState {
     case 'log_repaired':
       return {
         ...state,
-        logRepairs: [...(state.logRepairs ?? []), { at: event.at, offset: event.offset, bytes: event.bytes, sideFile: event.sideFile }],
+        logRepairs: [
+          ...(state.logRepairs ?? []),
+          { at: event.at, offset: event.offset, bytes: event.bytes, sideFile: event.sideFile },
+        ],
       };
   }
 }
@@ -266,19 +292,25 @@ function withPhase(state: RunState, phaseId: string, status: PhaseStatus): RunSt
   return { ...state, phaseStatus: { ...state.phaseStatus, [phaseId]: status } };
 }
 
-function withStep(state: RunState, stepId: string, update: (step: StepState | undefined) => StepState | undefined): RunState {
+function withStep(
+  state: RunState,
+  stepId: string,
+  update: (step: StepState | undefined) => StepState | undefined,
+): RunState {
   const index = state.steps.findIndex((s) => s.id === stepId);
   const next = update(index === -1 ? undefined : state.steps[index]);
   if (!next) return state;
   const steps = index === -1 ? [...state.steps, next] : state.steps.map((s, i) => (i === index ? next : s));
-  const pending = state.pendingApproval?.stepId === stepId && next.status !== 'Running' ? undefined : state.pendingApproval;
+  const pending =
+    state.pendingApproval?.stepId === stepId && next.status !== 'Running' ? undefined : state.pendingApproval;
   const { pendingApproval: _old, ...rest } = state;
   return { ...rest, steps, ...(pending && { pendingApproval: pending }) };
 }
 
 function withRollbackStep(state: RunState, phaseId: string, stepId: string): RunState {
   const { rollback } = state;
-  if (rollback?.status !== 'running' || phaseId !== `rollback:${rollback.branch}` || rollback.steps.includes(stepId)) return state;
+  if (rollback?.status !== 'running' || phaseId !== `rollback:${rollback.branch}` || rollback.steps.includes(stepId))
+    return state;
   return { ...state, rollback: { ...rollback, steps: [...rollback.steps, stepId] } };
 }
 
@@ -287,7 +319,9 @@ function markRolledBack(state: RunState, rolledBack: boolean): RunState {
   if (!rolledBack) return state;
   return {
     ...state,
-    steps: state.steps.map((s) => (s.status === 'Success' && !s.phaseId.startsWith('rollback:') ? { ...s, status: 'RolledBack' } : s)),
+    steps: state.steps.map((s) =>
+      s.status === 'Success' && !s.phaseId.startsWith('rollback:') ? { ...s, status: 'RolledBack' } : s,
+    ),
     phaseStatus: Object.fromEntries(
       Object.entries(state.phaseStatus).map(([id, status]) => [id, status === 'not_started' ? status : 'rolled_back']),
     ),
@@ -297,7 +331,11 @@ function markRolledBack(state: RunState, rolledBack: boolean): RunState {
 /** Steps of the run's phases (or of one phase) that failed and went on under `on_fail: warn`. */
 export function warnedSteps(state: RunState, phaseId?: string): StepState[] {
   return state.steps.filter(
-    (s) => s.status === 'Error' && s.action === 'warn' && !s.phaseId.startsWith('rollback:') && (phaseId === undefined || s.phaseId === phaseId),
+    (s) =>
+      s.status === 'Error' &&
+      s.action === 'warn' &&
+      !s.phaseId.startsWith('rollback:') &&
+      (phaseId === undefined || s.phaseId === phaseId),
   );
 }
 
@@ -324,6 +362,8 @@ export function unfinishedRollback(state: RunState): UnfinishedRollback | undefi
   const { rollback } = state;
   if (rollback) return rollback.status === 'running' || !isFinished(state) ? { started: true, rollback } : undefined;
   if (isFinished(state)) return undefined;
-  const failedStep = state.steps.find((s) => s.status === 'Error' && s.action === 'rollback' && !s.phaseId.startsWith('rollback:'));
+  const failedStep = state.steps.find(
+    (s) => s.status === 'Error' && s.action === 'rollback' && !s.phaseId.startsWith('rollback:'),
+  );
   return failedStep && { started: false, failedStep };
 }

@@ -27,7 +27,12 @@ export interface StepRunDeps {
 }
 
 export type StepRunResult =
-  | { readonly kind: 'finished'; readonly status: AttemptStatus; readonly outcome?: StepOutcome; readonly error?: StepError }
+  | {
+      readonly kind: 'finished';
+      readonly status: AttemptStatus;
+      readonly outcome?: StepOutcome;
+      readonly error?: StepError;
+    }
   | { readonly kind: 'awaiting_approval'; readonly error: AwaitingApprovalError }
   /** The operator's Ctrl-C cut the step short: no result was recorded. */
   | { readonly kind: 'interrupted' };
@@ -53,20 +58,38 @@ export async function executeStep(step: ChecklistStep, phaseId: string, deps: St
   // Refused, the run stops (exit 4) rather than fail the step: on_fail must not roll back what
   // the lock holder, another operator, is deploying at this moment.
   try {
-    return await withAdvisoryLock(deps.environment.db, runLockName(deps.checklist, deps.environment.name), () => attemptStep(step, phaseId, kind, deps));
+    return await withAdvisoryLock(deps.environment.db, runLockName(deps.checklist, deps.environment.name), () =>
+      attemptStep(step, phaseId, kind, deps),
+    );
   } catch (error) {
     if (!(error instanceof LockHeldError && error.code === advisoryLockHeld)) throw error;
     const message = `step ${step.id} (${step.title}) did not start: ${error.message}`;
     await deps.journal.record({ type: 'run_stopped', reason: 'lock_held', message, stepId: step.id });
-    throw new LockHeldError(message, { code: advisoryLockHeld, hint: 'the run is resumable: run it again once the other session is done (nothing of this step ran)' });
+    throw new LockHeldError(message, {
+      code: advisoryLockHeld,
+      hint: 'the run is resumable: run it again once the other session is done (nothing of this step ran)',
+    });
   }
 }
 
-async function attemptStep(step: ChecklistStep, phaseId: string, kind: StepKind, deps: StepRunDeps): Promise<StepRunResult> {
+async function attemptStep(
+  step: ChecklistStep,
+  phaseId: string,
+  kind: StepKind,
+  deps: StepRunDeps,
+): Promise<StepRunResult> {
   const { journal } = deps;
   const attempt = (journal.state.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1;
   const checkpoints = stepCheckpoints(journal.events, step.id);
-  await journal.record({ type: 'step_started', stepId: step.id, phaseId, kind: step.kind, title: step.title, hash: step.hash, attempt });
+  await journal.record({
+    type: 'step_started',
+    stepId: step.id,
+    phaseId,
+    kind: step.kind,
+    title: step.title,
+    hash: step.hash,
+    attempt,
+  });
 
   const started = performance.now();
   const pendingProgress: Promise<void>[] = [];

@@ -59,10 +59,12 @@ export async function lintSql(sql: string, file: string, options: LintOptions = 
   statements.forEach((statement, index) => {
     const { waivers, problems } = waiversOf(statement, lintRuleIds);
     for (const { comment, problem } of problems) {
-      findings.push(finding(statement, file, invalidWaiverRule, `the waiver "-- ${comment}" ${problem}`, {
-        why: 'A waiver must name the rule it waives and say why, so a reviewer can judge it.',
-        rewrite: '-- shipcheck-lint allow RULE-ID: the reason this statement is safe here',
-      }));
+      findings.push(
+        finding(statement, file, invalidWaiverRule, `the waiver "-- ${comment}" ${problem}`, {
+          why: 'A waiver must name the rule it waives and say why, so a reviewer can judge it.',
+          rewrite: '-- shipcheck-lint allow RULE-ID: the reason this statement is safe here',
+        }),
+      );
     }
     for (const rule of lintRules) {
       if (disabled.has(rule.id)) continue;
@@ -103,12 +105,14 @@ function fileFacts(statements: readonly ParsedStatement[], pgVersion: number): F
     nonTransactional: statements.some((s) => outsideTransactionReason(s) !== undefined),
     isNewTable(relation, index) {
       if (!relation) return false;
-      return created.slice(0, index).some(
-        (table) =>
-          table !== undefined &&
-          table.relname === relation.relname &&
-          (!table.schemaname || !relation.schemaname || table.schemaname === relation.schemaname),
-      );
+      return created
+        .slice(0, index)
+        .some(
+          (table) =>
+            table !== undefined &&
+            table.relname === relation.relname &&
+            (!table.schemaname || !relation.schemaname || table.schemaname === relation.schemaname),
+        );
     },
   };
 }

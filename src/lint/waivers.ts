@@ -18,7 +18,10 @@ const waiverComment = /^shipcheck-lint\s+allow\s+([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+
  * `-- shipcheck-lint allow require-concurrent-index-creation: the table is created empty in 023`.
  * A waiver without a reason, or naming no known rule, waives nothing and is reported.
  */
-export function waiversOf(statement: ParsedStatement, knownRules: readonly string[]): { waivers: Waiver[]; problems: WaiverProblem[] } {
+export function waiversOf(
+  statement: ParsedStatement,
+  knownRules: readonly string[],
+): { waivers: Waiver[]; problems: WaiverProblem[] } {
   const waivers: Waiver[] = [];
   const problems: WaiverProblem[] = [];
   for (const comment of statement.leadingComments) {

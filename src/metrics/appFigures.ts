@@ -37,20 +37,31 @@ export interface AppFigures {
   readonly writer: string | null;
 }
 
-export async function readAppSnapshot(target: ScrapeTarget, names: AppMetricNames, signal: AbortSignal): Promise<AppSnapshot> {
+export async function readAppSnapshot(
+  target: ScrapeTarget,
+  names: AppMetricNames,
+  signal: AbortSignal,
+): Promise<AppSnapshot> {
   const at = new Date().toISOString();
   return appSnapshot(parsePrometheusText(await scrape(target, signal)), names, at);
 }
 
 function labelMatch(labels: LabelValues): LabelMatch {
-  return Object.fromEntries(Object.entries(labels).map(([label, want]) => [label, typeof want === 'string' ? want : (have: string) => want.includes(have)]));
+  return Object.fromEntries(
+    Object.entries(labels).map(([label, want]) => [
+      label,
+      typeof want === 'string' ? want : (have: string) => want.includes(have),
+    ]),
+  );
 }
 
 const noHistogram: CumulativeHistogram = { buckets: [], count: 0, sum: 0 };
 
 export function appSnapshot(samples: readonly PromSample[], names: AppMetricNames, at: string): AppSnapshot {
-  const count = (metric: MetricSelector, extra: LabelValues = {}) => sumOf(samples, metric.name, labelMatch({ ...metric.labels, ...extra }));
-  const histogram = (metric: MetricSelector | undefined) => (metric ? histogramOf(samples, metric.name, labelMatch(metric.labels)) : noHistogram);
+  const count = (metric: MetricSelector, extra: LabelValues = {}) =>
+    sumOf(samples, metric.name, labelMatch({ ...metric.labels, ...extra }));
+  const histogram = (metric: MetricSelector | undefined) =>
+    metric ? histogramOf(samples, metric.name, labelMatch(metric.labels)) : noHistogram;
   const fn = names.functionLabels ?? {};
   const failed = count(names.errors);
   const functionFailed = count(names.errors, fn);
@@ -101,7 +112,8 @@ export function appFigures(start: AppSnapshot, now: AppSnapshot): AppFigures {
     failureRate: succeeded + failed > 0 ? round(failed / (succeeded + failed), 4) : null,
     functionActions: functionSucceeded + functionFailed,
     functionFailed,
-    functionErrorRate: functionSucceeded + functionFailed > 0 ? round(functionFailed / (functionSucceeded + functionFailed), 4) : null,
+    functionErrorRate:
+      functionSucceeded + functionFailed > 0 ? round(functionFailed / (functionSucceeded + functionFailed), 4) : null,
     latencyMeanMs: ms(histogramMean(duration)),
     latencyP50Ms: ms(histogramQuantile(0.5, duration)),
     latencyP95Ms: ms(histogramQuantile(0.95, duration)),

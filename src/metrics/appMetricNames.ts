@@ -31,29 +31,53 @@ export interface AppMetricNames {
 
 const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a Prometheus metric name, e.g. http_requests_total');
 const labelValues = z
-  .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name'), z.union([z.string(), z.array(z.string()).min(1)]))
+  .record(
+    z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name'),
+    z.union([z.string(), z.array(z.string()).min(1)]),
+  )
   .describe('label: value, or label: [values] (any of them)');
 
 /** A metric as the checklist writes it: its name, or `{ name, labels }`. */
-export const metricSelectorSchema = z.union([metricName, z.strictObject({ name: metricName.describe('the metric name'), labels: labelValues.default({}) })]);
+export const metricSelectorSchema = z.union([
+  metricName,
+  z.strictObject({ name: metricName.describe('the metric name'), labels: labelValues.default({}) }),
+]);
 
 export function selector(spec: z.infer<typeof metricSelectorSchema>, common: LabelValues = {}): MetricSelector {
-  return typeof spec === 'string' ? { name: spec, labels: common } : { name: spec.name, labels: { ...common, ...spec.labels } };
+  return typeof spec === 'string'
+    ? { name: spec, labels: common }
+    : { name: spec.name, labels: { ...common, ...spec.labels } };
 }
 
 /** The metric names a checklist declares in `app_metrics` (without a preset). */
 export const appMetricNamesFields = {
-  requests_counter: metricSelectorSchema.describe('counter of requests/actions: a name, or { name, labels } to count only some series (e.g. refused input left out)'),
-  errors_counter: metricSelectorSchema.describe('counter of failed requests: another counter, or the requests counter with the labels of failures ({ name, labels: { result: failed } })'),
-  latency_histogram: metricSelectorSchema.optional().describe('histogram of the time per request (a name, or { name, labels })'),
-  latency_unit: z.enum(['seconds', 'milliseconds']).default('seconds').describe("the latency histogram's unit (Prometheus convention: seconds)"),
+  requests_counter: metricSelectorSchema.describe(
+    'counter of requests/actions: a name, or { name, labels } to count only some series (e.g. refused input left out)',
+  ),
+  errors_counter: metricSelectorSchema.describe(
+    'counter of failed requests: another counter, or the requests counter with the labels of failures ({ name, labels: { result: failed } })',
+  ),
+  latency_histogram: metricSelectorSchema
+    .optional()
+    .describe('histogram of the time per request (a name, or { name, labels })'),
+  latency_unit: z
+    .enum(['seconds', 'milliseconds'])
+    .default('seconds')
+    .describe("the latency histogram's unit (Prometheus convention: seconds)"),
   db_calls_histogram: metricSelectorSchema.optional().describe('histogram of database calls per request'),
-  labels: labelValues.optional().describe('labels every series read must have (e.g. { job: api }), added to each metric above'),
+  labels: labelValues
+    .optional()
+    .describe('labels every series read must have (e.g. { job: api }), added to each metric above'),
   function_labels: labelValues
     .optional()
-    .describe("labels of the requests that each are one call of the step's function (its error rate); omitted: every request is one"),
+    .describe(
+      "labels of the requests that each are one call of the step's function (its error rate); omitted: every request is one",
+    ),
   mode_gauge: z
-    .strictObject({ name: metricName.describe("the gauge's name"), label: z.string().min(1).describe('the label whose value names the mode') })
+    .strictObject({
+      name: metricName.describe("the gauge's name"),
+      label: z.string().min(1).describe('the label whose value names the mode'),
+    })
     .optional()
     .describe('a gauge that is 1 for the mode in use (e.g. the writer): the value of its label is recorded'),
 };
@@ -65,7 +89,9 @@ export function appMetricNames(spec: z.infer<typeof namesSchema>): AppMetricName
   return {
     requests: selector(spec.requests_counter, common),
     errors: selector(spec.errors_counter, common),
-    ...(spec.latency_histogram && { latency: { ...selector(spec.latency_histogram, common), unit: spec.latency_unit } }),
+    ...(spec.latency_histogram && {
+      latency: { ...selector(spec.latency_histogram, common), unit: spec.latency_unit },
+    }),
     ...(spec.db_calls_histogram && { dbCalls: selector(spec.db_calls_histogram, common) }),
     ...(spec.function_labels && { functionLabels: spec.function_labels }),
     ...(spec.mode_gauge && { mode: { gauge: spec.mode_gauge.name, label: spec.mode_gauge.label } }),

@@ -66,7 +66,10 @@ export function baselineFigures(stepId: string, outcome: StepOutcome): BaselineF
 }
 
 /** The figures of the baseline step `stepId` of this run, or why there are none. */
-export function readBaseline(stepId: string | undefined, context: Pick<StepContext, 'history'>): BaselineFigures | string | null {
+export function readBaseline(
+  stepId: string | undefined,
+  context: Pick<StepContext, 'history'>,
+): BaselineFigures | string | null {
   if (stepId === undefined) return null;
   const outcome = context.history.outcomeOf(stepId);
   if (outcome === undefined) return `baseline step ${stepId} has no outcome in this run`;
@@ -81,7 +84,14 @@ export function comparableBaseline(
   baseline: BaselineFigures | null,
   source: FunctionSource | null,
 ): { baseline: BaselineFigures | null; reason?: string } {
-  if (!baseline || baseline.meanExecMs === null || !baseline.functionSource || !source || baseline.functionSource === source.source) return { baseline };
+  if (
+    !baseline ||
+    baseline.meanExecMs === null ||
+    !baseline.functionSource ||
+    !source ||
+    baseline.functionSource === source.source
+  )
+    return { baseline };
   return {
     baseline: { ...baseline, meanExecMs: null },
     reason: `baseline ${baseline.stepId} read the function's time from ${baseline.functionSource}, this window from ${source.source}`,

@@ -46,13 +46,48 @@ interface BenchmarkFigure {
  * The app figures come from its /metrics (app_metrics), the others from the database and the race probe.
  */
 export const benchmarkFigures = {
-  app_latency_mean_ms: { unit: 'ms', title: 'Avg request latency', baseline: (b) => b.latencyMeanMs, after: (a) => a.shield?.latencyMeanMs },
-  app_latency_p95_ms: { unit: 'ms', title: 'Request latency p95', baseline: (b) => b.latencyP95Ms, after: (a) => a.shield?.latencyP95Ms },
-  db_calls_per_action: { unit: 'calls', title: 'Avg DB calls per request', baseline: (b) => b.dbCallsPerAction, after: (a) => a.shield?.dbCallsPerAction },
-  race_events: { unit: 'lost updates', title: 'Race condition events', baseline: (b) => b.raceEvents, after: (a) => a.probe?.lost },
-  function_mean_exec_ms: { unit: 'ms', title: 'Function mean execution time', baseline: (b) => b.meanExecMs, after: (a) => a.db.meanExecMs },
-  function_error_rate: { unit: 'ratio', title: 'Function error rate', baseline: (b) => b.functionErrorRate, after: (a) => a.shield?.functionErrorRate },
-  failure_rate: { unit: 'ratio', title: 'Request failure rate', baseline: (b) => b.failureRate, after: (a) => a.shield?.failureRate },
+  app_latency_mean_ms: {
+    unit: 'ms',
+    title: 'Avg request latency',
+    baseline: (b) => b.latencyMeanMs,
+    after: (a) => a.shield?.latencyMeanMs,
+  },
+  app_latency_p95_ms: {
+    unit: 'ms',
+    title: 'Request latency p95',
+    baseline: (b) => b.latencyP95Ms,
+    after: (a) => a.shield?.latencyP95Ms,
+  },
+  db_calls_per_action: {
+    unit: 'calls',
+    title: 'Avg DB calls per request',
+    baseline: (b) => b.dbCallsPerAction,
+    after: (a) => a.shield?.dbCallsPerAction,
+  },
+  race_events: {
+    unit: 'lost updates',
+    title: 'Race condition events',
+    baseline: (b) => b.raceEvents,
+    after: (a) => a.probe?.lost,
+  },
+  function_mean_exec_ms: {
+    unit: 'ms',
+    title: 'Function mean execution time',
+    baseline: (b) => b.meanExecMs,
+    after: (a) => a.db.meanExecMs,
+  },
+  function_error_rate: {
+    unit: 'ratio',
+    title: 'Function error rate',
+    baseline: (b) => b.functionErrorRate,
+    after: (a) => a.shield?.functionErrorRate,
+  },
+  failure_rate: {
+    unit: 'ratio',
+    title: 'Request failure rate',
+    baseline: (b) => b.failureRate,
+    after: (a) => a.shield?.failureRate,
+  },
   deadlocks: { unit: 'count', title: 'Deadlocks', baseline: (b) => b.deadlocks, after: (a) => a.db.deadlocks },
 } as const satisfies Record<string, BenchmarkFigure>;
 
@@ -63,12 +98,16 @@ const targetPattern = /^(<=|<|=|≤)\s*(-?\d+(?:\.\d+)?)$/;
 /** One row as a checklist declares it: its title, the figure it shows, the target (e.g. "< 15"). */
 export const benchmarkRowSchema = z.strictObject({
   metric: z.string().min(1).max(200).describe('the row\'s title, e.g. "RPC function mean execution time"'),
-  figure: z.enum(Object.keys(benchmarkFigures) as [BenchmarkFigureName, ...BenchmarkFigureName[]]).describe('the figure the row shows (baseline and after)'),
+  figure: z
+    .enum(Object.keys(benchmarkFigures) as [BenchmarkFigureName, ...BenchmarkFigureName[]])
+    .describe('the figure the row shows (baseline and after)'),
   target: z
     .string()
     .regex(targetPattern, 'target is an operator and a number: "< 15", "<= 2", "= 0" (ratios as 0..1: "< 0.005")')
     .optional()
-    .describe('what the after figure must meet: "< N", "<= N" or "= N", in the figure\'s unit (ms, calls, count; ratios 0..1)'),
+    .describe(
+      'what the after figure must meet: "< N", "<= N" or "= N", in the figure\'s unit (ms, calls, count; ratios 0..1)',
+    ),
 });
 
 export const benchmarkSchema = z
@@ -98,15 +137,30 @@ function parseTarget(text: string | undefined): BenchmarkTarget | null {
  * concurrency probe. The rows and their targets are the checklist's (`benchmark`); without
  * them, every figure is shown and none is judged.
  */
-export function buildBenchmark(baseline: BaselineFigures | null, after: AfterFigures, rows?: readonly BenchmarkRowSpec[]): Benchmark {
-  const declared = rows ?? (Object.keys(benchmarkFigures) as BenchmarkFigureName[]).map((figure) => ({ metric: benchmarkFigures[figure].title, figure }));
+export function buildBenchmark(
+  baseline: BaselineFigures | null,
+  after: AfterFigures,
+  rows?: readonly BenchmarkRowSpec[],
+): Benchmark {
+  const declared =
+    rows ??
+    (Object.keys(benchmarkFigures) as BenchmarkFigureName[]).map((figure) => ({
+      metric: benchmarkFigures[figure].title,
+      figure,
+    }));
   return {
     baselineStep: baseline?.stepId ?? null,
     windowMs: after.db.elapsedMs,
     functionSource: after.functionSource,
     rows: declared.map((spec) => {
       const figure: BenchmarkFigure = benchmarkFigures[spec.figure];
-      return row(spec.metric, figure.unit, baseline && figure.baseline(baseline), figure.after(after), parseTarget('target' in spec ? spec.target : undefined));
+      return row(
+        spec.metric,
+        figure.unit,
+        baseline && figure.baseline(baseline),
+        figure.after(after),
+        parseTarget('target' in spec ? spec.target : undefined),
+      );
     }),
   };
 }

@@ -27,7 +27,11 @@ export interface Continuity {
 }
 
 export function startContinuity(first: Sample): Continuity {
-  return { last: first, offsets: { deadlocks: 0, xactCommit: 0, xactRollback: 0, functionCalls: 0, functionTotalMs: 0 }, restarts: 0 };
+  return {
+    last: first,
+    offsets: { deadlocks: 0, xactCommit: 0, xactRollback: 0, functionCalls: 0, functionTotalMs: 0 },
+    restarts: 0,
+  };
 }
 
 /** The latest sample with the window's offsets added, as continueWith returned it. */
@@ -55,18 +59,23 @@ export function rebased(continuity: Continuity): Sample {
  * const { continuity, sample, change } = continueWith(previous, await takeSample(db));
  * windowFigures(start, sample) // deadlocks before the crash + deadlocks after it
  */
-export function continueWith(continuity: Continuity, raw: Sample): { continuity: Continuity; sample: Sample; change?: ServerChange } {
+export function continueWith(
+  continuity: Continuity,
+  raw: Sample,
+): { continuity: Continuity; sample: Sample; change?: ServerChange } {
   const { last } = continuity;
   const restarted = raw.serverStartedAt !== last.serverStartedAt;
   const resetOnPurpose = raw.statsReset !== null && raw.statsReset !== last.statsReset;
   // Crash recovery stamps the shared statistics; counters that went back tell the same on a busy server.
   const discarded = raw.sharedStatsReset !== last.sharedStatsReset;
-  const wentBack = raw.deadlocks < last.deadlocks || raw.xactCommit < last.xactCommit || raw.xactRollback < last.xactRollback;
+  const wentBack =
+    raw.deadlocks < last.deadlocks || raw.xactCommit < last.xactCommit || raw.xactRollback < last.xactRollback;
   const statsLost = resetOnPurpose || discarded || wentBack || raw.statsReset !== last.statsReset;
   // Counters thrown away without anyone resetting them and without a new postmaster: crash recovery.
   const restart = restarted || (statsLost && !resetOnPurpose);
   // pg_stat_statements_reset(), or the function dropped and created again, resets only the function's figures.
-  const functionWentBack = (raw.functionCalls ?? 0) < (last.functionCalls ?? 0) || (raw.functionTotalMs ?? 0) < (last.functionTotalMs ?? 0);
+  const functionWentBack =
+    (raw.functionCalls ?? 0) < (last.functionCalls ?? 0) || (raw.functionTotalMs ?? 0) < (last.functionTotalMs ?? 0);
   const offsets = { ...continuity.offsets };
   for (const counter of counters) {
     const rebase = statsLost || (functionCounters.includes(counter) && functionWentBack);
@@ -75,13 +84,31 @@ export function continueWith(continuity: Continuity, raw: Sample): { continuity:
   const next: Continuity = { last: raw, offsets, restarts: continuity.restarts + (restart ? 1 : 0) };
   const sample = rebased(next);
   if (!restart && !statsLost) return { continuity: next, sample };
-  return { continuity: next, sample, change: { at: raw.at, since: last.at, restart, statsLost, description: describeChange(raw, last, restarted, resetOnPurpose, statsLost) } };
+  return {
+    continuity: next,
+    sample,
+    change: {
+      at: raw.at,
+      since: last.at,
+      restart,
+      statsLost,
+      description: describeChange(raw, last, restarted, resetOnPurpose, statsLost),
+    },
+  };
 }
 
-function describeChange(raw: Sample, last: Sample, restarted: boolean, resetOnPurpose: boolean, statsLost: boolean): string {
+function describeChange(
+  raw: Sample,
+  last: Sample,
+  restarted: boolean,
+  resetOnPurpose: boolean,
+  statsLost: boolean,
+): string {
   const lost = `its statistics were lost, so counts from here add to the window's; what happened between ${last.at} and the ${restarted ? 'restart' : 'reset'} is not counted`;
-  if (restarted && statsLost) return `the server restarted at ${raw.serverStartedAt} after a crash or an immediate shutdown: ${lost}`;
+  if (restarted && statsLost)
+    return `the server restarted at ${raw.serverStartedAt} after a crash or an immediate shutdown: ${lost}`;
   if (restarted) return `the server restarted at ${raw.serverStartedAt} (a clean shutdown: its statistics were kept)`;
-  if (resetOnPurpose) return `the server's statistics were reset at ${raw.statsReset} (pg_stat_reset): counts from here add to the window's`;
+  if (resetOnPurpose)
+    return `the server's statistics were reset at ${raw.statsReset} (pg_stat_reset): counts from here add to the window's`;
   return `the server went through crash recovery (a backend died and every connection was ended): ${lost}`;
 }

@@ -60,7 +60,8 @@ async function statementsProblem(db: Queryable, row: SourceRow): Promise<string 
     if (error instanceof DatabaseError && error.sqlState === '55000') {
       return `${name} is installed but not loaded: it must be in shared_preload_libraries (then restart the server)`;
     }
-    if (error instanceof DatabaseError && error.sqlState === '42501') return `this role may not read ${name}: ${error.message}`;
+    if (error instanceof DatabaseError && error.sqlState === '42501')
+      return `this role may not read ${name}: ${error.message}`;
     throw error;
   }
   return undefined;

@@ -54,7 +54,7 @@ export function describeFunctionSource(source: FunctionSource): string {
     case 'pg_stat_statements':
       return (
         `pg_stat_statements ${source.version} (track_functions = ${source.track_functions}): statements whose text calls the function, ` +
-        'one call per statement, time = the statements\' execution time' +
+        "one call per statement, time = the statements' execution time" +
         (source.sees_all_roles ? '' : "; only this role's statements are visible (pg_read_all_stats shows all)")
       );
     case 'unavailable':
@@ -67,5 +67,7 @@ export function recordedFunctionSource(observed: unknown): FunctionSource | null
   const value = (observed as { function_source?: unknown } | null | undefined)?.function_source;
   if (typeof value !== 'object' || value === null) return null;
   const source = (value as { source?: unknown }).source;
-  return source === 'pg_stat_user_functions' || source === 'pg_stat_statements' || source === 'unavailable' ? (value as FunctionSource) : null;
+  return source === 'pg_stat_user_functions' || source === 'pg_stat_statements' || source === 'unavailable'
+    ? (value as FunctionSource)
+    : null;
 }

@@ -77,7 +77,8 @@ export function progressLine(db: WindowFigures, shield: AppFigures | null): stri
   if (db.rollbackRate !== null) parts.push(`rollback rate ${db.rollbackRate}`);
   if (shield) {
     parts.push(`app ${shield.actions} requests, ${shield.failed} failed`);
-    if (shield.latencyMeanMs !== null) parts.push(`latency mean ${shield.latencyMeanMs} ms, p95 ${shield.latencyP95Ms} ms`);
+    if (shield.latencyMeanMs !== null)
+      parts.push(`latency mean ${shield.latencyMeanMs} ms, p95 ${shield.latencyP95Ms} ms`);
     if (shield.dbCallsPerAction !== null) parts.push(`${shield.dbCallsPerAction} DB calls/action`);
   }
   return parts.join(', ');

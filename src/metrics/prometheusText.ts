@@ -48,7 +48,6 @@ export function sumOf(samples: readonly PromSample[], name: string, match: Label
   return samples.filter((s) => s.name === name && matches(s, match)).reduce((total, s) => total + s.value, 0);
 }
 
-
 /**
  * The histogram `name` summed over every label set that matches (PromQL
  * `sum by (le) (name_bucket{…})`), with its `_sum` and `_count`.

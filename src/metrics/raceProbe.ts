@@ -11,7 +11,13 @@ import { isWriterName, type WriterName } from '../shield/writers/index.js';
  * counting the updates that were reported done but do not show in the row.
  */
 export const raceProbeSchema = z.strictObject({
-  actions: z.number().int().min(2).max(1000).default(10).describe('simultaneous actions on the probe offender (2 to 1000)'),
+  actions: z
+    .number()
+    .int()
+    .min(2)
+    .max(1000)
+    .default(10)
+    .describe('simultaneous actions on the probe offender (2 to 1000)'),
   platform: z
     .string()
     .default('twitter')
@@ -19,7 +25,7 @@ export const raceProbeSchema = z.strictObject({
       const problem = platformProblem(p);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
-    .describe("the probe offender's platform, a lower-case name like \"twitter\""),
+    .describe('the probe offender\'s platform, a lower-case name like "twitter"'),
   user_id: z
     .string()
     .default('shipcheck_race_probe')
@@ -31,7 +37,9 @@ export const raceProbeSchema = z.strictObject({
   writer: z
     .enum(['current', 'rpc', 'legacy'])
     .default('current')
-    .describe("current: the writer the Shield API reports in its metrics when they are read, else rpc once migration 024 is applied, legacy before"),
+    .describe(
+      'current: the writer the Shield API reports in its metrics when they are read, else rpc once migration 024 is applied, legacy before',
+    ),
 });
 
 export type RaceProbeSpec = z.infer<typeof raceProbeSchema>;
@@ -79,9 +87,14 @@ export async function runRaceProbe(
   };
 }
 
-async function probeWriter(spec: RaceProbeSpec, db: Queryable, shieldWriter: string | null): Promise<{ writer: WriterName; from: string }> {
+async function probeWriter(
+  spec: RaceProbeSpec,
+  db: Queryable,
+  shieldWriter: string | null,
+): Promise<{ writer: WriterName; from: string }> {
   if (spec.writer !== 'current') return { writer: spec.writer, from: 'named in the step' };
-  if (shieldWriter !== null && isWriterName(shieldWriter)) return { writer: shieldWriter, from: 'the Shield API in use' };
+  if (shieldWriter !== null && isWriterName(shieldWriter))
+    return { writer: shieldWriter, from: 'the Shield API in use' };
   try {
     await assertWriterUsable(db, 'rpc');
     return { writer: 'rpc', from: 'migration 024 applied' };

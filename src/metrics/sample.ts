@@ -61,7 +61,11 @@ interface SampleRow {
  */
 export async function takeSample(db: Queryable, watched: Watched = {}): Promise<Sample> {
   const fn = watched.function;
-  const { rows } = await db.query<SampleRow>(sampleSql, [fn?.name.schema ?? '', fn?.name.name ?? '', watched.table ?? null]);
+  const { rows } = await db.query<SampleRow>(sampleSql, [
+    fn?.name.schema ?? '',
+    fn?.name.name ?? '',
+    watched.table ?? null,
+  ]);
   const row = rows[0]!;
   const figures = fn && row.function_exists ? await functionFigures(db, fn.source, row) : null;
   return {
@@ -81,7 +85,11 @@ export async function takeSample(db: Queryable, watched: Watched = {}): Promise<
   };
 }
 
-async function functionFigures(db: Queryable, source: FunctionSource, row: SampleRow): Promise<{ calls: number; totalMs: number } | null> {
+async function functionFigures(
+  db: Queryable,
+  source: FunctionSource,
+  row: SampleRow,
+): Promise<{ calls: number; totalMs: number } | null> {
   switch (source.source) {
     case 'pg_stat_user_functions':
       // A function never called since the last reset has no pg_stat_user_functions row: that is 0 calls.
@@ -97,7 +105,11 @@ async function functionFigures(db: Queryable, source: FunctionSource, row: Sampl
  * Why function figures are missing, or undefined when they are measured. Without the
  * detected source, the sample's own track_functions tells (pg_stat_user_functions only).
  */
-export function functionNotMeasured(sample: Sample, fn: FunctionName | undefined, source: FunctionSource = sourceOfSample(sample)): string | undefined {
+export function functionNotMeasured(
+  sample: Sample,
+  fn: FunctionName | undefined,
+  source: FunctionSource = sourceOfSample(sample),
+): string | undefined {
   if (!fn) return 'no function named in the step';
   if (source.source === 'unavailable') return source.reason;
   if (!sample.functionExists) return `${fn.qualified} does not exist`;

@@ -24,12 +24,16 @@ export async function scrape(target: ScrapeTarget, signal: AbortSignal): Promise
     });
   } catch (error) {
     if (signal.aborted) throw error;
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${scrapeTimeoutMs / 1000} s` : connectionFailure(error);
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${scrapeTimeoutMs / 1000} s`
+        : connectionFailure(error);
     throw scrapeError(`could not scrape ${shown}: ${reason}`);
   }
   if (!response.ok) {
     await response.body?.cancel();
-    const hint = response.status === 401 ? 'the token variable does not hold the token the API was started with' : undefined;
+    const hint =
+      response.status === 401 ? 'the token variable does not hold the token the API was started with' : undefined;
     throw scrapeError(`could not scrape ${shown}: HTTP ${response.status}`, hint);
   }
   return response.text();
@@ -46,5 +50,9 @@ function connectionFailure(error: unknown): string {
 }
 
 function scrapeError(message: string, hint?: string): ShipcheckError {
-  return new ShipcheckError(message, { code: 'metrics_unavailable', exitCode: ExitCode.checkFailed, ...(hint && { hint }) });
+  return new ShipcheckError(message, {
+    code: 'metrics_unavailable',
+    exitCode: ExitCode.checkFailed,
+    ...(hint && { hint }),
+  });
 }

@@ -17,10 +17,13 @@ export function withStatementsView(sql: string, schema: string): string {
 }
 
 /** Cumulative calls and execution time (ms) of the statements calling the function. */
-export async function readStatementCalls(db: Queryable, source: StatementsSource): Promise<{ calls: number; totalMs: number }> {
-  const { rows } = await db.query<{ calls: string; total_ms: number }>(withStatementsView(statementCallsSql, source.schema), [
-    source.statements_matching,
-    source.statements_not_matching,
-  ]);
+export async function readStatementCalls(
+  db: Queryable,
+  source: StatementsSource,
+): Promise<{ calls: number; totalMs: number }> {
+  const { rows } = await db.query<{ calls: string; total_ms: number }>(
+    withStatementsView(statementCallsSql, source.schema),
+    [source.statements_matching, source.statements_not_matching],
+  );
   return { calls: Number(rows[0]!.calls), totalMs: Number(rows[0]!.total_ms) };
 }

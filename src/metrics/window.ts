@@ -28,7 +28,9 @@ export function windowFigures(start: Sample, now: Sample): WindowFigures {
   const commits = now.xactCommit - start.xactCommit;
   const rollbacks = now.xactRollback - start.xactRollback;
   const calls =
-    now.functionCalls === null || start.functionCalls === null ? null : Math.max(0, now.functionCalls - start.functionCalls);
+    now.functionCalls === null || start.functionCalls === null
+      ? null
+      : Math.max(0, now.functionCalls - start.functionCalls);
   const totalMs =
     now.functionTotalMs === null || start.functionTotalMs === null ? null : now.functionTotalMs - start.functionTotalMs;
   return {

@@ -30,11 +30,19 @@ let exitHookInstalled = false;
  * @example
  * const child = spawnChild('pg_dump', args, { env, stdio: ['ignore', 'pipe', 'pipe'] }, { runDir, what: 'pg_dump backup' });
  */
-export function spawnChild(file: string, args: readonly string[], options: SpawnOptions, tracking: { runDir?: string; what: string }): ChildProcess {
+export function spawnChild(
+  file: string,
+  args: readonly string[],
+  options: SpawnOptions,
+  tracking: { runDir?: string; what: string },
+): ChildProcess {
   installExitHook();
   const child = spawn(file, args, { ...options, detached: true });
   live.add(child);
-  const pidFile = tracking.runDir && child.pid !== undefined ? join(tracking.runDir, childrenDirName, `${child.pid}.json`) : undefined;
+  const pidFile =
+    tracking.runDir && child.pid !== undefined
+      ? join(tracking.runDir, childrenDirName, `${child.pid}.json`)
+      : undefined;
   // Written at once (synchronously): a kill -9 right after the spawn must find it. It is the safety
   // net for that case; failing to write it must not fail the child's work.
   if (pidFile) recordChild(pidFile, child.pid!, tracking.what);
@@ -57,7 +65,12 @@ export function killChild(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 function recordChild(pidFile: string, pid: number, what: string): void {
-  const record: ChildRecord = { pid, started: startTime(pid), what, parent: { pid: process.pid, started: startTime(process.pid) } };
+  const record: ChildRecord = {
+    pid,
+    started: startTime(pid),
+    what,
+    parent: { pid: process.pid, started: startTime(process.pid) },
+  };
   try {
     mkdirSync(dirname(pidFile), { recursive: true, mode: 0o700 });
     writeFileSync(pidFile, JSON.stringify(record), { mode: 0o600 });
@@ -120,7 +133,9 @@ export async function reapOrphans(runDir: string): Promise<ReapedChild[]> {
   const reaped: ReapedChild[] = [];
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const path = join(dir, name);
-    const record = await readFile(path, 'utf8').then((text) => JSON.parse(text) as ChildRecord).catch(() => undefined);
+    const record = await readFile(path, 'utf8')
+      .then((text) => JSON.parse(text) as ChildRecord)
+      .catch(() => undefined);
     if (!record) {
       await rm(path, { force: true });
       continue;

@@ -23,7 +23,16 @@ export function benchmarksOf(steps: readonly ReportStep[]): ReportBenchmark[] {
     const observed = step.observed as { benchmark?: unknown; race_probe?: unknown } | undefined;
     const benchmark = observed?.benchmark;
     if (!isBenchmark(benchmark)) return [];
-    return [{ stepId: step.id, kind: step.kind, title: step.title, status: step.status, benchmark, raceProbe: raceProbeFact(observed?.race_probe) }];
+    return [
+      {
+        stepId: step.id,
+        kind: step.kind,
+        title: step.title,
+        status: step.status,
+        benchmark,
+        raceProbe: raceProbeFact(observed?.race_probe),
+      },
+    ];
   });
 }
 
@@ -32,7 +41,10 @@ function raceProbeFact(recorded: unknown): RaceProbeFact {
   if (typeof recorded === 'string') return { notRun: recorded.replace(/^not run: /, '') };
   if (typeof recorded !== 'object' || recorded === null) return null;
   const { actions, writer } = recorded as { actions?: unknown; writer?: unknown };
-  return { actions: typeof actions === 'number' ? actions : 0, writer: typeof writer === 'string' ? writer : 'unknown' };
+  return {
+    actions: typeof actions === 'number' ? actions : 0,
+    writer: typeof writer === 'string' ? writer : 'unknown',
+  };
 }
 
 /**
@@ -76,7 +88,14 @@ export function formatMet(row: BenchmarkRow, symbols = true): string {
 
 /** Column cells of one row, shared by the Markdown and HTML tables. */
 export function benchmarkCells(row: BenchmarkRow, symbols = true): [string, string, string, string, string, string] {
-  return [row.metric, formatFigure(row.baseline, row.unit), formatFigure(row.after, row.unit), formatChange(row), describeTarget(row.target, row.unit), formatMet(row, symbols)];
+  return [
+    row.metric,
+    formatFigure(row.baseline, row.unit),
+    formatFigure(row.after, row.unit),
+    formatChange(row),
+    describeTarget(row.target, row.unit),
+    formatMet(row, symbols),
+  ];
 }
 
 export const benchmarkHeader = ['Metric', 'Baseline', 'After', 'Change', 'Target', 'Met'] as const;
@@ -98,7 +117,12 @@ export function renderBenchmarkMarkdown(tables: readonly ReportBenchmark[]): str
       ...(functionSourceLine(t.benchmark) ? [functionSourceLine(t.benchmark), ''] : []),
       `| ${benchmarkHeader.join(' | ')} |`,
       `|${benchmarkHeader.map(() => '---').join('|')}|`,
-      ...t.benchmark.rows.map((row) => `| ${benchmarkCells(row).map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+      ...t.benchmark.rows.map(
+        (row) =>
+          `| ${benchmarkCells(row)
+            .map((c) => c.replace(/\|/g, '\\|'))
+            .join(' | ')} |`,
+      ),
       '',
     );
   }

@@ -33,20 +33,35 @@ export interface StepCharts {
 export function chartsOf(steps: readonly ReportStep[]): StepCharts[] {
   return steps.flatMap((step) => {
     if (step.kind !== 'monitor') return [];
-    const observed = step.observed as { samples?: unknown; breaches?: unknown[]; gaps?: unknown; server_changes?: unknown } | undefined;
-    const sampled = Array.isArray(observed?.samples) ? (observed.samples as MonitorPoint[]).filter((p) => typeof p?.at === 'string') : [];
+    const observed = step.observed as
+      | { samples?: unknown; breaches?: unknown[]; gaps?: unknown; server_changes?: unknown }
+      | undefined;
+    const sampled = Array.isArray(observed?.samples)
+      ? (observed.samples as MonitorPoint[]).filter((p) => typeof p?.at === 'string')
+      : [];
     if (sampled.length === 0) return [];
-    const gaps = Array.isArray(observed?.gaps) ? (observed.gaps as { from: string; to: string }[]).filter((g) => typeof g?.from === 'string' && typeof g?.to === 'string') : [];
-    const changes = Array.isArray(observed?.server_changes) ? (observed.server_changes as { description?: unknown }[]).flatMap((c) => (typeof c?.description === 'string' ? [c.description] : [])) : [];
+    const gaps = Array.isArray(observed?.gaps)
+      ? (observed.gaps as { from: string; to: string }[]).filter(
+          (g) => typeof g?.from === 'string' && typeof g?.to === 'string',
+        )
+      : [];
+    const changes = Array.isArray(observed?.server_changes)
+      ? (observed.server_changes as { description?: unknown }[]).flatMap((c) =>
+          typeof c?.description === 'string' ? [c.description] : [],
+        )
+      : [];
     // A point with no value inside each gap: uPlot breaks the line there instead of joining across it.
-    const points: (MonitorPoint | { at: string })[] = [...sampled, ...gaps.map((g) => ({ at: new Date((Date.parse(g.from) + Date.parse(g.to)) / 2).toISOString() }))].sort(
-      (a, b) => Date.parse(a.at) - Date.parse(b.at),
-    );
+    const points: (MonitorPoint | { at: string })[] = [
+      ...sampled,
+      ...gaps.map((g) => ({ at: new Date((Date.parse(g.from) + Date.parse(g.to)) / 2).toISOString() })),
+    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const xs = points.map((p) => Date.parse(p.at) / 1000);
     // The function series say where they were read: pg_stat_statements times whole statements.
     const source = recordedFunctionSource(observed);
     const series = pointSeries.flatMap((s) => {
-      const ys = points.map((p) => (s.key in p && typeof (p as MonitorPoint)[s.key] === 'number' ? ((p as MonitorPoint)[s.key] as number) : null));
+      const ys = points.map((p) =>
+        s.key in p && typeof (p as MonitorPoint)[s.key] === 'number' ? ((p as MonitorPoint)[s.key] as number) : null,
+      );
       const title = 'functionFigure' in s && source ? `${s.title} from ${source.source}` : s.title;
       return ys.some((y) => y !== null) ? [{ key: s.key, title, unit: s.unit, xs, ys }] : [];
     });

@@ -45,7 +45,8 @@ export function completionStatus(run: StoredRun, allRuns: readonly StoredRun[]):
   const others = allRuns.filter((r) => r.runId !== run.runId);
   const phases = state.phases.map((phase, index): PhaseLine => {
     const own = state.phaseStatus[phase.id];
-    const status = own !== undefined && own !== 'not_started' ? own : latestPhaseStatus(others, state.checklist, phase.id);
+    const status =
+      own !== undefined && own !== 'not_started' ? own : latestPhaseStatus(others, state.checklist, phase.id);
     return { number: index + 1, id: phase.id, title: phase.title, environment: phase.environment, status };
   });
   const current = phases.find((p) => p.status !== 'passed');
@@ -56,8 +57,10 @@ export function completionStatus(run: StoredRun, allRuns: readonly StoredRun[]):
     environment: state.environment,
     runStatus: state.status,
     rehearse: state.rehearse,
-    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps, compared as strings (the later one is the greater)
-    lastUpdated: allRuns.reduce((latest, r) => (r.state.updatedAt > latest ? r.state.updatedAt : latest), state.updatedAt),
+    lastUpdated: latestOf(
+      allRuns.map((r) => r.state.updatedAt),
+      state.updatedAt,
+    ),
     phases,
     completed: phases.filter((p) => p.status === 'passed').length,
     ...(current && { current }),
@@ -83,7 +86,10 @@ function attentionSteps(state: RunState): AttentionStep[] {
 export function approvedEvidence(approval: ApprovalRecord): string | undefined {
   if (!approval.phases && !approval.checklistHash) return undefined; // recorded before approvals carried their evidence
   const phases = Object.entries(approval.phases ?? {}).map(([id, status]) => `${id} ${phaseLabel(status)}`);
-  return [...phases, ...(approval.checklistHash ? [`checklist sha256 ${approval.checklistHash.slice(0, 12)}…`] : [])].join(', ');
+  return [
+    ...phases,
+    ...(approval.checklistHash ? [`checklist sha256 ${approval.checklistHash.slice(0, 12)}…`] : []),
+  ].join(', ');
 }
 
 export function phaseLabel(status: PhaseStatus): string {
@@ -111,7 +117,10 @@ export function renderCompletionStatus(status: CompletionStatus): string {
     lines.push(
       '',
       '**Failed or Warned Steps:**',
-      ...status.attention.map((s) => `- ${s.status === 'warned' ? 'WARNED' : 'FAILED'}: ${s.stepId} (${s.title}, ${s.phaseId}) - ${s.message}`),
+      ...status.attention.map(
+        (s) =>
+          `- ${s.status === 'warned' ? 'WARNED' : 'FAILED'}: ${s.stepId} (${s.title}, ${s.phaseId}) - ${s.message}`,
+      ),
     );
   }
   if (status.pendingApproval) {
@@ -122,4 +131,11 @@ export function renderCompletionStatus(status: CompletionStatus): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The latest of ISO timestamps, which compare as strings (the later one is the greater). */
+function latestOf(timestamps: readonly string[], initial: string): string {
+  let latest = initial;
+  for (const at of timestamps) if (at > latest) latest = at;
+  return latest;
 }

@@ -63,7 +63,10 @@ export function renderHtmlReport(report: RunReport, assets: ChartAssets): string
     ['Last event', run.updatedAt],
     ['Operators', run.operators.join(', ')],
     ...Object.entries(report.metadata),
-    ...run.leaseTakeovers.map((t) => ['Lease taken over', `${t.at} by ${t.holder} from ${t.previousHolder} (${t.reason})`]),
+    ...run.leaseTakeovers.map((t) => [
+      'Lease taken over',
+      `${t.at} by ${t.holder} from ${t.previousHolder} (${t.reason})`,
+    ]),
   ];
   const title = `${run.checklist}: run ${run.id}${run.rehearsal ? ' (rehearsal)' : ''}`;
   return `<!doctype html>
@@ -93,7 +96,12 @@ function chartsHtml(charts: readonly StepCharts[]): string {
     (c) =>
       `<h3>${e(c.title)} <code>${e(c.stepId)}</code>${c.breachedAt !== undefined ? ' <span class="bad">(criterion breached at the red line)</span>' : ''}</h3>` +
       (c.functionSource ? `<p class="function-source">Function figures: ${e(c.functionSource)}</p>` : '') +
-      (c.gaps ?? []).map((g) => `<p class="gap bad">No samples from ${e(g.from)} to ${e(g.to)}: shipcheck was not running (the window went on after the resume; the charts break there).</p>`).join('') +
+      (c.gaps ?? [])
+        .map(
+          (g) =>
+            `<p class="gap bad">No samples from ${e(g.from)} to ${e(g.to)}: shipcheck was not running (the window went on after the resume; the charts break there).</p>`,
+        )
+        .join('') +
       (c.serverChanges ?? []).map((text) => `<p class="server-change bad">${e(text)}</p>`).join('') +
       `<div class="charts" id="charts-${e(c.stepId)}"></div>`,
   );

@@ -1,4 +1,10 @@
-import { benchmarkCells, benchmarkHeader, functionSourceLine, measuredFrom, type ReportBenchmark } from './benchmarkTable.js';
+import {
+  benchmarkCells,
+  benchmarkHeader,
+  functionSourceLine,
+  measuredFrom,
+  type ReportBenchmark,
+} from './benchmarkTable.js';
 import { approvedEvidence, phaseLabel, type CompletionStatus } from './completionStatus.js';
 import { escapeHtml as e } from './htmlEscape.js';
 import { lockTableHeader, lockTables } from './lockTable.js';
@@ -25,7 +31,14 @@ export function benchmarksHtml(tables: readonly ReportBenchmark[]): string {
   const table = (t: ReportBenchmark) => `<h3>${e(t.title)} <code>${e(t.stepId)}</code> (${e(t.status)})</h3>
 <p>Baseline: ${t.benchmark.baselineStep ? `<code>${e(t.benchmark.baselineStep)}</code>` : 'none named'}; after: ${e(measuredFrom(t))}.</p>
 ${functionSourceLine(t.benchmark) ? `<p class="function-source">${e(functionSourceLine(t.benchmark))}</p>\n` : ''}<table class="benchmark"><thead><tr>${benchmarkHeader.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${t.benchmark.rows.map((row) => `<tr class="${row.met === null ? '' : row.met ? 'met' : 'not-met'}">${benchmarkCells(row, false).map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n')}
+${t.benchmark.rows
+  .map(
+    (row) =>
+      `<tr class="${row.met === null ? '' : row.met ? 'met' : 'not-met'}">${benchmarkCells(row, false)
+        .map((c) => `<td>${e(c)}</td>`)
+        .join('')}</tr>`,
+  )
+  .join('\n')}
 </tbody></table>`;
   return `<section id="benchmarks"><h2>Performance Benchmarking</h2>${tables.map(table).join('\n')}</section>`;
 }
@@ -45,12 +58,18 @@ ${steps.map(stepHtml).join('\n')}</section>`;
 }
 
 function stepHtml(step: ReportStep): string {
-  const items: string[] = [`<li><strong>Status:</strong> ${e(step.status)}${step.onFailAction ? ` (on_fail: ${e(step.onFailAction)})` : ''}</li>`];
+  const items: string[] = [
+    `<li><strong>Status:</strong> ${e(step.status)}${step.onFailAction ? ` (on_fail: ${e(step.onFailAction)})` : ''}</li>`,
+  ];
   const item = (label: string, text: string) => items.push(`<li><strong>${label}:</strong> ${e(text)}</li>`);
   if (step.expected !== undefined) item('Expected', step.expected);
   if (step.message !== undefined) item('Result', step.message);
   if (step.error?.detail) item('Detail', step.error.detail);
-  if (step.startedAt) item('Started', `${step.startedAt}${step.finishedAt ? `, finished ${step.finishedAt}` : ''}${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}`);
+  if (step.startedAt)
+    item(
+      'Started',
+      `${step.startedAt}${step.finishedAt ? `, finished ${step.finishedAt}` : ''}${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}`,
+    );
   if (step.approval) item('Approved by', `${step.approval.by} (${step.approval.decision}, ${step.approval.at})`);
   for (const [name, value] of Object.entries(step.metrics ?? {})) item(name, String(value));
   for (const ev of step.evidence) {
@@ -58,10 +77,15 @@ function stepHtml(step: ReportStep): string {
       `<li><strong>Evidence:</strong> <code>${e(ev.path)}</code> - ${e(ev.description)} (${ev.bytes} bytes, sha256 <code>${e(ev.sha256)}</code>${ev.intact ? '' : ', <strong class="bad">CHANGED OR MISSING</strong>'})</li>`,
     );
   }
-  if (step.progress.length > 0) items.push(`<li><strong>Progress:</strong><ol class="progress">${step.progress.map((p) => `<li>${e(p)}</li>`).join('')}</ol></li>`);
+  if (step.progress.length > 0)
+    items.push(
+      `<li><strong>Progress:</strong><ol class="progress">${step.progress.map((p) => `<li>${e(p)}</li>`).join('')}</ol></li>`,
+    );
   const locks = lockTables(step.observed)
     .map(
-      (t) => `<h4>Locks, statement by statement (migration ${e(t.migration)})</h4><table class="locks"><thead><tr>${lockTableHeader.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>
+      (
+        t,
+      ) => `<h4>Locks, statement by statement (migration ${e(t.migration)})</h4><table class="locks"><thead><tr>${lockTableHeader.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>
 ${t.rows.map((cells) => `<tr>${cells.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('\n')}
 </tbody></table>`,
     )
@@ -69,7 +93,10 @@ ${t.rows.map((cells) => `<tr>${cells.map((c) => `<td>${e(c)}</td>`).join('')}</t
   let observed = '';
   if (step.observed !== undefined) {
     const json = JSON.stringify(step.observed, null, 2).split('\n');
-    const shown = json.length > observedLineLimit ? [...json.slice(0, observedLineLimit), `… (${json.length - observedLineLimit} more lines in the JSON report)`] : json;
+    const shown =
+      json.length > observedLineLimit
+        ? [...json.slice(0, observedLineLimit), `… (${json.length - observedLineLimit} more lines in the JSON report)`]
+        : json;
     observed = `<details><summary>Observed</summary><pre>${e(shown.join('\n'))}</pre></details>`;
   }
   return `<article class="step" id="step-${e(step.id)}"><h3>${e(step.title)} (<code>${e(step.id)}</code>, ${e(step.kind)})</h3><ul>${items.join('')}</ul>${locks}${observed}</article>`;

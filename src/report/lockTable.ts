@@ -6,7 +6,15 @@ export interface LockTable {
   readonly rows: readonly (readonly string[])[];
 }
 
-export const lockTableHeader = ['line', 'statement', 'lock on existing tables', 'blocks reads', 'blocks writes', 'rewrite', 'time (ms)'] as const;
+export const lockTableHeader = [
+  'line',
+  'statement',
+  'lock on existing tables',
+  'blocks reads',
+  'blocks writes',
+  'rewrite',
+  'time (ms)',
+] as const;
 
 /**
  * The per-statement lock tables a step observed (`observed.statements`: migration id →
@@ -21,9 +29,11 @@ export function lockTables(observed: unknown): LockTable[] {
 }
 
 function row(report: StatementReport): string[] {
-  const locks = report.skipped ?? report.unmeasured ?? (report.locks.map((l) => `${l.mode} on ${l.table}`).join(', ') || 'none');
+  const locks =
+    report.skipped ?? report.unmeasured ?? (report.locks.map((l) => `${l.mode} on ${l.table}`).join(', ') || 'none');
   const measured = report.skipped === undefined && report.unmeasured === undefined;
-  const any = (pick: (l: StatementReport['locks'][number]) => boolean) => (measured ? (report.locks.some(pick) ? 'yes' : 'no') : '–');
+  const any = (pick: (l: StatementReport['locks'][number]) => boolean) =>
+    measured ? (report.locks.some(pick) ? 'yes' : 'no') : '–';
   return [
     String(report.line),
     report.statement,

@@ -71,7 +71,12 @@ export interface RunReport {
   readonly approvals: Readonly<Record<string, ApprovalRecord>>;
   /** The seed's "Performance Benchmarking" tables the monitor steps recorded (baseline vs after). */
   readonly benchmarks: readonly ReportBenchmark[];
-  readonly rollback?: { readonly branch: string; readonly reason: string; readonly triggeredBy?: string; readonly status: string };
+  readonly rollback?: {
+    readonly branch: string;
+    readonly reason: string;
+    readonly triggeredBy?: string;
+    readonly status: string;
+  };
 }
 
 /**
@@ -79,15 +84,23 @@ export interface RunReport {
  * the checklist is given), with expectation, observation, timings, evidence
  * (re-hashed to show it is intact) and who approved.
  */
-export async function buildRunReport(run: StoredRun, allRuns: readonly StoredRun[], checklist?: Checklist): Promise<RunReport> {
+export async function buildRunReport(
+  run: StoredRun,
+  allRuns: readonly StoredRun[],
+  checklist?: Checklist,
+): Promise<RunReport> {
   const { state } = run;
   const recorded = new Map(state.steps.map((s) => [s.id, s]));
   const plannedIds = checklist
-    ? checklist.phases.filter((p) => state.runPhases.includes(p.id)).flatMap((p) => p.steps.map((s) => ({ id: s.id, phaseId: p.id, kind: s.kind, title: s.title })))
+    ? checklist.phases
+        .filter((p) => state.runPhases.includes(p.id))
+        .flatMap((p) => p.steps.map((s) => ({ id: s.id, phaseId: p.id, kind: s.kind, title: s.title })))
     : [];
   const order = [
     ...plannedIds,
-    ...state.steps.filter((s) => !plannedIds.some((p) => p.id === s.id)).map((s) => ({ id: s.id, phaseId: s.phaseId, kind: s.kind, title: s.title })),
+    ...state.steps
+      .filter((s) => !plannedIds.some((p) => p.id === s.id))
+      .map((s) => ({ id: s.id, phaseId: s.phaseId, kind: s.kind, title: s.title })),
   ];
   const steps: ReportStep[] = [];
   for (const planned of order) {
@@ -153,7 +166,11 @@ function progressLines(step: StepState): readonly string[] {
   const omitted = step.progressOmitted ?? 0;
   if (omitted === 0) return step.progress;
   const { first } = progressKept;
-  return [...step.progress.slice(0, first), `… ${omitted} progress lines left out here (every one is in the run log, events.jsonl)`, ...step.progress.slice(first)];
+  return [
+    ...step.progress.slice(0, first),
+    `… ${omitted} progress lines left out here (every one is in the run log, events.jsonl)`,
+    ...step.progress.slice(first),
+  ];
 }
 
 function logSummary(run: StoredRun): RunLogSummary {
@@ -169,8 +186,11 @@ function logSummary(run: StoredRun): RunLogSummary {
     invalid: `event ${integrity.firstInvalid}'s signature does not verify with SHIPCHECK_LOG_KEY`,
   }[integrity.signature];
   const repairs = state.logRepairs ?? [];
-  const repaired = repairs.map((r) => `; a torn line of ${r.bytes} bytes cut off ${r.at} (kept in ${r.sideFile})`).join('');
-  const torn = integrity.tornBytes > 0 ? `; a torn last line of ${integrity.tornBytes} bytes (a crash mid-write) left out` : '';
+  const repaired = repairs
+    .map((r) => `; a torn line of ${r.bytes} bytes cut off ${r.at} (kept in ${r.sideFile})`)
+    .join('');
+  const torn =
+    integrity.tornBytes > 0 ? `; a torn last line of ${integrity.tornBytes} bytes (a crash mid-write) left out` : '';
   return {
     events: events.length,
     unchainedEvents: integrity.unchained,

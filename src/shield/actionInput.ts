@@ -81,13 +81,20 @@ export interface ActionRequest {
   readonly metadata: ActionMetadata;
 }
 
-export type ParsedRequest = { readonly ok: true; readonly request: ActionRequest } | { readonly ok: false; readonly problems: string[] };
+export type ParsedRequest =
+  | { readonly ok: true; readonly request: ActionRequest }
+  | { readonly ok: false; readonly problems: string[] };
 
 /**
  * Checks everything executeActionsFromTags is given and reports every problem
  * at once ("comment.id: may only contain …"), so a caller fixes them in one go.
  */
-export function parseActionRequest(organizationId: unknown, comment: unknown, tags: unknown, metadata: unknown): ParsedRequest {
+export function parseActionRequest(
+  organizationId: unknown,
+  comment: unknown,
+  tags: unknown,
+  metadata: unknown,
+): ParsedRequest {
   const parsed = z
     .object({ organizationId: uuid, comment: commentSchema, tags: tagsSchema, metadata: metadataSchema })
     .safeParse({ organizationId, comment, tags, metadata: metadata ?? {} });
@@ -117,5 +124,7 @@ function jsonBytes(value: unknown): number {
 }
 
 function describePath(path: readonly PropertyKey[]): string {
-  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`)).join('');
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .join('');
 }

@@ -26,7 +26,9 @@ export interface PlannedAction {
 }
 
 /** The outcome of one strike tag, run in order before planning (M1). */
-export type StrikeOutcome = { readonly ok: true; readonly snapshot: StrikeSnapshot } | { readonly ok: false; readonly reason: string };
+export type StrikeOutcome =
+  | { readonly ok: true; readonly snapshot: StrikeSnapshot }
+  | { readonly ok: false; readonly reason: string };
 
 export interface PlanContext {
   readonly platform: Platform;
@@ -56,10 +58,18 @@ export function planActions(tags: readonly ShieldTag[], context: PlanContext): P
 function withoutDuplicateCall(escalation: PlannedAction, plan: readonly PlannedAction[]): PlannedAction {
   if (escalation.disposition !== 'platform') return escalation;
   const twin = plan.find(
-    (other) => other.tag !== escalation.tag && other.disposition === 'platform' && other.platformAction === escalation.platformAction,
+    (other) =>
+      other.tag !== escalation.tag &&
+      other.disposition === 'platform' &&
+      other.platformAction === escalation.platformAction,
   );
   if (twin === undefined) return escalation;
-  return { ...escalation, disposition: 'recorded', reason: `${escalation.platformAction} is already queued by ${twin.tag}`, jobPayload: null };
+  return {
+    ...escalation,
+    disposition: 'recorded',
+    reason: `${escalation.platformAction} is already queued by ${twin.tag}`,
+    jobPayload: null,
+  };
 }
 
 function planAction(tag: ShieldTag, context: PlanContext): PlannedAction {

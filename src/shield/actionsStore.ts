@@ -45,7 +45,11 @@ export interface StoredRow {
  * @example
  * const stored = await storeActions(db, context, planActions(tags, planContext));
  */
-export async function storeActions(db: Queryable, context: BatchContext, plan: readonly PlannedAction[]): Promise<StoredAction[]> {
+export async function storeActions(
+  db: Queryable,
+  context: BatchContext,
+  plan: readonly PlannedAction[],
+): Promise<StoredAction[]> {
   const rows = plan.map((action, ordinal) => ({
     ordinal,
     platform: context.offender.platform,
@@ -61,7 +65,10 @@ export async function storeActions(db: Queryable, context: BatchContext, plan: r
     metadata: { request: context.requestMetadata, writer: context.writer, ...action.details },
     job_payload: action.jobPayload,
   }));
-  const { rows: stored } = await db.query<StoredRow>(insertActionsSql, [context.offender.organizationId, JSON.stringify(rows)]);
+  const { rows: stored } = await db.query<StoredRow>(insertActionsSql, [
+    context.offender.organizationId,
+    JSON.stringify(rows),
+  ]);
   const byTag = new Map(stored.map((row) => [row.action_tag, row]));
   return plan.map((action) => {
     const row = byTag.get(action.tag);

@@ -56,9 +56,17 @@ export async function executeActionsFromTags(
   const clock = deps.clock ?? (() => performance.now());
   const startedAt = clock();
   const db = countRoundTrips(deps.db);
-  const finish = (fields: Omit<ShieldResult, 'roundTrips' | 'latencyMs' | 'failedActions' | 'success'>): ShieldResult => {
+  const finish = (
+    fields: Omit<ShieldResult, 'roundTrips' | 'latencyMs' | 'failedActions' | 'success'>,
+  ): ShieldResult => {
     const failedActions = fields.actions.filter((action) => action.status === 'failed');
-    return { ...fields, success: failedActions.length === 0, failedActions, roundTrips: db.roundTrips, latencyMs: clock() - startedAt };
+    return {
+      ...fields,
+      success: failedActions.length === 0,
+      failedActions,
+      roundTrips: db.roundTrips,
+      latencyMs: clock() - startedAt,
+    };
   };
 
   const parsed = parseActionRequest(organizationId, comment, actionTags, metadata);
@@ -66,7 +74,13 @@ export async function executeActionsFromTags(
     return finish({
       ...emptyFields(typeof organizationId === 'string' ? organizationId.slice(0, 64) : null, commentIdOf(comment)),
       actions: [
-        { tag: 'input', platformAction: null, status: 'failed', reason: `request refused: ${parsed.problems.join('; ')}`, errorCode: 'invalid_request' },
+        {
+          tag: 'input',
+          platformAction: null,
+          status: 'failed',
+          reason: `request refused: ${parsed.problems.join('; ')}`,
+          errorCode: 'invalid_request',
+        },
       ],
     });
   }
@@ -101,13 +115,22 @@ export async function executeActionsFromTags(
         ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
       });
       if (outcome.kind === 'conflict') {
-        const reason = 'request refused: this idempotency key (or comment) was already used for a different request; nothing written';
-        return finish({ ...base, actions: [{ tag: 'input', platformAction: null, status: 'failed', reason, errorCode: 'idempotency_key_reused' }] });
+        const reason =
+          'request refused: this idempotency key (or comment) was already used for a different request; nothing written';
+        return finish({
+          ...base,
+          actions: [
+            { tag: 'input', platformAction: null, status: 'failed', reason, errorCode: 'idempotency_key_reused' },
+          ],
+        });
       }
       const { behaviour, strikes, offenseLevel, actions, replay } = outcome;
       return finish({ ...base, offenseLevel, behaviour, strikes, replay, actions: actions.map(storedOutcome) });
     } catch (error) {
-      return finish({ ...base, actions: failAll(request, `nothing recorded, no action taken: ${explain(error, request)}`, codeOf(error)) });
+      return finish({
+        ...base,
+        actions: failAll(request, `nothing recorded, no action taken: ${explain(error, request)}`, codeOf(error)),
+      });
     }
   }
   let recorded: ViolationRecord;
@@ -115,11 +138,19 @@ export async function executeActionsFromTags(
     recorded = await deps.writer.recordViolationWithStrikes(
       db,
       offender,
-      { severity, toxicityScore: request.metadata.toxicity_score ?? null, commentId: request.comment.id, actionTags: request.tags },
+      {
+        severity,
+        toxicityScore: request.metadata.toxicity_score ?? null,
+        commentId: request.comment.id,
+        actionTags: request.tags,
+      },
       strikeRequests,
     );
   } catch (error) {
-    return finish({ ...base, actions: failAll(request, `behaviour not recorded, no action taken: ${explain(error, request)}`, codeOf(error)) });
+    return finish({
+      ...base,
+      actions: failAll(request, `behaviour not recorded, no action taken: ${explain(error, request)}`, codeOf(error)),
+    });
   }
   const { behaviour } = recorded;
   const strikeOutcomes: Partial<Record<'add_strike_1' | 'add_strike_2', StrikeOutcome>> = {};
@@ -129,7 +160,10 @@ export async function executeActionsFromTags(
     if (attempt?.ok) strikes = attempt.snapshot;
     strikeOutcomes[tag] = attempt?.ok
       ? { ok: true, snapshot: attempt.snapshot }
-      : { ok: false, reason: `strike not applied: ${attempt ? explain(attempt.error, request) : 'no result from the writer'}` };
+      : {
+          ok: false,
+          reason: `strike not applied: ${attempt ? explain(attempt.error, request) : 'no result from the writer'}`,
+        };
   }
   const offenseLevel = offenseLevelFrom({ ...behaviour, strikes: strikes?.strikes ?? null });
   const plan = planActions(request.tags, {
@@ -147,14 +181,24 @@ export async function executeActionsFromTags(
   try {
     stored = await storeActions(
       db,
-      { offender, commentId: request.comment.id, severity, offenseLevel, requestMetadata: request.metadata, writer: deps.writer.name },
+      {
+        offender,
+        commentId: request.comment.id,
+        severity,
+        offenseLevel,
+        requestMetadata: request.metadata,
+        writer: deps.writer.name,
+      },
       plan,
     );
   } catch (error) {
     if (!(error instanceof ShipcheckError)) throw error;
     const reason = `actions not written (the violation is counted, total ${behaviour.totalViolations}): ${explain(error, request)}`;
     const errorCode = failureCodeOf(error);
-    return finish({ ...reached, actions: plan.map((action) => ({ ...outcomeOf(action), status: 'failed', reason, errorCode })) });
+    return finish({
+      ...reached,
+      actions: plan.map((action) => ({ ...outcomeOf(action), status: 'failed', reason, errorCode })),
+    });
   }
   return finish({ ...reached, actions: stored.map(storedOutcome) });
 }
@@ -166,7 +210,11 @@ function severityOf(request: ActionRequest): Severity {
 
 function explain(error: unknown, request: ActionRequest): string {
   if (!(error instanceof ShipcheckError)) throw error;
-  if (error instanceof DatabaseError && error.sqlState === '23503' && /organization/.test(`${error.message} ${error.detail}`)) {
+  if (
+    error instanceof DatabaseError &&
+    error.sqlState === '23503' &&
+    /organization/.test(`${error.message} ${error.detail}`)
+  ) {
     return `organization ${request.organizationId} does not exist`;
   }
   return error.message;

@@ -27,13 +27,15 @@ export function failureCodeOf(error: ShipcheckError): FailureCode {
   const state = error.sqlState;
   if (state === undefined || /^(08|53|57P0[1-3])/.test(state)) return 'database_unavailable';
   if (state === '55P03' || state === '57014' || state === '40001' || state === '40P01') return 'database_timeout';
-  if (state === '23503' && /organization/.test(`${error.message} ${error.detail ?? ''}`)) return 'organization_not_found';
+  if (state === '23503' && /organization/.test(`${error.message} ${error.detail ?? ''}`))
+    return 'organization_not_found';
   if (state.startsWith('22')) return 'invalid_value';
   return 'database_error';
 }
 
 // Messages the Shield functions raise themselves (024, 026): written for callers, safe to show.
-const ownFunctionMessage = /(?:^|: )(?:atomic_update_user_behavior|atomic_add_user_strike|shield_record_action): [^\n]*$/;
+const ownFunctionMessage =
+  /(?:^|: )(?:atomic_update_user_behavior|atomic_add_user_strike|shield_record_action): [^\n]*$/;
 
 /**
  * What a client may read about a failure: the service's own wording for input it

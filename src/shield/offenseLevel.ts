@@ -21,7 +21,12 @@ export interface OffenseHistory {
  * reached when ANY measure reaches its floor. Strike floors sit above what a
  * single violation can add (2), so one severe comment alone stays 'first'.
  */
-export const offenseFloors: ReadonlyArray<{ level: OffenseLevel; violations: number; strikes: number; critical: number }> = [
+export const offenseFloors: ReadonlyArray<{
+  level: OffenseLevel;
+  violations: number;
+  strikes: number;
+  critical: number;
+}> = [
   { level: 'dangerous', violations: 10, strikes: 8, critical: 3 },
   { level: 'persistent', violations: 5, strikes: 5, critical: Number.POSITIVE_INFINITY },
   { level: 'repeat', violations: 2, strikes: 3, critical: Number.POSITIVE_INFINITY },

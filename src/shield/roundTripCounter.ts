@@ -15,7 +15,10 @@ export function countRoundTrips(inner: Queryable): CountingQueryable {
     get roundTrips() {
       return roundTrips;
     },
-    query<Row extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    query<Row extends object = Record<string, unknown>>(
+      sql: string,
+      params?: readonly unknown[],
+    ): Promise<QueryResult<Row>> {
       roundTrips++;
       return inner.query<Row>(sql, params);
     },

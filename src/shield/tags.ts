@@ -22,7 +22,11 @@ export type ShieldTag = (typeof shieldTags)[number];
  * Tags that change the offender's state and whose order matters (M1): strikes
  * first, then the reincidence check that reads the state they leave behind.
  */
-export const stateMutatingTags = ['add_strike_1', 'add_strike_2', 'check_reincidence'] as const satisfies readonly ShieldTag[];
+export const stateMutatingTags = [
+  'add_strike_1',
+  'add_strike_2',
+  'check_reincidence',
+] as const satisfies readonly ShieldTag[];
 
 export type StateMutatingTag = (typeof stateMutatingTags)[number];
 

@@ -31,7 +31,6 @@ export type WholeActionOutcome =
     }
   | { readonly kind: 'conflict' };
 
-
 /**
  * One action in one call of shield_record_action: the plan depends on the offence level,
  * which depends on the counts after this violation, so the service plans every level the
@@ -48,14 +47,26 @@ export async function recordWholeAction(db: Queryable, input: WholeActionInput):
     offender.platform,
     offender.platformUserId,
     offender.platformUsername ?? null,
-    JSON.stringify({ severity, toxicity_score: request.metadata.toxicity_score ?? null, comment_id: request.comment.id, action_tags: request.tags }),
+    JSON.stringify({
+      severity,
+      toxicity_score: request.metadata.toxicity_score ?? null,
+      comment_id: request.comment.id,
+      action_tags: request.tags,
+    }),
     JSON.stringify(input.strikes),
     JSON.stringify(planPerLevel(input)),
     requestKey(request, input.idempotencyKey),
     requestHash(request),
   ]);
   const raw = rows[0]?.result as
-    | { conflict?: boolean; replay: boolean; offense_level: OffenseLevel; behaviour: unknown; strikes: unknown[]; actions: StoredRow[] }
+    | {
+        conflict?: boolean;
+        replay: boolean;
+        offense_level: OffenseLevel;
+        behaviour: unknown;
+        strikes: unknown[];
+        actions: StoredRow[];
+      }
     | undefined;
   if (raw === undefined) throw new Error('shield_record_action returned no row');
   if (raw.conflict === true) return { kind: 'conflict' };
@@ -72,7 +83,9 @@ export async function recordWholeAction(db: Queryable, input: WholeActionInput):
 
 /** What identifies a request: the client's key, or the comment it is about. */
 export function requestKey(request: ActionRequest, idempotencyKey: string | undefined): string {
-  return idempotencyKey === undefined ? `comment:${request.comment.platform}:${request.comment.id}` : `key:${idempotencyKey}`;
+  return idempotencyKey === undefined
+    ? `comment:${request.comment.platform}:${request.comment.id}`
+    : `key:${idempotencyKey}`;
 }
 
 function requestHash(request: ActionRequest): string {
@@ -83,7 +96,10 @@ function requestHash(request: ActionRequest): string {
 // The strike counts are the database's to fill in (strikes_after, via strike_index): the
 // placeholder only lets the planner treat every strike as applied — if one is not, the
 // whole call rolls back and nothing is planned anyway.
-const appliedStrike: StrikeOutcome = { ok: true, snapshot: { userId: '', organizationId: '', strikes: 0, lastStrikeAt: '' } };
+const appliedStrike: StrikeOutcome = {
+  ok: true,
+  snapshot: { userId: '', organizationId: '', strikes: 0, lastStrikeAt: '' },
+};
 
 function planPerLevel(input: WholeActionInput) {
   const { request, offender, severity, strikeTags } = input;
@@ -102,7 +118,10 @@ function planPerLevel(input: WholeActionInput) {
     ? Object.fromEntries(offenseLevels.map((level) => [level, planFor(level)]))
     : { any: planFor('first') };
   return {
-    floors: offenseFloors.map((floor) => ({ ...floor, critical: Number.isFinite(floor.critical) ? floor.critical : null })),
+    floors: offenseFloors.map((floor) => ({
+      ...floor,
+      critical: Number.isFinite(floor.critical) ? floor.critical : null,
+    })),
     request_metadata: request.metadata,
     by_level: byLevel,
   };

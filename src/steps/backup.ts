@@ -13,7 +13,9 @@ const schema = z.strictObject({
   method: z
     .enum(['auto', 'pg_dump', 'builtin'])
     .default('auto')
-    .describe("auto: pg_dump when the one on PATH is at least the server's major version, else builtin (shipcheck's own SQL + COPY dump)"),
+    .describe(
+      "auto: pg_dump when the one on PATH is at least the server's major version, else builtin (shipcheck's own SQL + COPY dump)",
+    ),
 });
 
 export type BackupSpec = z.infer<typeof schema>;
@@ -50,10 +52,18 @@ export const backupStep: StepKind<BackupSpec> = {
       [spec.tables],
     );
     if (rows.length > 0) {
-      return { status: 'failed', expected, observed: { missing: rows.map((r) => r.name) }, message: `no table ${rows.map((r) => r.name).join(', ')} to back up` };
+      return {
+        status: 'failed',
+        expected,
+        observed: { missing: rows.map((r) => r.name) },
+        message: `no table ${rows.map((r) => r.name).join(', ')} to back up`,
+      };
     }
     const abandoned = await abandonedBackups(context.runDir, `${context.step.id}-`);
-    for (const file of abandoned) context.progress(`${file.path} (${formatBytes(file.bytes)}) was left by an interrupted attempt: recorded as abandoned, not as a backup`);
+    for (const file of abandoned)
+      context.progress(
+        `${file.path} (${formatBytes(file.bytes)}) was left by an interrupted attempt: recorded as abandoned, not as a backup`,
+      );
     context.progress(`backing up ${spec.tables.join(', ')}`);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const result = await backupTables(context.environment.db, context.environment.connectionString, spec.tables, {
@@ -75,7 +85,9 @@ export const backupStep: StepKind<BackupSpec> = {
       sha256: result.sha256,
       bytes: result.bytes,
       tables: result.checks,
-      ...(abandoned.length > 0 && { abandoned: abandoned.map((a) => ({ file: a.path, bytes: a.bytes, sha256: a.sha256 })) }),
+      ...(abandoned.length > 0 && {
+        abandoned: abandoned.map((a) => ({ file: a.path, bytes: a.bytes, sha256: a.sha256 })),
+      }),
     };
     const rowsText = result.checks.map((c) => `${c.table} ${c.rowsRestored} rows`).join(', ');
     const bad = result.checks.filter((c) => !c.ok);

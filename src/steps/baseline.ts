@@ -5,34 +5,60 @@ import { describeTarget } from '../metrics/scrape.js';
 import { round } from '../metrics/latency.js';
 import { functionName } from './shared/functionName.js';
 import { baselineMetric, comparableBaseline, readBaseline, shieldMetrics } from '../metrics/baselineFigures.js';
-import { type AfterFigures, type Benchmark, benchmarkSchema, type BenchmarkRowSpec, buildBenchmark, targetsSummary } from '../metrics/benchmark.js';
+import {
+  type AfterFigures,
+  type Benchmark,
+  benchmarkSchema,
+  type BenchmarkRowSpec,
+  buildBenchmark,
+  targetsSummary,
+} from '../metrics/benchmark.js';
 import { duration, formatDuration } from './shared/duration.js';
 import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from '../metrics/raceProbe.js';
 import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
 import { functionNotMeasured, type Sample, takeSample, type Watched } from '../metrics/sample.js';
 import { readAppSnapshot, type AppFigures, appFigures, sinceStart } from '../metrics/appFigures.js';
-import { appMetricsOf, appMetricsSchema, oneMetricsSource, resolveAppSource, shieldMetricsSchema } from '../metrics/appSource.js';
+import {
+  appMetricsOf,
+  appMetricsSchema,
+  oneMetricsSource,
+  resolveAppSource,
+  shieldMetricsSchema,
+} from '../metrics/appSource.js';
 import { type WindowFigures, windowFigures } from '../metrics/window.js';
 import { continueWith, type ServerChange, startContinuity } from '../metrics/continuity.js';
 import type { StepContext, StepKind } from './types.js';
 
 const schema = z
   .strictObject({
-  function: functionName.optional().describe('function whose calls and mean time are recorded (may not exist yet)'),
-  window: duration('window', { maxMs: 3_600_000 }).optional().describe('also measure over this window: deltas and rates, not only totals'),
-  app_metrics: appMetricsSchema.optional().describe("any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)"),
-  shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
-  race_probe: raceProbeSchema.optional().describe('simultaneous actions on a probe offender with the writer in use; lost updates = race events'),
-  compare_with: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("id of an earlier baseline step of this run: the seed's Performance Benchmarking table, that baseline vs this window (needs window)"),
-  benchmark: benchmarkSchema.optional(),
+    function: functionName.optional().describe('function whose calls and mean time are recorded (may not exist yet)'),
+    window: duration('window', { maxMs: 3_600_000 })
+      .optional()
+      .describe('also measure over this window: deltas and rates, not only totals'),
+    app_metrics: appMetricsSchema
+      .optional()
+      .describe(
+        "any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)",
+      ),
+    shield_metrics: shieldMetricsSchema
+      .optional()
+      .describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
+    race_probe: raceProbeSchema
+      .optional()
+      .describe('simultaneous actions on a probe offender with the writer in use; lost updates = race events'),
+    compare_with: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "id of an earlier baseline step of this run: the seed's Performance Benchmarking table, that baseline vs this window (needs window)",
+      ),
+    benchmark: benchmarkSchema.optional(),
   })
   .refine(oneMetricsSource.check, oneMetricsSource.message)
   .refine((b) => b.benchmark === undefined || b.compare_with !== undefined, {
-    message: 'benchmark declares the rows of the table a compare_with builds: name the earlier baseline in compare_with',
+    message:
+      'benchmark declares the rows of the table a compare_with builds: name the earlier baseline in compare_with',
     path: ['benchmark'],
   })
   .refine((b) => b.compare_with === undefined || b.window !== undefined, {
@@ -61,7 +87,11 @@ export const baselineStep: StepKind<BaselineSpec> = {
   mutates: false,
   rehearsable: false,
   describe(spec) {
-    const what = ['deadlocks, commits, rollbacks', spec.function && `${spec.function.qualified} calls/time`, appMetricsOf(spec) && 'app request latency, DB calls per request, failure rate']
+    const what = [
+      'deadlocks, commits, rollbacks',
+      spec.function && `${spec.function.qualified} calls/time`,
+      appMetricsOf(spec) && 'app request latency, DB calls per request, failure rate',
+    ]
       .filter(Boolean)
       .join('; ');
     return {
@@ -72,7 +102,10 @@ export const baselineStep: StepKind<BaselineSpec> = {
   async run(spec, context) {
     const db = context.environment.db;
     const source = resolveAppSource(appMetricsOf(spec), context.env ?? process.env, context.step.id);
-    const watchedFunction = spec.function && { name: spec.function, source: await detectFunctionSource(db, spec.function) };
+    const watchedFunction = spec.function && {
+      name: spec.function,
+      source: await detectFunctionSource(db, spec.function),
+    };
     const watched: Watched = watchedFunction ? { function: watchedFunction } : {};
     const first = await takeSample(db, watched);
     const shieldFirst = 'target' in source ? await readAppSnapshot(source.target, source.names, context.signal) : null;
@@ -90,13 +123,27 @@ export const baselineStep: StepKind<BaselineSpec> = {
       serverChange = next.change;
       if (serverChange) context.progress(`baseline window: ${serverChange.description}`);
       window = windowFigures(first, next.sample);
-      if (shieldFirst && 'target' in source) shield = appFigures(shieldFirst, await readAppSnapshot(source.target, source.names, context.signal));
+      if (shieldFirst && 'target' in source)
+        shield = appFigures(shieldFirst, await readAppSnapshot(source.target, source.names, context.signal));
     }
     // After the window, so the probe's own writes are not in the figures above.
-    const probe = spec.race_probe ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null) : null;
-    if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
+    const probe = spec.race_probe
+      ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null)
+      : null;
+    if (probe)
+      context.progress(
+        `race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`,
+      );
 
-    const benchmark = spec.compare_with && window ? compareWithBaseline(spec.compare_with, context, { db: window, shield, probe, functionSource: watchedFunction?.source ?? null }, spec.benchmark) : undefined;
+    const benchmark =
+      spec.compare_with && window
+        ? compareWithBaseline(
+            spec.compare_with,
+            context,
+            { db: window, shield, probe, functionSource: watchedFunction?.source ?? null },
+            spec.benchmark,
+          )
+        : undefined;
     const notMeasured = functionNotMeasured(first, spec.function, watchedFunction?.source);
     const totals = totalsOf(first);
     const observed = {
@@ -108,7 +155,13 @@ export const baselineStep: StepKind<BaselineSpec> = {
       ...(window && { window }),
       ...(serverChange && { server_change: serverChange }),
       ...('target' in source
-        ? { shield: { url: describeTarget(source.target.url), over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the API started', figures: shield } }
+        ? {
+            shield: {
+              url: describeTarget(source.target.url),
+              over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the API started',
+              figures: shield,
+            },
+          }
         : appMetricsOf(spec) && { shield_not_measured: source.notMeasured }),
       ...(probe && { race_probe: probe }),
       ...(benchmark && { benchmark }),
@@ -119,8 +172,13 @@ export const baselineStep: StepKind<BaselineSpec> = {
       observed,
       metrics: { ...totals, ...windowMetrics(window), ...shieldMetrics(shield), ...probeMetrics(probe) },
       message:
-        baselineMessage(first, watchedFunction && { qualified: watchedFunction.name.qualified, source: watchedFunction.source.source }, notMeasured, shield, probe) +
-        (benchmark ? `; vs ${spec.compare_with}: ${targetsSummary(benchmark)}` : ''),
+        baselineMessage(
+          first,
+          watchedFunction && { qualified: watchedFunction.name.qualified, source: watchedFunction.source.source },
+          notMeasured,
+          shield,
+          probe,
+        ) + (benchmark ? `; vs ${spec.compare_with}: ${targetsSummary(benchmark)}` : ''),
     };
   },
 };
@@ -129,7 +187,12 @@ export const baselineStep: StepKind<BaselineSpec> = {
  * The seed's "Performance Benchmarking" table, the earlier baseline against this one's window.
  * Measures, does not judge: the step passes whatever the table says (the monitors judge).
  */
-function compareWithBaseline(stepId: string, context: StepContext, after: AfterFigures, rows: readonly BenchmarkRowSpec[] | undefined): Benchmark {
+function compareWithBaseline(
+  stepId: string,
+  context: StepContext,
+  after: AfterFigures,
+  rows: readonly BenchmarkRowSpec[] | undefined,
+): Benchmark {
   const earlier = readBaseline(stepId, context);
   if (typeof earlier === 'string') context.progress(`benchmark: ${earlier}`);
   const comparable = comparableBaseline(typeof earlier === 'string' ? null : earlier, after.functionSource);
@@ -146,7 +209,10 @@ function totalsOf(sample: Sample): Record<string, number> {
     xact_rollback: sample.xactRollback,
     ...(sample.functionCalls !== null && { function_calls: sample.functionCalls }),
     ...(sample.functionTotalMs !== null && { function_total_ms: sample.functionTotalMs }),
-    ...(sample.functionCalls && sample.functionTotalMs !== null && { function_mean_exec_ms: round(sample.functionTotalMs / sample.functionCalls, 3) }),
+    ...(sample.functionCalls &&
+      sample.functionTotalMs !== null && {
+        function_mean_exec_ms: round(sample.functionTotalMs / sample.functionCalls, 3),
+      }),
   };
 }
 

@@ -18,17 +18,19 @@ const quotedStderrLines = 3;
 const quotedStderrChars = 400;
 
 const schema = z.strictObject({
-  run: z.union([
-    z
-      .string()
-      .transform((line, ctx) => {
+  run: z
+    .union([
+      z.string().transform((line, ctx) => {
         const argv = splitCommandLine(line);
         if (!argv) ctx.addIssue({ code: 'custom', message: 'run has an unterminated quote' });
         else if (argv.length === 0) ctx.addIssue({ code: 'custom', message: 'run is empty' });
         return argv ?? [];
       }),
-    z.array(z.string()).min(1, 'run is empty'),
-  ]).describe("the program and its arguments: a line split into words (no shell; '…' and \"…\" quote) or a list; shipcheck runs this package's own bin"),
+      z.array(z.string()).min(1, 'run is empty'),
+    ])
+    .describe(
+      "the program and its arguments: a line split into words (no shell; '…' and \"…\" quote) or a list; shipcheck runs this package's own bin",
+    ),
   expect: z
     .strictObject({
       exit_code: z.number().int().min(0).max(255).default(0).describe('the exit status it must end with (0 to 255)'),
@@ -45,14 +47,20 @@ const schema = z.strictObject({
     .array(z.string().regex(variableName, 'env names a variable: letters, digits and _, not starting with a digit'))
     .default([])
     .refine((names) => !names.some((n) => connectionVariables.includes(n)), {
-      message: 'env cannot name SHIPCHECK_DATABASE_URL or DATABASE_URL: they always hold the environment\'s connection',
+      message: "env cannot name SHIPCHECK_DATABASE_URL or DATABASE_URL: they always hold the environment's connection",
     })
-    .describe("variables passed through from the operator's environment (e.g. SUPABASE_URL); a variable that is not set stops the step before it runs; their values are redacted from the output kept"),
+    .describe(
+      "variables passed through from the operator's environment (e.g. SUPABASE_URL); a variable that is not set stops the step before it runs; their values are redacted from the output kept",
+    ),
   env_set: z
-    .record(z.string().regex(variableName, 'env_set names a variable: letters, digits and _, not starting with a digit'), z.string())
+    .record(
+      z.string().regex(variableName, 'env_set names a variable: letters, digits and _, not starting with a digit'),
+      z.string(),
+    )
     .default({})
     .refine((vars) => !Object.keys(vars).some((n) => connectionVariables.includes(n)), {
-      message: 'env_set cannot set SHIPCHECK_DATABASE_URL or DATABASE_URL: they always hold the environment\'s connection',
+      message:
+        "env_set cannot set SHIPCHECK_DATABASE_URL or DATABASE_URL: they always hold the environment's connection",
     })
     .describe('variables set to these literal values for the command (written in the checklist: no secrets here)'),
   timeout: duration('timeout', { maxMs: 24 * 3_600_000 })
@@ -96,14 +104,21 @@ export const commandStep: StepKind<CommandSpec> = {
     const operatorEnv = context.env ?? process.env;
     const missing = spec.env.filter((name) => operatorEnv[name] === undefined);
     if (missing.length > 0) {
-      throw new UsageError(`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: the command step ${context.step.id} passes ${missing.length === 1 ? 'it' : 'them'} through (env:)`, {
-        hint: 'export it in the environment that runs shipcheck, or remove it from the step',
-      });
+      throw new UsageError(
+        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: the command step ${context.step.id} passes ${missing.length === 1 ? 'it' : 'them'} through (env:)`,
+        {
+          hint: 'export it in the environment that runs shipcheck, or remove it from the step',
+        },
+      );
     }
     const passedThrough = Object.fromEntries(spec.env.map((name) => [name, operatorEnv[name]!]));
     const result = await runCommand(file, args, {
       cwd: context.checklistDir,
-      env: { ...commandEnvironment(context.environment.connectionString, context.env), ...spec.env_set, ...passedThrough },
+      env: {
+        ...commandEnvironment(context.environment.connectionString, context.env),
+        ...spec.env_set,
+        ...passedThrough,
+      },
       timeoutMs: spec.timeout,
       maxOutputBytes,
       signal: context.signal,
@@ -116,9 +131,16 @@ export const commandStep: StepKind<CommandSpec> = {
     }
     if (result.aborted) throw InterruptedError.duringStep(`running ${commandLine}`);
     // Passed-through values may be tokens: they are kept out of the evidence like the connection string.
-    const secrets = [context.environment.connectionString, ...Object.values(passedThrough).filter((v) => v.length >= 4)];
+    const secrets = [
+      context.environment.connectionString,
+      ...Object.values(passedThrough).filter((v) => v.length >= 4),
+    ];
     const redact = (text: string) => redactSecrets(text, secrets);
-    const evidence = await context.writeEvidence('output.txt', evidenceText(commandLine, result, redact), `output of ${commandLine}`);
+    const evidence = await context.writeEvidence(
+      'output.txt',
+      evidenceText(commandLine, result, redact),
+      `output of ${commandLine}`,
+    );
     return judge(spec, result, redact, commandLine, evidence);
   },
 };
@@ -144,8 +166,10 @@ function judge(
   else if (result.exitCode !== spec.expect.exit_code) {
     problems.push(`exited with ${result.exitCode ?? `signal ${result.signal}`}, expected ${spec.expect.exit_code}`);
   }
-  for (const text of spec.expect.stdout_contains ?? []) if (!stdout.includes(text)) problems.push(`stdout lacks ${JSON.stringify(text)}`);
-  for (const text of spec.expect.stderr_contains ?? []) if (!stderr.includes(text)) problems.push(`stderr lacks ${JSON.stringify(text)}`);
+  for (const text of spec.expect.stdout_contains ?? [])
+    if (!stdout.includes(text)) problems.push(`stdout lacks ${JSON.stringify(text)}`);
+  for (const text of spec.expect.stderr_contains ?? [])
+    if (!stderr.includes(text)) problems.push(`stderr lacks ${JSON.stringify(text)}`);
   if (spec.expect.json) problems.push(...jsonProblems(stdout, spec.expect.json));
   const observed = {
     command: commandLine,
@@ -161,7 +185,14 @@ function judge(
   };
   const expected = expectedText(spec);
   return problems.length === 0
-    ? { status: 'passed', expected, observed, message: `${commandLine} exited ${result.exitCode}`, evidence: [evidence], metrics: { duration_ms: result.durationMs } }
+    ? {
+        status: 'passed',
+        expected,
+        observed,
+        message: `${commandLine} exited ${result.exitCode}`,
+        evidence: [evidence],
+        metrics: { duration_ms: result.durationMs },
+      }
     : {
         status: 'failed',
         expected,
@@ -174,7 +205,10 @@ function judge(
 
 /** The last lines of stderr, for a failure message that says why without opening the evidence. */
 function stderrQuote(stderr: string): string {
-  const lines = stderr.trimEnd().split('\n').filter((line) => line.trim() !== '');
+  const lines = stderr
+    .trimEnd()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   if (lines.length === 0) return '';
   const tail = lines.slice(-quotedStderrLines).join(' | ');
   return `; stderr: ${tail.length > quotedStderrChars ? `…${tail.slice(-quotedStderrChars)}` : tail}`;

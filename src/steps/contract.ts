@@ -1,6 +1,12 @@
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../db/sqlFile.js';
-import { type ContractCheck, checkContract, describeFailures, type ObservedFunction, type RolePrivilege } from './contract/checks.js';
+import {
+  type ContractCheck,
+  checkContract,
+  describeFailures,
+  type ObservedFunction,
+  type RolePrivilege,
+} from './contract/checks.js';
 import { hardeningChecks, type PathSubject, pathSchemas, type SchemaCreators } from './contract/hardening.js';
 import { argumentTypes, type ContractSpec, contractSchema } from './contract/spec.js';
 import { inReadOnlyTransaction } from './shared/transactions.js';
@@ -36,7 +42,11 @@ export const contractStep: StepKind<ContractSpec> = {
   rehearsable: true,
   gateEvidence: 'verifies',
   describe(spec) {
-    const query = functionSql.split('\n').filter((line) => !line.trim().startsWith('--')).join('\n').trim();
+    const query = functionSql
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('--'))
+      .join('\n')
+      .trim();
     return { summary: `check the contract of ${spec.function.qualified}: ${expectedText(spec)}`, detail: query };
   },
   async run(spec, context) {
@@ -57,7 +67,12 @@ async function checkFunction(client: Queryable, spec: ContractSpec): Promise<Ste
       overloads.length === 0
         ? `function ${spec.function.qualified} does not exist`
         : `no overload of ${spec.function.qualified} takes (${(canonical.arguments ?? []).join(', ')}); there is ${overloads.map((o) => o.signature).join(', ')}`;
-    return { status: 'failed', expected, observed: { exists: false, overloads: overloads.map((o) => o.signature) }, message };
+    return {
+      status: 'failed',
+      expected,
+      observed: { exists: false, overloads: overloads.map((o) => o.signature) },
+      message,
+    };
   }
   const hardened = spec.hardened ?? found.security === 'definer';
   const roles = [...(spec.grants?.allowed ?? []), ...(spec.grants?.denied ?? []), ...(hardened ? ['anon'] : [])].filter(
@@ -66,7 +81,14 @@ async function checkFunction(client: Queryable, spec: ContractSpec): Promise<Ste
   const { rows: privileges } = await client.query<RolePrivilege>(privilegesSql, [found.oid, roles]);
   const checks: ContractCheck[] = [
     ...checkContract(spec, found, canonical, privileges),
-    ...(hardened ? await hijackChecks(client, spec, found, privileges.find((p) => p.role === 'anon')) : []),
+    ...(hardened
+      ? await hijackChecks(
+          client,
+          spec,
+          found,
+          privileges.find((p) => p.role === 'anon'),
+        )
+      : []),
   ];
   const observed = {
     exists: true,
@@ -80,7 +102,12 @@ async function checkFunction(client: Queryable, spec: ContractSpec): Promise<Ste
   const failures = describeFailures(checks);
   return failures
     ? { status: 'failed', expected, observed, message: `${spec.function.qualified}: ${failures}` }
-    : { status: 'passed', expected, observed, message: `${found.signature} meets its contract (${checks.length} checks)` };
+    : {
+        status: 'passed',
+        expected,
+        observed,
+        message: `${found.signature} meets its contract (${checks.length} checks)`,
+      };
 }
 
 /** The hardening checks, fed from the catalog: the callees, and who can write each schema of the paths. */
@@ -91,7 +118,12 @@ async function hijackChecks(
   anon: RolePrivilege | undefined,
 ): Promise<ContractCheck[]> {
   const signature = `${spec.function.qualified}(${found.argument_types.join(', ')})`;
-  const subject: PathSubject = { signature, security: found.security, owner: found.owner, search_path: found.search_path };
+  const subject: PathSubject = {
+    signature,
+    security: found.security,
+    owner: found.owner,
+    search_path: found.search_path,
+  };
   const ownSchemas = pathSchemas(subject).filter((s) => s !== 'pg_temp');
   const { rows: callees } = await client.query<PathSubject>(calleesSql, [found.oid, ownSchemas]);
   const schemas = [...new Set(['pg_temp', ...ownSchemas, ...callees.flatMap(pathSchemas)])];
@@ -106,7 +138,10 @@ async function hijackChecks(
   });
 }
 
-async function canonicalTypes(client: Queryable, spec: ContractSpec): Promise<{ arguments?: (string | null)[]; returns?: string | null }> {
+async function canonicalTypes(
+  client: Queryable,
+  spec: ContractSpec,
+): Promise<{ arguments?: (string | null)[]; returns?: string | null }> {
   const argumentList = argumentTypes(spec) ?? [];
   const names = spec.returns === undefined ? argumentList : [...argumentList, spec.returns];
   if (names.length === 0) return {};
@@ -119,7 +154,10 @@ async function canonicalTypes(client: Queryable, spec: ContractSpec): Promise<{ 
 }
 
 /** With `arguments`, the overload that takes exactly those; without, the only one there is. */
-function pickOverload<T extends ObservedFunction>(overloads: readonly T[], wanted: (string | null)[] | undefined): T | undefined {
+function pickOverload<T extends ObservedFunction>(
+  overloads: readonly T[],
+  wanted: (string | null)[] | undefined,
+): T | undefined {
   if (!wanted) return overloads.length === 1 ? overloads[0] : undefined;
   return (
     overloads.find((o) => o.argument_types.join(',') === wanted.join(',')) ??
@@ -134,9 +172,12 @@ function expectedText(spec: ContractSpec): string {
   if (types) parts.push(`(${types.join(', ')})`);
   if (spec.returns) parts.push(`returns ${spec.returns}`);
   if (spec.security) parts.push(`security ${spec.security}`);
-  if (spec.search_path_pinned !== undefined) parts.push(spec.search_path_pinned ? 'search_path pinned' : 'search_path not pinned');
-  if (spec.hardened !== undefined) parts.push(spec.hardened ? 'hardened against search_path hijacks' : 'hardening checks off');
-  else if (spec.security === 'definer') parts.push('hardened against search_path hijacks (the default for SECURITY DEFINER)');
+  if (spec.search_path_pinned !== undefined)
+    parts.push(spec.search_path_pinned ? 'search_path pinned' : 'search_path not pinned');
+  if (spec.hardened !== undefined)
+    parts.push(spec.hardened ? 'hardened against search_path hijacks' : 'hardening checks off');
+  else if (spec.security === 'definer')
+    parts.push('hardened against search_path hijacks (the default for SECURITY DEFINER)');
   if (spec.grants?.allowed.length) parts.push(`EXECUTE granted to ${spec.grants.allowed.join(', ')}`);
   if (spec.grants?.denied.length) parts.push(`EXECUTE denied to ${spec.grants.denied.join(', ')}`);
   return parts.join(', ') || 'the function exists';

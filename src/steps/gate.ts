@@ -2,16 +2,25 @@ import { z } from 'zod';
 import type { PhaseStatus, StepKind } from './types.js';
 
 const phaseRequirement = z.strictObject({
-  environment: z.string().min(1).describe('the environment the phase runs in (checked when the file loads: it must be the one the phase is declared on)'),
+  environment: z
+    .string()
+    .min(1)
+    .describe(
+      'the environment the phase runs in (checked when the file loads: it must be the one the phase is declared on)',
+    ),
   phase: z.string().min(1).describe('a phase id of this checklist'),
   status: z
     .enum(['passed', 'passed_with_warnings', 'failed', 'rolled_back', 'in_progress', 'not_started'])
     .default('passed')
-    .describe('the status the phase must have in its latest run; passed is not met by passed_with_warnings (steps failed under on_fail: warn) unless allow_warnings'),
+    .describe(
+      'the status the phase must have in its latest run; passed is not met by passed_with_warnings (steps failed under on_fail: warn) unless allow_warnings',
+    ),
   allow_warnings: z
     .boolean()
     .default(false)
-    .describe('with status passed: also accept a phase that passed with warnings (steps that failed under on_fail: warn)'),
+    .describe(
+      'with status passed: also accept a phase that passed with warnings (steps that failed under on_fail: warn)',
+    ),
 });
 
 const approvalRequirement = z.strictObject({

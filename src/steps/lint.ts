@@ -27,14 +27,18 @@ const schema = z
     disable: z
       .array(z.enum(lintRuleIds as [string, ...string[]]))
       .default([])
-      .describe('rule ids not applied to these files (`shipcheck lint --rules` lists them); prefer a waiver comment on the statement, which carries its reason'),
+      .describe(
+        'rule ids not applied to these files (`shipcheck lint --rules` lists them); prefer a waiver comment on the statement, which carries its reason',
+      ),
     pg_version: z
       .number()
       .int()
       .min(9)
       .max(99)
       .default(15)
-      .describe('PostgreSQL major version the migration targets (decides whether any column default rewrites the table)'),
+      .describe(
+        'PostgreSQL major version the migration targets (decides whether any column default rewrites the table)',
+      ),
   })
   .refine((spec) => spec.migration !== undefined || spec.files !== undefined, {
     message: 'name a `migration` or `files` to lint',
@@ -70,7 +74,10 @@ export const lintStep: StepKind<LintSpec> = {
   describe(spec) {
     const what = [spec.migration && `migration ${spec.migration}`, ...(spec.files ?? [])].filter(Boolean).join(', ');
     const disabled = spec.disable.length > 0 ? ` (rules disabled: ${spec.disable.join(', ')})` : '';
-    return { summary: `lint ${what} on PostgreSQL's parse tree${disabled}`, detail: 'shipcheck lint: static rules, no database' };
+    return {
+      summary: `lint ${what} on PostgreSQL's parse tree${disabled}`,
+      detail: 'shipcheck lint: static rules, no database',
+    };
   },
   async preview(spec, { checklistDir }) {
     const reports = await lintSpec(spec, checklistDir);

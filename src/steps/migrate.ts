@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { readFolder } from '../db/migrations/files.js';
 import type { FolderSpec } from '../db/migrations/formats.js';
 import { listFolder } from '../db/migrations/formats.js';
-import { applyPending, EarlierPendingError, loadMigration, storeFor, verifyMigration } from '../db/migrations/runner.js';
+import {
+  applyPending,
+  EarlierPendingError,
+  loadMigration,
+  storeFor,
+  verifyMigration,
+} from '../db/migrations/runner.js';
 import { CheckFailedError } from '../errors.js';
 import { isStronger, type LockMode, lockModeName, parseLockMode } from '../db/locks.js';
 import { parseStatements } from '../db/sqlStatements.js';
@@ -16,53 +22,91 @@ import { duration } from './shared/duration.js';
 import { inWriteTransaction } from './shared/transactions.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
 
-const schema = z.strictObject({
-  migration: z
-    .string()
-    .regex(migrationIdPattern, 'migration is an id like "024", "20240101120000" or "1.1", or a file name without .sql')
-    .describe('the migration to apply, by id ("024", quoted so YAML keeps the zeros; a Supabase timestamp; a Flyway version) or full name; pending migrations before it are applied first, in order, only when allow_earlier says so'),
-  ...folderFields,
-  allow_earlier: z
-    .union([z.boolean(), z.array(z.string().min(1)).min(1)])
-    .default(false)
-    .describe('whether pending migrations before this one may be applied with it: false (default: the step fails naming them, nothing applied), true, or the ids that may'),
-  verify: z.boolean().default(false).describe("also run the migration's NNN_name.verify.sql afterwards, in a transaction that is rolled back; its failure fails the step"),
-  directory: z.string().min(1).optional().describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
-  source: z
-    .string()
-    .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'source is a short name: letters, digits, _ . / -')
-    .optional()
-    .describe("the history namespace the migrations are recorded under in shipcheck.migrations (default: `directory` as written, or shield for shipcheck's own); two folders with a 001 each never collide"),
-  lock_timeout: duration('lock_timeout', { maxMs: 600_000 })
-    .default(2_000)
-    .describe('how long each statement may wait for a lock before it gives up (default 2s; 0 keeps the server setting), so DDL queued behind a long transaction does not block the app behind it'),
-  lock_retries: z
-    .number()
-    .int()
-    .min(0)
-    .max(20)
-    .default(3)
-    .describe('how often a migration that ran out of lock_timeout is tried again, after 1 s, 2 s, 4 s …; each attempt and its blocker are kept as evidence'),
-  locks: z
-    .strictObject({
-      tables: z.array(z.string().min(1)).min(1).describe('the hot tables the limits apply to, schema.table (no schema: public)'),
-      max_lock: z
-        .string()
-        .refine((mode) => parseLockMode(mode) !== undefined, { message: 'max_lock is a table lock mode, e.g. ROW EXCLUSIVE or SHARE UPDATE EXCLUSIVE' })
-        .optional()
-        .describe('the strongest lock any statement may take on them, e.g. SHARE UPDATE EXCLUSIVE (measured in pg_locks after each statement)'),
-      forbid_rewrite: z.boolean().default(false).describe('no statement may rewrite them (measured: their storage file must not change)'),
-    })
-    .optional()
-    .describe("limits on what the migration does to hot tables, measured statement by statement in its transaction; a breach rolls the migration back and fails the step (and the rehearsal)"),
-  lock_retry_delay: duration('lock_retry_delay', { maxMs: 60_000 })
-    .default(1_000)
-    .describe('the wait before the first retry after a lock_timeout; it doubles each time (default 1s)'),
-  repair_invalid_indexes: z
-    .boolean()
-    .default(false)
-    .describe('drop an INVALID index left by an interrupted CREATE INDEX CONCURRENTLY and build it again (default: fail naming it and the repair)'),
-}).superRefine((spec, context) => checkFolderFields(spec, 'migration', context));
+const schema = z
+  .strictObject({
+    migration: z
+      .string()
+      .regex(
+        migrationIdPattern,
+        'migration is an id like "024", "20240101120000" or "1.1", or a file name without .sql',
+      )
+      .describe(
+        'the migration to apply, by id ("024", quoted so YAML keeps the zeros; a Supabase timestamp; a Flyway version) or full name; pending migrations before it are applied first, in order, only when allow_earlier says so',
+      ),
+    ...folderFields,
+    allow_earlier: z
+      .union([z.boolean(), z.array(z.string().min(1)).min(1)])
+      .default(false)
+      .describe(
+        'whether pending migrations before this one may be applied with it: false (default: the step fails naming them, nothing applied), true, or the ids that may',
+      ),
+    verify: z
+      .boolean()
+      .default(false)
+      .describe(
+        "also run the migration's NNN_name.verify.sql afterwards, in a transaction that is rolled back; its failure fails the step",
+      ),
+    directory: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("directory of the migration files, relative to the checklist (default: shipcheck's db/migrations)"),
+    source: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'source is a short name: letters, digits, _ . / -')
+      .optional()
+      .describe(
+        "the history namespace the migrations are recorded under in shipcheck.migrations (default: `directory` as written, or shield for shipcheck's own); two folders with a 001 each never collide",
+      ),
+    lock_timeout: duration('lock_timeout', { maxMs: 600_000 })
+      .default(2_000)
+      .describe(
+        'how long each statement may wait for a lock before it gives up (default 2s; 0 keeps the server setting), so DDL queued behind a long transaction does not block the app behind it',
+      ),
+    lock_retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(3)
+      .describe(
+        'how often a migration that ran out of lock_timeout is tried again, after 1 s, 2 s, 4 s …; each attempt and its blocker are kept as evidence',
+      ),
+    locks: z
+      .strictObject({
+        tables: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe('the hot tables the limits apply to, schema.table (no schema: public)'),
+        max_lock: z
+          .string()
+          .refine((mode) => parseLockMode(mode) !== undefined, {
+            message: 'max_lock is a table lock mode, e.g. ROW EXCLUSIVE or SHARE UPDATE EXCLUSIVE',
+          })
+          .optional()
+          .describe(
+            'the strongest lock any statement may take on them, e.g. SHARE UPDATE EXCLUSIVE (measured in pg_locks after each statement)',
+          ),
+        forbid_rewrite: z
+          .boolean()
+          .default(false)
+          .describe('no statement may rewrite them (measured: their storage file must not change)'),
+      })
+      .optional()
+      .describe(
+        'limits on what the migration does to hot tables, measured statement by statement in its transaction; a breach rolls the migration back and fails the step (and the rehearsal)',
+      ),
+    lock_retry_delay: duration('lock_retry_delay', { maxMs: 60_000 })
+      .default(1_000)
+      .describe('the wait before the first retry after a lock_timeout; it doubles each time (default 1s)'),
+    repair_invalid_indexes: z
+      .boolean()
+      .default(false)
+      .describe(
+        'drop an INVALID index left by an interrupted CREATE INDEX CONCURRENTLY and build it again (default: fail naming it and the repair)',
+      ),
+  })
+  .superRefine((spec, context) => checkFolderFields(spec, 'migration', context));
 
 export type MigrateSpec = z.infer<typeof schema>;
 
@@ -93,7 +137,9 @@ export const migrateStep: StepKind<MigrateSpec> = {
         `${spec.format} migrations from ${spec.directory ?? (spec.format === 'plain' ? 'the checklist directory' : 'db/migrations')}, recorded in ${historyText(spec)}`,
         'each in its own transaction, statement by statement (a file holding CREATE INDEX CONCURRENTLY or the like runs outside one),',
         `lock_timeout ${spec.lock_timeout} ms per statement, ${spec.lock_retries} retr${spec.lock_retries === 1 ? 'y' : 'ies'} after a timeout` +
-          (spec.locks ? `; limits on ${spec.locks.tables.join(', ')}: ${[spec.locks.max_lock && `at most ${spec.locks.max_lock}`, spec.locks.forbid_rewrite && 'no rewrite'].filter(Boolean).join(', ')}` : ''),
+          (spec.locks
+            ? `; limits on ${spec.locks.tables.join(', ')}: ${[spec.locks.max_lock && `at most ${spec.locks.max_lock}`, spec.locks.forbid_rewrite && 'no rewrite'].filter(Boolean).join(', ')}`
+            : ''),
       ].join('\n'),
     };
   },
@@ -116,12 +162,18 @@ export const migrateStep: StepKind<MigrateSpec> = {
     });
     return {
       ok: problems.length === 0,
-      lines: [...problems, ...order, ...(outside.length === 0
-        ? [`${target.name}: ${statements.length} statement(s), all in one transaction (rehearsed in full; locks measured per statement)`]
-        : [
-            `${target.name}: runs statement by statement outside a transaction because of ${outside.join(', ')}`,
-            'run --rehearse cannot roll those statements back: they are not rehearsed (the others are)',
-          ])],
+      lines: [
+        ...problems,
+        ...order,
+        ...(outside.length === 0
+          ? [
+              `${target.name}: ${statements.length} statement(s), all in one transaction (rehearsed in full; locks measured per statement)`,
+            ]
+          : [
+              `${target.name}: runs statement by statement outside a transaction because of ${outside.join(', ')}`,
+              'run --rehearse cannot roll those statements back: they are not rehearsed (the others are)',
+            ]),
+      ],
     };
   },
   async run(spec, context) {
@@ -152,7 +204,9 @@ export const migrateStep: StepKind<MigrateSpec> = {
     try {
       // Rehearsal: on the rehearsal's connection, inside its transaction (command tags are not recorded there).
       result = context.rehearsal
-        ? await inWriteTransaction(context, (client) => applyPending(client, migrations, target, { ...options, eachInTransaction: false }))
+        ? await inWriteTransaction(context, (client) =>
+            applyPending(client, migrations, target, { ...options, eachInTransaction: false }),
+          )
         : await applyWithLock(context.environment.connectionString, migrations, target, options);
     } catch (error) {
       if (error instanceof EarlierPendingError) {
@@ -172,13 +226,20 @@ export const migrateStep: StepKind<MigrateSpec> = {
         };
       }
       if (error instanceof LockWaitError) {
-        return { status: 'failed', expected: `${target.name} applied`, observed: { target: target.name, lock_waits: error.lockWaits }, message: error.message };
+        return {
+          status: 'failed',
+          expected: `${target.name} applied`,
+          observed: { target: target.name, lock_waits: error.lockWaits },
+          message: error.message,
+        };
       }
       throw error;
     }
     const applied = migrations.filter((m) => result.applied.includes(m.id));
     const reports = Object.entries(result.reports);
-    const notRehearsed = reports.flatMap(([id, r]) => r.statements.filter((st) => st.skipped).map((st) => `${id} line ${st.line}`));
+    const notRehearsed = reports.flatMap(([id, r]) =>
+      r.statements.filter((st) => st.skipped).map((st) => `${id} line ${st.line}`),
+    );
     const observed = {
       target: target.name,
       source: options.source,
@@ -187,7 +248,9 @@ export const migrateStep: StepKind<MigrateSpec> = {
       already_applied: result.alreadyApplied,
       checksums: Object.fromEntries(applied.map((m) => [m.id, m.checksum])),
       target_checksum: target.checksum,
-      ...(!context.rehearsal && { output: Object.fromEntries(reports.map(([id, r]) => [id, { commands: r.commands, notices: r.notices }])) }),
+      ...(!context.rehearsal && {
+        output: Object.fromEntries(reports.map(([id, r]) => [id, { commands: r.commands, notices: r.notices }])),
+      }),
       statements: Object.fromEntries(reports.map(([id, r]) => [id, r.statements])),
       transactional: Object.fromEntries(reports.map(([id, r]) => [id, r.transactional])),
       lock_waits: reports.flatMap(([id, r]) => r.lockWaits.map((w) => ({ migration: id, ...w }))),
@@ -226,7 +289,9 @@ function strongestLockText(statements: readonly StatementReport[]): string {
     }
   }
   const rewrites = statements.flatMap((st) => st.rewritten.map((t) => `${t} (line ${st.line})`));
-  const lock = best ? `strongest lock on an existing table: ${lockModeName(best.mode)} on ${best.table} (line ${best.line})` : 'no lock on an existing table';
+  const lock = best
+    ? `strongest lock on an existing table: ${lockModeName(best.mode)} on ${best.table} (line ${best.line})`
+    : 'no lock on an existing table';
   return rewrites.length > 0 ? `${lock}; rewrote ${rewrites.join(', ')}` : lock;
 }
 

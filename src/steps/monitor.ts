@@ -15,7 +15,13 @@ import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
 import { describeFunctionSource } from '../metrics/functionSource.js';
 import { functionNotMeasured, type Sample, takeSample, type Watched } from '../metrics/sample.js';
 import { readAppSnapshot, type AppSnapshot, appFigures } from '../metrics/appFigures.js';
-import { appMetricsOf, appMetricsSchema, oneMetricsSource, resolveAppSource, shieldMetricsSchema } from '../metrics/appSource.js';
+import {
+  appMetricsOf,
+  appMetricsSchema,
+  oneMetricsSource,
+  resolveAppSource,
+  shieldMetricsSchema,
+} from '../metrics/appSource.js';
 import { type MissingSources, unmeasuredCriteria } from './monitor/unmeasured.js';
 import { windowFigures } from '../metrics/window.js';
 import { savedWindow } from './monitor/windowLog.js';
@@ -23,24 +29,43 @@ import type { StepContext, StepKind } from './types.js';
 
 const schema = z
   .strictObject({
-    duration: duration('duration', { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }).describe('how long to watch (1s to 7 days)'),
+    duration: duration('duration', { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }).describe(
+      'how long to watch (1s to 7 days)',
+    ),
     interval: duration('interval', { minMs: 100 }).default(2000).describe('time between samples'),
     function: functionName.optional().describe('function whose calls and mean execution time are watched'),
     lock_table: z
       .string()
-      .regex(/^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/, 'lock_table must be schema.name in lower case, e.g. public.orders')
+      .regex(
+        /^([a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*$/,
+        'lock_table must be schema.name in lower case, e.g. public.orders',
+      )
       .optional()
       .describe('table whose lock waiters are counted apart; required by max_table_lock_waits'),
-    app_metrics: appMetricsSchema.optional().describe("any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)"),
-    shield_metrics: shieldMetricsSchema.optional().describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
-    baseline: z.string().min(1).optional().describe('id of the baseline step to compare with (relative criteria, benchmark table)'),
-    race_probe: raceProbeSchema.optional().describe('after the window: simultaneous actions with the writer in use; lost updates = race events'),
+    app_metrics: appMetricsSchema
+      .optional()
+      .describe(
+        "any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)",
+      ),
+    shield_metrics: shieldMetricsSchema
+      .optional()
+      .describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
+    baseline: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('id of the baseline step to compare with (relative criteria, benchmark table)'),
+    race_probe: raceProbeSchema
+      .optional()
+      .describe('after the window: simultaneous actions with the writer in use; lost updates = race events'),
     benchmark: benchmarkSchema.optional(),
     criteria: criteriaSchema.describe('rollback criteria: a breach fails the step at once'),
     on_resume: z
       .enum(['continue', 'restart'])
       .default('continue')
-      .describe('after a restart of shipcheck mid-window: continue the same window to its planned end (samples taken so far kept, the gap recorded), or restart: watch a new full window'),
+      .describe(
+        'after a restart of shipcheck mid-window: continue the same window to its planned end (samples taken so far kept, the gap recorded), or restart: watch a new full window',
+      ),
   })
   .refine(oneMetricsSource.check, oneMetricsSource.message)
   .refine((m) => m.interval <= m.duration, { message: 'interval is longer than duration', path: ['interval'] })
@@ -95,7 +120,9 @@ export const monitorStep: StepKind<MonitorSpec> = {
       detail:
         'pg_stat_database (deadlocks, commits, rollbacks), pg_stat_user_functions (calls, total_time; pg_stat_statements when track_functions is none), pg_stat_activity + pg_locks (lock waits)' +
         (metrics ? ", the app's /metrics (requests, errors, latency and DB calls per request)" : '') +
-        (spec.race_probe ? `; then ${spec.race_probe.actions} simultaneous actions on ${spec.race_probe.platform}/${spec.race_probe.user_id} (writer ${spec.race_probe.writer})` : ''),
+        (spec.race_probe
+          ? `; then ${spec.race_probe.actions} simultaneous actions on ${spec.race_probe.platform}/${spec.race_probe.user_id} (writer ${spec.race_probe.writer})`
+          : ''),
     };
   },
   async run(spec, context) {
@@ -106,19 +133,34 @@ export const monitorStep: StepKind<MonitorSpec> = {
     const earlier = context.checkpoints ?? [];
     const saved = spec.on_resume === 'continue' ? savedWindow(earlier) : undefined;
     if (!saved && earlier.length > 0) {
-      context.progress(spec.on_resume === 'restart' ? 'on_resume: restart — the interrupted window is dropped, a new one starts' : 'the interrupted attempt left no window to continue (it stopped before its first sample): a new one starts');
+      context.progress(
+        spec.on_resume === 'restart'
+          ? 'on_resume: restart — the interrupted window is dropped, a new one starts'
+          : 'the interrupted attempt left no window to continue (it stopped before its first sample): a new one starts',
+      );
     }
-    const functionSource = spec.function ? (saved?.functionSource ?? (await detectFunctionSource(db, spec.function))) : null;
+    const functionSource = spec.function
+      ? (saved?.functionSource ?? (await detectFunctionSource(db, spec.function)))
+      : null;
     const watchedFunction = spec.function && functionSource && { name: spec.function, source: functionSource };
-    const watched: Watched = { ...(spec.lock_table && { table: spec.lock_table }), ...(watchedFunction && { function: watchedFunction }) };
+    const watched: Watched = {
+      ...(spec.lock_table && { table: spec.lock_table }),
+      ...(watchedFunction && { function: watchedFunction }),
+    };
     // Backends flush their counters about once a second: let what happened before the
     // window (the steps just run) land before the first sample, so it is not counted in it.
     if (!saved) await pause(settleMs, context.signal);
     const start = saved?.start ?? (await takeSample(db, watched));
-    const shieldStart = saved ? saved.shieldStart : 'target' in source ? await readAppSnapshot(source.target, source.names, context.signal) : null;
+    const shieldStart = saved
+      ? saved.shieldStart
+      : 'target' in source
+        ? await readAppSnapshot(source.target, source.names, context.signal)
+        : null;
     const comparable = comparableBaseline(typeof baseline === 'string' ? null : baseline, functionSource);
     const missing: MissingSources = {
-      function: watchedFunction ? functionNotMeasured(start, watchedFunction.name, watchedFunction.source) : 'no function named in the step',
+      function: watchedFunction
+        ? functionNotMeasured(start, watchedFunction.name, watchedFunction.source)
+        : 'no function named in the step',
       shield: 'notMeasured' in source ? source.notMeasured : undefined,
       baseline: typeof baseline === 'string' ? baseline : undefined,
       baselineFunction: comparable.reason,
@@ -148,7 +190,12 @@ export const monitorStep: StepKind<MonitorSpec> = {
       const now = new Date().toISOString();
       const lastAt = continuity.last.at;
       record.gaps.push({ from: lastAt, to: now });
-      await context.checkpoint?.({ kind: 'window_resumed', at: now, last_sample_at: lastAt, gap_ms: Date.parse(now) - Date.parse(lastAt) });
+      await context.checkpoint?.({
+        kind: 'window_resumed',
+        at: now,
+        last_sample_at: lastAt,
+        gap_ms: Date.parse(now) - Date.parse(lastAt),
+      });
       context.progress(
         `continuing the window started at ${start.at} (${record.points.length} samples so far, none from ${lastAt} to ${now}); it ends as planned at ${new Date(ends).toISOString()}`,
       );
@@ -156,11 +203,18 @@ export const monitorStep: StepKind<MonitorSpec> = {
       if (saved.last) {
         const judged = evaluate(criteria, { db: saved.last.db, shield: saved.last.shield, baseline: baselineData });
         record.values = judged.values;
-        if (judged.breaches.length > 0) return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
+        if (judged.breaches.length > 0)
+          return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
       }
     } else {
       context.progress(`watching for ${formatDuration(spec.duration)} from ${start.at}`);
-      await context.checkpoint?.({ kind: 'window_started', start, ends_at: new Date(ends).toISOString(), shield_start: shieldStart, function_source: functionSource });
+      await context.checkpoint?.({
+        kind: 'window_started',
+        start,
+        ends_at: new Date(ends).toISOString(),
+        shield_start: shieldStart,
+        function_source: functionSource,
+      });
     }
 
     let previousShield: AppSnapshot | null = saved ? null : shieldStart;
@@ -173,7 +227,11 @@ export const monitorStep: StepKind<MonitorSpec> = {
       const taken = await sampleOrUnreachable(db, watched, context);
       if ('unreachable' in taken) {
         record.unreachableSamples++;
-        unreachable = { error: taken.unreachable, since: unreachable?.since ?? Date.now(), missed: (unreachable?.missed ?? 0) + 1 };
+        unreachable = {
+          error: taken.unreachable,
+          since: unreachable?.since ?? Date.now(),
+          missed: (unreachable?.missed ?? 0) + 1,
+        };
         // A restart takes seconds; a server gone for longer is an outage the window must not sit through.
         if (Date.now() - unreachable.since > maxUnreachableMs) throw serverGone(unreachable);
         continue;
@@ -192,7 +250,13 @@ export const monitorStep: StepKind<MonitorSpec> = {
       const dbFigures = windowFigures(start, sample);
       const shieldWindow = shieldStart && shieldNow ? appFigures(shieldStart, shieldNow) : null;
       const shieldInterval = previousShield && shieldNow ? appFigures(previousShield, shieldNow) : null;
-      const point = monitorPoint(sample.at, dbFigures, windowFigures(previous, sample), shieldInterval, scraped && 'error' in scraped ? scraped.error : undefined);
+      const point = monitorPoint(
+        sample.at,
+        dbFigures,
+        windowFigures(previous, sample),
+        shieldInterval,
+        scraped && 'error' in scraped ? scraped.error : undefined,
+      );
       record.points.push(point);
       record.last = { db: dbFigures, shield: shieldWindow ?? record.last?.shield ?? null };
       previous = sample;
@@ -209,14 +273,22 @@ export const monitorStep: StepKind<MonitorSpec> = {
       context.progress(progressLine(dbFigures, shieldWindow));
       const judged = evaluate(criteria, { db: dbFigures, shield: shieldWindow, baseline: baselineData });
       record.values = judged.values;
-      if (judged.breaches.length > 0) return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
+      if (judged.breaches.length > 0)
+        return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
     }
     // The server was down when the window ended: there is no last reading to judge it by.
     if (unreachable) throw serverGone(unreachable);
     const probe = spec.race_probe
-      ? await runRaceProbe(spec.race_probe, context.environment, record.last?.shield?.writer ?? shieldStart?.writer ?? null)
+      ? await runRaceProbe(
+          spec.race_probe,
+          context.environment,
+          record.last?.shield?.writer ?? shieldStart?.writer ?? null,
+        )
       : null;
-    if (probe) context.progress(`race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`);
+    if (probe)
+      context.progress(
+        `race probe: ${probe.actions} simultaneous actions with the ${probe.writer} writer (${probe.writerFrom}), ${probe.lost} lost`,
+      );
     return finishMonitor({ ...spec, criteria }, context, record, [], probe);
   },
 };
@@ -225,7 +297,11 @@ export const monitorStep: StepKind<MonitorSpec> = {
  * A sample, or the error that says the server cannot be reached (restarting, crashed): the
  * window goes on and the next sample tells what the restart did to the counters.
  */
-async function sampleOrUnreachable(db: Database, watched: Watched, context: StepContext): Promise<{ sample: Sample } | { unreachable: ShipcheckError }> {
+async function sampleOrUnreachable(
+  db: Database,
+  watched: Watched,
+  context: StepContext,
+): Promise<{ sample: Sample } | { unreachable: ShipcheckError }> {
   try {
     return { sample: await takeSample(db, watched) };
   } catch (error) {
@@ -242,7 +318,12 @@ const maxUnreachableMs = 60_000;
 function serverGone(unreachable: { error: ShipcheckError; since: number; missed: number }): ShipcheckError {
   return new ShipcheckError(
     `the server could not be reached for ${formatDuration(Math.round((Date.now() - unreachable.since) / 1000) * 1000 || 1000)} (${unreachable.missed} samples missed): the window cannot be judged`,
-    { code: 'server_unreachable', exitCode: ExitCode.database, detail: unreachable.error.message, cause: unreachable.error },
+    {
+      code: 'server_unreachable',
+      exitCode: ExitCode.database,
+      detail: unreachable.error.message,
+      cause: unreachable.error,
+    },
   );
 }
 
@@ -253,7 +334,10 @@ function serverUnavailable(error: DatabaseError): boolean {
 
 /** The baseline step's figures, or why there are none. */
 async function scrapeOrExplain(
-  source: { readonly target: Parameters<typeof readAppSnapshot>[0]; readonly names: Parameters<typeof readAppSnapshot>[1] },
+  source: {
+    readonly target: Parameters<typeof readAppSnapshot>[0];
+    readonly names: Parameters<typeof readAppSnapshot>[1];
+  },
   context: StepContext,
 ): Promise<{ snapshot: AppSnapshot } | { error: string }> {
   try {

@@ -12,11 +12,18 @@ const schema = z.strictObject({
   message: z
     .string()
     .min(1)
-    .refine((m) => [...m.matchAll(/\{([a-z_]+)\}/g)].every(([, name]) => (placeholderNames as readonly string[]).includes(name!)), {
-      message: `message placeholders are ${placeholderNames.map((n) => `{${n}}`).join(', ')}`,
-    })
+    .refine(
+      (m) =>
+        [...m.matchAll(/\{([a-z_]+)\}/g)].every(([, name]) => (placeholderNames as readonly string[]).includes(name!)),
+      {
+        message: `message placeholders are ${placeholderNames.map((n) => `{${n}}`).join(', ')}`,
+      },
+    )
     .describe('text POSTed as {"text": …}; may use {checklist}, {environment}, {phase}, {run_id}, {step}'),
-  optional: z.boolean().default(false).describe('true: an unset variable skips the notification (passed, "skipped") instead of failing the step'),
+  optional: z
+    .boolean()
+    .default(false)
+    .describe('true: an unset variable skips the notification (passed, "skipped") instead of failing the step'),
   timeout: duration('timeout', { maxMs: 120_000 })
     .default(10_000)
     .describe('how long to wait for the 2xx answer, e.g. 10s (at most 2m; default 10s)'),
@@ -52,18 +59,39 @@ export const notifyStep: StepKind<NotifySpec> = {
     if (!url) {
       const message = `the environment variable ${spec.webhook_env} is not set`;
       return spec.optional
-        ? { status: 'passed', expected, observed: { skipped: true, webhook_env: spec.webhook_env }, message: `skipped: ${message}` }
-        : { status: 'failed', expected, observed: { webhook_env: spec.webhook_env }, message: `${message}; set it or mark the step optional: true` };
+        ? {
+            status: 'passed',
+            expected,
+            observed: { skipped: true, webhook_env: spec.webhook_env },
+            message: `skipped: ${message}`,
+          }
+        : {
+            status: 'failed',
+            expected,
+            observed: { webhook_env: spec.webhook_env },
+            message: `${message}; set it or mark the step optional: true`,
+          };
     }
     if (!/^https?:\/\//i.test(url)) {
-      return { status: 'failed', expected, observed: { webhook_env: spec.webhook_env }, message: `${spec.webhook_env} does not hold an http(s) URL` };
+      return {
+        status: 'failed',
+        expected,
+        observed: { webhook_env: spec.webhook_env },
+        message: `${spec.webhook_env} does not hold an http(s) URL`,
+      };
     }
     const text = fillPlaceholders(spec.message, await placeholderValues(context));
     return post(url, text, spec, context.signal, expected);
   },
 };
 
-async function post(url: string, text: string, spec: NotifySpec, runSignal: AbortSignal, expected: string): Promise<StepOutcome> {
+async function post(
+  url: string,
+  text: string,
+  spec: NotifySpec,
+  runSignal: AbortSignal,
+  expected: string,
+): Promise<StepOutcome> {
   const started = performance.now();
   const observedBase = { webhook_env: spec.webhook_env, message: text };
   try {
@@ -75,15 +103,32 @@ async function post(url: string, text: string, spec: NotifySpec, runSignal: Abor
       redirect: 'error',
     });
     await response.body?.cancel();
-    const observed = { ...observedBase, http_status: response.status, duration_ms: Math.round(performance.now() - started) };
+    const observed = {
+      ...observedBase,
+      http_status: response.status,
+      duration_ms: Math.round(performance.now() - started),
+    };
     return response.ok
       ? { status: 'passed', expected, observed, message: `notified (${response.status})` }
-      : { status: 'failed', expected, observed, message: `the webhook answered ${response.status} ${response.statusText}`.trim() };
+      : {
+          status: 'failed',
+          expected,
+          observed,
+          message: `the webhook answered ${response.status} ${response.statusText}`.trim(),
+        };
   } catch (error) {
     if (runSignal.aborted) throw InterruptedError.duringStep('posting to the webhook');
     // fetch's errors can quote the URL, and the URL is the secret: describe the failure without it.
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${formatDuration(spec.timeout)}` : failureReason(error);
-    return { status: 'failed', expected, observed: { ...observedBase, error: reason }, message: `could not notify: ${reason}` };
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${formatDuration(spec.timeout)}`
+        : failureReason(error);
+    return {
+      status: 'failed',
+      expected,
+      observed: { ...observedBase, error: reason },
+      message: `could not notify: ${reason}`,
+    };
   }
 }
 

@@ -16,12 +16,14 @@ const schema = z
       .string()
       .regex(migrationIdPattern, 'a migration id such as "024", "20240101120000" or "1.1"')
       .optional()
-      .describe("the migration whose revert script runs (its history row is removed in the same transaction)"),
+      .describe('the migration whose revert script runs (its history row is removed in the same transaction)'),
     restore_backup: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .transform((ids) => (typeof ids === 'string' ? [ids] : ids))
       .optional()
-      .describe('the id(s) of backup steps; the file of the first one that ran in this run is restored (checksum checked first)'),
+      .describe(
+        'the id(s) of backup steps; the file of the first one that ran in this run is restored (checksum checked first)',
+      ),
     migrations_dir: z
       .string()
       .min(1)
@@ -32,7 +34,9 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_./-]{1,200}$/, 'source is a short name: letters, digits, _ . / -')
       .optional()
-      .describe('format shipcheck/plain: the history namespace in shipcheck.migrations, as the migrate step wrote it (default: migrations_dir as written, or shield)'),
+      .describe(
+        'format shipcheck/plain: the history namespace in shipcheck.migrations, as the migrate step wrote it (default: migrations_dir as written, or shield)',
+      ),
   })
   .superRefine((spec, context) => {
     if (spec.revert_migration !== undefined) checkFolderFields(spec, 'revert_migration', context);
@@ -65,7 +69,10 @@ export const rollbackStep: StepKind<RollbackSpec> = {
   rehearsable: true,
   describe(spec) {
     if (spec.restore_backup !== undefined) {
-      return { summary: `restore the backup taken by step ${spec.restore_backup.join(' or ')} (sha256 checked first)`, detail: 'shipcheck restore RUN' };
+      return {
+        summary: `restore the backup taken by step ${spec.restore_backup.join(' or ')} (sha256 checked first)`,
+        detail: 'shipcheck restore RUN',
+      };
     }
     return {
       summary: `revert migration ${spec.revert_migration} with its revert script (no-op when it is not applied)`,
@@ -75,13 +82,22 @@ export const rollbackStep: StepKind<RollbackSpec> = {
   async run(spec, context) {
     if (spec.restore_backup !== undefined) {
       // A restore runs on its own COPY connection, outside any transaction: never inside a rehearsal.
-      if (context.rehearsal) return { status: 'passed', expected: 'not rehearsed', observed: { rehearsed: false }, message: 'a restore is not rehearsed' };
+      if (context.rehearsal)
+        return {
+          status: 'passed',
+          expected: 'not rehearsed',
+          observed: { rehearsed: false },
+          message: 'a restore is not rehearsed',
+        };
       return restoreFromStep(spec.restore_backup, context);
     }
     const folder = folderOf(spec, spec.migrations_dir, context.checklistDir);
     const migrations = await readFrom({ folder });
     const migration = migrations.find((m) => namesMigration(m, spec.revert_migration!));
-    if (migration === undefined) throw new UsageError(`no migration "${spec.revert_migration}" in ${folder.directory} (known: ${migrations.map((m) => m.id).join(', ') || 'none'})`);
+    if (migration === undefined)
+      throw new UsageError(
+        `no migration "${spec.revert_migration}" in ${folder.directory} (known: ${migrations.map((m) => m.id).join(', ') || 'none'})`,
+      );
     const history = storeFor({ folder, source: sourceOf(spec, spec.source, spec.migrations_dir) });
     const expected = `migration ${migration.name} not applied after the step`;
     const revertOn = async (client: Queryable) => {
@@ -94,7 +110,10 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     };
     const reverted = context.rehearsal
       ? await revertOn(context.rehearsal.client)
-      : await withAdvisoryLock(context.environment.db, migrationsLock, revertOn, { wait: true, signal: context.signal });
+      : await withAdvisoryLock(context.environment.db, migrationsLock, revertOn, {
+          wait: true,
+          signal: context.signal,
+        });
     return {
       status: 'passed',
       expected,
@@ -113,9 +132,14 @@ function revertCommand(spec: RollbackSpec): string {
   const flags = [
     spec.format !== 'shipcheck' && `--format ${spec.format}`,
     spec.migrations_dir !== undefined && `--directory ${spec.migrations_dir}`,
-    spec.format === 'shipcheck' && spec.migrations_dir !== undefined && `--source ${spec.source ?? spec.migrations_dir}`,
+    spec.format === 'shipcheck' &&
+      spec.migrations_dir !== undefined &&
+      `--source ${spec.source ?? spec.migrations_dir}`,
   ].filter(Boolean);
-  return [`shipcheck db revert ${id}`, ...flags].join(' ') + (spec.migrations_dir !== undefined ? '   (directory relative to the checklist)' : '');
+  return (
+    [`shipcheck db revert ${id}`, ...flags].join(' ') +
+    (spec.migrations_dir !== undefined ? '   (directory relative to the checklist)' : '')
+  );
 }
 
 /** The data_corruption branch's "restore the backup": the file the backup step of this run recorded. */
@@ -123,11 +147,21 @@ async function restoreFromStep(stepIds: readonly string[], context: StepContext)
   const expected = `the rows of the backup taken by ${stepIds.join(' or ')} are back`;
   const evidence = stepIds.map((id) => context.history.outcomeOf(id)?.evidence?.[0]).find((e) => e !== undefined);
   if (!evidence) {
-    return { status: 'failed', expected, observed: { backup: null }, message: `no backup recorded by ${stepIds.join(' or ')} in this run` };
+    return {
+      status: 'failed',
+      expected,
+      observed: { backup: null },
+      message: `no backup recorded by ${stepIds.join(' or ')} in this run`,
+    };
   }
   const result = await restoreBackup(context.environment.connectionString, join(context.runDir, evidence.path), {
     expectedSha256: evidence.sha256,
   });
   const rows = result.tables.map((t) => `${t.table}: ${t.rows} rows`).join(', ');
-  return { status: 'passed', expected, observed: { backup: evidence.path, sha256: evidence.sha256, ...result }, message: `restored ${rows}` };
+  return {
+    status: 'passed',
+    expected,
+    observed: { backup: evidence.path, sha256: evidence.sha256, ...result },
+    message: `restored ${rows}`,
+  };
 }

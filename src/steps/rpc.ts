@@ -15,24 +15,38 @@ import type { StepKind, StepOutcome } from './types.js';
 const functionSql = sqlFile(import.meta.url, './shared/function.sql');
 
 const schema = z.strictObject({
-  function: functionName.describe('the function to call: schema.name in lower case (no schema: public); the overload taking as many arguments as args'),
+  function: functionName.describe(
+    'the function to call: schema.name in lower case (no schema: public); the overload taking as many arguments as args',
+  ),
   args: z
     .array(z.unknown())
-    .describe("one value per argument, in order, each cast to its parameter's type; objects and arrays go as JSON to json/jsonb parameters"),
+    .describe(
+      "one value per argument, in order, each cast to its parameter's type; objects and arrays go as JSON to json/jsonb parameters",
+    ),
   reset: z
     .union([z.string().trim().min(1), z.array(z.string().trim().min(1)).min(1)])
     .optional()
-    .describe("SQL run just before the call, in the call's transaction (one statement, or a list), so a re-run starts from the same state, e.g. delete from t where id = 'x'"),
+    .describe(
+      "SQL run just before the call, in the call's transaction (one statement, or a list), so a re-run starts from the same state, e.g. delete from t where id = 'x'",
+    ),
   expect: z
     .strictObject({
       error: z
         .strictObject({
-          sqlstate: z.string().regex(/^[0-9A-Z]{5}$/, 'sqlstate is a five-character SQLSTATE like 42501').describe('the SQLSTATE the call must fail with, e.g. 42501 (insufficient privilege)'),
+          sqlstate: z
+            .string()
+            .regex(/^[0-9A-Z]{5}$/, 'sqlstate is a five-character SQLSTATE like 42501')
+            .describe('the SQLSTATE the call must fail with, e.g. 42501 (insufficient privilege)'),
           message_contains: z.string().min(1).optional().describe('a text the error message must contain'),
         })
         .optional()
-        .describe('the call must be refused: it passes only when it raises this error (e.g. anon must not be able to call it); nothing it did is kept'),
-      keys: z.array(z.string().min(1)).default([]).describe('paths that must exist in the JSON object returned (dotted, e.g. severity_counts.medium)'),
+        .describe(
+          'the call must be refused: it passes only when it raises this error (e.g. anon must not be able to call it); nothing it did is kept',
+        ),
+      keys: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('paths that must exist in the JSON object returned (dotted, e.g. severity_counts.medium)'),
       values: z
         .record(z.string().min(1), z.unknown())
         .optional()
@@ -46,22 +60,38 @@ const schema = z.strictObject({
       message: 'expect.error cannot be combined with keys, values or types: a refused call returns nothing',
     })
     .default({ keys: [] })
-    .describe('what the call must return; any clause makes a result that is not a JSON object fail. An error raised by the call fails the step unless expect.error names it. Omitted: the call must succeed (a void function passes on returning)'),
+    .describe(
+      'what the call must return; any clause makes a result that is not a JSON object fail. An error raised by the call fails the step unless expect.error names it. Omitted: the call must succeed (a void function passes on returning)',
+    ),
   follow_up: z
     .strictObject({
-      query: z.string().trim().min(1).describe("a query run after the call in its transaction (it sees the call's writes)"),
-      params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional().describe('values for $1, $2…'),
-      rows: z.array(z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())])).optional().describe("exactly these rows, as the sql step's expect.rows"),
+      query: z
+        .string()
+        .trim()
+        .min(1)
+        .describe("a query run after the call in its transaction (it sees the call's writes)"),
+      params: z
+        .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+        .optional()
+        .describe('values for $1, $2…'),
+      rows: z
+        .array(z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]))
+        .optional()
+        .describe("exactly these rows, as the sql step's expect.rows"),
       row_count: z.number().int().nonnegative().optional().describe('the exact number of rows returned'),
     })
-    .refine((t) => t.rows !== undefined || t.row_count !== undefined, { message: 'follow_up needs rows, row_count or both' })
+    .refine((t) => t.rows !== undefined || t.row_count !== undefined, {
+      message: 'follow_up needs rows, row_count or both',
+    })
     .optional()
     .describe('a follow-up check of what the call did, e.g. for a void function: the row it must have written'),
   as_role: roleName.optional(),
   cleanup: z
     .boolean()
     .default(false)
-    .describe("true: roll the call's transaction back once the result is read; false: the row it wrote stays as evidence"),
+    .describe(
+      "true: roll the call's transaction back once the result is read; false: the row it wrote stays as evidence",
+    ),
 });
 
 export type RpcSpec = z.infer<typeof schema>;
@@ -87,9 +117,13 @@ export const rpcStep: StepKind<RpcSpec> = {
     return {
       summary: `call ${spec.function.qualified}${spec.as_role ? ` as ${spec.as_role}` : ''} and expect ${expectedText(spec)}${spec.cleanup ? ' (rolled back afterwards)' : ''}`,
       detail: [
-        ...(spec.reset === undefined ? [] : Array.isArray(spec.reset) ? spec.reset : [spec.reset]).map((sql) => `-- reset: ${sql}`),
+        ...(spec.reset === undefined ? [] : Array.isArray(spec.reset) ? spec.reset : [spec.reset]).map(
+          (sql) => `-- reset: ${sql}`,
+        ),
         `select ${spec.function.qualified}(${spec.args.map(sqlLiteral).join(', ')})`,
-        ...(spec.follow_up ? [`-- then expect ${describeRowsExpectation(spec.follow_up)}: ${spec.follow_up.query}`] : []),
+        ...(spec.follow_up
+          ? [`-- then expect ${describeRowsExpectation(spec.follow_up)}: ${spec.follow_up.query}`]
+          : []),
       ].join('\n'),
     };
   },
@@ -114,8 +148,17 @@ export const rpcStep: StepKind<RpcSpec> = {
     if (outcome.status !== 'passed' || !attempt.follow_up) return outcome;
     const observed = { ...(outcome.observed as object), follow_up: attempt.follow_up.observed };
     return attempt.follow_up.problem
-      ? { ...outcome, status: 'failed', observed, message: `${spec.function.qualified} returned, but the follow-up query: ${attempt.follow_up.problem}` }
-      : { ...outcome, observed, message: `${outcome.message}; the follow-up query got ${describeRowsExpectation(spec.follow_up!)}` };
+      ? {
+          ...outcome,
+          status: 'failed',
+          observed,
+          message: `${spec.function.qualified} returned, but the follow-up query: ${attempt.follow_up.problem}`,
+        }
+      : {
+          ...outcome,
+          observed,
+          message: `${outcome.message}; the follow-up query got ${describeRowsExpectation(spec.follow_up!)}`,
+        };
   },
 };
 
@@ -135,7 +178,12 @@ function judgeRefusal(spec: RpcSpec, expected: string, attempt: CallResult): Ste
   const sameState = error.sqlState === wanted.sqlstate;
   const sameText = wanted.message_contains === undefined || error.message.includes(wanted.message_contains);
   return sameState && sameText
-    ? { status: 'passed', expected, observed: { error }, message: `${spec.function.qualified} was refused as expected: ${error.sqlState} ${error.message}` }
+    ? {
+        status: 'passed',
+        expected,
+        observed: { error },
+        message: `${spec.function.qualified} was refused as expected: ${error.sqlState} ${error.message}`,
+      }
     : {
         status: 'failed',
         expected,
@@ -160,7 +208,10 @@ async function call(client: Queryable, spec: RpcSpec, environment: string): Prom
   if (spec.as_role) await setLocalRole(client, spec.as_role, environment);
   let result: unknown;
   try {
-    const { rows } = await client.query<{ result: unknown }>(`select ${spec.function.qualified}(${casts}) as result`, args);
+    const { rows } = await client.query<{ result: unknown }>(
+      `select ${spec.function.qualified}(${casts}) as result`,
+      args,
+    );
     result = rows[0]?.result;
   } catch (error) {
     return { error: serverErrorOf(error) };
@@ -170,8 +221,16 @@ async function call(client: Queryable, spec: RpcSpec, environment: string): Prom
   const { rows } = await runStatement(client, spec.follow_up.query, spec.follow_up.params ?? []);
   const columns = rows[0] ? Object.keys(rows[0]) : [];
   const comparison = compareRows(spec.follow_up, columns, rows);
-  const observed = { row_count: rows.length, columns, rows: jsonSafe(rows.slice(0, 10).map((row) => columns.map((c) => row[c]))) };
-  return { signature: target.signature, result, follow_up: { observed, ...(comparison.problem !== undefined && { problem: comparison.problem }) } };
+  const observed = {
+    row_count: rows.length,
+    columns,
+    rows: jsonSafe(rows.slice(0, 10).map((row) => columns.map((c) => row[c]))),
+  };
+  return {
+    signature: target.signature,
+    result,
+    follow_up: { observed, ...(comparison.problem !== undefined && { problem: comparison.problem }) },
+  };
 }
 
 async function resolveSignature(client: Queryable, name: FunctionName, argumentCount: number) {
@@ -215,14 +274,20 @@ function judge(spec: RpcSpec, expected: string, signature: string, result: unkno
   }
   return problems.length === 0
     ? { status: 'passed', expected, observed, message: `${spec.function.qualified} returned ${expected}` }
-    : { status: 'failed', expected, observed, message: `${spec.function.qualified} returned a result where ${problems.join('; ')}` };
+    : {
+        status: 'failed',
+        expected,
+        observed,
+        message: `${spec.function.qualified} returned a result where ${problems.join('; ')}`,
+      };
 }
 
 function expectedText(spec: RpcSpec): string {
   if (spec.expect.error) return `a refusal with SQLSTATE ${spec.expect.error.sqlstate}`;
   const parts: string[] = [];
   if (spec.expect.keys.length) parts.push(`keys ${spec.expect.keys.join(', ')}`);
-  for (const [path, value] of Object.entries(spec.expect.values ?? {})) parts.push(`${path} = ${JSON.stringify(value)}`);
+  for (const [path, value] of Object.entries(spec.expect.values ?? {}))
+    parts.push(`${path} = ${JSON.stringify(value)}`);
   for (const [path, type] of Object.entries(spec.expect.types ?? {})) parts.push(`${path}: ${type}`);
   return parts.length ? `a JSON object with ${parts.join(', ')}` : 'a successful call';
 }

@@ -16,14 +16,21 @@ const schema = z.strictObject({
     .string()
     .trim()
     .min(1, 'query is empty')
-    .describe('one SQL statement (not COMMIT, ROLLBACK, BEGIN, SAVEPOINT or RELEASE: shipcheck owns the transaction); $1, $2… refer to params'),
-  params: z.array(scalar).optional().describe('values for $1, $2… in order (string, number, boolean or null), bound, never spliced into the text'),
+    .describe(
+      'one SQL statement (not COMMIT, ROLLBACK, BEGIN, SAVEPOINT or RELEASE: shipcheck owns the transaction); $1, $2… refer to params',
+    ),
+  params: z
+    .array(scalar)
+    .optional()
+    .describe('values for $1, $2… in order (string, number, boolean or null), bound, never spliced into the text'),
   expect: z
     .strictObject({
       rows: z
         .array(z.union([z.array(cell), z.record(z.string(), cell)]))
         .optional()
-        .describe('exactly these rows, in order (write an ORDER BY): a list matches every column in select order, a mapping only the columns it names'),
+        .describe(
+          'exactly these rows, in order (write an ORDER BY): a list matches every column in select order, a mapping only the columns it names',
+        ),
       row_count: z.number().int().nonnegative().optional().describe('the exact number of rows returned'),
     })
     .refine((e) => e.rows !== undefined || e.row_count !== undefined, {
@@ -34,7 +41,9 @@ const schema = z.strictObject({
   mutates: z
     .boolean()
     .default(false)
-    .describe('false: runs in a READ ONLY transaction (a write fails with SQLSTATE 25006); true: a writable transaction that commits, under the advisory lock, and not re-run after an interruption without asking'),
+    .describe(
+      'false: runs in a READ ONLY transaction (a write fails with SQLSTATE 25006); true: a writable transaction that commits, under the advisory lock, and not re-run after an interruption without asking',
+    ),
 });
 
 export type SqlSpec = z.infer<typeof schema>;
@@ -101,7 +110,12 @@ export const sqlStep: StepKind<SqlSpec> = {
     };
     return comparison.ok
       ? { status: 'passed', expected, observed, message: `got ${expected}` }
-      : { status: 'failed', expected, observed, message: `${comparison.problem!}${offendingRows(spec, columns, rows)}` };
+      : {
+          status: 'failed',
+          expected,
+          observed,
+          message: `${comparison.problem!}${offendingRows(spec, columns, rows)}`,
+        };
   },
 };
 

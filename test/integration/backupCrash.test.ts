@@ -20,7 +20,9 @@ let ws: Workspace;
 
 beforeAll(async () => {
   staging = await freshDatabase({ migrateTo: 'none' });
-  await staging.db.query("create table public.accounts (id int primary key, name text); insert into public.accounts select i, 'n' || i from generate_series(1, 50) i");
+  await staging.db.query(
+    "create table public.accounts (id int primary key, name text); insert into public.accounts select i, 'n' || i from generate_series(1, 50) i",
+  );
 });
 afterAll(async () => {
   await staging?.drop();
@@ -68,14 +70,22 @@ async function standInPgDump(): Promise<{ path: string; marker: string }> {
 }
 
 const startedDump = (marker: string) =>
-  expect.poll(() => existsSync(marker) && readFileSync(marker, 'utf8').split('\n').length >= 3, { timeout: 30_000, interval: 50 }).toBe(true);
+  expect
+    .poll(() => existsSync(marker) && readFileSync(marker, 'utf8').split('\n').length >= 3, {
+      timeout: 30_000,
+      interval: 50,
+    })
+    .toBe(true);
 
 describe('kill -9 during a pg_dump backup', () => {
   it('SIGTERM (a CI job cancelled) takes pg_dump down with shipcheck at once', async () => {
     const { path, marker } = await standInPgDump();
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, checklist);
-    const run = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url, PATH: path });
+    const run = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], {
+      STAGING_URL: staging.url,
+      PATH: path,
+    });
     await startedDump(marker);
     const [pidText, passfile] = (await readFile(marker, 'utf8')).split('\n');
     const pid = Number(pidText);
@@ -93,7 +103,10 @@ describe('kill -9 during a pg_dump backup', () => {
     await writeFile(file, checklist);
     const tempBefore = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('shipcheck-pgpass-')));
 
-    const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url, PATH: path });
+    const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], {
+      STAGING_URL: staging.url,
+      PATH: path,
+    });
     await startedDump(marker);
     first.kill();
     expect((await first.done).signal).toBe('SIGKILL');
@@ -106,11 +119,15 @@ describe('kill -9 during a pg_dump backup', () => {
     expect(passfile!.startsWith(join(runDir, 'backups', '.pgpass-'))).toBe(true);
     expect((await stat(passfile!)).mode & 0o777).toBe(0o600);
     expect((await stat(runDir)).mode & 0o777).toBe(0o700);
-    expect((await readdir(tmpdir())).filter((n) => n.startsWith('shipcheck-pgpass-') && !tempBefore.has(n))).toEqual([]);
+    expect((await readdir(tmpdir())).filter((n) => n.startsWith('shipcheck-pgpass-') && !tempBefore.has(n))).toEqual(
+      [],
+    );
     expect(alive(pid), 'the orphaned pg_dump still runs after kill -9').toBe(true);
 
     // The next start (the stand-in gone from PATH: the built-in backup runs this time).
-    const resumed = await spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging', '--take-over'], { STAGING_URL: staging.url }).done;
+    const resumed = await spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging', '--take-over'], {
+      STAGING_URL: staging.url,
+    }).done;
     expect(resumed.code, resumed.err).toBe(0);
     await expect.poll(() => alive(pid), { timeout: 5000, interval: 50 }).toBe(false);
     expect(existsSync(passfile!)).toBe(false);
@@ -119,11 +136,16 @@ describe('kill -9 during a pg_dump backup', () => {
     const cleared = after.find((e): e is LeftoversCleared => e.type === 'leftovers_cleared')!;
     expect(cleared.children).toEqual([expect.objectContaining({ pid, killed: true })]);
     expect(cleared.passfiles).toBe(1);
-    const finished = after.filter((e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'backup').at(-1)!;
+    const finished = after
+      .filter((e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'backup')
+      .at(-1)!;
     expect(finished.status).toBe('passed');
     const [backup, abandoned] = finished.outcome!.evidence!;
     expect(backup!.path).toMatch(/^backups\/backup-.*\.sql$/);
-    expect(abandoned).toMatchObject({ path: expect.stringMatching(/\.sql\.partial$/), description: expect.stringMatching(/^abandoned:.*not a backup$/) });
+    expect(abandoned).toMatchObject({
+      path: expect.stringMatching(/\.sql\.partial$/),
+      description: expect.stringMatching(/^abandoned:.*not a backup$/),
+    });
     expect(findRecordedBackup('run', after).evidence.path).toBe(backup!.path);
     expect((finished.outcome!.observed as { abandoned: unknown[] }).abandoned).toHaveLength(1);
     expect((await readdir(join(runDir, 'backups'))).filter((n) => n.startsWith('.pgpass-'))).toEqual([]);

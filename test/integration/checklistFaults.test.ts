@@ -79,7 +79,12 @@ describe('checklist faults with the real step kinds', () => {
     const file = join(dir, `${name}.yaml`);
     await writeFile(file, checklist(faultSteps));
     const loaded = await loadChecklist(file, defaultRegistry);
-    return runChecklist({ checklist: loaded, environment: 'staging', stateDir: join(dir, name), env: { STAGING_URL: database.url } });
+    return runChecklist({
+      checklist: loaded,
+      environment: 'staging',
+      stateDir: join(dir, name),
+      env: { STAGING_URL: database.url },
+    });
   }
 
   const statusOf = (result: RunResult, stepId: string) => result.results.find((r) => r.stepId === stepId)?.status;
@@ -126,7 +131,9 @@ describe('checklist faults with the real step kinds', () => {
   it('corrupted data restores the backup, then drops the function and verifies its removal', async () => {
     await freshTarget();
     try {
-      const before = await database.db.query('select platform_user_id, total_violations, severity_counts from public.user_behaviors order by 1');
+      const before = await database.db.query(
+        'select platform_user_id, total_violations, severity_counts from public.user_behaviors order by 1',
+      );
       const result = await run(
         'corruption',
         `- id: corrupt
@@ -145,7 +152,9 @@ describe('checklist faults with the real step kinds', () => {
       );
       expect(result.status).toBe('rolled_back');
       expect(statusOf(result, 'after-fault')).toBe('NotExecuted');
-      const after = await database.db.query('select platform_user_id, total_violations, severity_counts from public.user_behaviors order by 1');
+      const after = await database.db.query(
+        'select platform_user_id, total_violations, severity_counts from public.user_behaviors order by 1',
+      );
       expect(after.rows).toEqual(before.rows);
       expect(await functionExists()).toBe(false);
     } finally {

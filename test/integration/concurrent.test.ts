@@ -68,19 +68,44 @@ describe('runConcurrentActions', () => {
     }
     const losing = rounds.find((r) => r.lost > 0);
     expect(losing, 'the legacy writer lost no update in 5 rounds of 500').toBeDefined();
-    expect(losing).toMatchObject({ writer: 'legacy', succeeded: 500, failed: 0, verdict: 'lost_updates', roundTripsPerAction: 2 });
+    expect(losing).toMatchObject({
+      writer: 'legacy',
+      succeeded: 500,
+      failed: 0,
+      verdict: 'lost_updates',
+      roundTripsPerAction: 2,
+    });
     expect(losing!.applied).toBe(500 - losing!.lost);
     expect(await violationCount('legacy_race')).toBe(losing!.countAfter);
-    console.info(`legacy: lost ${losing!.lost} of 500 in round ${rounds.length}, latency ${JSON.stringify(losing!.latencyMs)}`);
+    console.info(
+      `legacy: lost ${losing!.lost} of 500 in round ${rounds.length}, latency ${JSON.stringify(losing!.latencyMs)}`,
+    );
   });
 
   it('without reset compares the delta; never deletes the row unless asked to clean up', async () => {
     const first = await runConcurrentActions(t.url, { platform: 'discord', platformUserId: 'delta', actions: 5 });
-    const second = await runConcurrentActions(t.url, { platform: 'discord', platformUserId: 'delta', actions: 7, connections: 3 });
+    const second = await runConcurrentActions(t.url, {
+      platform: 'discord',
+      platformUserId: 'delta',
+      actions: 7,
+      connections: 3,
+    });
     expect(first).toMatchObject({ countBefore: 0, countAfter: 5, lost: 0, cleanedUp: false });
-    expect(second).toMatchObject({ countBefore: 5, countAfter: 12, applied: 7, lost: 0, connections: 3, verdict: 'clean' });
+    expect(second).toMatchObject({
+      countBefore: 5,
+      countAfter: 12,
+      applied: 7,
+      lost: 0,
+      connections: 3,
+      verdict: 'clean',
+    });
 
-    const cleaned = await runConcurrentActions(t.url, { platform: 'discord', platformUserId: 'delta', actions: 2, cleanup: true });
+    const cleaned = await runConcurrentActions(t.url, {
+      platform: 'discord',
+      platformUserId: 'delta',
+      actions: 2,
+      cleanup: true,
+    });
     expect(cleaned).toMatchObject({ countBefore: 12, countAfter: 14, lost: 0, cleanedUp: true });
     const { rows } = await t.db.query(
       "select 1 from public.user_behaviors where platform = 'discord' and platform_user_id = 'delta'",
@@ -96,9 +121,16 @@ describe('runConcurrentActions', () => {
   });
 
   it('writes under an explicit organization, and refuses one that does not exist', async () => {
-    const { rows } = await t.db.query<{ id: string }>("insert into public.organizations (name) values ('explicit') returning id");
+    const { rows } = await t.db.query<{ id: string }>(
+      "insert into public.organizations (name) values ('explicit') returning id",
+    );
     const organizationId = rows[0]!.id;
-    const result = await runConcurrentActions(t.url, { organizationId, platform: 'twitch', platformUserId: 'org_user', actions: 3 });
+    const result = await runConcurrentActions(t.url, {
+      organizationId,
+      platform: 'twitch',
+      platformUserId: 'org_user',
+      actions: 3,
+    });
     expect(result).toMatchObject({ organizationId, countAfter: 3, verdict: 'clean' });
 
     const missing = '11111111-2222-3333-4444-555555555555';
@@ -115,9 +147,15 @@ describe('runConcurrentActions', () => {
 
   it('counts failed calls (grouped by message) instead of throwing', async () => {
     // A constraint the function cannot satisfy for this one offender makes every call fail server-side.
-    await t.db.query("alter table public.user_behaviors add constraint no_failing_user check (platform_user_id <> 'failing_user')");
+    await t.db.query(
+      "alter table public.user_behaviors add constraint no_failing_user check (platform_user_id <> 'failing_user')",
+    );
     try {
-      const failing = await runConcurrentActions(t.url, { platform: 'twitter', platformUserId: 'failing_user', actions: 6 });
+      const failing = await runConcurrentActions(t.url, {
+        platform: 'twitter',
+        platformUserId: 'failing_user',
+        actions: 6,
+      });
       expect(failing).toMatchObject({ succeeded: 0, failed: 6, lost: 0, verdict: 'failed_calls' });
       expect(failing.errors).toEqual([
         expect.objectContaining({ sqlState: '23514', count: 6, message: expect.stringContaining('no_failing_user') }),
@@ -129,7 +167,11 @@ describe('runConcurrentActions', () => {
 
   const badOptions: [string, Record<string, unknown>, string][] = [
     ['an empty user id', { platformUserId: '  ' }, 'user id must not be empty'],
-    ['a user id over 256 characters', { platformUserId: 'u'.repeat(257) }, 'user id must be at most 256 characters, got 257'],
+    [
+      'a user id over 256 characters',
+      { platformUserId: 'u'.repeat(257) },
+      'user id must be at most 256 characters, got 257',
+    ],
     ['a platform with capitals', { platform: 'Twitter' }, 'platform must be a lower-case name'],
     ['0 actions', { actions: 0 }, 'actions must be a whole number between 1 and 10000, got 0'],
     ['10001 actions', { actions: 10_001 }, 'actions must be a whole number between 1 and 10000, got 10001'],
@@ -179,7 +221,12 @@ describe('verifyBehaviourCount', () => {
   });
   it('refuses an organization that does not exist', async () => {
     await expect(
-      verifyBehaviourCount(t.db, { organizationId: '99999999-9999-9999-9999-999999999999', platform: 'youtube', platformUserId: 'verify_me', expected: 5 }),
+      verifyBehaviourCount(t.db, {
+        organizationId: '99999999-9999-9999-9999-999999999999',
+        platform: 'youtube',
+        platformUserId: 'verify_me',
+        expected: 5,
+      }),
     ).rejects.toThrow(UsageError);
   });
 });

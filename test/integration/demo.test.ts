@@ -72,7 +72,9 @@ async function demo(overrides: Partial<DemoOptions> = {}): Promise<Captured> {
 }
 
 function secretsOf(result: DemoResult): string[] {
-  const urls = [result.databases.staging, result.databases.production].filter(Boolean).map((name) => withDatabase(serverUrl, name));
+  const urls = [result.databases.staging, result.databases.production]
+    .filter(Boolean)
+    .map((name) => withDatabase(serverUrl, name));
   return [secretPassword, encodeURIComponent(secretPassword), serverUrl, token, ...urls];
 }
 
@@ -85,11 +87,15 @@ async function expectNoSecrets(texts: readonly string[], stateDir: string, secre
   const files = await filesUnder(stateDir);
   expect(files.length).toBeGreaterThanOrEqual(3); // at least the log, a backup and a report
   const contents = [...texts, ...(await Promise.all(files.map((f) => readFile(f, 'utf8'))))];
-  for (const secret of secrets) for (const text of contents) expect(text.includes(secret), `a secret leaked`).toBe(false);
+  for (const secret of secrets)
+    for (const text of contents) expect(text.includes(secret), `a secret leaked`).toBe(false);
   for (const file of files) expect((await stat(file)).mode & 0o077, `${file} is private`).toBe(0);
 }
 
-async function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
@@ -103,7 +109,10 @@ describe.concurrent('shipcheck demo, the library function', () => {
     const { result, output } = await demo();
     expect(result.error, output).toBeUndefined();
     expect(result).toMatchObject({ outcome: 'passed', exitCode: 0 });
-    expect(result.runs.map((r) => [r.environment, r.status])).toEqual([['staging', 'passed'], ['production', 'passed']]);
+    expect(result.runs.map((r) => [r.environment, r.status])).toEqual([
+      ['staging', 'passed'],
+      ['production', 'passed'],
+    ]);
     expect(result.completion).toMatchObject({ completed: 5, runStatus: 'passed' });
     expect(result.completionText).toContain('100% (5/5 phases complete)');
     expect(result.gate.beforeProduction?.ok).toBe(false);
@@ -120,7 +129,10 @@ describe.concurrent('shipcheck demo, the library function', () => {
     expect(reports[0]).toMatch(/\| Race condition events \| \d+ \| 0 \|/);
     // The HTML reports: a chart box for every monitor of the checklist, the benchmark tables, no outside request.
     const htmls = await Promise.all(result.reports.filter((f) => f.endsWith('.html')).map((f) => readFile(f, 'utf8')));
-    const monitorIds = checklist.phases.flatMap((p) => p.steps).filter((s) => s.kind === 'monitor').map((s) => s.id);
+    const monitorIds = checklist.phases
+      .flatMap((p) => p.steps)
+      .filter((s) => s.kind === 'monitor')
+      .map((s) => s.id);
     for (const id of monitorIds) expect(htmls.join('\n'), id).toContain(`id="charts-${id}"`);
     expect(htmls.join('\n')).toContain('Race condition events');
     for (const html of htmls) expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
@@ -145,7 +157,10 @@ describe.concurrent('shipcheck demo, the library function', () => {
     await expectNoSecrets([output, JSON.stringify(result)], result.stateDir, secretsOf(result));
 
     // The CI check agrees with the demo's own reading of the gate.
-    const gate = await cli(['gate', defaultChecklistFile, '--env', 'production', '--require', 'deployed', '--state-dir', result.stateDir], {});
+    const gate = await cli(
+      ['gate', defaultChecklistFile, '--env', 'production', '--require', 'deployed', '--state-dir', result.stateDir],
+      {},
+    );
     expect(gate.code, gate.err).toBe(0);
   });
 
@@ -171,12 +186,18 @@ describe.concurrent('shipcheck demo, the library function', () => {
       } finally {
         await staging.close();
       }
-      const gate = await cli(['gate', defaultChecklistFile, '--env', 'production', '--require', 'deployed', '--state-dir', result.stateDir], {});
+      const gate = await cli(
+        ['gate', defaultChecklistFile, '--env', 'production', '--require', 'deployed', '--state-dir', result.stateDir],
+        {},
+      );
       expect(gate.code).toBe(1);
       await expectNoSecrets([output], result.stateDir, secretsOf(result));
 
       // Its state dir now holds a run of the checklist: a second demo there would read it in its gates.
-      const again = await cli(['demo', '--state-dir', result.stateDir, '--approve-as', 'Ana'], { DATABASE_URL: serverUrl, PATH: process.env.PATH });
+      const again = await cli(['demo', '--state-dir', result.stateDir, '--approve-as', 'Ana'], {
+        DATABASE_URL: serverUrl,
+        PATH: process.env.PATH,
+      });
       expect(again.code).toBe(2);
       expect(again.err).toContain('already holds 1 run(s) of migration-024');
       expect(await readdir(join(result.stateDir, 'runs'))).toHaveLength(1);
@@ -204,11 +225,18 @@ describe.concurrent('shipcheck demo, the command', () => {
       // The printed commands do continue the run: phase 3 is only the approval.
       const stagingName = databases.find((d) => d.endsWith('_staging'))!;
       const stagingEnv = { ...env, STAGING_DATABASE_URL: withDatabase(serverUrl, stagingName) };
-      const approved = await cli(['approve', approve![1]!, '--by', 'Ana García (PO)', '--decision', 'approved', '--state-dir', stateDir], stagingEnv);
+      const approved = await cli(
+        ['approve', approve![1]!, '--by', 'Ana García (PO)', '--decision', 'approved', '--state-dir', stateDir],
+        stagingEnv,
+      );
       expect(approved.code, approved.err).toBe(0);
       const resumed = await cli(['run', defaultChecklistFile, '--env', 'staging', '--state-dir', stateDir], stagingEnv);
       expect(resumed.code, resumed.err).toBe(0);
-      await expectNoSecrets([run.out, run.err, approved.out, resumed.out, resumed.err], stateDir, [secretPassword, serverUrl, stagingEnv.STAGING_DATABASE_URL]);
+      await expectNoSecrets([run.out, run.err, approved.out, resumed.out, resumed.err], stateDir, [
+        secretPassword,
+        serverUrl,
+        stagingEnv.STAGING_DATABASE_URL,
+      ]);
     } finally {
       for (const name of new Set(databases)) await dropDatabase(adminUrl(), name);
     }
@@ -229,4 +257,3 @@ describe.concurrent('shipcheck demo, the command', () => {
     await expect(stat(stateDir)).rejects.toThrow(); // nothing written
   });
 });
-

@@ -31,7 +31,8 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
   }
 }
 
-const serverDirs = async (scratch: string) => (await readdir(scratch)).filter((name) => name.startsWith('shipcheck-pg-'));
+const serverDirs = async (scratch: string) =>
+  (await readdir(scratch)).filter((name) => name.startsWith('shipcheck-pg-'));
 const postmasterRunning = async (scratch: string) => {
   const [dir] = await serverDirs(scratch);
   return dir !== undefined && existsSync(join(scratch, dir, 'postmaster.pid'));
@@ -46,27 +47,69 @@ const postgresProcessesIn = (dir: string) => {
 
 // Each test waits on a server of its own starting and stopping: they overlap.
 describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded PostgreSQL', () => {
-  it('shield concurrent runs on it (migrated to the latest migration, test organization created), says so, and removes it', async ({ scratch }) => {
-    const run = shipcheck(scratch, ['shield', 'concurrent', '--user-id', 'fresh_machine', '--actions', '50', '--platform', 'twitter', '--json']);
+  it('shield concurrent runs on it (migrated to the latest migration, test organization created), says so, and removes it', async ({
+    scratch,
+  }) => {
+    const run = shipcheck(scratch, [
+      'shield',
+      'concurrent',
+      '--user-id',
+      'fresh_machine',
+      '--actions',
+      '50',
+      '--platform',
+      'twitter',
+      '--json',
+    ]);
     const { code, out, err } = await run.done;
     expect(code, err).toBe(0);
     expect(err).toContain('DATABASE_URL is not set: starting a throw-away embedded PostgreSQL');
     expect(err).toMatch(/embedded PostgreSQL ready: migrations 001–\d{3} applied/);
-    expect(JSON.parse(out)).toMatchObject({ writer: 'rpc', organizationId: testOrganizationId, succeeded: 50, countBefore: 0, countAfter: 50, lost: 0 });
+    expect(JSON.parse(out)).toMatchObject({
+      writer: 'rpc',
+      organizationId: testOrganizationId,
+      succeeded: 50,
+      countBefore: 0,
+      countAfter: 50,
+      lost: 0,
+    });
     expect(out + err).not.toMatch(/postgres:\/\//);
     expect(await serverDirs(scratch)).toEqual([]);
   });
 
   it('the legacy writer loses updates on it: exit 1 survives the server exit hook', async ({ scratch }) => {
-    const { code, out, err } = await shipcheck(scratch, ['shield', 'concurrent', '--user-id', 'racy', '--actions', '200', '--platform', 'twitter', '--writer', 'legacy'])
-      .done;
+    const { code, out, err } = await shipcheck(scratch, [
+      'shield',
+      'concurrent',
+      '--user-id',
+      'racy',
+      '--actions',
+      '200',
+      '--platform',
+      'twitter',
+      '--writer',
+      'legacy',
+    ]).done;
     expect(code, err).toBe(1);
     expect(out).toMatch(/lost updates/);
     expect(await serverDirs(scratch)).toEqual([]);
   });
 
-  it('Ctrl-C (SIGINT) mid-run stops the server and removes its directory before the process ends by the signal', async ({ scratch }) => {
-    const run = shipcheck(scratch, ['shield', 'concurrent', '--user-id', 'interrupted', '--actions', '10000', '--platform', 'twitter', '--writer', 'legacy']);
+  it('Ctrl-C (SIGINT) mid-run stops the server and removes its directory before the process ends by the signal', async ({
+    scratch,
+  }) => {
+    const run = shipcheck(scratch, [
+      'shield',
+      'concurrent',
+      '--user-id',
+      'interrupted',
+      '--actions',
+      '10000',
+      '--platform',
+      'twitter',
+      '--writer',
+      'legacy',
+    ]);
     await waitFor(() => run.errors().includes('embedded PostgreSQL ready'), 'the embedded server to be migrated');
     const [dir] = await serverDirs(scratch);
     expect(await postmasterRunning(scratch)).toBe(true);
@@ -79,9 +122,13 @@ describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded
     expect(postgresProcessesIn(join(scratch, dir!))).toBe('');
   });
 
-  it('shield serve serves it with the test organization, and SIGTERM drains, stops the server and exits 0', async ({ scratch }) => {
+  it('shield serve serves it with the test organization, and SIGTERM drains, stops the server and exits 0', async ({
+    scratch,
+  }) => {
     const token = 'a'.repeat(40);
-    const serve = shipcheck(scratch, ['shield', 'serve', '--port', '0', '--json', '--log-level', 'silent'], { SHIELD_API_TOKEN: token });
+    const serve = shipcheck(scratch, ['shield', 'serve', '--port', '0', '--json', '--log-level', 'silent'], {
+      SHIELD_API_TOKEN: token,
+    });
     await waitFor(() => serve.output().includes('"listening"'), 'the API to listen');
     const { url, database } = JSON.parse(serve.output().split('\n')[0]!) as { url: string; database: string };
     expect(database).toBe('throw-away embedded PostgreSQL');
@@ -110,7 +157,18 @@ describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded
   it('a variable named with --database-url-env must be set: exit 2, no server started', async () => {
     const lines: string[] = [];
     const output: Output = { out: (line) => lines.push(line), err: (line) => lines.push(line) };
-    const argv = ['node', 'shipcheck', 'shield', 'concurrent', '--user-id', 'u1', '--actions', '5', '--platform', 'twitter'];
+    const argv = [
+      'node',
+      'shipcheck',
+      'shield',
+      'concurrent',
+      '--user-id',
+      'u1',
+      '--actions',
+      '5',
+      '--platform',
+      'twitter',
+    ];
     const code = await main([...argv, '--database-url-env', 'STAGING_URL'], output, {});
     expect(code).toBe(2);
     expect(lines.join('\n')).toContain('the environment variable STAGING_URL is not set');

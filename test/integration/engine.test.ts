@@ -43,20 +43,31 @@ ${secondStep}
 
 describe('runChecklist', () => {
   it('runs the phases of the environment and returns a status per step, files private', async () => {
-    const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('      - { id: probe-a, kind: probe, title: Probe A, evidence: "seen" }')));
+    const checklist = await ws.writeChecklist(
+      checklistYaml(twoStepPhase('      - { id: probe-a, kind: probe, title: Probe A, evidence: "seen" }')),
+    );
     const result = await run(checklist);
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('passed');
-    expect(result.results.map((r) => [r.stepId, r.status])).toEqual([['check-db', 'Success'], ['probe-a', 'Success'], ['after', 'Success']]);
+    expect(result.results.map((r) => [r.stepId, r.status])).toEqual([
+      ['check-db', 'Success'],
+      ['probe-a', 'Success'],
+      ['after', 'Success'],
+    ]);
     const files = await ws.files();
-    for (const f of files) expect(f.mode, f.path).toBe(f.content === '' && !f.path.endsWith('.jsonl') && !f.path.endsWith('.txt') ? 0o700 : 0o600);
+    for (const f of files)
+      expect(f.mode, f.path).toBe(
+        f.content === '' && !f.path.endsWith('.jsonl') && !f.path.endsWith('.txt') ? 0o700 : 0o600,
+      );
     expect(files.some((f) => f.path.endsWith(join('evidence', 'probe-a', 'probe.txt')))).toBe(true);
     // The lease is released at the end.
     expect(files.some((f) => f.path.includes('leases') && f.path.endsWith('.json'))).toBe(false);
   });
 
   it('on_fail stop ends the run failed and leaves later steps NotExecuted', async () => {
-    const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('      - { id: bad, kind: probe, title: Bad, result: failed }')));
+    const checklist = await ws.writeChecklist(
+      checklistYaml(twoStepPhase('      - { id: bad, kind: probe, title: Bad, result: failed }')),
+    );
     const result = await run(checklist);
     expect(result.error?.message).toContain('step bad (Bad) failed: probe failed');
     expect(exitCodeOf(result.error)).toBe(ExitCode.checkFailed);
@@ -76,19 +87,29 @@ describe('runChecklist', () => {
   });
 
   it('on_fail rollback runs the function_related branch and ends ROLLED BACK', async () => {
-    const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('      - { id: bad, kind: probe, title: Bad, result: failed, on_fail: rollback }')));
+    const checklist = await ws.writeChecklist(
+      checklistYaml(twoStepPhase('      - { id: bad, kind: probe, title: Bad, result: failed, on_fail: rollback }')),
+    );
     const result = await run(checklist);
     expect(result.status).toBe('rolled_back');
     expect(probeCalls).toEqual(['bad', 'rb-drop', 'rb-verify']);
     expect(result.results.map((r) => [r.stepId, r.status])).toEqual([
-      ['check-db', 'RolledBack'], ['bad', 'Error'], ['after', 'NotExecuted'], ['rb-drop', 'Success'], ['rb-verify', 'Success'],
+      ['check-db', 'RolledBack'],
+      ['bad', 'Error'],
+      ['after', 'NotExecuted'],
+      ['rb-drop', 'Success'],
+      ['rb-verify', 'Success'],
     ]);
     expect(exitCodeOf(result.error)).toBe(ExitCode.checkFailed);
   });
 
   it('a step reporting data corruption picks the data_corruption branch', async () => {
     const checklist = await ws.writeChecklist(
-      checklistYaml(twoStepPhase('      - { id: bad, kind: probe, title: Bad, result: failed, data_corruption: true, on_fail: rollback }')),
+      checklistYaml(
+        twoStepPhase(
+          '      - { id: bad, kind: probe, title: Bad, result: failed, data_corruption: true, on_fail: rollback }',
+        ),
+      ),
     );
     const result = await run(checklist);
     expect(result.status).toBe('rolled_back');
@@ -124,7 +145,14 @@ describe('runChecklist', () => {
   it('refuses a second run while a live lease is held, naming the holder (exit 4)', async () => {
     const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('')));
     await mkdir(join(ws.stateDir, 'leases'), { recursive: true });
-    const lease = { holder: 'bob@elsewhere', host: 'elsewhere', pid: 4242, runId: 'r1', acquiredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    const lease = {
+      holder: 'bob@elsewhere',
+      host: 'elsewhere',
+      pid: 4242,
+      runId: 'r1',
+      acquiredAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
     await writeFile(join(ws.stateDir, 'leases', 'engine-test.staging.json'), JSON.stringify(lease));
     const result = await run(checklist);
     expect(exitCodeOf(result.error)).toBe(ExitCode.lockHeld);
@@ -141,10 +169,22 @@ describe('runChecklist', () => {
     try {
       const first = run(checklist, { stateDir: other.stateDir });
       // The first operator is inside its mutating step, holding the lock, when the second one gets there.
-      await expect.poll(async () => (await staging.db.query("select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(1.5)%' and state = 'active' and pid <> pg_backend_pid()")).rows[0]!.n, { timeout: 10_000, interval: 20 }).toBe(1);
+      await expect
+        .poll(
+          async () =>
+            (
+              await staging.db.query(
+                "select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(1.5)%' and state = 'active' and pid <> pg_backend_pid()",
+              )
+            ).rows[0]!.n,
+          { timeout: 10_000, interval: 20 },
+        )
+        .toBe(1);
       const second = await run(checklist);
       expect(exitCodeOf(second.error)).toBe(ExitCode.lockHeld);
-      expect(second.error?.message).toMatch(/^step write \(Write\) did not start: another session holds the advisory lock "shipcheck.run:engine-test:staging" on this database: shipcheck run engine-test \(pid \d+, user \S+/);
+      expect(second.error?.message).toMatch(
+        /^step write \(Write\) did not start: another session holds the advisory lock "shipcheck.run:engine-test:staging" on this database: shipcheck run engine-test \(pid \d+, user \S+/,
+      );
       expect(second.status).toBe('stopped');
       const events = await ws.events(second.runId!);
       expect(events.some((e) => e.type === 'step_started' && e.stepId === 'write')).toBe(false);
@@ -163,7 +203,14 @@ describe('runChecklist', () => {
   it('a stale lease needs --take-over, and the takeover is logged', async () => {
     const checklist = await ws.writeChecklist(checklistYaml(twoStepPhase('')));
     await mkdir(join(ws.stateDir, 'leases'), { recursive: true });
-    const dead = { holder: 'bob@here', host: hostname(), pid: 2 ** 22 + 17, runId: 'r0', acquiredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    const dead = {
+      holder: 'bob@here',
+      host: hostname(),
+      pid: 2 ** 22 + 17,
+      runId: 'r0',
+      acquiredAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
     await writeFile(join(ws.stateDir, 'leases', 'engine-test.staging.json'), JSON.stringify(dead));
     const refused = await run(checklist);
     expect(refused.error?.message).toContain('has a stale lease of bob@here');
@@ -178,9 +225,13 @@ describe('runChecklist', () => {
     const phase = twoStepPhase('      - { id: po, kind: approval, title: Sign-off, role: Product Owner }');
     const first = await run(await ws.writeChecklist(checklistYaml(phase)));
     expect(first.status).toBe('awaiting_approval');
-    const edited = await ws.writeChecklist(checklistYaml(phase.replace('select 1 as one', 'select 1 as uno').replace('rows: [[1]]', 'rows: [[1]]')));
+    const edited = await ws.writeChecklist(
+      checklistYaml(phase.replace('select 1 as one', 'select 1 as uno').replace('rows: [[1]]', 'rows: [[1]]')),
+    );
     const refused = await run(edited);
-    expect(refused.error?.message).toContain(`the checklist changed since run ${first.runId} started: step(s) check-db were edited`);
+    expect(refused.error?.message).toContain(
+      `the checklist changed since run ${first.runId} started: step(s) check-db were edited`,
+    );
     const accepted = await run(edited, { acceptChanges: true });
     expect(accepted.runId).toBe(first.runId);
     expect(accepted.status).toBe('awaiting_approval');
@@ -195,19 +246,35 @@ describe('approval', () => {
     const first = await run(checklist);
     expect(exitCodeOf(first.error)).toBe(ExitCode.awaitingApproval);
     expect(first.status).toBe('awaiting_approval');
-    await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana (PO)', decision: 'approved', note: 'looks good' });
+    await recordApproval({
+      stateDir: ws.stateDir,
+      runId: first.runId!,
+      by: 'Ana (PO)',
+      decision: 'approved',
+      note: 'looks good',
+    });
     const second = await run(checklist);
     expect(second.runId).toBe(first.runId);
     expect(second.status).toBe('passed');
     const events = await ws.events(first.runId!);
     expect(events.filter((e) => e.type === 'step_started' && e.stepId === 'check-db')).toHaveLength(1);
-    expect(events.find((e) => e.type === 'approval_recorded')).toMatchObject({ by: 'Ana (PO)', decision: 'approved', note: 'looks good' });
+    expect(events.find((e) => e.type === 'approval_recorded')).toMatchObject({
+      by: 'Ana (PO)',
+      decision: 'approved',
+      note: 'looks good',
+    });
   });
 
   it('rejected ends the run REJECTED', async () => {
     const checklist = await ws.writeChecklist(checklistYaml(phase));
     const first = await run(checklist);
-    await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'rejected', note: 'error rate too high' });
+    await recordApproval({
+      stateDir: ws.stateDir,
+      runId: first.runId!,
+      by: 'Ana',
+      decision: 'rejected',
+      note: 'error rate too high',
+    });
     const second = await run(checklist);
     expect(second.status).toBe('rejected');
     expect(second.error?.message).toContain('rejected by Ana: error rate too high');
@@ -217,8 +284,16 @@ describe('approval', () => {
   it('conditional waits for --conditions-met', async () => {
     const checklist = await ws.writeChecklist(checklistYaml(phase));
     const first = await run(checklist);
-    await expect(recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'conditional' })).rejects.toThrow(/needs --conditions/);
-    await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'conditional', conditions: 'alerts configured' });
+    await expect(
+      recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'conditional' }),
+    ).rejects.toThrow(/needs --conditions/);
+    await recordApproval({
+      stateDir: ws.stateDir,
+      runId: first.runId!,
+      by: 'Ana',
+      decision: 'conditional',
+      conditions: 'alerts configured',
+    });
     const second = await run(checklist);
     expect(second.status).toBe('awaiting_approval');
     expect(second.error?.message).toContain('conditions that are not met yet: alerts configured');
@@ -230,7 +305,8 @@ describe('approval', () => {
 
 describe('gate step', () => {
   it('production refuses to start until the staging phase passed and the approval is recorded', async () => {
-    const yaml = checklistYaml(`${twoStepPhase('      - { id: po, kind: approval, title: Sign-off, role: Product Owner }')}
+    const yaml =
+      checklistYaml(`${twoStepPhase('      - { id: po, kind: approval, title: Sign-off, role: Product Owner }')}
   - id: production-deploy
     title: Production deployment
     environment: production
@@ -245,7 +321,9 @@ describe('gate step', () => {
     const checklist = await ws.writeChecklist(yaml);
     const closed = await run(checklist, { environment: 'production' });
     expect(closed.status).toBe('failed');
-    expect(closed.error?.message).toContain('gate closed: phase deploy (staging) passed (is: not_started); approval po approved (is: no decision)');
+    expect(closed.error?.message).toContain(
+      'gate closed: phase deploy (staging) passed (is: not_started); approval po approved (is: no decision)',
+    );
     expect(probeCalls).toEqual([]);
 
     const staged = await run(checklist);

@@ -73,7 +73,11 @@ beforeAll(async () => {
     u.password = secretPassword;
     return u.toString();
   };
-  env = { STAGING_URL: withRole(staging.url), PRODUCTION_URL: withRole(withDatabase(production.url, production.name)), PATH: process.env.PATH };
+  env = {
+    STAGING_URL: withRole(staging.url),
+    PRODUCTION_URL: withRole(withDatabase(production.url, production.name)),
+    PATH: process.env.PATH,
+  };
 });
 afterAll(async () => {
   await Promise.all([staging?.drop(), production?.drop()]);
@@ -119,7 +123,7 @@ describe('shipcheck run/status/report/gate/rollback', () => {
     const { code, out } = await cli('plan', `${ws.dir}/checklist.yaml`, '--env', 'staging');
     expect(code).toBe(0);
     expect(out).toContain('run would start a new run');
-    expect(out).toContain("| select proname::text, pronargs::int");
+    expect(out).toContain('| select proname::text, pronargs::int');
     expect(out).toContain('== rollback: function_related ==');
     expect((await ws.files()).length).toBe(0);
   });
@@ -159,7 +163,9 @@ describe('shipcheck run/status/report/gate/rollback', () => {
     const report = JSON.parse(json.out) as { steps: { id: string; status: string }[]; run: { status: string } };
     expect(report.run.status).toBe('passed');
     expect(report.steps.map((s) => [s.id, s.status])).toEqual([
-      ['deploy', 'Success'], ['verify-function', 'Success'], ['verify-permissions', 'Success'],
+      ['deploy', 'Success'],
+      ['verify-function', 'Success'],
+      ['verify-permissions', 'Success'],
     ]);
 
     const prod = await cli('run', file, '--env', 'production');
@@ -192,7 +198,7 @@ describe('shipcheck run/status/report/gate/rollback', () => {
 
   it('approve from the CLI: exit 3, then approved continues', async () => {
     const withApproval = realChecklist.replace(
-      "      - { id: deploy, kind: migrate, title: Deploy migration 024, migration: \"024\", verify: true }\n",
+      '      - { id: deploy, kind: migrate, title: Deploy migration 024, migration: "024", verify: true }\n',
       '      - { id: po, kind: approval, title: Product owner sign-off, role: Product Owner }\n',
     );
     await ws.writeChecklist(withApproval);
@@ -206,13 +212,22 @@ describe('shipcheck run/status/report/gate/rollback', () => {
     const bad = await cli('approve', runId, '--by', 'Ana', '--decision', 'maybe');
     expect(bad.code).toBe(2);
     const eventsBefore = await ws.files();
-    const notApproval = await cli('approve', runId, '--by', 'Ana', '--decision', 'approved', '--step', 'verify-function');
+    const notApproval = await cli(
+      'approve',
+      runId,
+      '--by',
+      'Ana',
+      '--decision',
+      'approved',
+      '--step',
+      'verify-function',
+    );
     expect(notApproval.code).toBe(2);
     expect(notApproval.err).toContain('--step verify-function is a sql step, not an approval step');
     expect(notApproval.err).toContain('approval steps of this run: po');
     const unknown = await cli('approve', runId, '--by', 'Ana', '--decision', 'approved', '--step', 'prod-contract');
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain("is not a step of run");
+    expect(unknown.err).toContain('is not a step of run');
     expect(await ws.files()).toEqual(eventsBefore);
     const approved = await cli('approve', runId, '--by', 'Ana', '--decision', 'approved');
     expect(approved.code).toBe(0);

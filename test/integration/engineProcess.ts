@@ -66,7 +66,11 @@ export async function onlyRunEvents(stateDir: string): Promise<RunEvent[]> {
 }
 
 /** Polls the run log until `predicate` holds. */
-export async function waitForRunLog(stateDir: string, predicate: (events: RunEvent[]) => boolean, timeoutMs = 30_000): Promise<RunEvent[]> {
+export async function waitForRunLog(
+  stateDir: string,
+  predicate: (events: RunEvent[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<RunEvent[]> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const events = await onlyRunEvents(stateDir);

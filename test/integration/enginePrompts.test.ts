@@ -7,7 +7,14 @@ import { interruptedStepDecision } from '../../src/engine/renderers/interruptedS
 import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode } from '../../src/errors.js';
 import type { TestDatabase } from '../support/database.js';
-import { interruptibleChecklist, onlyRunEvents, shipcheckBin, spawnOnTerminal, timesStarted, type CliProcess } from './engineProcess.js';
+import {
+  interruptibleChecklist,
+  onlyRunEvents,
+  shipcheckBin,
+  spawnOnTerminal,
+  timesStarted,
+  type CliProcess,
+} from './engineProcess.js';
 import { engineTest, type Workspace } from './engineSupport.js';
 
 /**
@@ -33,15 +40,20 @@ async function interruptCommandStep(staging: TestDatabase, ws: Workspace, marker
       },
     },
   });
-  expect(result.error?.message, result.error?.message).toContain('interrupted by the operator (Ctrl-C) during step slow-command');
+  expect(result.error?.message, result.error?.message).toContain(
+    'interrupted by the operator (Ctrl-C) during step slow-command',
+  );
 }
 
 const question = 'or s[t]op? ';
 
 function runOnTerminal(staging: TestDatabase, ws: Workspace, file: string): CliProcess {
-  return spawnOnTerminal([process.execPath, shipcheckBin, 'run', file, '--env', 'staging', '--state-dir', ws.stateDir], {
-    STAGING_URL: staging.url,
-  });
+  return spawnOnTerminal(
+    [process.execPath, shipcheckBin, 'run', file, '--env', 'staging', '--state-dir', ws.stateDir],
+    {
+      STAGING_URL: staging.url,
+    },
+  );
 }
 
 /** Types `keys` once the question has been asked `times` times (a cold start of the CLI on a busy machine takes a while). */
@@ -73,7 +85,9 @@ const interrupted = engineTest({ migrateTo: 'none' }).extend('run', async ({ sta
 describe.concurrent('the interrupted-step question on a TTY', () => {
   const it = interrupted;
 
-  it('r runs the step again after an answer it does not know is asked again', async ({ run: { ws, marker, runOnTerminal } }) => {
+  it('r runs the step again after an answer it does not know is asked again', async ({
+    run: { ws, marker, runOnTerminal },
+  }) => {
     await writeFile(marker, 'go');
     const terminal = runOnTerminal();
     await answer(terminal, 'x\r');
@@ -87,7 +101,9 @@ describe.concurrent('the interrupted-step question on a TTY', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run_finished', status: 'passed' });
   });
 
-  it('s records the step as skipped by the operator and goes on, without running it', async ({ run: { ws, runOnTerminal } }) => {
+  it('s records the step as skipped by the operator and goes on, without running it', async ({
+    run: { ws, runOnTerminal },
+  }) => {
     const terminal = runOnTerminal();
     await answer(terminal, 's\r');
     const { code, out } = await exitOf(terminal);
@@ -105,18 +121,21 @@ describe.concurrent('the interrupted-step question on a TTY', () => {
     ['"stop"', 'stop\r'],
     ['Ctrl-C', '\x03'],
     ['Ctrl-D', '\x04'],
-  ] as const)('%s stops the run with exit 6 and the way to decide later; the step is neither run nor skipped', async ([, keys], { run: { ws, runOnTerminal } }) => {
-    const terminal = runOnTerminal();
-    await answer(terminal, keys);
-    const { code, out } = await exitOf(terminal);
-    expect(code, out).toBe(ExitCode.interruptedStep);
-    expect(out).toContain('--retry-step slow-command');
-    expect(out).not.toContain('internal error');
-    const events = await onlyRunEvents(ws.stateDir);
-    expect(events.some((e) => e.type === 'step_skipped')).toBe(false);
-    expect(timesStarted(events, 'slow-command')).toBe(1);
-    expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted_step', stepId: 'slow-command' });
-  });
+  ] as const)(
+    '%s stops the run with exit 6 and the way to decide later; the step is neither run nor skipped',
+    async ([, keys], { run: { ws, runOnTerminal } }) => {
+      const terminal = runOnTerminal();
+      await answer(terminal, keys);
+      const { code, out } = await exitOf(terminal);
+      expect(code, out).toBe(ExitCode.interruptedStep);
+      expect(out).toContain('--retry-step slow-command');
+      expect(out).not.toContain('internal error');
+      const events = await onlyRunEvents(ws.stateDir);
+      expect(events.some((e) => e.type === 'step_skipped')).toBe(false);
+      expect(timesStarted(events, 'slow-command')).toBe(1);
+      expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted_step', stepId: 'slow-command' });
+    },
+  );
 });
 
 describe('interruptedStepDecision', () => {

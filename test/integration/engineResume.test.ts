@@ -16,7 +16,9 @@ const it = engineTest({ migrateTo: '006' }).extend('cli', async ({ staging, ws }
 const started = timesStarted;
 
 describe('resume after kill -9', () => {
-  it('an idempotent step is re-run; a non-idempotent one stops the run until --retry-step', async ({ cli: { ws, shipcheck, runEvents, waitFor } }) => {
+  it('an idempotent step is re-run; a non-idempotent one stops the run until --retry-step', async ({
+    cli: { ws, shipcheck, runEvents, waitFor },
+  }) => {
     const marker = join(ws.dir, 'marker');
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, interruptibleChecklist(marker));
@@ -44,13 +46,16 @@ describe('resume after kill -9', () => {
     // Not repeated silently: without a TTY the run stops, telling how to decide (exit 6).
     const stopped = await shipcheck(['run', file, '--env', 'staging', '--take-over']).done;
     expect(stopped.code, stopped.err).toBe(6);
-    expect(stopped.err).toContain('step "slow-command" (Slow command) was interrupted mid-way and is not safe to repeat blindly');
+    expect(stopped.err).toContain(
+      'step "slow-command" (Slow command) was interrupted mid-way and is not safe to repeat blindly',
+    );
     expect(stopped.err).toContain('--retry-step slow-command');
     expect(started(await runEvents(), 'slow-command')).toBe(1);
 
     // The operator checked by hand and retries it: it finishes; finished steps are not repeated.
     await writeFile(marker, 'go');
-    const runId = (await runEvents())[0]!.type === 'run_started' ? ((await runEvents())[0] as { runId: string }).runId : '';
+    const runId =
+      (await runEvents())[0]!.type === 'run_started' ? ((await runEvents())[0] as { runId: string }).runId : '';
     const resumed = await shipcheck(['resume', runId, '--retry-step', 'slow-command']).done;
     expect(resumed.code, resumed.err).toBe(0);
     events = await runEvents();

@@ -62,7 +62,12 @@ const markerWaitStep = (marker: string) =>
   `{ id: rb-slow, kind: command, title: Slow rollback command, run: [node, -e, ${JSON.stringify(waitForMarkerScript)}, ${JSON.stringify(marker)}], timeout: 2m }`;
 
 /** Runs the checklist until `stepId` of the rollback has started, then kill -9. */
-async function killDuringRollbackStep(ws: Workspace, staging: TestDatabase, file: string, stepId: string): Promise<RunEvent[]> {
+async function killDuringRollbackStep(
+  ws: Workspace,
+  staging: TestDatabase,
+  file: string,
+  stepId: string,
+): Promise<RunEvent[]> {
   const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url });
   await waitForRunLog(ws.stateDir, (events) => started(events, stepId) === 1);
   first.kill();
@@ -88,7 +93,9 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
       await holder.query('select pg_advisory_lock($1)', [lockKey]);
       killed = await killDuringRollbackStep(file, 'rb-wait');
       expect(killed.filter((e) => e.type === 'step_finished').map((e) => [e.stepId, e.status])).toEqual([
-        ['first', 'passed'], ['bad', 'failed'], ['rb-first', 'passed'],
+        ['first', 'passed'],
+        ['bad', 'failed'],
+        ['rb-first', 'passed'],
       ]);
       await holder.query('select pg_advisory_unlock($1)', [lockKey]);
     } finally {
@@ -113,10 +120,16 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
     expect(started(events, 'after')).toBe(0);
     expect(count(events, 'rollback_started')).toBe(1);
     // This session's events are the rest of an uninterrupted rollback's.
-    const session = events.slice(events.findIndex((e) => e.type === 'run_resumed') + 1).filter((e) => e.type !== 'lease_taken_over');
+    const session = events
+      .slice(events.findIndex((e) => e.type === 'run_resumed') + 1)
+      .filter((e) => e.type !== 'lease_taken_over');
     expect(session.map((e) => [e.type, 'stepId' in e ? e.stepId : 'status' in e ? e.status : ''])).toEqual([
-      ['step_started', 'rb-wait'], ['step_finished', 'rb-wait'], ['step_started', 'rb-last'], ['step_finished', 'rb-last'],
-      ['rollback_finished', 'rolled_back'], ['run_finished', 'rolled_back'],
+      ['step_started', 'rb-wait'],
+      ['step_finished', 'rb-wait'],
+      ['step_started', 'rb-last'],
+      ['step_finished', 'rb-last'],
+      ['rollback_finished', 'rolled_back'],
+      ['run_finished', 'rolled_back'],
     ]);
     expect(await readFile(log, 'utf8')).toBe('bad\nrb-first\n');
 
@@ -135,8 +148,12 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
 
     const stopped = await shipcheck(['run', file, '--env', 'staging', '--take-over']).done;
     expect(stopped.code, stopped.err).toBe(6);
-    expect(stopped.out).toContain(`resuming the rollback of run ${runId} (function_related branch) started after step bad failed`);
-    expect(stopped.err).toContain('step "rb-slow" (Slow rollback command) was interrupted mid-way and is not safe to repeat blindly');
+    expect(stopped.out).toContain(
+      `resuming the rollback of run ${runId} (function_related branch) started after step bad failed`,
+    );
+    expect(stopped.err).toContain(
+      'step "rb-slow" (Slow rollback command) was interrupted mid-way and is not safe to repeat blindly',
+    );
     expect(stopped.err).toContain(`shipcheck resume ${runId} --retry-step rb-slow`);
     let events = await runEvents();
     expect(started(events, 'rb-slow')).toBe(1);
@@ -159,7 +176,9 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
     expect(await readFile(log, 'utf8')).toBe('bad\nrb-first\n');
   });
 
-  it('shipcheck rollback RUN finishes the rollback the killed run left, never a second one on top', async ({ killed: { ws, shipcheck, runEvents, killDuringRollbackStep } }) => {
+  it('shipcheck rollback RUN finishes the rollback the killed run left, never a second one on top', async ({
+    killed: { ws, shipcheck, runEvents, killDuringRollbackStep },
+  }) => {
     const log = join(ws.dir, 'commands.log');
     const marker = join(ws.dir, 'marker');
     const file = join(ws.dir, 'checklist.yaml');
@@ -176,7 +195,9 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
     // The same rollback, continued: its interrupted command needs a decision, with this command's advice.
     const stopped = await shipcheck(['rollback', runId, '--take-over']).done;
     expect(stopped.code, stopped.err).toBe(6);
-    expect(stopped.out).toContain(`resuming the rollback of run ${runId} (function_related branch) started after step bad failed`);
+    expect(stopped.out).toContain(
+      `resuming the rollback of run ${runId} (function_related branch) started after step bad failed`,
+    );
     expect(stopped.err).toContain(`shipcheck rollback ${runId} --retry-step rb-slow`);
 
     // Checked by hand: it had completed.

@@ -22,7 +22,8 @@ const it = engineTest({ migrateTo: 'none' }).extend('resume', async ({ staging, 
     ws,
     marker,
     runEnv: () => runEnv(staging),
-    interruptAt: (event: 'step_started' | 'step_progress', stepId: string) => interruptAt(staging, ws, marker, event, stepId),
+    interruptAt: (event: 'step_started' | 'step_progress', stepId: string) =>
+      interruptAt(staging, ws, marker, event, stepId),
     resumeOnTerminal: () => resumeOnTerminal(staging, ws, file),
   };
 });
@@ -43,20 +44,31 @@ async function interruptAt(
       if (e.type === event && e.stepId === stepId) controller.abort();
     },
   };
-  const result = await runChecklist({ checklist, environment: 'staging', stateDir: ws.stateDir, env: runEnv(staging), signal: controller.signal, renderer });
+  const result = await runChecklist({
+    checklist,
+    environment: 'staging',
+    stateDir: ws.stateDir,
+    env: runEnv(staging),
+    signal: controller.signal,
+    renderer,
+  });
   expect(result.error?.message).toContain('interrupted by the operator (Ctrl-C)');
 }
 
 const runEnv = (staging: TestDatabase) => ({ PATH: process.env.PATH ?? '', STAGING_URL: staging.url });
 
 function resumeOnTerminal(staging: TestDatabase, ws: Workspace, file: string): CliProcess {
-  return spawnOnTerminal([process.execPath, shipcheckBin, 'run', file, '--env', 'staging', '--state-dir', ws.stateDir], { STAGING_URL: staging.url });
+  return spawnOnTerminal(
+    [process.execPath, shipcheckBin, 'run', file, '--env', 'staging', '--state-dir', ws.stateDir],
+    { STAGING_URL: staging.url },
+  );
 }
 
 async function untilShown(terminal: CliProcess, text: string): Promise<void> {
   const deadline = Date.now() + 45_000;
   while (!terminal.output().includes(text)) {
-    if (Date.now() > deadline || terminal.child.exitCode !== null) throw new Error(`"${text}" never shown (exit ${terminal.child.exitCode}):\n${terminal.output()}`);
+    if (Date.now() > deadline || terminal.child.exitCode !== null)
+      throw new Error(`"${text}" never shown (exit ${terminal.child.exitCode}):\n${terminal.output()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -67,7 +79,9 @@ const cursorUp = '\x1b[1A';
 
 // Each test has its own workspace and database: they overlap.
 describe.concurrent('a resumed run shows the steps done in an earlier session as done', () => {
-  it('live list on a TTY: "passed in an earlier session", never "not run"', async ({ resume: { marker, interruptAt, resumeOnTerminal } }) => {
+  it('live list on a TTY: "passed in an earlier session", never "not run"', async ({
+    resume: { marker, interruptAt, resumeOnTerminal },
+  }) => {
     await interruptAt('step_started', 'slow-check');
     await writeFile(marker, 'go');
     const { code, out } = await resumeOnTerminal().done;
@@ -78,12 +92,20 @@ describe.concurrent('a resumed run shows the steps done in an earlier session as
     expect(out).toMatch(/After — got 1 row/);
   });
 
-  it('plain lines say the same, once, right after "resuming run"', async ({ resume: { ws, marker, interruptAt, runEnv } }) => {
+  it('plain lines say the same, once, right after "resuming run"', async ({
+    resume: { ws, marker, interruptAt, runEnv },
+  }) => {
     await interruptAt('step_started', 'slow-check');
     await writeFile(marker, 'go');
     const lines: string[] = [];
     const checklist = await ws.writeChecklist(interruptibleChecklist(marker));
-    const result = await runChecklist({ checklist, environment: 'staging', stateDir: ws.stateDir, env: runEnv(), renderer: createLineRenderer((l) => lines.push(l)) });
+    const result = await runChecklist({
+      checklist,
+      environment: 'staging',
+      stateDir: ws.stateDir,
+      env: runEnv(),
+      renderer: createLineRenderer((l) => lines.push(l)),
+    });
 
     expect(result.error).toBeUndefined();
     expect(lines[0]).toMatch(/^resuming run \S+ \(/);

@@ -47,7 +47,10 @@ async function plantStaleLease(name: string): Promise<LeaseRecord> {
 }
 
 /** Polls until `probe` gives a value (true counts as one). */
-async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -77,7 +80,13 @@ describe('lease takeover race', () => {
       await plantStaleLease(name);
       const attempts = await Promise.allSettled(
         Array.from({ length: racers }, (_, i) =>
-          acquireLease({ stateDir: ws.stateDir, name, runId: `run-${round}-${i}`, takeOver: true, heartbeatMs: 600_000 }),
+          acquireLease({
+            stateDir: ws.stateDir,
+            name,
+            runId: `run-${round}-${i}`,
+            takeOver: true,
+            heartbeatMs: 600_000,
+          }),
         ),
       );
       const won = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
@@ -115,7 +124,10 @@ describe('lease takeover race', () => {
       return exit.out
         .split('\n')
         .filter((line) => line.startsWith('{'))
-        .map((line) => ({ ...(JSON.parse(line) as { round: number; won: boolean; message?: string; code?: string }), pid: children[i]!.child.pid }));
+        .map((line) => ({
+          ...(JSON.parse(line) as { round: number; won: boolean; message?: string; code?: string }),
+          pid: children[i]!.child.pid,
+        }));
     });
     for (let round = 0; round < rounds; round++) {
       const attempts = results.map((r) => r.find((a) => a.round === round)!);
@@ -134,9 +146,21 @@ describe('lease takeover race', () => {
     for (let round = 0; round < 20; round++) {
       const name = `beat-${round}`;
       // Born expired and refreshed every 5 ms: each takeover races the old holder's heartbeat.
-      const holder = await acquireLease({ stateDir: ws.stateDir, name, runId: `holder-${round}`, ttlMs: -1000, heartbeatMs: 5 });
+      const holder = await acquireLease({
+        stateDir: ws.stateDir,
+        name,
+        runId: `holder-${round}`,
+        ttlMs: -1000,
+        heartbeatMs: 5,
+      });
       await new Promise((r) => setTimeout(r, 3));
-      const taker = await acquireLease({ stateDir: ws.stateDir, name, runId: `taker-${round}`, takeOver: true, heartbeatMs: 600_000 });
+      const taker = await acquireLease({
+        stateDir: ws.stateDir,
+        name,
+        runId: `taker-${round}`,
+        takeOver: true,
+        heartbeatMs: 600_000,
+      });
       // Until the holder's heartbeat has met the takeover (an order, not a time: a busy machine delays timers).
       await until(() => holder.lost());
       expect(await leaseOnDisk(name), `round ${round}`).toEqual(taker.record);
@@ -152,14 +176,25 @@ describe('lease takeover race', () => {
     const stale = await plantStaleLease('crashed');
     const text = await readFile(leasePath('crashed'), 'utf8');
     const claim = (level: number) =>
-      join(ws.stateDir, 'leases', `.crashed.json.${createHash('sha256').update(text).digest('hex').slice(0, 16)}.claim-${level}`);
-    const claimant = (pid: number) => JSON.stringify({ ...stale, holder: 'crashed@here', host: hostname(), pid, runId: 'crashed-run' });
+      join(
+        ws.stateDir,
+        'leases',
+        `.crashed.json.${createHash('sha256').update(text).digest('hex').slice(0, 16)}.claim-${level}`,
+      );
+    const claimant = (pid: number) =>
+      JSON.stringify({ ...stale, holder: 'crashed@here', host: hostname(), pid, runId: 'crashed-run' });
     await writeFile(claim(0), claimant(deadPid()));
     await writeFile(claim(1), claimant(process.pid));
     const longAgo = new Date(Date.now() - 31_000);
     await utimes(claim(1), longAgo, longAgo);
 
-    const lease = await acquireLease({ stateDir: ws.stateDir, name: 'crashed', runId: 'next-operator', takeOver: true, heartbeatMs: 600_000 });
+    const lease = await acquireLease({
+      stateDir: ws.stateDir,
+      name: 'crashed',
+      runId: 'next-operator',
+      takeOver: true,
+      heartbeatMs: 600_000,
+    });
     expect(lease.tookOver?.previous.runId).toBe('run-of-the-dead');
     expect(await leaseOnDisk('crashed')).toEqual(lease.record);
     expect((await readdir(join(ws.stateDir, 'leases'))).filter((f) => f.includes('.claim-'))).toEqual([]);
@@ -194,13 +229,20 @@ describe('lease lost mid-run', () => {
       return id !== undefined && timesStarted(await ws.events(id), 'slow') === 1 && id;
     });
     await new Promise((r) => setTimeout(r, 400));
-    const taker = await acquireLease({ stateDir: ws.stateDir, name: 'robust-test.staging', runId: 'the-other-operator', takeOver: true });
+    const taker = await acquireLease({
+      stateDir: ws.stateDir,
+      name: 'robust-test.staging',
+      runId: 'the-other-operator',
+      takeOver: true,
+    });
     expect(taker.tookOver?.reason).toContain('expired');
 
     const result = await running;
     expect(result.error).toBeInstanceOf(LockHeldError);
     expect((result.error as LockHeldError).exitCode).toBe(ExitCode.lockHeld);
-    expect(result.error?.message).toContain(`taken over by ${taker.record.holder} (pid ${process.pid}, run the-other-operator)`);
+    expect(result.error?.message).toContain(
+      `taken over by ${taker.record.holder} (pid ${process.pid}, run the-other-operator)`,
+    );
     expect(result.error?.message).toContain('stopped before its next step');
     const events = await ws.events(runId);
     expect(timesStarted(events, 'mutate')).toBe(0);

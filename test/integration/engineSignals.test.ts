@@ -22,7 +22,8 @@ const it = engineTest({ migrateTo: 'none' }).extend('signals', async ({ staging,
     leaseFile: join(ws.stateDir, 'leases', 'resume-test.staging.json'),
   };
 });
-const finishedSteps = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'step_finished' ? [`${e.stepId}:${e.status}`] : []));
+const finishedSteps = (events: RunEvent[]) =>
+  events.flatMap((e) => (e.type === 'step_finished' ? [`${e.stepId}:${e.status}`] : []));
 
 // Each test has its own workspace and only reads the database: they overlap.
 describe.concurrent('Ctrl-C (SIGINT)', () => {
@@ -54,7 +55,9 @@ describe.concurrent('Ctrl-C (SIGINT)', () => {
     signals: { ws, file, marker, shipcheck, leaseFile },
   }) => {
     const run = shipcheck(['run', file, '--env', 'staging']);
-    await waitForRunLog(ws.stateDir, (events) => events.some((e) => e.type === 'step_progress' && e.stepId === 'slow-command'));
+    await waitForRunLog(ws.stateDir, (events) =>
+      events.some((e) => e.type === 'step_progress' && e.stepId === 'slow-command'),
+    );
     run.kill('SIGINT');
     const stopped = await run.done;
 

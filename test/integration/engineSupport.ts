@@ -77,7 +77,8 @@ export function engineTest(options: { migrateTo?: string | 'none' } = {}) {
 }
 
 /** The 024 metadata a checklist with the real migrate kinds declares. */
-export const metadata024 = 'metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }';
+export const metadata024 =
+  'metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }';
 
 /** A rollback whose two branches do nothing (one `select 1` each), for tests that never roll back. */
 export const nothingToRollBack = `  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
@@ -87,8 +88,18 @@ export const nothingToRollBack = `  function_related: [{ id: rb, kind: sql, titl
  * A checklist text on one environment, staging (from STAGING_URL): the header every engine
  * test wrote out, around its `phases` YAML and `rollback` YAML (both indented as in the file).
  */
-export function stagingChecklist(name: string, phases: string, options: { rollback?: string; metadata?: string } = {}): string {
-  const header = ['version: 1', `name: ${name}`, ...(options.metadata ? [options.metadata] : []), 'environments:', '  staging: { connection_env: STAGING_URL }'];
+export function stagingChecklist(
+  name: string,
+  phases: string,
+  options: { rollback?: string; metadata?: string } = {},
+): string {
+  const header = [
+    'version: 1',
+    `name: ${name}`,
+    ...(options.metadata ? [options.metadata] : []),
+    'environments:',
+    '  staging: { connection_env: STAGING_URL }',
+  ];
   return [...header, 'phases:', phases, 'rollback:', options.rollback ?? nothingToRollBack, ''].join('\n');
 }
 

@@ -71,7 +71,12 @@ const productionPhase = (deployRequirement = '{ environment: staging, phase: dep
 describe('an approval belongs to its run', () => {
   it("a new run never passes its sign-off with a rolled-back run's approval", async () => {
     const checklist = await ws.writeChecklist(
-      checklistYaml(stagingPhases('', '      - { id: breaks, kind: probe, title: Breaks after the sign-off, result: failed, on_fail: rollback }') + productionPhase()),
+      checklistYaml(
+        stagingPhases(
+          '',
+          '      - { id: breaks, kind: probe, title: Breaks after the sign-off, result: failed, on_fail: rollback }',
+        ) + productionPhase(),
+      ),
     );
     const first = await run(checklist);
     expect(first.status).toBe('awaiting_approval');
@@ -79,21 +84,31 @@ describe('an approval belongs to its run', () => {
     expect((await run(checklist)).status).toBe('rolled_back');
     // Nor does a gate read it.
     const gated = await run(checklist, { environment: 'production' });
-    expect(gated.error?.message).toContain(`approval po approved (is: approved by Ana in run ${first.runId}, but given in run ${first.runId}, rolled back since)`);
+    expect(gated.error?.message).toContain(
+      `approval po approved (is: approved by Ana in run ${first.runId}, but given in run ${first.runId}, rolled back since)`,
+    );
     expect(probeCalls).not.toContain('prod-probe');
 
     const second = await run(checklist);
     expect(second.runId).not.toBe(first.runId);
     expect(second.status).toBe('awaiting_approval');
     expect(exitCodeOf(second.error)).toBe(ExitCode.awaitingApproval);
-    expect((second.error as ShipcheckError).detail).toContain(`run ${first.runId} had a decision for this step (approved by Ana`);
+    expect((second.error as ShipcheckError).detail).toContain(
+      `run ${first.runId} had a decision for this step (approved by Ana`,
+    );
     expect(probeCalls.filter((c) => c === 'breaks')).toHaveLength(1);
   });
 
   it('a rejection ends that run only: the next run waits for its own decision; reuse is an explicit approve', async () => {
     const checklist = await ws.writeChecklist(checklistYaml(stagingPhases()));
     const first = await run(checklist);
-    await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'rejected', note: 'error rate' });
+    await recordApproval({
+      stateDir: ws.stateDir,
+      runId: first.runId!,
+      by: 'Ana',
+      decision: 'rejected',
+      note: 'error rate',
+    });
     expect((await run(checklist)).status).toBe('rejected');
 
     const second = await run(checklist);
@@ -102,16 +117,43 @@ describe('an approval belongs to its run', () => {
     // Reuse is explicit: approve on the new run, which shows the earlier decision as context.
     const out: string[] = [];
     const output: Output = { out: (l) => out.push(l), err: (l) => out.push(l) };
-    const approve = ['node', 'shipcheck', 'approve', second.runId!, '--by', 'Ana', '--decision', 'approved', '--state-dir', ws.stateDir];
+    const approve = [
+      'node',
+      'shipcheck',
+      'approve',
+      second.runId!,
+      '--by',
+      'Ana',
+      '--decision',
+      'approved',
+      '--state-dir',
+      ws.stateDir,
+    ];
     expect(await main(approve, output, env)).toBe(0);
-    expect(out[0]).toMatch(new RegExp(`^earlier decision for po: rejected by Ana at \\S+ in run ${first.runId} \\(REJECTED\\); it is not carried over$`));
+    expect(out[0]).toMatch(
+      new RegExp(
+        `^earlier decision for po: rejected by Ana at \\S+ in run ${first.runId} \\(REJECTED\\); it is not carried over$`,
+      ),
+    );
     expect(out[1]).toBe(`recorded for po in run ${second.runId}: approved by Ana`);
     expect((await run(checklist)).status).toBe('passed');
     const approval = (await ws.events(second.runId!)).find((e) => e.type === 'approval_recorded');
-    expect(approval).toMatchObject({ runId: second.runId, checklistHash: checklist.fileHash, phases: { deploy: 'passed', signoff: 'in_progress' } });
+    expect(approval).toMatchObject({
+      runId: second.runId,
+      checklistHash: checklist.fileHash,
+      phases: { deploy: 'passed', signoff: 'in_progress' },
+    });
     out.length = 0;
-    expect(await main(['node', 'shipcheck', 'report', second.runId!, '--format', 'md', '--state-dir', ws.stateDir], output, env)).toBe(0);
-    expect(out.join('\n')).toContain(`approved: deploy PASSED, signoff IN PROGRESS, checklist sha256 ${checklist.fileHash.slice(0, 12)}…`);
+    expect(
+      await main(
+        ['node', 'shipcheck', 'report', second.runId!, '--format', 'md', '--state-dir', ws.stateDir],
+        output,
+        env,
+      ),
+    ).toBe(0);
+    expect(out.join('\n')).toContain(
+      `approved: deploy PASSED, signoff IN PROGRESS, checklist sha256 ${checklist.fileHash.slice(0, 12)}…`,
+    );
   });
 
   it("a gate reads the approval from the run that passed the phases it requires, never an older run's", async () => {
@@ -133,7 +175,9 @@ describe('an approval belongs to its run', () => {
     expect((await run(checklist)).status).toBe('passed');
     const open = await run(checklist, { environment: 'production' });
     expect(open.error).toBeUndefined();
-    expect(open.results[0]!.outcome?.observed).toMatchObject({ checks: [{ met: true }, { met: true, runId: second.runId }] });
+    expect(open.results[0]!.outcome?.observed).toMatchObject({
+      checks: [{ met: true }, { met: true, runId: second.runId }],
+    });
   });
 
   it('a checklist edited after the approval: the gate says so and stays closed', async () => {
@@ -170,12 +214,18 @@ describe('a warned step is not a pass', () => {
     const output: Output = { out: (l) => out.push(l), err: (l) => out.push(l) };
     // The CLI's registry has no probe kind: a failing sql step stands in for it.
     const cliYaml = checklistYaml(
-      stagingPhases('      - { id: flaky, kind: sql, title: Flaky, query: "select 2 as two", expect: { rows: [[3]] }, on_fail: warn }').split('\n  - id: signoff')[0]!,
+      stagingPhases(
+        '      - { id: flaky, kind: sql, title: Flaky, query: "select 2 as two", expect: { rows: [[3]] }, on_fail: warn }',
+      ).split('\n  - id: signoff')[0]!,
       `  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
   data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]`,
     );
     await writeFile(file, cliYaml);
-    const code = await main(['node', 'shipcheck', 'run', file, '--env', 'staging', '--state-dir', ws.stateDir], output, env);
+    const code = await main(
+      ['node', 'shipcheck', 'run', file, '--env', 'staging', '--state-dir', ws.stateDir],
+      output,
+      env,
+    );
     expect(code, out.join('\n')).toBe(ExitCode.passedWithWarnings);
     expect(out.join('\n')).toContain('PASSED WITH WARNINGS');
     out.length = 0;
@@ -186,12 +236,23 @@ describe('a warned step is not a pass', () => {
     expect(status).toContain('- WARNED: flaky (Flaky, deploy) - row 1: two is 2, expected 3');
     out.length = 0;
     await main(['node', 'shipcheck', 'status', '--json', '--state-dir', ws.stateDir], output, env);
-    expect(JSON.parse(out.join('\n'))[0]).toMatchObject({ runStatus: 'passed_with_warnings', attention: [{ stepId: 'flaky', status: 'warned' }] });
+    expect(JSON.parse(out.join('\n'))[0]).toMatchObject({
+      runStatus: 'passed_with_warnings',
+      attention: [{ stepId: 'flaky', status: 'warned' }],
+    });
     // --json: a machine reading the finishing events never sees "passed".
     out.length = 0;
-    expect(await main(['node', 'shipcheck', 'run', file, '--env', 'staging', '--json', '--state-dir', ws.stateDir], output, env)).toBe(ExitCode.passedWithWarnings);
+    expect(
+      await main(
+        ['node', 'shipcheck', 'run', file, '--env', 'staging', '--json', '--state-dir', ws.stateDir],
+        output,
+        env,
+      ),
+    ).toBe(ExitCode.passedWithWarnings);
     const events = out.map((l) => JSON.parse(l) as { type: string; status?: string });
-    expect(events.filter((e) => e.type === 'phase_finished' || e.type === 'run_finished').map((e) => e.status)).toEqual(['passed_with_warnings', 'passed_with_warnings']);
+    expect(events.filter((e) => e.type === 'phase_finished' || e.type === 'run_finished').map((e) => e.status)).toEqual(
+      ['passed_with_warnings', 'passed_with_warnings'],
+    );
   });
 
   it('a gate requiring status passed stays closed for a warned phase, unless allow_warnings', async () => {
@@ -207,7 +268,10 @@ describe('a warned step is not a pass', () => {
     expect(probeCalls).not.toContain('prod-probe');
 
     const allowing = await ws.writeChecklist(
-      checklistYaml(stagingPhases(warnStep) + productionPhase('{ environment: staging, phase: deploy, status: passed, allow_warnings: true }')),
+      checklistYaml(
+        stagingPhases(warnStep) +
+          productionPhase('{ environment: staging, phase: deploy, status: passed, allow_warnings: true }'),
+      ),
       'allowing.yaml',
     );
     // Another file: its hash differs from the approved one, so the approval must be for it.
@@ -250,6 +314,8 @@ rollback:
       requirement: 'phase production-deploy has no warned step',
       observed: expect.stringContaining('flaky failed under on_fail: warn'),
     });
-    expect((await checkDeployed({ checklist, environment: 'production', stateDir: ws.stateDir, allowWarnings: true })).ok).toBe(true);
+    expect(
+      (await checkDeployed({ checklist, environment: 'production', stateDir: ws.stateDir, allowWarnings: true })).ok,
+    ).toBe(true);
   });
 });

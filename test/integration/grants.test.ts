@@ -114,7 +114,11 @@ describe('row-level security for authenticated (SECURITY INVOKER)', () => {
     const { rows } = await as('authenticated', memberOfA, (tx) => recordFor(tx, organizationA, 'a_offender'));
     expect(rows[0]).toMatchObject({ result: { organization_id: organizationA, total_violations: 1 } });
     await as('authenticated', memberOfA, (tx) => strikeFor(tx, organizationA, 'a_offender'));
-    expect(await rowsOf(organizationA)).toContainEqual({ platform_user_id: 'a_offender', total_violations: 1, strikes: 1 });
+    expect(await rowsOf(organizationA)).toContainEqual({
+      platform_user_id: 'a_offender',
+      total_violations: 1,
+      strikes: 1,
+    });
   });
 
   it.each([
@@ -150,7 +154,15 @@ describe('row-level security for authenticated (SECURITY INVOKER)', () => {
       await recordFor(tx, organizationB, 'svc_offender');
       await strikeFor(tx, organizationB, 'svc_offender');
     });
-    expect(await rowsOf(organizationA)).toContainEqual({ platform_user_id: 'svc_offender', total_violations: 1, strikes: 0 });
-    expect(await rowsOf(organizationB)).toContainEqual({ platform_user_id: 'svc_offender', total_violations: 1, strikes: 1 });
+    expect(await rowsOf(organizationA)).toContainEqual({
+      platform_user_id: 'svc_offender',
+      total_violations: 1,
+      strikes: 0,
+    });
+    expect(await rowsOf(organizationB)).toContainEqual({
+      platform_user_id: 'svc_offender',
+      total_violations: 1,
+      strikes: 1,
+    });
   });
 });

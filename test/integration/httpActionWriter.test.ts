@@ -15,7 +15,12 @@ const log = capturingLogger();
 beforeAll(async () => {
   t = await freshDatabase({ poolSize: 20 });
   organizationId = (await resolveOrganization(t.db, { create: true })).id;
-  app = buildShieldApp({ db: t.db, auth: { kind: 'bearer', token: apiToken }, writer: 'action', logger: log.logger }).app;
+  app = buildShieldApp({
+    db: t.db,
+    auth: { kind: 'bearer', token: apiToken },
+    writer: 'action',
+    logger: log.logger,
+  }).app;
 });
 afterAll(async () => {
   await app?.close();
@@ -23,7 +28,13 @@ afterAll(async () => {
 });
 
 async function counts(platformUserId: string) {
-  const { rows } = await t.db.query<{ violations: number | null; strikes: number | null; actions: number; jobs: number; requests: number }>(
+  const { rows } = await t.db.query<{
+    violations: number | null;
+    strikes: number | null;
+    actions: number;
+    jobs: number;
+    requests: number;
+  }>(
     `select (select total_violations from public.user_behaviors where platform_user_id = $1) as violations,
             (select strikes from public.user_behaviors where platform_user_id = $1) as strikes,
             (select count(*)::int from public.shield_actions where platform_user_id = $1) as actions,
@@ -35,14 +46,25 @@ async function counts(platformUserId: string) {
 }
 
 const post = (payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/v1/shield/actions', headers: { ...auth, ...headers }, payload: payload as object });
+  app.inject({
+    method: 'POST',
+    url: '/v1/shield/actions',
+    headers: { ...auth, ...headers },
+    payload: payload as object,
+  });
 
 describe('one action, one round trip, one transaction', () => {
   it('records violation, strike, audit rows and jobs in 1 round trip; the histogram reads 1', async () => {
     const response = await post(actionBody(organizationId, 'one_trip', 'ot-1'));
     expect(response.statusCode).toBe(200);
     const result = response.json();
-    expect(result).toMatchObject({ success: true, replay: false, roundTrips: 1, offenseLevel: 'first', strikes: { strikes: 1 } });
+    expect(result).toMatchObject({
+      success: true,
+      replay: false,
+      roundTrips: 1,
+      offenseLevel: 'first',
+      strikes: { strikes: 1 },
+    });
     expect(result.actions.map((a: { tag: string; status: string }) => [a.tag, a.status])).toEqual([
       ['hide_comment', 'queued'],
       ['add_strike_1', 'recorded'],
@@ -61,12 +83,19 @@ describe('one action, one round trip, one transaction', () => {
   it('the offence level is read inside the call: a repeat offender escalates', async () => {
     await post(actionBody(organizationId, 'repeat_user', 'rp-1'));
     const second = (await post(actionBody(organizationId, 'repeat_user', 'rp-2'))).json();
-    expect(second).toMatchObject({ success: true, offenseLevel: 'repeat', behaviour: { totalViolations: 2 }, strikes: { strikes: 2 } });
+    expect(second).toMatchObject({
+      success: true,
+      offenseLevel: 'repeat',
+      behaviour: { totalViolations: 2 },
+      strikes: { strikes: 2 },
+    });
   });
 
   it('a NUL in metadata (accepted by the validator) writes nothing at all: no violation without its audit row and job', async () => {
     const before = await counts('nul_user');
-    const response = await post(actionBody(organizationId, 'nul_user', 'nul-1', { metadata: { toxicity_score: 0.9, note: 'x\u0000y' } }));
+    const response = await post(
+      actionBody(organizationId, 'nul_user', 'nul-1', { metadata: { toxicity_score: 0.9, note: 'x\u0000y' } }),
+    );
     expect(response.statusCode).toBe(422);
     const body = response.json();
     expect(body.failedActions[0]).toMatchObject({ errorCode: 'invalid_value' });
@@ -96,7 +125,12 @@ describe('partial writes', () => {
       expect(viaAction.body).not.toMatch(/simulated/);
       expect(await counts('torn_action')).toMatchObject({ violations: null, strikes: null, actions: 0, jobs: 0 });
 
-      const viaRpc = await rpc.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'torn_rpc', 'torn-2') });
+      const viaRpc = await rpc.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'torn_rpc', 'torn-2'),
+      });
       expect(viaRpc.statusCode).toBe(500);
       // The window the action writer closes: two commits, the first one stays.
       expect(await counts('torn_rpc')).toMatchObject({ violations: 1, strikes: 1, actions: 0, jobs: 0 });
@@ -127,7 +161,12 @@ describe('a connection killed mid-action', () => {
     });
     try {
       await held;
-      const pending = victim.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'killed_user', 'kill-1') });
+      const pending = victim.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'killed_user', 'kill-1'),
+      });
       // The claim is inserted, then the call waits for the lock: that is when the backend dies.
       let killed = 0;
       for (let i = 0; i < 100 && killed === 0; i++) {
@@ -149,7 +188,12 @@ describe('a connection killed mid-action', () => {
         `select count(*)::int as n from public.shield_action_requests where request_key = 'comment:twitter:kill-1'`,
       );
       expect(rows[0]!.n).toBe(0);
-      const retry = await victim.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'killed_user', 'kill-1') });
+      const retry = await victim.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'killed_user', 'kill-1'),
+      });
       expect(retry.statusCode).toBe(200);
       expect(retry.json().replay).toBe(false);
       expect(await counts('killed_user')).toMatchObject({ violations: 1, strikes: 1, actions: 3, jobs: 2 });
@@ -178,7 +222,9 @@ describe('idempotency', () => {
   });
 
   it('20 concurrent POSTs with the same comment id count once (the primary key, not a read-then-write)', async () => {
-    const responses = await Promise.all(Array.from({ length: 20 }, () => post(actionBody(organizationId, 'storm_user', 'storm-1'))));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => post(actionBody(organizationId, 'storm_user', 'storm-1'))),
+    );
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
     const replays = responses.filter((r) => r.json().replay === true);
     expect(replays).toHaveLength(19);
@@ -220,8 +266,18 @@ describe('idempotency', () => {
 
 describe('timeouts', () => {
   it('user_behaviors locked ACCESS EXCLUSIVE: every request answers 503 with Retry-After within about lock_timeout; the pool recovers', async () => {
-    const db = Database.connect(t.url, { max: 3, lockTimeoutMs: 400, statementTimeoutMs: 3_000, connectionTimeoutMs: 4_000 });
-    const locked = buildShieldApp({ db, auth: { kind: 'bearer', token: apiToken }, writer: 'action', requestTimeoutMs: 4_000 }).app;
+    const db = Database.connect(t.url, {
+      max: 3,
+      lockTimeoutMs: 400,
+      statementTimeoutMs: 3_000,
+      connectionTimeoutMs: 4_000,
+    });
+    const locked = buildShieldApp({
+      db,
+      auth: { kind: 'bearer', token: apiToken },
+      writer: 'action',
+      requestTimeoutMs: 4_000,
+    }).app;
     const holder = Database.connect(t.url, { max: 1 });
     let release!: () => void;
     const released = new Promise<void>((resolve) => {
@@ -242,7 +298,12 @@ describe('timeouts', () => {
       // More requests than connections: the queued ones must not hang either.
       const responses = await Promise.all(
         Array.from({ length: 9 }, (_, i) =>
-          locked.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'locked_user', `lk-${i}`) }),
+          locked.inject({
+            method: 'POST',
+            url: '/v1/shield/actions',
+            headers: auth,
+            payload: actionBody(organizationId, 'locked_user', `lk-${i}`),
+          }),
         ),
       );
       const elapsedMs = Date.now() - startedAt;
@@ -256,7 +317,12 @@ describe('timeouts', () => {
       expect(elapsedMs).toBeLessThan(3_500);
       release();
       await holding;
-      const after = await locked.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'locked_user', 'lk-ok') });
+      const after = await locked.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'locked_user', 'lk-ok'),
+      });
       expect(after.statusCode).toBe(200);
       expect(await counts('locked_user')).toMatchObject({ violations: 1, actions: 3 });
     } finally {
@@ -269,8 +335,18 @@ describe('timeouts', () => {
   });
 
   it('a request past the request timeout answers 503 request_timeout; statement_timeout then frees the connection', async () => {
-    const db = Database.connect(t.url, { max: 1, lockTimeoutMs: 60_000, statementTimeoutMs: 1_000, connectionTimeoutMs: 5_000 });
-    const slow = buildShieldApp({ db, auth: { kind: 'bearer', token: apiToken }, writer: 'action', requestTimeoutMs: 300 }).app;
+    const db = Database.connect(t.url, {
+      max: 1,
+      lockTimeoutMs: 60_000,
+      statementTimeoutMs: 1_000,
+      connectionTimeoutMs: 5_000,
+    });
+    const slow = buildShieldApp({
+      db,
+      auth: { kind: 'bearer', token: apiToken },
+      writer: 'action',
+      requestTimeoutMs: 300,
+    }).app;
     const holder = Database.connect(t.url, { max: 1 });
     let release!: () => void;
     const released = new Promise<void>((resolve) => {
@@ -288,7 +364,12 @@ describe('timeouts', () => {
     try {
       await held;
       const startedAt = Date.now();
-      const response = await slow.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'slow_user', 'sl-1') });
+      const response = await slow.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'slow_user', 'sl-1'),
+      });
       expect(response.statusCode).toBe(503);
       expect(response.json().error).toMatchObject({ code: 'request_timeout' });
       expect(response.headers['retry-after']).toBe('1');
@@ -296,7 +377,11 @@ describe('timeouts', () => {
       release();
       await holding;
       // The one connection was freed by statement_timeout (or the lock's release): the pool still serves.
-      const after = await slow.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/twitter/nobody`, headers: auth });
+      const after = await slow.inject({
+        method: 'GET',
+        url: `/v1/behaviours/${organizationId}/twitter/nobody`,
+        headers: auth,
+      });
       expect(after.statusCode).toBe(404);
     } finally {
       release();

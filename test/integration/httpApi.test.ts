@@ -72,9 +72,17 @@ describe('POST /v1/shield/actions validation', () => {
     ['organization_id not a uuid', { ...valid(), organization_id: 'acme' }, /organization_id: must be a uuid/],
     ['missing comment', { ...valid(), comment: undefined }, /comment: required/],
     ['unknown platform', { ...valid(), comment: { ...valid().comment, platform: 'myspace' } }, /comment\.platform/],
-    ['comment id with a quote', { ...valid(), comment: { ...valid().comment, id: "1'; drop" } }, /comment\.id: may only contain/],
+    [
+      'comment id with a quote',
+      { ...valid(), comment: { ...valid().comment, id: "1'; drop" } },
+      /comment\.id: may only contain/,
+    ],
     ['action_tags not an array', { ...valid(), action_tags: 'hide_comment' }, /action_tags: must be an array/],
-    ['unknown tag', { ...valid(), action_tags: ['nuke_account'] }, /action_tags\[0\]: "nuke_account" is not a known tag/],
+    [
+      'unknown tag',
+      { ...valid(), action_tags: ['nuke_account'] },
+      /action_tags\[0\]: "nuke_account" is not a known tag/,
+    ],
     ['toxicity out of range', { ...valid(), metadata: { toxicity_score: 7 } }, /metadata\.toxicity_score/],
     ['no severity source', { ...valid(), metadata: {} }, /metadata: needs toxicity_score or severity/],
     ['unknown top-level field', { ...valid(), organisation: 'x' }, /unknown field: organisation/],
@@ -82,7 +90,12 @@ describe('POST /v1/shield/actions validation', () => {
 
   it.each(cases)('%s → 400 with a message, nothing written', async (_name, payload, message) => {
     const before = await rowCounts();
-    const response = await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: payload as object });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/shield/actions',
+      headers: auth,
+      payload: payload as object,
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.code).toBe('invalid_body');
     expect(response.json().error.message).toMatch(message);
@@ -129,7 +142,11 @@ describe('record an action, read the behaviour', () => {
       });
       expect(response.statusCode).toBe(200);
     }
-    const response = await app.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/twitter/reader_user`, headers: auth });
+    const response = await app.inject({
+      method: 'GET',
+      url: `/v1/behaviours/${organizationId}/twitter/reader_user`,
+      headers: auth,
+    });
     expect(response.statusCode).toBe(200);
     const row = response.json();
     expect(row).toMatchObject({
@@ -146,7 +163,11 @@ describe('record an action, read the behaviour', () => {
   });
 
   it('404 for an offender with no row, 400 for a bad uuid or platform', async () => {
-    const missing = await app.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/twitter/nobody`, headers: auth });
+    const missing = await app.inject({
+      method: 'GET',
+      url: `/v1/behaviours/${organizationId}/twitter/nobody`,
+      headers: auth,
+    });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe('not_found');
 
@@ -154,7 +175,11 @@ describe('record an action, read the behaviour', () => {
     expect(badUuid.statusCode).toBe(400);
     expect(badUuid.json().error.message).toMatch(/organizationId: must be a uuid/);
 
-    const badPlatform = await app.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/Bad%20Platform/x`, headers: auth });
+    const badPlatform = await app.inject({
+      method: 'GET',
+      url: `/v1/behaviours/${organizationId}/Bad%20Platform/x`,
+      headers: auth,
+    });
     expect(badPlatform.statusCode).toBe(400);
     expect(badPlatform.json().error.message).toMatch(/platform: platform must be a lower-case name/);
   });
@@ -197,7 +222,9 @@ describe('GET /metrics', () => {
       expect(text).toMatch(/^process_cpu_user_seconds_total /m);
       expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
       // Each app has its own registry: the other app saw none of this traffic.
-      expect(sampleValue(await metrics.registry.metrics(), 'shield_actions_total{writer="rpc",result="success"}')).toBe(0);
+      expect(sampleValue(await metrics.registry.metrics(), 'shield_actions_total{writer="rpc",result="success"}')).toBe(
+        0,
+      );
     } finally {
       await fresh.close();
     }
@@ -218,12 +245,23 @@ describe('failures', () => {
       expect(action.statusCode).toBe(503);
       expect(action.headers['retry-after']).toBe('1');
       expect(action.json()).toEqual({
-        error: { code: 'database_unavailable', message: 'the database is unavailable; retry later', request_id: action.headers['x-request-id'] },
+        error: {
+          code: 'database_unavailable',
+          message: 'the database is unavailable; retry later',
+          request_id: action.headers['x-request-id'],
+        },
       });
-      const read = await downApp.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/twitter/down_user`, headers: auth });
+      const read = await downApp.inject({
+        method: 'GET',
+        url: `/v1/behaviours/${organizationId}/twitter/down_user`,
+        headers: auth,
+      });
       expect(read.statusCode).toBe(503);
-      expect(read.json()).toMatchObject({ error: { code: 'database_unavailable', request_id: read.headers['x-request-id'] } });
-      for (const body of [action.body, read.body]) expect(body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|:1\b|could not talk/);
+      expect(read.json()).toMatchObject({
+        error: { code: 'database_unavailable', request_id: read.headers['x-request-id'] },
+      });
+      for (const body of [action.body, read.body])
+        expect(body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|:1\b|could not talk/);
       for (const body of [action.body, read.body]) expect(body).not.toContain('s3cr3t-pw');
       const metrics = (await downApp.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
       expect(sampleValue(metrics, 'shield_actions_total{writer="rpc",result="failed"}')).toBe(1);
@@ -253,7 +291,9 @@ describe('failures', () => {
         payload: actionBody(organizationId, 'throw_user', 't-1'),
       });
       expect(response.statusCode).toBe(500);
-      expect(response.json()).toEqual({ error: { code: 'internal', message: 'internal error', request_id: response.headers['x-request-id'] } });
+      expect(response.json()).toEqual({
+        error: { code: 'internal', message: 'internal error', request_id: response.headers['x-request-id'] },
+      });
       expect(captured.text()).toContain('bug in the service');
       const metrics = (await throwing.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
       expect(sampleValue(metrics, 'shield_actions_total{writer="rpc",result="failed"}')).toBe(1);
@@ -266,7 +306,9 @@ describe('failures', () => {
   it('unknown routes are 404 with the error shape', async () => {
     const response = await app.inject({ method: 'GET', url: '/v2/nothing?x=1', headers: auth });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /v2/nothing', request_id: response.headers['x-request-id'] } });
+    expect(response.json()).toEqual({
+      error: { code: 'not_found', message: 'no route GET /v2/nothing', request_id: response.headers['x-request-id'] },
+    });
   });
 });
 

@@ -18,10 +18,17 @@ const log = capturingLogger();
 beforeAll(async () => {
   t = await freshDatabase();
   orgA = (await resolveOrganization(t.db, { create: true })).id;
-  const { rows } = await t.db.query<{ id: string }>(`insert into public.organizations (name) values ('other tenant') returning id::text`);
+  const { rows } = await t.db.query<{ id: string }>(
+    `insert into public.organizations (name) values ('other tenant') returning id::text`,
+  );
   orgB = rows[0]!.id;
   // TTL 0: every request looks its key up, so a revocation shows at once.
-  app = buildShieldApp({ db: t.db, auth: { kind: 'keys', keys: new KeyVerifier(t.db, { ttlMs: 0 }) }, writer: 'action', logger: log.logger }).app;
+  app = buildShieldApp({
+    db: t.db,
+    auth: { kind: 'keys', keys: new KeyVerifier(t.db, { ttlMs: 0 }) },
+    writer: 'action',
+    logger: log.logger,
+  }).app;
 });
 afterAll(async () => {
   await app?.close();
@@ -42,20 +49,38 @@ async function rowCounts() {
 describe('API keys scoped to an organization', () => {
   it('a key records actions for its own organization', async () => {
     const { token } = await createApiKey(t.db, { organizationId: orgA, scopes: ['actions:write', 'behaviours:read'] });
-    const response = await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(token), payload: actionBody(orgA, 'key_user', 'kk-1') });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/shield/actions',
+      headers: bearer(token),
+      payload: actionBody(orgA, 'key_user', 'kk-1'),
+    });
     expect(response.statusCode).toBe(200);
-    const read = await app.inject({ method: 'GET', url: `/v1/behaviours/${orgA}/twitter/key_user`, headers: bearer(token) });
+    const read = await app.inject({
+      method: 'GET',
+      url: `/v1/behaviours/${orgA}/twitter/key_user`,
+      headers: bearer(token),
+    });
     expect(read.statusCode).toBe(200);
   });
 
   it("another organization's key gets 403 and writes nothing; it cannot read either", async () => {
     const { token } = await createApiKey(t.db, { organizationId: orgB, scopes: ['actions:write', 'behaviours:read'] });
     const before = await rowCounts();
-    const response = await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(token), payload: actionBody(orgA, 'victim', 'x-1') });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/shield/actions',
+      headers: bearer(token),
+      payload: actionBody(orgA, 'victim', 'x-1'),
+    });
     expect(response.statusCode).toBe(403);
     expect(response.json().error).toMatchObject({ code: 'forbidden', request_id: response.headers['x-request-id'] });
     expect(await rowCounts()).toEqual(before);
-    const read = await app.inject({ method: 'GET', url: `/v1/behaviours/${orgA}/twitter/key_user`, headers: bearer(token) });
+    const read = await app.inject({
+      method: 'GET',
+      url: `/v1/behaviours/${orgA}/twitter/key_user`,
+      headers: bearer(token),
+    });
     expect(read.statusCode).toBe(403);
   });
 
@@ -64,14 +89,40 @@ describe('API keys scoped to an organization', () => {
     const writer = (await createApiKey(t.db, { organizationId: orgA, scopes: ['actions:write'] })).token;
     const admin = (await createApiKey(t.db, { organizationId: orgA, scopes: ['admin'] })).token;
     const before = await rowCounts();
-    expect((await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(reader), payload: actionBody(orgA, 'scoped', 's-1') })).statusCode).toBe(403);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/shield/actions',
+          headers: bearer(reader),
+          payload: actionBody(orgA, 'scoped', 's-1'),
+        })
+      ).statusCode,
+    ).toBe(403);
     expect(await rowCounts()).toEqual(before);
-    expect((await app.inject({ method: 'GET', url: `/v1/behaviours/${orgA}/twitter/key_user`, headers: bearer(writer) })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: 'GET', url: `/v1/behaviours/${orgA}/twitter/key_user`, headers: bearer(writer) }))
+        .statusCode,
+    ).toBe(403);
     for (const token of [reader, writer]) {
-      expect((await app.inject({ method: 'POST', url: '/v1/admin/writer', headers: bearer(token), payload: { writer: 'legacy' } })).statusCode).toBe(403);
+      expect(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/v1/admin/writer',
+            headers: bearer(token),
+            payload: { writer: 'legacy' },
+          })
+        ).statusCode,
+      ).toBe(403);
       expect((await app.inject({ method: 'GET', url: '/metrics', headers: bearer(token) })).statusCode).toBe(403);
     }
-    const switched = await app.inject({ method: 'POST', url: '/v1/admin/writer', headers: bearer(admin), payload: { writer: 'action' } });
+    const switched = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/writer',
+      headers: bearer(admin),
+      payload: { writer: 'action' },
+    });
     expect(switched.statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/metrics', headers: bearer(admin) })).statusCode).toBe(200);
   });
@@ -81,27 +132,67 @@ describe('API keys scoped to an organization', () => {
     const wrongSecret = `${token.slice(0, -4)}AAAA`;
     const madeUp = `shk_0123456789abcdef.${'A'.repeat(43)}`;
     for (const presented of [wrongSecret, madeUp, apiToken]) {
-      const response = await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(presented), payload: actionBody(orgA, 'k401', 'k401-1') });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: bearer(presented),
+        payload: actionBody(orgA, 'k401', 'k401-1'),
+      });
       expect(response.statusCode, presented.slice(0, 8)).toBe(401);
     }
-    expect((await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(token), payload: actionBody(orgA, 'k401', 'k401-2') })).statusCode).toBe(200);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/shield/actions',
+          headers: bearer(token),
+          payload: actionBody(orgA, 'k401', 'k401-2'),
+        })
+      ).statusCode,
+    ).toBe(200);
     await revokeApiKey(t.db, key.id);
-    expect((await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(token), payload: actionBody(orgA, 'k401', 'k401-3') })).statusCode).toBe(401);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/shield/actions',
+          headers: bearer(token),
+          payload: actionBody(orgA, 'k401', 'k401-3'),
+        })
+      ).statusCode,
+    ).toBe(401);
   });
 
   it('only a SHA-256 of the secret is stored, and no secret reaches the log', async () => {
     const { token, key } = await createApiKey(t.db, { organizationId: orgA, scopes: ['actions:write'] });
-    await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(token), payload: actionBody(orgA, 'logged', 'lg-1') });
+    await app.inject({
+      method: 'POST',
+      url: '/v1/shield/actions',
+      headers: bearer(token),
+      payload: actionBody(orgA, 'logged', 'lg-1'),
+    });
     const secret = token.split('.')[1]!;
-    const { rows } = await t.db.query<{ dump: string }>(`select row_to_json(k)::text as dump from public.shield_api_keys k where id = $1`, [key.id]);
+    const { rows } = await t.db.query<{ dump: string }>(
+      `select row_to_json(k)::text as dump from public.shield_api_keys k where id = $1`,
+      [key.id],
+    );
     expect(rows[0]!.dump).not.toContain(secret);
     expect(log.text()).not.toContain(secret);
   });
 
   it('the development token still works next to keys, for every organization', async () => {
-    const mixed = buildShieldApp({ db: t.db, auth: { kind: 'keys', keys: new KeyVerifier(t.db), token: apiToken }, writer: 'action' }).app;
+    const mixed = buildShieldApp({
+      db: t.db,
+      auth: { kind: 'keys', keys: new KeyVerifier(t.db), token: apiToken },
+      writer: 'action',
+    }).app;
     try {
-      const response = await mixed.inject({ method: 'POST', url: '/v1/shield/actions', headers: bearer(apiToken), payload: actionBody(orgB, 'dev', 'dev-1') });
+      const response = await mixed.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: bearer(apiToken),
+        payload: actionBody(orgB, 'dev', 'dev-1'),
+      });
       expect(response.statusCode).toBe(200);
     } finally {
       await mixed.close();
@@ -147,7 +238,13 @@ describe('shipcheck shield keys', () => {
     const unknownScope = await cli('create', '--organization', orgA, '--scope', 'root');
     expect(unknownScope.code).toBe(2);
     expect(unknownScope.stderr).toMatch(/unknown scope root/);
-    const missingOrg = await cli('create', '--organization', '0b6c3f5e-1111-4222-8333-444455556666', '--scope', 'admin');
+    const missingOrg = await cli(
+      'create',
+      '--organization',
+      '0b6c3f5e-1111-4222-8333-444455556666',
+      '--scope',
+      'admin',
+    );
     expect(missingOrg.code).toBe(2);
     expect(missingOrg.stderr).toMatch(/does not exist/);
     expect((await cli('revoke', 'nothex')).code).toBe(2);

@@ -15,7 +15,13 @@ afterAll(async () => t?.drop());
 function capture(): Output & { stdout: string[]; stderr: string[]; all: () => string } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), all: () => [...stdout, ...stderr].join('\n') };
+  return {
+    stdout,
+    stderr,
+    out: (l) => stdout.push(l),
+    err: (l) => stderr.push(l),
+    all: () => [...stdout, ...stderr].join('\n'),
+  };
 }
 
 const run = (args: string[], env: NodeJS.ProcessEnv, output = capture()) =>
@@ -26,11 +32,15 @@ describe('shipcheck shield serve: refusals (exit 2, nothing started)', () => {
     const { code, output } = await run(['shield', 'serve', '--port', '0'], { DATABASE_URL: t.url });
     expect(code).toBe(2);
     expect(output.stdout).toEqual([]);
-    expect(output.stderr[0]).toBe('shipcheck: refusing to start without an API token: the environment variable SHIELD_API_TOKEN is not set');
+    expect(output.stderr[0]).toBe(
+      'shipcheck: refusing to start without an API token: the environment variable SHIELD_API_TOKEN is not set',
+    );
   });
 
   it('with --insecure-no-auth on a non-loopback address', async () => {
-    const { code, output } = await run(['shield', 'serve', '--insecure-no-auth', '--host', '0.0.0.0'], { DATABASE_URL: t.url });
+    const { code, output } = await run(['shield', 'serve', '--insecure-no-auth', '--host', '0.0.0.0'], {
+      DATABASE_URL: t.url,
+    });
     expect(code).toBe(2);
     expect(output.stderr[0]).toMatch(/--insecure-no-auth is only allowed on a loopback address, not on 0.0.0.0/);
   });
@@ -38,10 +48,15 @@ describe('shipcheck shield serve: refusals (exit 2, nothing started)', () => {
   it('exit 1 with --writer rpc on a database without migration 024', async () => {
     const old = await freshDatabase({ migrateTo: '006' });
     try {
-      const { code, output } = await run(['shield', 'serve', '--port', '0'], { DATABASE_URL: old.url, SHIELD_API_TOKEN: apiToken });
+      const { code, output } = await run(['shield', 'serve', '--port', '0'], {
+        DATABASE_URL: old.url,
+        SHIELD_API_TOKEN: apiToken,
+      });
       expect(code).toBe(1);
       expect(output.stdout).toEqual([]);
-      expect(output.stderr[0]).toBe('shipcheck: the rpc writer needs migration 024, which is not applied to this database');
+      expect(output.stderr[0]).toBe(
+        'shipcheck: the rpc writer needs migration 024, which is not applied to this database',
+      );
     } finally {
       await old.drop();
     }
@@ -52,11 +67,20 @@ describe('shipcheck shield serve: refusals (exit 2, nothing started)', () => {
     try {
       const keys = await run(['shield', 'serve', '--port', '0', '--api-keys'], { DATABASE_URL: old.url });
       expect(keys.code).toBe(1);
-      expect(keys.output.stderr[0]).toBe('shipcheck: --api-keys needs migration 026, which is not applied to this database');
-      const action = await run(['shield', 'serve', '--port', '0', '--writer', 'action'], { DATABASE_URL: old.url, SHIELD_API_TOKEN: apiToken });
+      expect(keys.output.stderr[0]).toBe(
+        'shipcheck: --api-keys needs migration 026, which is not applied to this database',
+      );
+      const action = await run(['shield', 'serve', '--port', '0', '--writer', 'action'], {
+        DATABASE_URL: old.url,
+        SHIELD_API_TOKEN: apiToken,
+      });
       expect(action.code).toBe(1);
-      expect(action.output.stderr[0]).toBe('shipcheck: the action writer needs migration 026, which is not applied to this database');
-      const both = await run(['shield', 'serve', '--port', '0', '--api-keys', '--insecure-no-auth'], { DATABASE_URL: old.url });
+      expect(action.output.stderr[0]).toBe(
+        'shipcheck: the action writer needs migration 026, which is not applied to this database',
+      );
+      const both = await run(['shield', 'serve', '--port', '0', '--api-keys', '--insecure-no-auth'], {
+        DATABASE_URL: old.url,
+      });
       expect(both.code).toBe(2);
     } finally {
       await old.drop();
@@ -94,7 +118,10 @@ describe('shipcheck shield serve + shield load, in process', () => {
     expect({ writer, auth }).toEqual({ writer: 'rpc', auth: 'bearer' });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-    const load = await run(['shield', 'load', '--url', url, '--rate', '20', '--duration', '2', '--users', '3', '--json'], env);
+    const load = await run(
+      ['shield', 'load', '--url', url, '--rate', '20', '--duration', '2', '--users', '3', '--json'],
+      env,
+    );
     expect(load.code).toBe(0);
     const figures = JSON.parse(load.output.stdout.join('\n'));
     expect(figures).toMatchObject({ requestedRate: 20, users: 3, non2xx: 0, errors: 0, errorRate: 0 });
@@ -102,13 +129,20 @@ describe('shipcheck shield serve + shield load, in process', () => {
 
     const text = await run(['shield', 'load', '--url', url, '--rate', '10', '--duration', '1s'], env);
     expect(text.code).toBe(0);
-    expect(text.output.stdout[0]).toMatch(/^load on http:\/\/127\.0\.0\.1:\d+\/v1\/shield\/actions: 10 req\/s requested, 100 users/);
+    expect(text.output.stdout[0]).toMatch(
+      /^load on http:\/\/127\.0\.0\.1:\d+\/v1\/shield\/actions: 10 req\/s requested, 100 users/,
+    );
     expect(text.output.stdout.join('\n')).toMatch(/latency {4}p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms/);
 
-    const refused = await run(['shield', 'load', '--url', url, '--rate', '10', '--duration', '1'], { SHIELD_API_TOKEN: 'wrong-token-wrong-token' });
+    const refused = await run(['shield', 'load', '--url', url, '--rate', '10', '--duration', '1'], {
+      SHIELD_API_TOKEN: 'wrong-token-wrong-token',
+    });
     expect(refused.code).toBe(1);
     expect(refused.output.stderr.at(-1)).toBe('shipcheck: error rate 100% is above the allowed 0%');
-    const tolerated = await run(['shield', 'load', '--url', url, '--rate', '5', '--duration', '1', '--max-error-rate', '1'], {});
+    const tolerated = await run(
+      ['shield', 'load', '--url', url, '--rate', '5', '--duration', '1', '--max-error-rate', '1'],
+      {},
+    );
     expect(tolerated.code).toBe(0);
     expect(tolerated.output.stderr[0]).toBe('note: SHIELD_API_TOKEN is not set; sending requests without a token');
 
@@ -128,11 +162,20 @@ describe('shipcheck shield serve + shield load, in process', () => {
 
 describe('shipcheck shield load: bad flags (exit 2, nothing sent)', () => {
   it.each([
-    [['--url', 'http://example.com:8080', '--rate', '5', '--duration', '1'], /must point at this machine \(loopback\), not example.com/],
+    [
+      ['--url', 'http://example.com:8080', '--rate', '5', '--duration', '1'],
+      /must point at this machine \(loopback\), not example.com/,
+    ],
     [['--url', 'http://127.0.0.1:1', '--rate', '0', '--duration', '1'], /--rate must be between 1 and 2000, got 0/],
     [['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1h'], /--duration must be 1-900 seconds/],
-    [['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1', '--max-error-rate', '2'], /--max-error-rate must be a number between 0 and 1/],
-    [['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1', '--organization-id', 'acme'], /--organization-id must be a UUID/],
+    [
+      ['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1', '--max-error-rate', '2'],
+      /--max-error-rate must be a number between 0 and 1/,
+    ],
+    [
+      ['--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1', '--organization-id', 'acme'],
+      /--organization-id must be a UUID/,
+    ],
   ])('%j', async (args, message) => {
     const { code, output } = await run(['shield', 'load', ...args], {});
     expect(code).toBe(2);

@@ -20,10 +20,21 @@ export function capturingLogger(): { logger: Logger; text: () => string } {
 }
 
 /** A valid POST /v1/shield/actions body for one comment by `platformUserId`. */
-export function actionBody(organizationId: string, platformUserId: string, commentId: string, overrides: Record<string, unknown> = {}) {
+export function actionBody(
+  organizationId: string,
+  platformUserId: string,
+  commentId: string,
+  overrides: Record<string, unknown> = {},
+) {
   return {
     organization_id: organizationId,
-    comment: { id: commentId, platform: 'twitter', platform_user_id: platformUserId, platform_username: 'troll', text: 'you are…' },
+    comment: {
+      id: commentId,
+      platform: 'twitter',
+      platform_user_id: platformUserId,
+      platform_username: 'troll',
+      text: 'you are…',
+    },
     action_tags: ['hide_comment', 'add_strike_1', 'check_reincidence'],
     metadata: { toxicity_score: 0.9 },
     ...overrides,

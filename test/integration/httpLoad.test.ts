@@ -71,11 +71,20 @@ describe('runLoad against a real server', () => {
     expect(rows[0]!.violations).toBeGreaterThanOrEqual(result.responses);
     expect(rows[0]!.violations).toBeLessThanOrEqual(result.responses + result.connections);
     // Server side, the metrics and the database agree exactly.
-    expect(sampleValue(await scrape(server), 'shield_actions_total{writer="rpc",result="success"}')).toBe(rows[0]!.violations);
+    expect(sampleValue(await scrape(server), 'shield_actions_total{writer="rpc",result="success"}')).toBe(
+      rows[0]!.violations,
+    );
   });
 
   it('--hot-user sends every request for one offender, and the rpc writer loses none', async () => {
-    const result = await runLoad({ url: server.url, rate: 40, durationSeconds: 2, hotUser: true, users: 50, token: apiToken });
+    const result = await runLoad({
+      url: server.url,
+      rate: 40,
+      durationSeconds: 2,
+      hotUser: true,
+      users: 50,
+      token: apiToken,
+    });
     expect(result).toMatchObject({ users: 1, hotUser: true, errors: 0, non2xx: 0 });
     const { rows } = await t.db.query<{ total_violations: number }>(
       'select total_violations from public.user_behaviors where platform_user_id = $1',
@@ -97,7 +106,13 @@ describe('runLoad against a real server', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
     const startedAt = Date.now();
-    const result = await runLoad({ url: server.url, rate: 20, durationSeconds: 30, token: apiToken, signal: controller.signal });
+    const result = await runLoad({
+      url: server.url,
+      rate: 20,
+      durationSeconds: 30,
+      token: apiToken,
+      signal: controller.signal,
+    });
     expect(Date.now() - startedAt).toBeLessThan(15_000); // of a 30 s run: stopped early, with room for a busy machine
     expect(result.stoppedEarly).toBe(true);
     expect(result.errors).toBe(0);
@@ -120,7 +135,14 @@ describe('zero-downtime proof: legacy → apply 024 → rpc, under load', () => 
   it('no error and no non-2xx while the migration lands and the writer switches', async () => {
     // Long enough for a slow migration on a busy machine; stopped 1 s after the switch.
     const controller = new AbortController();
-    const load = runLoad({ url: server.url, rate: 30, durationSeconds: 60, users: 20, token: apiToken, signal: controller.signal });
+    const load = runLoad({
+      url: server.url,
+      rate: 30,
+      durationSeconds: 60,
+      users: 20,
+      token: apiToken,
+      signal: controller.signal,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await migrate(t.db);
     const switched = await fetch(`${server.url}/v1/admin/writer`, {
@@ -146,7 +168,9 @@ describe('load options', () => {
     await expect(runLoad({ url: 'http://example.com', rate: 10, durationSeconds: 1 })).rejects.toThrow(
       /must point at this machine \(loopback\), not example.com/,
     );
-    const error = await runLoad({ url: 'http://127.0.0.1:1', rate: 0, durationSeconds: 10_000, users: 0 }).catch((e) => e);
+    const error = await runLoad({ url: 'http://127.0.0.1:1', rate: 0, durationSeconds: 10_000, users: 0 }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toBe('3 problems with the load options');
     expect(error.detail).toMatch(/--rate must be a whole number between 1 and 2000, got 0/);

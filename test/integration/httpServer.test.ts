@@ -50,7 +50,12 @@ describe('writer switch', () => {
     const switchTo = (writer: unknown, headers: Record<string, string> = auth) =>
       app.inject({ method: 'POST', url: '/v1/admin/writer', headers, payload: { writer } });
     const post = (commentId: string) =>
-      app.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: actionBody(organizationId, 'switch_user', commentId) });
+      app.inject({
+        method: 'POST',
+        url: '/v1/shield/actions',
+        headers: auth,
+        payload: actionBody(organizationId, 'switch_user', commentId),
+      });
     try {
       expect((await post('s-1')).statusCode).toBe(200);
 
@@ -67,7 +72,11 @@ describe('writer switch', () => {
       const switched = await switchTo('rpc');
       expect(switched.statusCode).toBe(200);
       expect(switched.json()).toEqual({ writer: 'rpc', previous: 'legacy' });
-      expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok', database: 'ok', writer: 'rpc' });
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
+        status: 'ok',
+        database: 'ok',
+        writer: 'rpc',
+      });
 
       expect((await post('s-2')).statusCode).toBe(200);
       const metrics = (await app.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
@@ -80,7 +89,11 @@ describe('writer switch', () => {
       const rpcTrips = sampleValue(metrics, 'shield_action_db_round_trips_sum{writer="rpc"}')!;
       expect(rpcTrips).toBeLessThan(legacyTrips);
 
-      const behaviour = await app.inject({ method: 'GET', url: `/v1/behaviours/${organizationId}/twitter/switch_user`, headers: auth });
+      const behaviour = await app.inject({
+        method: 'GET',
+        url: `/v1/behaviours/${organizationId}/twitter/switch_user`,
+        headers: auth,
+      });
       expect(behaviour.json()).toMatchObject({ total_violations: 2, strikes: 2 });
     } finally {
       await app.close();
@@ -103,7 +116,9 @@ describe('startup auth policy', () => {
   const settings = { tokenEnv: 'SHIELD_API_TOKEN', insecureNoAuth: false, host: '127.0.0.1' };
 
   it('refuses to start without a token, or with a short one, and never echoes the token', () => {
-    expect(() => resolveAuth(settings, {})).toThrow(/refusing to start without an API token: .*SHIELD_API_TOKEN is not set/);
+    expect(() => resolveAuth(settings, {})).toThrow(
+      /refusing to start without an API token: .*SHIELD_API_TOKEN is not set/,
+    );
     expect(() => resolveAuth(settings, { SHIELD_API_TOKEN: 'hunter2' })).toThrow(UsageError);
     try {
       resolveAuth(settings, { SHIELD_API_TOKEN: 'hunter2' });

@@ -19,10 +19,18 @@ const startAt = Number((await lines.next()).value);
 for (let round = 0; round < Number(rounds); round++) {
   await sleep(Math.max(0, startAt + round * Number(intervalMs) - Date.now()));
   try {
-    await acquireLease({ stateDir, name: `${prefix}-${round}`, runId: `racer-${process.pid}`, takeOver: true, heartbeatMs: 600_000 });
+    await acquireLease({
+      stateDir,
+      name: `${prefix}-${round}`,
+      runId: `racer-${process.pid}`,
+      takeOver: true,
+      heartbeatMs: 600_000,
+    });
     process.stdout.write(`${JSON.stringify({ round, won: true })}\n`);
   } catch (error) {
-    process.stdout.write(`${JSON.stringify({ round, won: false, message: (error as Error).message, code: (error as { code?: string }).code })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ round, won: false, message: (error as Error).message, code: (error as { code?: string }).code })}\n`,
+    );
   }
 }
 process.stdout.write('done\n');

@@ -47,7 +47,10 @@ describe('shipcheck lint', () => {
     const missing = await cli(['lint', `${fixtures}nope.sql`]);
     expect(missing).toMatchObject({ code: 2, err: expect.stringMatching(/cannot read .*nope\.sql: ENOENT/) });
     expect(await cli(['lint'])).toMatchObject({ code: 2, err: expect.stringMatching(/at least one migration file/) });
-    expect(await cli(['lint', unsafe, '--disable', 'nonsense'])).toMatchObject({ code: 2, err: expect.stringMatching(/unknown lint rule nonsense/) });
+    expect(await cli(['lint', unsafe, '--disable', 'nonsense'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/unknown lint rule nonsense/),
+    });
   });
 });
 
@@ -59,17 +62,34 @@ describe('lint step', () => {
   afterAll(async () => harness?.close());
 
   it('fails before any database is touched, naming the first finding, with the findings as evidence', async () => {
-    const outcome = await harness.run(lintStep, { migration: '001', directory: 'migrations' }, { checklistDir: fixtures, step: { id: 'lint-001' } });
+    const outcome = await harness.run(
+      lintStep,
+      { migration: '001', directory: 'migrations' },
+      { checklistDir: fixtures, step: { id: 'lint-001' } },
+    );
     expect(outcome.status).toBe('failed');
-    expect(outcome.message).toMatch(/^4 lint finding\(s\); first: .*001_widen_events\.sql:2 require-concurrent-index-creation/);
+    expect(outcome.message).toMatch(
+      /^4 lint finding\(s\); first: .*001_widen_events\.sql:2 require-concurrent-index-creation/,
+    );
     expect(outcome.evidence?.[0]?.path).toMatch(/lint-001\.lint\.txt$/);
   });
 
   it('passes on a clean migration, and disable turns a rule off', async () => {
-    expect((await harness.run(lintStep, { files: ['migrations/002_widen_events_safely.sql'] }, { checklistDir: fixtures })).status).toBe('passed');
+    expect(
+      (await harness.run(lintStep, { files: ['migrations/002_widen_events_safely.sql'] }, { checklistDir: fixtures }))
+        .status,
+    ).toBe('passed');
     const disabled = await harness.run(
       lintStep,
-      { files: ['migrations/001_widen_events.sql'], disable: ['require-concurrent-index-creation', 'constraint-missing-not-valid', 'setting-not-nullable-field', 'require-timeout-settings'] },
+      {
+        files: ['migrations/001_widen_events.sql'],
+        disable: [
+          'require-concurrent-index-creation',
+          'constraint-missing-not-valid',
+          'setting-not-nullable-field',
+          'require-timeout-settings',
+        ],
+      },
       { checklistDir: fixtures },
     );
     expect(disabled.status).toBe('passed');
@@ -105,9 +125,20 @@ describe('plan runs the lint step', () => {
       expect(failing.out).toMatch(/✖ checked now:/);
       expect(failing.out).toContain('require-concurrent-index-creation');
       await ws.writeChecklist(checklistYaml(phase(safe), rollback), 'safe.yaml');
-      const passing = await cli(['plan', `${ws.dir}/safe.yaml`, '--env', 'staging', '--state-dir', ws.stateDir, '--json']);
+      const passing = await cli([
+        'plan',
+        `${ws.dir}/safe.yaml`,
+        '--env',
+        'staging',
+        '--state-dir',
+        ws.stateDir,
+        '--json',
+      ]);
       expect(passing.code).toBe(0);
-      expect(JSON.parse(passing.out)).toMatchObject({ ok: true, phases: [{ steps: [{ id: 'lint-migration', preview: { ok: true } }] }] });
+      expect(JSON.parse(passing.out)).toMatchObject({
+        ok: true,
+        phases: [{ steps: [{ id: 'lint-migration', preview: { ok: true } }] }],
+      });
     } finally {
       await ws.remove();
     }

@@ -53,7 +53,7 @@ async function row(userId: string): Promise<Json | undefined> {
 /** Every row of user_behaviors, to show that a refused call wrote nothing anywhere. */
 async function wholeTable(): Promise<unknown> {
   const { rows } = await t.db.query<{ rows: unknown }>(
-    'select coalesce(jsonb_agg(to_jsonb(b) order by b.id), \'[]\') as rows from public.user_behaviors b',
+    "select coalesce(jsonb_agg(to_jsonb(b) order by b.id), '[]') as rows from public.user_behaviors b",
   );
   return rows[0]!.rows;
 }
@@ -99,7 +99,10 @@ describe('atomic_update_user_behavior: writes', () => {
     }
 
     const second = await record(
-      offenderArgs('u_insert', violation({ severity: 'critical', toxicity_score: null, comment_id: 'c2', action_tags: [] })),
+      offenderArgs(
+        'u_insert',
+        violation({ severity: 'critical', toxicity_score: null, comment_id: 'c2', action_tags: [] }),
+      ),
     );
     const updated = (await row('u_insert'))!;
     expect(second).toMatchObject({ total_violations: 2, severity_counts: { low: 0, medium: 0, high: 1, critical: 1 } });
@@ -141,7 +144,10 @@ describe('atomic_update_user_behavior: writes', () => {
     ['toxicity_score 0', violation({ toxicity_score: 0 })],
     ['toxicity_score 1', violation({ toxicity_score: 1 })],
     ['a 256-character comment_id', violation({ comment_id: 'x'.repeat(256) })],
-    ['32 tags of 64 characters', violation({ action_tags: Array.from({ length: 32 }, (_, i) => `${i}`.padEnd(64, 't')) })],
+    [
+      '32 tags of 64 characters',
+      violation({ action_tags: Array.from({ length: 32 }, (_, i) => `${i}`.padEnd(64, 't')) }),
+    ],
   ])('accepts the edge case: %s', async (name, data) => {
     const result = await record(offenderArgs(`u_edge_${name.replace(/\W/g, '_')}`, data));
     expect(result.total_violations).toBe(1);
@@ -150,7 +156,12 @@ describe('atomic_update_user_behavior: writes', () => {
   it('loses no update with 50 concurrent calls on one row through a pool of 20', async () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        record(offenderArgs('u_concurrent', violation({ severity: ['low', 'medium', 'high', 'critical'][i % 4], comment_id: `c${i}` }))),
+        record(
+          offenderArgs(
+            'u_concurrent',
+            violation({ severity: ['low', 'medium', 'high', 'critical'][i % 4], comment_id: `c${i}` }),
+          ),
+        ),
       ),
     );
     // Each call saw the row as the previous one left it: every total from 1 to 50 exactly once.
@@ -172,43 +183,208 @@ describe('atomic_update_user_behavior: bad input is refused and writes nothing',
 
   const long = (n: number) => 'x'.repeat(n);
   const bad: [string, Args, string, RegExp][] = [
-    ['null organization id', [null, 'twitter', 'victim', null, violation()], '22004', /p_organization_id must not be null/],
+    [
+      'null organization id',
+      [null, 'twitter', 'victim', null, violation()],
+      '22004',
+      /p_organization_id must not be null/,
+    ],
     ['null platform', [seedOrganization, null, 'victim', null, violation()], '22004', /p_platform must not be null/],
-    ['empty platform', [seedOrganization, '', 'victim', null, violation()], '22023', /p_platform must be 1 to 64 characters/],
-    ['65-character platform', [seedOrganization, long(65), 'victim', null, violation()], '22023', /p_platform must be 1 to 64/],
-    ['blank platform', [seedOrganization, ' \t ', 'victim', null, violation()], '22023', /p_platform must not be blank/],
-    ['null user id', [seedOrganization, 'twitter', null, null, violation()], '22004', /p_platform_user_id must not be null/],
-    ['empty user id', [seedOrganization, 'twitter', '', null, violation()], '22023', /p_platform_user_id must be 1 to 256/],
-    ['257-character user id', [seedOrganization, 'twitter', long(257), null, violation()], '22023', /p_platform_user_id must be 1 to 256/],
-    ['blank user id', [seedOrganization, 'twitter', '   ', null, violation()], '22023', /p_platform_user_id must not be blank/],
-    ['257-character username', offenderArgs('victim', violation(), long(257)), '22023', /p_platform_username must be null or 1 to 256/],
-    ['empty username', offenderArgs('victim', violation(), ''), '22023', /p_platform_username must be null or 1 to 256/],
+    [
+      'empty platform',
+      [seedOrganization, '', 'victim', null, violation()],
+      '22023',
+      /p_platform must be 1 to 64 characters/,
+    ],
+    [
+      '65-character platform',
+      [seedOrganization, long(65), 'victim', null, violation()],
+      '22023',
+      /p_platform must be 1 to 64/,
+    ],
+    [
+      'blank platform',
+      [seedOrganization, ' \t ', 'victim', null, violation()],
+      '22023',
+      /p_platform must not be blank/,
+    ],
+    [
+      'null user id',
+      [seedOrganization, 'twitter', null, null, violation()],
+      '22004',
+      /p_platform_user_id must not be null/,
+    ],
+    [
+      'empty user id',
+      [seedOrganization, 'twitter', '', null, violation()],
+      '22023',
+      /p_platform_user_id must be 1 to 256/,
+    ],
+    [
+      '257-character user id',
+      [seedOrganization, 'twitter', long(257), null, violation()],
+      '22023',
+      /p_platform_user_id must be 1 to 256/,
+    ],
+    [
+      'blank user id',
+      [seedOrganization, 'twitter', '   ', null, violation()],
+      '22023',
+      /p_platform_user_id must not be blank/,
+    ],
+    [
+      '257-character username',
+      offenderArgs('victim', violation(), long(257)),
+      '22023',
+      /p_platform_username must be null or 1 to 256/,
+    ],
+    [
+      'empty username',
+      offenderArgs('victim', violation(), ''),
+      '22023',
+      /p_platform_username must be null or 1 to 256/,
+    ],
     ['null violation data', offenderArgs('victim', null), '22004', /p_violation_data must not be null/],
-    ['violation data an array', offenderArgs('victim', [violation()]), '22P02', /p_violation_data must be a JSON object \(got array\)/],
-    ['violation data a string', offenderArgs('victim', 'medium'), '22P02', /p_violation_data must be a JSON object \(got string\)/],
-    ['violation data over 8 KB', offenderArgs('victim', violation({ comment_id: long(9000) })), '22023', /larger than 8192 bytes/],
+    [
+      'violation data an array',
+      offenderArgs('victim', [violation()]),
+      '22P02',
+      /p_violation_data must be a JSON object \(got array\)/,
+    ],
+    [
+      'violation data a string',
+      offenderArgs('victim', 'medium'),
+      '22P02',
+      /p_violation_data must be a JSON object \(got string\)/,
+    ],
+    [
+      'violation data over 8 KB',
+      offenderArgs('victim', violation({ comment_id: long(9000) })),
+      '22023',
+      /larger than 8192 bytes/,
+    ],
     ['an unknown key (typo)', offenderArgs('victim', violation({ toxicity: 0.5 })), '22023', /unknown keys: toxicity/],
-    ['severity missing', offenderArgs('victim', violation({ severity: undefined })), '22023', /severity must be one of low, medium, high, critical/],
-    ['severity unknown', offenderArgs('victim', violation({ severity: 'extreme' })), '22023', /severity must be one of/],
-    ['severity in capitals', offenderArgs('victim', violation({ severity: 'MEDIUM' })), '22023', /severity must be one of/],
+    [
+      'severity missing',
+      offenderArgs('victim', violation({ severity: undefined })),
+      '22023',
+      /severity must be one of low, medium, high, critical/,
+    ],
+    [
+      'severity unknown',
+      offenderArgs('victim', violation({ severity: 'extreme' })),
+      '22023',
+      /severity must be one of/,
+    ],
+    [
+      'severity in capitals',
+      offenderArgs('victim', violation({ severity: 'MEDIUM' })),
+      '22023',
+      /severity must be one of/,
+    ],
     ['severity a number', offenderArgs('victim', violation({ severity: 2 })), '22023', /severity must be one of/],
-    ['toxicity_score a string', offenderArgs('victim', violation({ toxicity_score: '0.5' })), '22P02', /toxicity_score must be a number or null \(got a JSON string\)/],
-    ['toxicity_score a boolean', offenderArgs('victim', violation({ toxicity_score: true })), '22P02', /toxicity_score must be a number or null/],
-    ['toxicity_score below 0', offenderArgs('victim', violation({ toxicity_score: -0.01 })), '22023', /toxicity_score must be between 0 and 1 \(got -0.01\)/],
-    ['toxicity_score above 1', offenderArgs('victim', violation({ toxicity_score: 1.5 })), '22023', /toxicity_score must be between 0 and 1/],
-    ['comment_id missing', offenderArgs('victim', violation({ comment_id: undefined })), '22023', /comment_id is required/],
-    ['comment_id JSON null', offenderArgs('victim', violation({ comment_id: null })), '22023', /comment_id is required/],
-    ['comment_id a number', offenderArgs('victim', violation({ comment_id: 42 })), '22P02', /comment_id must be a string \(got a JSON number\)/],
-    ['comment_id empty', offenderArgs('victim', violation({ comment_id: '' })), '22023', /comment_id must be 1 to 256 characters long \(got 0\)/],
-    ['comment_id 257 characters', offenderArgs('victim', violation({ comment_id: long(257) })), '22023', /comment_id must be 1 to 256/],
-    ['action_tags missing', offenderArgs('victim', violation({ action_tags: undefined })), '22023', /action_tags is required/],
-    ['action_tags a string', offenderArgs('victim', violation({ action_tags: 'warning' })), '22P02', /action_tags must be an array of strings \(got a JSON string\)/],
-    ['action_tags an object', offenderArgs('victim', violation({ action_tags: { a: 1 } })), '22P02', /action_tags must be an array/],
-    ['a tag that is not a string', offenderArgs('victim', violation({ action_tags: ['warning', 7] })), '22P02', /action_tags\[1\] must be a string \(got a JSON number\)/],
-    ['33 tags', offenderArgs('victim', violation({ action_tags: Array(33).fill('warning') })), '22023', /more than 32 tags \(got 33\)/],
-    ['a 65-character tag', offenderArgs('victim', violation({ action_tags: [long(65)] })), '22023', /action_tags\[0\] must be 1 to 64 characters/],
-    ['an empty tag', offenderArgs('victim', violation({ action_tags: ['ok', ''] })), '22023', /action_tags\[1\] must be 1 to 64 characters/],
-    ['an unknown organization', [unknownOrganization, 'twitter', 'victim', null, violation()], '23503', /foreign key constraint/],
+    [
+      'toxicity_score a string',
+      offenderArgs('victim', violation({ toxicity_score: '0.5' })),
+      '22P02',
+      /toxicity_score must be a number or null \(got a JSON string\)/,
+    ],
+    [
+      'toxicity_score a boolean',
+      offenderArgs('victim', violation({ toxicity_score: true })),
+      '22P02',
+      /toxicity_score must be a number or null/,
+    ],
+    [
+      'toxicity_score below 0',
+      offenderArgs('victim', violation({ toxicity_score: -0.01 })),
+      '22023',
+      /toxicity_score must be between 0 and 1 \(got -0.01\)/,
+    ],
+    [
+      'toxicity_score above 1',
+      offenderArgs('victim', violation({ toxicity_score: 1.5 })),
+      '22023',
+      /toxicity_score must be between 0 and 1/,
+    ],
+    [
+      'comment_id missing',
+      offenderArgs('victim', violation({ comment_id: undefined })),
+      '22023',
+      /comment_id is required/,
+    ],
+    [
+      'comment_id JSON null',
+      offenderArgs('victim', violation({ comment_id: null })),
+      '22023',
+      /comment_id is required/,
+    ],
+    [
+      'comment_id a number',
+      offenderArgs('victim', violation({ comment_id: 42 })),
+      '22P02',
+      /comment_id must be a string \(got a JSON number\)/,
+    ],
+    [
+      'comment_id empty',
+      offenderArgs('victim', violation({ comment_id: '' })),
+      '22023',
+      /comment_id must be 1 to 256 characters long \(got 0\)/,
+    ],
+    [
+      'comment_id 257 characters',
+      offenderArgs('victim', violation({ comment_id: long(257) })),
+      '22023',
+      /comment_id must be 1 to 256/,
+    ],
+    [
+      'action_tags missing',
+      offenderArgs('victim', violation({ action_tags: undefined })),
+      '22023',
+      /action_tags is required/,
+    ],
+    [
+      'action_tags a string',
+      offenderArgs('victim', violation({ action_tags: 'warning' })),
+      '22P02',
+      /action_tags must be an array of strings \(got a JSON string\)/,
+    ],
+    [
+      'action_tags an object',
+      offenderArgs('victim', violation({ action_tags: { a: 1 } })),
+      '22P02',
+      /action_tags must be an array/,
+    ],
+    [
+      'a tag that is not a string',
+      offenderArgs('victim', violation({ action_tags: ['warning', 7] })),
+      '22P02',
+      /action_tags\[1\] must be a string \(got a JSON number\)/,
+    ],
+    [
+      '33 tags',
+      offenderArgs('victim', violation({ action_tags: Array(33).fill('warning') })),
+      '22023',
+      /more than 32 tags \(got 33\)/,
+    ],
+    [
+      'a 65-character tag',
+      offenderArgs('victim', violation({ action_tags: [long(65)] })),
+      '22023',
+      /action_tags\[0\] must be 1 to 64 characters/,
+    ],
+    [
+      'an empty tag',
+      offenderArgs('victim', violation({ action_tags: ['ok', ''] })),
+      '22023',
+      /action_tags\[1\] must be 1 to 64 characters/,
+    ],
+    [
+      'an unknown organization',
+      [unknownOrganization, 'twitter', 'victim', null, violation()],
+      '23503',
+      /foreign key constraint/,
+    ],
   ];
 
   it.each(bad)('%s → SQLSTATE %s', async (_name, args, sqlState, message) => {
@@ -223,14 +399,12 @@ describe('atomic_add_user_strike', () => {
     const { rows } = await t.db.query<{ result: Json }>(strikeSql, args);
     return rows[0]!.result;
   }
-  const strikeArgs = (userId: string, strikes: unknown = 1, reason: unknown = 'add_strike_1', username: unknown = null) => [
-    seedOrganization,
-    'twitter',
-    userId,
-    username,
-    strikes,
-    reason,
-  ];
+  const strikeArgs = (
+    userId: string,
+    strikes: unknown = 1,
+    reason: unknown = 'add_strike_1',
+    username: unknown = null,
+  ) => [seedOrganization, 'twitter', userId, username, strikes, reason];
 
   it('adds 1 then 2 strikes atomically and returns exactly the documented shape', async () => {
     const first = await strike(strikeArgs('s_happy', 1, 'add_strike_1', 'bob'));
@@ -239,7 +413,12 @@ describe('atomic_add_user_strike', () => {
     const second = await strike(strikeArgs('s_happy', 2, 'add_strike_2'));
     expect(second.strikes).toBe(3);
     const stored = (await row('s_happy'))!;
-    expect(stored).toMatchObject({ strikes: 3, platform_username: 'bob', total_violations: 0, last_violation_at: null });
+    expect(stored).toMatchObject({
+      strikes: 3,
+      platform_username: 'bob',
+      total_violations: 0,
+      last_violation_at: null,
+    });
     expect(times('last_strike_at', stored)).toBe(times('last_strike_at', second));
     expect(times('last_strike_at', second)).toBeGreaterThan(times('last_strike_at', first));
     expect(times('updated_at', stored)).toBe(times('last_strike_at', stored));
@@ -256,12 +435,32 @@ describe('atomic_add_user_strike', () => {
       await strike(strikeArgs('s_victim'));
     });
     const bad: [string, unknown[], string, RegExp][] = [
-      ['null organization id', [null, 'twitter', 's_victim', null, 1, 'r'], '22004', /p_organization_id must not be null/],
+      [
+        'null organization id',
+        [null, 'twitter', 's_victim', null, 1, 'r'],
+        '22004',
+        /p_organization_id must not be null/,
+      ],
       ['empty platform', [seedOrganization, '', 's_victim', null, 1, 'r'], '22023', /p_platform must be 1 to 64/],
       ['blank platform', [seedOrganization, '  ', 's_victim', null, 1, 'r'], '22023', /p_platform must not be blank/],
-      ['null user id', [seedOrganization, 'twitter', null, null, 1, 'r'], '22004', /p_platform_user_id must not be null/],
-      ['blank user id', [seedOrganization, 'twitter', '\n', null, 1, 'r'], '22023', /p_platform_user_id must not be blank/],
-      ['257-character username', strikeArgs('s_victim', 1, 'r', 'x'.repeat(257)), '22023', /p_platform_username must be null or 1 to 256/],
+      [
+        'null user id',
+        [seedOrganization, 'twitter', null, null, 1, 'r'],
+        '22004',
+        /p_platform_user_id must not be null/,
+      ],
+      [
+        'blank user id',
+        [seedOrganization, 'twitter', '\n', null, 1, 'r'],
+        '22023',
+        /p_platform_user_id must not be blank/,
+      ],
+      [
+        '257-character username',
+        strikeArgs('s_victim', 1, 'r', 'x'.repeat(257)),
+        '22023',
+        /p_platform_username must be null or 1 to 256/,
+      ],
       ['null strikes', strikeArgs('s_victim', null), '22004', /p_strikes must not be null/],
       ['0 strikes', strikeArgs('s_victim', 0), '22023', /p_strikes must be 1 or 2 \(got 0\)/],
       ['3 strikes', strikeArgs('s_victim', 3), '22023', /p_strikes must be 1 or 2 \(got 3\)/],
@@ -269,7 +468,12 @@ describe('atomic_add_user_strike', () => {
       ['null reason', strikeArgs('s_victim', 1, null), '22004', /p_reason must not be null/],
       ['empty reason', strikeArgs('s_victim', 1, ''), '22023', /p_reason must be 1 to 256 characters/],
       ['257-character reason', strikeArgs('s_victim', 1, 'x'.repeat(257)), '22023', /p_reason must be 1 to 256/],
-      ['an unknown organization', [unknownOrganization, 'twitter', 's_victim', null, 1, 'r'], '23503', /foreign key constraint/],
+      [
+        'an unknown organization',
+        [unknownOrganization, 'twitter', 's_victim', null, 1, 'r'],
+        '23503',
+        /foreign key constraint/,
+      ],
     ];
     it.each(bad)('%s → SQLSTATE %s', async (_name, args, sqlState, message) => {
       const before = await wholeTable();

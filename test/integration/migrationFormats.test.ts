@@ -42,10 +42,15 @@ describe('migration folders by format (names only)', () => {
     });
     const listing = listFolder({ format: 'flyway', directory });
     expect(listing.migrations.map((m) => m.id)).toEqual(['1', '1.2', '1.10', '2.1']);
-    expect(listing.migrations.find((m) => m.id === '1.2')?.revert).toMatchObject({ kind: 'file', path: join(directory, 'U1.2__two.sql') });
+    expect(listing.migrations.find((m) => m.id === '1.2')?.revert).toMatchObject({
+      kind: 'file',
+      path: join(directory, 'U1.2__two.sql'),
+    });
     expect(listing.migrations.find((m) => m.id === '2.1')?.description).toBe('two one');
     expect(listing.problems).toEqual([
-      expect.stringMatching(/^R__views\.sql: not a Flyway versioned migration name .*repeatable migrations are not supported/),
+      expect.stringMatching(
+        /^R__views\.sql: not a Flyway versioned migration name .*repeatable migrations are not supported/,
+      ),
       'U9__orphan.sql: an undo script without its V migration',
     ]);
     expect(compareVersions('flyway', '1.9', '1.10')).toBe(-1);
@@ -54,19 +59,29 @@ describe('migration folders by format (names only)', () => {
 
   it('duplicate versions are refused naming both files (1.1 and 1_1 are one version to Flyway)', async () => {
     const directory = await folder({ 'V1.1__a.sql': 'select 1;\n', 'V1_1__b.sql': 'select 1;\n' });
-    expect(listFolder({ format: 'flyway', directory }).duplicates).toEqual(['version 1.1: V1.1__a.sql and V1_1__b.sql']);
+    expect(listFolder({ format: 'flyway', directory }).duplicates).toEqual([
+      'version 1.1: V1.1__a.sql and V1_1__b.sql',
+    ]);
     await expect(readFolder({ format: 'flyway', directory })).rejects.toThrow(/V1\.1__a\.sql and V1_1__b\.sql/);
   });
 
   it('supabase and shipcheck list every name they cannot read, and scripts without their migration', async () => {
-    const supabase = await folder({ '20240101120000_init.sql': 'select 1;\n', '2024_bad.sql': 'select 1;\n', 'notes.md': '# x\n' });
+    const supabase = await folder({
+      '20240101120000_init.sql': 'select 1;\n',
+      '2024_bad.sql': 'select 1;\n',
+      'notes.md': '# x\n',
+    });
     const listing = listFolder({ format: 'supabase', directory: supabase });
     expect(listing.migrations.map((m) => [m.id, m.description])).toEqual([['20240101120000', 'init']]);
     expect(listing.problems).toEqual([
       '2024_bad.sql: not a Supabase migration name (<14-digit timestamp>_name.sql)',
       'notes.md: not a Supabase migration name (<14-digit timestamp>_name.sql)',
     ]);
-    const shipcheck = await folder({ '001_a.sql': 'select 1;\n', '002_b.verify.sql': 'select 1;\n', '3_c.sql': 'select 1;\n' });
+    const shipcheck = await folder({
+      '001_a.sql': 'select 1;\n',
+      '002_b.verify.sql': 'select 1;\n',
+      '3_c.sql': 'select 1;\n',
+    });
     expect(listFolder({ format: 'shipcheck', directory: shipcheck }).problems).toEqual([
       '3_c.sql: not a shipcheck migration name (NNN_name.sql, NNN_name.revert.sql, NNN_name.verify.sql)',
       '002_b.verify.sql: no migration 002_b.sql for it',
@@ -79,7 +94,10 @@ describe('migration folders by format (names only)', () => {
       format: 'plain',
       directory,
       files: ['b.sql', 'a.sql'],
-      scripts: { b: { revert: 'undo_b.sql' }, a: { revert: 'drop table if exists x;', verify: 'select 1 from pg_class limit 1' } },
+      scripts: {
+        b: { revert: 'undo_b.sql' },
+        a: { revert: 'drop table if exists x;', verify: 'select 1 from pg_class limit 1' },
+      },
       baseDir: directory,
     });
     expect(migrations.map((m) => [m.id, m.revertSql, m.verifySql])).toEqual([
@@ -90,7 +108,8 @@ describe('migration folders by format (names only)', () => {
 
   it("computes Flyway's checksum: CRC32 over the lines, line-ending and BOM independent, signed", () => {
     // The row Flyway's own documentation shows for V3__Couple.sql (Tutorial - Dry Runs): checksum -722651034.
-    const couple = 'create table COUPLE (\n    ID int not null,\n    PERSON1 int not null references PERSON(ID), \n    PERSON2 int not null references PERSON(ID) \n);\n';
+    const couple =
+      'create table COUPLE (\n    ID int not null,\n    PERSON1 int not null references PERSON(ID), \n    PERSON2 int not null references PERSON(ID) \n);\n';
     expect(flywayChecksum(couple)).toBe(-722651034);
     expect(flywayChecksum('abc')).toBe(0x352441c2);
     expect(flywayChecksum('a\r\nb\r\n')).toBe(flywayChecksum('a\nb'));
@@ -115,53 +134,86 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
 
   it('supabase: records in supabase_migrations.schema_migrations what `supabase migration list` reads; a row the CLI wrote counts as applied', async () => {
     const directory = await folder({
-      '20240101120000_create_notes.sql': 'create table public.sb_notes (id bigint primary key, body text);\ncomment on table public.sb_notes is $$a; b$$;\n',
+      '20240101120000_create_notes.sql':
+        'create table public.sb_notes (id bigint primary key, body text);\ncomment on table public.sb_notes is $$a; b$$;\n',
       '20240102120000_add_author.sql': 'alter table public.sb_notes add column author text;\n',
     });
     // The first one was pushed by the Supabase CLI earlier: its table, and its history as the CLI creates and writes it.
     await db().query('create table public.sb_notes (id bigint primary key, body text)');
     await db().query('create schema if not exists supabase_migrations');
-    await db().query('create table if not exists supabase_migrations.schema_migrations (version text not null primary key)');
+    await db().query(
+      'create table if not exists supabase_migrations.schema_migrations (version text not null primary key)',
+    );
     await db().query('alter table supabase_migrations.schema_migrations add column if not exists statements text[]');
     await db().query('alter table supabase_migrations.schema_migrations add column if not exists name text');
-    await db().query('insert into supabase_migrations.schema_migrations(version, name, statements) values ($1, $2, $3)', [
-      '20240101120000',
-      'create_notes',
-      ['create table public.sb_notes (id bigint primary key, body text)'],
-    ]);
+    await db().query(
+      'insert into supabase_migrations.schema_migrations(version, name, statements) values ($1, $2, $3)',
+      ['20240101120000', 'create_notes', ['create table public.sb_notes (id bigint primary key, body text)']],
+    );
 
-    const outcome = await harness.run(migrateStep, { migration: '20240102120000', format: 'supabase', directory }, { checklistDir: '/' });
+    const outcome = await harness.run(
+      migrateStep,
+      { migration: '20240102120000', format: 'supabase', directory },
+      { checklistDir: '/' },
+    );
     expect(outcome.status, outcome.message).toBe('passed');
-    expect(outcome.observed).toMatchObject({ applied: ['20240102120000'], already_applied: ['20240101120000'], history: 'supabase_migrations.schema_migrations' });
+    expect(outcome.observed).toMatchObject({
+      applied: ['20240102120000'],
+      already_applied: ['20240101120000'],
+      history: 'supabase_migrations.schema_migrations',
+    });
 
     // The CLI's own read (pkg/migration/history.go SELECT_VERSION_TABLE), and the table's shape.
-    const listed = await db().query("SELECT version, coalesce(name, '') as name, statements FROM supabase_migrations.schema_migrations ORDER BY version");
+    const listed = await db().query(
+      "SELECT version, coalesce(name, '') as name, statements FROM supabase_migrations.schema_migrations ORDER BY version",
+    );
     expect(listed.rows).toEqual([
-      { version: '20240101120000', name: 'create_notes', statements: ['create table public.sb_notes (id bigint primary key, body text)'] },
-      { version: '20240102120000', name: 'add_author', statements: ['alter table public.sb_notes add column author text'] },
+      {
+        version: '20240101120000',
+        name: 'create_notes',
+        statements: ['create table public.sb_notes (id bigint primary key, body text)'],
+      },
+      {
+        version: '20240102120000',
+        name: 'add_author',
+        statements: ['alter table public.sb_notes add column author text'],
+      },
     ]);
     const columns = await db().query(
       `select column_name, data_type, udt_name from information_schema.columns
         where table_schema = 'supabase_migrations' and table_name = 'schema_migrations' order by ordinal_position`,
     );
-    expect(columns.rows.map((c) => `${c.column_name} ${c.udt_name}`)).toEqual(['version text', 'statements _text', 'name text']);
+    expect(columns.rows.map((c) => `${c.column_name} ${c.udt_name}`)).toEqual([
+      'version text',
+      'statements _text',
+      'name text',
+    ]);
     // shipcheck's own history is not written for a supabase folder.
     const own = await db().query<{ t: string | null }>("select to_regclass('shipcheck.migrations')::text as t");
-    if (own.rows[0]?.t) expect((await db().query("select 1 from shipcheck.migrations where id like '2024%'")).rows).toEqual([]);
+    if (own.rows[0]?.t)
+      expect((await db().query("select 1 from shipcheck.migrations where id like '2024%'")).rows).toEqual([]);
 
     // A revert declared in the checklist (Supabase keeps none): the row goes, as `migration repair --status reverted` does.
     const scripts = { '20240102120000': { revert: 'alter table public.sb_notes drop column author;' } };
-    const reverted = await harness.run(rollbackStep, { revert_migration: '20240102120000', format: 'supabase', migrations_dir: directory, scripts }, { checklistDir: '/' });
+    const reverted = await harness.run(
+      rollbackStep,
+      { revert_migration: '20240102120000', format: 'supabase', migrations_dir: directory, scripts },
+      { checklistDir: '/' },
+    );
     expect(reverted.status, reverted.message).toBe('passed');
     expect(reverted.observed).toMatchObject({ reverted: true });
     const after = await db().query('select version from supabase_migrations.schema_migrations order by version');
     expect(after.rows).toEqual([{ version: '20240101120000' }]);
   });
 
-  it('flyway: a row Flyway wrote is read as applied; shipcheck records the next with Flyway\'s checksum; an edited file is refused; U script undoes', async () => {
+  it("flyway: a row Flyway wrote is read as applied; shipcheck records the next with Flyway's checksum; an edited file is refused; U script undoes", async () => {
     const v1 = 'create table public.fw_items (id int primary key);\r\n';
     const v11 = '-- add a name\nalter table public.fw_items add column name text;\n';
-    const directory = await folder({ 'V1__create_items.sql': v1, 'V1_1__add_name.sql': v11, 'U1_1__add_name.sql': 'alter table public.fw_items drop column name;\n' });
+    const directory = await folder({
+      'V1__create_items.sql': v1,
+      'V1_1__add_name.sql': v11,
+      'U1_1__add_name.sql': 'alter table public.fw_items drop column name;\n',
+    });
     // As Flyway left the database after `flyway migrate -target=1`.
     await db().query('create table public.fw_items (id int primary key)');
     await db().query(
@@ -176,7 +228,11 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
       [flywayChecksum(v1.replaceAll('\r\n', '\n'))],
     );
 
-    const outcome = await harness.run(migrateStep, { migration: '1.1', format: 'flyway', directory }, { checklistDir: '/' });
+    const outcome = await harness.run(
+      migrateStep,
+      { migration: '1.1', format: 'flyway', directory },
+      { checklistDir: '/' },
+    );
     expect(outcome.status, outcome.message).toBe('passed');
     expect(outcome.observed).toMatchObject({ applied: ['1.1'], already_applied: ['1'] });
     const rows = await db().query(
@@ -193,36 +249,61 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
       timed: true,
     });
 
-    const undone = await harness.run(rollbackStep, { revert_migration: '1_1', format: 'flyway', migrations_dir: directory }, { checklistDir: '/' });
+    const undone = await harness.run(
+      rollbackStep,
+      { revert_migration: '1_1', format: 'flyway', migrations_dir: directory },
+      { checklistDir: '/' },
+    );
     expect(undone.status, undone.message).toBe('passed');
-    const last = await db().query('select version, type, script from public.flyway_schema_history order by installed_rank desc limit 1');
+    const last = await db().query(
+      'select version, type, script from public.flyway_schema_history order by installed_rank desc limit 1',
+    );
     expect(last.rows[0]).toEqual({ version: '1.1', type: 'UNDO_SQL', script: 'U1.1__add_name.sql' });
-    const column = await db().query("select count(*)::int as n from information_schema.columns where table_name = 'fw_items' and column_name = 'name'");
+    const column = await db().query(
+      "select count(*)::int as n from information_schema.columns where table_name = 'fw_items' and column_name = 'name'",
+    );
     expect(column.rows[0]?.n).toBe(0);
 
     // The applied V1 edited since: refused with the history's checksum named, nothing applied.
     await writeFile(join(directory, 'V1__create_items.sql'), 'create table public.fw_items (id bigint primary key);\n');
-    await expect(harness.run(migrateStep, { migration: '1.1', format: 'flyway', directory }, { checklistDir: '/' })).rejects.toThrow(
+    await expect(
+      harness.run(migrateStep, { migration: '1.1', format: 'flyway', directory }, { checklistDir: '/' }),
+    ).rejects.toThrow(
       /V1__create_items was edited after it was applied \(checksum differs from public\.flyway_schema_history/,
     );
   });
 
-  it('a migration failing part-way leaves no row in the tool\'s history and nothing of it; a failed Flyway row refuses the run', async () => {
-    const supabase = await folder({ '20250101000000_half.sql': 'create table public.sb_half (id int);\nselect 1/0;\n' });
-    await expect(harness.run(migrateStep, { migration: '20250101000000', format: 'supabase', directory: supabase }, { checklistDir: '/' })).rejects.toThrow(/division by zero/);
-    expect((await db().query("select version from supabase_migrations.schema_migrations where version = '20250101000000'")).rows).toEqual([]);
+  it("a migration failing part-way leaves no row in the tool's history and nothing of it; a failed Flyway row refuses the run", async () => {
+    const supabase = await folder({
+      '20250101000000_half.sql': 'create table public.sb_half (id int);\nselect 1/0;\n',
+    });
+    await expect(
+      harness.run(
+        migrateStep,
+        { migration: '20250101000000', format: 'supabase', directory: supabase },
+        { checklistDir: '/' },
+      ),
+    ).rejects.toThrow(/division by zero/);
+    expect(
+      (await db().query("select version from supabase_migrations.schema_migrations where version = '20250101000000'"))
+        .rows,
+    ).toEqual([]);
     expect((await db().query("select to_regclass('public.sb_half') as t")).rows).toEqual([{ t: null }]);
 
     const flyway = await folder({ 'V7__half.sql': 'create table public.fw_half (id int);\nselect 1/0;\n' });
     const before = (await db().query('select count(*)::int as n from public.flyway_schema_history')).rows[0]?.n;
-    await expect(harness.run(migrateStep, { migration: '7', format: 'flyway', directory: flyway }, { checklistDir: '/' })).rejects.toThrow(/division by zero/);
+    await expect(
+      harness.run(migrateStep, { migration: '7', format: 'flyway', directory: flyway }, { checklistDir: '/' }),
+    ).rejects.toThrow(/division by zero/);
     expect((await db().query('select count(*)::int as n from public.flyway_schema_history')).rows[0]?.n).toBe(before);
     // As Flyway leaves a failed migration on a database without transactional DDL: shipcheck refuses until it is repaired.
     await db().query(
       `insert into public.flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)
        select max(installed_rank) + 1, '6', 'broken', 'SQL', 'V6__broken.sql', 1, 'flyway', 3, false from public.flyway_schema_history`,
     );
-    await expect(harness.run(migrateStep, { migration: '7', format: 'flyway', directory: flyway }, { checklistDir: '/' })).rejects.toThrow(
+    await expect(
+      harness.run(migrateStep, { migration: '7', format: 'flyway', directory: flyway }, { checklistDir: '/' }),
+    ).rejects.toThrow(
       'public.flyway_schema_history holds a failed migration (V6__broken.sql, version 6); repair it first (flyway repair)',
     );
     await db().query("delete from public.flyway_schema_history where version = '6'");
@@ -232,13 +313,25 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
     const directory = await folder({ '20250201000000_rehearsed.sql': 'create table public.sb_rehearsed (id int);\n' });
     await db().withClient(async (client) => {
       await client.query('begin');
-      const outcome = await harness.run(migrateStep, { migration: '20250201000000', format: 'supabase', directory }, { checklistDir: '/', rehearsal: { client } });
+      const outcome = await harness.run(
+        migrateStep,
+        { migration: '20250201000000', format: 'supabase', directory },
+        { checklistDir: '/', rehearsal: { client } },
+      );
       expect(outcome.status, outcome.message).toBe('passed');
-      const inside = await client.query("select count(*)::int as n from supabase_migrations.schema_migrations where version = '20250201000000'");
+      const inside = await client.query(
+        "select count(*)::int as n from supabase_migrations.schema_migrations where version = '20250201000000'",
+      );
       expect(inside.rows[0]?.n).toBe(1);
       await client.query('rollback');
     });
-    expect((await db().query("select count(*)::int as n from supabase_migrations.schema_migrations where version = '20250201000000'")).rows[0]?.n).toBe(0);
+    expect(
+      (
+        await db().query(
+          "select count(*)::int as n from supabase_migrations.schema_migrations where version = '20250201000000'",
+        )
+      ).rows[0]?.n,
+    ).toBe(0);
     expect((await db().query("select to_regclass('public.sb_rehearsed') as t")).rows).toEqual([{ t: null }]);
   });
 
@@ -251,12 +344,18 @@ describe('migrate and rollback on other formats (real PostgreSQL)', () => {
     const spec = { migration: '003', directory, source: 'allow-earlier-test' };
     const refused = await harness.run(migrateStep, spec, { checklistDir: '/' });
     expect(refused.status).toBe('failed');
-    expect(refused.message).toBe('applying 003_ae_three would first apply 2 earlier pending migrations 001_ae_one, 002_ae_two; nothing was applied');
+    expect(refused.message).toBe(
+      'applying 003_ae_three would first apply 2 earlier pending migrations 001_ae_one, 002_ae_two; nothing was applied',
+    );
     const nothing = await db().query("select to_regclass('public.ae_one') is null as none");
     expect(nothing.rows[0]?.none).toBe(true);
     const partly = await harness.run(migrateStep, { ...spec, allow_earlier: ['001'] }, { checklistDir: '/' });
     expect(partly.message).toMatch(/002_ae_two; nothing was applied$/);
-    const allowed = await harness.run(migrateStep, { ...spec, allow_earlier: ['001', '002_ae_two'] }, { checklistDir: '/' });
+    const allowed = await harness.run(
+      migrateStep,
+      { ...spec, allow_earlier: ['001', '002_ae_two'] },
+      { checklistDir: '/' },
+    );
     expect(allowed.status, allowed.message).toBe('passed');
     expect(allowed.observed).toMatchObject({ applied: ['001', '002', '003'] });
   });
@@ -354,15 +453,21 @@ rollback:
       { format: 'shipcheck', directory: 'own' },
       { format: 'supabase', migrations_dir: 'supabase' },
     ]);
-    expect(() => parseChecklist(text.replace('format: supabase, directory: supabase', 'format: supabase, directory: nowhere'), join(dir, 'checklist.yaml'), defaultRegistry)).toThrow(
-      ChecklistError,
-    );
+    expect(() =>
+      parseChecklist(
+        text.replace('format: supabase, directory: supabase', 'format: supabase, directory: nowhere'),
+        join(dir, 'checklist.yaml'),
+        defaultRegistry,
+      ),
+    ).toThrow(ChecklistError);
   });
 
   it('a shipcheck-format step keeps its id rule; plain requires files', () => {
     expect(() => migrateStep.schema.parse({ migration: '1.1' })).toThrow(/an id like/);
     expect(() => migrateStep.schema.parse({ migration: 'a', format: 'plain' })).toThrow(/files: \[a\.sql, b\.sql\]/);
-    expect(() => migrateStep.schema.parse({ migration: '024', files: ['a.sql'] })).toThrow(/files is for format plain only/);
+    expect(() => migrateStep.schema.parse({ migration: '024', files: ['a.sql'] })).toThrow(
+      /files is for format plain only/,
+    );
   });
 });
 
@@ -372,7 +477,8 @@ describe('shipcheck db baseline: adopting a database migrated by another tool', 
     const stderr: string[] = [];
     return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line) };
   }
-  const cli = (args: string[], output: Output, env: NodeJS.ProcessEnv) => main(['node', 'shipcheck', ...args], output, env);
+  const cli = (args: string[], output: Output, env: NodeJS.ProcessEnv) =>
+    main(['node', 'shipcheck', ...args], output, env);
 
   it('checks what the files create, refuses when something is missing (nothing recorded), records without running, says what it could not check', async () => {
     const t = await freshDatabase({ migrateTo: 'none' });
@@ -384,13 +490,17 @@ describe('shipcheck db baseline: adopting a database migrated by another tool', 
       '20240103000000_new.sql': 'create table public.bl_new (id int);\n',
     });
     // Applied by hand, except 002's table.
-    await t.db.query("create table public.bl_users (id int primary key, name text); create index bl_users_idx on public.bl_users (id); create function public.bl_hello() returns int language sql as 'select 1'");
+    await t.db.query(
+      "create table public.bl_users (id int primary key, name text); create index bl_users_idx on public.bl_users (id); create function public.bl_hello() returns int language sql as 'select 1'",
+    );
     const env = { DATABASE_URL: t.url };
     const args = ['db', 'baseline', '--to', '20240102000000', '--format', 'supabase', '--directory', directory];
 
     const refused = capture();
     expect(await cli(args, refused, env)).toBe(1);
-    expect(refused.stderr[0]).toBe('shipcheck: baseline refused, nothing recorded: table public.bl_more (created by 20240102000000_more) does not exist on the target');
+    expect(refused.stderr[0]).toBe(
+      'shipcheck: baseline refused, nothing recorded: table public.bl_more (created by 20240102000000_more) does not exist on the target',
+    );
     expect((await t.db.query('select version from supabase_migrations.schema_migrations')).rows).toEqual([]);
 
     await t.db.query('create table public.bl_more (id int)');
@@ -413,7 +523,11 @@ describe('shipcheck db baseline: adopting a database migrated by another tool', 
     expect(migrated.stdout).toEqual(['applied 20240103000000', '1 applied, 2 already applied']);
     const status = capture();
     expect(await cli(['db', 'status', '--format', 'supabase', '--directory', directory], status, env)).toBe(0);
-    expect(status.stdout).toEqual(['20240101000000  20240101000000_base  applied', '20240102000000  20240102000000_more  applied', '20240103000000  20240103000000_new  applied']);
+    expect(status.stdout).toEqual([
+      '20240101000000  20240101000000_base  applied',
+      '20240102000000  20240102000000_more  applied',
+      '20240103000000  20240103000000_new  applied',
+    ]);
   });
 
   it("db migrate --directory records a team's folder under its own source, never as Shield's", async () => {

@@ -146,19 +146,42 @@ describe('revert and verify', () => {
 
     // Each drift is undone afterwards, so the cases share one database and also show verify going green again.
     it.each([
-      ['GRANT EXECUTE … TO PUBLIC', `grant execute on function ${updateSignature} to public`,
-        `revoke execute on function ${updateSignature} from public`, /PUBLIC can EXECUTE public\.atomic_update_user_behavior/],
-      ['GRANT EXECUTE … TO anon', `grant execute on function ${strikeSignature} to anon`,
-        `revoke execute on function ${strikeSignature} from anon`, /anon can EXECUTE public\.atomic_add_user_strike/],
-      ['SECURITY DEFINER', `alter function ${updateSignature} security definer`,
-        `alter function ${updateSignature} security invoker`, /is SECURITY DEFINER, expected SECURITY INVOKER/],
-      ['an unpinned search_path', `alter function ${strikeSignature} reset search_path`,
-        `alter function ${strikeSignature} set search_path = pg_catalog, public`, /atomic_add_user_strike.* does not pin search_path/],
-      ['EXECUTE revoked from service_role', `revoke execute on function ${updateSignature} from service_role`,
-        `grant execute on function ${updateSignature} to service_role`, /service_role cannot EXECUTE/],
-      ['a leftover overload',
+      [
+        'GRANT EXECUTE … TO PUBLIC',
+        `grant execute on function ${updateSignature} to public`,
+        `revoke execute on function ${updateSignature} from public`,
+        /PUBLIC can EXECUTE public\.atomic_update_user_behavior/,
+      ],
+      [
+        'GRANT EXECUTE … TO anon',
+        `grant execute on function ${strikeSignature} to anon`,
+        `revoke execute on function ${strikeSignature} from anon`,
+        /anon can EXECUTE public\.atomic_add_user_strike/,
+      ],
+      [
+        'SECURITY DEFINER',
+        `alter function ${updateSignature} security definer`,
+        `alter function ${updateSignature} security invoker`,
+        /is SECURITY DEFINER, expected SECURITY INVOKER/,
+      ],
+      [
+        'an unpinned search_path',
+        `alter function ${strikeSignature} reset search_path`,
+        `alter function ${strikeSignature} set search_path = pg_catalog, public`,
+        /atomic_add_user_strike.* does not pin search_path/,
+      ],
+      [
+        'EXECUTE revoked from service_role',
+        `revoke execute on function ${updateSignature} from service_role`,
+        `grant execute on function ${updateSignature} to service_role`,
+        /service_role cannot EXECUTE/,
+      ],
+      [
+        'a leftover overload',
         'create function public.atomic_update_user_behavior(p_user_id text) returns jsonb language sql as $$ select null::jsonb $$',
-        'drop function public.atomic_update_user_behavior(text)', /1 other overload\(s\) of public\.atomic_update_user_behavior exist/],
+        'drop function public.atomic_update_user_behavior(text)',
+        /1 other overload\(s\) of public\.atomic_update_user_behavior exist/,
+      ],
     ])('fails (CheckFailedError) after %s', async (_change, drift, undo, problem) => {
       await t.db.query(drift);
       const error = await caught(verify(t.db, '024'));
@@ -176,7 +199,8 @@ describe('shipcheck db verify 024 (CLI, in-process)', () => {
     const stderr: string[] = [];
     return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line) };
   }
-  const cli = (args: string[], output: Output, env: NodeJS.ProcessEnv) => main(['node', 'shipcheck', ...args], output, env);
+  const cli = (args: string[], output: Output, env: NodeJS.ProcessEnv) =>
+    main(['node', 'shipcheck', ...args], output, env);
 
   it('exits 0 when in place, 1 when a check fails, 2 on usage errors, and never prints the connection string', async () => {
     const t = await scratch('024');
@@ -189,7 +213,9 @@ describe('shipcheck db verify 024 (CLI, in-process)', () => {
     await t.db.query(`grant execute on function ${updateSignature} to public`);
     const failed = capture();
     expect(await cli(['db', 'verify', '024'], failed, env)).toBe(1);
-    expect(failed.stderr[0]).toMatch(/^shipcheck: verify 024_atomic_user_behavior_updates failed: .*PUBLIC can EXECUTE/);
+    expect(failed.stderr[0]).toMatch(
+      /^shipcheck: verify 024_atomic_user_behavior_updates failed: .*PUBLIC can EXECUTE/,
+    );
     expect(failed.stderr.join('\n')).toMatch(/hint: run `shipcheck db migrate --to 024`/);
 
     const json = capture();
@@ -211,9 +237,16 @@ describe('shipcheck db verify 024 (CLI, in-process)', () => {
     expect(await cli(['db', 'migrate', '--to', '024'], cycle, env)).toBe(0);
     expect(await cli(['db', 'verify', '024'], cycle, env)).toBe(0);
     const earlier = (await allIds()).filter((id) => id < '024').length;
-    expect(cycle.stdout).toEqual(['reverted 024', 'applied 024', `1 applied, ${earlier} already applied`, 'verified 024']);
+    expect(cycle.stdout).toEqual([
+      'reverted 024',
+      'applied 024',
+      `1 applied, ${earlier} already applied`,
+      'verified 024',
+    ]);
 
-    const printed = [ok, failed, json, unknown, noDatabase, cycle].flatMap((o) => [...o.stdout, ...o.stderr]).join('\n');
+    const printed = [ok, failed, json, unknown, noDatabase, cycle]
+      .flatMap((o) => [...o.stdout, ...o.stderr])
+      .join('\n');
     expect(printed).not.toContain(t.url);
     const password = new URL(t.url).password;
     if (password.length >= 12) expect(printed).not.toContain(password);

@@ -50,7 +50,9 @@ rollback:
 }
 
 const checkpoints = (events: readonly RunEvent[]) =>
-  events.filter((e): e is StepCheckpoint => e.type === 'step_checkpoint').map((e) => e.data as { kind: string; ends_at?: string; point?: { at: string } });
+  events
+    .filter((e): e is StepCheckpoint => e.type === 'step_checkpoint')
+    .map((e) => e.data as { kind: string; ends_at?: string; point?: { at: string } });
 
 async function killMidWindow(file: string): Promise<{ endsAt: number; samplesBefore: string[] }> {
   const first = spawnShipcheck(ws.stateDir, ['run', file, '--env', 'staging'], { STAGING_URL: staging.url });
@@ -62,7 +64,10 @@ async function killMidWindow(file: string): Promise<{ endsAt: number; samplesBef
   return { endsAt: Date.parse(saved[0]!.ends_at!), samplesBefore: saved.flatMap((c) => (c.point ? [c.point.at] : [])) };
 }
 
-const resume = () => spawnShipcheck(ws.stateDir, ['run', join(ws.dir, 'checklist.yaml'), '--env', 'staging', '--take-over'], { STAGING_URL: staging.url }).done;
+const resume = () =>
+  spawnShipcheck(ws.stateDir, ['run', join(ws.dir, 'checklist.yaml'), '--env', 'staging', '--take-over'], {
+    STAGING_URL: staging.url,
+  }).done;
 
 describe('a monitor window across kill -9 of shipcheck', () => {
   it('continues the same window to its planned end, with the earlier samples and the gap', async () => {
@@ -78,7 +83,11 @@ describe('a monitor window across kill -9 of shipcheck', () => {
     expect(finished.status).toBe('passed');
     // The planned end, not a new 9 s window from the resume.
     expect(Date.parse(finished.at)).toBeLessThan(endsAt + 4000);
-    const observed = finished.outcome!.observed as { samples: { at: string }[]; gaps: { from: string; to: string }[]; window_ms: number };
+    const observed = finished.outcome!.observed as {
+      samples: { at: string }[];
+      gaps: { from: string; to: string }[];
+      window_ms: number;
+    };
     expect(observed.samples.map((s) => s.at)).toEqual(expect.arrayContaining(samplesBefore));
     expect(observed.gaps).toHaveLength(1);
     expect(Date.parse(observed.gaps[0]!.from)).toBe(Date.parse(samplesBefore.at(-1)!));
@@ -95,7 +104,9 @@ describe('a monitor window across kill -9 of shipcheck', () => {
 
     const resumed = await resume();
     expect(resumed.code).toBe(1);
-    const finished = (await onlyRunEvents(ws.stateDir)).find((e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'watch')!;
+    const finished = (await onlyRunEvents(ws.stateDir)).find(
+      (e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'watch',
+    )!;
     expect(finished.status).toBe('failed');
     expect(finished.outcome!.message).toMatch(/^max_deadlocks breached: deadlocks 1 > 0/);
   }, 90_000);

@@ -47,7 +47,9 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
 
   beforeAll(async () => {
     harness = await stepHarness();
-    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'sourced org')", [organizationId]);
+    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'sourced org')", [
+      organizationId,
+    ]);
     const admin = Database.connect(adminUrl(), { max: 1 });
     try {
       await admin.query(`alter database ${harness.database.name} set track_functions = none`);
@@ -72,14 +74,23 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
     expect(baseline.status).toBe('passed');
     expect(baseline.observed).toMatchObject({
       track_functions: 'none',
-      function_source: { source: 'unavailable', reason: expect.stringContaining('pg_stat_statements is not installed in database') },
+      function_source: {
+        source: 'unavailable',
+        reason: expect.stringContaining('pg_stat_statements is not installed in database'),
+      },
       function_not_measured: expect.stringContaining("track_functions is 'none'"),
     });
     expect(baseline.metrics).not.toHaveProperty('function_calls');
 
     const monitoring = run(
       monitorStep,
-      { duration: '1500ms', interval: '250ms', function: fn, baseline: 'baseline', criteria: { max_deadlocks: 0, max_mean_exec_ms: 15, max_degradation: 0.2 } },
+      {
+        duration: '1500ms',
+        interval: '250ms',
+        function: fn,
+        baseline: 'baseline',
+        criteria: { max_deadlocks: 0, max_mean_exec_ms: 15, max_degradation: 0.2 },
+      },
       { baseline },
     );
     await windowStarted();
@@ -88,10 +99,18 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
     expect(outcome.status, outcome.message).toBe('passed');
     expect(outcome.message).toMatch(/\(not measured: max_mean_exec_ms, max_degradation\)/);
     const observed = outcome.observed as Observed;
-    expect(observed.function_source).toEqual({ source: 'unavailable', reason: expect.stringMatching(/^track_functions is 'none'.*, and pg_stat_statements is not installed in database t_/) });
+    expect(observed.function_source).toEqual({
+      source: 'unavailable',
+      reason: expect.stringMatching(
+        /^track_functions is 'none'.*, and pg_stat_statements is not installed in database t_/,
+      ),
+    });
     expect(observed.unmeasured).toEqual([
       { criterion: 'max_mean_exec_ms', reason: observed.function_source.reason },
-      { criterion: 'max_degradation', reason: expect.stringContaining('no app_metrics (or shield_metrics) in the step') },
+      {
+        criterion: 'max_degradation',
+        reason: expect.stringContaining('no app_metrics (or shield_metrics) in the step'),
+      },
     ]);
     expect(observed.criteria).toMatchObject({ max_deadlocks: 0, max_mean_exec_ms: null });
     expect(observed.figures).toMatchObject({ functionCalls: null, meanExecMs: null });
@@ -106,17 +125,28 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
     await harness.database.db.query('create extension if not exists pg_stat_statements');
 
     const baseline = await run(baselineStep, { function: fn });
-    expect(baseline.observed).toMatchObject({ function_source: { source: 'pg_stat_statements', schema: 'public', sees_all_roles: true } });
+    expect(baseline.observed).toMatchObject({
+      function_source: { source: 'pg_stat_statements', schema: 'public', sees_all_roles: true },
+    });
     expect(baseline.message).toMatch(/calls of public\.atomic_update_user_behavior \(pg_stat_statements\)/);
 
     harness.progress.length = 0;
-    const monitoring = run(monitorStep, { duration: '2s', interval: '250ms', function: fn, criteria: { max_mean_exec_ms: 1000 } });
+    const monitoring = run(monitorStep, {
+      duration: '2s',
+      interval: '250ms',
+      function: fn,
+      criteria: { max_mean_exec_ms: 1000 },
+    });
     await windowStarted();
     await callFunction(25);
     const outcome = await monitoring;
     expect(outcome.status, outcome.message).toBe('passed');
     const observed = outcome.observed as Observed;
-    expect(observed.function_source).toMatchObject({ source: 'pg_stat_statements', track_functions: 'none', statements_matching: '\\matomic_update_user_behavior"?\\s*\\(' });
+    expect(observed.function_source).toMatchObject({
+      source: 'pg_stat_statements',
+      track_functions: 'none',
+      statements_matching: '\\matomic_update_user_behavior"?\\s*\\(',
+    });
     expect(observed.unmeasured).toEqual([]);
     expect(observed.figures.functionCalls).toBe(25);
     expect(observed.figures.meanExecMs).toBeGreaterThan(0);
@@ -131,17 +161,32 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
     );
     expect(counted.rows[0]!.calls).toBeNull();
 
-    const evidence = JSON.parse(await readFile(join(harness.runDir, outcome.evidence![0]!.path), 'utf8')) as { function_source: unknown };
+    const evidence = JSON.parse(await readFile(join(harness.runDir, outcome.evidence![0]!.path), 'utf8')) as {
+      function_source: unknown;
+    };
     expect(evidence.function_source).toEqual(observed.function_source);
 
-    const step: ReportStep = { id: 'watch', phaseId: 'deploy', kind: 'monitor', title: 'Watch', status: 'Success', observed, attempts: 1, progress: [], evidence: [] };
+    const step: ReportStep = {
+      id: 'watch',
+      phaseId: 'deploy',
+      kind: 'monitor',
+      title: 'Watch',
+      status: 'Success',
+      observed,
+      attempts: 1,
+      progress: [],
+      evidence: [],
+    };
     const tables = benchmarksOf([step]);
     expect(tables[0]!.benchmark.functionSource).toEqual(observed.function_source);
     expect(renderBenchmarkMarkdown(tables).join('\n')).toContain('Function figures: pg_stat_statements');
     expect(benchmarksHtml(tables)).toContain('<p class="function-source">Function figures: pg_stat_statements');
     const charts = chartsOf([step]);
     expect(charts[0]!.functionSource).toMatch(/^pg_stat_statements /);
-    expect(charts[0]!.series.filter((s) => s.title.endsWith('from pg_stat_statements')).map((s) => s.key)).toEqual(['function_calls_per_s', 'mean_exec_ms']);
+    expect(charts[0]!.series.filter((s) => s.title.endsWith('from pg_stat_statements')).map((s) => s.key)).toEqual([
+      'function_calls_per_s',
+      'mean_exec_ms',
+    ]);
   });
 
   it('pg_stat_statements as the source still fails the step when the mean time goes over the limit', async (ctx) => {
@@ -149,7 +194,12 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
     ctx.skip(unloadable !== undefined, unloadable);
     await harness.database.db.query('create extension if not exists pg_stat_statements');
     harness.progress.length = 0;
-    const monitoring = run(monitorStep, { duration: '20s', interval: '250ms', function: fn, criteria: { max_mean_exec_ms: 0.0001 } });
+    const monitoring = run(monitorStep, {
+      duration: '20s',
+      interval: '250ms',
+      function: fn,
+      criteria: { max_mean_exec_ms: 0.0001 },
+    });
     await windowStarted();
     await callFunction(3);
     const outcome = await monitoring;
@@ -169,20 +219,26 @@ describe('monitor function sources: pg_stat_statements when track_functions is n
       metrics: { function_calls: 100, function_mean_exec_ms: 0.4 },
       message: 'baseline recorded',
     };
-    const outcome = await run(monitorStep, { duration: '1s', interval: '500ms', function: fn, baseline: 'baseline', criteria: { max_degradation: 0.2 } }, { baseline: tracked });
+    const outcome = await run(
+      monitorStep,
+      { duration: '1s', interval: '500ms', function: fn, baseline: 'baseline', criteria: { max_degradation: 0.2 } },
+      { baseline: tracked },
+    );
     expect(outcome.status).toBe('passed');
     expect((outcome.observed as Observed).unmeasured).toEqual([
       {
         criterion: 'max_degradation',
         reason:
-          'app latency: no app_metrics (or shield_metrics) in the step; function time: baseline baseline read the function\'s time from pg_stat_user_functions, this window from pg_stat_statements',
+          "app latency: no app_metrics (or shield_metrics) in the step; function time: baseline baseline read the function's time from pg_stat_user_functions, this window from pg_stat_statements",
       },
     ]);
   });
 
   /** The monitor took its first sample: what happens from now on is inside its window. */
   const windowStarted = () =>
-    expect.poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 }).toBe(true);
+    expect
+      .poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 })
+      .toBe(true);
 });
 
 interface Observed {
@@ -198,6 +254,7 @@ async function statementsUnloadable(db: Database): Promise<string | undefined> {
     "select exists (select 1 from pg_available_extensions where name = 'pg_stat_statements') as available, current_setting('shared_preload_libraries') as preload",
   );
   if (!rows[0]!.available) return 'pg_stat_statements is not shipped with this server (no contrib package)';
-  if (!/\bpg_stat_statements\b/.test(rows[0]!.preload)) return `pg_stat_statements is not in shared_preload_libraries (${JSON.stringify(rows[0]!.preload)})`;
+  if (!/\bpg_stat_statements\b/.test(rows[0]!.preload))
+    return `pg_stat_statements is not in shared_preload_libraries (${JSON.stringify(rows[0]!.preload)})`;
   return undefined;
 }

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('bin/shipcheck.js, as an operator runs it', () => {
-  it('plans the 024 checklist (exit 0), word for word as the suite\'s build of the same sources', async () => {
+  it("plans the 024 checklist (exit 0), word for word as the suite's build of the same sources", async () => {
     const args = ['plan', defaultChecklistFile, '--env', 'staging', '--state-dir', stateDir];
     const [operator, build] = await Promise.all([
       spawnCollecting(process.execPath, [operatorBin, ...args], {}).done,

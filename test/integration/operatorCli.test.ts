@@ -34,7 +34,11 @@ async function cli(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const output: Output = { out: (line) => out.push(line), err: (line) => err.push(line) };
-  const code = await main(['node', 'shipcheck', 'shield', ...args, '--database-url-env', 'SHIELD_DATABASE_URL'], output, env);
+  const code = await main(
+    ['node', 'shipcheck', 'shield', ...args, '--database-url-env', 'SHIELD_DATABASE_URL'],
+    output,
+    env,
+  );
   allOutput.push(...out, ...err);
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
@@ -51,8 +55,16 @@ async function fingerprint() {
 
 /** `concurrent` with valid flags, `change` replacing or adding some. */
 function concurrentWith(change: Record<string, string | undefined>): string[] {
-  const flags: Record<string, string | undefined> = { '--user-id': 'u1', '--actions': '5', '--platform': 'twitter', ...change };
-  return ['concurrent', ...Object.entries(flags).flatMap(([flag, value]) => (value === undefined ? [] : [flag, value]))];
+  const flags: Record<string, string | undefined> = {
+    '--user-id': 'u1',
+    '--actions': '5',
+    '--platform': 'twitter',
+    ...change,
+  };
+  return [
+    'concurrent',
+    ...Object.entries(flags).flatMap(([flag, value]) => (value === undefined ? [] : [flag, value])),
+  ];
 }
 
 describe('bad flags: a clear message, exit 2, nothing written', () => {
@@ -64,17 +76,53 @@ describe('bad flags: a clear message, exit 2, nothing written', () => {
     ['--actions 0', concurrentWith({ '--actions': '0' }), /--actions must be between 1 and 10000, got 0/],
     ['--actions 10001', concurrentWith({ '--actions': '10001' }), /--actions must be between 1 and 10000, got 10001/],
     ['--actions five', concurrentWith({ '--actions': 'five' }), /--actions must be a whole number, got "five"/],
-    ['missing --platform', concurrentWith({ '--platform': undefined }), /required option '--platform <name>' not specified/],
-    ['--platform Twitter', concurrentWith({ '--platform': 'Twitter' }), /--platform: platform must be a lower-case name/],
-    ['--platform with a quote', concurrentWith({ '--platform': "x'; drop table x" }), /--platform: platform must be a lower-case name/],
+    [
+      'missing --platform',
+      concurrentWith({ '--platform': undefined }),
+      /required option '--platform <name>' not specified/,
+    ],
+    [
+      '--platform Twitter',
+      concurrentWith({ '--platform': 'Twitter' }),
+      /--platform: platform must be a lower-case name/,
+    ],
+    [
+      '--platform with a quote',
+      concurrentWith({ '--platform': "x'; drop table x" }),
+      /--platform: platform must be a lower-case name/,
+    ],
     ['--org-id not a uuid', concurrentWith({ '--org-id': '42' }), /--org-id must be a UUID, got "42"/],
-    ['--org-id unknown', concurrentWith({ '--org-id': unknownOrg }), /organization 1111\S+ does not exist in this database/],
-    ['--writer unknown', concurrentWith({ '--writer': 'optimistic' }), /--writer must be one of rpc, legacy, action, got "optimistic"/],
+    [
+      '--org-id unknown',
+      concurrentWith({ '--org-id': unknownOrg }),
+      /organization 1111\S+ does not exist in this database/,
+    ],
+    [
+      '--writer unknown',
+      concurrentWith({ '--writer': 'optimistic' }),
+      /--writer must be one of rpc, legacy, action, got "optimistic"/,
+    ],
     ['--connections 0', concurrentWith({ '--connections': '0' }), /--connections must be between 1 and 100, got 0/],
-    ['--connections 101', concurrentWith({ '--connections': '101' }), /--connections must be between 1 and 100, got 101/],
-    ['missing --expected-count', ['verify-count', '--user-id', 'u1'], /required option '--expected-count <N>' not specified/],
-    ['--expected-count -1', ['verify-count', '--user-id', 'u1', '--expected-count', '-1'], /--expected-count must be a whole number, got "-1"/],
-    ['verify-count --org-id unknown', ['verify-count', '--user-id', 'u1', '--expected-count', '1', '--org-id', unknownOrg], /does not exist in this database/],
+    [
+      '--connections 101',
+      concurrentWith({ '--connections': '101' }),
+      /--connections must be between 1 and 100, got 101/,
+    ],
+    [
+      'missing --expected-count',
+      ['verify-count', '--user-id', 'u1'],
+      /required option '--expected-count <N>' not specified/,
+    ],
+    [
+      '--expected-count -1',
+      ['verify-count', '--user-id', 'u1', '--expected-count', '-1'],
+      /--expected-count must be a whole number, got "-1"/,
+    ],
+    [
+      'verify-count --org-id unknown',
+      ['verify-count', '--user-id', 'u1', '--expected-count', '1', '--org-id', unknownOrg],
+      /does not exist in this database/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
@@ -90,7 +138,11 @@ describe('bad flags: a clear message, exit 2, nothing written', () => {
   it('no connection variable: says which one to set, exit 2', async () => {
     const out: string[] = [];
     const output: Output = { out: (line) => out.push(line), err: (line) => out.push(line) };
-    const code = await main(['node', 'shipcheck', 'shield', 'verify-count', '--user-id', 'u1', '--expected-count', '1'], output, {});
+    const code = await main(
+      ['node', 'shipcheck', 'shield', 'verify-count', '--user-id', 'u1', '--expected-count', '1'],
+      output,
+      {},
+    );
     expect(code).toBe(2);
     expect(out.join('\n')).toContain('the environment variable DATABASE_URL is not set');
   });
@@ -98,7 +150,13 @@ describe('bad flags: a clear message, exit 2, nothing written', () => {
 
 describe('concurrent then verify-count: the seed sequence', () => {
   it('--reset 5 actions, exit 0; verify-count 5 exit 0; 7 lost, 3 extra, unknown user missing: exit 1', async () => {
-    const run = await cli('concurrent', '--user-id=test_concurrent_staging', '--actions=5', '--platform=twitter', '--reset');
+    const run = await cli(
+      'concurrent',
+      '--user-id=test_concurrent_staging',
+      '--actions=5',
+      '--platform=twitter',
+      '--reset',
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/succeeded {2}5\n {2}failed {5}0\n {2}total {6}5/);
     expect(run.stdout).toMatch(/latency {4}p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms/);
@@ -123,17 +181,47 @@ describe('concurrent then verify-count: the seed sequence', () => {
   });
 
   it('running again without --reset checks the delta, and the row stays for the next step', async () => {
-    const again = await cli('concurrent', '--user-id', 'test_concurrent_staging', '--actions', '5', '--platform', 'twitter');
+    const again = await cli(
+      'concurrent',
+      '--user-id',
+      'test_concurrent_staging',
+      '--actions',
+      '5',
+      '--platform',
+      'twitter',
+    );
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('5 → 10 (applied 5, lost 0)');
     expect((await cli('verify-count', '--user-id', 'test_concurrent_staging', '--expected-count', '10')).code).toBe(0);
   });
 
   it('the legacy writer loses updates: exit 1', async () => {
-    let result = await cli('concurrent', '--user-id', 'legacy_cli', '--actions', '200', '--platform', 'twitter', '--writer', 'legacy', '--reset');
+    let result = await cli(
+      'concurrent',
+      '--user-id',
+      'legacy_cli',
+      '--actions',
+      '200',
+      '--platform',
+      'twitter',
+      '--writer',
+      'legacy',
+      '--reset',
+    );
     // A race is a race: give it two more rounds before calling the legacy writer safe.
     for (let round = 1; round < 3 && result.code === 0; round++) {
-      result = await cli('concurrent', '--user-id', 'legacy_cli', '--actions', '200', '--platform', 'twitter', '--writer', 'legacy', '--reset');
+      result = await cli(
+        'concurrent',
+        '--user-id',
+        'legacy_cli',
+        '--actions',
+        '200',
+        '--platform',
+        'twitter',
+        '--writer',
+        'legacy',
+        '--reset',
+      );
     }
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/lost updates: 200 actions succeeded but the count grew by \d+ \(\d+ lost\)/);
@@ -142,7 +230,19 @@ describe('concurrent then verify-count: the seed sequence', () => {
 
 describe('--json', () => {
   it('concurrent prints the whole result', async () => {
-    const { code, stdout } = await cli('concurrent', '--user-id', 'json_user', '--actions', '8', '--platform', 'discord', '--connections', '4', '--reset', '--json');
+    const { code, stdout } = await cli(
+      'concurrent',
+      '--user-id',
+      'json_user',
+      '--actions',
+      '8',
+      '--platform',
+      'discord',
+      '--connections',
+      '4',
+      '--reset',
+      '--json',
+    );
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result).toEqual({
@@ -159,7 +259,13 @@ describe('--json', () => {
       countAfter: 8,
       applied: 8,
       lost: 0,
-      latencyMs: { p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number), max: expect.any(Number), mean: expect.any(Number) },
+      latencyMs: {
+        p50: expect.any(Number),
+        p95: expect.any(Number),
+        p99: expect.any(Number),
+        max: expect.any(Number),
+        mean: expect.any(Number),
+      },
       wallMs: expect.any(Number),
       roundTripsPerAction: 1,
       reset: true,
@@ -169,7 +275,16 @@ describe('--json', () => {
   });
 
   it('verify-count prints the check; --cleanup removes the row at the end', async () => {
-    const { code, stdout } = await cli('verify-count', '--user-id', 'json_user', '--platform', 'discord', '--expected-count', '9', '--json');
+    const { code, stdout } = await cli(
+      'verify-count',
+      '--user-id',
+      'json_user',
+      '--platform',
+      'discord',
+      '--expected-count',
+      '9',
+      '--json',
+    );
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toEqual({
       organizationId: testOrganizationId,
@@ -180,13 +295,49 @@ describe('--json', () => {
       status: 'lost',
       difference: -1,
     });
-    const cleaned = await cli('concurrent', '--user-id', 'json_user', '--actions', '2', '--platform', 'discord', '--cleanup', '--json');
+    const cleaned = await cli(
+      'concurrent',
+      '--user-id',
+      'json_user',
+      '--actions',
+      '2',
+      '--platform',
+      'discord',
+      '--cleanup',
+      '--json',
+    );
     expect(JSON.parse(cleaned.stdout)).toMatchObject({ countBefore: 8, countAfter: 10, cleanedUp: true });
-    expect(JSON.parse((await cli('verify-count', '--user-id', 'json_user', '--platform', 'discord', '--expected-count', '10', '--json')).stdout)).toMatchObject({ status: 'missing' });
+    expect(
+      JSON.parse(
+        (
+          await cli(
+            'verify-count',
+            '--user-id',
+            'json_user',
+            '--platform',
+            'discord',
+            '--expected-count',
+            '10',
+            '--json',
+          )
+        ).stdout,
+      ),
+    ).toMatchObject({ status: 'missing' });
   });
 
   it('errors come as one JSON object on stderr', async () => {
-    const { code, stderr } = await cli('concurrent', '--user-id', 'u1', '--actions', '1', '--platform', 'twitter', '--org-id', '11111111-2222-3333-4444-555555555555', '--json');
+    const { code, stderr } = await cli(
+      'concurrent',
+      '--user-id',
+      'u1',
+      '--actions',
+      '1',
+      '--platform',
+      'twitter',
+      '--org-id',
+      '11111111-2222-3333-4444-555555555555',
+      '--json',
+    );
     expect(code).toBe(2);
     expect(JSON.parse(stderr)).toMatchObject({ error: { code: 'usage', exitCode: 2 } });
   });
@@ -197,7 +348,23 @@ describe('secrets', () => {
     const out: string[] = [];
     const output: Output = { out: (line) => out.push(line), err: (line) => out.push(line) };
     const unreachable = { DATABASE_URL: `postgres://${role}:${password}@127.0.0.1:1/nowhere` };
-    const code = await main(['node', 'shipcheck', 'shield', 'concurrent', '--user-id', 'u1', '--actions', '2', '--platform', 'twitter', '--verbose'], output, unreachable);
+    const code = await main(
+      [
+        'node',
+        'shipcheck',
+        'shield',
+        'concurrent',
+        '--user-id',
+        'u1',
+        '--actions',
+        '2',
+        '--platform',
+        'twitter',
+        '--verbose',
+      ],
+      output,
+      unreachable,
+    );
     expect(code).toBe(5);
     expect(out.join('\n')).toContain('could not talk to the database');
     allOutput.push(...out);

@@ -11,7 +11,9 @@ let organizationId: string;
 beforeAll(async () => {
   t = await freshDatabase();
   prepared = Database.connect(t.url, { max: 1, preparedStatements: true });
-  const { rows } = await t.db.query<{ id: string }>("insert into public.organizations (name) values ('prepared') returning id");
+  const { rows } = await t.db.query<{ id: string }>(
+    "insert into public.organizations (name) values ('prepared') returning id",
+  );
   organizationId = rows[0]!.id;
 });
 afterAll(async () => {

@@ -54,7 +54,8 @@ afterEach(async () => {
 });
 
 const shipcheck = (args: string[]) => spawnShipcheck(ws.stateDir, args, { STAGING_URL: target.url });
-const finishedSteps = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'step_finished' ? [`${e.stepId}:${e.status}`] : []));
+const finishedSteps = (events: RunEvent[]) =>
+  events.flatMap((e) => (e.type === 'step_finished' ? [`${e.stepId}:${e.status}`] : []));
 
 async function relationExists(name: string): Promise<boolean> {
   const { rows } = await target.db.query<{ found: string | null }>('select to_regclass($1)::text as found', [name]);
@@ -91,7 +92,9 @@ describe('Ctrl-C during run --rehearse', () => {
     const runId = events[0]!.type === 'run_started' ? events[0]!.runId : '';
     const resumed = await shipcheck(['resume', runId]).done;
     expect(resumed.code, resumed.err).toBe(ExitCode.usage);
-    expect(resumed.err).toContain(`run ${runId} is a rehearsal, rolled back when it stopped: there is nothing to continue`);
+    expect(resumed.err).toContain(
+      `run ${runId} is a rehearsal, rolled back when it stopped: there is nothing to continue`,
+    );
     expect(await onlyRunEvents(ws.stateDir)).toHaveLength(events.length);
     expect(await relationExists('public.probe_table')).toBe(false);
   });
@@ -101,7 +104,9 @@ describe('Ctrl-C while a run waits for an advisory lock another session holds', 
   it('the migrate step stops waiting at once, the run stops with exit 130, and a later run applies the migration', async () => {
     holder = await holdMigrationsLock();
     const run = shipcheck(['run', file, '--env', 'staging']);
-    await waitForRunLog(ws.stateDir, (events) => events.some((e) => e.type === 'step_progress' && e.stepId === 'apply'));
+    await waitForRunLog(ws.stateDir, (events) =>
+      events.some((e) => e.type === 'step_progress' && e.stepId === 'apply'),
+    );
     await new Promise((r) => setTimeout(r, 500)); // waiting for the lock by now
     const sent = performance.now();
     run.kill('SIGINT');
@@ -132,7 +137,10 @@ describe('Ctrl-C while a run waits for an advisory lock another session holds', 
     holder = await holdMigrationsLock();
     const controller = new AbortController();
     let ran = false;
-    const waiting = withAdvisoryLock(target.db, migrationLockName, async () => (ran = true), { wait: true, signal: controller.signal });
+    const waiting = withAdvisoryLock(target.db, migrationLockName, async () => (ran = true), {
+      wait: true,
+      signal: controller.signal,
+    });
     await new Promise((r) => setTimeout(r, 300));
     const aborted = performance.now();
     controller.abort();
@@ -140,12 +148,19 @@ describe('Ctrl-C while a run waits for an advisory lock another session holds', 
     expect(performance.now() - aborted).toBeLessThan(5_000); // the lock is still held: not a wait for it
     expect(error).toBeInstanceOf(ShipcheckError);
     expect(error).toMatchObject({ code: 'interrupted', exitCode: ExitCode.interrupted });
-    expect((error as Error).message).toBe(`stopped waiting for the advisory lock "${migrationLockName}": interrupted by the operator (Ctrl-C)`);
+    expect((error as Error).message).toBe(
+      `stopped waiting for the advisory lock "${migrationLockName}": interrupted by the operator (Ctrl-C)`,
+    );
     expect(ran).toBe(false);
 
     // Without the holder the same call takes the lock and runs the work.
     await holder.close();
     holder = undefined;
-    expect(await withAdvisoryLock(target.db, migrationLockName, async () => 'done', { wait: true, signal: new AbortController().signal })).toBe('done');
+    expect(
+      await withAdvisoryLock(target.db, migrationLockName, async () => 'done', {
+        wait: true,
+        signal: new AbortController().signal,
+      }),
+    ).toBe('done');
   });
 });

@@ -54,7 +54,10 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, { STAGING_URL: staging.url, PATH: process.env.PATH });
+  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, {
+    STAGING_URL: staging.url,
+    PATH: process.env.PATH,
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -64,11 +67,16 @@ describe('rehearsal with command steps', () => {
     await writeFile(file, checklist);
     const { code, out, err } = await cli('run', file, '--env', 'staging', '--rehearse');
     expect(code, `${out}\n${err}`).toBe(0);
-    expect(out).toContain('command step seed-rows was not rehearsed, so seeded-check, rb-check may have judged data it would have changed');
+    expect(out).toContain(
+      'command step seed-rows was not rehearsed, so seeded-check, rb-check may have judged data it would have changed',
+    );
     const [run] = await listRuns(ws.stateDir);
     const events = await readEvents(runDir(ws.stateDir, run!.runId));
     const skipped = events.find((e) => e.type === 'step_skipped' && e.stepId === 'seed-rows');
-    expect(skipped).toMatchObject({ reason: 'not rehearsed: command steps run only for real; later checks that may judge data it would have changed: seeded-check, rb-check' });
+    expect(skipped).toMatchObject({
+      reason:
+        'not rehearsed: command steps run only for real; later checks that may judge data it would have changed: seeded-check, rb-check',
+    });
     // The check before the script is not named: what it read cannot depend on the script.
     expect(out).not.toMatch(/early-check[^\n]*may have judged/);
   });

@@ -12,7 +12,14 @@ import { buildRunReport, type RunReport } from '../../src/report/runReport.js';
 import { monitoredChecklist, monitoredSystem, type MonitoredSystem } from './monitorFixtures.js';
 
 const chromiumPath = '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
 /**
  * A passing run (baseline on the legacy writer, migration 024, the writer switched to rpc,
@@ -35,7 +42,9 @@ describe('reports of a monitored run', () => {
     system = await monitoredSystem();
     let switched: Promise<void> | undefined;
     const result = await system.run(
-      monitoredChecklist('duration: 4s\ninterval: 400ms\nrace_probe: { actions: 50 }\ncriteria: { max_deadlocks: 0, max_function_error_rate: 0.01 }'),
+      monitoredChecklist(
+        'duration: 4s\ninterval: 400ms\nrace_probe: { actions: 50 }\ncriteria: { max_deadlocks: 0, max_function_error_rate: 0.01 }',
+      ),
       (event) => {
         // The app change goes live once the migration is: Shield moves to the rpc writer.
         if (event.type === 'step_finished' && event.stepId === 'apply-024') switched ??= system.switchWriter('rpc');
@@ -53,14 +62,20 @@ describe('reports of a monitored run', () => {
   it('the JSON report holds the baseline-vs-after table measured in the run', () => {
     expect(report.benchmarks).toHaveLength(1);
     const rows = Object.fromEntries(report.benchmarks[0]!.benchmark.rows.map((r) => [r.metric, r]));
-    expect(report.benchmarks[0]).toMatchObject({ stepId: 'watch', status: 'Success', benchmark: { baselineStep: 'before' } });
+    expect(report.benchmarks[0]).toMatchObject({
+      stepId: 'watch',
+      status: 'Success',
+      benchmark: { baselineStep: 'before' },
+    });
     expect(rows['Race condition events']).toMatchObject({ after: 0, met: true, target: { op: '=', value: 0 } });
     expect(rows['Race condition events']!.baseline).toBeGreaterThanOrEqual(0);
     expect(rows['Avg Shield action latency']!.baseline).toBeGreaterThan(0);
     expect(rows['Avg Shield action latency']!.after).toBeGreaterThan(0);
     expect(rows['Avg DB calls per action']!.after).toBeLessThan(rows['Avg DB calls per action']!.baseline!);
     expect(rows['RPC function mean execution time']!.after).toBeGreaterThan(0);
-    console.info(`benchmark: ${JSON.stringify(report.benchmarks[0]!.benchmark.rows.map((r) => [r.metric, r.baseline, r.after, r.change, r.met]))}`);
+    console.info(
+      `benchmark: ${JSON.stringify(report.benchmarks[0]!.benchmark.rows.map((r) => [r.metric, r.baseline, r.after, r.change, r.met]))}`,
+    );
   });
 
   it('the Markdown report shows the table with targets met / not met', async () => {
@@ -68,7 +83,9 @@ describe('reports of a monitored run', () => {
     expect(md).toContain('## Performance Benchmarking');
     expect(md).toContain('| Metric | Baseline | After | Change | Target | Met |');
     expect(md).toMatch(/\| Race condition events \| \d+ \| 0 \| [^|]* \| 0 \| ✅ met \|/);
-    expect(md).toMatch(/\| Avg Shield action latency \| [\d.]+ ms \| [\d.]+ ms \| [-+][\d.]+ % \| < 50 ms \| (✅ met|❌ not met) \|/);
+    expect(md).toMatch(
+      /\| Avg Shield action latency \| [\d.]+ ms \| [\d.]+ ms \| [-+][\d.]+ % \| < 50 ms \| (✅ met|❌ not met) \|/,
+    );
     expect(md).toMatch(/\| Avg DB calls per action \| [\d.]+ \| [\d.]+ \| -[\d.]+ % \| ≤ 2 \|/);
     const json = await cli('report', runId, '--format', 'json');
     expect(json.code).toBe(0);
@@ -111,12 +128,23 @@ describe('reports of a monitored run', () => {
       const charts = await page.locator('#monitoring .chart').count();
       expect(charts).toBeGreaterThanOrEqual(6);
       expect(await page.locator('#monitoring .chart canvas').count()).toBe(charts);
-      const series = await page.locator('#monitoring .chart').evaluateAll((els) => els.map((el) => el.getAttribute('data-series')));
-      expect(series).toEqual(expect.arrayContaining(['function_calls_per_s', 'mean_exec_ms', 'deadlocks', 'shield_latency_mean_ms', 'shield_db_calls_per_action']));
+      const series = await page
+        .locator('#monitoring .chart')
+        .evaluateAll((els) => els.map((el) => el.getAttribute('data-series')));
+      expect(series).toEqual(
+        expect.arrayContaining([
+          'function_calls_per_s',
+          'mean_exec_ms',
+          'deadlocks',
+          'shield_latency_mean_ms',
+          'shield_db_calls_per_action',
+        ]),
+      );
       expect(await page.locator('table.benchmark tr.met').count()).toBeGreaterThan(0);
       expect(errors).toEqual([]);
       expect(requests.filter((url) => !url.startsWith('file:'))).toEqual([]);
-      if (process.env.SHIPCHECK_REPORT_SCREENSHOT) await page.screenshot({ path: process.env.SHIPCHECK_REPORT_SCREENSHOT, fullPage: true });
+      if (process.env.SHIPCHECK_REPORT_SCREENSHOT)
+        await page.screenshot({ path: process.env.SHIPCHECK_REPORT_SCREENSHOT, fullPage: true });
     } finally {
       await browser.close();
     }

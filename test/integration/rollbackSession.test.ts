@@ -88,7 +88,10 @@ describe('shipcheck rollback RUN and Ctrl-C (SIGINT)', () => {
     let events = await onlyRunEvents(ws.stateDir);
     expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted', stepId: 'rb-slow' });
     expect(count(events, 'rollback_finished')).toBe(0);
-    expect(foldEvents(events)).toMatchObject({ status: 'stopped', rollback: { status: 'running', steps: ['rb-check'] } });
+    expect(foldEvents(events)).toMatchObject({
+      status: 'stopped',
+      rollback: { status: 'running', steps: ['rb-check'] },
+    });
     expect(existsSync(leaseFile())).toBe(false);
 
     await writeFile(marker, 'go');
@@ -106,7 +109,9 @@ describe('shipcheck rollback RUN and Ctrl-C (SIGINT)', () => {
   it('during a non-idempotent command: the command is stopped and left unfinished (no rollback failure), exit 130; the next rollback RUN asks before running it again', async () => {
     const { runId } = await passedRun();
     const rollback = shipcheck(['rollback', runId]);
-    await waitForRunLog(ws.stateDir, (events) => events.some((e) => e.type === 'step_progress' && e.stepId === 'rb-slow'));
+    await waitForRunLog(ws.stateDir, (events) =>
+      events.some((e) => e.type === 'step_progress' && e.stepId === 'rb-slow'),
+    );
     rollback.kill('SIGINT');
     const stopped = await rollback.done;
 
@@ -114,7 +119,9 @@ describe('shipcheck rollback RUN and Ctrl-C (SIGINT)', () => {
     expect(stopped.err).toContain('interrupted by the operator (Ctrl-C) during step rb-slow (Slow rollback command)');
     let events = await onlyRunEvents(ws.stateDir);
     // Not "failed to roll back": Ctrl-C says nothing about the target.
-    expect(events.some((e) => e.type === 'rollback_finished' || (e.type === 'step_finished' && e.stepId === 'rb-slow'))).toBe(false);
+    expect(
+      events.some((e) => e.type === 'rollback_finished' || (e.type === 'step_finished' && e.stepId === 'rb-slow')),
+    ).toBe(false);
     expect(events.filter((e) => e.type === 'run_finished')).toHaveLength(1); // the run's own, before the rollback
     expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted', stepId: 'rb-slow' });
     expect(existsSync(leaseFile())).toBe(false);
@@ -137,15 +144,28 @@ describe('a lost lease during a rollback', () => {
     const { runId } = await passedRun();
     const loaded = await ws.writeChecklist(checklist('passes'));
     // A 300 ms lease that no heartbeat refreshes: it is stale while rb-check runs, as if this process had stalled.
-    const rolling = rollbackRun({ checklist: loaded, stateDir: ws.stateDir, runId, env: env(), lease: { ttlMs: 300, heartbeatMs: 600_000 } });
+    const rolling = rollbackRun({
+      checklist: loaded,
+      stateDir: ws.stateDir,
+      runId,
+      env: env(),
+      lease: { ttlMs: 300, heartbeatMs: 600_000 },
+    });
     await waitForRunLog(ws.stateDir, (events) => timesStarted(events, 'rb-check') === 1);
     await new Promise((r) => setTimeout(r, 400));
-    const taker = await acquireLease({ stateDir: ws.stateDir, name: 'rollback-session.staging', runId: 'the-other-operator', takeOver: true });
+    const taker = await acquireLease({
+      stateDir: ws.stateDir,
+      name: 'rollback-session.staging',
+      runId: 'the-other-operator',
+      takeOver: true,
+    });
 
     const result = await rolling;
     expect(result.error).toBeInstanceOf(LockHeldError);
     expect((result.error as LockHeldError).exitCode).toBe(ExitCode.lockHeld);
-    expect(result.error?.message).toContain(`taken over by ${taker.record.holder} (pid ${process.pid}, run the-other-operator)`);
+    expect(result.error?.message).toContain(
+      `taken over by ${taker.record.holder} (pid ${process.pid}, run the-other-operator)`,
+    );
     const events = await onlyRunEvents(ws.stateDir);
     expect(timesStarted(events, 'rb-slow')).toBe(0);
     expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'lease_lost', stepId: 'rb-slow' });
@@ -159,7 +179,13 @@ describe('a stale lease taken over by a rollback', () => {
     const { runId } = await passedRun();
     const loaded = await ws.writeChecklist(checklist('passes'));
     // Left behind by a stalled session: expired, its heartbeat never ran.
-    const stale = await acquireLease({ stateDir: ws.stateDir, name: 'rollback-session.staging', runId: 'stalled', ttlMs: 100, heartbeatMs: 600_000 });
+    const stale = await acquireLease({
+      stateDir: ws.stateDir,
+      name: 'rollback-session.staging',
+      runId: 'stalled',
+      ttlMs: 100,
+      heartbeatMs: 600_000,
+    });
     await new Promise((r) => setTimeout(r, 200));
     await writeFile(marker, 'go');
     const result = await rollbackRun({ checklist: loaded, stateDir: ws.stateDir, runId, env: env(), takeOver: true });
@@ -168,7 +194,10 @@ describe('a stale lease taken over by a rollback', () => {
     expect(result.status).toBe('rolled_back');
     const events = await onlyRunEvents(ws.stateDir);
     const resumed = events.findIndex((e) => e.type === 'run_resumed');
-    expect(events[resumed + 1]).toMatchObject({ type: 'lease_taken_over', previous: { runId: 'stalled', holder: stale.record.holder } });
+    expect(events[resumed + 1]).toMatchObject({
+      type: 'lease_taken_over',
+      previous: { runId: 'stalled', holder: stale.record.holder },
+    });
     await stale.release(); // stops its timer; the file is no longer its own, so nothing is removed
   });
 });
@@ -177,8 +206,16 @@ describe('Ctrl-C during the rollback on_fail started', () => {
   it('stops the run resumable (exit 130) instead of recording a failed rollback; the next run finishes the rollback', async () => {
     const loaded = await ws.writeChecklist(checklist('fails'));
     const controller = new AbortController();
-    const running = runChecklist({ checklist: loaded, environment: 'staging', stateDir: ws.stateDir, env: env(), signal: controller.signal });
-    await waitForRunLog(ws.stateDir, (events) => events.some((e) => e.type === 'step_progress' && e.stepId === 'rb-slow'));
+    const running = runChecklist({
+      checklist: loaded,
+      environment: 'staging',
+      stateDir: ws.stateDir,
+      env: env(),
+      signal: controller.signal,
+    });
+    await waitForRunLog(ws.stateDir, (events) =>
+      events.some((e) => e.type === 'step_progress' && e.stepId === 'rb-slow'),
+    );
     controller.abort();
     const stopped = await running;
     expect(stopped.error).toBeInstanceOf(InterruptedError);
@@ -187,10 +224,18 @@ describe('Ctrl-C during the rollback on_fail started', () => {
     expect(count(await onlyRunEvents(ws.stateDir), 'rollback_finished')).toBe(0);
 
     await writeFile(marker, 'go');
-    const resumed = await runChecklist({ checklist: loaded, environment: 'staging', stateDir: ws.stateDir, env: env(), retryStep: 'rb-slow' });
+    const resumed = await runChecklist({
+      checklist: loaded,
+      environment: 'staging',
+      stateDir: ws.stateDir,
+      env: env(),
+      retryStep: 'rb-slow',
+    });
     expect((resumed.error as ShipcheckError | undefined)?.code).toBe('rolled_back');
     expect(resumed.status).toBe('rolled_back');
     const events = await onlyRunEvents(ws.stateDir);
-    expect(['deploy-check', 'rb-check', 'rb-slow', 'rb-last'].map((id) => timesStarted(events, id))).toEqual([1, 1, 2, 1]);
+    expect(['deploy-check', 'rb-check', 'rb-slow', 'rb-last'].map((id) => timesStarted(events, id))).toEqual([
+      1, 1, 2, 1,
+    ]);
   });
 });

@@ -68,7 +68,11 @@ async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: n
   const out: string[] = [];
   const err: string[] = [];
   const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, { STAGING_URL: staging.url, PATH: process.env.PATH, ...env });
+  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, {
+    STAGING_URL: staging.url,
+    PATH: process.env.PATH,
+    ...env,
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -99,15 +103,29 @@ describe('the run log from the CLI', () => {
     expect((await cli(env, 'status', runId)).code).toBe(0);
     const report = await cli(env, 'report', runId, '--format', 'json');
     expect(report.code).toBe(0);
-    expect(JSON.parse(report.out).run.log).toMatchObject({ unchainedEvents: 0, signature: 'verified', repairs: [{ offset: sizeBefore, bytes: 29 }] });
+    expect(JSON.parse(report.out).run.log).toMatchObject({
+      unchainedEvents: 0,
+      signature: 'verified',
+      repairs: [{ offset: sizeBefore, bytes: 29 }],
+    });
     const md = await cli(env, 'report', runId);
-    expect(md.out).toMatch(/- \*\*Run log:\*\* \d+ events, hash chain intact; every event signed and verified with SHIPCHECK_LOG_KEY; a torn line of 29 bytes cut off/);
+    expect(md.out).toMatch(
+      /- \*\*Run log:\*\* \d+ events, hash chain intact; every event signed and verified with SHIPCHECK_LOG_KEY; a torn line of 29 bytes cut off/,
+    );
     const gate = await cli(env, 'gate', file, '--env', 'staging', '--require', 'deployed');
     expect(gate.code, gate.err).toBe(0);
     expect(gate.out).toContain('the run logs (1) verify: hash chain intact, every event signed with SHIPCHECK_LOG_KEY');
 
     // The same log read with another key (a log written by someone else): the gate stays closed.
-    const otherKey = await cli({ SHIPCHECK_LOG_KEY: 'not-the-key-that-signed-it' }, 'gate', file, '--env', 'staging', '--require', 'deployed');
+    const otherKey = await cli(
+      { SHIPCHECK_LOG_KEY: 'not-the-key-that-signed-it' },
+      'gate',
+      file,
+      '--env',
+      'staging',
+      '--require',
+      'deployed',
+    );
     expect(otherKey.code).toBe(ExitCode.checkFailed);
     expect(otherKey.out).toContain("log verifies: event 1's signature does not verify with SHIPCHECK_LOG_KEY");
     // Without a key the gate opens on the chain alone and says the logs were not checked.
@@ -124,7 +142,12 @@ describe('the run log from the CLI', () => {
     lines[index] = lines[index]!.replace('"durationMs":', '"durationMs":1');
     await writeFile(log, `${lines.join('\n')}\n`);
 
-    for (const args of [['status', runId], ['report', runId], ['gate', file, '--env', 'staging', '--require', 'deployed'], ['approve', runId, '--by', 'x', '--decision', 'approved']]) {
+    for (const args of [
+      ['status', runId],
+      ['report', runId],
+      ['gate', file, '--env', 'staging', '--require', 'deployed'],
+      ['approve', runId, '--by', 'x', '--decision', 'approved'],
+    ]) {
       const result = await cli({}, ...args);
       expect(result.code, args[0]).toBe(ExitCode.damagedRun);
       expect(result.err).toContain(`the hash chain breaks after event ${index + 1} (step_finished at`);
@@ -137,11 +160,20 @@ describe('the run log from the CLI', () => {
     const { runId, log } = await onlyRun();
     const text = await readFile(log, 'utf8');
     const last = Buffer.from(text.trimEnd().split('\n').at(-1)!);
-    await appendFile(log, `${JSON.stringify({ v: 2, prev: hashLine(last), type: 'step_finished', at: new Date().toISOString(), stepId: 'po', status: 'passed', durationMs: 1 })}\n`);
-    for (const args of [['status', runId], ['resume', runId], ['gate', file, '--env', 'staging', '--require', 'deployed']]) {
+    await appendFile(
+      log,
+      `${JSON.stringify({ v: 2, prev: hashLine(last), type: 'step_finished', at: new Date().toISOString(), stepId: 'po', status: 'passed', durationMs: 1 })}\n`,
+    );
+    for (const args of [
+      ['status', runId],
+      ['resume', runId],
+      ['gate', file, '--env', 'staging', '--require', 'deployed'],
+    ]) {
       const result = await cli({}, ...args);
       expect(result.code, args[0]).toBe(ExitCode.damagedRun);
-      expect(result.err).toContain('is not a valid event: step_finished: outcome: a passed step_finished needs its outcome');
+      expect(result.err).toContain(
+        'is not a valid event: step_finished: outcome: a passed step_finished needs its outcome',
+      );
     }
   });
 });
@@ -150,17 +182,58 @@ describe('a hand-written production log', () => {
   const at = '2026-01-10T10:00:00.000Z';
   const forged: RunEvent[] = [
     {
-      type: 'run_started', at, runId: '20260110-100000-production-f0f0', checklist: 'log-test', checklistFile: '/nowhere.yaml',
-      checklistHash: 'x', environment: 'production', target: 'db.example:5432/app', rehearse: false,
+      type: 'run_started',
+      at,
+      runId: '20260110-100000-production-f0f0',
+      checklist: 'log-test',
+      checklistFile: '/nowhere.yaml',
+      checklistHash: 'x',
+      environment: 'production',
+      target: 'db.example:5432/app',
+      rehearse: false,
       phases: [{ id: 'production-deploy', title: 'Production deployment', environment: 'production' }],
-      runPhases: ['production-deploy'], metadata: {}, holder: 'mallory@ci',
+      runPhases: ['production-deploy'],
+      metadata: {},
+      holder: 'mallory@ci',
     },
     { type: 'phase_started', at, phaseId: 'production-deploy' },
-    { type: 'step_started', at, stepId: 'prod-deploy', phaseId: 'production-deploy', kind: 'migrate', title: 'Deploy', hash: 'h1', attempt: 1 },
-    { type: 'step_finished', at, stepId: 'prod-deploy', status: 'passed', durationMs: 1, outcome: { status: 'passed', expected: 'applied', observed: {}, message: 'applied' } },
-    { type: 'step_started', at, stepId: 'prod-contract', phaseId: 'production-deploy', kind: 'contract', title: 'Verify', hash: 'h2', attempt: 1 },
+    {
+      type: 'step_started',
+      at,
+      stepId: 'prod-deploy',
+      phaseId: 'production-deploy',
+      kind: 'migrate',
+      title: 'Deploy',
+      hash: 'h1',
+      attempt: 1,
+    },
+    {
+      type: 'step_finished',
+      at,
+      stepId: 'prod-deploy',
+      status: 'passed',
+      durationMs: 1,
+      outcome: { status: 'passed', expected: 'applied', observed: {}, message: 'applied' },
+    },
+    {
+      type: 'step_started',
+      at,
+      stepId: 'prod-contract',
+      phaseId: 'production-deploy',
+      kind: 'contract',
+      title: 'Verify',
+      hash: 'h2',
+      attempt: 1,
+    },
     { type: 'step_progress', at, stepId: 'prod-contract', message: 'checking' },
-    { type: 'step_finished', at, stepId: 'prod-contract', status: 'passed', durationMs: 1, outcome: { status: 'passed', expected: 'grants', observed: {}, message: 'ok' } },
+    {
+      type: 'step_finished',
+      at,
+      stepId: 'prod-contract',
+      status: 'passed',
+      durationMs: 1,
+      outcome: { status: 'passed', expected: 'grants', observed: {}, message: 'ok' },
+    },
     { type: 'phase_finished', at, phaseId: 'production-deploy', status: 'passed' },
     { type: 'run_finished', at, status: 'passed', message: 'every step passed' },
   ];
@@ -175,7 +248,9 @@ describe('a hand-written production log', () => {
     expect(forged).toHaveLength(9);
     const gate = await cli({}, 'gate', file, '--env', 'production', '--require', 'deployed');
     expect(gate.code).toBe(ExitCode.checkFailed);
-    expect(gate.out).toContain("✖ run 20260110-100000-production-f0f0's log verifies: its first 9 event(s) have no hash chain");
+    expect(gate.out).toContain(
+      "✖ run 20260110-100000-production-f0f0's log verifies: its first 9 event(s) have no hash chain",
+    );
     expect(gate.err).toContain('gate closed');
     // Still readable: status shows it, for what it is.
     expect((await cli({}, 'status', '20260110-100000-production-f0f0')).code).toBe(0);

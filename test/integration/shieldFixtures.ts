@@ -70,7 +70,8 @@ export class ShieldFixture {
 
   /** The default organization (auto actions on). */
   get org(): string {
-    if (this.#org === undefined) throw new Error('the Shield organization is created in beforeAll: use it inside a test');
+    if (this.#org === undefined)
+      throw new Error('the Shield organization is created in beforeAll: use it inside a test');
     return this.#org;
   }
 
@@ -79,10 +80,10 @@ export class ShieldFixture {
   }
 
   async newOrganization(settings: object = { auto_actions: true }): Promise<string> {
-    const { rows } = await this.db.query<{ id: string }>('insert into public.organizations (name, settings) values ($1, $2) returning id', [
-      `e2e ${++this.#sequence}`,
-      JSON.stringify(settings),
-    ]);
+    const { rows } = await this.db.query<{ id: string }>(
+      'insert into public.organizations (name, settings) values ($1, $2) returning id',
+      [`e2e ${++this.#sequence}`, JSON.stringify(settings)],
+    );
     return rows[0]!.id;
   }
 
@@ -93,16 +94,32 @@ export class ShieldFixture {
     return {
       user,
       platform,
-      comment: () => ({ id: `${user}-c${++comments}`, platform, platform_user_id: user, platform_username: `${user}_name` }),
+      comment: () => ({
+        id: `${user}-c${++comments}`,
+        platform,
+        platform_user_id: user,
+        platform_username: `${user}_name`,
+      }),
     };
   }
 
   /** One comment of `who` at `toxicity`, with the tags the toxicity decides. */
-  async moderate(platform: string, toxicity: number, who = this.offender(platform), options: { deps?: ShieldDeps; org?: string } = {}) {
+  async moderate(
+    platform: string,
+    toxicity: number,
+    who = this.offender(platform),
+    options: { deps?: ShieldDeps; org?: string } = {},
+  ) {
     const comment = who.comment();
-    const result = await executeActionsFromTags(options.deps ?? this.deps, options.org ?? this.org, comment, tagsFromToxicity(toxicity), {
-      toxicity_score: toxicity,
-    });
+    const result = await executeActionsFromTags(
+      options.deps ?? this.deps,
+      options.org ?? this.org,
+      comment,
+      tagsFromToxicity(toxicity),
+      {
+        toxicity_score: toxicity,
+      },
+    );
     return { result, comment, who };
   }
 
@@ -138,4 +155,5 @@ export class ShieldFixture {
 }
 
 /** tag → [status, platform action], for comparing a whole call at a glance. */
-export const outcomes = (result: ShieldResult) => Object.fromEntries(result.actions.map((a) => [a.tag, [a.status, a.platformAction]]));
+export const outcomes = (result: ShieldResult) =>
+  Object.fromEntries(result.actions.map((a) => [a.tag, [a.status, a.platformAction]]));

@@ -11,7 +11,13 @@ const shield = useShieldDatabase();
 describe('Shield E2E: complete moderation flow', () => {
   it('toxic content (0.97): hide, block, report, two strikes, reincidence — jobs queued, nothing called inline', async () => {
     const { result, comment, who } = await shield.moderate('twitter', 0.97);
-    expect(result).toMatchObject({ success: true, severity: 'critical', offenseLevel: 'first', failedActions: [], roundTrips: 2 });
+    expect(result).toMatchObject({
+      success: true,
+      severity: 'critical',
+      offenseLevel: 'first',
+      failedActions: [],
+      roundTrips: 2,
+    });
     expect(result.behaviour).toMatchObject({ userId: who.user, totalViolations: 1, severityCounts: { critical: 1 } });
     expect(result.strikes).toMatchObject({ strikes: 2 });
     expect(outcomes(result)).toEqual({
@@ -23,7 +29,12 @@ describe('Shield E2E: complete moderation flow', () => {
       check_reincidence: ['recorded', 'block_user'],
     });
     const audit = await shield.auditOf(comment.id);
-    expect(audit.filter((row) => row.job_status === 'queued').map((row) => row.job_action).sort()).toEqual(['block_user', 'hide_reply', 'report_spam']);
+    expect(
+      audit
+        .filter((row) => row.job_status === 'queued')
+        .map((row) => row.job_action)
+        .sort(),
+    ).toEqual(['block_user', 'hide_reply', 'report_spam']);
     expect(await shield.behaviourOf(who.user)).toMatchObject({ total_violations: 1, strikes: 2 });
   });
 
@@ -31,7 +42,9 @@ describe('Shield E2E: complete moderation flow', () => {
     const { result, comment } = await shield.moderate('discord', 0.5);
     expect(result).toMatchObject({ success: true, severity: 'medium', offenseLevel: 'first', roundTrips: 2 });
     expect(outcomes(result)).toEqual({ check_reincidence: ['queued', 'send_warning_dm'] });
-    expect(await shield.auditOf(comment.id)).toMatchObject([{ metadata: { escalation: 'warn' }, job_status: 'queued' }]);
+    expect(await shield.auditOf(comment.id)).toMatchObject([
+      { metadata: { escalation: 'warn' }, job_status: 'queued' },
+    ]);
   });
 
   it('benign content (0.1): no tags, no violation, no round trip', async () => {
@@ -71,7 +84,11 @@ describe('Shield E2E: platform-specific actions', () => {
       report_user: ['skipped', null],
     });
     const timeout = (await shield.auditOf(comment.id)).find((row) => row.job_action === 'timeout_member');
-    expect(timeout?.job_payload).toMatchObject({ comment_id: comment.id, platform_user_id: comment.platform_user_id, duration_seconds: 86_400 });
+    expect(timeout?.job_payload).toMatchObject({
+      comment_id: comment.id,
+      platform_user_id: comment.platform_user_id,
+      duration_seconds: 86_400,
+    });
   });
 });
 
@@ -87,7 +104,10 @@ describe('autoActions gate and the legacy writer', () => {
     expect((await shield.auditOf(off.comment.id)).every((row) => row.job_action === null)).toBe(true);
     await shield.db.query(`update public.organizations set settings = '{"auto_actions": true}' where id = $1`, [gated]);
     const on = await shield.moderate('discord', 0.9, who, { org: gated });
-    expect(on.result.actions.find((a) => a.tag === 'hide_comment')).toMatchObject({ status: 'queued', platformAction: 'delete_message' });
+    expect(on.result.actions.find((a) => a.tag === 'hide_comment')).toMatchObject({
+      status: 'queued',
+      platformAction: 'delete_message',
+    });
   });
 
   it('the legacy writer gives the same results sequentially (it only costs more round trips)', async () => {

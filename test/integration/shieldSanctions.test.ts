@@ -54,7 +54,10 @@ async function everything(): Promise<{ behaviours: unknown; jobs: unknown }> {
 }
 
 /** Queues the platform jobs of `tags` for a fresh offender (through Shield itself) and claims them. */
-async function claimedJobsFor(platform: string, tags: string[]): Promise<{ who: Offender; jobs: Map<string, ClaimedJob> }> {
+async function claimedJobsFor(
+  platform: string,
+  tags: string[],
+): Promise<{ who: Offender; jobs: Map<string, ClaimedJob> }> {
   const who = shield.offender(platform);
   const result = await executeActionsFromTags(shield.deps, shield.org, who.comment(), tags, { toxicity_score: 0.9 });
   expect(result.success).toBe(true);
@@ -63,13 +66,26 @@ async function claimedJobsFor(platform: string, tags: string[]): Promise<{ who: 
 }
 
 /** A running job with a payload of the test's choosing (Shield itself never writes a bad one). */
-async function runningJob(who: Offender, action: string, payload: object, organizationId = shield.org): Promise<ClaimedJob> {
+async function runningJob(
+  who: Offender,
+  action: string,
+  payload: object,
+  organizationId = shield.org,
+): Promise<ClaimedJob> {
   const { rows } = await shield.db.query<{ id: string }>(
     `insert into public.shield_jobs (organization_id, platform, action, payload, status, attempts)
      values ($1, $2, $3, $4, 'running', 1) returning id::text`,
     [organizationId, who.platform, action, JSON.stringify(payload)],
   );
-  return { id: rows[0]!.id, organizationId, shieldActionId: null, platform: who.platform, action, payload: payload as Record<string, unknown>, attempts: 1 };
+  return {
+    id: rows[0]!.id,
+    organizationId,
+    shieldActionId: null,
+    platform: who.platform,
+    action,
+    payload: payload as Record<string, unknown>,
+    attempts: 1,
+  };
 }
 
 async function serverNow(): Promise<number> {
@@ -77,7 +93,11 @@ async function serverNow(): Promise<number> {
   return rows[0]!.now.getTime();
 }
 
-const caught = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const caught = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 const ok: PlatformAdapter = { perform: async () => {} };
 
 describe('which platform actions sanction whom', () => {
@@ -97,8 +117,16 @@ describe('which platform actions sanction whom', () => {
         if (typeof cell === 'string') expect(sanctionFor(platform, cell), `${platform} ${cell}`).not.toBeNull();
       }
     }
-    expect([sanctionFor('twitter', 'hide_reply'), sanctionFor('twitter', 'report_spam'), sanctionFor('discord', 'send_warning_dm')]).toEqual([null, null, null]);
-    expect([sanctionFor('mastodon', 'block_user'), sanctionFor('__proto__', 'toString'), sanctionFor('discord', 'constructor')]).toEqual([null, null, null]);
+    expect([
+      sanctionFor('twitter', 'hide_reply'),
+      sanctionFor('twitter', 'report_spam'),
+      sanctionFor('discord', 'send_warning_dm'),
+    ]).toEqual([null, null, null]);
+    expect([
+      sanctionFor('mastodon', 'block_user'),
+      sanctionFor('__proto__', 'toString'),
+      sanctionFor('discord', 'constructor'),
+    ]).toEqual([null, null, null]);
   });
 });
 
@@ -108,17 +136,29 @@ describe('a completed job sets the sanction in the same statement', () => {
     await shield.db.query("update public.shield_jobs set status = 'queued', attempts = 0 where status = 'running'");
     expect(await flagsOf(who)).toMatchObject({ is_blocked: false, is_muted_permanent: false, muted_until: null });
     expect(await runWorkerPass(shield.db, { twitter: ok })).toMatchObject({ claimed: 2, done: 2 });
-    expect(await flagsOf(who)).toMatchObject({ is_blocked: true, is_muted_permanent: false, muted_until: null, total_violations: 1 });
-    const { rows } = await shield.db.query('select action, status from public.shield_jobs where id = any($1::bigint[]) order by action', [
-      [...jobs.values()].map((job) => job.id),
+    expect(await flagsOf(who)).toMatchObject({
+      is_blocked: true,
+      is_muted_permanent: false,
+      muted_until: null,
+      total_violations: 1,
+    });
+    const { rows } = await shield.db.query(
+      'select action, status from public.shield_jobs where id = any($1::bigint[]) order by action',
+      [[...jobs.values()].map((job) => job.id)],
+    );
+    expect(rows).toEqual([
+      { action: 'block_user', status: 'done' },
+      { action: 'hide_reply', status: 'done' },
     ]);
-    expect(rows).toEqual([{ action: 'block_user', status: 'done' }, { action: 'hide_reply', status: 'done' }]);
   });
 
   it('Discord permanent mute (add_muted_role) sets is_muted_permanent and says so', async () => {
     const { who, jobs } = await claimedJobsFor('discord', ['mute_permanent']);
     const outcome = await completeJob(shield.db, jobs.get('add_muted_role')!);
-    expect(outcome).toEqual({ completed: true, sanction: { sanction: 'mute_permanent', isBlocked: false, isMutedPermanent: true, mutedUntil: null } });
+    expect(outcome).toEqual({
+      completed: true,
+      sanction: { sanction: 'mute_permanent', isBlocked: false, isMutedPermanent: true, mutedUntil: null },
+    });
     expect(await flagsOf(who)).toMatchObject({ is_blocked: false, is_muted_permanent: true, muted_until: null });
   });
 
@@ -130,11 +170,20 @@ describe('a completed job sets the sanction in the same statement', () => {
     const until = (await flagsOf(who))!.muted_until!.getTime();
     expect(until).toBeGreaterThanOrEqual(before + 86_400_000 - 1);
     expect(until).toBeLessThanOrEqual(after + 86_400_000);
-    expect(outcome).toMatchObject({ completed: true, sanction: { sanction: 'mute_temp', isBlocked: false, mutedUntil: new Date(until) } });
+    expect(outcome).toMatchObject({
+      completed: true,
+      sanction: { sanction: 'mute_temp', isBlocked: false, mutedUntil: new Date(until) },
+    });
 
-    await completeJob(shield.db, await runningJob(who, 'timeout_member', { platform_user_id: who.user, duration_seconds: 60 }));
+    await completeJob(
+      shield.db,
+      await runningJob(who, 'timeout_member', { platform_user_id: who.user, duration_seconds: 60 }),
+    );
     expect((await flagsOf(who))!.muted_until!.getTime()).toBe(until);
-    await completeJob(shield.db, await runningJob(who, 'timeout_member', { platform_user_id: who.user, duration_seconds: 2 * 86_400 }));
+    await completeJob(
+      shield.db,
+      await runningJob(who, 'timeout_member', { platform_user_id: who.user, duration_seconds: 2 * 86_400 }),
+    );
     expect((await flagsOf(who))!.muted_until!.getTime()).toBeGreaterThan(until + 86_000_000);
   });
 
@@ -145,9 +194,10 @@ describe('a completed job sets the sanction in the same statement', () => {
     await failJob(shield.db, jobs.get('timeout_user')!, 'twitch 429', { maxAttempts: 5, backoffSeconds: 0 });
     expect((await everything()).behaviours).toEqual(before.behaviours);
     expect(await flagsOf(who)).toMatchObject({ is_blocked: false, is_muted_permanent: false, muted_until: null });
-    const { rows } = await shield.db.query<{ status: string }>('select status from public.shield_jobs where id = any($1::bigint[]) order by action', [
-      [jobs.get('ban_user')!.id, jobs.get('timeout_user')!.id],
-    ]);
+    const { rows } = await shield.db.query<{ status: string }>(
+      'select status from public.shield_jobs where id = any($1::bigint[]) order by action',
+      [[jobs.get('ban_user')!.id, jobs.get('timeout_user')!.id]],
+    );
     expect(rows.map((r) => r.status)).toEqual(['failed', 'queued']);
   });
 
@@ -156,24 +206,40 @@ describe('a completed job sets the sanction in the same statement', () => {
     const job = jobs.get('ban_user')!;
     const before = await everything();
     const otherOrganization = await shield.newOrganization();
-    expect(await failJob(shield.db, { ...job, organizationId: otherOrganization }, 'not mine', { maxAttempts: 1, backoffSeconds: 0 })).toBeNull();
+    expect(
+      await failJob(shield.db, { ...job, organizationId: otherOrganization }, 'not mine', {
+        maxAttempts: 1,
+        backoffSeconds: 0,
+      }),
+    ).toBeNull();
     expect(await everything()).toEqual(before);
-    expect(await failJob(shield.db, job, 'twitch 500', { maxAttempts: 1, backoffSeconds: 0 })).toMatchObject({ status: 'failed' });
+    expect(await failJob(shield.db, job, 'twitch 500', { maxAttempts: 1, backoffSeconds: 0 })).toMatchObject({
+      status: 'failed',
+    });
   });
 
   it('a behaviour write that fails leaves the job running: never done without its sanction', async () => {
     const { who, jobs } = await claimedJobsFor('youtube', ['block_user']);
     await shield.db.query(`create function shield_sanction_fail() returns trigger language plpgsql as $$
       begin if new.is_blocked then raise exception 'disk full (simulated)'; end if; return new; end $$`);
-    await shield.db.query('create trigger sanction_fail before update on public.user_behaviors for each row execute function shield_sanction_fail()');
+    await shield.db.query(
+      'create trigger sanction_fail before update on public.user_behaviors for each row execute function shield_sanction_fail()',
+    );
     try {
       const before = await everything();
-      expect(await caught(completeJob(shield.db, jobs.get('ban_author')!))).toMatchObject({ message: 'disk full (simulated)' });
+      expect(await caught(completeJob(shield.db, jobs.get('ban_author')!))).toMatchObject({
+        message: 'disk full (simulated)',
+      });
       expect(await everything()).toEqual(before);
     } finally {
-      await shield.db.query('drop trigger sanction_fail on public.user_behaviors; drop function shield_sanction_fail()');
+      await shield.db.query(
+        'drop trigger sanction_fail on public.user_behaviors; drop function shield_sanction_fail()',
+      );
     }
-    expect(await completeJob(shield.db, jobs.get('ban_author')!)).toMatchObject({ completed: true, sanction: { isBlocked: true } });
+    expect(await completeJob(shield.db, jobs.get('ban_author')!)).toMatchObject({
+      completed: true,
+      sanction: { isBlocked: true },
+    });
     expect(await flagsOf(who)).toMatchObject({ is_blocked: true });
   });
 });
@@ -184,9 +250,15 @@ describe('concurrent completions for one offender', () => {
     await shield.moderate('discord', 0.5, who);
     const durations = Array.from({ length: 20 }, (_, i) => 600 * (i + 1));
     const jobs = [
-      ...(await Promise.all(Array.from({ length: 5 }, () => runningJob(who, 'ban_member', { platform_user_id: who.user })))),
-      ...(await Promise.all(Array.from({ length: 5 }, () => runningJob(who, 'add_muted_role', { platform_user_id: who.user })))),
-      ...(await Promise.all(durations.map((d) => runningJob(who, 'timeout_member', { platform_user_id: who.user, duration_seconds: d })))),
+      ...(await Promise.all(
+        Array.from({ length: 5 }, () => runningJob(who, 'ban_member', { platform_user_id: who.user })),
+      )),
+      ...(await Promise.all(
+        Array.from({ length: 5 }, () => runningJob(who, 'add_muted_role', { platform_user_id: who.user })),
+      )),
+      ...(await Promise.all(
+        durations.map((d) => runningJob(who, 'timeout_member', { platform_user_id: who.user, duration_seconds: d })),
+      )),
     ];
     const blockIds = jobs.slice(0, 5).map((job) => job.id);
     let observing = true;
@@ -225,18 +297,46 @@ describe('concurrent completions for one offender', () => {
     const outcomes = await Promise.all([completeJob(shield.db, job), completeJob(shield.db, job)]);
     expect(outcomes.map((o) => o.completed).sort()).toEqual([false, true]);
     // The loser's snapshot saw 'running' if it started before the winner committed, 'done' after.
-    expect(outcomes.find((o) => !o.completed)).toMatchObject({ completed: false, status: expect.stringMatching(/^(running|done)$/) });
+    expect(outcomes.find((o) => !o.completed)).toMatchObject({
+      completed: false,
+      status: expect.stringMatching(/^(running|done)$/),
+    });
     expect(await flagsOf(who)).toMatchObject({ is_blocked: true, total_violations: 0 });
   });
 });
 
 describe('bad input: a clear error and nothing written', () => {
   it.each([
-    ['an unknown job id', () => ({ id: '999999999', organizationId: shield.org }), 'job_not_found', /^job 999999999 does not exist$/],
-    ['a job id that is not a number', () => ({ id: "1; delete from shield_jobs", organizationId: shield.org }), 'job_id_invalid', /^job id must be a positive whole number/],
-    ['a negative job id', () => ({ id: '-1', organizationId: shield.org }), 'job_id_invalid', /^job id must be a positive whole number/],
-    ['a job id past bigint', () => ({ id: '9223372036854775808', organizationId: shield.org }), 'job_id_invalid', /^job id must be/],
-    ['an organization that is not a uuid', () => ({ id: '1', organizationId: "' or 1=1 --" }), 'organization_id_invalid', /^organization id must be a uuid/],
+    [
+      'an unknown job id',
+      () => ({ id: '999999999', organizationId: shield.org }),
+      'job_not_found',
+      /^job 999999999 does not exist$/,
+    ],
+    [
+      'a job id that is not a number',
+      () => ({ id: '1; delete from shield_jobs', organizationId: shield.org }),
+      'job_id_invalid',
+      /^job id must be a positive whole number/,
+    ],
+    [
+      'a negative job id',
+      () => ({ id: '-1', organizationId: shield.org }),
+      'job_id_invalid',
+      /^job id must be a positive whole number/,
+    ],
+    [
+      'a job id past bigint',
+      () => ({ id: '9223372036854775808', organizationId: shield.org }),
+      'job_id_invalid',
+      /^job id must be/,
+    ],
+    [
+      'an organization that is not a uuid',
+      () => ({ id: '1', organizationId: "' or 1=1 --" }),
+      'organization_id_invalid',
+      /^organization id must be a uuid/,
+    ],
   ])('%s', async (_what, reference, code, message) => {
     const before = await everything();
     const error = await caught(completeJob(shield.db, reference()));
@@ -252,16 +352,27 @@ describe('bad input: a clear error and nothing written', () => {
     const job = await runningJob(who, 'block_user', { platform_user_id: who.user }, other);
     const before = await everything();
     const error = await caught(completeJob(shield.db, { id: job.id, organizationId: shield.org }));
-    expect(error).toMatchObject({ code: 'job_other_organization', message: `job ${job.id} is not a job of organization ${shield.org}` });
+    expect(error).toMatchObject({
+      code: 'job_other_organization',
+      message: `job ${job.id} is not a job of organization ${shield.org}`,
+    });
     expect(await everything()).toEqual(before);
   });
 
   it('a timed mute without a usable duration: completeJob refuses it, the worker fails it for good without calling the platform', async () => {
     const who = shield.offender('discord');
-    for (const payload of [{ platform_user_id: who.user }, { platform_user_id: who.user, duration_seconds: 1.5 }, { platform_user_id: who.user, duration_seconds: maxMuteSeconds + 1 }, { duration_seconds: 60 }]) {
+    for (const payload of [
+      { platform_user_id: who.user },
+      { platform_user_id: who.user, duration_seconds: 1.5 },
+      { platform_user_id: who.user, duration_seconds: maxMuteSeconds + 1 },
+      { duration_seconds: 60 },
+    ]) {
       const job = await runningJob(who, 'timeout_member', payload);
       const before = await everything();
-      expect(await caught(completeJob(shield.db, job))).toMatchObject({ code: 'job_payload_invalid', message: expect.stringMatching(new RegExp(`^job ${job.id} (is a timed mute|has no platform_user_id)`)) });
+      expect(await caught(completeJob(shield.db, job))).toMatchObject({
+        code: 'job_payload_invalid',
+        message: expect.stringMatching(new RegExp(`^job ${job.id} (is a timed mute|has no platform_user_id)`)),
+      });
       expect(await everything()).toEqual(before);
     }
     await shield.db.query("update public.shield_jobs set status = 'queued' where status = 'running'");
@@ -284,7 +395,9 @@ describe('least privilege', () => {
     try {
       const { who } = await claimedJobsFor('bluesky', ['block_user', 'mute_permanent']);
       await shield.db.query("update public.shield_jobs set status = 'queued', attempts = 0 where status = 'running'");
-      const flaky: PlatformAdapter = { perform: async (job) => (job.action === 'mute_account' ? Promise.reject(new Error('bluesky 502')) : undefined) };
+      const flaky: PlatformAdapter = {
+        perform: async (job) => (job.action === 'mute_account' ? Promise.reject(new Error('bluesky 502')) : undefined),
+      };
       expect(await runWorkerPass(worker, { bluesky: flaky })).toMatchObject({ claimed: 2, done: 1, retried: 1 });
       expect(await flagsOf(who)).toMatchObject({ is_blocked: true, is_muted_permanent: false });
     } finally {
@@ -298,7 +411,10 @@ describe('least privilege', () => {
       await tx.query("select set_config('role', 'authenticated', true)");
       return completeJob(tx, job);
     });
-    expect(await caught(asAuthenticated)).toMatchObject({ sqlState: '42501', message: expect.stringMatching(/permission denied for table shield_jobs/) });
+    expect(await caught(asAuthenticated)).toMatchObject({
+      sqlState: '42501',
+      message: expect.stringMatching(/permission denied for table shield_jobs/),
+    });
     expect(await caught(asAuthenticated)).toBeInstanceOf(DatabaseError);
     expect(await everything()).toEqual(before);
   });

@@ -13,13 +13,24 @@ describe('Shield E2E: volume and latency', () => {
     const who = shield.offender('discord');
     const tags = ['hide_comment', 'add_strike_1', 'check_reincidence'];
     const results = await Promise.all(
-      Array.from({ length: 100 }, () => executeActionsFromTags(shield.deps, shield.org, who.comment(), tags, { toxicity_score: 0.9 })),
+      Array.from({ length: 100 }, () =>
+        executeActionsFromTags(shield.deps, shield.org, who.comment(), tags, { toxicity_score: 0.9 }),
+      ),
     );
     expect(results.every((r) => r.success)).toBe(true);
     // Every call saw its own count: the increments were serialised, none lost.
-    expect(results.map((r) => r.behaviour!.totalViolations).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    expect(await shield.behaviourOf(who.user)).toMatchObject({ total_violations: 100, strikes: 100, severity_counts: { critical: 100 } });
-    const { rows } = await shield.db.query<{ n: number }>('select count(*)::int as n from public.shield_actions where platform_user_id = $1', [who.user]);
+    expect(results.map((r) => r.behaviour!.totalViolations).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    expect(await shield.behaviourOf(who.user)).toMatchObject({
+      total_violations: 100,
+      strikes: 100,
+      severity_counts: { critical: 100 },
+    });
+    const { rows } = await shield.db.query<{ n: number }>(
+      'select count(*)::int as n from public.shield_actions where platform_user_id = $1',
+      [who.user],
+    );
     expect(rows[0]!.n).toBe(300);
   });
 
@@ -36,13 +47,23 @@ describe('Shield E2E: volume and latency', () => {
         const latencies: number[] = [];
         const trips = new Set<number>();
         for (let i = 0; i < 30; i++) {
-          const r = await executeActionsFromTags({ db: shield.db, writer: writerFor(writerName) }, shield.org, who.comment(), tags, { toxicity_score: 0.9 });
+          const r = await executeActionsFromTags(
+            { db: shield.db, writer: writerFor(writerName) },
+            shield.org,
+            who.comment(),
+            tags,
+            { toxicity_score: 0.9 },
+          );
           latencies.push(r.latencyMs);
           trips.add(r.roundTrips);
         }
         latencies.sort((a, b) => a - b);
         expect(trips.size).toBe(1);
-        figures[`${writerName} ${name} (${tags.length} tags)`] = { roundTrips: [...trips][0]!, p50: latencies[14]!, p95: latencies[28]! };
+        figures[`${writerName} ${name} (${tags.length} tags)`] = {
+          roundTrips: [...trips][0]!,
+          p50: latencies[14]!,
+          p95: latencies[28]!,
+        };
       }
     }
     console.info(JSON.stringify(figures, null, 2));
@@ -58,16 +79,46 @@ describe('Shield E2E: volume and latency', () => {
 describe('Shield E2E: audit trail and behaviour tracking', () => {
   it('every action leaves a row: tag, platform action, status, reason, severity, offence level, metadata, job link', async () => {
     const comment = shield.offender('youtube').comment();
-    await executeActionsFromTags(shield.deps, shield.org, comment, ['hide_comment', 'mute_temp', 'add_strike_1', 'require_manual_review'], {
-      toxicity_score: 0.88,
-      model: 'perspective-v1',
-    });
+    await executeActionsFromTags(
+      shield.deps,
+      shield.org,
+      comment,
+      ['hide_comment', 'mute_temp', 'add_strike_1', 'require_manual_review'],
+      {
+        toxicity_score: 0.88,
+        model: 'perspective-v1',
+      },
+    );
     const common = { severity: 'critical', offense_level: 'first' };
     expect(await shield.auditOf(comment.id)).toEqual([
-      expect.objectContaining({ ...common, action_tag: 'add_strike_1', status: 'recorded', platform_action: null, metadata: expect.objectContaining({ strikes_after: 1 }) }),
-      expect.objectContaining({ ...common, action_tag: 'hide_comment', status: 'queued', platform_action: 'reject_comment', job_action: 'reject_comment', job_status: 'queued' }),
-      expect.objectContaining({ ...common, action_tag: 'mute_temp', status: 'skipped', reason: expect.stringMatching(/YouTube has no timed mute/), job_action: null }),
-      expect.objectContaining({ ...common, action_tag: 'require_manual_review', status: 'recorded', reason: 'waiting for a moderator' }),
+      expect.objectContaining({
+        ...common,
+        action_tag: 'add_strike_1',
+        status: 'recorded',
+        platform_action: null,
+        metadata: expect.objectContaining({ strikes_after: 1 }),
+      }),
+      expect.objectContaining({
+        ...common,
+        action_tag: 'hide_comment',
+        status: 'queued',
+        platform_action: 'reject_comment',
+        job_action: 'reject_comment',
+        job_status: 'queued',
+      }),
+      expect.objectContaining({
+        ...common,
+        action_tag: 'mute_temp',
+        status: 'skipped',
+        reason: expect.stringMatching(/YouTube has no timed mute/),
+        job_action: null,
+      }),
+      expect.objectContaining({
+        ...common,
+        action_tag: 'require_manual_review',
+        status: 'recorded',
+        reason: 'waiting for a moderator',
+      }),
     ]);
     expect((await shield.auditOf(comment.id))[1]!.metadata).toEqual({
       request: { toxicity_score: 0.88, model: 'perspective-v1' },
@@ -95,7 +146,10 @@ describe('Shield E2E: audit trail and behaviour tracking', () => {
       '9:persistent:add_muted_role',
       '10:dangerous:ban_member',
     ]);
-    expect(await shield.behaviourOf(who.user)).toMatchObject({ total_violations: 10, severity_counts: { low: 0, medium: 10, high: 0, critical: 0 } });
+    expect(await shield.behaviourOf(who.user)).toMatchObject({
+      total_violations: 10,
+      severity_counts: { low: 0, medium: 10, high: 0, critical: 0 },
+    });
   });
 
   it('M1 and M3: one writer call per Shield call, the strikes in order whatever order the tags came in, in one round trip with rpc', async () => {
@@ -109,7 +163,13 @@ describe('Shield E2E: audit trail and behaviour tracking', () => {
       },
     };
     const tags = ['check_reincidence', 'add_strike_2', 'hide_comment', 'add_strike_1'];
-    const result = await executeActionsFromTags({ db: shield.db, writer: spy }, shield.org, shield.offender('twitch').comment(), tags, { toxicity_score: 0.99 });
+    const result = await executeActionsFromTags(
+      { db: shield.db, writer: spy },
+      shield.org,
+      shield.offender('twitch').comment(),
+      tags,
+      { toxicity_score: 0.99 },
+    );
     expect(calls).toEqual(['recordViolationWithStrikes(1,2)']);
     expect(result).toMatchObject({ roundTrips: 2, strikes: { strikes: 3 }, offenseLevel: 'repeat' }); // 3 strikes reach 'repeat'
   });

@@ -22,7 +22,9 @@ import { type StepHarness, stepHarness } from '../support/stepContext.js';
  */
 
 /** What a step did: its outcome, or the code of the error it threw (the engine records it as an error). */
-async function attempt(run: () => Promise<StepOutcome>): Promise<{ outcome?: StepOutcome; code?: string; message: string }> {
+async function attempt(
+  run: () => Promise<StepOutcome>,
+): Promise<{ outcome?: StepOutcome; code?: string; message: string }> {
   try {
     const outcome = await run();
     return { outcome, message: outcome.message };
@@ -32,7 +34,18 @@ async function attempt(run: () => Promise<StepOutcome>): Promise<{ outcome?: Ste
   }
 }
 
-const transactionControl = ['commit', 'rollback', 'end', 'abort', 'begin', 'start transaction', "prepare transaction 'x'", 'savepoint mine', 'release savepoint shipcheck_savepoint_0', 'rollback to savepoint shipcheck_savepoint_0'];
+const transactionControl = [
+  'commit',
+  'rollback',
+  'end',
+  'abort',
+  'begin',
+  'start transaction',
+  "prepare transaction 'x'",
+  'savepoint mine',
+  'release savepoint shipcheck_savepoint_0',
+  'rollback to savepoint shipcheck_savepoint_0',
+];
 
 describe('the transaction helper', () => {
   let harness: StepHarness;
@@ -46,7 +59,10 @@ describe('the transaction helper', () => {
   afterAll(async () => {
     await harness.close();
   });
-  const probeRows = async () => (await harness.database.db.query<{ note: string }>('select note from public.escape_probe order by note')).rows.map((r) => r.note);
+  const probeRows = async () =>
+    (await harness.database.db.query<{ note: string }>('select note from public.escape_probe order by note')).rows.map(
+      (r) => r.note,
+    );
 
   it('reports a COMMIT inside its transaction as transaction_ended (committed), never as a success', async () => {
     const error = await harness.database.db
@@ -84,10 +100,17 @@ describe('the transaction helper', () => {
       await inTransaction(
         client,
         async () => {
-          const rolledBackTo = await withSavepoint(client, (tx) => tx.query('rollback to savepoint shipcheck_savepoint_1')).catch((e: unknown) => e);
+          const rolledBackTo = await withSavepoint(client, (tx) =>
+            tx.query('rollback to savepoint shipcheck_savepoint_1'),
+          ).catch((e: unknown) => e);
           expect(rolledBackTo).toMatchObject({ code: 'transaction_ended' });
-          const released = await withSavepoint(client, (tx) => tx.query('release savepoint shipcheck_savepoint_1')).catch((e: unknown) => e);
-          expect(released).toMatchObject({ code: 'transaction_ended', message: expect.stringContaining('released it') });
+          const released = await withSavepoint(client, (tx) =>
+            tx.query('release savepoint shipcheck_savepoint_1'),
+          ).catch((e: unknown) => e);
+          expect(released).toMatchObject({
+            code: 'transaction_ended',
+            message: expect.stringContaining('released it'),
+          });
         },
         { keep: () => false },
       );
@@ -118,11 +141,15 @@ describe('sql steps', () => {
     await harness.close();
   });
   const tableExists = async (name: string) =>
-    (await harness.database.db.query<{ found: string | null }>('select to_regclass($1)::text as found', [name])).rows[0]!.found !== null;
+    (await harness.database.db.query<{ found: string | null }>('select to_regclass($1)::text as found', [name]))
+      .rows[0]!.found !== null;
 
   it("cannot escape the read-only transaction with `select …; commit; create table …` (the issue's reproduction)", async () => {
     const result = await attempt(() =>
-      harness.run(sqlStep, { query: 'select 1 as one; commit; create table public.escaped (id int)', expect: { row_count: 1 } }),
+      harness.run(sqlStep, {
+        query: 'select 1 as one; commit; create table public.escaped (id int)',
+        expect: { row_count: 1 },
+      }),
     );
     expect(result.outcome?.status).toBe('failed');
     expect(result.message).toMatch(/cannot insert multiple commands into a prepared statement \(SQLSTATE 42601\)/);
@@ -136,13 +163,17 @@ describe('sql steps', () => {
         // Refused by its command tag, or by the server (no such savepoint): never a pass.
         expect(result.outcome?.status ?? result.code, query).not.toBe('passed');
         if (result.code) expect(['transaction_control_refused', 'transaction_ended'], query).toContain(result.code);
-        if (result.code === 'transaction_control_refused') expect(result.message).toMatch(/transaction control \((COMMIT|ROLLBACK|BEGIN|START|SAVEPOINT|RELEASE)\)/);
+        if (result.code === 'transaction_control_refused')
+          expect(result.message).toMatch(/transaction control \((COMMIT|ROLLBACK|BEGIN|START|SAVEPOINT|RELEASE)\)/);
       }
     });
   }
 
   it('DO $$ … commit … $$ and a committing procedure fail with 2D000 and write nothing', async () => {
-    for (const query of ['do $$ begin insert into public.escape_probe values (\'do\'); commit; end $$', 'call public.committing_procedure()']) {
+    for (const query of [
+      "do $$ begin insert into public.escape_probe values ('do'); commit; end $$",
+      'call public.committing_procedure()',
+    ]) {
       const result = await attempt(() => harness.run(sqlStep, { query, mutates: true, expect: { row_count: 0 } }));
       expect(result.outcome?.status, query).toBe('failed');
       expect(result.message, query).toMatch(/invalid transaction termination \(SQLSTATE 2D000\)/);
@@ -158,11 +189,17 @@ describe('sql steps', () => {
         async (rehearsal: Queryable) => {
           await rehearsal.query("insert into public.escape_probe values ('rehearsed')");
           const multi = await attempt(() =>
-            harness.run(sqlStep, { query: 'select 1 as one; commit', expect: { row_count: 1 } }, { rehearsal: { client: rehearsal } }),
+            harness.run(
+              sqlStep,
+              { query: 'select 1 as one; commit', expect: { row_count: 1 } },
+              { rehearsal: { client: rehearsal } },
+            ),
           );
           expect(multi.outcome?.status).toBe('failed');
           await assertTransactionIntact(rehearsal);
-          const commit = await attempt(() => harness.run(sqlStep, { query: 'commit', expect: { row_count: 0 } }, { rehearsal: { client: rehearsal } }));
+          const commit = await attempt(() =>
+            harness.run(sqlStep, { query: 'commit', expect: { row_count: 0 } }, { rehearsal: { client: rehearsal } }),
+          );
           expect(commit.code).toBe('transaction_control_refused');
           return assertTransactionIntact(rehearsal).catch((e: unknown) => e);
         },
@@ -201,7 +238,11 @@ describe('rpc steps', () => {
         inTransaction(
           client,
           async (rehearsal) => {
-            const rehearsed = await harness.run(rpcStep, { function: fn, args: [], expect: {} }, { rehearsal: { client: rehearsal } });
+            const rehearsed = await harness.run(
+              rpcStep,
+              { function: fn, args: [], expect: {} },
+              { rehearsal: { client: rehearsal } },
+            );
             expect(rehearsed.status, fn).toBe('failed');
             await assertTransactionIntact(rehearsal);
           },
@@ -220,17 +261,26 @@ describe('migrate steps: a migration file that commits', () => {
   beforeAll(async () => {
     harness = await stepHarness({ migrateTo: 'none' });
     dir = await mkdtemp(join(tmpdir(), 'shipcheck-escape-'));
-    await writeFile(join(dir, '001_commits_half_way.sql'), 'create table public.first_half (id int);\ncommit;\ncreate table public.second_half (id int);\n');
+    await writeFile(
+      join(dir, '001_commits_half_way.sql'),
+      'create table public.first_half (id int);\ncommit;\ncreate table public.second_half (id int);\n',
+    );
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
     await harness.close();
   });
   const recorded = async () =>
-    (await harness.database.db.query<{ id: string }>("select id from shipcheck.migrations where id = '001'").catch(() => ({ rows: [] }))).rows.length;
+    (
+      await harness.database.db
+        .query<{ id: string }>("select id from shipcheck.migrations where id = '001'")
+        .catch(() => ({ rows: [] }))
+    ).rows.length;
 
-  it('is refused before any statement runs (PostgreSQL\'s parser finds the COMMIT), and nothing is recorded', async () => {
-    const result = await attempt(() => harness.run(migrateStep, { migration: '001', directory: dir }, { checklistDir: dir }));
+  it("is refused before any statement runs (PostgreSQL's parser finds the COMMIT), and nothing is recorded", async () => {
+    const result = await attempt(() =>
+      harness.run(migrateStep, { migration: '001', directory: dir }, { checklistDir: dir }),
+    );
     expect(result.code).toBe('transaction_control_refused');
     expect(result.message).toMatch(/^001_commits_half_way\.sql:2: COMMIT in a migration/);
     expect(await recorded()).toBe(0);
@@ -246,7 +296,11 @@ describe('migrate steps: a migration file that commits', () => {
           client,
           async (rehearsal) => {
             const result = await attempt(() =>
-              harness.run(migrateStep, { migration: '001', directory: dir }, { checklistDir: dir, rehearsal: { client: rehearsal } }),
+              harness.run(
+                migrateStep,
+                { migration: '001', directory: dir },
+                { checklistDir: dir, rehearsal: { client: rehearsal } },
+              ),
             );
             expect(result.code).toBe('transaction_control_refused');
           },
@@ -293,7 +347,13 @@ rollback:
     const file = join(runDir, 'checklist.yaml');
     await writeFile(file, checklist(extraSteps));
     const loaded = await loadChecklist(file, defaultRegistry);
-    const result = await runChecklist({ checklist: loaded, environment: 'staging', stateDir: join(runDir, '.shipcheck'), rehearse: true, env: { STAGING_URL: database.url } });
+    const result = await runChecklist({
+      checklist: loaded,
+      environment: 'staging',
+      stateDir: join(runDir, '.shipcheck'),
+      rehearse: true,
+      env: { STAGING_URL: database.url },
+    });
     const { rows } = await database.db.query<{ n: number; after: boolean }>(
       "select count(*)::int as n, to_regclass('public.after_escape') is not null as after from pg_proc where proname = 'atomic_update_user_behavior'",
     );
@@ -324,7 +384,8 @@ rollback:
       [
         '      - { id: mk-proc, kind: sql, mutates: true, title: A committing procedure, query: "create procedure public.committing_procedure() language plpgsql as $$ begin commit; end $$", expect: { row_count: 0 } }',
         ...Object.entries(hostile).map(
-          ([id, query]) => `      - { id: ${id}, kind: sql, mutates: true, on_fail: warn, title: Hostile ${id}, query: "${query}", expect: { row_count: 0 } }`,
+          ([id, query]) =>
+            `      - { id: ${id}, kind: sql, mutates: true, on_fail: warn, title: Hostile ${id}, query: "${query}", expect: { row_count: 0 } }`,
         ),
       ].join('\n'),
     );
@@ -332,7 +393,8 @@ rollback:
     // follows fails, the rehearsal fails, and it is still the transaction that is rolled back.
     expect(result.error?.message).toMatch(/^rehearsal failed: rollback rehearsal: step rb/);
     expect(result.error).toMatchObject({ hint: 'the rehearsal transaction was rolled back; the target is unchanged' });
-    for (const id of Object.keys(hostile)) expect(result.results.find((r) => r.stepId === id)?.status, id).toBe('Error');
+    for (const id of Object.keys(hostile))
+      expect(result.results.find((r) => r.stepId === id)?.status, id).toBe('Error');
     expect(migration024Applied).toBe(false);
   });
 
@@ -342,7 +404,9 @@ rollback:
       '      - { id: sneaky, kind: sql, title: Sneaky end, query: "end", expect: { row_count: 0 } }',
     );
     expect(result.error).toMatchObject({ code: 'transaction_ended' });
-    expect(result.error?.message).toMatch(/step sneaky \(Sneaky end\) ended the rehearsal transaction, which was committed by it; the target may have changed/);
+    expect(result.error?.message).toMatch(
+      /step sneaky \(Sneaky end\) ended the rehearsal transaction, which was committed by it; the target may have changed/,
+    );
     expect(migration024Applied).toBe(true);
   });
 
@@ -357,7 +421,9 @@ rollback:
     expect(result.error).toMatchObject({ code: 'transaction_ended' });
     expect(result.error?.message).toMatch(/step sneaky \(Sneaky commit\) ended the rehearsal transaction/);
     expect(result.error?.message).toMatch(/which was committed by it/);
-    expect(result.error?.message).toMatch(/the target may have changed: the work of apply-024, sneaky may have been committed$/);
+    expect(result.error?.message).toMatch(
+      /the target may have changed: the work of apply-024, sneaky may have been committed$/,
+    );
     expect(result.error?.message).not.toMatch(/target is unchanged/);
     // True: the COMMIT committed 024. The next step never ran.
     expect(migration024Applied).toBe(true);
@@ -385,7 +451,10 @@ rollback:
       '      - { id: apply-own, kind: migrate, title: Apply a committing migration, migration: "900", directory: migrations }',
       async (runDir) => {
         await mkdir(join(runDir, 'migrations'));
-        await writeFile(join(runDir, 'migrations', '900_commits.sql'), 'create table public.first_half (id int);\ncommit;\n');
+        await writeFile(
+          join(runDir, 'migrations', '900_commits.sql'),
+          'create table public.first_half (id int);\ncommit;\n',
+        );
       },
     );
     // The parser finds the COMMIT before anything runs: the rehearsal fails and nothing was committed.

@@ -10,7 +10,9 @@ let organizationId: string;
 
 beforeAll(async () => {
   t = await freshDatabase();
-  const { rows } = await t.db.query<{ id: string }>("insert into public.organizations (name) values ('writers') returning id");
+  const { rows } = await t.db.query<{ id: string }>(
+    "insert into public.organizations (name) values ('writers') returning id",
+  );
   organizationId = rows[0]!.id;
 });
 afterAll(async () => t?.drop());
@@ -88,12 +90,15 @@ describe('rpc and legacy writers', () => {
   });
 
   it(`both keep only the newest ${actionsTakenLimit} entries of actions_taken`, async () => {
-    const many = Array.from({ length: actionsTakenLimit + 3 }, (_, i): Violation => ({
-      severity: 'low',
-      toxicityScore: 0.1,
-      commentId: `bulk-${i + 1}`,
-      actionTags: ['warning'],
-    }));
+    const many = Array.from(
+      { length: actionsTakenLimit + 3 },
+      (_, i): Violation => ({
+        severity: 'low',
+        toxicityScore: 0.1,
+        commentId: `bulk-${i + 1}`,
+        actionTags: ['warning'],
+      }),
+    );
     await record(rpc, offender('bulk_rpc'), many);
     await record(legacy, offender('bulk_legacy'), many);
     for (const who of ['bulk_rpc', 'bulk_legacy']) {
@@ -118,7 +123,10 @@ describe('rpc and legacy writers', () => {
   });
 
   it('violation and strikes together: the same row from both writers; rpc in one round trip, legacy in one per write', async () => {
-    for (const [writer, trips] of [[rpc, 1], [legacy, 6]] as const) {
+    for (const [writer, trips] of [
+      [rpc, 1],
+      [legacy, 6],
+    ] as const) {
       const who = offender(`together_${writer.name}`);
       t.db.resetRoundTrips();
       const recorded = await writer.recordViolationWithStrikes(t.db, who, sequence[0]!, [
@@ -128,7 +136,10 @@ describe('rpc and legacy writers', () => {
       expect(t.db.roundTrips).toBe(trips);
       expect(recorded.behaviour).toMatchObject({ userId: who.platformUserId, totalViolations: 1 });
       // In order: the second strike's snapshot already counts the first.
-      expect(recorded.strikes).toMatchObject([{ ok: true, snapshot: { strikes: 1 } }, { ok: true, snapshot: { strikes: 3 } }]);
+      expect(recorded.strikes).toMatchObject([
+        { ok: true, snapshot: { strikes: 1 } },
+        { ok: true, snapshot: { strikes: 3 } },
+      ]);
       expect(await storedRow(who)).toMatchObject({ total_violations: 1, strikes: 3 });
     }
   });
@@ -138,7 +149,10 @@ describe('rpc and legacy writers', () => {
     await rpc.recordViolation(t.db, who, sequence[0]!);
     const before = await storedRow(who);
     await expect(
-      rpc.recordViolationWithStrikes(t.db, who, sequence[1]!, [{ strikes: 1, reason: 'ok' }, { strikes: 3 as never, reason: 'too many' }]),
+      rpc.recordViolationWithStrikes(t.db, who, sequence[1]!, [
+        { strikes: 1, reason: 'ok' },
+        { strikes: 3 as never, reason: 'too many' },
+      ]),
     ).rejects.toMatchObject({ sqlState: '22023' });
     expect(await storedRow(who)).toEqual(before);
   });
@@ -147,14 +161,22 @@ describe('rpc and legacy writers', () => {
     const who = offender('together_legacy_refused');
     const recorded = await legacy.recordViolationWithStrikes(t.db, who, sequence[0]!, [{ strikes: 1, reason: 'ok' }]);
     expect(recorded.strikes).toMatchObject([{ ok: true }]);
-    const spoilt = { ...legacy, addStrikes: () => Promise.reject(new DatabaseError('strike refused', { sqlState: '22023' })) };
-    const second = await legacy.recordViolationWithStrikes.call(spoilt, t.db, who, sequence[1]!, [{ strikes: 1, reason: 'x' }]);
+    const spoilt = {
+      ...legacy,
+      addStrikes: () => Promise.reject(new DatabaseError('strike refused', { sqlState: '22023' })),
+    };
+    const second = await legacy.recordViolationWithStrikes.call(spoilt, t.db, who, sequence[1]!, [
+      { strikes: 1, reason: 'x' },
+    ]);
     expect(second.behaviour.totalViolations).toBe(2);
     expect(second.strikes).toMatchObject([{ ok: false, error: { message: 'strike refused' } }]);
   });
 
   it('rpc: one round trip per call; legacy: two (read, then write)', async () => {
-    for (const [writer, trips] of [[rpc, 1], [legacy, 2]] as const) {
+    for (const [writer, trips] of [
+      [rpc, 1],
+      [legacy, 2],
+    ] as const) {
       t.db.resetRoundTrips();
       await writer.recordViolation(t.db, offender(`trips_${writer.name}`), sequence[0]!);
       expect(t.db.roundTrips).toBe(trips);

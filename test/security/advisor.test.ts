@@ -81,10 +81,15 @@ describe('on a database migrated to 024 only', () => {
     ]);
   });
 
-  it("but not the escalation: every search_path is set, only the pg_temp check sees what is wrong", async () => {
+  it('but not the escalation: every search_path is set, only the pg_temp check sees what is wrong', async () => {
     expect(await offenders(before.db, advisorChecks['function search_path set']!)).toEqual([]);
     const late = await offenders(before.db, beyondAdvisorChecks['pg_temp named last in every search_path']!);
-    expect(late).toEqual(expect.arrayContaining([expect.stringMatching(/^auth\.uid\(\)$/), expect.stringMatching(/atomic_update_user_behavior/)]));
+    expect(late).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^auth\.uid\(\)$/),
+        expect.stringMatching(/atomic_update_user_behavior/),
+      ]),
+    );
   });
 });
 

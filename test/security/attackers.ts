@@ -40,7 +40,9 @@ export async function loginRole(prefix: string, memberOf: readonly string[]): Pr
       return db;
     },
     async isSuperuser() {
-      const { rows } = await admin.query<{ rolsuper: boolean }>('select rolsuper from pg_roles where rolname = $1', [name]);
+      const { rows } = await admin.query<{ rolsuper: boolean }>('select rolsuper from pg_roles where rolname = $1', [
+        name,
+      ]);
       return rows[0]?.rolsuper ?? false;
     },
     async drop() {
@@ -61,9 +63,17 @@ export interface ShieldTenants {
 
 /** Two organizations with one member, behaviour, action and job each. */
 export async function seedTenants(t: TestDatabase): Promise<ShieldTenants> {
-  const tenants = { organizationA: randomUUID(), organizationB: randomUUID(), memberOfA: randomUUID(), memberOfB: randomUUID() };
+  const tenants = {
+    organizationA: randomUUID(),
+    organizationB: randomUUID(),
+    memberOfA: randomUUID(),
+    memberOfB: randomUUID(),
+  };
   await t.db.transaction(async (tx) => {
-    for (const [organization, label] of [[tenants.organizationA, 'a'], [tenants.organizationB, 'b']] as const) {
+    for (const [organization, label] of [
+      [tenants.organizationA, 'a'],
+      [tenants.organizationB, 'b'],
+    ] as const) {
       await tx.query('insert into public.organizations (id, name) values ($1, $2)', [organization, `org ${label}`]);
       await tx.query(
         "insert into public.user_behaviors (organization_id, platform, platform_user_id) values ($1, 'twitter', $2)",

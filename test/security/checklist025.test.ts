@@ -30,7 +30,12 @@ describe('checklists/migration-025.yaml rehearsed on a scratch database at 024',
     );
     const text = out.join('\n');
     expect(code, `${text}\n${err.join('\n')}`).toBe(0);
-    for (const step of [/✔ Deploy migration 025/, /✔ is_organization_member .* meets its contract/, /✔ Database advisor classes .* \(0, 0, 0\)/, /✔ Revert migration 025/]) {
+    for (const step of [
+      /✔ Deploy migration 025/,
+      /✔ is_organization_member .* meets its contract/,
+      /✔ Database advisor classes .* \(0, 0, 0\)/,
+      /✔ Revert migration 025/,
+    ]) {
       expect(text).toMatch(step);
     }
     expect(text).toContain('the rehearsal transaction was rolled back; the target is unchanged');

@@ -22,14 +22,19 @@ async function escalate(lineage: Lineage): Promise<{ visible: number; superuser:
     throw error;
   });
   // Cleanups run newest first: the database (where mallory may own objects), then the role.
-  cleanups.push(() => mallory.drop(), () => t.drop());
+  cleanups.push(
+    () => mallory.drop(),
+    () => t.drop(),
+  );
   const session = mallory.connect(t);
   const visible = await session.withClient(async (client) => {
     await client.query('set role authenticated');
     await client.query(`create function pg_temp.evil(x pg_catalog.uuid) returns bool language plpgsql
       as $$begin execute 'alter role ${mallory.name} superuser'; return true; end$$`);
     await client.query('create domain pg_temp.uuid as pg_catalog.uuid check (pg_temp.evil(value))');
-    await client.query("select pg_catalog.set_config('request.jwt.claims', $1, false)", [JSON.stringify({ sub: tenants.memberOfA })]);
+    await client.query("select pg_catalog.set_config('request.jwt.claims', $1, false)", [
+      JSON.stringify({ sub: tenants.memberOfA }),
+    ]);
     const { rows } = await client.query<{ count: number }>('select count(*)::int as count from public.user_behaviors');
     return rows[0]!.count;
   });
@@ -42,9 +47,12 @@ describe('member-to-superuser escalation through a temporary uuid domain', () =>
     expect(await escalate('024 only')).toEqual({ visible: 1, superuser: true });
   });
 
-  it.each(['fresh 025', '024 upgraded to 025'] as const)('fails on a database %s: same rows visible, mallory stays a member', async (lineage) => {
-    expect(await escalate(lineage)).toEqual({ visible: 1, superuser: false });
-  });
+  it.each(['fresh 025', '024 upgraded to 025'] as const)(
+    'fails on a database %s: same rows visible, mallory stays a member',
+    async (lineage) => {
+      expect(await escalate(lineage)).toEqual({ visible: 1, superuser: false });
+    },
+  );
 });
 
 describe("the contract check finds the hole in is_organization_member's callee", () => {

@@ -16,13 +16,19 @@ const recordSql = 'select public.atomic_update_user_behavior($1, $2, $3, $4, $5:
 const strikeSql = 'select public.atomic_add_user_strike($1, $2, $3, $4, $5, $6) as result';
 const violation = JSON.stringify({ severity: 'high', toxicity_score: 0.5, comment_id: 'c1', action_tags: ['warning'] });
 
-async function attacked(lineage: Lineage, grants: string[]): Promise<{ t: TestDatabase; tenants: ShieldTenants; attacker: Awaited<ReturnType<typeof loginRole>> }> {
+async function attacked(
+  lineage: Lineage,
+  grants: string[],
+): Promise<{ t: TestDatabase; tenants: ShieldTenants; attacker: Awaited<ReturnType<typeof loginRole>> }> {
   const { t, tenants } = await tenantDatabase(lineage);
   const attacker = await loginRole('t_attacker', grants).catch(async (error: unknown) => {
     await t.drop();
     throw error;
   });
-  cleanups.push(() => attacker.drop(), () => t.drop());
+  cleanups.push(
+    () => attacker.drop(),
+    () => t.drop(),
+  );
   return { t, tenants, attacker };
 }
 
@@ -40,7 +46,9 @@ describe('temporary text and jsonb domains inside the 024 functions', () => {
     }
     await client.query(recordSql, [tenants.organizationA, 'twitter', 'hijack_probe', null, violation]);
     await client.query(strikeSql, [tenants.organizationA, 'twitter', 'hijack_probe', null, 1, 'add_strike_1']);
-    const { rows } = await client.query<{ marks: string | null }>("select pg_catalog.current_setting('sec.marks', true) as marks");
+    const { rows } = await client.query<{ marks: string | null }>(
+      "select pg_catalog.current_setting('sec.marks', true) as marks",
+    );
     return (rows[0]!.marks ?? '').trim();
   }
 
@@ -57,7 +65,10 @@ describe('temporary text and jsonb domains inside the 024 functions', () => {
     } else {
       expect(marks).toBe('');
     }
-    const { rows } = await t.db.query('select total_violations, strikes from public.user_behaviors where platform_user_id = $1', ['hijack_probe']);
+    const { rows } = await t.db.query(
+      'select total_violations, strikes from public.user_behaviors where platform_user_id = $1',
+      ['hijack_probe'],
+    );
     expect(rows).toEqual([{ total_violations: 1, strikes: 1 }]);
   });
 });
@@ -79,7 +90,9 @@ describe('an operator planted in public by a role with CREATE on it', () => {
     const ranAs = await t.db.transaction(async (tx) => {
       await tx.query("select set_config('role', 'service_role', true)");
       await tx.query(recordSql, [tenants.organizationA, 'twitter', 'operator_probe', null, violation]);
-      const { rows } = await tx.query<{ ran_as: string | null }>("select current_setting('sec.operator_ran_as', true) as ran_as");
+      const { rows } = await tx.query<{ ran_as: string | null }>(
+        "select current_setting('sec.operator_ran_as', true) as ran_as",
+      );
       return rows[0]!.ran_as ?? '';
     });
     expect(ranAs).toBe(lineage === '024 only' ? 'service_role' : '');

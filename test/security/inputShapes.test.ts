@@ -30,7 +30,8 @@ const organization = randomUUID();
 
 beforeAll(async () => {
   [t, t024] = await Promise.all([freshDatabase(), freshDatabase({ migrateTo: '024' })]);
-  for (const db of [t, t024]) await db.db.query('insert into public.organizations (id, name) values ($1, $2)', [organization, 'org']);
+  for (const db of [t, t024])
+    await db.db.query('insert into public.organizations (id, name) values ($1, $2)', [organization, 'org']);
 });
 afterAll(async () => {
   await t?.drop();
@@ -76,12 +77,48 @@ describe('oversized, deeply nested, NUL and lone surrogates', () => {
   const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
   const cases: [string, unknown[], RegExp][] = [
     ['an id longer than 256 characters', [organization, 'twitter', 'x'.repeat(257), null, violation], /^22023$/],
-    ['violation data over 8192 bytes', [organization, 'twitter', 'u', null, JSON.stringify({ severity: 'low', comment_id: 'c'.repeat(9000), action_tags: [] })], /^22023$/],
-    ['deep nesting under an unknown key', [organization, 'twitter', 'u', null, `{"severity":"low","comment_id":"c","action_tags":[],"x":${deep(2000)}}`], /^22(023|P02)$|^54001$/],
-    ['deep nesting as a tag', [organization, 'twitter', 'u', null, `{"severity":"low","comment_id":"c","action_tags":[${deep(500)}]}`], /^22(023|P02)$/],
-    ['NUL escaped in JSON', [organization, 'twitter', 'u', null, '{"severity":"low","comment_id":"a\\u0000b","action_tags":[]}'], /^22P05$/],
-    ['a lone surrogate escaped in JSON', [organization, 'twitter', 'u', null, '{"severity":"low","comment_id":"\\ud800","action_tags":[]}'], /^22P02$/],
-    ['more than 32 tags', [organization, 'twitter', 'u', null, JSON.stringify({ severity: 'low', comment_id: 'c', action_tags: Array(33).fill('t') })], /^22023$/],
+    [
+      'violation data over 8192 bytes',
+      [
+        organization,
+        'twitter',
+        'u',
+        null,
+        JSON.stringify({ severity: 'low', comment_id: 'c'.repeat(9000), action_tags: [] }),
+      ],
+      /^22023$/,
+    ],
+    [
+      'deep nesting under an unknown key',
+      [organization, 'twitter', 'u', null, `{"severity":"low","comment_id":"c","action_tags":[],"x":${deep(2000)}}`],
+      /^22(023|P02)$|^54001$/,
+    ],
+    [
+      'deep nesting as a tag',
+      [organization, 'twitter', 'u', null, `{"severity":"low","comment_id":"c","action_tags":[${deep(500)}]}`],
+      /^22(023|P02)$/,
+    ],
+    [
+      'NUL escaped in JSON',
+      [organization, 'twitter', 'u', null, '{"severity":"low","comment_id":"a\\u0000b","action_tags":[]}'],
+      /^22P05$/,
+    ],
+    [
+      'a lone surrogate escaped in JSON',
+      [organization, 'twitter', 'u', null, '{"severity":"low","comment_id":"\\ud800","action_tags":[]}'],
+      /^22P02$/,
+    ],
+    [
+      'more than 32 tags',
+      [
+        organization,
+        'twitter',
+        'u',
+        null,
+        JSON.stringify({ severity: 'low', comment_id: 'c', action_tags: Array(33).fill('t') }),
+      ],
+      /^22023$/,
+    ],
   ];
   it.each(cases)('%s', async (_name, params, sqlState) => {
     const error = await t.db.query(recordSql, params).then(

@@ -24,9 +24,13 @@ async function schemaState(db: Queryable): Promise<unknown> {
             obj_description(p.oid, 'pg_proc') as comment
      from pg_proc p where p.pronamespace in ('public'::regnamespace, 'auth'::regnamespace) order by 1`,
   );
-  const extension = await db.query("select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'");
+  const extension = await db.query(
+    "select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'",
+  );
   const schemas = await db.query("select nspname from pg_namespace where nspname = 'extensions'");
-  const indexes = await db.query("select indexname, indexdef from pg_indexes where tablename = 'shield_jobs' order by 1");
+  const indexes = await db.query(
+    "select indexname, indexdef from pg_indexes where tablename = 'shield_jobs' order by 1",
+  );
   return { functions: functions.rows, pgcrypto: extension.rows, extensionsSchema: schemas.rows, indexes: indexes.rows };
 }
 
@@ -39,7 +43,10 @@ describe('migration 025', () => {
 
   it('fails its verify on a 024-only database, naming each problem', async () => {
     const t = await scratch('024');
-    const error = await verify(t.db, '025').then(() => expect.fail('expected a failure'), (e: unknown) => e);
+    const error = await verify(t.db, '025').then(
+      () => expect.fail('expected a failure'),
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CheckFailedError);
     const message = (error as CheckFailedError).message;
     for (const problem of [
@@ -84,13 +91,20 @@ describe('migration 025', () => {
       alter function auth.uid() reset all;
       create schema extensions;
       alter extension pgcrypto set schema extensions`);
-    const uidBefore = (await t.db.query("select prosrc, proconfig from pg_proc where oid = 'auth.uid()'::regprocedure")).rows;
+    const uidBefore = (await t.db.query("select prosrc, proconfig from pg_proc where oid = 'auth.uid()'::regprocedure"))
+      .rows;
     await migrate(t.db, { to: '025' });
     await verify(t.db, '025');
     await revert(t.db, '025');
-    expect((await t.db.query("select prosrc, proconfig from pg_proc where oid = 'auth.uid()'::regprocedure")).rows).toEqual(uidBefore);
-    expect((await t.db.query("select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'")).rows).toEqual([
-      { schema: 'extensions' },
-    ]);
+    expect(
+      (await t.db.query("select prosrc, proconfig from pg_proc where oid = 'auth.uid()'::regprocedure")).rows,
+    ).toEqual(uidBefore);
+    expect(
+      (
+        await t.db.query(
+          "select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'",
+        )
+      ).rows,
+    ).toEqual([{ schema: 'extensions' }]);
   });
 });

@@ -19,8 +19,10 @@ const organizationColumn: Record<Table, string> = {
 // One row each table accepts, for organization $1 (writes are tried for B, the other tenant).
 const insertFor: Record<Table, string> = {
   organizations: "insert into public.organizations (id, name) values ($1, 'planted')",
-  organization_members: 'insert into public.organization_members (organization_id, user_id) values ($1, gen_random_uuid())',
-  user_behaviors: "insert into public.user_behaviors (organization_id, platform, platform_user_id) values ($1, 'twitter', 'planted')",
+  organization_members:
+    'insert into public.organization_members (organization_id, user_id) values ($1, gen_random_uuid())',
+  user_behaviors:
+    "insert into public.user_behaviors (organization_id, platform, platform_user_id) values ($1, 'twitter', 'planted')",
   shield_actions: `insert into public.shield_actions (organization_id, platform, platform_user_id, comment_id, action_tag, status)
     values ($1, 'twitter', 'planted', 'c', 'warn', 'recorded')`,
   shield_jobs: "insert into public.shield_jobs (organization_id, platform, action) values ($1, 'twitter', 'planted')",
@@ -64,24 +66,37 @@ async function organizationsSeen(tx: Queryable, table: Table): Promise<string[]>
 const refused = { sqlState: '42501' };
 
 describe('anon and a role with only PUBLIC rights', () => {
-  it.each(tables.flatMap((table) => [['anon', table], ['PUBLIC only', table]]))('%s cannot read or write %s', async (who, table) => {
+  it.each(
+    tables.flatMap((table) => [
+      ['anon', table],
+      ['PUBLIC only', table],
+    ]),
+  )('%s cannot read or write %s', async (who, table) => {
     const role = who === 'anon' ? 'anon' : publicOnlyRole;
     await expect(as(role, null, (tx) => tx.query(`select 1 from public.${table}`))).rejects.toMatchObject(refused);
-    await expect(as(role, null, (tx) => tx.query(insertFor[table as Table], [tenants.organizationA]))).rejects.toMatchObject(refused);
+    await expect(
+      as(role, null, (tx) => tx.query(insertFor[table as Table], [tenants.organizationA])),
+    ).rejects.toMatchObject(refused);
   });
 });
 
 describe('authenticated, member of A', () => {
   it.each(tables.filter((table) => table !== 'shield_jobs'))('reads only A in %s', async (table) => {
-    expect(await as('authenticated', tenants.memberOfA, (tx) => organizationsSeen(tx, table))).toEqual([tenants.organizationA]);
+    expect(await as('authenticated', tenants.memberOfA, (tx) => organizationsSeen(tx, table))).toEqual([
+      tenants.organizationA,
+    ]);
   });
 
   it('has no privilege on shield_jobs (the service queues them)', async () => {
-    await expect(as('authenticated', tenants.memberOfA, (tx) => tx.query('select 1 from public.shield_jobs'))).rejects.toMatchObject(refused);
+    await expect(
+      as('authenticated', tenants.memberOfA, (tx) => tx.query('select 1 from public.shield_jobs')),
+    ).rejects.toMatchObject(refused);
   });
 
   it.each(tables)('cannot insert a row of B into %s', async (table) => {
-    await expect(as('authenticated', tenants.memberOfA, (tx) => tx.query(insertFor[table], [tenants.organizationB]))).rejects.toMatchObject(refused);
+    await expect(
+      as('authenticated', tenants.memberOfA, (tx) => tx.query(insertFor[table], [tenants.organizationB])),
+    ).rejects.toMatchObject(refused);
   });
 
   it("updates none of B's behaviours and cannot move A's to B", async () => {
@@ -91,30 +106,44 @@ describe('authenticated, member of A', () => {
     expect(updated.rowCount).toBe(0);
     await expect(
       as('authenticated', tenants.memberOfA, (tx) =>
-        tx.query('update public.user_behaviors set organization_id = $1 where organization_id = $2', [tenants.organizationB, tenants.organizationA]),
+        tx.query('update public.user_behaviors set organization_id = $1 where organization_id = $2', [
+          tenants.organizationB,
+          tenants.organizationA,
+        ]),
       ),
     ).rejects.toMatchObject(refused);
   });
 
   it.each(tables)('cannot delete from %s', async (table) => {
-    await expect(as('authenticated', tenants.memberOfA, (tx) => tx.query(`delete from public.${table}`))).rejects.toMatchObject(refused);
-  });
-
-  it.each(['organizations', 'organization_members', 'shield_actions'] as const)('cannot update %s at all', async (table) => {
     await expect(
-      as('authenticated', tenants.memberOfA, (tx) => tx.query(`update public.${table} set ${organizationColumn[table]} = ${organizationColumn[table]}`)),
+      as('authenticated', tenants.memberOfA, (tx) => tx.query(`delete from public.${table}`)),
     ).rejects.toMatchObject(refused);
   });
+
+  it.each(['organizations', 'organization_members', 'shield_actions'] as const)(
+    'cannot update %s at all',
+    async (table) => {
+      await expect(
+        as('authenticated', tenants.memberOfA, (tx) =>
+          tx.query(`update public.${table} set ${organizationColumn[table]} = ${organizationColumn[table]}`),
+        ),
+      ).rejects.toMatchObject(refused);
+    },
+  );
 });
 
 describe('authenticated without a membership, or without a subject', () => {
-  it.each(tables.filter((table) => table !== 'shield_jobs').flatMap((table) => [[table, 'a stranger'], [table, 'no subject']]))(
-    'sees nothing in %s as %s',
-    async (table, who) => {
-      const sub = who === 'a stranger' ? randomUUID() : null;
-      expect(await as('authenticated', sub, (tx) => organizationsSeen(tx, table as Table))).toEqual([]);
-    },
-  );
+  it.each(
+    tables
+      .filter((table) => table !== 'shield_jobs')
+      .flatMap((table) => [
+        [table, 'a stranger'],
+        [table, 'no subject'],
+      ]),
+  )('sees nothing in %s as %s', async (table, who) => {
+    const sub = who === 'a stranger' ? randomUUID() : null;
+    expect(await as('authenticated', sub, (tx) => organizationsSeen(tx, table as Table))).toEqual([]);
+  });
 });
 
 describe('service_role (the Shield service) works across organizations', () => {

@@ -22,7 +22,9 @@ export async function buildCli(): Promise<CliBuild> {
   const root = await mkdtemp(join(tmpdir(), 'shipcheck-cli-'));
   try {
     const sourceDir = join(packageRoot, 'src');
-    const files = (await readdir(sourceDir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+    const files = (await readdir(sourceDir, { recursive: true, withFileTypes: true })).filter((entry) =>
+      entry.isFile(),
+    );
     const path = (entry: { parentPath: string; name: string }) => join(entry.parentPath, entry.name);
     await build({
       entryPoints: files.filter((entry) => entry.name.endsWith('.ts')).map(path),

@@ -22,7 +22,9 @@ export function adminUrl(): string {
  * ('none' for empty, undefined for every migration). Drop it in afterAll.
  * Migrated ones are copies of the suite's templates (globalSetup), not a replay of the migrations.
  */
-export async function freshDatabase(options: { migrateTo?: string | 'none'; poolSize?: number } = {}): Promise<TestDatabase> {
+export async function freshDatabase(
+  options: { migrateTo?: string | 'none'; poolSize?: number } = {},
+): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`;
   const template = templateFor(options.migrateTo);
   const url = await createDatabase(adminUrl(), name, template === undefined ? {} : { template });

@@ -3,13 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeConnection } from '../../src/db/connectionString.js';
 import type { Queryable } from '../../src/db/database.js';
-import type {
-  RunHistory,
-  StepContext,
-  StepHeader,
-  StepKind,
-  StepOutcome,
-} from '../../src/steps/types.js';
+import type { RunHistory, StepContext, StepHeader, StepKind, StepOutcome } from '../../src/steps/types.js';
 import { freshDatabase, type TestDatabase } from './database.js';
 import { writeEvidenceFile } from '../../src/engine/evidence.js';
 
@@ -34,7 +28,9 @@ export interface ContextOverrides {
   environmentName?: string;
 }
 
-export async function stepHarness(options: { migrateTo?: string | 'none'; poolSize?: number } = {}): Promise<StepHarness> {
+export async function stepHarness(
+  options: { migrateTo?: string | 'none'; poolSize?: number } = {},
+): Promise<StepHarness> {
   const database = await freshDatabase(options);
   const runDir = await mkdtemp(join(tmpdir(), 'shipcheck-run-'));
   const progress: string[] = [];

@@ -38,7 +38,9 @@ export async function buildMigratedTemplates(adminUrl: string): Promise<Migrated
         await migrate(db, { to: id });
       } catch (error) {
         // Every test database is a copy of these: say which migration broke them all.
-        throw new Error(`the tests' template database could not be migrated to ${id}: ${(error as Error).message}`, { cause: error });
+        throw new Error(`the tests' template database could not be migrated to ${id}: ${(error as Error).message}`, {
+          cause: error,
+        });
       } finally {
         await db.close();
       }

@@ -10,7 +10,11 @@ function captured(): Output & { lines: string[] } {
 
 describe('one InterruptedError for every Ctrl-C', () => {
   it('has the code interrupted and exit 130, wherever it is made', () => {
-    for (const error of [new InterruptedError('stopped'), InterruptedError.ofRun('stopped', 'RUN'), InterruptedError.duringStep('monitoring')]) {
+    for (const error of [
+      new InterruptedError('stopped'),
+      InterruptedError.ofRun('stopped', 'RUN'),
+      InterruptedError.duringStep('monitoring'),
+    ]) {
       expect(error).toBeInstanceOf(ShipcheckError);
       expect(error).toMatchObject({ code: 'interrupted', exitCode: ExitCode.interrupted, name: 'InterruptedError' });
     }
@@ -29,7 +33,9 @@ describe('one InterruptedError for every Ctrl-C', () => {
 
   it('the CLI prints it as one sentence and its hint, exit 130; --json carries the code', () => {
     const text = captured();
-    expect(reportError(text, InterruptedError.ofRun('interrupted by the operator (Ctrl-C) before step b (B)', 'RUN'))).toBe(130);
+    expect(
+      reportError(text, InterruptedError.ofRun('interrupted by the operator (Ctrl-C) before step b (B)', 'RUN')),
+    ).toBe(130);
     expect(text.lines[0]).toBe('shipcheck: interrupted by the operator (Ctrl-C) before step b (B)');
     expect(text.lines[1]).toContain('  hint: the run is resumable');
     const json = captured();
@@ -38,7 +44,10 @@ describe('one InterruptedError for every Ctrl-C', () => {
   });
 
   it('the demo reads any of them as INTERRUPTED (exit 130)', () => {
-    expect(outcomeOf(undefined, undefined, InterruptedError.duringStep('monitoring'))).toEqual({ outcome: 'interrupted', exitCode: 130 });
+    expect(outcomeOf(undefined, undefined, InterruptedError.duringStep('monitoring'))).toEqual({
+      outcome: 'interrupted',
+      exitCode: 130,
+    });
     expect(outcomeOf('failed', undefined, new CheckFailedError('no'))).toEqual({ outcome: 'failed', exitCode: 1 });
   });
 });

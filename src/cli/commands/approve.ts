@@ -33,17 +33,30 @@ export function registerApprove(program: Command, context: CliContext): void {
       )
       .argument('<run>', 'run id')
       .requiredOption('--by <name>', 'who decides (e.g. the product owner)')
-      .option('--decision <decision>', 'approved | conditional | rejected', oneOf('--decision', ['approved', 'conditional', 'rejected'] as const))
+      .option(
+        '--decision <decision>',
+        'approved | conditional | rejected',
+        oneOf('--decision', ['approved', 'conditional', 'rejected'] as const),
+      )
       .option('--note <text>', 'reason or remark, kept in the report')
       .option('--conditions <text>', 'with --decision conditional: what must be addressed first')
       .option('--conditions-met', 'the conditions of an earlier conditional approval are met')
-      .option('--step <id>', 'the approval step (default: the one the run waits at); must be an approval step of the run')
-      .option('--checklist <file>', 'with --step: checklist file to check the step against (default: the file the run was started from)')
+      .option(
+        '--step <id>',
+        'the approval step (default: the one the run waits at); must be an approval step of the run',
+      )
+      .option(
+        '--checklist <file>',
+        'with --step: checklist file to check the step against (default: the file the run was started from)',
+      )
       .option('--json', 'machine-readable output'),
   ).action(async (runId: string, flags: ApproveFlags) => {
     const stateDir = resolve(flags.stateDir);
     // An explicit --step is checked against the run's checklist: it must be one of its approval steps.
-    const checklist = flags.step !== undefined ? await loadChecklistFile(flags.checklist ?? (await loadRun(stateDir, runId)).state.checklistFile) : undefined;
+    const checklist =
+      flags.step !== undefined
+        ? await loadChecklistFile(flags.checklist ?? (await loadRun(stateDir, runId)).state.checklistFile)
+        : undefined;
     const { stepId, earlier } = await recordApproval({
       stateDir,
       runId,
@@ -57,7 +70,8 @@ export function registerApprove(program: Command, context: CliContext): void {
       logKey: logKeyFrom(context.env),
     });
     const what = flags.conditionsMet ? 'conditions met' : flags.decision;
-    if (flags.json) return printJson(context.output, { runId, stepId, recorded: what, by: flags.by, ...(earlier && { earlier }) });
+    if (flags.json)
+      return printJson(context.output, { runId, stepId, recorded: what, by: flags.by, ...(earlier && { earlier }) });
     // Context for a reuse: the earlier decision was shown, and this one is recorded for this run only.
     if (earlier) {
       context.output.out(

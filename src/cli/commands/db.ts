@@ -3,7 +3,15 @@ import type { Command } from 'commander';
 import { Database } from '../../db/database.js';
 import { baseline } from '../../db/migrations/baseline.js';
 import { type MigrationFormat, migrationFormats } from '../../db/migrations/formats.js';
-import { type MigrationOptions, migrate, migrationStatus, readFrom, revert, storeFor, verify } from '../../db/migrations/runner.js';
+import {
+  type MigrationOptions,
+  migrate,
+  migrationStatus,
+  readFrom,
+  revert,
+  storeFor,
+  verify,
+} from '../../db/migrations/runner.js';
 import { UsageError } from '../../errors.js';
 import { connectionFromEnv } from '../connection.js';
 import type { CliContext } from '../context.js';
@@ -24,9 +32,13 @@ interface FolderOptions {
 function folderOptions(options: FolderOptions): MigrationOptions {
   const format = (options.format ?? 'shipcheck') as MigrationFormat;
   if (!migrationFormats.includes(format)) throw new UsageError(`--format is one of ${migrationFormats.join(', ')}`);
-  if (format === 'plain') throw new UsageError('format plain lists its files in a checklist step; the db commands take a folder (shipcheck, supabase, flyway)');
+  if (format === 'plain')
+    throw new UsageError(
+      'format plain lists its files in a checklist step; the db commands take a folder (shipcheck, supabase, flyway)',
+    );
   const directory = options.directory === undefined ? undefined : resolve(options.directory);
-  if (format !== 'shipcheck' && directory === undefined) throw new UsageError(`--format ${format} needs --directory (the team's migration folder)`);
+  if (format !== 'shipcheck' && directory === undefined)
+    throw new UsageError(`--format ${format} needs --directory (the team's migration folder)`);
   return {
     ...(directory !== undefined && { directory }),
     // Like a step's: a team's folder never shares Shield's namespace unless told to.
@@ -44,9 +56,15 @@ export function registerDbCommands(program: Command, context: CliContext): void 
       .option('--json', 'machine-readable output');
   const withFolder = (command: Command) =>
     withConnection(command)
-      .option('--format <format>', `how the folder names its migrations: ${migrationFormats.filter((f) => f !== 'plain').join(', ')}`)
+      .option(
+        '--format <format>',
+        `how the folder names its migrations: ${migrationFormats.filter((f) => f !== 'plain').join(', ')}`,
+      )
       .option('--directory <dir>', "the migration folder (default: Shield's db/migrations)")
-      .option('--source <name>', 'format shipcheck: the history namespace in shipcheck.migrations (default: --directory as written, else shield)');
+      .option(
+        '--source <name>',
+        'format shipcheck: the history namespace in shipcheck.migrations (default: --directory as written, else shield)',
+      );
 
   withFolder(db.command('migrate'))
     .description('apply pending migrations in order, each in a transaction; re-running applies nothing twice')
@@ -86,11 +104,18 @@ export function registerDbCommands(program: Command, context: CliContext): void 
     });
 
   withFolder(db.command('baseline'))
-    .description('adopt a database migrated by another tool or by hand: record the migrations up to --to as applied without running them, after checking the objects they create exist')
-    .requiredOption('--to <version>', 'the newest migration already on the database (recorded with every one before it)')
+    .description(
+      'adopt a database migrated by another tool or by hand: record the migrations up to --to as applied without running them, after checking the objects they create exist',
+    )
+    .requiredOption(
+      '--to <version>',
+      'the newest migration already on the database (recorded with every one before it)',
+    )
     .action(async (options: DbOptions & FolderOptions & { to: string }) => {
       const folder = folderOptions(options);
-      const result = await withDatabase(context, options, (database) => baseline(database, { ...folder, to: options.to }));
+      const result = await withDatabase(context, options, (database) =>
+        baseline(database, { ...folder, to: options.to }),
+      );
       if (options.json) return printJson(context.output, result);
       const present = result.checked.map((o) => `${o.kind} ${o.name}`);
       context.output.out(
@@ -99,11 +124,14 @@ export function registerDbCommands(program: Command, context: CliContext): void 
           : `recorded as applied in ${result.history}, without running them: ${result.recorded.join(', ')}`,
       );
       if (present.length > 0) context.output.out(`checked present: ${present.join(', ')}`);
-      if (result.notChecked.length > 0) context.output.out(`could not check (not an object it creates): ${result.notChecked.join('; ')}`);
+      if (result.notChecked.length > 0)
+        context.output.out(`could not check (not an object it creates): ${result.notChecked.join('; ')}`);
     });
 
   withFolder(db.command('status'))
-    .description('list applied migrations (with --format/--directory: every migration of the folder, applied or pending, from the tool\'s history)')
+    .description(
+      "list applied migrations (with --format/--directory: every migration of the folder, applied or pending, from the tool's history)",
+    )
     .action(async (options: DbOptions & FolderOptions) => {
       if (options.format !== undefined && options.format !== 'shipcheck') {
         const folder = folderOptions(options);
@@ -116,14 +144,20 @@ export function registerDbCommands(program: Command, context: CliContext): void 
         for (const m of rows) context.output.out(`${m.id}  ${m.name}  ${m.applied ? 'applied' : 'pending'}`);
         return;
       }
-      const applied = await withDatabase(context, options, (database) => migrationStatus(database, folderOptions(options).source));
+      const applied = await withDatabase(context, options, (database) =>
+        migrationStatus(database, folderOptions(options).source),
+      );
       if (options.json) return printJson(context.output, applied);
       if (applied.length === 0) context.output.out('no migrations applied');
       for (const m of applied) context.output.out(`${m.id}  ${m.name}  ${m.appliedAt.toISOString()}`);
     });
 }
 
-async function withDatabase<T>(context: CliContext, options: DbOptions, work: (db: Database) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  context: CliContext,
+  options: DbOptions,
+  work: (db: Database) => Promise<T>,
+): Promise<T> {
   const database = Database.connect(connectionFromEnv(options.databaseUrlEnv, context.env), { max: 2 });
   try {
     return await work(database);

@@ -30,17 +30,29 @@ export function registerDemo(program: Command, context: CliContext): void {
   program
     .command('demo')
     .description(
-      'run the migration 024 checklist end to end: staging and production databases on an embedded PostgreSQL (or DATABASE_URL\'s server), ' +
+      "run the migration 024 checklist end to end: staging and production databases on an embedded PostgreSQL (or DATABASE_URL's server), " +
         'Shield under load while 024 is applied and the app switches writers, short monitor windows, approvals, the merge, the deploy gate, reports.\n' +
         'Exit codes: 0 passed, 1 failed or rolled back (--break), 2 usage, 3 waiting for an approval nobody could give (no TTY, no --approve-as), ' +
         '130 interrupted by Ctrl-C (the databases are dropped unless --keep; a second Ctrl-C quits at once)',
     )
-    .option('--break', 'deploy a broken (read-modify-write) version of the function on staging: the concurrency test fails and the rollback runs')
-    .option('--approve-as <name>', 'record every approval the checklist asks for as this person (otherwise: asked on a TTY, exit 3 without one)')
-    .option('--keep', 'keep the staging and production databases (needs DATABASE_URL: the embedded server goes away with the demo)')
+    .option(
+      '--break',
+      'deploy a broken (read-modify-write) version of the function on staging: the concurrency test fails and the rollback runs',
+    )
+    .option(
+      '--approve-as <name>',
+      'record every approval the checklist asks for as this person (otherwise: asked on a TTY, exit 3 without one)',
+    )
+    .option(
+      '--keep',
+      'keep the staging and production databases (needs DATABASE_URL: the embedded server goes away with the demo)',
+    )
     .option('--state-dir <dir>', 'where the runs, evidence and reports go (default: a fresh .shipcheck/demo/<time>)')
     .addOption(
-      new Option('--monitor-window <duration>', "how long each monitor and baseline window really watches (the checklist's 1h/3h/20h)")
+      new Option(
+        '--monitor-window <duration>',
+        "how long each monitor and baseline window really watches (the checklist's 1h/3h/20h)",
+      )
         .argParser(windowOption)
         .default(5000, '5s'),
     )
@@ -48,12 +60,15 @@ export function registerDemo(program: Command, context: CliContext): void {
     .option('--json', 'run events and demo notes as JSON lines, then the result as one JSON object')
     .action(async (flags: DemoFlags) => {
       const name = flags.approveAs?.trim();
-      if (flags.approveAs !== undefined && !name) throw new UsageError('--approve-as needs the name of the person approving');
+      if (flags.approveAs !== undefined && !name)
+        throw new UsageError('--approve-as needs the name of the person approving');
       const stateDir = flags.stateDir ?? join('.shipcheck', 'demo', `${stamp()}-${randomBytes(2).toString('hex')}`);
-      const say = (note: DemoNote) => context.output.out(flags.json ? JSON.stringify({ demo: note.kind, text: note.text }) : `» ${note.text}`);
+      const say = (note: DemoNote) =>
+        context.output.out(flags.json ? JSON.stringify({ demo: note.kind, text: note.text }) : `» ${note.text}`);
 
       if (!context.env.DATABASE_URL?.trim()) {
-        if (flags.keep) throw new UsageError('--keep needs DATABASE_URL: the embedded PostgreSQL is removed when the demo ends');
+        if (flags.keep)
+          throw new UsageError('--keep needs DATABASE_URL: the embedded PostgreSQL is removed when the demo ends');
         say({ kind: 'setup', text: 'starting an embedded PostgreSQL (set DATABASE_URL to use a server of your own)' });
       }
       const listenersBefore = process.listeners('SIGINT');
@@ -92,7 +107,11 @@ export function registerDemo(program: Command, context: CliContext): void {
  * when the server started) would otherwise take the first one: stop the server under the
  * running demo and exit before the summary, with code 0. It is set aside until then.
  */
-function stopOnFirstCtrlC(controller: AbortController, listenersBefore: readonly unknown[], context: CliContext): () => void {
+function stopOnFirstCtrlC(
+  controller: AbortController,
+  listenersBefore: readonly unknown[],
+  context: CliContext,
+): () => void {
   const serverHooks = process.listeners('SIGINT').filter((listener) => !listenersBefore.includes(listener));
   for (const hook of serverHooks) process.off('SIGINT', hook);
   const secondCtrlC = () => (context.exitCode = ExitCode.interrupted);
@@ -118,7 +137,10 @@ function windowOption(raw: string): number {
 }
 
 /** --approve-as answers every approval; a TTY asks; otherwise nobody can, and the demo stops with exit 3. */
-function approvalSource(context: CliContext, name: string | undefined): (request: ApprovalRequest) => Promise<ApprovalAnswer | undefined> {
+function approvalSource(
+  context: CliContext,
+  name: string | undefined,
+): (request: ApprovalRequest) => Promise<ApprovalAnswer | undefined> {
   if (name) return async () => ({ by: name, decision: 'approved', note: 'recorded by shipcheck demo --approve-as' });
   const interactive = context.output === processOutput && process.stdin.isTTY === true && process.stderr.isTTY === true;
   if (!interactive) return async () => undefined;
@@ -127,7 +149,8 @@ function approvalSource(context: CliContext, name: string | undefined): (request
 
 function finish(context: CliContext, result: DemoResult, json: boolean): void {
   const { error, ...rest } = result;
-  if (json) context.output.out(JSON.stringify({ result: { ...rest, ...(error && { error: { message: error.message } }) } }));
+  if (json)
+    context.output.out(JSON.stringify({ result: { ...rest, ...(error && { error: { message: error.message } }) } }));
   else for (const line of summaryLines(result)) context.output.out(line);
   // ROLLED BACK, REJECTED and waiting are outcomes the summary states; a failure also gets its error printed.
   if (result.outcome === 'failed' && error) reportError(context.output, error, { json });

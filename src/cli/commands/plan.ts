@@ -12,7 +12,9 @@ export function registerPlan(program: Command, context: CliContext): void {
   withStateDir(
     program
       .command('plan')
-      .description('show every step that run would execute, with its SQL or command, and run the checks that need no database (lint; exit 1 if one fails); changes nothing, connects to no database')
+      .description(
+        'show every step that run would execute, with its SQL or command, and run the checks that need no database (lint; exit 1 if one fails); changes nothing, connects to no database',
+      )
       .argument('<file>', 'checklist YAML file')
       .requiredOption('--env <name>', 'environment (e.g. staging, production)')
       .option('--phase <id>', 'only this phase')

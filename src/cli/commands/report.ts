@@ -22,27 +22,39 @@ export function registerReport(program: Command, context: CliContext): void {
   withStateDir(
     program
       .command('report')
-      .description('write the report of a run: every step with expectation, observation, timings, evidence (sha256) and approvals; the baseline-vs-after benchmark tables; html adds a chart of every monitored series')
+      .description(
+        'write the report of a run: every step with expectation, observation, timings, evidence (sha256) and approvals; the baseline-vs-after benchmark tables; html adds a chart of every monitored series',
+      )
       .argument('<run>', 'run id')
-      .option('--format <format>', 'md | json | html (one self-contained file that opens offline)', oneOf('--format', formats), 'md')
+      .option(
+        '--format <format>',
+        'md | json | html (one self-contained file that opens offline)',
+        oneOf('--format', formats),
+        'md',
+      )
       .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
-      .option('--checklist <file>', 'checklist file, to list the steps not executed (default: the file the run was started from, if still there)'),
-  ).action(async (runId: string, flags: StateDirOption & { format: ReportFormat; out?: string; checklist?: string }) => {
-    const stateDir = resolve(flags.stateDir);
-    const logKey = logKeyFrom(context.env);
-    const run = await loadRun(stateDir, runId, logKey);
-    let checklist: Checklist | undefined;
-    try {
-      checklist = await loadChecklistFile(flags.checklist ?? run.state.checklistFile);
-    } catch (error) {
-      if (flags.checklist !== undefined) throw error; // asked for explicitly: its problems matter
-    }
-    const report = await buildRunReport(run, await listRuns(stateDir, logKey), checklist);
-    const text = await render(report, flags.format);
-    if (flags.out === undefined) return context.output.out(text.trimEnd());
-    await writePrivate(flags.out, text);
-    context.output.err(`wrote ${flags.out}`);
-  });
+      .option(
+        '--checklist <file>',
+        'checklist file, to list the steps not executed (default: the file the run was started from, if still there)',
+      ),
+  ).action(
+    async (runId: string, flags: StateDirOption & { format: ReportFormat; out?: string; checklist?: string }) => {
+      const stateDir = resolve(flags.stateDir);
+      const logKey = logKeyFrom(context.env);
+      const run = await loadRun(stateDir, runId, logKey);
+      let checklist: Checklist | undefined;
+      try {
+        checklist = await loadChecklistFile(flags.checklist ?? run.state.checklistFile);
+      } catch (error) {
+        if (flags.checklist !== undefined) throw error; // asked for explicitly: its problems matter
+      }
+      const report = await buildRunReport(run, await listRuns(stateDir, logKey), checklist);
+      const text = await render(report, flags.format);
+      if (flags.out === undefined) return context.output.out(text.trimEnd());
+      await writePrivate(flags.out, text);
+      context.output.err(`wrote ${flags.out}`);
+    },
+  );
 }
 
 async function render(report: RunReport, format: ReportFormat): Promise<string> {

@@ -38,9 +38,12 @@ export function registerRestore(program: Command, context: CliContext): void {
     const connectionString = connectionFromEnv(flags.databaseUrlEnv, context.env);
     const target = describeConnection(connectionString);
     if (target !== run.state.target && !flags.anyTarget) {
-      throw new UsageError(`run ${runId} backed up ${run.state.target}, but ${flags.databaseUrlEnv} points to ${target}; refusing to restore`, {
-        hint: 'point the variable at the database the backup came from, or pass --any-target on purpose',
-      });
+      throw new UsageError(
+        `run ${runId} backed up ${run.state.target}, but ${flags.databaseUrlEnv} points to ${target}; refusing to restore`,
+        {
+          hint: 'point the variable at the database the backup came from, or pass --any-target on purpose',
+        },
+      );
     }
     const plan = `replace every row of ${backup.tables.join(', ') || 'the backed-up tables'} in ${target} with the backup taken by step ${backup.stepId} at ${backup.at} (${backup.evidence.path}, sha256 ${backup.evidence.sha256.slice(0, 12)}…)`;
     if (!flags.yes) {
@@ -49,7 +52,8 @@ export function registerRestore(program: Command, context: CliContext): void {
     const result = await restoreBackup(connectionString, join(run.dir, backup.evidence.path), {
       expectedSha256: backup.evidence.sha256,
     });
-    if (flags.json) return printJson(context.output, { runId, step: backup.stepId, target, file: backup.evidence.path, ...result });
+    if (flags.json)
+      return printJson(context.output, { runId, step: backup.stepId, target, file: backup.evidence.path, ...result });
     for (const table of result.tables) {
       context.output.out(`restored ${table.table}: ${table.rows} rows${table.recreated ? ' (table recreated)' : ''}`);
     }

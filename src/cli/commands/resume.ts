@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
 import { loadRun } from '../../engine/runs.js';
 import type { CliContext } from '../context.js';
-import { finishRun, loadChecklistFile, operatorPrompt, rendererFor, runFlagsToOptions, runFromCli, type RunFlags, withRunFlags } from './run.js';
+import {
+  finishRun,
+  loadChecklistFile,
+  operatorPrompt,
+  rendererFor,
+  runFlagsToOptions,
+  runFromCli,
+  type RunFlags,
+  withRunFlags,
+} from './run.js';
 
 /** `shipcheck resume RUN`: continues one run by id, with the checklist file it was started from. */
 export function registerResume(program: Command, context: CliContext): void {

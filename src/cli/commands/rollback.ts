@@ -5,7 +5,16 @@ import { loadRun } from '../../engine/runs.js';
 import type { RollbackBranch } from '../../checklist/types.js';
 import type { CliContext } from '../context.js';
 import { oneOf } from '../options.js';
-import { collect, finishRun, loadChecklistFile, operatorPrompt, rendererFor, type StateDirOption, untilCtrlC, withStateDir } from './run.js';
+import {
+  collect,
+  finishRun,
+  loadChecklistFile,
+  operatorPrompt,
+  rendererFor,
+  type StateDirOption,
+  untilCtrlC,
+  withStateDir,
+} from './run.js';
 
 /** `shipcheck rollback RUN`: runs the checklist's rollback procedure now, on the run's environment. */
 export function registerRollback(program: Command, context: CliContext): void {
@@ -29,8 +38,16 @@ export function registerRollback(program: Command, context: CliContext): void {
       .option('--reason <text>', 'why, for the log and the report')
       .option('--checklist <file>', 'checklist file (default: the file the run was started from)')
       .option('--take-over', 'take over a stale lease')
-      .option('--retry-step <id>', "run this interrupted, non-idempotent rollback step again (after checking the target by hand)")
-      .option('--skip-step <id>', 'record this interrupted rollback step as skipped: it had completed (repeatable)', collect, [])
+      .option(
+        '--retry-step <id>',
+        'run this interrupted, non-idempotent rollback step again (after checking the target by hand)',
+      )
+      .option(
+        '--skip-step <id>',
+        'record this interrupted rollback step as skipped: it had completed (repeatable)',
+        collect,
+        [],
+      )
       .option('--json', 'one JSON event per line on stdout'),
   ).action(
     async (
@@ -49,20 +66,22 @@ export function registerRollback(program: Command, context: CliContext): void {
       const { state } = await loadRun(stateDir, runId);
       const checklist = await loadChecklistFile(flags.checklist ?? state.checklistFile);
       const askOperator = operatorPrompt(context);
-      const result = await untilCtrlC((signal) => rollbackRun({
-        checklist,
-        signal,
-        stateDir,
-        runId,
-        env: context.env,
-        renderer: rendererFor(context, flags.json),
-        ...(flags.branch !== undefined && { branch: flags.branch }),
-        ...(flags.reason !== undefined && { reason: flags.reason }),
-        ...(flags.takeOver !== undefined && { takeOver: flags.takeOver }),
-        ...(flags.retryStep !== undefined && { retryStep: flags.retryStep }),
-        ...(flags.skipStep && flags.skipStep.length > 0 && { skipSteps: flags.skipStep }),
-        ...(askOperator && { askOperator }),
-      }));
+      const result = await untilCtrlC((signal) =>
+        rollbackRun({
+          checklist,
+          signal,
+          stateDir,
+          runId,
+          env: context.env,
+          renderer: rendererFor(context, flags.json),
+          ...(flags.branch !== undefined && { branch: flags.branch }),
+          ...(flags.reason !== undefined && { reason: flags.reason }),
+          ...(flags.takeOver !== undefined && { takeOver: flags.takeOver }),
+          ...(flags.retryStep !== undefined && { retryStep: flags.retryStep }),
+          ...(flags.skipStep && flags.skipStep.length > 0 && { skipSteps: flags.skipStep }),
+          ...(askOperator && { askOperator }),
+        }),
+      );
       finishRun(context, result, flags.json);
     },
   );

@@ -55,7 +55,9 @@ export function rendererFor(context: CliContext, json: boolean | undefined): Run
 }
 
 /** On a TTY the operator decides about an interrupted step; elsewhere the run stops and says how to decide. */
-export function operatorPrompt(context: CliContext): ((step: ChecklistStep) => Promise<InterruptedStepDecision>) | undefined {
+export function operatorPrompt(
+  context: CliContext,
+): ((step: ChecklistStep) => Promise<InterruptedStepDecision>) | undefined {
   if (context.output !== processOutput || !process.stdin.isTTY || !process.stderr.isTTY) return undefined;
   return (step) => askAboutInterruptedStep(step, { input: process.stdin, output: process.stderr });
 }
@@ -88,7 +90,9 @@ export function finishRun(context: CliContext, result: RunResult, json: boolean 
   context.exitCode = result.status === 'passed_with_warnings' ? ExitCode.passedWithWarnings : ExitCode.ok;
 }
 
-export function runFlagsToOptions(flags: RunFlags): Pick<RunOptions, 'retryStep' | 'skipSteps' | 'takeOver' | 'acceptChanges' | 'stateDir'> {
+export function runFlagsToOptions(
+  flags: RunFlags,
+): Pick<RunOptions, 'retryStep' | 'skipSteps' | 'takeOver' | 'acceptChanges' | 'stateDir'> {
   return {
     stateDir: resolve(flags.stateDir),
     ...(flags.retryStep !== undefined && { retryStep: flags.retryStep }),
@@ -112,7 +116,10 @@ export function registerRun(program: Command, context: CliContext): void {
       .argument('<file>', 'checklist YAML file')
       .requiredOption('--env <name>', 'environment to run (e.g. staging, production)')
       .option('--phase <id>', 'run only this phase')
-      .option('--rehearse', 'run the rehearsable steps inside one transaction and roll it back: the target is unchanged'),
+      .option(
+        '--rehearse',
+        'run the rehearsable steps inside one transaction and roll it back: the target is unchanged',
+      ),
   ).action(async (file: string, flags: RunFlags & { env: string; phase?: string; rehearse?: boolean }) => {
     const checklist = await loadChecklistFile(file);
     const askOperator = operatorPrompt(context);

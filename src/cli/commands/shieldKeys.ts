@@ -39,7 +39,10 @@ Example:
 
 /** Adds `shipcheck shield keys create|list|revoke`: the Shield API's organization-scoped keys. */
 export function addShieldKeysCommand(shield: Command, context: CliContext): void {
-  const keys = shield.command('keys').description('create, list and revoke Shield API keys (migration 026)').addHelpText('after', keysHelp);
+  const keys = shield
+    .command('keys')
+    .description('create, list and revoke Shield API keys (migration 026)')
+    .addHelpText('after', keysHelp);
 
   withConnection(
     keys
@@ -75,13 +78,17 @@ export function addShieldKeysCommand(shield: Command, context: CliContext): void
     }),
   );
 
-  withConnection(keys.command('revoke').description('revoke a key (idempotent)').argument('<key-id>', 'the 16 hex characters after "shk_"')).action(
-    async (keyId: string, options: KeysOptions) =>
-      withDatabase(context, options, 'revoke', async (db) => {
-        const key = await revokeApiKey(db, keyId);
-        if (options.json) return printJson(context.output, key);
-        context.output.out(`API key ${key.id} revoked at ${key.revokedAt}`);
-      }),
+  withConnection(
+    keys
+      .command('revoke')
+      .description('revoke a key (idempotent)')
+      .argument('<key-id>', 'the 16 hex characters after "shk_"'),
+  ).action(async (keyId: string, options: KeysOptions) =>
+    withDatabase(context, options, 'revoke', async (db) => {
+      const key = await revokeApiKey(db, keyId);
+      if (options.json) return printJson(context.output, key);
+      context.output.out(`API key ${key.id} revoked at ${key.revokedAt}`);
+    }),
   );
 }
 
@@ -91,9 +98,17 @@ function withConnection(command: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
-async function withDatabase(context: CliContext, options: KeysOptions, verb: string, work: (db: Database) => Promise<void>): Promise<void> {
+async function withDatabase(
+  context: CliContext,
+  options: KeysOptions,
+  verb: string,
+  work: (db: Database) => Promise<void>,
+): Promise<void> {
   // Keys must outlive the command: no embedded fallback, as for verify-count.
-  const db = Database.connect(connectionFromEnv(options.databaseUrlEnv, context.env), { max: 1, applicationName: `shipcheck shield keys ${verb}` });
+  const db = Database.connect(connectionFromEnv(options.databaseUrlEnv, context.env), {
+    max: 1,
+    applicationName: `shipcheck shield keys ${verb}`,
+  });
   try {
     await work(db);
   } finally {
@@ -108,7 +123,9 @@ function printKeys(output: Output, list: readonly ApiKeyInfo[]): void {
   }
   for (const key of list) {
     const state = key.revokedAt === null ? 'active' : `revoked ${key.revokedAt}`;
-    output.out(`${key.id}  ${key.organizationId}  ${key.scopes.join(',')}  ${state}  created ${key.createdAt}${key.label ? `  ${key.label}` : ''}`);
+    output.out(
+      `${key.id}  ${key.organizationId}  ${key.scopes.join(',')}  ${state}  created ${key.createdAt}${key.label ? `  ${key.label}` : ''}`,
+    );
   }
 }
 

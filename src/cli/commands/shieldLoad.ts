@@ -43,20 +43,33 @@ export function addShieldLoadCommand(shield: Command, context: CliContext): void
     .command('load')
     .description('drive a Shield API with synthetic actions at a fixed rate and report latency and errors')
     .requiredOption('--url <url>', 'base URL of the Shield API, e.g. http://127.0.0.1:8080')
-    .requiredOption('--rate <n>', `requests per second (1-${loadLimits.maxRate})`, positiveInteger('--rate', loadLimits.maxRate))
+    .requiredOption(
+      '--rate <n>',
+      `requests per second (1-${loadLimits.maxRate})`,
+      positiveInteger('--rate', loadLimits.maxRate),
+    )
     .requiredOption('--duration <time>', 'how long: seconds, "30s" or "2m"', durationSeconds)
     .option('--users <n>', 'distinct offenders', positiveInteger('--users', loadLimits.maxUsers), 100)
     .option('--hot-user', 'every request for one offender (the lost-update worst case)')
-    .option('--organization-id <uuid>', `organization to write under (must exist; default ${testOrganizationId})`, uuid('--organization-id'))
+    .option(
+      '--organization-id <uuid>',
+      `organization to write under (must exist; default ${testOrganizationId})`,
+      uuid('--organization-id'),
+    )
     .option('--token-env <name>', 'environment variable holding the API bearer token', 'SHIELD_API_TOKEN')
-    .option('--connections <n>', 'HTTP connections (default: rate/10, 2-64)', positiveInteger('--connections', loadLimits.maxConnections))
+    .option(
+      '--connections <n>',
+      'HTTP connections (default: rate/10, 2-64)',
+      positiveInteger('--connections', loadLimits.maxConnections),
+    )
     .option('--allow-remote', 'allow a non-loopback URL: a test deployment of your own')
     .option('--max-error-rate <fraction>', 'exit 1 above this share of failed requests (0-1)', fraction, 0)
     .option('--json', 'machine-readable output')
     .addHelpText('after', loadHelp)
     .action(async (options: LoadCommandOptions) => {
       const token = context.env[options.tokenEnv]?.trim() || undefined;
-      if (token === undefined) context.output.err(`note: ${options.tokenEnv} is not set; sending requests without a token`);
+      if (token === undefined)
+        context.output.err(`note: ${options.tokenEnv} is not set; sending requests without a token`);
       const abort = new AbortController();
       const stop = () => abort.abort();
       process.once('SIGINT', stop);
@@ -81,21 +94,33 @@ export function addShieldLoadCommand(shield: Command, context: CliContext): void
       else printLoadResult(context.output, result);
       // The figures are out first; main() then reports this one sentence and exits 1.
       if (result.errorRate > options.maxErrorRate) {
-        throw new CheckFailedError(`error rate ${percent(result.errorRate)} is above the allowed ${percent(options.maxErrorRate)}`, {
-          code: 'error_rate_exceeded',
-        });
+        throw new CheckFailedError(
+          `error rate ${percent(result.errorRate)} is above the allowed ${percent(options.maxErrorRate)}`,
+          {
+            code: 'error_rate_exceeded',
+          },
+        );
       }
     });
 }
 
 function printLoadResult(output: Output, r: LoadResult): void {
   const who = r.hotUser ? 'one hot user' : `${r.users} users`;
-  output.out(`load on ${r.target}: ${r.requestedRate} req/s requested, ${who}, ${r.connections} connections${r.stoppedEarly ? ' (stopped early)' : ''}`);
+  output.out(
+    `load on ${r.target}: ${r.requestedRate} req/s requested, ${who}, ${r.connections} connections${r.stoppedEarly ? ' (stopped early)' : ''}`,
+  );
   output.out(`  responses  ${r.responses} in ${r.durationSeconds} s (${r.throughput}/s)`);
-  output.out(`  latency    p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`);
-  const statuses = Object.entries(r.statusCodes).map(([code, count]) => `${code}×${count}`).join(', ') || 'none';
+  output.out(
+    `  latency    p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
+  );
+  const statuses =
+    Object.entries(r.statusCodes)
+      .map(([code, count]) => `${code}×${count}`)
+      .join(', ') || 'none';
   output.out(`  status     ${statuses}`);
-  output.out(`  errors     ${r.non2xx} non-2xx, ${r.errors} without response (${r.timeouts} timeouts), error rate ${percent(r.errorRate)}`);
+  output.out(
+    `  errors     ${r.non2xx} non-2xx, ${r.errors} without response (${r.timeouts} timeouts), error rate ${percent(r.errorRate)}`,
+  );
 }
 
 function percent(fraction: number): string {
@@ -105,7 +130,9 @@ function percent(fraction: number): string {
 function durationSeconds(raw: string): number {
   const seconds = parseDuration(raw);
   if (seconds === undefined || seconds < 1 || seconds > loadLimits.maxDurationSeconds) {
-    throw new InvalidArgumentError(`--duration must be 1-${loadLimits.maxDurationSeconds} seconds ("30", "30s" or "2m"), got "${raw}"`);
+    throw new InvalidArgumentError(
+      `--duration must be 1-${loadLimits.maxDurationSeconds} seconds ("30", "30s" or "2m"), got "${raw}"`,
+    );
   }
   return seconds;
 }

@@ -79,17 +79,47 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
     .description('run the Shield HTTP API: record actions, read behaviours, health, Prometheus metrics')
     .option('--port <port>', 'TCP port (0 picks a free one)', nonNegativeInteger('--port', 65_535), 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--writer <name>', `behaviour writer to start with: ${writerNames.join(' or ')}`, oneOf('--writer', writerNames), 'rpc')
+    .option(
+      '--writer <name>',
+      `behaviour writer to start with: ${writerNames.join(' or ')}`,
+      oneOf('--writer', writerNames),
+      'rpc',
+    )
     .option('--database-url-env <name>', 'environment variable holding the connection string', 'DATABASE_URL')
     .option('--token-env <name>', 'environment variable holding the API bearer token', 'SHIELD_API_TOKEN')
     .option('--insecure-no-auth', 'serve without a token (allowed on loopback addresses only)')
     .option('--api-keys', 'accept organization-scoped API keys (migration 026); the token variable becomes optional')
-    .option('--key-cache-ms <ms>', 'how long a checked API key is trusted before it is looked up again (revocation delay)', nonNegativeInteger('--key-cache-ms', 600_000), 5_000)
-    .option('--statement-timeout-ms <ms>', 'statement_timeout on the API connections', positiveInteger('--statement-timeout-ms', 3_600_000), defaultStatementTimeoutMs)
-    .option('--lock-timeout-ms <ms>', 'lock_timeout on the API connections', positiveInteger('--lock-timeout-ms', 3_600_000), defaultLockTimeoutMs)
-    .option('--request-timeout-ms <ms>', 'answer 503 with Retry-After when a request takes longer', positiveInteger('--request-timeout-ms', 3_600_000), defaultRequestTimeoutMs)
+    .option(
+      '--key-cache-ms <ms>',
+      'how long a checked API key is trusted before it is looked up again (revocation delay)',
+      nonNegativeInteger('--key-cache-ms', 600_000),
+      5_000,
+    )
+    .option(
+      '--statement-timeout-ms <ms>',
+      'statement_timeout on the API connections',
+      positiveInteger('--statement-timeout-ms', 3_600_000),
+      defaultStatementTimeoutMs,
+    )
+    .option(
+      '--lock-timeout-ms <ms>',
+      'lock_timeout on the API connections',
+      positiveInteger('--lock-timeout-ms', 3_600_000),
+      defaultLockTimeoutMs,
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'answer 503 with Retry-After when a request takes longer',
+      positiveInteger('--request-timeout-ms', 3_600_000),
+      defaultRequestTimeoutMs,
+    )
     .option('--pool-size <n>', 'database connections (1-100)', positiveInteger('--pool-size', 100), 10)
-    .option('--log-level <level>', `log level on stderr: ${logLevels.join(', ')}`, oneOf('--log-level', logLevels), 'info')
+    .option(
+      '--log-level <level>',
+      `log level on stderr: ${logLevels.join(', ')}`,
+      oneOf('--log-level', logLevels),
+      'info',
+    )
     .option(
       '--no-prepared-statements',
       'send each query unnamed (needed behind a transaction-mode pooler such as PgBouncer); named statements are faster (docs/performance.md)',
@@ -97,7 +127,11 @@ export function addShieldServeCommand(shield: Command, context: CliContext): voi
     .option('--json', 'print machine-readable lifecycle lines ({"event":"listening","url":…}) on stdout')
     .addHelpText('after', serveHelp)
     .action(async (options: ServeOptions) => {
-      const settings = { tokenEnv: options.tokenEnv, insecureNoAuth: options.insecureNoAuth ?? false, host: options.host };
+      const settings = {
+        tokenEnv: options.tokenEnv,
+        insecureNoAuth: options.insecureNoAuth ?? false,
+        host: options.host,
+      };
       // Checked before the database opens: a bad flag or token fails fast with exit 2.
       const auth: ApiAuth | { kind: 'keys-pending'; token?: string } = options.apiKeys
         ? { kind: 'keys-pending', ...optionalToken(resolveDevelopmentToken(settings, context.env)) }
@@ -156,7 +190,15 @@ async function serve(
   database.handOverSignals();
   const target = database.description;
   if (options.json) {
-    context.output.out(JSON.stringify({ event: 'listening', url: server.url, writer: options.writer, auth: auth.kind, database: target }));
+    context.output.out(
+      JSON.stringify({
+        event: 'listening',
+        url: server.url,
+        writer: options.writer,
+        auth: auth.kind,
+        database: target,
+      }),
+    );
   } else {
     const authText =
       auth.kind === 'keys'

@@ -89,16 +89,23 @@ export class LockWaitError extends CheckFailedError {
  * whole file run outside one, and the history row is written only after every statement
  * has succeeded.
  */
-export async function applyMigrationScript(client: Queryable, migration: MigrationFile, options: ApplyOptions): Promise<ApplyReport> {
+export async function applyMigrationScript(
+  client: Queryable,
+  migration: MigrationFile,
+  options: ApplyOptions,
+): Promise<ApplyReport> {
   const file = `${migration.name}.sql`;
   const statements = await parseStatements(migration.deploySql, file);
   // shipcheck owns the transaction: a COMMIT in the file would end it half-way.
   const control = statements.find((s) => s.type === 'TransactionStmt');
   if (control) {
-    throw new UsageError(`${file}:${control.line}: ${control.text.split(/\s/)[0]!.toUpperCase()} in a migration: shipcheck applies each migration in a transaction of its own and may not have it ended`, {
-      code: transactionControlRefused,
-      hint: 'remove the transaction statements; split work that must commit separately into migrations of its own (nothing was run)',
-    });
+    throw new UsageError(
+      `${file}:${control.line}: ${control.text.split(/\s/)[0]!.toUpperCase()} in a migration: shipcheck applies each migration in a transaction of its own and may not have it ended`,
+      {
+        code: transactionControlRefused,
+        hint: 'remove the transaction statements; split work that must commit separately into migrations of its own (nothing was run)',
+      },
+    );
   }
   const outside = statements.some((s) => outsideTransactionReason(s) !== undefined);
   const transactional = !outside && !noTransactionHeader.test(migration.deploySql);
@@ -137,7 +144,8 @@ class ScriptRun {
       await this.#record();
       return this.#report(transactional, reports);
     } finally {
-      if (previous !== undefined) await this.client.query("select pg_catalog.set_config('lock_timeout', $1, true)", [previous]);
+      if (previous !== undefined)
+        await this.client.query("select pg_catalog.set_config('lock_timeout', $1, true)", [previous]);
     }
   }
 
@@ -171,7 +179,13 @@ class ScriptRun {
         for (let attempt = 1; ; attempt++) {
           try {
             const { durationMs } = await this.#execute(statement);
-            reports.push({ ...this.#headline(statement), durationMs, locks: [], rewritten: [], unmeasured: 'ran outside a transaction: its locks ended with it' });
+            reports.push({
+              ...this.#headline(statement),
+              durationMs,
+              locks: [],
+              rewritten: [],
+              unmeasured: 'ran outside a transaction: its locks ended with it',
+            });
             break;
           } catch (error) {
             // An interrupted CREATE INDEX CONCURRENTLY leaves its index INVALID: ours, so dropped before any retry.
@@ -186,7 +200,8 @@ class ScriptRun {
       this.#recorder()?.drain();
       return this.#report(false, reports);
     } finally {
-      if (previous !== undefined) await this.client.query("select pg_catalog.set_config('lock_timeout', $1, false)", [previous]).catch(() => {});
+      if (previous !== undefined)
+        await this.client.query("select pg_catalog.set_config('lock_timeout', $1, false)", [previous]).catch(() => {});
     }
   }
 
@@ -201,7 +216,11 @@ class ScriptRun {
         continue;
       }
       const { durationMs } = await this.#execute(statement);
-      const report: StatementReport = { ...this.#headline(statement), durationMs, ...(await observer.afterStatement()) };
+      const report: StatementReport = {
+        ...this.#headline(statement),
+        durationMs,
+        ...(await observer.afterStatement()),
+      };
       reports.push(report);
       const breaches = limitBreaches(report, this.options.lockLimits);
       if (breaches.length > 0) throw new LockLimitError(breaches, reports);
@@ -215,7 +234,8 @@ class ScriptRun {
     try {
       await this.client.query(statement.text);
     } catch (error) {
-      if (error instanceof DatabaseError && error.sqlState === lockNotAvailable) throw new StatementLockTimeout(statement);
+      if (error instanceof DatabaseError && error.sqlState === lockNotAvailable)
+        throw new StatementLockTimeout(statement);
       throw this.#located(error, statement);
     }
     const durationMs = Math.round((performance.now() - began) * 100) / 100;
@@ -235,7 +255,8 @@ class ScriptRun {
     const wait: LockWaitAttempt = { attempt, ...this.#headline(statement), blockers };
     this.#lockWaits.push(wait);
     const where = `${this.migration.name}.sql:${statement.line}`;
-    const who = blockers.length > 0 ? `blocked by ${blockers.join('; ')}` : 'the blocker had already gone when it was looked up';
+    const who =
+      blockers.length > 0 ? `blocked by ${blockers.join('; ')}` : 'the blocker had already gone when it was looked up';
     if (attempt > retries) {
       throw new LockWaitError(
         `${where} waited longer than lock_timeout (${this.options.lockTimeoutMs} ms) for a lock ${attempt} time(s); ${who}`,
@@ -243,7 +264,9 @@ class ScriptRun {
       );
     }
     const delayMs = (this.options.retryDelayMs ?? 1_000) * 2 ** (attempt - 1);
-    this.options.onProgress?.(`${where}: lock_timeout (attempt ${attempt} of ${retries + 1}), ${who}; trying again in ${delayMs} ms`);
+    this.options.onProgress?.(
+      `${where}: lock_timeout (attempt ${attempt} of ${retries + 1}), ${who}; trying again in ${delayMs} ms`,
+    );
     await sleep(delayMs, undefined, this.options.signal ? { signal: this.options.signal } : {});
   }
 
@@ -268,7 +291,9 @@ class ScriptRun {
   async #dropOwnInvalidIndex(statement: ParsedStatement): Promise<void> {
     const name = concurrentIndexName(statement);
     if (!name) return;
-    const invalid = await findInvalidIndex(this.client, name, statement.node.relation?.schemaname).catch(() => undefined);
+    const invalid = await findInvalidIndex(this.client, name, statement.node.relation?.schemaname).catch(
+      () => undefined,
+    );
     if (invalid) await this.client.query(`drop index concurrently if exists ${invalid}`).catch(() => {});
   }
 
@@ -277,10 +302,13 @@ class ScriptRun {
     if (!name) return;
     const invalid = await findInvalidIndex(this.client, name, statement.node.relation?.schemaname);
     if (invalid) {
-      throw new CheckFailedError(`${this.migration.name}.sql:${statement.line} left index ${invalid} INVALID; the migration is not recorded as applied`, {
-        code: 'invalid_index',
-        hint: `drop it (DROP INDEX CONCURRENTLY ${invalid};) and run the step again`,
-      });
+      throw new CheckFailedError(
+        `${this.migration.name}.sql:${statement.line} left index ${invalid} INVALID; the migration is not recorded as applied`,
+        {
+          code: 'invalid_index',
+          hint: `drop it (DROP INDEX CONCURRENTLY ${invalid};) and run the step again`,
+        },
+      );
     }
   }
 
@@ -288,7 +316,9 @@ class ScriptRun {
   async #setLockTimeout(local: boolean): Promise<string | undefined> {
     const ms = this.options.lockTimeoutMs ?? 0;
     if (ms <= 0) return undefined;
-    const { rows } = await this.client.query<{ previous: string }>("select pg_catalog.current_setting('lock_timeout') as previous");
+    const { rows } = await this.client.query<{ previous: string }>(
+      "select pg_catalog.current_setting('lock_timeout') as previous",
+    );
     await this.client.query("select pg_catalog.set_config('lock_timeout', $1, $2)", [`${ms}ms`, local]);
     return rows[0]?.previous;
   }
@@ -334,7 +364,9 @@ class StatementLockTimeout extends Error {
 
 /** The name of the index a CREATE INDEX CONCURRENTLY builds, if this is one and it is named. */
 function concurrentIndexName(statement: ParsedStatement): string | undefined {
-  return statement.type === 'IndexStmt' && statement.node.concurrent && statement.node.idxname ? String(statement.node.idxname) : undefined;
+  return statement.type === 'IndexStmt' && statement.node.concurrent && statement.node.idxname
+    ? String(statement.node.idxname)
+    : undefined;
 }
 
 /** The first table a statement names (`schema.table` or `table`), depth first: the one whose lock it waited for. */
@@ -342,7 +374,8 @@ function firstRelation(statement: ParsedStatement): string | undefined {
   const visit = (node: unknown): string | undefined => {
     if (node === null || typeof node !== 'object') return undefined;
     const record = node as Record<string, unknown>;
-    if (typeof record.relname === 'string') return record.schemaname ? `${String(record.schemaname)}.${record.relname}` : record.relname;
+    if (typeof record.relname === 'string')
+      return record.schemaname ? `${String(record.schemaname)}.${record.relname}` : record.relname;
     for (const value of Object.values(record)) {
       const found = visit(value);
       if (found) return found;

@@ -40,7 +40,9 @@ export async function baseline(db: Database, options: MigrationOptions & { to: s
   const migrations = await readFrom(options);
   const index = migrations.findIndex((m) => namesMigration(m, options.to));
   if (index === -1) {
-    throw new UsageError(`no migration "${options.to}" in ${options.folder?.directory ?? options.directory ?? migrationsDir} (known: ${migrations.map((m) => m.id).join(', ') || 'none'})`);
+    throw new UsageError(
+      `no migration "${options.to}" in ${options.folder?.directory ?? options.directory ?? migrationsDir} (known: ${migrations.map((m) => m.id).join(', ') || 'none'})`,
+    );
   }
   const store = storeFor(options);
   const upTo = migrations.slice(0, index + 1);
@@ -56,13 +58,17 @@ export async function baseline(db: Database, options: MigrationOptions & { to: s
       for (const migration of pending) {
         const found = await createdObjects(migration);
         notChecked.push(...found.unchecked);
-        for (const object of found.objects) checked.push({ ...object, migration: migration.name, exists: await objectExists(client, object) });
+        for (const object of found.objects)
+          checked.push({ ...object, migration: migration.name, exists: await objectExists(client, object) });
       }
       const missing = checked.filter((o) => !o.exists);
       if (missing.length > 0) {
         throw new CheckFailedError(
           `baseline refused, nothing recorded: ${missing.map((o) => `${o.kind} ${o.name} (created by ${o.migration})`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist on the target`,
-          { code: 'baseline_mismatch', hint: 'baseline to an earlier version, or apply the missing migrations with migrate' },
+          {
+            code: 'baseline_mismatch',
+            hint: 'baseline to an earlier version, or apply the missing migrations with migrate',
+          },
         );
       }
       await inTransaction(client, async () => {
@@ -95,9 +101,14 @@ async function createdObjects(migration: MigrationFile): Promise<{ objects: Crea
 
 function objectOf(type: string, node: AstNode): Created | undefined {
   const relation = (r: AstNode | undefined) => (r?.schemaname ? `${r.schemaname}.${r.relname}` : String(r?.relname));
-  if (type === 'CreateStmt' || type === 'CreateTableAsStmt') return { kind: 'table', name: relation(node.relation ?? node.into?.rel) };
+  if (type === 'CreateStmt' || type === 'CreateTableAsStmt')
+    return { kind: 'table', name: relation(node.relation ?? node.into?.rel) };
   if (type === 'ViewStmt') return { kind: 'view', name: relation(node.view) };
-  if (type === 'IndexStmt' && node.idxname) return { kind: 'index', name: node.relation?.schemaname ? `${node.relation.schemaname}.${node.idxname}` : String(node.idxname) };
+  if (type === 'IndexStmt' && node.idxname)
+    return {
+      kind: 'index',
+      name: node.relation?.schemaname ? `${node.relation.schemaname}.${node.idxname}` : String(node.idxname),
+    };
   if (type === 'CreateSchemaStmt' && node.schemaname) return { kind: 'schema', name: String(node.schemaname) };
   if (type === 'CreateFunctionStmt') {
     const parts = (node.funcname as AstNode[]).map((p) => String(p.String?.sval));
@@ -108,7 +119,10 @@ function objectOf(type: string, node: AstNode): Created | undefined {
 
 async function objectExists(client: Queryable, object: Created): Promise<boolean> {
   if (object.kind === 'schema') {
-    const { rows } = await client.query<{ found: boolean }>('select exists (select 1 from pg_catalog.pg_namespace where nspname = $1) as found', [object.name]);
+    const { rows } = await client.query<{ found: boolean }>(
+      'select exists (select 1 from pg_catalog.pg_namespace where nspname = $1) as found',
+      [object.name],
+    );
     return rows[0]?.found ?? false;
   }
   if (object.kind === 'function') {

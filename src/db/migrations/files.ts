@@ -36,7 +36,9 @@ export function readMigrations(directory: string): Promise<MigrationFile[]> {
 export async function readFolder(spec: FolderSpec): Promise<MigrationFile[]> {
   const listing = listFolder(spec);
   if (listing.duplicates.length > 0) {
-    throw new UsageError(`two migrations share a version in ${spec.directory}: ${listing.duplicates.join('; ')}`, { code: 'duplicate_migration' });
+    throw new UsageError(`two migrations share a version in ${spec.directory}: ${listing.duplicates.join('; ')}`, {
+      code: 'duplicate_migration',
+    });
   }
   return Promise.all(
     listing.migrations.map(async (m) => {
@@ -49,7 +51,10 @@ export async function readFolder(spec: FolderSpec): Promise<MigrationFile[]> {
         deploySql,
         revertSql: await readSource(m.revert),
         verifySql: await readSource(m.verify),
-        checksum: spec.format === 'flyway' ? String(flywayChecksum(deploySql)) : createHash('sha256').update(deploySql).digest('hex'),
+        checksum:
+          spec.format === 'flyway'
+            ? String(flywayChecksum(deploySql))
+            : createHash('sha256').update(deploySql).digest('hex'),
       };
     }),
   );

@@ -24,7 +24,9 @@ export interface FolderSpec {
   readonly baseDir?: string;
 }
 
-export type ScriptSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly sql: string };
+export type ScriptSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'inline'; readonly sql: string };
 
 /** A migration as its file name says, before anything is read. */
 export interface ListedMigration {
@@ -77,7 +79,8 @@ export function listFolder(spec: FolderSpec): FolderListing {
   if (spec.format !== 'plain') migrations.sort((a, b) => compareVersions(spec.format, a.id, b.id));
   const withExplicit = migrations.map((m) => withExplicitScripts(m, spec, problems));
   for (const key of Object.keys(spec.scripts ?? {})) {
-    if (!migrations.some((m) => namesMigration(m, key))) problems.push(`scripts named for "${key}", which is not a migration of the folder`);
+    if (!migrations.some((m) => namesMigration(m, key)))
+      problems.push(`scripts named for "${key}", which is not a migration of the folder`);
   }
   return { migrations: withExplicit, problems, duplicates };
 }
@@ -87,7 +90,11 @@ export function listFolder(spec: FolderSpec): FolderListing {
  * file name without .sql, or a Flyway version written with underscores as in its file name ("1_1").
  */
 export function namesMigration(migration: { readonly id: string; readonly name: string }, reference: string): boolean {
-  return migration.id === reference || migration.name === reference || (/^\d+(_\d+)+$/.test(reference) && migration.id === reference.replaceAll('_', '.'));
+  return (
+    migration.id === reference ||
+    migration.name === reference ||
+    (/^\d+(_\d+)+$/.test(reference) && migration.id === reference.replaceAll('_', '.'))
+  );
 }
 
 /** Orders two versions of a format: Flyway's part by part as numbers, others as written (fixed width). */
@@ -127,23 +134,57 @@ function listDirectory(spec: FolderSpec, problems: string[]): ListedMigration[] 
       const companion = shipcheckCompanion.exec(entry);
       if (companion) companions.push({ entry, of: `${companion[1]}.sql` });
       else if (deploy) {
-        const file = (kind: string) => (names.has(`${name}.${kind}.sql`) ? { kind: 'file' as const, path: resolve(spec.directory, `${name}.${kind}.sql`) } : undefined);
-        migrations.push({ id: deploy[1]!, name, file: entry, path, description: deploy[2]!, revert: file('revert'), verify: file('verify') });
-      } else problems.push(`${entry}: not a shipcheck migration name (NNN_name.sql, NNN_name.revert.sql, NNN_name.verify.sql)`);
+        const file = (kind: string) =>
+          names.has(`${name}.${kind}.sql`)
+            ? { kind: 'file' as const, path: resolve(spec.directory, `${name}.${kind}.sql`) }
+            : undefined;
+        migrations.push({
+          id: deploy[1]!,
+          name,
+          file: entry,
+          path,
+          description: deploy[2]!,
+          revert: file('revert'),
+          verify: file('verify'),
+        });
+      } else
+        problems.push(
+          `${entry}: not a shipcheck migration name (NNN_name.sql, NNN_name.revert.sql, NNN_name.verify.sql)`,
+        );
     } else if (spec.format === 'supabase') {
       const deploy = supabaseDeploy.exec(entry);
-      if (deploy) migrations.push({ id: deploy[1]!, name, file: entry, path, description: deploy[2]!, revert: undefined, verify: undefined });
+      if (deploy)
+        migrations.push({
+          id: deploy[1]!,
+          name,
+          file: entry,
+          path,
+          description: deploy[2]!,
+          revert: undefined,
+          verify: undefined,
+        });
       else problems.push(`${entry}: not a Supabase migration name (<14-digit timestamp>_name.sql)`);
     } else {
       const script = flywayScript.exec(entry);
       if (!script) {
         const repeatable = entry.startsWith('R__') ? ' (repeatable migrations are not supported)' : '';
-        problems.push(`${entry}: not a Flyway versioned migration name (V<version>__<description>.sql, U<version>__<description>.sql)${repeatable}`);
+        problems.push(
+          `${entry}: not a Flyway versioned migration name (V<version>__<description>.sql, U<version>__<description>.sql)${repeatable}`,
+        );
         continue;
       }
       const version = script[2]!.replaceAll('_', '.');
       if (script[1] === 'U') undo.set(flywayKey(version), entry);
-      else migrations.push({ id: version, name, file: entry, path, description: script[3]!.replaceAll('_', ' '), revert: undefined, verify: undefined });
+      else
+        migrations.push({
+          id: version,
+          name,
+          file: entry,
+          path,
+          description: script[3]!.replaceAll('_', ' '),
+          revert: undefined,
+          verify: undefined,
+        });
     }
   }
   for (const { entry, of } of companions) {

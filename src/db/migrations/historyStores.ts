@@ -51,17 +51,20 @@ const supabaseHistory: HistoryStore = {
   },
   async read(client) {
     if (!(await exists(client, 'supabase_migrations.schema_migrations'))) return new Map();
-    const { rows } = await client.query<{ version: string }>('select version from supabase_migrations.schema_migrations');
+    const { rows } = await client.query<{ version: string }>(
+      'select version from supabase_migrations.schema_migrations',
+    );
     return new Map(rows.map((r) => [r.version, undefined]));
   },
   async record(client, migration) {
     // The CLI stores the file's statements, one element each, and the name after the timestamp.
-    const statements = (await parseStatements(migration.deploySql, migration.file ?? `${migration.name}.sql`)).map((st) => st.text);
-    await client.query('insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)', [
-      migration.id,
-      migration.description ?? migration.name,
-      statements,
-    ]);
+    const statements = (await parseStatements(migration.deploySql, migration.file ?? `${migration.name}.sql`)).map(
+      (st) => st.text,
+    );
+    await client.query(
+      'insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)',
+      [migration.id, migration.description ?? migration.name, statements],
+    );
   },
   async forget(client, migration) {
     // What `supabase migration repair --status reverted` does.
@@ -76,7 +79,13 @@ const flywayHistory: HistoryStore = {
   },
   async read(client, migrations) {
     if (!(await exists(client, 'public.flyway_schema_history'))) return new Map();
-    const { rows } = await client.query<{ version: string; checksum: number | null; type: string; success: boolean; script: string }>(
+    const { rows } = await client.query<{
+      version: string;
+      checksum: number | null;
+      type: string;
+      success: boolean;
+      script: string;
+    }>(
       `select version, checksum, type, success, script from public.flyway_schema_history
         where version is not null and installed_rank >= 0 order by installed_rank`,
     );
@@ -85,9 +94,12 @@ const flywayHistory: HistoryStore = {
     const idOf = (version: string) => migrations.find((m) => same(m.id, version))?.id ?? version;
     for (const row of rows) {
       if (!row.success) {
-        throw new UsageError(`${flywayHistory.table} holds a failed migration (${row.script}, version ${row.version}); repair it first (flyway repair)`, {
-          code: 'migration_history_failed',
-        });
+        throw new UsageError(
+          `${flywayHistory.table} holds a failed migration (${row.script}, version ${row.version}); repair it first (flyway repair)`,
+          {
+            code: 'migration_history_failed',
+          },
+        );
       }
       if (row.type === 'BASELINE') {
         for (const m of migrations) if (compareVersions('flyway', m.id, row.version) <= 0) applied.set(m.id, undefined);
@@ -97,12 +109,26 @@ const flywayHistory: HistoryStore = {
     return applied;
   },
   async record(client, migration, executionMs) {
-    await insertFlywayRow(client, migration, 'SQL', migration.file ?? `V${migration.id}__${migration.name}.sql`, Number(migration.checksum), executionMs);
+    await insertFlywayRow(
+      client,
+      migration,
+      'SQL',
+      migration.file ?? `V${migration.id}__${migration.name}.sql`,
+      Number(migration.checksum),
+      executionMs,
+    );
   },
   async forget(client, migration) {
     // Flyway keeps its history append-only: an undo is a row of its own that makes the version pending again.
     const description = migration.description ?? migration.name;
-    await insertFlywayRow(client, migration, 'UNDO_SQL', `U${migration.id}__${description.replaceAll(' ', '_')}.sql`, null, 0);
+    await insertFlywayRow(
+      client,
+      migration,
+      'UNDO_SQL',
+      `U${migration.id}__${description.replaceAll(' ', '_')}.sql`,
+      null,
+      0,
+    );
   },
 };
 

@@ -74,9 +74,14 @@ export async function migrate(db: Database, options: MigrationOptions & { to?: s
   if (target === undefined) return { applied: [], alreadyApplied: [], reports: {} };
   const source = options.source ?? shieldSource;
   const history = storeFor(options);
-  return withAdvisoryLock(db, migrationLockName, (client) => applyPending(client, migrations, target, { eachInTransaction: true, source, history }), {
-    wait: true,
-  });
+  return withAdvisoryLock(
+    db,
+    migrationLockName,
+    (client) => applyPending(client, migrations, target, { eachInTransaction: true, source, history }),
+    {
+      wait: true,
+    },
+  );
 }
 
 /**
@@ -99,7 +104,12 @@ export async function applyPending(
   const upTo = migrations.slice(0, migrations.findIndex((m) => m.id === target.id) + 1);
   const allowed = options.allowEarlier ?? true;
   if (allowed !== true) {
-    const refused = upTo.filter((m) => m.id !== target.id && !history.has(m.id) && !(allowed !== false && allowed.some((ref) => namesMigration(m, ref))));
+    const refused = upTo.filter(
+      (m) =>
+        m.id !== target.id &&
+        !history.has(m.id) &&
+        !(allowed !== false && allowed.some((ref) => namesMigration(m, ref))),
+    );
     if (refused.length > 0) throw new EarlierPendingError(target, refused);
   }
   const result: MigrateResult = { applied: [], alreadyApplied: [], reports: {} };
@@ -139,7 +149,9 @@ export async function revert(db: Database, id: string, options: MigrationOptions
       // Newest in the folder's order (Flyway's 1.10 comes after 1.9).
       const newest = migrations.filter((m) => history.has(m.id)).at(-1)?.id ?? [...history.keys()].sort().at(-1);
       if (newest !== migration.id) {
-        throw new UsageError(`migration ${migration.id} is not the newest applied one (${newest} is); revert that first`);
+        throw new UsageError(
+          `migration ${migration.id} is not the newest applied one (${newest} is); revert that first`,
+        );
       }
       await inTransaction(client, () => revertMigration(client, migration, store));
     },
@@ -148,7 +160,11 @@ export async function revert(db: Database, id: string, options: MigrationOptions
 }
 
 /** Runs one migration's revert script and removes its history row; the caller owns the transaction. */
-export async function revertMigration(client: Queryable, migration: MigrationFile, history: string | HistoryStore = shieldSource): Promise<void> {
+export async function revertMigration(
+  client: Queryable,
+  migration: MigrationFile,
+  history: string | HistoryStore = shieldSource,
+): Promise<void> {
   if (migration.revertSql === undefined) throw new UsageError(`migration ${migration.name} has no revert script`);
   await runScript(client, migration.revertSql, `${migration.name}.revert.sql`);
   await assertTransactionIntact(client);
@@ -178,7 +194,9 @@ export async function verifyMigration(
     throw new UsageError(`migration ${migration.name} has no verify script (${migration.name}.verify.sql)`);
   }
   if (options.ownTransaction) {
-    await inTransaction(client, () => verifyMigration(client, migration, { ownTransaction: false }), { keep: () => false });
+    await inTransaction(client, () => verifyMigration(client, migration, { ownTransaction: false }), {
+      keep: () => false,
+    });
     return;
   }
   try {
@@ -219,14 +237,21 @@ function findMigration(migrations: readonly MigrationFile[], id: string): Migrat
   return found;
 }
 
-function assertUnchanged(migrations: readonly MigrationFile[], history: Map<string, string | undefined>, store: HistoryStore): void {
+function assertUnchanged(
+  migrations: readonly MigrationFile[],
+  history: Map<string, string | undefined>,
+  store: HistoryStore,
+): void {
   for (const migration of migrations) {
     const recorded = history.get(migration.id);
     if (recorded !== undefined && recorded !== migration.checksum) {
-      throw new UsageError(`migration ${migration.name} was edited after it was applied (checksum differs from ${store.table}: ${recorded})`, {
-        code: 'migration_changed',
-        hint: 'write a new migration instead of editing an applied one',
-      });
+      throw new UsageError(
+        `migration ${migration.name} was edited after it was applied (checksum differs from ${store.table}: ${recorded})`,
+        {
+          code: 'migration_changed',
+          hint: 'write a new migration instead of editing an applied one',
+        },
+      );
     }
   }
 }

@@ -77,7 +77,10 @@ export class LockObserver {
       locks.push({ table, mode: lockModeName(mode), blocksReads: blocksReads(mode), blocksWrites: blocksWrites(mode) });
     }
     const rewritten = [...filenodes]
-      .filter(([table, node]) => this.#existing.has(table) && this.#filenodes.get(table) !== undefined && this.#filenodes.get(table) !== node)
+      .filter(
+        ([table, node]) =>
+          this.#existing.has(table) && this.#filenodes.get(table) !== undefined && this.#filenodes.get(table) !== node,
+      )
       .map(([table]) => table);
     this.#held = held;
     this.#filenodes = filenodes;
@@ -93,11 +96,14 @@ export function limitBreaches(report: StatementReport, limits: LockLimits | unde
   for (const lock of report.locks) {
     if (!hot.has(lock.table) || limits.maxLock === undefined) continue;
     if (isStronger(parseLockMode(lock.mode)!, limits.maxLock)) {
-      breaches.push(`line ${report.line} takes ${lock.mode} on ${lock.table}, stronger than the ${lockModeName(limits.maxLock)} allowed`);
+      breaches.push(
+        `line ${report.line} takes ${lock.mode} on ${lock.table}, stronger than the ${lockModeName(limits.maxLock)} allowed`,
+      );
     }
   }
   if (limits.forbidRewrite) {
-    for (const table of report.rewritten) if (hot.has(table)) breaches.push(`line ${report.line} rewrites ${table}, which is forbidden`);
+    for (const table of report.rewritten)
+      if (hot.has(table)) breaches.push(`line ${report.line} rewrites ${table}, which is forbidden`);
   }
   return breaches;
 }

@@ -27,10 +27,13 @@ export function stepsDoneEarlier(state: RunState): EarlierStep[] {
 
 function earlierEnd(step: StepState): Pick<EarlierStep, 'end' | 'text'> | undefined {
   if (step.status === 'Success') return { end: 'passed', text: 'passed in an earlier session' };
-  if (step.status === 'Skipped') return { end: 'skipped', text: `skipped in an earlier session: ${step.skipReason ?? 'no reason recorded'}` };
+  if (step.status === 'Skipped')
+    return { end: 'skipped', text: `skipped in an earlier session: ${step.skipReason ?? 'no reason recorded'}` };
   const why = step.outcome?.message ?? step.error?.message;
-  if (step.status === 'Error' && step.action === 'warn') return { end: 'warned', text: `warned in an earlier session${why ? `: ${why}` : ''}` };
+  if (step.status === 'Error' && step.action === 'warn')
+    return { end: 'warned', text: `warned in an earlier session${why ? `: ${why}` : ''}` };
   // Only a run that resumes its rollback has one: every other rollback ends the run.
-  if (step.status === 'Error' && step.action === 'rollback') return { end: 'failed', text: `failed in an earlier session${why ? `: ${why}` : ''}` };
+  if (step.status === 'Error' && step.action === 'rollback')
+    return { end: 'failed', text: `failed in an earlier session${why ? `: ${why}` : ''}` };
   return undefined;
 }

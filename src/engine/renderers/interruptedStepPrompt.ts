@@ -40,7 +40,9 @@ export async function askAboutInterruptedStep(
       `step "${step.id}" (${step.title}) was interrupted mid-way and is not idempotent: it may have done part of its work.\n`,
     );
     for (;;) {
-      const answer = await prompt.question('Check the target first. [r]un it again, [s]kip it (it completed), or s[t]op? ').catch(() => undefined);
+      const answer = await prompt
+        .question('Check the target first. [r]un it again, [s]kip it (it completed), or s[t]op? ')
+        .catch(() => undefined);
       if (answer === undefined) return 'stop';
       const decision = interruptedStepDecision(answer);
       if (decision) return decision;

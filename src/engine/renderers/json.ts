@@ -19,6 +19,7 @@ export function createJsonRenderer(write: (line: string) => void): RunRenderer {
 
 function withVerdict(event: RunEvent, state: RunState): object {
   if (event.type === 'run_finished' && event.status !== state.status) return { ...event, status: state.status };
-  if (event.type === 'phase_finished' && state.phaseStatus[event.phaseId] === 'passed_with_warnings') return { ...event, status: 'passed_with_warnings' };
+  if (event.type === 'phase_finished' && state.phaseStatus[event.phaseId] === 'passed_with_warnings')
+    return { ...event, status: 'passed_with_warnings' };
   return event;
 }

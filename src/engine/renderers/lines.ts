@@ -12,7 +12,10 @@ export function createLineRenderer(write: (line: string) => void): RunRenderer {
   return {
     start(plan: RenderPlan) {
       for (const phase of plan.checklist.phases) phaseTitles.set(phase.id, phase.title);
-      for (const step of [...plan.checklist.phases.flatMap((p) => p.steps), ...Object.values(plan.checklist.rollback).flat()]) {
+      for (const step of [
+        ...plan.checklist.phases.flatMap((p) => p.steps),
+        ...Object.values(plan.checklist.rollback).flat(),
+      ]) {
         titles.set(step.id, step.title);
       }
     },
@@ -30,7 +33,12 @@ export function createLineRenderer(write: (line: string) => void): RunRenderer {
   };
 }
 
-const earlierMarks: Readonly<Record<EarlierStep['end'], string>> = { passed: '✔', warned: '⚠', skipped: '↓', failed: '✖' };
+const earlierMarks: Readonly<Record<EarlierStep['end'], string>> = {
+  passed: '✔',
+  warned: '⚠',
+  skipped: '↓',
+  failed: '✖',
+};
 
 function describeEarlierStep(step: EarlierStep, titles: Map<string, string>): string {
   return `${earlierMarks[step.end]} ${titles.get(step.stepId) ?? step.title} — ${step.text}`;
@@ -76,7 +84,9 @@ function describeEvent(
     case 'rollback_started':
       return `!! rolling back (${event.branch}): ${event.reason}`;
     case 'rollback_finished':
-      return event.status === 'failed' ? '!! FAILED TO ROLL BACK: manual repair needed' : `!! rollback ${event.status.replace('_', ' ')}`;
+      return event.status === 'failed'
+        ? '!! FAILED TO ROLL BACK: manual repair needed'
+        : `!! rollback ${event.status.replace('_', ' ')}`;
     case 'run_stopped':
       return `run ${state.runId} stopped: ${event.message}`;
     case 'run_finished':

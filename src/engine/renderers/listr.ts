@@ -29,7 +29,13 @@ function pendingEnd<End>(): Pending<End> {
  * holds back everything written to stdout and stderr, and redraws over whatever
  * was written below its list — the question would be hidden or overwritten.
  */
-const beforeFirstStep: ReadonlySet<RunEvent['type']> = new Set(['run_started', 'run_resumed', 'lease_taken_over', 'phase_started', 'phase_finished']);
+const beforeFirstStep: ReadonlySet<RunEvent['type']> = new Set([
+  'run_started',
+  'run_resumed',
+  'lease_taken_over',
+  'phase_started',
+  'phase_finished',
+]);
 
 /**
  * The live task list on a TTY (listr2's DefaultRenderer). listr2 drives tasks,
@@ -46,7 +52,8 @@ export function createListrRenderer(write?: (line: string) => void): RunRenderer
   const settleAll = (message: string) => {
     for (const id of pending.keys()) settle(id, { status: 'skipped', message });
     // Phases take their mark from the state the run ended or stopped in (a promise settles once).
-    for (const [id, end] of phaseEnds) end.resolve(lastState ? phaseMark(lastState, id) : { done: false, mark: '·', words: 'NOT STARTED' });
+    for (const [id, end] of phaseEnds)
+      end.resolve(lastState ? phaseMark(lastState, id) : { done: false, mark: '·', words: 'NOT STARTED' });
   };
   const settleEarlier = (state: RunState) => {
     for (const step of stepsDoneEarlier(state)) {
@@ -113,31 +120,38 @@ export function createListrRenderer(write?: (line: string) => void): RunRenderer
  * words, its steps still shown. Steps settle one by one; the phase's mark comes last
  * from a title-less task (listr2 draws no line for it).
  */
-function drawList(plan: RenderPlan, pending: ReadonlyMap<string, Pending>, phaseEnds: ReadonlyMap<string, Pending<PhaseMark>>): Promise<unknown> {
+function drawList(
+  plan: RenderPlan,
+  pending: ReadonlyMap<string, Pending>,
+  phaseEnds: ReadonlyMap<string, Pending<PhaseMark>>,
+): Promise<unknown> {
   const list = new Listr(
     plan.phases.map((phase) => ({
       title: phase.title,
       task: (_ctx: unknown, task: Wrapper) =>
         task.newListr(
-          [...phase.steps.map((step) => ({
-            title: step.title,
-            task: async (_c: unknown, stepTask: Wrapper) => {
-              const entry = pending.get(step.id)!;
-              entry.task = stepTask;
-              const end = await entry.done;
-              if (end.status === 'skipped') return stepTask.skip(`${step.title} (${end.message})`);
-              if (end.status === 'failed') throw new Error(`${step.title}: ${end.message}`);
-              stepTask.title = end.status === 'warned' ? `${step.title} ⚠ ${end.message}` : `${step.title} — ${end.message}`;
+          [
+            ...phase.steps.map((step) => ({
+              title: step.title,
+              task: async (_c: unknown, stepTask: Wrapper) => {
+                const entry = pending.get(step.id)!;
+                entry.task = stepTask;
+                const end = await entry.done;
+                if (end.status === 'skipped') return stepTask.skip(`${step.title} (${end.message})`);
+                if (end.status === 'failed') throw new Error(`${step.title}: ${end.message}`);
+                stepTask.title =
+                  end.status === 'warned' ? `${step.title} ⚠ ${end.message}` : `${step.title} — ${end.message}`;
+              },
+            })),
+            {
+              task: async () => {
+                const end = await phaseEnds.get(phase.id)!.done;
+                if (end.done) return;
+                task.title = `${phase.title} — ${end.mark} ${end.words}`;
+                task.skip();
+              },
             },
-          })),
-          {
-            task: async () => {
-              const end = await phaseEnds.get(phase.id)!.done;
-              if (end.done) return;
-              task.title = `${phase.title} — ${end.mark} ${end.words}`;
-              task.skip();
-            },
-          }],
+          ],
           // A skipped phase keeps its steps on screen only if they say so.
           { concurrent: false, exitOnError: true, rendererOptions: { collapseSubtasks: false } },
         ),

@@ -6,7 +6,8 @@ export const compatibilityRules: readonly LintRule[] = [
   {
     id: 'renaming-column',
     why: 'The app version still running during and after the deploy queries the old name and fails.',
-    rewrite: 'Expand and contract: add the new column, write both, move reads to the new one, drop the old one in a later release.',
+    rewrite:
+      'Expand and contract: add the new column, write both, move reads to the new one, drop the old one in a later release.',
     check({ type, node }) {
       if (type !== 'RenameStmt' || node.renameType !== 'OBJECT_COLUMN') return [];
       return [`column ${node.subname} of ${relationName(node.relation)} is renamed to ${node.newname}`];
@@ -15,7 +16,8 @@ export const compatibilityRules: readonly LintRule[] = [
   {
     id: 'renaming-table',
     why: 'The app version still running during and after the deploy queries the old name and fails.',
-    rewrite: 'Create the new table (or a view under the old name), move the app to it, drop the old name in a later release.',
+    rewrite:
+      'Create the new table (or a view under the old name), move the app to it, drop the old name in a later release.',
     check({ type, node }) {
       if (type !== 'RenameStmt' || node.renameType !== 'OBJECT_TABLE') return [];
       return [`table ${relationName(node.relation)} is renamed to ${node.newname}`];
@@ -45,7 +47,8 @@ export const compatibilityRules: readonly LintRule[] = [
   {
     id: 'adding-required-field',
     why: 'A NOT NULL column without a default cannot be added to a table that has rows, and the running app does not fill it.',
-    rewrite: 'Add the column nullable (or with a constant default), backfill it, then make it NOT NULL with a validated CHECK first.',
+    rewrite:
+      'Add the column nullable (or with a constant default), backfill it, then make it NOT NULL with a validated CHECK first.',
     check({ type, node }, index, facts) {
       if (type !== 'AlterTableStmt' || facts.isNewTable(node.relation, index)) return [];
       return alterCommands(node)
@@ -53,9 +56,14 @@ export const compatibilityRules: readonly LintRule[] = [
         .map((cmd) => cmd.def?.ColumnDef)
         .filter((column) => {
           const constraints = columnConstraints(column);
-          return constraints.some((c) => c.contype === 'CONSTR_NOTNULL') && !constraints.some((c) => c.contype === 'CONSTR_DEFAULT');
+          return (
+            constraints.some((c) => c.contype === 'CONSTR_NOTNULL') &&
+            !constraints.some((c) => c.contype === 'CONSTR_DEFAULT')
+          );
         })
-        .map((column) => `column ${column?.colname} is added NOT NULL without a default to ${relationName(node.relation)}`);
+        .map(
+          (column) => `column ${column?.colname} is added NOT NULL without a default to ${relationName(node.relation)}`,
+        );
     },
   },
 ];

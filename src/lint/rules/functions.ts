@@ -9,7 +9,7 @@ import type { LintRule } from './types.js';
 export const functionRules: readonly LintRule[] = [
   {
     id: 'function-search-path',
-    why: 'A function without a pinned search_path resolves names through its caller\'s; for a SECURITY DEFINER function that lets the caller run code as the owner.',
+    why: "A function without a pinned search_path resolves names through its caller's; for a SECURITY DEFINER function that lets the caller run code as the owner.",
     rewrite: 'SET search_path = pg_catalog, pg_temp (add the schemas it needs before pg_temp) in the CREATE FUNCTION.',
     check({ type, node }) {
       if (type !== 'CreateFunctionStmt') return [];
@@ -35,8 +35,12 @@ export const functionRules: readonly LintRule[] = [
     check({ type, node }, index, facts) {
       if (type !== 'CreateFunctionStmt') return [];
       const name = lastName(node.funcname);
-      const revoked = facts.statements.some((s, i) => (revokesFromPublic(s, name) && i > index) || (i < index && revokesDefault(s)));
-      return revoked ? [] : [`${describeFunction(node)} stays executable by PUBLIC (no REVOKE … FROM PUBLIC in this migration)`];
+      const revoked = facts.statements.some(
+        (s, i) => (revokesFromPublic(s, name) && i > index) || (i < index && revokesDefault(s)),
+      );
+      return revoked
+        ? []
+        : [`${describeFunction(node)} stays executable by PUBLIC (no REVOKE … FROM PUBLIC in this migration)`];
     },
   },
   {
@@ -44,7 +48,8 @@ export const functionRules: readonly LintRule[] = [
     why: 'Granting EXECUTE to PUBLIC or anon lets every role, including unauthenticated API callers, call the function.',
     rewrite: 'GRANT EXECUTE only to the roles that need it (e.g. authenticated, service_role).',
     check({ type, node }) {
-      if (type !== 'GrantStmt' || !node.is_grant || node.objtype !== 'OBJECT_FUNCTION' || !grantsExecute(node)) return [];
+      if (type !== 'GrantStmt' || !node.is_grant || node.objtype !== 'OBJECT_FUNCTION' || !grantsExecute(node))
+        return [];
       return (node.grantees ?? [])
         .map((g: AstNode) => g.RoleSpec ?? {})
         .filter((r: AstNode) => r.roletype === 'ROLESPEC_PUBLIC' || r.rolename === 'anon')
@@ -93,5 +98,9 @@ function revokesFromPublic({ type, node }: ParsedStatement, functionName: string
 function revokesDefault({ type, node }: ParsedStatement): boolean {
   if (type !== 'AlterDefaultPrivilegesStmt') return false;
   const action = node.action?.GrantStmt;
-  return Boolean(action && !action.is_grant && (action.grantees ?? []).some((g: AstNode) => g.RoleSpec?.roletype === 'ROLESPEC_PUBLIC'));
+  return Boolean(
+    action &&
+      !action.is_grant &&
+      (action.grantees ?? []).some((g: AstNode) => g.RoleSpec?.roletype === 'ROLESPEC_PUBLIC'),
+  );
 }

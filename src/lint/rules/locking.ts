@@ -32,20 +32,27 @@ export const lockingRules: readonly LintRule[] = [
         .filter((cmd) => cmd.subtype === 'AT_AddConstraint')
         .map((cmd) => unwrap(cmd.def)[1])
         .filter((c) => (c.contype === 'CONSTR_FOREIGN' || c.contype === 'CONSTR_CHECK') && !c.skip_validation)
-        .map((c) => `${c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'check'}${c.conname ? ` ${c.conname}` : ''} on ${relationName(node.relation)} is validated while it is added`);
+        .map(
+          (c) =>
+            `${c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'check'}${c.conname ? ` ${c.conname}` : ''} on ${relationName(node.relation)} is validated while it is added`,
+        );
     },
   },
   {
     id: 'adding-unique-or-primary-key-constraint',
     why: 'ADD PRIMARY KEY or ADD UNIQUE builds its index under an ACCESS EXCLUSIVE lock: reads and writes wait for the whole build.',
-    rewrite: 'CREATE UNIQUE INDEX CONCURRENTLY …, then ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY / UNIQUE USING INDEX ….',
+    rewrite:
+      'CREATE UNIQUE INDEX CONCURRENTLY …, then ALTER TABLE … ADD CONSTRAINT … PRIMARY KEY / UNIQUE USING INDEX ….',
     check({ type, node }, index, facts) {
       if (type !== 'AlterTableStmt' || facts.isNewTable(node.relation, index)) return [];
       return alterCommands(node)
         .filter((cmd) => cmd.subtype === 'AT_AddConstraint')
         .map((cmd) => unwrap(cmd.def)[1])
         .filter((c) => (c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_UNIQUE') && !c.indexname)
-        .map((c) => `${c.contype === 'CONSTR_PRIMARY' ? 'primary key' : 'unique constraint'} on ${relationName(node.relation)} builds its index in place`);
+        .map(
+          (c) =>
+            `${c.contype === 'CONSTR_PRIMARY' ? 'primary key' : 'unique constraint'} on ${relationName(node.relation)} builds its index in place`,
+        );
     },
   },
   {
@@ -63,7 +70,8 @@ export const lockingRules: readonly LintRule[] = [
   {
     id: 'changing-column-type',
     why: 'Changing a column type rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (except a few binary-compatible changes).',
-    rewrite: 'Add a new column of the new type, backfill it in batches, switch the app to it, then drop the old column in a later migration.',
+    rewrite:
+      'Add a new column of the new type, backfill it in batches, switch the app to it, then drop the old column in a later migration.',
     check({ type, node }, index, facts) {
       if (type !== 'AlterTableStmt' || facts.isNewTable(node.relation, index)) return [];
       return alterCommands(node)
@@ -74,7 +82,8 @@ export const lockingRules: readonly LintRule[] = [
   {
     id: 'adding-field-with-default',
     why: 'A column added with a volatile default (or any default before PostgreSQL 11) rewrites the whole table under an ACCESS EXCLUSIVE lock.',
-    rewrite: 'Add the column without a default, SET DEFAULT in a second statement (new rows only), and backfill existing rows in batches.',
+    rewrite:
+      'Add the column without a default, SET DEFAULT in a second statement (new rows only), and backfill existing rows in batches.',
     check({ type, node }, index, facts) {
       if (type !== 'AlterTableStmt' || facts.isNewTable(node.relation, index)) return [];
       const messages: string[] = [];
@@ -84,7 +93,9 @@ export const lockingRules: readonly LintRule[] = [
         const fallback = columnConstraints(column).find((c) => c.contype === 'CONSTR_DEFAULT');
         if (!fallback) continue;
         if (facts.pgVersion < 11) {
-          messages.push(`column ${column?.colname} is added with a default: PostgreSQL ${facts.pgVersion} rewrites the table`);
+          messages.push(
+            `column ${column?.colname} is added with a default: PostgreSQL ${facts.pgVersion} rewrites the table`,
+          );
         } else if (isVolatile(fallback.raw_expr)) {
           messages.push(`column ${column?.colname} is added with a default computed per row, which rewrites the table`);
         }

@@ -7,30 +7,35 @@ export const robustnessRules: readonly LintRule[] = [
   {
     id: 'require-timeout-settings',
     why: 'A DDL statement queued behind a long query waits for its lock while every later query on the table queues behind it.',
-    rewrite: "SET lock_timeout = '2s'; at the top of the migration and retry on timeout — or apply it with shipcheck's migrate step, which does both (lock_timeout, default 2 s) — then waive this rule.",
+    rewrite:
+      "SET lock_timeout = '2s'; at the top of the migration and retry on timeout — or apply it with shipcheck's migrate step, which does both (lock_timeout, default 2 s) — then waive this rule.",
     check(statement, index, facts) {
       if (!takesTableLock(statement, index, facts)) return [];
       const earlier = facts.statements.slice(0, index);
       if (earlier.some((s) => s.type === 'VariableSetStmt' && s.node.name === 'lock_timeout')) return [];
       // One finding per file: the first statement that would wait.
       const firstWaiter = facts.statements.findIndex((s, i) => takesTableLock(s, i, facts));
-      return firstWaiter === index ? ['the first statement that locks an existing table runs without a lock_timeout'] : [];
+      return firstWaiter === index
+        ? ['the first statement that locks an existing table runs without a lock_timeout']
+        : [];
     },
   },
   {
     id: 'prefer-robust-stmts',
     why: 'A migration that runs outside a transaction can fail half-way; running it again must not fail on what the first attempt already did.',
-    rewrite: 'Use IF NOT EXISTS / IF EXISTS (CREATE INDEX CONCURRENTLY IF NOT EXISTS, DROP INDEX CONCURRENTLY IF EXISTS, ADD COLUMN IF NOT EXISTS).',
+    rewrite:
+      'Use IF NOT EXISTS / IF EXISTS (CREATE INDEX CONCURRENTLY IF NOT EXISTS, DROP INDEX CONCURRENTLY IF EXISTS, ADD COLUMN IF NOT EXISTS).',
     check({ type, node }, _index, facts) {
       if (!facts.nonTransactional) return [];
-      if ((type === 'IndexStmt' || type === 'CreateStmt') && !node.if_not_exists) return [`${type === 'IndexStmt' ? 'CREATE INDEX' : 'CREATE TABLE'} without IF NOT EXISTS`];
+      if ((type === 'IndexStmt' || type === 'CreateStmt') && !node.if_not_exists)
+        return [`${type === 'IndexStmt' ? 'CREATE INDEX' : 'CREATE TABLE'} without IF NOT EXISTS`];
       if (type === 'DropStmt' && !node.missing_ok) return ['DROP without IF EXISTS'];
       return [];
     },
   },
   {
     id: 'transaction-control',
-    why: "shipcheck runs a migration inside its own transaction: a BEGIN, COMMIT or ROLLBACK in the file ends it early, so a failure after it leaves the migration half applied and unrecorded.",
+    why: 'shipcheck runs a migration inside its own transaction: a BEGIN, COMMIT or ROLLBACK in the file ends it early, so a failure after it leaves the migration half applied and unrecorded.',
     rewrite: 'Remove the transaction statements; split work that must commit separately into migrations of its own.',
     check({ type, node }) {
       if (type !== 'TransactionStmt') return [];
@@ -40,7 +45,8 @@ export const robustnessRules: readonly LintRule[] = [
   {
     id: 'non-transactional-mixed',
     why: 'A statement that cannot run in a transaction makes shipcheck run the whole file statement by statement without one, so a failure half-way leaves the statements before it applied.',
-    rewrite: 'Give CREATE INDEX CONCURRENTLY (and the like) a migration of its own, with IF NOT EXISTS, so a retry is safe.',
+    rewrite:
+      'Give CREATE INDEX CONCURRENTLY (and the like) a migration of its own, with IF NOT EXISTS, so a retry is safe.',
     check(statement, index, facts) {
       const reason = outsideTransactionReason(statement);
       if (!reason) return [];

@@ -92,7 +92,10 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
   app.addHook('onResponse', async (request, reply) => {
     // The key id says who acted (never the secret); null for the development token.
     const key = principalOf(request)?.keyId ?? null;
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime, key }, 'request');
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime, key },
+      'request',
+    );
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
@@ -103,7 +106,11 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
     if (error instanceof RequestTimeoutError) {
       metrics.countError('timeout');
       request.log.warn({ timeoutMs: error.timeoutMs }, 'request timed out');
-      return sendUnavailable(reply, 'request_timeout', `the request did not finish within ${error.timeoutMs} ms; retry later`);
+      return sendUnavailable(
+        reply,
+        'request_timeout',
+        `the request did not finish within ${error.timeoutMs} ms; retry later`,
+      );
     }
     if (error instanceof DatabaseError) {
       const code = failureCodeOf(error);
@@ -125,7 +132,10 @@ export function buildShieldApp(options: ShieldAppOptions): ShieldApp {
 
   registerHealthRoutes(app, context);
   app.register(async (protectedScope) => {
-    protectedScope.addHook('onRequest', bearerAuthHook(options.auth, () => metrics.countError('unauthorized')));
+    protectedScope.addHook(
+      'onRequest',
+      bearerAuthHook(options.auth, () => metrics.countError('unauthorized')),
+    );
     registerActionRoutes(protectedScope, context);
     registerBehaviourRoutes(protectedScope, context);
     registerAdminRoutes(protectedScope, context);

@@ -69,12 +69,18 @@ export function authorize(
 ): boolean {
   const principal = principals.get(request);
   if (principal?.scopes.has(scope)) {
-    if (principal.organizationId === null || organizationId === null || principal.organizationId === organizationId.toLowerCase()) {
+    if (
+      principal.organizationId === null ||
+      organizationId === null ||
+      principal.organizationId === organizationId.toLowerCase()
+    ) {
       return true;
     }
   }
   onRefused();
-  const what = principal?.scopes.has(scope) ? `this key acts only for its own organization` : `this key lacks the ${scope} scope`;
+  const what = principal?.scopes.has(scope)
+    ? `this key acts only for its own organization`
+    : `this key lacks the ${scope} scope`;
   void sendError(reply, 403, 'forbidden', `forbidden: ${what}`);
   return false;
 }

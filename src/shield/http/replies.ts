@@ -6,11 +6,24 @@ import type { FastifyReply } from 'fastify';
  * client never sees (hosts, PostgreSQL's wording) is in the log under it.
  */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly request_id: string; readonly problems?: readonly string[] };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly request_id: string;
+    readonly problems?: readonly string[];
+  };
 }
 
-export function sendError(reply: FastifyReply, status: number, code: string, message: string, problems?: readonly string[]) {
-  const body: ErrorBody = { error: { code, message, request_id: String(reply.request.id), ...(problems !== undefined && { problems }) } };
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  problems?: readonly string[],
+) {
+  const body: ErrorBody = {
+    error: { code, message, request_id: String(reply.request.id), ...(problems !== undefined && { problems }) },
+  };
   return reply.code(status).send(body);
 }
 

@@ -40,7 +40,9 @@ export function parseActionBody(body: unknown): Parsed<ActionBody> {
   const envelope = actionEnvelope.safeParse(body ?? undefined);
   if (!envelope.success) return { ok: false, problems: describeIssues(envelope.error.issues) };
   const { organization_id, comment, action_tags, metadata } = envelope.data;
-  const missing = (['organization_id', 'comment', 'action_tags'] as const).filter((key) => envelope.data[key] === undefined);
+  const missing = (['organization_id', 'comment', 'action_tags'] as const).filter(
+    (key) => envelope.data[key] === undefined,
+  );
   if (missing.length > 0) return { ok: false, problems: missing.map((key) => `${key}: required`) };
   if (!Array.isArray(action_tags)) return { ok: false, problems: ['action_tags: must be an array of tag names'] };
 
@@ -62,14 +64,20 @@ export function parseActionBody(body: unknown): Parsed<ActionBody> {
  * (migration 026) can honour it; with another writer it is refused rather than ignored,
  * so a client never believes a retry is safe when it is not.
  */
-export function parseIdempotencyKey(header: string | string[] | undefined, supported: boolean): Parsed<string | undefined> {
+export function parseIdempotencyKey(
+  header: string | string[] | undefined,
+  supported: boolean,
+): Parsed<string | undefined> {
   if (header === undefined) return { ok: true, value: undefined };
   if (Array.isArray(header)) return { ok: false, problems: ['Idempotency-Key: give the header once'] };
   if (!/^[\x21-\x7e]{1,255}$/.test(header)) {
     return { ok: false, problems: ['Idempotency-Key: must be 1 to 255 visible ASCII characters'] };
   }
   if (!supported) {
-    return { ok: false, problems: ['Idempotency-Key: needs the action writer (migration 026); this server uses another one'] };
+    return {
+      ok: false,
+      problems: ['Idempotency-Key: needs the action writer (migration 026); this server uses another one'],
+    };
   }
   return { ok: true, value: header };
 }
@@ -88,7 +96,9 @@ export function parseBehaviourKey(params: Record<string, string | undefined>): P
   const platform = params.platform ?? '';
   const platformUserId = params.platformUserId ?? '';
   const problems = [
-    uuidPattern.test(organizationId) ? undefined : `organizationId: must be a uuid, got "${organizationId.slice(0, 60)}"`,
+    uuidPattern.test(organizationId)
+      ? undefined
+      : `organizationId: must be a uuid, got "${organizationId.slice(0, 60)}"`,
     prefixed('platform', platformProblem(platform)),
     prefixed('platformUserId', userIdProblem(platformUserId)),
   ].filter((problem): problem is string => problem !== undefined);
@@ -108,7 +118,8 @@ export function parseWriterBody(body: unknown): Parsed<WriterName> {
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     const path = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
     if (path === '' && issue.code === 'invalid_type') return 'body must be a JSON object';
     return `${path || '(body)'}: ${issue.message}`;
   });

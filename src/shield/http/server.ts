@@ -105,6 +105,9 @@ export async function startShieldServer(options: ShieldServerOptions): Promise<S
       'development mode: the single API token acts for every organization with every scope; use API keys in production (shipcheck shield keys create, shield serve --api-keys)',
     );
   }
-  logger.info({ url: `http://${hostForUrl}:${address.port}`, writer: options.writer, auth: options.auth.kind }, 'listening');
+  logger.info(
+    { url: `http://${hostForUrl}:${address.port}`, writer: options.writer, auth: options.auth.kind },
+    'listening',
+  );
   return { ...shieldApp, url: `http://${hostForUrl}:${address.port}`, port: address.port, shutdown, closed };
 }

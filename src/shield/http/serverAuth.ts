@@ -24,14 +24,20 @@ export function resolveAuth(settings: AuthSettings, env: NodeJS.ProcessEnv): Api
   }
   const token = env[settings.tokenEnv];
   if (token === undefined || token.trim() === '') {
-    throw new UsageError(`refusing to start without an API token: the environment variable ${settings.tokenEnv} is not set`, {
-      hint: `export ${settings.tokenEnv}=$(openssl rand -hex 32) (or, on 127.0.0.1 only, pass --insecure-no-auth)`,
-    });
+    throw new UsageError(
+      `refusing to start without an API token: the environment variable ${settings.tokenEnv} is not set`,
+      {
+        hint: `export ${settings.tokenEnv}=$(openssl rand -hex 32) (or, on 127.0.0.1 only, pass --insecure-no-auth)`,
+      },
+    );
   }
   if (token.trim().length < minimumTokenLength) {
-    throw new UsageError(`the API token in ${settings.tokenEnv} is too short: use at least ${minimumTokenLength} characters`, {
-      hint: 'openssl rand -hex 32 makes a good one',
-    });
+    throw new UsageError(
+      `the API token in ${settings.tokenEnv} is too short: use at least ${minimumTokenLength} characters`,
+      {
+        hint: 'openssl rand -hex 32 makes a good one',
+      },
+    );
   }
   return { kind: 'bearer', token: token.trim() };
 }
@@ -45,9 +51,12 @@ export function resolveDevelopmentToken(settings: AuthSettings, env: NodeJS.Proc
   const token = env[settings.tokenEnv];
   if (token === undefined || token.trim() === '') return undefined;
   if (token.trim().length < minimumTokenLength) {
-    throw new UsageError(`the API token in ${settings.tokenEnv} is too short: use at least ${minimumTokenLength} characters`, {
-      hint: `unset ${settings.tokenEnv} to accept API keys only`,
-    });
+    throw new UsageError(
+      `the API token in ${settings.tokenEnv} is too short: use at least ${minimumTokenLength} characters`,
+      {
+        hint: `unset ${settings.tokenEnv} to accept API keys only`,
+      },
+    );
   }
   return token.trim();
 }

@@ -9,7 +9,6 @@ const sanctionsParameter = JSON.stringify(platformSanctions);
 const uuidPattern = /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/;
 const maxBigint = 2n ** 63n - 1n;
 
-
 /** The offender's flags after a sanction job completed, as the same statement left them. */
 export interface SanctionState {
   readonly sanction: Sanction;
@@ -51,7 +50,12 @@ interface CompletionRow {
  */
 export async function completeJob(db: Queryable, job: JobReference): Promise<JobCompletion> {
   checkReference(job);
-  const { rows } = await db.query<CompletionRow>(completeJobSql, [job.id, job.organizationId, sanctionsParameter, maxMuteSeconds]);
+  const { rows } = await db.query<CompletionRow>(completeJobSql, [
+    job.id,
+    job.organizationId,
+    sanctionsParameter,
+    maxMuteSeconds,
+  ]);
   const row = rows[0];
   if (row === undefined) throw new UsageError(`job ${job.id} does not exist`, { code: 'job_not_found' });
   if (!row.same_organization) {
@@ -61,7 +65,9 @@ export async function completeJob(db: Queryable, job: JobReference): Promise<Job
     });
   }
   if (row.problem !== null) {
-    throw new UsageError(`job ${job.id} ${row.problem}, so its ${row.sanction} cannot be recorded`, { code: 'job_payload_invalid' });
+    throw new UsageError(`job ${job.id} ${row.problem}, so its ${row.sanction} cannot be recorded`, {
+      code: 'job_payload_invalid',
+    });
   }
   if (!row.completed) return { completed: false, status: row.status_before };
   return {
@@ -81,13 +87,19 @@ export async function completeJob(db: Queryable, job: JobReference): Promise<Job
 /** Refused before any round trip: the casts in the statement would only say "invalid input syntax". */
 function checkReference(job: JobReference): void {
   if (typeof job.id !== 'string' || !/^[1-9][0-9]{0,18}$/.test(job.id) || BigInt(job.id) > maxBigint) {
-    throw new UsageError(`job id must be a positive whole number, got ${JSON.stringify(job.id)?.slice(0, 40) ?? 'nothing'}`, {
-      code: 'job_id_invalid',
-    });
+    throw new UsageError(
+      `job id must be a positive whole number, got ${JSON.stringify(job.id)?.slice(0, 40) ?? 'nothing'}`,
+      {
+        code: 'job_id_invalid',
+      },
+    );
   }
   if (typeof job.organizationId !== 'string' || !uuidPattern.test(job.organizationId)) {
-    throw new UsageError(`organization id must be a uuid, got ${JSON.stringify(job.organizationId)?.slice(0, 60) ?? 'nothing'}`, {
-      code: 'organization_id_invalid',
-    });
+    throw new UsageError(
+      `organization id must be a uuid, got ${JSON.stringify(job.organizationId)?.slice(0, 60) ?? 'nothing'}`,
+      {
+        code: 'organization_id_invalid',
+      },
+    );
   }
 }

@@ -59,7 +59,11 @@ interface JobRow {
  * @example
  * for (const job of await claimJobs(db, 10)) await completeJob(db, job);
  */
-export async function claimJobs(db: Queryable, limit: number, staleAfterSeconds = defaultStaleAfterSeconds): Promise<ClaimedJob[]> {
+export async function claimJobs(
+  db: Queryable,
+  limit: number,
+  staleAfterSeconds = defaultStaleAfterSeconds,
+): Promise<ClaimedJob[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
   const { rows } = await db.query<JobRow>(claimJobsSql, [limit, staleAfterSeconds]);
   return rows
@@ -79,14 +83,16 @@ export async function claimJobs(db: Queryable, limit: number, staleAfterSeconds 
  * Records a failed attempt: retried later with backoff, or failed for good. Null when the
  * job is not this caller's to fail: not running any more, or not of that organization.
  */
-export async function failJob(db: Queryable, job: JobReference, error: string, policy: RetryPolicy = defaultRetryPolicy): Promise<FailedJob | null> {
-  const { rows } = await db.query<{ id: string; status: 'queued' | 'failed'; attempts: number; run_after: Date }>(failJobSql, [
-    job.id,
-    error.slice(0, 1000),
-    policy.maxAttempts,
-    policy.backoffSeconds,
-    job.organizationId,
-  ]);
+export async function failJob(
+  db: Queryable,
+  job: JobReference,
+  error: string,
+  policy: RetryPolicy = defaultRetryPolicy,
+): Promise<FailedJob | null> {
+  const { rows } = await db.query<{ id: string; status: 'queued' | 'failed'; attempts: number; run_after: Date }>(
+    failJobSql,
+    [job.id, error.slice(0, 1000), policy.maxAttempts, policy.backoffSeconds, job.organizationId],
+  );
   const row = rows[0];
   return row === undefined ? null : { id: row.id, status: row.status, attempts: row.attempts, runAfter: row.run_after };
 }

@@ -80,15 +80,24 @@ export function assertSanctionRecordable(job: SanctionedJob): void {
   const what = `job ${job.id} (${job.platform} ${job.action})`;
   const userId = job.payload.platform_user_id;
   if (typeof userId !== 'string' || userId.length < 1 || userId.length > 256) {
-    throw new UsageError(`${what} has no platform_user_id of 1 to 256 characters in its payload, so its sanction has no offender`, {
-      code: 'job_payload_invalid',
-    });
+    throw new UsageError(
+      `${what} has no platform_user_id of 1 to 256 characters in its payload, so its sanction has no offender`,
+      {
+        code: 'job_payload_invalid',
+      },
+    );
   }
   const duration = job.payload.duration_seconds;
-  if (sanction === 'mute_temp' && !(Number.isInteger(duration) && (duration as number) >= 1 && (duration as number) <= maxMuteSeconds)) {
-    throw new UsageError(`${what} is a timed mute without a valid duration_seconds (a whole number from 1 to ${maxMuteSeconds})`, {
-      code: 'job_payload_invalid',
-      detail: `got ${JSON.stringify(duration)?.slice(0, 64) ?? 'nothing'}`,
-    });
+  if (
+    sanction === 'mute_temp' &&
+    !(Number.isInteger(duration) && (duration as number) >= 1 && (duration as number) <= maxMuteSeconds)
+  ) {
+    throw new UsageError(
+      `${what} is a timed mute without a valid duration_seconds (a whole number from 1 to ${maxMuteSeconds})`,
+      {
+        code: 'job_payload_invalid',
+        detail: `got ${JSON.stringify(duration)?.slice(0, 64) ?? 'nothing'}`,
+      },
+    );
   }
 }

@@ -42,7 +42,11 @@ export interface WorkerPassResult {
  * @example
  * await runWorkerPass(db, { discord: discordAdapter }, { limit: 20 });
  */
-export async function runWorkerPass(db: Queryable, adapters: PlatformAdapters, options: WorkerPassOptions = {}): Promise<WorkerPassResult> {
+export async function runWorkerPass(
+  db: Queryable,
+  adapters: PlatformAdapters,
+  options: WorkerPassOptions = {},
+): Promise<WorkerPassResult> {
   const jobs = await claimJobs(db, options.limit ?? 10);
   const retry = options.retry ?? defaultRetryPolicy;
   const settled = await Promise.allSettled(jobs.map((job) => runJob(db, adapters, job, retry)));
@@ -59,7 +63,12 @@ export async function runWorkerPass(db: Queryable, adapters: PlatformAdapters, o
 
 type JobOutcome = 'done' | 'queued' | 'failed' | 'lost';
 
-async function runJob(db: Queryable, adapters: PlatformAdapters, job: ClaimedJob, retry: RetryPolicy): Promise<JobOutcome> {
+async function runJob(
+  db: Queryable,
+  adapters: PlatformAdapters,
+  job: ClaimedJob,
+  retry: RetryPolicy,
+): Promise<JobOutcome> {
   try {
     assertSanctionRecordable(job);
   } catch (error) {

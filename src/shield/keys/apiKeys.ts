@@ -51,11 +51,18 @@ export async function createApiKey(
   if (!uuidPattern.test(input.organizationId)) {
     throw new UsageError(`--organization must be a uuid, got "${input.organizationId.slice(0, 60)}"`);
   }
-  if (input.label !== undefined && input.label.length > 200) throw new UsageError('--label must be at most 200 characters');
+  if (input.label !== undefined && input.label.length > 200)
+    throw new UsageError('--label must be at most 200 characters');
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   try {
-    const { rows } = await db.query<KeyRow>(insertKeySql, [id, input.organizationId, secretDigest(secret), scopes, input.label ?? null]);
+    const { rows } = await db.query<KeyRow>(insertKeySql, [
+      id,
+      input.organizationId,
+      secretDigest(secret),
+      scopes,
+      input.label ?? null,
+    ]);
     return { token: `shk_${id}.${secret}`, key: toInfo(rows[0]!) };
   } catch (error) {
     if (error instanceof DatabaseError && error.sqlState === '23503') {
@@ -67,7 +74,8 @@ export async function createApiKey(
 
 /** Every key (or one organization's), newest first. */
 export async function listApiKeys(db: Queryable, organizationId?: string): Promise<ApiKeyInfo[]> {
-  if (organizationId !== undefined && !uuidPattern.test(organizationId)) throw new UsageError('--organization must be a uuid');
+  if (organizationId !== undefined && !uuidPattern.test(organizationId))
+    throw new UsageError('--organization must be a uuid');
   try {
     const { rows } = await db.query<KeyRow>(listKeysSql, [organizationId ?? null]);
     return rows.map(toInfo);
@@ -78,7 +86,8 @@ export async function listApiKeys(db: Queryable, organizationId?: string): Promi
 
 /** Revokes a key (idempotent); the API stops accepting it within its cache TTL. */
 export async function revokeApiKey(db: Queryable, id: string): Promise<ApiKeyInfo> {
-  if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`a key id is 16 hex characters (the part after "shk_"), got "${id.slice(0, 40)}"`);
+  if (!/^[0-9a-f]{16}$/.test(id))
+    throw new UsageError(`a key id is 16 hex characters (the part after "shk_"), got "${id.slice(0, 40)}"`);
   try {
     const { rows } = await db.query<KeyRow>(revokeKeySql, [id]);
     if (rows[0] === undefined) throw new UsageError(`no API key with id ${id}`, { code: 'key_not_found' });

@@ -63,14 +63,24 @@ export class KeyVerifier {
     const now = this.#now();
     const cached = this.#cache.get(id);
     if (cached !== undefined && cached.expiresAt > now) return cached;
-    const { rows } = await this.#db.query<{ organization_id: string; secret_sha256: Buffer; scopes: ApiKeyScope[]; revoked: boolean }>(
-      findKeySql,
-      [id],
-    );
+    const { rows } = await this.#db.query<{
+      organization_id: string;
+      secret_sha256: Buffer;
+      scopes: ApiKeyScope[];
+      revoked: boolean;
+    }>(findKeySql, [id]);
     const found = rows[0];
     const entry: CachedKey = {
       expiresAt: now + this.#ttlMs,
-      row: found === undefined ? null : { organizationId: found.organization_id, digest: found.secret_sha256, scopes: found.scopes, revoked: found.revoked },
+      row:
+        found === undefined
+          ? null
+          : {
+              organizationId: found.organization_id,
+              digest: found.secret_sha256,
+              scopes: found.scopes,
+              revoked: found.revoked,
+            },
     };
     if (this.#cache.size >= this.#maxEntries) this.#cache.clear();
     this.#cache.set(id, entry);

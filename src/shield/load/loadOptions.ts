@@ -49,10 +49,13 @@ export function resolveLoadOptions(options: LoadOptions): ResolvedLoadOptions {
   let target: URL | undefined;
   try {
     target = new URL('/v1/shield/actions', options.url);
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') problems.push(`--url must be http(s), got ${target.protocol}`);
+    if (target.protocol !== 'http:' && target.protocol !== 'https:')
+      problems.push(`--url must be http(s), got ${target.protocol}`);
     if (target.username || target.password) problems.push('--url must not carry credentials: use --token-env');
     if (!options.allowRemote && !isLoopbackHost(target.hostname)) {
-      problems.push(`--url must point at this machine (loopback), not ${target.hostname}: the load generator is for test targets`);
+      problems.push(
+        `--url must point at this machine (loopback), not ${target.hostname}: the load generator is for test targets`,
+      );
     }
   } catch {
     problems.push(`--url is not a URL: "${options.url.slice(0, 80)}"`);
@@ -65,7 +68,8 @@ export function resolveLoadOptions(options: LoadOptions): ResolvedLoadOptions {
   checkRange(problems, '--users', users, 1, loadLimits.maxUsers);
   checkRange(problems, '--connections', connections, 1, loadLimits.maxConnections);
   const organizationId = options.organizationId ?? testOrganizationId;
-  if (!uuidPattern.test(organizationId)) problems.push(`--organization-id must be a uuid, got "${organizationId.slice(0, 60)}"`);
+  if (!uuidPattern.test(organizationId))
+    problems.push(`--organization-id must be a uuid, got "${organizationId.slice(0, 60)}"`);
   if (problems.length > 0 || target === undefined) {
     throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems with the load options`, {
       ...(problems.length > 1 && { detail: problems.join('; ') }),

@@ -47,7 +47,12 @@ export interface LoadResult {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const resolved = resolveLoadOptions(options);
   const runId = randomBytes(4).toString('hex');
-  const plan: BodyPlan = { organizationId: resolved.organizationId, users: resolved.users, hotUser: resolved.hotUser, runId };
+  const plan: BodyPlan = {
+    organizationId: resolved.organizationId,
+    users: resolved.users,
+    hotUser: resolved.hotUser,
+    runId,
+  };
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   let sent = 0;

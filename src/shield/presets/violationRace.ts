@@ -9,7 +9,9 @@ import type { StepContext, StepOutcome } from '../../steps/types.js';
  * offender's count. The generic form of the step calls any function and checks any invariant.
  */
 export const violationRaceSchema = z.strictObject({
-  preset: z.literal('shield_violations').describe("Shield's race test: N violations on one offender through a Shield writer"),
+  preset: z
+    .literal('shield_violations')
+    .describe("Shield's race test: N violations on one offender through a Shield writer"),
   user_id: z
     .string()
     .superRefine((id, ctx) => {
@@ -17,7 +19,12 @@ export const violationRaceSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .describe("the test offender's platform user id that every action hits (at most 256 characters)"),
-  actions: z.number().int().min(1).max(10_000).describe('how many violations are recorded simultaneously on the one offender (1 to 10000)'),
+  actions: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .describe('how many violations are recorded simultaneously on the one offender (1 to 10000)'),
   platform: z
     .string()
     .superRefine((platform, ctx) => {
@@ -25,13 +32,25 @@ export const violationRaceSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .describe('the offender\'s platform, a lower-case name like "twitter" (letters, digits, _ or -, at most 64)'),
-  org_id: z.guid('org_id must be a UUID').optional().describe('the organization (UUID); it must exist. Omitted: the test organization, created when missing'),
+  org_id: z
+    .guid('org_id must be a UUID')
+    .optional()
+    .describe('the organization (UUID); it must exist. Omitted: the test organization, created when missing'),
   writer: z
     .enum(['rpc', 'legacy'])
     .default('rpc')
     .describe("rpc: migration 024's atomic function; legacy: the pre-024 read-modify-write, to show the race"),
-  connections: z.number().int().min(1).max(100).optional().describe('pool size for the burst, 1 to 100 (default min(actions, 20))'),
-  reset: z.boolean().default(true).describe("delete the offender's row first, so the count afterwards is exactly actions"),
+  connections: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('pool size for the burst, 1 to 100 (default min(actions, 20))'),
+  reset: z
+    .boolean()
+    .default(true)
+    .describe("delete the offender's row first, so the count afterwards is exactly actions"),
 });
 
 export type ViolationRaceSpec = z.infer<typeof violationRaceSchema>;

@@ -15,5 +15,6 @@ export const actionWriter: BehaviourWriter = {
   recordsWholeAction: true,
   recordViolation: (db, offender, violation) => rpcWriter.recordViolation(db, offender, violation),
   addStrikes: (db, offender, strikes, reason) => rpcWriter.addStrikes(db, offender, strikes, reason),
-  recordViolationWithStrikes: (db, offender, violation, strikes) => rpcWriter.recordViolationWithStrikes(db, offender, violation, strikes),
+  recordViolationWithStrikes: (db, offender, violation, strikes) =>
+    rpcWriter.recordViolationWithStrikes(db, offender, violation, strikes),
 };

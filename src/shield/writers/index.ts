@@ -7,7 +7,11 @@ import type { BehaviourWriter } from './types.js';
 export type WriterName = BehaviourWriter['name'];
 export const writerNames: readonly WriterName[] = ['rpc', 'legacy', 'action'];
 
-const writers: Readonly<Record<WriterName, BehaviourWriter>> = { rpc: rpcWriter, legacy: legacyWriter, action: actionWriter };
+const writers: Readonly<Record<WriterName, BehaviourWriter>> = {
+  rpc: rpcWriter,
+  legacy: legacyWriter,
+  action: actionWriter,
+};
 
 /**
  * The writer registered under `name`: `rpc` (migration 024, the one to use) or
@@ -28,4 +32,13 @@ export function isWriterName(name: string): name is WriterName {
   return (writerNames as readonly string[]).includes(name);
 }
 
-export type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeAttempt, StrikeRequest, StrikeSnapshot, Violation, ViolationRecord } from './types.js';
+export type {
+  BehaviourSnapshot,
+  BehaviourWriter,
+  Offender,
+  StrikeAttempt,
+  StrikeRequest,
+  StrikeSnapshot,
+  Violation,
+  ViolationRecord,
+} from './types.js';

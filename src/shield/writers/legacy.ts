@@ -10,7 +10,16 @@ import { sqlFile } from '../../db/sqlFile.js';
 import { ShipcheckError, UsageError } from '../../errors.js';
 import { type StoredBehaviour, emptyBehaviour, nextBehaviour, severities } from './legacyState.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './snapshots.js';
-import type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeAttempt, StrikeRequest, StrikeSnapshot, Violation, ViolationRecord } from './types.js';
+import type {
+  BehaviourSnapshot,
+  BehaviourWriter,
+  Offender,
+  StrikeAttempt,
+  StrikeRequest,
+  StrikeSnapshot,
+  Violation,
+  ViolationRecord,
+} from './types.js';
 
 const readBehaviourSql = sqlFile(import.meta.url, './sql/legacy_read_behaviour.sql');
 const writeBehaviourSql = sqlFile(import.meta.url, './sql/legacy_write_behaviour.sql');
@@ -55,7 +64,12 @@ export const legacyWriter: BehaviourWriter = {
   },
 
   // As the original did it: one round trip after another, so a strike can fail after the violation was counted.
-  async recordViolationWithStrikes(db: Queryable, offender: Offender, violation: Violation, strikes: readonly StrikeRequest[]): Promise<ViolationRecord> {
+  async recordViolationWithStrikes(
+    db: Queryable,
+    offender: Offender,
+    violation: Violation,
+    strikes: readonly StrikeRequest[],
+  ): Promise<ViolationRecord> {
     const behaviour = await this.recordViolation(db, offender, violation);
     const attempts: StrikeAttempt[] = [];
     for (const strike of strikes) {

@@ -1,7 +1,15 @@
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './snapshots.js';
-import type { BehaviourSnapshot, BehaviourWriter, Offender, StrikeRequest, StrikeSnapshot, Violation, ViolationRecord } from './types.js';
+import type {
+  BehaviourSnapshot,
+  BehaviourWriter,
+  Offender,
+  StrikeRequest,
+  StrikeSnapshot,
+  Violation,
+  ViolationRecord,
+} from './types.js';
 
 const recordViolationSql = sqlFile(import.meta.url, './sql/rpc_record_violation.sql');
 const addStrikesSql = sqlFile(import.meta.url, './sql/rpc_add_strikes.sql');
@@ -21,13 +29,21 @@ export const rpcWriter: BehaviourWriter = {
   name: 'rpc',
 
   async recordViolation(db: Queryable, offender: Offender, violation: Violation): Promise<BehaviourSnapshot> {
-    const { rows } = await db.query<{ result: unknown }>(recordViolationSql, [...offenderParams(offender), violationData(violation)]);
+    const { rows } = await db.query<{ result: unknown }>(recordViolationSql, [
+      ...offenderParams(offender),
+      violationData(violation),
+    ]);
     return toBehaviourSnapshot(rows[0]?.result, 'atomic_update_user_behavior');
   },
 
   // The strikes ride in the violation's statement, so a Shield call with strike tags
   // still makes two round trips (this one and the batched actions insert), not three.
-  async recordViolationWithStrikes(db: Queryable, offender: Offender, violation: Violation, strikes: readonly StrikeRequest[]): Promise<ViolationRecord> {
+  async recordViolationWithStrikes(
+    db: Queryable,
+    offender: Offender,
+    violation: Violation,
+    strikes: readonly StrikeRequest[],
+  ): Promise<ViolationRecord> {
     if (strikes.length === 0) return { behaviour: await this.recordViolation(db, offender, violation), strikes: [] };
     const { rows } = await db.query<{ result: unknown; strikes: unknown[] | null }>(recordWithStrikesSql, [
       ...offenderParams(offender),
@@ -38,7 +54,10 @@ export const rpcWriter: BehaviourWriter = {
     const row = rows[0];
     return {
       behaviour: toBehaviourSnapshot(row?.result, 'atomic_update_user_behavior'),
-      strikes: (row?.strikes ?? []).map((raw) => ({ ok: true, snapshot: toStrikeSnapshot(raw, 'atomic_add_user_strike') })),
+      strikes: (row?.strikes ?? []).map((raw) => ({
+        ok: true,
+        snapshot: toStrikeSnapshot(raw, 'atomic_add_user_strike'),
+      })),
     };
   },
 

@@ -42,7 +42,9 @@ export interface StrikeRequest {
 }
 
 /** What became of one requested strike; `error` when it was not applied. */
-export type StrikeAttempt = { readonly ok: true; readonly snapshot: StrikeSnapshot } | { readonly ok: false; readonly error: unknown };
+export type StrikeAttempt =
+  | { readonly ok: true; readonly snapshot: StrikeSnapshot }
+  | { readonly ok: false; readonly error: unknown };
 
 export interface ViolationRecord {
   readonly behaviour: BehaviourSnapshot;
@@ -70,5 +72,10 @@ export interface BehaviourWriter {
    * recorded. `rpc` does it all in one round trip and one statement; `legacy` in
    * several, so there a strike can fail after the violation was counted.
    */
-  recordViolationWithStrikes(db: Queryable, offender: Offender, violation: Violation, strikes: readonly StrikeRequest[]): Promise<ViolationRecord>;
+  recordViolationWithStrikes(
+    db: Queryable,
+    offender: Offender,
+    violation: Violation,
+    strikes: readonly StrikeRequest[],
+  ): Promise<ViolationRecord>;
 }

@@ -42,7 +42,8 @@ export function splitCommandLine(line: string): string[] | undefined {
 /** `shipcheck …` runs this package's own bin with this Node, so no global install is needed. */
 export function resolveExecutable(argv: readonly string[]): { file: string; args: string[] } {
   const [first, ...rest] = argv;
-  if (first === 'shipcheck') return { file: process.execPath, args: [join(packageRoot, 'bin', 'shipcheck.js'), ...rest] };
+  if (first === 'shipcheck')
+    return { file: process.execPath, args: [join(packageRoot, 'bin', 'shipcheck.js'), ...rest] };
   return { file: first!, args: rest };
 }
 

@@ -37,10 +37,15 @@ export interface CommandOptions {
 export function runCommand(file: string, args: readonly string[], options: CommandOptions): Promise<CommandResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawnChild(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] }, {
-      ...(options.runDir !== undefined && { runDir: options.runDir }),
-      what: `command ${[file, ...args].join(' ').slice(0, 200)}`,
-    });
+    const child = spawnChild(
+      file,
+      args,
+      { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        ...(options.runDir !== undefined && { runDir: options.runDir }),
+        what: `command ${[file, ...args].join(' ').slice(0, 200)}`,
+      },
+    );
     const stdout = capped(options.maxOutputBytes);
     const stderr = capped(options.maxOutputBytes);
     child.stdout!.on('data', stdout.add);

@@ -13,10 +13,16 @@ const functionName = /^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,6
 const templateValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 export const genericConcurrencySchema = z.strictObject({
-  preset: z.undefined().optional().describe('absent for the generic form; a preset name (shield_violations) selects that preset and its fields'),
+  preset: z
+    .undefined()
+    .optional()
+    .describe('absent for the generic form; a preset name (shield_violations) selects that preset and its fields'),
   call: z
     .string()
-    .regex(functionName, 'call is a function name like "public.increment_counter" (letters, digits, _; schema optional)')
+    .regex(
+      functionName,
+      'call is a function name like "public.increment_counter" (letters, digits, _; schema optional)',
+    )
     .describe('the function every call invokes, e.g. public.increment_counter'),
   args: z
     .array(templateValue)
@@ -24,16 +30,31 @@ export const genericConcurrencySchema = z.strictObject({
     .default([])
     .describe('its arguments, bound as parameters; strings may use {i} (the call index), {run_id} and {random_uuid}'),
   calls: z.number().int().min(1).max(10_000).describe('how many calls are fired at the same moment (1 to 10000)'),
-  connections: z.number().int().min(1).max(100).optional().describe('connections the calls share, 1 to 100 (default min(calls, 20))'),
+  connections: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('connections the calls share, 1 to 100 (default min(calls, 20))'),
   as_role: z
     .string()
     .regex(identifier, 'as_role is a role name (letters, digits, _)')
     .optional()
     .describe('run every call as this role (SET ROLE; the role must exist), e.g. authenticated'),
-  reset: z.string().trim().min(1).optional().describe('SQL run (and committed) before the calls, so a re-run starts from the same state'),
+  reset: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('SQL run (and committed) before the calls, so a re-run starts from the same state'),
   expect: z
     .strictObject({
-      query: z.string().trim().min(1, 'expect.query is empty').describe('the invariant, read after every call has settled'),
+      query: z
+        .string()
+        .trim()
+        .min(1, 'expect.query is empty')
+        .describe('the invariant, read after every call has settled'),
       params: z.array(templateValue).optional().describe('values for $1, $2… (templates as in args)'),
       rows: z
         .array(z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]))
@@ -41,7 +62,9 @@ export const genericConcurrencySchema = z.strictObject({
         .describe("exactly these rows, as the sql step's expect.rows"),
       row_count: z.number().int().nonnegative().optional().describe('the exact number of rows returned'),
     })
-    .refine((e) => e.rows !== undefined || e.row_count !== undefined, { message: 'expect needs rows, row_count or both' })
+    .refine((e) => e.rows !== undefined || e.row_count !== undefined, {
+      message: 'expect needs rows, row_count or both',
+    })
     .describe('what must hold once every call has returned, e.g. the counter equals calls'),
 });
 
@@ -67,14 +90,25 @@ export function describeGenericConcurrency(spec: GenericConcurrencySpec): { summ
 export async function runGenericConcurrency(spec: GenericConcurrencySpec, context: StepContext): Promise<StepOutcome> {
   const connections = spec.connections ?? Math.min(spec.calls, 20);
   const scope = (i: number) => ({ i, runId: context.runId });
-  const db = Database.connect(context.environment.connectionString, { max: connections, applicationName: 'shipcheck concurrency' });
+  const db = Database.connect(context.environment.connectionString, {
+    max: connections,
+    applicationName: 'shipcheck concurrency',
+  });
   try {
     if (spec.as_role !== undefined) await assertRoleExists(db, spec.as_role, context.environment.name);
     if (spec.reset !== undefined) await db.transaction((tx) => tx.query(spec.reset!));
     context.progress(`calling ${spec.call} ${spec.calls} times at once on ${connections} connection(s)`);
     const callSql = `select ${quoteFunction(spec.call)}(${spec.args.map((_, i) => `$${i + 1}`).join(', ')})`;
-    const burst = await runBurst(db, { calls: spec.calls, connections, secrets: [context.environment.connectionString] }, (client, i) =>
-      callAs(client, spec.as_role, callSql, spec.args.map((a) => expandTemplate(a, scope(i)))),
+    const burst = await runBurst(
+      db,
+      { calls: spec.calls, connections, secrets: [context.environment.connectionString] },
+      (client, i) =>
+        callAs(
+          client,
+          spec.as_role,
+          callSql,
+          spec.args.map((a) => expandTemplate(a, scope(i))),
+        ),
     );
     const latency = summarizeLatencies(burst.latenciesMs);
     const metrics = {
@@ -86,7 +120,16 @@ export async function runGenericConcurrency(spec: GenericConcurrencySpec, contex
       wall_ms: Math.round(burst.wallMs * 100) / 100,
     };
     const expected = `all ${spec.calls} calls succeed, then ${describeRowsExpectation(spec.expect)}`;
-    const base = { function: spec.call, calls: spec.calls, connections, as_role: spec.as_role ?? null, succeeded: burst.succeeded, failed: burst.failed, errors: burst.errors, latency_ms: latency };
+    const base = {
+      function: spec.call,
+      calls: spec.calls,
+      connections,
+      as_role: spec.as_role ?? null,
+      succeeded: burst.succeeded,
+      failed: burst.failed,
+      errors: burst.errors,
+      latency_ms: latency,
+    };
     if (burst.failed > 0) {
       const first = burst.errors[0]!;
       return {
@@ -101,10 +144,29 @@ export async function runGenericConcurrency(spec: GenericConcurrencySpec, contex
     const { rows } = await db.query(spec.expect.query, params);
     const columns = rows[0] ? Object.keys(rows[0]) : [];
     const comparison = compareRows(spec.expect, columns, rows);
-    const observed = { ...base, invariant: { row_count: rows.length, columns, rows: jsonSafe(rows.slice(0, 10).map((row) => columns.map((c) => row[c]))) } };
+    const observed = {
+      ...base,
+      invariant: {
+        row_count: rows.length,
+        columns,
+        rows: jsonSafe(rows.slice(0, 10).map((row) => columns.map((c) => row[c]))),
+      },
+    };
     return comparison.ok
-      ? { status: 'passed', expected, observed, metrics, message: `all ${spec.calls} calls succeeded and the invariant holds (${describeRowsExpectation(spec.expect)}), p95 ${latency.p95} ms` }
-      : { status: 'failed', expected, observed, metrics, message: `all ${spec.calls} calls succeeded but the invariant does not hold: ${comparison.problem}` };
+      ? {
+          status: 'passed',
+          expected,
+          observed,
+          metrics,
+          message: `all ${spec.calls} calls succeeded and the invariant holds (${describeRowsExpectation(spec.expect)}), p95 ${latency.p95} ms`,
+        }
+      : {
+          status: 'failed',
+          expected,
+          observed,
+          metrics,
+          message: `all ${spec.calls} calls succeeded but the invariant does not hold: ${comparison.problem}`,
+        };
   } finally {
     await db.close();
   }
@@ -116,7 +178,12 @@ async function assertRoleExists(db: Queryable, role: string, environment: string
 }
 
 /** The role is switched for the call only: the pooled connection goes back as it came. */
-async function callAs(client: Queryable, role: string | undefined, sql: string, args: readonly unknown[]): Promise<void> {
+async function callAs(
+  client: Queryable,
+  role: string | undefined,
+  sql: string,
+  args: readonly unknown[],
+): Promise<void> {
   if (role === undefined) {
     await client.query(sql, args);
     return;

@@ -70,7 +70,12 @@ export function checkContract(
     for (const role of spec.grants.denied) {
       if (role === 'PUBLIC') {
         const granted = found.execute_grantees.includes('PUBLIC');
-        checks.push({ check: 'EXECUTE for PUBLIC', expected: 'denied', observed: granted ? 'granted' : 'denied', ok: !granted });
+        checks.push({
+          check: 'EXECUTE for PUBLIC',
+          expected: 'denied',
+          observed: granted ? 'granted' : 'denied',
+          ok: !granted,
+        });
       } else {
         checks.push(grantCheck(role, 'denied', byRole.get(role)));
       }

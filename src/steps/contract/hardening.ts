@@ -57,7 +57,13 @@ export function hardeningChecks(input: HardeningInput): ContractCheck[] {
       subject.security === 'definer'
         ? `${subject.signature} is SECURITY DEFINER (owner ${subject.owner}) and sets no search_path: it resolves names in its caller's path, so ${listRoles(input.executeGrantees.filter((r) => r !== subject.owner))} can plant a type, function or operator that runs as ${subject.owner}`
         : `${subject.signature} sets no search_path: it resolves names in its caller's path, where objects of the caller's choosing shadow the ones it means`;
-    checks.push({ check: `search_path of ${subject.signature}`, expected: 'set, pg_temp last', observed: 'not set', ok: false, finding });
+    checks.push({
+      check: `search_path of ${subject.signature}`,
+      expected: 'set, pg_temp last',
+      observed: 'not set',
+      ok: false,
+      finding,
+    });
   } else {
     checks.push(...pathChecks(subject, `${subject.signature}`, runsAs, input.creators));
   }
@@ -66,20 +72,27 @@ export function hardeningChecks(input: HardeningInput): ContractCheck[] {
       // Without a SET of its own it runs with the caller's path, checked above.
       checks.push({
         check: `search_path of ${callee.signature} (called)`,
-        expected: 'its own with pg_temp last, or none (the caller\'s)',
+        expected: "its own with pg_temp last, or none (the caller's)",
         observed: `none (runs with ${subject.signature}'s)`,
         ok: true,
       });
       continue;
     }
     const calleeRunsAs = callee.security === 'definer' ? callee.owner : runsAs;
-    checks.push(...pathChecks(callee, `${callee.signature}, called by ${subject.signature},`, calleeRunsAs, input.creators));
+    checks.push(
+      ...pathChecks(callee, `${callee.signature}, called by ${subject.signature},`, calleeRunsAs, input.creators),
+    );
   }
   checks.push(...executeChecks(input, runsAs));
   return checks;
 }
 
-function pathChecks(fn: PathSubject, named: string, runsAs: string, creators: ReadonlyMap<string, SchemaCreators>): ContractCheck[] {
+function pathChecks(
+  fn: PathSubject,
+  named: string,
+  runsAs: string,
+  creators: ReadonlyMap<string, SchemaCreators>,
+): ContractCheck[] {
   const raw = fn.search_path ?? '';
   const schemas = parseSearchPath(raw);
   const last = tempSchemaLast(schemas);

@@ -3,14 +3,15 @@ import { functionName } from '../shared/functionName.js';
 
 const identifier = /^[a-z_][a-z0-9_$]*$/;
 
-
 const typeName = z.string().trim().min(1, 'a type name is empty');
 const roleName = z.string().refine((r) => r === 'PUBLIC' || identifier.test(r), {
   message: 'a role is PUBLIC or a lower-case role name',
 });
 
 export const contractSchema = z.strictObject({
-  function: functionName.describe('the function whose contract is checked: schema.name in lower case (no schema: public)'),
+  function: functionName.describe(
+    'the function whose contract is checked: schema.name in lower case (no schema: public)',
+  ),
   arguments: z
     .array(
       z.union([
@@ -39,7 +40,10 @@ export const contractSchema = z.strictObject({
     ),
   grants: z
     .strictObject({
-      allowed: z.array(roleName).default([]).describe('roles that must be able to EXECUTE it (effective right, through memberships and PUBLIC)'),
+      allowed: z
+        .array(roleName)
+        .default([])
+        .describe('roles that must be able to EXECUTE it (effective right, through memberships and PUBLIC)'),
       denied: z
         .array(roleName)
         .default([])

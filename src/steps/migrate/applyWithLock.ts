@@ -1,6 +1,11 @@
 import { withAdvisoryLock } from '../../db/advisoryLock.js';
 import type { MigrationFile } from '../../db/migrations/files.js';
-import { applyPending, type MigrateResult, migrationLockName, type PendingOptions } from '../../db/migrations/runner.js';
+import {
+  applyPending,
+  type MigrateResult,
+  migrationLockName,
+  type PendingOptions,
+} from '../../db/migrations/runner.js';
 import { openRecordingConnection } from './recordingConnection.js';
 
 /**
@@ -17,8 +22,12 @@ export async function applyWithLock(
 ): Promise<MigrateResult> {
   const connection = await openRecordingConnection(connectionString, 'shipcheck migrate');
   try {
-    const apply = () => applyPending(connection, migrations, target, { ...options, eachInTransaction: true, recorder: connection });
-    return await withAdvisoryLock(connection, migrationLockName, apply, { wait: true, ...(options.signal && { signal: options.signal }) });
+    const apply = () =>
+      applyPending(connection, migrations, target, { ...options, eachInTransaction: true, recorder: connection });
+    return await withAdvisoryLock(connection, migrationLockName, apply, {
+      wait: true,
+      ...(options.signal && { signal: options.signal }),
+    });
   } finally {
     await connection.close();
   }

@@ -16,17 +16,29 @@ export const folderFields = {
     .array(z.string().min(1))
     .min(1)
     .optional()
-    .describe('format plain: the migration files in the order they apply, relative to the directory (default: the checklist\'s)'),
+    .describe(
+      "format plain: the migration files in the order they apply, relative to the directory (default: the checklist's)",
+    ),
   scripts: z
     .record(
       z.string().min(1),
       z.strictObject({
-        revert: z.string().min(1).optional().describe('the revert script: a path ending in .sql (relative to the checklist) or the SQL itself'),
-        verify: z.string().min(1).optional().describe('the verify script: a path ending in .sql (relative to the checklist) or the SQL itself'),
+        revert: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('the revert script: a path ending in .sql (relative to the checklist) or the SQL itself'),
+        verify: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('the verify script: a path ending in .sql (relative to the checklist) or the SQL itself'),
       }),
     )
     .optional()
-    .describe('revert/verify scripts named per migration (by id or name), for a folder whose tool keeps none; they win over files found beside the migration'),
+    .describe(
+      'revert/verify scripts named per migration (by id or name), for a folder whose tool keeps none; they win over files found beside the migration',
+    ),
 };
 
 /** Ids a format's names allow: "024", "20240101120000", "1.1", a plain file's name. */
@@ -41,10 +53,21 @@ export function checkFolderFields(
 ): void {
   const id = spec[field];
   if (spec.format === 'shipcheck' && typeof id === 'string' && !shipcheckId.test(id)) {
-    context.addIssue({ code: 'custom', path: [field], message: `${field} is an id like "024" or a name like "024_atomic_user_behavior_updates"` });
+    context.addIssue({
+      code: 'custom',
+      path: [field],
+      message: `${field} is an id like "024" or a name like "024_atomic_user_behavior_updates"`,
+    });
   }
   if ((spec.format === 'plain') !== (spec.files !== undefined)) {
-    context.addIssue({ code: 'custom', path: ['files'], message: spec.format === 'plain' ? 'format plain lists its migrations in files: [a.sql, b.sql]' : 'files is for format plain only' });
+    context.addIssue({
+      code: 'custom',
+      path: ['files'],
+      message:
+        spec.format === 'plain'
+          ? 'format plain lists its migrations in files: [a.sql, b.sql]'
+          : 'files is for format plain only',
+    });
   }
 }
 
@@ -57,7 +80,14 @@ export interface FolderFieldValues {
 /** The folder a step's fields describe; `directory` as written in the checklist (relative to it). */
 export function folderOf(fields: FolderFieldValues, directory: string | undefined, checklistDir: string): FolderSpec {
   const base = fields.format === 'plain' ? checklistDir : migrationsDir;
-  const scripts = fields.scripts && Object.fromEntries(Object.entries(fields.scripts).map(([id, s]) => [id, { ...(s.revert !== undefined && { revert: s.revert }), ...(s.verify !== undefined && { verify: s.verify }) }]));
+  const scripts =
+    fields.scripts &&
+    Object.fromEntries(
+      Object.entries(fields.scripts).map(([id, s]) => [
+        id,
+        { ...(s.revert !== undefined && { revert: s.revert }), ...(s.verify !== undefined && { verify: s.verify }) },
+      ]),
+    );
   return {
     format: fields.format,
     directory: directory === undefined ? base : resolve(checklistDir, directory),

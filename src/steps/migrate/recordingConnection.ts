@@ -12,7 +12,10 @@ export interface RecordingConnection extends Queryable {
   close(): Promise<void>;
 }
 
-export async function openRecordingConnection(connectionString: string, applicationName: string): Promise<RecordingConnection> {
+export async function openRecordingConnection(
+  connectionString: string,
+  applicationName: string,
+): Promise<RecordingConnection> {
   let commands: string[] = [];
   let notices: string[] = [];
   const { query, close } = await openDedicatedConnection(connectionString, applicationName, (client) => {

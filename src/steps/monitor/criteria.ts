@@ -7,16 +7,39 @@ import type { WindowFigures } from '../../metrics/window.js';
 /** The seed's rollback criteria ("Rollback IMMEDIATELY if any of these occur"), as thresholds. */
 export const criteriaSchema = z
   .strictObject({
-    max_deadlocks: z.number().int().min(0).optional().describe('most deadlocks allowed in the window (pg_stat_database delta); 0: any deadlock fails'),
+    max_deadlocks: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('most deadlocks allowed in the window (pg_stat_database delta); 0: any deadlock fails'),
     max_server_restarts: z
       .number()
       .int()
       .min(0)
       .optional()
-      .describe('most server restarts allowed in the window (pg_postmaster_start_time, or counters thrown away by crash recovery); 0 when not given'),
-    max_mean_exec_ms: z.number().positive().optional().describe("highest mean time per call of the step's function in the window, in milliseconds (pg_stat_user_functions, or pg_stat_statements when track_functions is none)"),
-    max_rollback_rate: z.number().min(0).max(1).optional().describe('highest share of transactions rolled back in the window, 0 to 1 (judged from 20 transactions on)'),
-    max_lock_waits: z.number().int().min(0).optional().describe("most backends of the database waiting for a lock at any one sample (pg_stat_activity)"),
+      .describe(
+        'most server restarts allowed in the window (pg_postmaster_start_time, or counters thrown away by crash recovery); 0 when not given',
+      ),
+    max_mean_exec_ms: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        "highest mean time per call of the step's function in the window, in milliseconds (pg_stat_user_functions, or pg_stat_statements when track_functions is none)",
+      ),
+    max_rollback_rate: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('highest share of transactions rolled back in the window, 0 to 1 (judged from 20 transactions on)'),
+    max_lock_waits: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('most backends of the database waiting for a lock at any one sample (pg_stat_activity)'),
     max_table_lock_waits: z
       .number()
       .int()
@@ -35,12 +58,16 @@ export const criteriaSchema = z
       .number()
       .min(0)
       .optional()
-      .describe("largest relative rise of the app's request failure rate (app_metrics) over the baseline's, 0.1 = +10 % (a baseline of 0 counts as 0.1 %); needs baseline"),
+      .describe(
+        "largest relative rise of the app's request failure rate (app_metrics) over the baseline's, 0.1 = +10 % (a baseline of 0 counts as 0.1 %); needs baseline",
+      ),
     max_degradation: z
       .number()
       .min(0)
       .optional()
-      .describe("largest relative rise of the app's mean request latency or the function's mean time over the baseline, 0.2 = +20 %; needs baseline"),
+      .describe(
+        "largest relative rise of the app's mean request latency or the function's mean time over the baseline, 0.2 = +20 %; needs baseline",
+      ),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'criteria names no criterion' });
 
@@ -91,7 +118,10 @@ export interface Judged {
 }
 
 /** Every criterion's measured value now (null: no data yet), and the ones the values break. */
-export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<Record<CriterionName, number | null>>; breaches: Breach[] } {
+export function evaluate(
+  criteria: Criteria,
+  judged: Judged,
+): { values: Partial<Record<CriterionName, number | null>>; breaches: Breach[] } {
   const values: Partial<Record<CriterionName, number | null>> = {};
   const found: Breach[] = [];
   const check = (criterion: CriterionName, value: number | null, limit: number | undefined, detail?: string) => {
@@ -111,10 +141,13 @@ export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<
     'max_function_error_rate',
     shield && shield.functionActions >= minTransactionsForRate ? shield.functionErrorRate : null,
     criteria.max_function_error_rate,
-    shield ? `${shield.functionFailed} of ${shield.functionActions} calls of the function failed, as the app counts them` : undefined,
+    shield
+      ? `${shield.functionFailed} of ${shield.functionActions} calls of the function failed, as the app counts them`
+      : undefined,
   );
   if (criteria.max_failure_increase !== undefined) {
-    const measured = shield && shield.actions >= minTransactionsForRate && baseline?.failureRate != null ? shield.failureRate : null;
+    const measured =
+      shield && shield.actions >= minTransactionsForRate && baseline?.failureRate != null ? shield.failureRate : null;
     const reference = Math.max(baseline?.failureRate ?? 0, baselineFailureRateFloor);
     const limit = round(reference * (1 + criteria.max_failure_increase), 6);
     values.max_failure_increase = measured;
@@ -130,7 +163,8 @@ export function evaluate(criteria: Criteria, judged: Judged): { values: Partial<
   if (criteria.max_degradation !== undefined) {
     const worst = degradation(judged);
     values.max_degradation = worst?.value ?? null;
-    if (worst && worst.value > criteria.max_degradation) found.push({ criterion: 'max_degradation', limit: criteria.max_degradation, ...worst });
+    if (worst && worst.value > criteria.max_degradation)
+      found.push({ criterion: 'max_degradation', limit: criteria.max_degradation, ...worst });
   }
   return { values, breaches: found };
 }

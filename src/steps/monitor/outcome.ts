@@ -4,7 +4,14 @@ import type { BaselineFigures } from '../../metrics/baselineFigures.js';
 import { baselineMetric, shieldMetrics } from '../../metrics/baselineFigures.js';
 import { type BenchmarkRowSpec, buildBenchmark, targetsSummary } from '../../metrics/benchmark.js';
 import type { FunctionSource } from '../../metrics/functionSource.js';
-import { type Breach, type CriterionName, describeBreach, describeCriteria, type Criteria, type Unmeasured } from './criteria.js';
+import {
+  type Breach,
+  type CriterionName,
+  describeBreach,
+  describeCriteria,
+  type Criteria,
+  type Unmeasured,
+} from './criteria.js';
 import { type MonitorPoint, spreadOver } from '../../metrics/points.js';
 import type { RaceProbeResult } from '../../metrics/raceProbe.js';
 import type { Sample } from '../../metrics/sample.js';
@@ -42,7 +49,11 @@ const observedSamples = 240;
  * passed; in both the samples, the criteria's last values, the benchmark table.
  */
 export async function finishMonitor(
-  spec: { readonly criteria: Criteria; readonly duration: number; readonly benchmark?: readonly BenchmarkRowSpec[] | undefined },
+  spec: {
+    readonly criteria: Criteria;
+    readonly duration: number;
+    readonly benchmark?: readonly BenchmarkRowSpec[] | undefined;
+  },
   context: StepContext,
   record: MonitorRecord,
   found: readonly Breach[],
@@ -50,12 +61,26 @@ export async function finishMonitor(
 ): Promise<StepOutcome> {
   const db = record.last?.db ?? windowFigures(record.start, record.start);
   const shield = record.last?.shield ?? null;
-  const unmeasured = [...record.unmeasured, ...(found.length === 0 ? noDataCriteria(record.values ?? {}, record.unmeasured) : [])];
-  const benchmark = buildBenchmark(record.baseline, { db, shield, probe, functionSource: record.functionSource }, spec.benchmark);
+  const unmeasured = [
+    ...record.unmeasured,
+    ...(found.length === 0 ? noDataCriteria(record.values ?? {}, record.unmeasured) : []),
+  ];
+  const benchmark = buildBenchmark(
+    record.baseline,
+    { db, shield, probe, functionSource: record.functionSource },
+    spec.benchmark,
+  );
   const evidence = await context.writeEvidence(
     'samples.json',
     JSON.stringify(
-      { function_source: record.functionSource, start: record.start, shield_start: record.shieldStart, server_changes: record.serverChanges, gaps: record.gaps, samples: record.points },
+      {
+        function_source: record.functionSource,
+        start: record.start,
+        shield_start: record.shieldStart,
+        server_changes: record.serverChanges,
+        gaps: record.gaps,
+        samples: record.points,
+      },
       null,
       2,
     ),
@@ -105,12 +130,19 @@ export async function finishMonitor(
 
 /** What the report must not hide: restarts and resets the window went through, and spans it did not watch. */
 function serverSummary(record: MonitorRecord): string {
-  const parts = record.serverChanges.map((c) => `${c.restart ? 'server restart' : 'statistics reset'} found at ${c.at}`);
+  const parts = record.serverChanges.map(
+    (c) => `${c.restart ? 'server restart' : 'statistics reset'} found at ${c.at}`,
+  );
   for (const gap of record.gaps) parts.push(`no samples from ${gap.from} to ${gap.to} (shipcheck was not running)`);
   return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
-function monitorMetrics(db: WindowFigures, shield: AppFigures | null, probe: RaceProbeResult | null, points: readonly MonitorPoint[]) {
+function monitorMetrics(
+  db: WindowFigures,
+  shield: AppFigures | null,
+  probe: RaceProbeResult | null,
+  points: readonly MonitorPoint[],
+) {
   const metrics: Record<string, number> = {
     deadlocks: db.deadlocks,
     server_restarts: db.serverRestarts,

@@ -14,24 +14,40 @@ export interface MissingSources {
  * Criteria that cannot be judged at all in this window, with the reason — said out loud
  * rather than passed silently.
  */
-export function unmeasuredCriteria(criteria: Criteria, missing: MissingSources, baseline?: BaselineFigures | null): Unmeasured[] {
+export function unmeasuredCriteria(
+  criteria: Criteria,
+  missing: MissingSources,
+  baseline?: BaselineFigures | null,
+): Unmeasured[] {
   const out: Unmeasured[] = [];
   const add = (criterion: CriterionName, reason: string | undefined) => {
     if (criteria[criterion] !== undefined && reason !== undefined) out.push({ criterion, reason });
   };
   add('max_mean_exec_ms', missing.function);
   add('max_function_error_rate', missing.shield);
-  add('max_failure_increase', missing.shield ?? missing.baseline ?? (baseline && baseline.failureRate === null ? `baseline ${baseline.stepId} has no app failure rate` : undefined));
+  add(
+    'max_failure_increase',
+    missing.shield ??
+      missing.baseline ??
+      (baseline && baseline.failureRate === null ? `baseline ${baseline.stepId} has no app failure rate` : undefined),
+  );
   add('max_degradation', missing.baseline ?? degradationUnmeasurable(missing, baseline));
   return out;
 }
 
 /** max_degradation compares latency or function time with the baseline: why neither can be, if so. */
-function degradationUnmeasurable(missing: MissingSources, baseline: BaselineFigures | null | undefined): string | undefined {
+function degradationUnmeasurable(
+  missing: MissingSources,
+  baseline: BaselineFigures | null | undefined,
+): string | undefined {
   if (!baseline) return undefined;
-  const latency = missing.shield ?? (baseline.latencyMeanMs === null ? `baseline ${baseline.stepId} has no app request latency` : undefined);
+  const latency =
+    missing.shield ??
+    (baseline.latencyMeanMs === null ? `baseline ${baseline.stepId} has no app request latency` : undefined);
   const functionTime =
-    missing.function ?? missing.baselineFunction ?? (baseline.meanExecMs === null ? `baseline ${baseline.stepId} has no function mean time` : undefined);
+    missing.function ??
+    missing.baselineFunction ??
+    (baseline.meanExecMs === null ? `baseline ${baseline.stepId} has no function mean time` : undefined);
   if (latency === undefined || functionTime === undefined) return undefined;
   if (missing.shield === undefined && missing.function === undefined && missing.baselineFunction === undefined) {
     return `baseline ${baseline.stepId} has neither an app request latency nor a function mean time`;
@@ -49,7 +65,10 @@ const noDataReason: Partial<Record<CriterionName, string>> = {
 };
 
 /** Criteria that had a source but never a value by the end of the window. */
-export function noDataCriteria(values: Partial<Record<CriterionName, number | null>>, already: readonly Unmeasured[]): Unmeasured[] {
+export function noDataCriteria(
+  values: Partial<Record<CriterionName, number | null>>,
+  already: readonly Unmeasured[],
+): Unmeasured[] {
   return (Object.entries(values) as [CriterionName, number | null][])
     .filter(([criterion, value]) => value === null && !already.some((u) => u.criterion === criterion))
     .map(([criterion]) => ({ criterion, reason: `no data: ${noDataReason[criterion] ?? 'nothing measured'}` }));

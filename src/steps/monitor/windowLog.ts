@@ -50,10 +50,22 @@ export interface SavedWindow {
 }
 
 // Shapes are checked where the monitor relies on them; the rest is its own earlier output.
-const sampleShape = z.looseObject({ at: z.string(), deadlocks: z.number(), xactCommit: z.number(), xactRollback: z.number(), serverStartedAt: z.string() });
+const sampleShape = z.looseObject({
+  at: z.string(),
+  deadlocks: z.number(),
+  xactCommit: z.number(),
+  xactRollback: z.number(),
+  serverStartedAt: z.string(),
+});
 const checkpointShape = z.discriminatedUnion('kind', [
   z.looseObject({ kind: z.literal('window_started'), start: sampleShape, ends_at: z.string() }),
-  z.looseObject({ kind: z.literal('sample'), raw: sampleShape, offsets: z.record(z.string(), z.number()), restarts: z.number(), point: z.looseObject({ at: z.string() }) }),
+  z.looseObject({
+    kind: z.literal('sample'),
+    raw: sampleShape,
+    offsets: z.record(z.string(), z.number()),
+    restarts: z.number(),
+    point: z.looseObject({ at: z.string() }),
+  }),
   z.looseObject({ kind: z.literal('window_resumed'), at: z.string(), last_sample_at: z.string() }),
 ]);
 
@@ -105,6 +117,9 @@ export function savedWindow(checkpoints: readonly unknown[]): SavedWindow | unde
 
 /** JSON has no Infinity: the +Inf bucket of a histogram comes back from the log as null. */
 function withInfiniteBuckets(snapshot: AppSnapshot): AppSnapshot {
-  const fix = (h: CumulativeHistogram): CumulativeHistogram => ({ ...h, buckets: h.buckets.map((b) => ({ ...b, le: b.le ?? Infinity })) });
+  const fix = (h: CumulativeHistogram): CumulativeHistogram => ({
+    ...h,
+    buckets: h.buckets.map((b) => ({ ...b, le: b.le ?? Infinity })),
+  });
   return { ...snapshot, duration: fix(snapshot.duration), roundTrips: fix(snapshot.roundTrips) };
 }

@@ -9,7 +9,9 @@ export const placeholderNames = ['checklist', 'environment', 'phase', 'run_id', 
  * phase are not part of StepContext, so they are read from the run's own log
  * (run_started, and this step's latest step_started); absent, they read "(unknown)".
  */
-export async function placeholderValues(context: StepContext): Promise<Record<(typeof placeholderNames)[number], string>> {
+export async function placeholderValues(
+  context: StepContext,
+): Promise<Record<(typeof placeholderNames)[number], string>> {
   const fromLog = await readRunLabels(context.runDir, context.step.id);
   return {
     checklist: fromLog.checklist ?? '(unknown)',

@@ -7,24 +7,25 @@ const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
  * seconds). Parses to milliseconds.
  */
 export function duration(field: string, limits: { minMs?: number; maxMs?: number } = {}) {
-  return z
-    .union([z.number().positive(), z.string()])
-    .transform((raw, ctx) => {
-      const ms = toMilliseconds(raw);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${field} must look like 500ms, 10s, 5m or 24h, got ${JSON.stringify(raw)}` });
-        return z.NEVER;
-      }
-      if (limits.minMs !== undefined && ms < limits.minMs) {
-        ctx.addIssue({ code: 'custom', message: `${field} must be at least ${formatDuration(limits.minMs)}` });
-        return z.NEVER;
-      }
-      if (limits.maxMs !== undefined && ms > limits.maxMs) {
-        ctx.addIssue({ code: 'custom', message: `${field} must be at most ${formatDuration(limits.maxMs)}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  return z.union([z.number().positive(), z.string()]).transform((raw, ctx) => {
+    const ms = toMilliseconds(raw);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${field} must look like 500ms, 10s, 5m or 24h, got ${JSON.stringify(raw)}`,
+      });
+      return z.NEVER;
+    }
+    if (limits.minMs !== undefined && ms < limits.minMs) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be at least ${formatDuration(limits.minMs)}` });
+      return z.NEVER;
+    }
+    if (limits.maxMs !== undefined && ms > limits.maxMs) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be at most ${formatDuration(limits.maxMs)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }
 
 function toMilliseconds(raw: number | string): number | undefined {

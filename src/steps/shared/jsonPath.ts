@@ -48,7 +48,9 @@ export function checkValues(document: unknown, values: Readonly<Record<string, u
   return Object.entries(values).flatMap(([path, expected]) => {
     const read = readPath(document, path);
     if (!read.found) return [{ path, expected, observed: '(missing)' }];
-    return canonicalJson(jsonSafe(read.value)) === canonicalJson(expected) ? [] : [{ path, expected, observed: read.value }];
+    return canonicalJson(jsonSafe(read.value)) === canonicalJson(expected)
+      ? []
+      : [{ path, expected, observed: read.value }];
   });
 }
 

@@ -6,7 +6,9 @@ import { UsageError } from '../../errors.js';
 export const roleName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'as_role is a role name: letters, digits, _ or $, at most 63')
-  .describe('run as this role (SET LOCAL ROLE in the step\'s transaction), so its grants and row-level security apply; any role that exists, e.g. anon, authenticated');
+  .describe(
+    "run as this role (SET LOCAL ROLE in the step's transaction), so its grants and row-level security apply; any role that exists, e.g. anon, authenticated",
+  );
 
 /**
  * Switches the transaction to `role` for what follows (SET LOCAL ROLE, the name bound as a

@@ -38,7 +38,11 @@ export function compareRows(
   return { ok: true };
 }
 
-function compareRow(expected: ExpectedRow, columns: readonly string[], row: Record<string, unknown>): string | undefined {
+function compareRow(
+  expected: ExpectedRow,
+  columns: readonly string[],
+  row: Record<string, unknown>,
+): string | undefined {
   if (Array.isArray(expected)) {
     if (expected.length !== columns.length) {
       return `expected ${expected.length} columns, the query returns ${columns.length} (${columns.join(', ')})`;
@@ -67,7 +71,14 @@ export function describeRowsExpectation(expectation: RowsExpectation): string {
   const count = expectation.row_count ?? rows?.length;
   if (count !== undefined) parts.push(plural(count));
   if (rows && rows.length > 0) {
-    parts.push(rows.map((row) => `(${(Array.isArray(row) ? row : Object.entries(row).map(([k, v]) => `${k}: ${String(v)}`)).map(String).join(', ')})`).join(', '));
+    parts.push(
+      rows
+        .map(
+          (row) =>
+            `(${(Array.isArray(row) ? row : Object.entries(row).map(([k, v]) => `${k}: ${String(v)}`)).map(String).join(', ')})`,
+        )
+        .join(', '),
+    );
   }
   return parts.join(' ') || 'the query succeeds';
 }

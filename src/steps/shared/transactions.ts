@@ -7,10 +7,15 @@ import type { StepContext } from '../types.js';
  * dry run: enforced, not hoped for). During a rehearsal the step runs inside the
  * rehearsal's transaction, so a read-only savepoint plays that part.
  */
-export async function inReadOnlyTransaction<T>(context: StepContext, work: (client: Queryable) => Promise<T>): Promise<T> {
+export async function inReadOnlyTransaction<T>(
+  context: StepContext,
+  work: (client: Queryable) => Promise<T>,
+): Promise<T> {
   const rehearsal = context.rehearsal?.client;
   if (rehearsal) return withSavepoint(rehearsal, work, { readOnly: true });
-  return context.environment.db.withClient((client) => inTransaction(client, work, { readOnly: true, isolation: 'repeatable read' }));
+  return context.environment.db.withClient((client) =>
+    inTransaction(client, work, { readOnly: true, isolation: 'repeatable read' }),
+  );
 }
 
 /**

@@ -38,7 +38,5 @@ export function canonicalJson(value: unknown): string {
 
 /** A value as the report shows it: Dates as ISO text, everything else JSON-safe. */
 export function jsonSafe(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-  ) as unknown;
+  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown;
 }

@@ -23,7 +23,11 @@ describe('command step', () => {
       'console.log(JSON.stringify({ status: "ok", lost: 0, same: process.env.DATABASE_URL === process.env.SHIPCHECK_DATABASE_URL, secret: process.env.SHIPCHECK_TEST_SECRET ?? null, url: process.env.DATABASE_URL }))';
     const outcome = await harness.run(commandStep, {
       run: [node, '-e', script],
-      expect: { exit_code: 0, stdout_contains: ['"status":"ok"'], json: { '$.status': 'ok', '$.lost': 0, '$.same': true, '$.secret': null } },
+      expect: {
+        exit_code: 0,
+        stdout_contains: ['"status":"ok"'],
+        json: { '$.status': 'ok', '$.lost': 0, '$.same': true, '$.secret': null },
+      },
     });
     expect(outcome.status, outcome.message).toBe('passed');
     const evidence = outcome.evidence![0]!;
@@ -34,7 +38,7 @@ describe('command step', () => {
     expect(text).toContain(`postgres://127.0.0.1`);
   });
 
-  it('runs `shipcheck` as this package\'s own bin, against the environment\'s database', async () => {
+  it("runs `shipcheck` as this package's own bin, against the environment's database", async () => {
     const outcome = await harness.run(commandStep, {
       run: 'shipcheck db status --json',
       expect: { json: { '$[0].id': '001', '$.1.name': '002_organizations' } },
@@ -54,7 +58,10 @@ describe('command step', () => {
   });
 
   it('fails on timeout, killing the process', async () => {
-    const outcome = await harness.run(commandStep, { run: [node, '-e', 'setTimeout(() => {}, 30000)'], timeout: '300ms' });
+    const outcome = await harness.run(commandStep, {
+      run: [node, '-e', 'setTimeout(() => {}, 30000)'],
+      timeout: '300ms',
+    });
     expect(outcome).toMatchObject({ status: 'failed', observed: { timed_out: true } });
     expect(outcome.message).toMatch(/timed out after 300ms$/);
   });
@@ -130,16 +137,26 @@ describe('command step', () => {
 
     it('stops before running when a passed-through variable is not set', async () => {
       await expect(
-        harness.run(commandStep, { run: [node, '-e', 'process.exit(0)'], env: ['SHIPCHECK_TEST_NEVER_SET'] }, { step: { id: 'team-script' } }),
+        harness.run(
+          commandStep,
+          { run: [node, '-e', 'process.exit(0)'], env: ['SHIPCHECK_TEST_NEVER_SET'] },
+          { step: { id: 'team-script' } },
+        ),
       ).rejects.toThrow(/SHIPCHECK_TEST_NEVER_SET is not set: the command step team-script passes it through/);
     });
 
     it("quotes the last lines of stderr in a failure's message", async () => {
       const outcome = await harness.run(commandStep, {
-        run: [node, '-e', 'console.error("warming up\\nstill going\\nconnecting\\nError: relation \\"t\\" does not exist"); process.exit(3)'],
+        run: [
+          node,
+          '-e',
+          'console.error("warming up\\nstill going\\nconnecting\\nError: relation \\"t\\" does not exist"); process.exit(3)',
+        ],
       });
       expect(outcome.status).toBe('failed');
-      expect(outcome.message).toMatch(/exited with 3, expected 0; stderr: still going \| connecting \| Error: relation "t" does not exist$/);
+      expect(outcome.message).toMatch(
+        /exited with 3, expected 0; stderr: still going \| connecting \| Error: relation "t" does not exist$/,
+      );
     });
   });
 });

@@ -54,7 +54,7 @@ describe('contract step', () => {
     expect(observed.execute_grantees).not.toContain('PUBLIC');
   });
 
-  it('accepts the server\'s aliases and argument names', async () => {
+  it("accepts the server's aliases and argument names", async () => {
     const outcome = await harness.run(contractStep, {
       function: 'public.atomic_update_user_behavior',
       arguments: [{ name: 'p_organization_id', type: 'uuid' }, 'text', 'text', 'text', 'jsonb'],
@@ -95,7 +95,10 @@ describe('contract step', () => {
 
   it('fails when the function does not exist (after a rollback)', async () => {
     const outcome = await runAfter(`drop function ${signature}`);
-    expect(outcome).toMatchObject({ status: 'failed', message: 'function public.atomic_update_user_behavior does not exist' });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      message: 'function public.atomic_update_user_behavior does not exist',
+    });
   });
 
   it('rejects bad specs', () => {
@@ -171,7 +174,9 @@ describe('contract step: search_path hijack checks', () => {
   });
 
   it('passes once the called function names pg_temp last', async () => {
-    const outcome = await runAfter('alter function app.uid() set search_path = pg_catalog, pg_temp', { function: 'app.is_member' });
+    const outcome = await runAfter('alter function app.uid() set search_path = pg_catalog, pg_temp', {
+      function: 'app.is_member',
+    });
     expect(outcome.status, outcome.message).toBe('passed');
     const checks = (outcome.observed as { checks: { check: string }[] }).checks.map((c) => c.check);
     // Roles are cluster-wide: anon is checked when another database's migration created it.
@@ -190,7 +195,9 @@ describe('contract step: search_path hijack checks', () => {
       { function: 'app.is_member' },
     );
     expect(outcome.message).toMatch(
-      new RegExp(`^app\\.is_member: app\\.is_member\\(\\) sets search_path=pg_catalog, app, pg_temp, and role ${writer} can create objects in schema app: a function or operator planted there runs as \\S+$`),
+      new RegExp(
+        `^app\\.is_member: app\\.is_member\\(\\) sets search_path=pg_catalog, app, pg_temp, and role ${writer} can create objects in schema app: a function or operator planted there runs as \\S+$`,
+      ),
     );
   });
 
@@ -207,9 +214,12 @@ describe('contract step: search_path hijack checks', () => {
   });
 
   it('flags EXECUTE left to PUBLIC unless the contract allows anon', async () => {
-    const fixed = 'alter function app.uid() set search_path = pg_catalog, pg_temp; grant execute on function app.is_member() to public';
+    const fixed =
+      'alter function app.uid() set search_path = pg_catalog, pg_temp; grant execute on function app.is_member() to public';
     const open = await runAfter(fixed, { function: 'app.is_member' });
-    expect(open.message).toMatch(/app\.is_member\(\) has EXECUTE granted to PUBLIC: every role that can connect runs it as \S+/);
+    expect(open.message).toMatch(
+      /app\.is_member\(\) has EXECUTE granted to PUBLIC: every role that can connect runs it as \S+/,
+    );
     const allowed = await runAfter(fixed, { function: 'app.is_member', grants: { allowed: ['anon'] } });
     expect(allowed.message).not.toContain('PUBLIC');
     expect(JSON.stringify(allowed.observed)).not.toContain('(hardening)');
@@ -231,7 +241,7 @@ describe('contract step: search_path hijack checks', () => {
       'app.is_member_atomic',
     ],
     [
-      'an unqualified call resolved through the definer\'s path',
+      "an unqualified call resolved through the definer's path",
       `create function app.is_member_unqualified() returns boolean language sql stable security definer
          set search_path = pg_catalog, app, pg_temp
          as $$ select exists (select 1 from app.members m where m.user_id operator(pg_catalog.=) uid()) $$`,
@@ -240,13 +250,18 @@ describe('contract step: search_path hijack checks', () => {
   ])("finds uid()'s path from %s", async (_case, create, name) => {
     const outcome = await runAfter(`${create}; revoke all on function ${name}() from public`, { function: name });
     expect(outcome.status).toBe('failed');
-    expect(outcome.message).toContain(`app.uid(), called by ${name}(), sets search_path=pg_catalog without pg_temp last`);
+    expect(outcome.message).toContain(
+      `app.uid(), called by ${name}(), sets search_path=pg_catalog without pg_temp last`,
+    );
   });
 
   it('leaves INVOKER functions alone unless hardened: true', async () => {
-    const invoker = 'alter function app.is_member() security invoker; alter function app.is_member() set search_path = pg_catalog';
+    const invoker =
+      'alter function app.is_member() security invoker; alter function app.is_member() set search_path = pg_catalog';
     expect((await runAfter(invoker, { function: 'app.is_member' })).status).toBe('passed');
     const opted = await runAfter(invoker, { function: 'app.is_member', hardened: true });
-    expect(opted.message).toMatch(/app\.is_member\(\) sets search_path=pg_catalog without pg_temp last: .* runs code as its caller/);
+    expect(opted.message).toMatch(
+      /app\.is_member\(\) sets search_path=pg_catalog without pg_temp last: .* runs code as its caller/,
+    );
   });
 });

@@ -23,7 +23,9 @@ describe('migrate step', () => {
       const outcome = await harness.run(migrateStep, { migration: '024', verify: true }, { rehearsal: { client } });
       expect(outcome.status, outcome.message).toBe('passed');
       expect(outcome.observed).toMatchObject({ applied: ['024'] });
-      const inside = await client.query("select to_regproc('public.atomic_update_user_behavior') is not null as exists");
+      const inside = await client.query(
+        "select to_regproc('public.atomic_update_user_behavior') is not null as exists",
+      );
       expect(inside.rows[0]).toEqual({ exists: true });
       await client.query('rollback');
     });
@@ -34,19 +36,27 @@ describe('migrate step', () => {
     const first = await harness.run(migrateStep, { migration: '024', verify: true });
     expect(first.status, first.message).toBe('passed');
     expect(first.message).toBe('applied 024; no lock on an existing table; verify script passed');
-    expect(first.observed).toMatchObject({ applied: ['024'], checksums: { '024': expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(first.observed).toMatchObject({
+      applied: ['024'],
+      checksums: { '024': expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     expect(await appliedIds()).toContain('024');
     // The server's answers to the deploy script, as the seed's "Expected output: CREATE FUNCTION, COMMENT, GRANT, GRANT".
-    const output = (first.observed as { output: Record<string, { commands: string[]; notices: string[] }> }).output['024']!;
+    const output = (first.observed as { output: Record<string, { commands: string[]; notices: string[] }> }).output[
+      '024'
+    ]!;
     expect(output.commands.filter((c) => c === 'CREATE FUNCTION')).toHaveLength(2);
     expect(output.commands).toEqual(expect.arrayContaining(['COMMENT', 'REVOKE', 'GRANT']));
     expect(output.commands).not.toContain('INSERT');
 
     const again = await harness.run(migrateStep, { migration: '024' });
-    expect(again).toMatchObject({ status: 'passed', message: '024_atomic_user_behavior_updates was already applied; nothing to do' });
+    expect(again).toMatchObject({
+      status: 'passed',
+      message: '024_atomic_user_behavior_updates was already applied; nothing to do',
+    });
   });
 
-  it('fails with the verify script\'s own message', async () => {
+  it("fails with the verify script's own message", async () => {
     const directory = await mkdtemp(join(tmpdir(), 'shipcheck-migrations-'));
     const other = await stepHarness({ migrateTo: 'none' });
     try {

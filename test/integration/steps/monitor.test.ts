@@ -16,20 +16,26 @@ describe('baseline and monitor steps', () => {
   let calls = 0;
   const callFunction = async (times: number) => {
     for (let i = 0; i < times; i++) {
-      await harness.database.db.query(
-        'select public.atomic_update_user_behavior($1, $2, $3, null, $4::jsonb)',
-        [organizationId, 'twitter', 'monitored', JSON.stringify({ severity: 'low', toxicity_score: 0.1, comment_id: `c${++calls}`, action_tags: [] })],
-      );
+      await harness.database.db.query('select public.atomic_update_user_behavior($1, $2, $3, null, $4::jsonb)', [
+        organizationId,
+        'twitter',
+        'monitored',
+        JSON.stringify({ severity: 'low', toxicity_score: 0.1, comment_id: `c${++calls}`, action_tags: [] }),
+      ]);
     }
   };
 
   /** The monitor took its first sample: what happens from now on is inside its window. */
   const windowStarted = () =>
-    expect.poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 }).toBe(true);
+    expect
+      .poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 })
+      .toBe(true);
 
   beforeAll(async () => {
     harness = await stepHarness();
-    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'monitored org')", [organizationId]);
+    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'monitored org')", [
+      organizationId,
+    ]);
   });
   afterAll(async () => {
     await harness.close();
@@ -41,9 +47,11 @@ describe('baseline and monitor steps', () => {
     await expect
       .poll(
         async () =>
-          (await harness.database.db.query<{ calls: string | null }>(
-            "select sum(calls) as calls from pg_stat_user_functions where funcname = 'atomic_update_user_behavior'",
-          )).rows[0]!.calls,
+          (
+            await harness.database.db.query<{ calls: string | null }>(
+              "select sum(calls) as calls from pg_stat_user_functions where funcname = 'atomic_update_user_behavior'",
+            )
+          ).rows[0]!.calls,
         { timeout: 10_000, interval: 200 },
       )
       .toBe('3');
@@ -70,8 +78,14 @@ describe('baseline and monitor steps', () => {
       criteria: { max_deadlocks: 0, max_mean_exec_ms: 1000, max_lock_waits: 5, max_function_error_rate: 0.01 },
     });
     expect(outcome.status, outcome.message).toBe('passed');
-    expect(outcome.message).toMatch(/^no criterion breached in 1s \(\d samples\) \(not measured: max_function_error_rate, max_mean_exec_ms\); benchmark: \d of \d targets met$/);
-    const observed = outcome.observed as { sample_count: number; samples: unknown[]; unmeasured: { criterion: string }[] };
+    expect(outcome.message).toMatch(
+      /^no criterion breached in 1s \(\d samples\) \(not measured: max_function_error_rate, max_mean_exec_ms\); benchmark: \d of \d targets met$/,
+    );
+    const observed = outcome.observed as {
+      sample_count: number;
+      samples: unknown[];
+      unmeasured: { criterion: string }[];
+    };
     expect(observed.sample_count).toBeGreaterThanOrEqual(3);
     expect(observed.samples).toHaveLength(observed.sample_count);
     expect(harness.progress.filter((p) => /deadlocks 0/.test(p))).toHaveLength(observed.sample_count);
@@ -92,9 +106,18 @@ describe('baseline and monitor steps', () => {
 
   it('max_table_lock_waits counts waiters on the watched table only: a wait elsewhere passes, a row-lock wait on user_behaviors fails', async () => {
     await callFunction(1);
-    const elsewhere = await holdRowLockWithWaiter(harness.database.url, 'create table if not exists unrelated_lock (id int primary key); insert into unrelated_lock values (1) on conflict do nothing', 'update unrelated_lock set id = id where id = 1');
+    const elsewhere = await holdRowLockWithWaiter(
+      harness.database.url,
+      'create table if not exists unrelated_lock (id int primary key); insert into unrelated_lock values (1) on conflict do nothing',
+      'update unrelated_lock set id = id where id = 1',
+    );
     try {
-      const quiet = await harness.run(monitorStep, { duration: '1s', interval: '200ms', lock_table: 'public.user_behaviors', criteria: { max_table_lock_waits: 0 } });
+      const quiet = await harness.run(monitorStep, {
+        duration: '1s',
+        interval: '200ms',
+        lock_table: 'public.user_behaviors',
+        criteria: { max_table_lock_waits: 0 },
+      });
       expect(quiet.status, quiet.message).toBe('passed');
       expect(quiet.metrics).toMatchObject({ table_lock_waits_max: 0 });
       expect(quiet.metrics!.lock_waits_max).toBeGreaterThanOrEqual(1);
@@ -108,7 +131,12 @@ describe('baseline and monitor steps', () => {
       "update public.user_behaviors set updated_at = now() where platform_user_id = 'monitored'",
     );
     try {
-      const contended = await harness.run(monitorStep, { duration: '10s', interval: '200ms', lock_table: 'public.user_behaviors', criteria: { max_table_lock_waits: 0 } });
+      const contended = await harness.run(monitorStep, {
+        duration: '10s',
+        interval: '200ms',
+        lock_table: 'public.user_behaviors',
+        criteria: { max_table_lock_waits: 0 },
+      });
       expect(contended.status).toBe('failed');
       expect(contended.message).toMatch(/^max_table_lock_waits breached: lock waits on the table 1 > 0 after /);
     } finally {
@@ -146,14 +174,19 @@ describe('baseline and monitor steps', () => {
       );
       await windowStarted();
       // The first call waits 600 ms for the row's lock: 25 calls then average over 20 ms, far above the baseline.
-      const holder = await holdRowLock(harness.database.url, "update public.user_behaviors set updated_at = now() where platform_user_id = 'degraded'");
+      const holder = await holdRowLock(
+        harness.database.url,
+        "update public.user_behaviors set updated_at = now() where platform_user_id = 'degraded'",
+      );
       const slowCalls = burst(25);
       await new Promise((resolve) => setTimeout(resolve, 600));
       await holder.release();
       await slowCalls;
       const outcome = await monitoring;
       expect(outcome.status, outcome.message).toBe('failed');
-      expect(outcome.message).toMatch(/^max_degradation breached: degradation vs baseline [\d.]+ > 0\.2 \(function mean execution time [\d.]+ ms vs baseline [\d.]+ ms\)/);
+      expect(outcome.message).toMatch(
+        /^max_degradation breached: degradation vs baseline [\d.]+ > 0\.2 \(function mean execution time [\d.]+ ms vs baseline [\d.]+ ms\)/,
+      );
     } finally {
       await caller.close();
     }
@@ -175,8 +208,20 @@ describe('baseline and monitor steps', () => {
   });
 
   it('judges the rollback rate only over enough transactions', () => {
-    const db = { elapsedMs: 1000, deadlocks: 0, commits: 4, rollbacks: 1, rollbackRate: 0.2, functionCalls: null, meanExecMs: null, lockWaits: 0, tableLockWaits: null, serverRestarts: 0 };
-    const breaches = (figures: typeof db) => evaluate({ max_rollback_rate: 0.1 }, { db: figures, shield: null, baseline: null }).breaches;
+    const db = {
+      elapsedMs: 1000,
+      deadlocks: 0,
+      commits: 4,
+      rollbacks: 1,
+      rollbackRate: 0.2,
+      functionCalls: null,
+      meanExecMs: null,
+      lockWaits: 0,
+      tableLockWaits: null,
+      serverRestarts: 0,
+    };
+    const breaches = (figures: typeof db) =>
+      evaluate({ max_rollback_rate: 0.1 }, { db: figures, shield: null, baseline: null }).breaches;
     expect(breaches(db)).toEqual([]);
     expect(breaches({ ...db, commits: 16, rollbacks: 4 })).toEqual([
       { criterion: 'max_rollback_rate', limit: 0.1, value: 0.2 },
@@ -209,7 +254,11 @@ describe('baseline and monitor steps', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     await expect(
-      harness.run(monitorStep, { duration: '1m', interval: '100ms', criteria: { max_deadlocks: 0 } }, { signal: controller.signal }),
+      harness.run(
+        monitorStep,
+        { duration: '1m', interval: '100ms', criteria: { max_deadlocks: 0 } },
+        { signal: controller.signal },
+      ),
     ).rejects.toThrow(/interrupted by the operator while monitoring/);
   });
 
@@ -255,16 +304,25 @@ async function causeDeadlock(url: string): Promise<void> {
  * One session holds the row lock `waiterSql` needs (it runs `waiterSql` itself first, in an open
  * transaction), a second session runs `waiterSql` and waits; release() lets both go.
  */
-async function holdRowLockWithWaiter(url: string, setupSql: string, waiterSql: string): Promise<{ release(): Promise<void> }> {
+async function holdRowLockWithWaiter(
+  url: string,
+  setupSql: string,
+  waiterSql: string,
+): Promise<{ release(): Promise<void> }> {
   const db = Database.connect(url, { max: 2 });
   await db.query(setupSql);
   const holder = await holdRowLock(url, waiterSql);
   const waiter = db.query(waiterSql);
   await expect
-    .poll(async () => (await db.query<{ n: string }>("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock'")).rows[0]!.n, {
-      timeout: 10_000,
-      interval: 50,
-    })
+    .poll(
+      async () =>
+        (await db.query<{ n: string }>("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock'"))
+          .rows[0]!.n,
+      {
+        timeout: 10_000,
+        interval: 50,
+      },
+    )
     .not.toBe('0');
   return {
     async release() {

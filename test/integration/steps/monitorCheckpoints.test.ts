@@ -17,7 +17,10 @@ describe('monitor checkpoints', () => {
   });
 
   /** Runs the monitor, keeping what it records with context.checkpoint. */
-  async function attempt(raw: Record<string, unknown>, earlier: unknown[] = []): Promise<{ outcome: StepOutcome; recorded: unknown[]; progress: string[] }> {
+  async function attempt(
+    raw: Record<string, unknown>,
+    earlier: unknown[] = [],
+  ): Promise<{ outcome: StepOutcome; recorded: unknown[]; progress: string[] }> {
     const recorded: unknown[] = [];
     const progress: string[] = [];
     const context = {
@@ -32,10 +35,16 @@ describe('monitor checkpoints', () => {
   it('a breach the interrupted attempt saw at its last sample fails the window at once', async () => {
     const first = await attempt({ duration: '1s', interval: '250ms', criteria: { max_deadlocks: 0 } });
     expect(first.outcome.status).toBe('passed');
-    const samples = first.recorded.filter((c) => (c as { kind: string }).kind === 'sample') as { last: { db: { deadlocks: number } } }[];
+    const samples = first.recorded.filter((c) => (c as { kind: string }).kind === 'sample') as {
+      last: { db: { deadlocks: number } };
+    }[];
     // As if the process died right after recording a sample that saw a deadlock.
     const breached = { ...samples[1]!, last: { ...samples[1]!.last, db: { ...samples[1]!.last.db, deadlocks: 1 } } };
-    const resumed = await attempt({ duration: '1h', interval: '250ms', criteria: { max_deadlocks: 0 } }, [first.recorded[0], samples[0], breached]);
+    const resumed = await attempt({ duration: '1h', interval: '250ms', criteria: { max_deadlocks: 0 } }, [
+      first.recorded[0],
+      samples[0],
+      breached,
+    ]);
     expect(resumed.outcome.status).toBe('failed');
     expect(resumed.outcome.message).toMatch(/^max_deadlocks breached: deadlocks 1 > 0/);
   });
@@ -55,7 +64,9 @@ describe('monitor checkpoints', () => {
   });
 
   it('checkpoints that are not a window (an edited step, a damaged log) start a new window, saying so', async () => {
-    const resumed = await attempt({ duration: '1s', interval: '250ms', criteria: { max_deadlocks: 0 } }, [{ kind: 'something else' }]);
+    const resumed = await attempt({ duration: '1s', interval: '250ms', criteria: { max_deadlocks: 0 } }, [
+      { kind: 'something else' },
+    ]);
     expect(resumed.outcome.status).toBe('passed');
     expect(resumed.progress[0]).toMatch(/^the interrupted attempt left no window to continue/);
     expect((resumed.recorded[0] as { kind: string }).kind).toBe('window_started');

@@ -36,13 +36,21 @@ describe('max_table_lock_waits on a server with a copy of the database', () => {
       await expect
         .poll(
           async () =>
-            (await copy.db.query<{ n: string }>("select count(*)::text as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'", [copy.name]))
-              .rows[0]!.n,
+            (
+              await copy.db.query<{ n: string }>(
+                "select count(*)::text as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'",
+                [copy.name],
+              )
+            ).rows[0]!.n,
           { timeout: 10_000, interval: 50 },
         )
         .toBe('1');
 
-      const outcome = await harness.run(monitorStep, { duration: '1s', interval: '200ms', criteria: { max_table_lock_waits: 0 } });
+      const outcome = await harness.run(monitorStep, {
+        duration: '1s',
+        interval: '200ms',
+        criteria: { max_table_lock_waits: 0 },
+      });
       expect(outcome.status, outcome.message).toBe('passed');
       expect(outcome.metrics).toMatchObject({ table_lock_waits_max: 0 });
 

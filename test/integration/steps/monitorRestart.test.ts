@@ -19,11 +19,19 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
   // The harness's context (its history, evidence), pointed at the restartable server.
   const context = (): StepContext => ({
     ...harness.context({ step: { id: 'watch', kind: 'monitor', title: 'Watch' } }),
-    environment: { name: 'staging', connectionEnv: 'STAGING_URL', connectionString: server.url, label: describeConnection(server.url), db },
+    environment: {
+      name: 'staging',
+      connectionEnv: 'STAGING_URL',
+      connectionString: server.url,
+      label: describeConnection(server.url),
+      db,
+    },
     progress: (message) => progress.push(message),
   });
-  const watch = (criteria: Record<string, number>) => monitorStep.run(monitorStep.schema.parse({ duration: '40s', interval: '250ms', criteria }), context());
-  const windowStarted = () => expect.poll(() => progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 }).toBe(true);
+  const watch = (criteria: Record<string, number>) =>
+    monitorStep.run(monitorStep.schema.parse({ duration: '40s', interval: '250ms', criteria }), context());
+  const windowStarted = () =>
+    expect.poll(() => progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 }).toBe(true);
 
   beforeAll(async () => {
     server = await startRestartableServer();
@@ -44,11 +52,17 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
     await server.crashRestart();
     const outcome = await monitoring;
     expect(outcome.status, outcome.message).toBe('failed');
-    expect(outcome.message).toMatch(/^max_server_restarts breached: server restarts 1 > 0 after .* \(server restart found at /);
+    expect(outcome.message).toMatch(
+      /^max_server_restarts breached: server restarts 1 > 0 after .* \(server restart found at /,
+    );
     expect(outcome.expected).toBe('max_deadlocks 0, max_server_restarts 0');
-    const observed = outcome.observed as { server_changes: { restart: boolean; statsLost: boolean; description: string }[] };
+    const observed = outcome.observed as {
+      server_changes: { restart: boolean; statsLost: boolean; description: string }[];
+    };
     expect(observed.server_changes).toEqual([expect.objectContaining({ restart: true, statsLost: true })]);
-    expect(progress.some((p) => /^the server restarted at .* after a crash or an immediate shutdown/.test(p))).toBe(true);
+    expect(progress.some((p) => /^the server restarted at .* after a crash or an immediate shutdown/.test(p))).toBe(
+      true,
+    );
   }, 60_000);
 
   it('re-bases the counters: 3 deadlocks before the window, a crash, 2 after: deadlocks 2, not -1', async () => {
@@ -62,7 +76,10 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
     const outcome = await monitoring;
     expect(outcome.status, outcome.message).toBe('failed');
     expect(outcome.message).toMatch(/^max_deadlocks breached: deadlocks [12] > 0 after/);
-    const observed = outcome.observed as { figures: { deadlocks: number; serverRestarts: number }; samples: { deadlocks: number }[] };
+    const observed = outcome.observed as {
+      figures: { deadlocks: number; serverRestarts: number };
+      samples: { deadlocks: number }[];
+    };
     expect(observed.figures.serverRestarts).toBe(1);
     expect(observed.samples.every((s) => s.deadlocks >= 0)).toBe(true);
   }, 60_000);
@@ -70,10 +87,18 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
   // Last: the server stays down.
   it('a server that does not come back before the window ends is an error, not a pass', async () => {
     progress.length = 0;
-    const monitoring = monitorStep.run(monitorStep.schema.parse({ duration: '3s', interval: '250ms', criteria: { max_deadlocks: 0 } }), context());
+    const monitoring = monitorStep.run(
+      monitorStep.schema.parse({ duration: '3s', interval: '250ms', criteria: { max_deadlocks: 0 } }),
+      context(),
+    );
     await windowStarted();
     await server.crash();
-    await expect(monitoring).rejects.toMatchObject({ code: 'server_unreachable', message: expect.stringMatching(/^the server could not be reached for .* samples missed\): the window cannot be judged$/) });
+    await expect(monitoring).rejects.toMatchObject({
+      code: 'server_unreachable',
+      message: expect.stringMatching(
+        /^the server could not be reached for .* samples missed\): the window cannot be judged$/,
+      ),
+    });
     expect(progress.some((p) => p.startsWith('no sample: the server cannot be reached'))).toBe(true);
   }, 60_000);
 });

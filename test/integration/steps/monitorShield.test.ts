@@ -30,8 +30,12 @@ describe('baseline and monitor against a real Shield API', () => {
   let comments = 0;
 
   const env = () => ({ SHIELD_METRICS_URL: server.url, SHIELD_API_TOKEN: apiToken });
-  const run = <Spec>(kind: StepKind<Spec>, raw: unknown, overrides: ContextOverrides = {}, runEnv: NodeJS.ProcessEnv = env()) =>
-    kind.run(kind.schema.parse(raw), { ...harness.context(overrides), env: runEnv });
+  const run = <Spec>(
+    kind: StepKind<Spec>,
+    raw: unknown,
+    overrides: ContextOverrides = {},
+    runEnv: NodeJS.ProcessEnv = env(),
+  ) => kind.run(kind.schema.parse(raw), { ...harness.context(overrides), env: runEnv });
 
   /** `count` actions, a few at a time; `organization` missing makes every one fail (422). */
   const sendActions = async (count: number, organization = organizationId) => {
@@ -74,7 +78,11 @@ describe('baseline and monitor against a real Shield API', () => {
     await sendActions(40);
     let rounds = 0;
     do {
-      baseline = await run(baselineStep, { function: 'public.atomic_update_user_behavior', shield_metrics: shieldMetrics, race_probe: { actions: 100 } });
+      baseline = await run(baselineStep, {
+        function: 'public.atomic_update_user_behavior',
+        shield_metrics: shieldMetrics,
+        race_probe: { actions: 100 },
+      });
       rounds++;
     } while (baseline.metrics!.race_events === 0 && rounds < 3);
     const m = baseline.metrics!;
@@ -126,24 +134,41 @@ describe('baseline and monitor against a real Shield API', () => {
     );
     const outcome = await during(monitoring, 40);
     expect(outcome.status, outcome.message).toBe('passed');
-    const observed = outcome.observed as { benchmark: Benchmark; samples: Record<string, unknown>[]; race_probe: { writer: string; lost: number } };
+    const observed = outcome.observed as {
+      benchmark: Benchmark;
+      samples: Record<string, unknown>[];
+      race_probe: { writer: string; lost: number };
+    };
     expect(observed.race_probe).toMatchObject({ writer: 'rpc', lost: 0 });
     const rows = Object.fromEntries(observed.benchmark.rows.map((r) => [r.metric, r]));
-    expect(rows['Race condition events']).toMatchObject({ baseline: baseline.metrics!.race_events, after: 0, met: true });
+    expect(rows['Race condition events']).toMatchObject({
+      baseline: baseline.metrics!.race_events,
+      after: 0,
+      met: true,
+    });
     expect(rows['Avg Shield action latency']!.baseline).toBe(baseline.metrics!.shield_action_latency_mean_ms);
     expect(rows['Avg Shield action latency']!.after).toBeGreaterThan(0);
     expect(rows['Avg DB calls per action']!.after).toBeLessThan(rows['Avg DB calls per action']!.baseline!);
     expect(rows['RPC function mean execution time']!.after).toBeGreaterThan(0);
     expect(observed.samples.some((s) => typeof s.shield_latency_mean_ms === 'number')).toBe(true);
     expect(outcome.metrics).toMatchObject({ race_events: 0, shield_failure_rate: 0, shield_function_error_rate: 0 });
-    console.info(`benchmark: ${JSON.stringify(observed.benchmark.rows.map((r) => [r.metric, r.baseline, r.after, r.met]))}`);
+    console.info(
+      `benchmark: ${JSON.stringify(observed.benchmark.rows.map((r) => [r.metric, r.baseline, r.after, r.met]))}`,
+    );
   });
 
   it("post-migration baseline with compare_with: the seed's Measure Post-Migration Metrics, the earlier baseline vs this window", async () => {
     const outcome = await during(
       run(
         baselineStep,
-        { function: 'public.atomic_update_user_behavior', window: '3s', shield_metrics: shieldMetrics, race_probe: { actions: 20 }, compare_with: 'baseline', benchmark: seedBenchmark },
+        {
+          function: 'public.atomic_update_user_behavior',
+          window: '3s',
+          shield_metrics: shieldMetrics,
+          race_probe: { actions: 20 },
+          compare_with: 'baseline',
+          benchmark: seedBenchmark,
+        },
         { outcomes: { baseline } },
       ),
       20,
@@ -153,28 +178,48 @@ describe('baseline and monitor against a real Shield API', () => {
     const { benchmark } = outcome.observed as { benchmark: Benchmark };
     expect(benchmark.baselineStep).toBe('baseline');
     const rows = Object.fromEntries(benchmark.rows.map((r) => [r.metric, r]));
-    expect(rows['Race condition events']).toMatchObject({ baseline: baseline.metrics!.race_events, after: 0, met: true });
+    expect(rows['Race condition events']).toMatchObject({
+      baseline: baseline.metrics!.race_events,
+      after: 0,
+      met: true,
+    });
     expect(rows['Avg DB calls per action']).toMatchObject({ after: 2, met: true });
     expect(rows['Avg Shield action latency']!.after).toBeGreaterThan(0);
 
     const unknown = await run(baselineStep, { window: '200ms', compare_with: 'no-such-baseline' });
-    expect((unknown.observed as { benchmark: Benchmark }).benchmark).toMatchObject({ baselineStep: 'no-such-baseline' });
+    expect((unknown.observed as { benchmark: Benchmark }).benchmark).toMatchObject({
+      baselineStep: 'no-such-baseline',
+    });
     expect(harness.progress).toContain('benchmark: baseline step no-such-baseline has no outcome in this run');
-    expect(baselineStep.schema.safeParse({ compare_with: 'baseline' }).error?.issues[0]?.message).toBe('compare_with compares figures over a window: give window too');
+    expect(baselineStep.schema.safeParse({ compare_with: 'baseline' }).error?.issues[0]?.message).toBe(
+      'compare_with compares figures over a window: give window too',
+    );
   });
 
   it('fails at once when rpc actions fail, naming the criterion, the threshold and the value', async () => {
     const monitoring = run(
       monitorStep,
-      { duration: '30s', interval: '300ms', shield_metrics: shieldMetrics, baseline: 'baseline', criteria: { max_function_error_rate: 0.01, max_failure_increase: 0.1 } },
+      {
+        duration: '30s',
+        interval: '300ms',
+        shield_metrics: shieldMetrics,
+        baseline: 'baseline',
+        criteria: { max_function_error_rate: 0.01, max_failure_increase: 0.1 },
+      },
       { outcomes: { baseline } },
     );
     const outcome = await during(monitoring, 24, missingOrganization);
     expect(outcome.status).toBe('failed');
-    expect(outcome.message).toMatch(/max_function_error_rate breached: function error rate 1 > 0\.01 \(\d+ of \d+ calls of the function failed, as the app counts them\)/);
+    expect(outcome.message).toMatch(
+      /max_function_error_rate breached: function error rate 1 > 0\.01 \(\d+ of \d+ calls of the function failed, as the app counts them\)/,
+    );
     expect(outcome.message).toMatch(/max_failure_increase breached: app failure rate 1 > 0\.0011/);
     expect((outcome.observed as { window_ms: number }).window_ms).toBeLessThan(20_000);
-    expect(outcome.observed).toMatchObject({ breaches: expect.arrayContaining([expect.objectContaining({ criterion: 'max_function_error_rate', limit: 0.01, value: 1 })]) });
+    expect(outcome.observed).toMatchObject({
+      breaches: expect.arrayContaining([
+        expect.objectContaining({ criterion: 'max_function_error_rate', limit: 0.01, value: 1 }),
+      ]),
+    });
   });
 
   it('never writes the token; a wrong token is an operational error with a hint', async () => {
@@ -182,9 +227,17 @@ describe('baseline and monitor against a real Shield API', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) expect(await readFile(join(file.parentPath, file.name), 'utf8')).not.toContain(apiToken);
     expect(JSON.stringify(baseline)).not.toContain(apiToken);
-    const error = await run(baselineStep, { shield_metrics: shieldMetrics }, {}, { ...env(), SHIELD_API_TOKEN: 'x'.repeat(64) }).catch((e: unknown) => e);
+    const error = await run(
+      baselineStep,
+      { shield_metrics: shieldMetrics },
+      {},
+      { ...env(), SHIELD_API_TOKEN: 'x'.repeat(64) },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShipcheckError);
-    expect(error).toMatchObject({ code: 'metrics_unavailable', message: `could not scrape ${server.url}/metrics: HTTP 401` });
+    expect(error).toMatchObject({
+      code: 'metrics_unavailable',
+      message: `could not scrape ${server.url}/metrics: HTTP 401`,
+    });
     expect((error as ShipcheckError).hint).toMatch(/token/);
   });
 
@@ -196,27 +249,45 @@ describe('baseline and monitor against a real Shield API', () => {
       message: "the environment variable SHIELD_METRICS_URL is not set: step step reads the app's metrics from it",
       hint: "set it to the app's URL, or mark its metrics optional: true",
     });
-    await expect(run(monitorStep, { duration: '1s', interval: '500ms', shield_metrics: shieldMetrics, criteria: { max_deadlocks: 0 } }, {}, { SHIELD_METRICS_URL: server.url })).rejects.toThrow(
-      /SHIELD_API_TOKEN is not set/,
-    );
-    await expect(run(baselineStep, { shield_metrics: shieldMetrics }, {}, { ...env(), SHIELD_METRICS_URL: 'ftp://x' })).rejects.toThrow(/does not hold an http\(s\) URL/);
+    await expect(
+      run(
+        monitorStep,
+        { duration: '1s', interval: '500ms', shield_metrics: shieldMetrics, criteria: { max_deadlocks: 0 } },
+        {},
+        { SHIELD_METRICS_URL: server.url },
+      ),
+    ).rejects.toThrow(/SHIELD_API_TOKEN is not set/);
+    await expect(
+      run(baselineStep, { shield_metrics: shieldMetrics }, {}, { ...env(), SHIELD_METRICS_URL: 'ftp://x' }),
+    ).rejects.toThrow(/does not hold an http\(s\) URL/);
     expect(harness.progress.length).toBe(progressBefore);
     const optional = await run(baselineStep, { shield_metrics: { ...shieldMetrics, optional: true } }, {}, {});
     expect(optional.observed).toMatchObject({ shield_not_measured: 'SHIELD_METRICS_URL is not set' });
     const monitor = await run(
       monitorStep,
-      { duration: '1s', interval: '500ms', shield_metrics: { ...shieldMetrics, optional: true }, criteria: { max_function_error_rate: 0.01 } },
+      {
+        duration: '1s',
+        interval: '500ms',
+        shield_metrics: { ...shieldMetrics, optional: true },
+        criteria: { max_function_error_rate: 0.01 },
+      },
       {},
       {},
     );
     expect(monitor.message).toMatch(/not measured: max_function_error_rate/);
-    expect(monitor.observed).toMatchObject({ unmeasured: [{ criterion: 'max_function_error_rate', reason: 'SHIELD_METRICS_URL is not set' }] });
+    expect(monitor.observed).toMatchObject({
+      unmeasured: [{ criterion: 'max_function_error_rate', reason: 'SHIELD_METRICS_URL is not set' }],
+    });
   });
 
   it('rejects bad specs', () => {
     for (const [kind, spec, words] of [
       [monitorStep, { duration: '10s', criteria: { max_failure_increase: 0.1 } }, 'compare with a baseline'],
-      [monitorStep, { duration: '10s', criteria: { max_deadlocks: 0 }, shield_metrics: { url_env: 'shield url' } }, 'NAME of an environment variable'],
+      [
+        monitorStep,
+        { duration: '10s', criteria: { max_deadlocks: 0 }, shield_metrics: { url_env: 'shield url' } },
+        'NAME of an environment variable',
+      ],
       [monitorStep, { duration: '10s', criteria: { max_deadlocks: 0 }, race_probe: { actions: 1 } }, 'actions'],
       [monitorStep, { duration: '10s', criteria: { max_deadlocks: 0 }, lock_table: 'Robert; drop' }, 'lock_table'],
       [baselineStep, { race_probe: { writer: 'fast' } }, 'writer'],

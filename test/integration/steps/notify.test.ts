@@ -22,7 +22,11 @@ describe('notify step', () => {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
-        received.push({ path: request.url ?? '', body: JSON.parse(body), contentType: request.headers['content-type'] });
+        received.push({
+          path: request.url ?? '',
+          body: JSON.parse(body),
+          contentType: request.headers['content-type'],
+        });
         setTimeout(() => response.writeHead(answer).end('ok'), delayMs);
       });
     });

@@ -16,12 +16,18 @@ describe('shipcheck restore RUN', () => {
   let stateDir: string;
   let backup: StepOutcome;
   const count = async () =>
-    Number((await harness.database.db.query<{ n: string }>('select count(*) as n from public.user_behaviors')).rows[0]!.n);
+    Number(
+      (await harness.database.db.query<{ n: string }>('select count(*) as n from public.user_behaviors')).rows[0]!.n,
+    );
 
   async function cli(args: string[], env: NodeJS.ProcessEnv = { DATABASE_URL: harness.database.url }) {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['node', 'shipcheck', ...args, '--state-dir', stateDir], { out: (l) => out.push(l), err: (l) => err.push(l) }, env);
+    const code = await main(
+      ['node', 'shipcheck', ...args, '--state-dir', stateDir],
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+      env,
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
 
@@ -39,11 +45,31 @@ describe('shipcheck restore RUN', () => {
 
   const at = new Date().toISOString();
   const runStarted = (id: string, target: string) => ({
-    type: 'run_started', at, runId: id, checklist: 'migration-024', checklistFile: 'x.yaml', checklistHash: 'h', environment: 'staging',
-    target, rehearse: false, phases: [], runPhases: [], metadata: {}, holder: 'test',
+    type: 'run_started',
+    at,
+    runId: id,
+    checklist: 'migration-024',
+    checklistFile: 'x.yaml',
+    checklistHash: 'h',
+    environment: 'staging',
+    target,
+    rehearse: false,
+    phases: [],
+    runPhases: [],
+    metadata: {},
+    holder: 'test',
   });
   const backupEvents = () => [
-    { type: 'step_started', at, stepId: 'backup', phaseId: 'staging', kind: 'backup', title: 'Backup Created', hash: 'h', attempt: 1 },
+    {
+      type: 'step_started',
+      at,
+      stepId: 'backup',
+      phaseId: 'staging',
+      kind: 'backup',
+      title: 'Backup Created',
+      hash: 'h',
+      attempt: 1,
+    },
     { type: 'step_finished', at, stepId: 'backup', status: 'passed', outcome: backup, durationMs: 10 },
   ];
 
@@ -53,7 +79,10 @@ describe('shipcheck restore RUN', () => {
     await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'org')", [organizationId]);
     for (let i = 0; i < 4; i++) {
       await harness.database.db.query('select public.atomic_update_user_behavior($1, $2, $3, null, $4::jsonb)', [
-        organizationId, 'twitter', `u${i}`, JSON.stringify({ severity: 'low', toxicity_score: 0.2, comment_id: `c${i}`, action_tags: [] }),
+        organizationId,
+        'twitter',
+        `u${i}`,
+        JSON.stringify({ severity: 'low', toxicity_score: 0.2, comment_id: `c${i}`, action_tags: [] }),
       ]);
     }
     backup = await harness.run(backupStep, { tables: ['public.user_behaviors'] }, { step: { id: 'backup' } });
@@ -69,7 +98,9 @@ describe('shipcheck restore RUN', () => {
     await harness.database.db.query("delete from public.user_behaviors where platform_user_id = 'u0'");
     const result = await cli(['restore', runId]);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/restore would replace every row of public\.user_behaviors in 127\.0\.0\.1:\d+\/t_\w+ with the backup taken by step backup .*; add --yes to go ahead/);
+    expect(result.err).toMatch(
+      /restore would replace every row of public\.user_behaviors in 127\.0\.0\.1:\d+\/t_\w+ with the backup taken by step backup .*; add --yes to go ahead/,
+    );
     expect(await count()).toBe(3);
   });
 
@@ -79,11 +110,17 @@ describe('shipcheck restore RUN', () => {
     expect(result.out).toContain('restored public.user_behaviors: 4 rows');
     expect(await count()).toBe(4);
     const json = await cli(['restore', runId, '--step', 'backup', '--yes', '--json']);
-    expect(JSON.parse(json.out)).toMatchObject({ runId, step: 'backup', tables: [{ table: 'public.user_behaviors', rows: 4 }] });
+    expect(JSON.parse(json.out)).toMatchObject({
+      runId,
+      step: 'backup',
+      tables: [{ table: 'public.user_behaviors', rows: 4 }],
+    });
   });
 
   it('clear errors: unknown run, unknown step, no backup, other target, no connection', async () => {
-    expect((await cli(['restore', '20990101-000000-staging-ffff', '--yes'])).err).toMatch(/no run "20990101-000000-staging-ffff"/);
+    expect((await cli(['restore', '20990101-000000-staging-ffff', '--yes'])).err).toMatch(
+      /no run "20990101-000000-staging-ffff"/,
+    );
     const step = await cli(['restore', runId, '--step', 'deploy', '--yes']);
     expect(step).toMatchObject({ code: 2 });
     expect(step.err).toMatch(/step "deploy" is not a backup step of run .* \(its backup steps: backup\)/);
@@ -96,7 +133,9 @@ describe('shipcheck restore RUN', () => {
     await writeRun(elsewhere, [runStarted(elsewhere, 'prod.example.com:5432/app'), ...backupEvents()]);
     const wrongTarget = await cli(['restore', elsewhere, '--yes']);
     expect(wrongTarget.code).toBe(2);
-    expect(wrongTarget.err).toMatch(/backed up prod\.example\.com:5432\/app, but DATABASE_URL points to .*; refusing to restore/);
+    expect(wrongTarget.err).toMatch(
+      /backed up prod\.example\.com:5432\/app, but DATABASE_URL points to .*; refusing to restore/,
+    );
     expect(wrongTarget.err).not.toContain(harness.database.url);
 
     expect((await cli(['restore', runId, '--yes'], {})).err).toMatch(/DATABASE_URL is not set/);

@@ -28,7 +28,9 @@ describe('rpc step', () => {
 
   beforeAll(async () => {
     harness = await stepHarness();
-    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'test org')", [organizationId]);
+    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'test org')", [
+      organizationId,
+    ]);
   });
   afterAll(async () => {
     await harness.close();
@@ -81,7 +83,9 @@ describe('rpc step', () => {
   it("fails with the function's own error, and writes nothing", async () => {
     const outcome = await harness.run(
       rpcStep,
-      manualTest('bad_severity', { args: [organizationId, 'twitter', 'bad_severity', null, { ...violation, severity: 'huge' }] }),
+      manualTest('bad_severity', {
+        args: [organizationId, 'twitter', 'bad_severity', null, { ...violation, severity: 'huge' }],
+      }),
     );
     expect(outcome.status).toBe('failed');
     expect(outcome.message).toMatch(/^public\.atomic_update_user_behavior raised 22023: /);
@@ -133,7 +137,7 @@ describe('rpc step', () => {
     }
   });
 
-  describe('any team\'s function: refusals, any role, reset, void functions', () => {
+  describe("any team's function: refusals, any role, reset, void functions", () => {
     beforeAll(async () => {
       await harness.database.db.query(`
         create table public.rpc_notes (id text primary key, body text);
@@ -146,17 +150,32 @@ describe('rpc step', () => {
         grant insert, select on public.rpc_notes to rpc_test_writer_${harness.database.name};`);
     });
     afterAll(async () => {
-      await harness.database.db.query(`drop owned by rpc_test_writer_${harness.database.name}; drop role rpc_test_writer_${harness.database.name}`).catch(() => {});
+      await harness.database.db
+        .query(
+          `drop owned by rpc_test_writer_${harness.database.name}; drop role rpc_test_writer_${harness.database.name}`,
+        )
+        .catch(() => {});
     });
-    const note = (overrides: Record<string, unknown> = {}) => ({ function: 'public.add_note', args: ['n1', 'hello'], ...overrides });
+    const note = (overrides: Record<string, unknown> = {}) => ({
+      function: 'public.add_note',
+      args: ['n1', 'hello'],
+      ...overrides,
+    });
 
     it('expect.error: anon being refused (42501) is the pass; a call that succeeds fails the step', async () => {
       const refused = await harness.run(rpcStep, note({ as_role: 'anon', expect: { error: { sqlstate: '42501' } } }));
       expect(refused.status, refused.message).toBe('passed');
-      expect(refused.message).toMatch(/^public\.add_note was refused as expected: 42501 permission denied for function add_note/);
-      const allowed = await harness.run(rpcStep, note({ args: ['n0', 'x'], cleanup: true, expect: { error: { sqlstate: '42501' } } }));
+      expect(refused.message).toMatch(
+        /^public\.add_note was refused as expected: 42501 permission denied for function add_note/,
+      );
+      const allowed = await harness.run(
+        rpcStep,
+        note({ args: ['n0', 'x'], cleanup: true, expect: { error: { sqlstate: '42501' } } }),
+      );
       expect(allowed.status).toBe('failed');
-      expect(allowed.message).toMatch(/returned "", expected it to be refused with 42501|returned null, expected it to be refused with 42501/);
+      expect(allowed.message).toMatch(
+        /returned "", expected it to be refused with 42501|returned null, expected it to be refused with 42501/,
+      );
       const other = await harness.run(rpcStep, note({ as_role: 'anon', expect: { error: { sqlstate: '22023' } } }));
       expect(other.message).toMatch(/raised 42501: .*; expected 22023$/);
     });
@@ -165,7 +184,9 @@ describe('rpc step', () => {
       const writer = `rpc_test_writer_${harness.database.name}`;
       const outcome = await harness.run(rpcStep, note({ args: ['n2', 'as writer'], as_role: writer }));
       expect(outcome.status, outcome.message).toBe('passed');
-      await expect(harness.run(rpcStep, note({ as_role: 'no_such_role_here' }))).rejects.toThrow(/as_role: role "no_such_role_here" does not exist/);
+      await expect(harness.run(rpcStep, note({ as_role: 'no_such_role_here' }))).rejects.toThrow(
+        /as_role: role "no_such_role_here" does not exist/,
+      );
     });
 
     it('a void function passes on returning, follow_up: checks the row it wrote, and reset: makes a re-run repeatable', async () => {
@@ -179,7 +200,10 @@ describe('rpc step', () => {
       expect(first.message).toMatch(/the follow-up query got 1 row \(again\)$/);
       // Without reset the second call would hit the primary key.
       expect((await harness.run(rpcStep, spec)).status).toBe('passed');
-      const wrong = await harness.run(rpcStep, { ...spec, follow_up: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['other']] } });
+      const wrong = await harness.run(rpcStep, {
+        ...spec,
+        follow_up: { query: "select body from public.rpc_notes where id = 'n3'", rows: [['other']] },
+      });
       expect(wrong.status).toBe('failed');
       expect(wrong.message).toMatch(/returned, but the follow-up query: row 1: body is "again", expected "other"/);
     });

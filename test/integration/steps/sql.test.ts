@@ -128,25 +128,37 @@ describe('sql step', () => {
   });
 
   it('as_role reads as that role: row-level security applies (anon sees no behaviour)', async () => {
-    await harness.database.db.query("insert into public.organizations (id, name) values ('00000000-0000-0000-0000-0000000000aa', 'sql as_role') on conflict do nothing");
+    await harness.database.db.query(
+      "insert into public.organizations (id, name) values ('00000000-0000-0000-0000-0000000000aa', 'sql as_role') on conflict do nothing",
+    );
     await harness.database.db.query(
       "insert into public.user_behaviors (organization_id, platform, platform_user_id) values ('00000000-0000-0000-0000-0000000000aa', 'twitter', 'rls_probe')",
     );
-    const asSuperuser = await harness.run(sqlStep, { query: "select count(*)::int as n from public.user_behaviors where platform_user_id = 'rls_probe'", expect: { rows: [[1]] } });
+    const asSuperuser = await harness.run(sqlStep, {
+      query: "select count(*)::int as n from public.user_behaviors where platform_user_id = 'rls_probe'",
+      expect: { rows: [[1]] },
+    });
     expect(asSuperuser.status).toBe('passed');
     const asAnon = await harness.run(sqlStep, {
-      query: "select name from public.organizations",
+      query: 'select name from public.organizations',
       as_role: 'anon',
       expect: { row_count: 0 },
     });
     expect(asAnon.status).toBe('failed');
     expect(asAnon.message).toMatch(/permission denied for table organizations \(SQLSTATE 42501\)/);
-    await expect(harness.run(sqlStep, { query: 'select 1', as_role: 'nobody_at_all', expect: { row_count: 1 } })).rejects.toThrow(/role "nobody_at_all" does not exist/);
+    await expect(
+      harness.run(sqlStep, { query: 'select 1', as_role: 'nobody_at_all', expect: { row_count: 1 } }),
+    ).rejects.toThrow(/role "nobody_at_all" does not exist/);
   });
 
   it('a row count that does not match lists the offending rows (the first 10)', async () => {
-    const outcome = await harness.run(sqlStep, { query: 'select g as id, g * 2 as twice from generate_series(1, 12) g', expect: { row_count: 0 } });
+    const outcome = await harness.run(sqlStep, {
+      query: 'select g as id, g * 2 as twice from generate_series(1, 12) g',
+      expect: { row_count: 0 },
+    });
     expect(outcome.status).toBe('failed');
-    expect(outcome.message).toBe('expected 0 rows, got 12 rows: (1, 2), (2, 4), (3, 6), (4, 8), (5, 10), (6, 12), (7, 14), (8, 16), (9, 18), (10, 20), … 2 more');
+    expect(outcome.message).toBe(
+      'expected 0 rows, got 12 rows: (1, 2), (2, 4), (3, 6), (4, 8), (5, 10), (6, 12), (7, 14), (8, 16), (9, 18), (10, 20), … 2 more',
+    );
   });
 });

@@ -27,7 +27,12 @@ const rollback = `rollback:
   data_corruption: [{ id: rb2, kind: sql, title: R, query: select 1, expect: { row_count: 1 } }]
 `;
 const withSteps = (n: number) =>
-  head + Array.from({ length: n }, (_, i) => `      - { id: s${i}, kind: sql, title: S, query: select 1, expect: { row_count: 1 } }\n`).join('') + rollback;
+  head +
+  Array.from(
+    { length: n },
+    (_, i) => `      - { id: s${i}, kind: sql, title: S, query: select 1, expect: { row_count: 1 } }\n`,
+  ).join('') +
+  rollback;
 
 const billionLaughs = `version: 1
 name: lol
@@ -52,7 +57,11 @@ async function plan(text: string): Promise<{ code: number; err: string }> {
   const file = join(dir, 'checklist.yaml');
   await writeFile(file, text);
   const err: string[] = [];
-  const code = await main(['node', 'shipcheck', 'plan', file, '--env', 'staging'], { out: () => {}, err: (l) => err.push(l) }, {});
+  const code = await main(
+    ['node', 'shipcheck', 'plan', file, '--env', 'staging'],
+    { out: () => {}, err: (l) => err.push(l) },
+    {},
+  );
   return { code, err: err.join('\n') };
 }
 
@@ -73,13 +82,17 @@ describe('checklist limits', () => {
     const error = await loadChecklist(file, defaultRegistry).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).code).toBe('checklist_too_large');
-    expect((error as UsageError).message).toMatch(/is \d+ bytes, more than the 1048576 bytes a checklist may be; nothing was run/);
+    expect((error as UsageError).message).toMatch(
+      /is \d+ bytes, more than the 1048576 bytes a checklist may be; nothing was run/,
+    );
     const cli = await plan(`${head}# ${'x'.repeat(checklistLimits.maxBytes)}\n`);
     expect(cli.code).toBe(ExitCode.usage);
   });
 
   it('refuses a billion laughs (YAML aliases that expand exponentially): exit 2, not 70', async () => {
-    expect(refusal(billionLaughs).problems[0]!.message).toMatch(/YAML aliases expand too much \(more than maxAliasCount 100\)/);
+    expect(refusal(billionLaughs).problems[0]!.message).toMatch(
+      /YAML aliases expand too much \(more than maxAliasCount 100\)/,
+    );
     const cli = await plan(billionLaughs);
     expect(cli.code).toBe(ExitCode.usage);
     expect(cli.err).toContain('YAML aliases expand too much');
@@ -89,8 +102,12 @@ describe('checklist limits', () => {
     const over = checklistLimits.maxSteps - 1; // + the two rollback steps
     const problems = refusal(withSteps(over)).problems;
     expect(problems).toHaveLength(1);
-    expect(problems[0]!.message).toBe(`${over + 2} steps: a checklist may have at most ${checklistLimits.maxSteps} (phases and rollback branches together)`);
-    expect(parseChecklist(withSteps(checklistLimits.maxSteps - 2), '/c.yaml', defaultRegistry).phases[0]!.steps).toHaveLength(998);
+    expect(problems[0]!.message).toBe(
+      `${over + 2} steps: a checklist may have at most ${checklistLimits.maxSteps} (phases and rollback branches together)`,
+    );
+    expect(
+      parseChecklist(withSteps(checklistLimits.maxSteps - 2), '/c.yaml', defaultRegistry).phases[0]!.steps,
+    ).toHaveLength(998);
   });
 
   it('a 200,000-step file is refused with exit 2 (the size cap stops it before the parser)', async () => {

@@ -79,7 +79,12 @@ describe('checklist loader', () => {
     });
     expect(checklist.environments.staging).toEqual({ connectionEnv: 'STAGING_DATABASE_URL' });
     const step = checklist.phases[0]!.steps[0]!;
-    expect(step).toMatchObject({ id: 'verify-function', kind: 'sql', onFail: 'stop', line: lineOf(valid, '- id: verify-function') });
+    expect(step).toMatchObject({
+      id: 'verify-function',
+      kind: 'sql',
+      onFail: 'stop',
+      line: lineOf(valid, '- id: verify-function'),
+    });
     expect(step.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.isFrozen(checklist)).toBe(true);
     expect(Object.isFrozen(checklist.phases[0]!.steps)).toBe(true);
@@ -89,7 +94,10 @@ describe('checklist loader', () => {
 
   it('gives the same hash to the same step whatever its key order, and a different one when edited', () => {
     const a = parseChecklist(valid, file, defaultRegistry).phases[0]!.steps[0]!.hash;
-    const reordered = valid.replace('        query: select 1 as one\n        expect: { rows: [[1]] }', '        expect: { rows: [[1]] }\n        query: select 1 as one');
+    const reordered = valid.replace(
+      '        query: select 1 as one\n        expect: { rows: [[1]] }',
+      '        expect: { rows: [[1]] }\n        query: select 1 as one',
+    );
     expect(parseChecklist(reordered, file, defaultRegistry).phases[0]!.steps[0]!.hash).toBe(a);
     const edited = valid.replace('select 1 as one', 'select 2 as one');
     expect(parseChecklist(edited, file, defaultRegistry).phases[0]!.steps[0]!.hash).not.toBe(a);
@@ -134,7 +142,9 @@ describe('checklist loader', () => {
     const problems = problemsOf(valid.replace('id: drop-function-2', 'id: verify-function'));
     expect(problems).toHaveLength(1);
     expect(problems[0]!.path).toBe('rollback.data_corruption[0].id');
-    expect(problems[0]!.message).toBe(`duplicate step id "verify-function" (first used on line ${lineOf(valid, '- id: verify-function')})`);
+    expect(problems[0]!.message).toBe(
+      `duplicate step id "verify-function" (first used on line ${lineOf(valid, '- id: verify-function')})`,
+    );
   });
 
   it('rejects a phase on an undeclared environment and a missing environments block', () => {
@@ -143,14 +153,14 @@ describe('checklist loader', () => {
     expect(undeclared[0]).toMatchObject({ path: 'phases[1].environment', line: lineOf(text, 'environment: prod') });
     expect(undeclared[0]!.message).toContain('environment "prod" is not declared (declared: staging, production)');
 
-    const missing = problemsOf(
-      valid.replace(/environments:\n {2}staging: .*\n {2}production: .*\n/, ''),
-    );
+    const missing = problemsOf(valid.replace(/environments:\n {2}staging: .*\n {2}production: .*\n/, ''));
     expect(missing.some((p) => p.path === 'environments')).toBe(true);
   });
 
   it('rejects a connection string where a variable name belongs', () => {
-    const problems = problemsOf(valid.replace('connection_env: STAGING_DATABASE_URL', 'connection_env: "postgres://u:pw@h/db"'));
+    const problems = problemsOf(
+      valid.replace('connection_env: STAGING_DATABASE_URL', 'connection_env: "postgres://u:pw@h/db"'),
+    );
     expect(problems[0]!.path).toBe('environments.staging.connection_env');
     expect(problems[0]!.message).toContain('NAME of an environment variable');
   });
@@ -158,13 +168,21 @@ describe('checklist loader', () => {
   it('rejects wrong types, empty phases, bad on_fail and a wrong version, all at once', () => {
     const text = valid
       .replace('version: 1', 'version: 2')
-      .replace('        title: Verify function exists', '        title: Verify function exists\n        on_fail: explode')
-      .replace("        expect: { rows: [[1]] }", '        expect: { row_count: "one" }')
+      .replace(
+        '        title: Verify function exists',
+        '        title: Verify function exists\n        on_fail: explode',
+      )
+      .replace('        expect: { rows: [[1]] }', '        expect: { row_count: "one" }')
       .replace(/ {4}steps:\n {6}- id: po-gate[\s\S]*?status: passed }\n/, '    steps: []\n');
     const problems = problemsOf(text);
     const paths = problems.map((p) => p.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['version', 'phases[0].steps[0].on_fail', 'phases[0].steps[0].expect.row_count', 'phases[1].steps']),
+      expect.arrayContaining([
+        'version',
+        'phases[0].steps[0].on_fail',
+        'phases[0].steps[0].expect.row_count',
+        'phases[1].steps',
+      ]),
     );
     for (const p of problems) expect(p.line).toBeGreaterThan(0);
     const error = (() => {
@@ -190,7 +208,10 @@ describe('checklist loader', () => {
   });
 
   it('reports a step missing its id and title together with its kind problems', () => {
-    const text = valid.replace('      - id: verify-function\n        kind: sql\n        title: Verify function exists\n', '      - kind: sql\n');
+    const text = valid.replace(
+      '      - id: verify-function\n        kind: sql\n        title: Verify function exists\n',
+      '      - kind: sql\n',
+    );
     const paths = problemsOf(text).map((p) => p.path);
     expect(paths).toEqual(expect.arrayContaining(['phases[0].steps[0].id', 'phases[0].steps[0].title']));
   });
@@ -314,7 +335,10 @@ describe('checklist loader: references between steps', () => {
       'step "staging-backup" is a backup step, not a baseline step (baseline steps that run before this step in its run: staging-baseline)',
     );
     const later = edit(referencing, 'baseline: staging-baseline', 'baseline: staging-after');
-    expect(onlyProblemOf(later)).toMatchObject({ path: 'phases[0].steps[3].baseline', line: lineOf(later, 'baseline: staging-after') });
+    expect(onlyProblemOf(later)).toMatchObject({
+      path: 'phases[0].steps[3].baseline',
+      line: lineOf(later, 'baseline: staging-after'),
+    });
     expect(onlyProblemOf(later).message).toBe(
       `baseline step "staging-after" runs after this step (line ${lineOf(later, 'id: staging-after')}), so it has recorded nothing yet when this step runs (baseline steps that run before this step in its run: staging-baseline)`,
     );
@@ -325,12 +349,18 @@ describe('checklist loader: references between steps', () => {
   });
 
   it('monitor: a table-lock criterion without lock_table is refused at load, naming the field (no default table to miss)', () => {
-    const text = edit(referencing, 'criteria: { max_deadlocks: 0, max_failure_increase: 0.1 }', 'criteria: { max_deadlocks: 0, max_table_lock_waits: 0, max_failure_increase: 0.1 }');
+    const text = edit(
+      referencing,
+      'criteria: { max_deadlocks: 0, max_failure_increase: 0.1 }',
+      'criteria: { max_deadlocks: 0, max_table_lock_waits: 0, max_failure_increase: 0.1 }',
+    );
     const problem = onlyProblemOf(text);
     expect(problem.path).toContain('lock_table');
     expect(problem.message).toMatch(/max_table_lock_waits .*name it in lock_table/);
     const named = edit(text, 'duration: 1m', 'duration: 1m\n        lock_table: billing.invoices');
-    expect(parseChecklist(named, file, spyRegistry).phases[0]!.steps.find((s) => s.id === 'staging-watch')).toBeDefined();
+    expect(
+      parseChecklist(named, file, spyRegistry).phases[0]!.steps.find((s) => s.id === 'staging-watch'),
+    ).toBeDefined();
   });
 
   it('baseline compare_with: a typo, and the step itself', () => {
@@ -349,12 +379,18 @@ describe('checklist loader: references between steps', () => {
     expect(onlyProblemOf(typo)).toMatchObject({
       path: 'rollback.data_corruption[0].restore_backup[1]',
       line: lineOf(typo, 'production-bakup'),
-      message: 'no step "production-bakup" (backup steps that run before this step in its run: staging-backup, production-backup)',
+      message:
+        'no step "production-bakup" (backup steps that run before this step in its run: staging-backup, production-backup)',
     });
     const single = edit(referencing, '[staging-backup, production-backup]', 'stagingbackup');
-    expect(onlyProblemOf(single)).toMatchObject({ path: 'rollback.data_corruption[0].restore_backup', line: lineOf(single, 'stagingbackup') });
+    expect(onlyProblemOf(single)).toMatchObject({
+      path: 'rollback.data_corruption[0].restore_backup',
+      line: lineOf(single, 'stagingbackup'),
+    });
     const baseline = edit(referencing, '[staging-backup, production-backup]', 'staging-baseline');
-    expect(onlyProblemOf(baseline).message).toMatch(/^step "staging-baseline" is a baseline step, not a backup step \(backup steps/);
+    expect(onlyProblemOf(baseline).message).toMatch(
+      /^step "staging-baseline" is a baseline step, not a backup step \(backup steps/,
+    );
   });
 
   it('gate approval: a typo, a step that is no approval, an approval asked for after the gate on its environment', () => {
@@ -378,7 +414,7 @@ describe('checklist loader: references between steps', () => {
     );
   });
 
-  it('gate phase: a typo, the gate\'s own phase, a later phase on the same environment', () => {
+  it("gate phase: a typo, the gate's own phase, a later phase on the same environment", () => {
     const typo = edit(referencing, 'phase: staging-deploy,', 'phase: staging-deplyo,');
     expect(onlyProblemOf(typo)).toMatchObject({
       path: 'phases[2].steps[0].requires[0].phase',
@@ -387,23 +423,36 @@ describe('checklist loader: references between steps', () => {
     });
     const own = edit(referencing, 'phase: production-deploy }', 'phase: merge }');
     expect(onlyProblemOf(own).message).toBe(
-      "phase \"merge\" is this gate's own phase: it is in progress while the gate runs (phases this gate can require: staging-deploy, po-approval, production-deploy)",
+      'phase "merge" is this gate\'s own phase: it is in progress while the gate runs (phases this gate can require: staging-deploy, po-approval, production-deploy)',
     );
-    const later = edit(referencing, '- { environment: staging, phase: staging-deploy, status: passed }', '- { environment: production, phase: merge }');
+    const later = edit(
+      referencing,
+      '- { environment: staging, phase: staging-deploy, status: passed }',
+      '- { environment: production, phase: merge }',
+    );
     expect(onlyProblemOf(later)).toMatchObject({
       path: 'phases[2].steps[0].requires[0].phase',
-      message: "phase \"merge\" runs after this gate's phase on the same environment (production) (phases this gate can require: staging-deploy, po-approval)",
+      message:
+        'phase "merge" runs after this gate\'s phase on the same environment (production) (phases this gate can require: staging-deploy, po-approval)',
     });
   });
 
   it('gate environment: undeclared, or not the one the phase runs on', () => {
-    const undeclared = edit(referencing, '{ environment: staging, phase: staging-deploy', '{ environment: stagin, phase: staging-deploy');
+    const undeclared = edit(
+      referencing,
+      '{ environment: staging, phase: staging-deploy',
+      '{ environment: stagin, phase: staging-deploy',
+    );
     expect(onlyProblemOf(undeclared)).toMatchObject({
       path: 'phases[2].steps[0].requires[0].environment',
       line: lineOf(undeclared, 'environment: stagin,'),
       message: 'environment "stagin" is not declared (declared: staging, production)',
     });
-    const mismatch = edit(referencing, '{ environment: staging, phase: staging-deploy', '{ environment: production, phase: staging-deploy');
+    const mismatch = edit(
+      referencing,
+      '{ environment: staging, phase: staging-deploy',
+      '{ environment: production, phase: staging-deploy',
+    );
     expect(onlyProblemOf(mismatch)).toMatchObject({
       path: 'phases[2].steps[0].requires[0].environment',
       message: 'phase "staging-deploy" runs on staging, not on production',
@@ -415,14 +464,22 @@ describe('checklist loader: references between steps', () => {
     expect(onlyProblemOf(unknown)).toMatchObject({
       path: 'phases[0].steps[2].migration',
       line: lineOf(unknown, 'migration: "042"'),
-      message: 'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
+      message:
+        'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
     });
     const noVerify = edit(referencing, 'migration: "024"', 'migration: "003"');
     expect(onlyProblemOf(noVerify)).toMatchObject({
       path: 'phases[0].steps[2].verify',
-      message: "migration 003_user_behaviors has no verify script (003_user_behaviors.verify.sql in shipcheck's db/migrations; migrations with one: 024, 025, 026)",
+      message:
+        "migration 003_user_behaviors has no verify script (003_user_behaviors.verify.sql in shipcheck's db/migrations; migrations with one: 024, 025, 026)",
     });
-    expect(() => parseChecklist(noVerify.replace('migration: "003", verify: true', 'migration: "003_user_behaviors"'), file, spyRegistry)).not.toThrow();
+    expect(() =>
+      parseChecklist(
+        noVerify.replace('migration: "003", verify: true', 'migration: "003_user_behaviors"'),
+        file,
+        spyRegistry,
+      ),
+    ).not.toThrow();
   });
 
   it('rollback revert_migration: an unknown id, a migration without a revert script', () => {
@@ -430,7 +487,8 @@ describe('checklist loader: references between steps', () => {
     expect(onlyProblemOf(unknown)).toMatchObject({
       path: 'rollback.function_related[0].revert_migration',
       line: lineOf(unknown, 'revert_migration: "042"'),
-      message: 'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
+      message:
+        'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
     });
     const forwardOnly = edit(referencing, 'revert_migration: "024"', 'revert_migration: "006"');
     expect(onlyProblemOf(forwardOnly).message).toBe(
@@ -464,14 +522,33 @@ describe('checklist loader: references between steps', () => {
   });
 
   it('rollback_branch: only with on_fail: rollback, and never on a step of the rollback procedure', () => {
-    const stop = edit(referencing, '        on_fail: rollback\n', '        on_fail: stop\n        rollback_branch: data_corruption\n');
+    const stop = edit(
+      referencing,
+      '        on_fail: rollback\n',
+      '        on_fail: stop\n        rollback_branch: data_corruption\n',
+    );
     expect(onlyProblemOf(stop)).toMatchObject({
       path: 'phases[0].steps[3].rollback_branch',
       line: lineOf(stop, 'rollback_branch: data_corruption'),
-      message: "rollback_branch data_corruption takes effect only with on_fail: rollback (this step's on_fail is stop, so its failure never runs that branch)",
+      message:
+        "rollback_branch data_corruption takes effect only with on_fail: rollback (this step's on_fail is stop, so its failure never runs that branch)",
     });
-    expect(() => parseChecklist(edit(referencing, '        on_fail: rollback\n', '        on_fail: rollback\n        rollback_branch: data_corruption\n'), file, spyRegistry)).not.toThrow();
-    const inBranch = edit(referencing, 'title: Drop the function, revert_migration: "024" }', 'title: Drop the function, revert_migration: "024", rollback_branch: keep_monitoring }');
+    expect(() =>
+      parseChecklist(
+        edit(
+          referencing,
+          '        on_fail: rollback\n',
+          '        on_fail: rollback\n        rollback_branch: data_corruption\n',
+        ),
+        file,
+        spyRegistry,
+      ),
+    ).not.toThrow();
+    const inBranch = edit(
+      referencing,
+      'title: Drop the function, revert_migration: "024" }',
+      'title: Drop the function, revert_migration: "024", rollback_branch: keep_monitoring }',
+    );
     expect(onlyProblemOf(inBranch).path).toBe('rollback.function_related[0].rollback_branch');
   });
 
@@ -499,7 +576,9 @@ describe('checklist loader: references between steps', () => {
       'phases[2].steps[0].requires[1].approval',
       'rollback.data_corruption[0].restore_backup[1]',
     ]);
-    expect(caught!.detail).toContain(`test.yaml:${lineOf(text, 'approval: po-signof')}:25  phases[2].steps[0].requires[1].approval: no step "po-signof"`);
+    expect(caught!.detail).toContain(
+      `test.yaml:${lineOf(text, 'approval: po-signof')}:25  phases[2].steps[0].requires[1].approval: no step "po-signof"`,
+    );
     expect(spyRuns).toBe(0);
   });
 });

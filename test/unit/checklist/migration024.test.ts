@@ -47,9 +47,19 @@ describe('checklists/migration-024.yaml', () => {
     const step = allSteps(checklist).find((s) => s.id === 'staging-shield-e2e');
     expect(step).toMatchObject({ kind: 'command', onFail: 'stop' });
     expect(step?.spec).toMatchObject({ expect: { exit_code: 0, json: { '$.success': true, '$.numFailedTests': 0 } } });
-    expect((step?.spec as { run: unknown } | undefined)?.run).toEqual(['npm', 'run', '--silent', 'test:shield-e2e', '--', '--reporter=json', '--silent']);
+    expect((step?.spec as { run: unknown } | undefined)?.run).toEqual([
+      'npm',
+      'run',
+      '--silent',
+      'test:shield-e2e',
+      '--',
+      '--reporter=json',
+      '--silent',
+    ]);
     const root = new URL('../../../', import.meta.url);
-    const script = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> }).scripts['test:shield-e2e'];
+    const script = (
+      JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts['test:shield-e2e'];
     expect(script).toMatch(/ -t "Shield E2E"$/);
     const files = script!.split(' ').filter((word) => word.endsWith('.test.ts'));
     expect(files).toHaveLength(3);
@@ -59,7 +69,7 @@ describe('checklists/migration-024.yaml', () => {
     }
   });
 
-  it("routes a data integrity failure to the data_corruption branch (restore, then drop) in each environment", async () => {
+  it('routes a data integrity failure to the data_corruption branch (restore, then drop) in each environment', async () => {
     const checklist = await loadChecklist(file, registry);
     const routed = allSteps(checklist).filter((s) => s.rollbackBranch === 'data_corruption');
     expect(routed.map((s) => [s.id, s.kind, s.onFail])).toEqual([
@@ -69,13 +79,16 @@ describe('checklists/migration-024.yaml', () => {
     expect(checklist.rollback.data_corruption.map((s) => s.id)[0]).toBe('rollback-restore-backup');
   });
 
-  it('judges lock contention on user_behaviors only, and keeps the seed\'s rollback criteria through every staging window', async () => {
+  it("judges lock contention on user_behaviors only, and keeps the seed's rollback criteria through every staging window", async () => {
     const checklist = await loadChecklist(file, registry);
     const monitors = allSteps(checklist).filter((s) => s.kind === 'monitor');
-    const criteria = (id: string) => Object.keys((monitors.find((m) => m.id === id)!.spec as { criteria: object }).criteria);
+    const criteria = (id: string) =>
+      Object.keys((monitors.find((m) => m.id === id)!.spec as { criteria: object }).criteria);
     for (const m of monitors) expect(criteria(m.id), m.id).not.toContain('max_lock_waits');
     for (const id of ['staging-hour-one', 'staging-hours-two-to-four', 'staging-hours-five-to-24']) {
-      expect(criteria(id), id).toEqual(expect.arrayContaining(['max_deadlocks', 'max_mean_exec_ms', 'max_failure_increase']));
+      expect(criteria(id), id).toEqual(
+        expect.arrayContaining(['max_deadlocks', 'max_mean_exec_ms', 'max_failure_increase']),
+      );
     }
   });
 });

@@ -24,13 +24,23 @@ describe('checklists/migration-025.yaml (the security fix)', () => {
     const checklist = await loadChecklist(file, defaultRegistry);
     const steps = new Map(allSteps(checklist).map((s) => [s.id, s]));
     for (const id of ['staging-deploy-025', 'production-deploy-025']) {
-      expect(steps.get(id)).toMatchObject({ kind: 'migrate', onFail: 'rollback', spec: { migration: '025', verify: true } });
+      expect(steps.get(id)).toMatchObject({
+        kind: 'migrate',
+        onFail: 'rollback',
+        spec: { migration: '025', verify: true },
+      });
     }
     for (const environment of ['staging', 'production']) {
-      expect(steps.get(`${environment}-definer-hardened`)).toMatchObject({ kind: 'contract', spec: { security: 'definer' } });
+      expect(steps.get(`${environment}-definer-hardened`)).toMatchObject({
+        kind: 'contract',
+        spec: { security: 'definer' },
+      });
       expect(steps.get(`${environment}-update-hardened`)).toMatchObject({ kind: 'contract', spec: { hardened: true } });
       expect(steps.get(`${environment}-strike-hardened`)).toMatchObject({ kind: 'contract', spec: { hardened: true } });
-      expect(steps.get(`${environment}-advisor`)).toMatchObject({ kind: 'sql', spec: { expect: { rows: [[0, 0, 0]] } } });
+      expect(steps.get(`${environment}-advisor`)).toMatchObject({
+        kind: 'sql',
+        spec: { expect: { rows: [[0, 0, 0]] } },
+      });
     }
     expect(steps.get('rollback-revert-025')).toMatchObject({ kind: 'rollback', spec: { revert_migration: '025' } });
   });

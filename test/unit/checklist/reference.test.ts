@@ -20,15 +20,30 @@ describe('docs/checklist-format.md', () => {
 
   it('shows nested fields by their dotted path', () => {
     const reference = renderFormatReference(defaultRegistry);
-    for (const path of ['environments.<name>.connection_env', 'phases[].steps', 'rollback.keep_monitoring', 'expect.row_count', 'grants.denied', 'criteria.max_deadlocks', 'expect.json', 'requires[].approval']) {
+    for (const path of [
+      'environments.<name>.connection_env',
+      'phases[].steps',
+      'rollback.keep_monitoring',
+      'expect.row_count',
+      'grants.denied',
+      'criteria.max_deadlocks',
+      'expect.json',
+      'requires[].approval',
+    ]) {
       expect(reference).toContain(`| \`${path}\` |`);
     }
   });
 
   it('gives every field, nested ones too, a meaning from the schema', () => {
-    const schemas = { file: checklistSchema, step: stepHeaderSchema, ...Object.fromEntries([...defaultRegistry].map(([name, kind]) => [`kind ${name}`, kind.schema])) };
+    const schemas = {
+      file: checklistSchema,
+      step: stepHeaderSchema,
+      ...Object.fromEntries([...defaultRegistry].map(([name, kind]) => [`kind ${name}`, kind.schema])),
+    };
     const undescribed = Object.entries(schemas).flatMap(([name, schema]) =>
-      schemaFields(schema).filter((field) => field.description === '').map((field) => `${name}: ${field.path}`),
+      schemaFields(schema)
+        .filter((field) => field.description === '')
+        .map((field) => `${name}: ${field.path}`),
     );
     expect(undescribed, 'add .describe() to these fields').toEqual([]);
   });

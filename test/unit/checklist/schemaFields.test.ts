@@ -45,21 +45,36 @@ describe('schemaFields', () => {
         .array(
           z.union([
             z.strictObject({ phase: z.string().describe('a phase id') }),
-            z.strictObject({ approval: z.string().describe('an approval id'), decision: z.enum(['yes', 'no']).default('yes').describe('d') }),
+            z.strictObject({
+              approval: z.string().describe('an approval id'),
+              decision: z.enum(['yes', 'no']).default('yes').describe('d'),
+            }),
           ]),
         )
         .describe('requirements'),
       argument: z.union([z.string(), z.strictObject({ type: z.string().describe('a type') })]).describe('an argument'),
     });
     const fields = schemaFields(schema);
-    expect(fields.map((f) => f.path)).toEqual(['requires', 'requires[].phase', 'requires[].approval', 'requires[].decision', 'argument', 'argument.type']);
+    expect(fields.map((f) => f.path)).toEqual([
+      'requires',
+      'requires[].phase',
+      'requires[].approval',
+      'requires[].decision',
+      'argument',
+      'argument.type',
+    ]);
     expect(fields[0]!.type).toBe('list of mapping (`phase`) or mapping (`approval`, `decision`)');
-    expect(fields.find((f) => f.path === 'requires[].approval')).toMatchObject({ required: true, form: ['approval', 'decision'] });
+    expect(fields.find((f) => f.path === 'requires[].approval')).toMatchObject({
+      required: true,
+      form: ['approval', 'decision'],
+    });
     expect(fields.find((f) => f.path === 'requires[].decision')).toMatchObject({ required: false, default: 'yes' });
     expect(fields.find((f) => f.path === 'argument.type')).toMatchObject({ required: true, form: ['type'] });
   });
 
   it('leaves a field without .describe() with an empty description, for the reference test to catch', () => {
-    expect(schemaFields(z.strictObject({ bare: z.boolean() }))).toEqual([{ path: 'bare', type: 'boolean', required: true, description: '' }]);
+    expect(schemaFields(z.strictObject({ bare: z.boolean() }))).toEqual([
+      { path: 'bare', type: 'boolean', required: true, description: '' },
+    ]);
   });
 });

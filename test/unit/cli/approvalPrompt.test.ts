@@ -63,12 +63,29 @@ describe('the approval prompt', () => {
 
   it('an empty name, an empty decision or the end of input is "not now": no answer, nothing decided', async () => {
     expect((await converse([[nameQuestion, 1, '\n']])).answer).toBeUndefined();
-    expect((await converse([[nameQuestion, 1, 'Ana\n'], [decisionQuestion, 1, '   \n']])).answer).toBeUndefined();
+    expect(
+      (
+        await converse([
+          [nameQuestion, 1, 'Ana\n'],
+          [decisionQuestion, 1, '   \n'],
+        ])
+      ).answer,
+    ).toBeUndefined();
     expect((await converse([[nameQuestion, 1, null]])).answer).toBeUndefined();
-    expect((await converse([[nameQuestion, 1, 'Ana\n'], [decisionQuestion, 1, null]])).answer).toBeUndefined();
+    expect(
+      (
+        await converse([
+          [nameQuestion, 1, 'Ana\n'],
+          [decisionQuestion, 1, null],
+        ])
+      ).answer,
+    ).toBeUndefined();
   });
 
   it('a rejection ends the demo REJECTED with exit 1', () => {
-    expect(outcomeOf('rejected', undefined, new Error('rejected by Ana'))).toEqual({ outcome: 'rejected', exitCode: 1 });
+    expect(outcomeOf('rejected', undefined, new Error('rejected by Ana'))).toEqual({
+      outcome: 'rejected',
+      exitCode: 1,
+    });
   });
 });

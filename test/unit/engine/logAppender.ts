@@ -9,5 +9,10 @@ import { appendEvent } from '../../../src/engine/runLog.js';
 
 const [runDir, name, count] = process.argv.slice(2) as [string, string, string];
 for (let i = 0; i < Number(count); i++) {
-  await appendEvent(runDir, { type: 'step_progress', at: new Date().toISOString(), stepId: 'a', message: `${name} ${i}` });
+  await appendEvent(runDir, {
+    type: 'step_progress',
+    at: new Date().toISOString(),
+    stepId: 'a',
+    message: `${name} ${i}`,
+  });
 }

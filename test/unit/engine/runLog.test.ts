@@ -27,9 +27,22 @@ const started: RunEvent = {
   metadata: {},
   holder: 'ana@host',
 };
-const stepStarted: RunEvent = { type: 'step_started', at, stepId: 'a', phaseId: 'deploy', kind: 'sql', title: 'A', hash: 'h-a', attempt: 1 };
+const stepStarted: RunEvent = {
+  type: 'step_started',
+  at,
+  stepId: 'a',
+  phaseId: 'deploy',
+  kind: 'sql',
+  title: 'A',
+  hash: 'h-a',
+  attempt: 1,
+};
 const stepPassed: RunEvent = {
-  type: 'step_finished', at, stepId: 'a', status: 'passed', durationMs: 5,
+  type: 'step_finished',
+  at,
+  stepId: 'a',
+  status: 'passed',
+  durationMs: 5,
   outcome: { status: 'passed', expected: 'e', observed: {}, message: 'ok' },
 };
 const finished: RunEvent = { type: 'run_finished', at, status: 'passed', message: 'every step passed' };
@@ -75,10 +88,14 @@ describe('the run log: a hash chain of validated events', () => {
     const broken = damage(`${edited.join('\n')}\n`);
     expect(broken.code).toBe('broken_chain');
     expect(broken.exitCode).toBe(ExitCode.damagedRun);
-    expect(broken.message).toMatch(/breaks after event 2 \(step_started at .*\): event 3 \(step_finished .*\) does not follow it, so event 2 was changed/);
+    expect(broken.message).toMatch(
+      /breaks after event 2 \(step_started at .*\): event 3 \(step_finished .*\) does not follow it, so event 2 was changed/,
+    );
 
     expect(damage(`${[lines[0], lines[2], lines[3]].join('\n')}\n`).message).toMatch(/breaks after event 1 /);
-    expect(damage(`${[lines[1], lines[2]].join('\n')}\n`).message).toMatch(/line 1 is step_started: a run log begins with run_started/);
+    expect(damage(`${[lines[1], lines[2]].join('\n')}\n`).message).toMatch(
+      /line 1 is step_started: a run log begins with run_started/,
+    );
     expect(damage(`${[lines[0], JSON.stringify(stepStarted), lines[1]].join('\n')}\n`).message).toMatch(
       /line 2 has no hash chain but follows chained events/,
     );
@@ -86,15 +103,25 @@ describe('the run log: a hash chain of validated events', () => {
 
   it('refuses an unknown event type, a step_finished without its outcome, an unknown field, a newer format — exit 9, never a TypeError', () => {
     const first = encodeLine(started, genesisHash, undefined);
-    const followedBy = (value: object) => `${first.toString()}\n${JSON.stringify({ v: 2, prev: hashLine(first), ...value })}\n`;
-    expect(damage(followedBy({ type: 'step_teleported', at, stepId: 'a' })).message).toMatch(/line 2 is not a valid event: unknown event type "step_teleported"/);
+    const followedBy = (value: object) =>
+      `${first.toString()}\n${JSON.stringify({ v: 2, prev: hashLine(first), ...value })}\n`;
+    expect(damage(followedBy({ type: 'step_teleported', at, stepId: 'a' })).message).toMatch(
+      /line 2 is not a valid event: unknown event type "step_teleported"/,
+    );
     const { outcome: _outcome, ...withoutOutcome } = stepPassed as Extract<RunEvent, { type: 'step_finished' }>;
-    expect(damage(followedBy(withoutOutcome)).message).toMatch(/step_finished: outcome: a passed step_finished needs its outcome/);
+    expect(damage(followedBy(withoutOutcome)).message).toMatch(
+      /step_finished: outcome: a passed step_finished needs its outcome/,
+    );
     expect(damage(followedBy({ ...stepStarted, attempt: 'one' })).message).toMatch(/step_started: attempt: /);
     expect(damage(followedBy({ ...stepStarted, extra: 1 })).message).toMatch(/unknown field "extra"/);
-    expect(damage(`${JSON.stringify({ v: 3, prev: genesisHash, ...started })}\n`).message).toMatch(/format version 3 is not one this shipcheck reads/);
-    expect(damage(`${JSON.stringify(started)}\n[1,2]\n`).message).toMatch(/line 2 is refused: a line must hold a JSON object/);
-    for (const text of [followedBy({ type: 'step_teleported' }), followedBy(withoutOutcome)]) expect(damage(text).exitCode).toBe(ExitCode.damagedRun);
+    expect(damage(`${JSON.stringify({ v: 3, prev: genesisHash, ...started })}\n`).message).toMatch(
+      /format version 3 is not one this shipcheck reads/,
+    );
+    expect(damage(`${JSON.stringify(started)}\n[1,2]\n`).message).toMatch(
+      /line 2 is refused: a line must hold a JSON object/,
+    );
+    for (const text of [followedBy({ type: 'step_teleported' }), followedBy(withoutOutcome)])
+      expect(damage(text).exitCode).toBe(ExitCode.damagedRun);
   });
 
   it('reads format 1 logs (no chain) and says they are unchained', () => {
@@ -108,7 +135,10 @@ describe('the run log: a hash chain of validated events', () => {
     await appendEvents(dir, [started, stepStarted], { key });
     expect((await readRunLog(dir, key)).integrity.signature).toBe('verified');
     expect((await readRunLog(dir)).integrity.signature).toBe('unchecked');
-    expect((await readRunLog(dir, Buffer.from('another-key-of-16-chars'))).integrity).toMatchObject({ signature: 'invalid', firstInvalid: 1 });
+    expect((await readRunLog(dir, Buffer.from('another-key-of-16-chars'))).integrity).toMatchObject({
+      signature: 'invalid',
+      firstInvalid: 1,
+    });
     await appendEvent(dir, stepPassed);
     expect((await readRunLog(dir, key)).integrity).toMatchObject({ signature: 'unsigned', firstUnsigned: 3 });
   });
@@ -148,14 +178,19 @@ describe('a torn last line', () => {
     expect((await readRunLog(dir)).events).toHaveLength(2);
 
     const written = await appendEvent(dir, stepPassed, { now: () => at });
-    expect(written).toEqual([{ type: 'log_repaired', at, offset: before.size, bytes: 29, sideFile: `events.jsonl.torn-at-${before.size}` }, stepPassed]);
+    expect(written).toEqual([
+      { type: 'log_repaired', at, offset: before.size, bytes: 29, sideFile: `events.jsonl.torn-at-${before.size}` },
+      stepPassed,
+    ]);
     const side = join(dir, `events.jsonl.torn-at-${before.size}`);
     expect(await readFile(side, 'utf8')).toBe('{"type":"step_progress","mess');
     expect((await stat(side)).mode & 0o777).toBe(0o600);
     const log = await readRunLog(dir);
     expect(log.events.map((e) => e.type)).toEqual(['run_started', 'step_started', 'log_repaired', 'step_finished']);
     expect(log.integrity.tornBytes).toBe(0);
-    expect(foldEvents(log.events).logRepairs).toEqual([{ at, offset: before.size, bytes: 29, sideFile: `events.jsonl.torn-at-${before.size}` }]);
+    expect(foldEvents(log.events).logRepairs).toEqual([
+      { at, offset: before.size, bytes: 29, sideFile: `events.jsonl.torn-at-${before.size}` },
+    ]);
   });
 
   it('a last line that ended but is not JSON (a garbled block) is cut off too; a bad line before the last is damage', async () => {
@@ -184,12 +219,16 @@ describe('appenders in several processes', () => {
     await appendEvents(dir, [started, stepStarted]);
     const appender = fileURLToPath(new URL('./logAppender.ts', import.meta.url));
     const run = promisify(execFile);
-    await Promise.all(['p1', 'p2', 'p3', 'p4'].map((name) => run(process.execPath, ['--import', 'tsx', appender, dir, name, '25'])));
+    await Promise.all(
+      ['p1', 'p2', 'p3', 'p4'].map((name) => run(process.execPath, ['--import', 'tsx', appender, dir, name, '25'])),
+    );
     const log = await readRunLog(dir);
     expect(log.events).toHaveLength(102);
     for (const name of ['p1', 'p2', 'p3', 'p4']) {
       const mine = log.events.filter((e) => e.type === 'step_progress' && e.message.startsWith(`${name} `));
-      expect(mine.map((e) => (e as { message: string }).message)).toEqual(Array.from({ length: 25 }, (_, i) => `${name} ${i}`));
+      expect(mine.map((e) => (e as { message: string }).message)).toEqual(
+        Array.from({ length: 25 }, (_, i) => `${name} ${i}`),
+      );
     }
     expect((await readdir(dir)).filter((f) => f.includes('.lock'))).toEqual([]);
   }, 60_000);
@@ -205,7 +244,10 @@ describe('appenders in several processes', () => {
 
 describe('applyEvent', () => {
   it('keeps the first and the latest progress lines of a step and counts the ones left out', () => {
-    const progress = Array.from({ length: 1000 }, (_, i): RunEvent => ({ type: 'step_progress', at, stepId: 'a', message: `sample ${i}` }));
+    const progress = Array.from(
+      { length: 1000 },
+      (_, i): RunEvent => ({ type: 'step_progress', at, stepId: 'a', message: `sample ${i}` }),
+    );
     const state = foldEvents([started, stepStarted, ...progress]);
     const step = state.steps[0]!;
     expect(step.progress).toHaveLength(progressKept.first + progressKept.latest);

@@ -23,10 +23,22 @@ const started: RunEvent = {
   holder: 'ana@host',
 };
 const step = (stepId: string, phaseId = 'deploy'): RunEvent => ({
-  type: 'step_started', at, stepId, phaseId, kind: 'sql', title: stepId, hash: `h-${stepId}`, attempt: 1,
+  type: 'step_started',
+  at,
+  stepId,
+  phaseId,
+  kind: 'sql',
+  title: stepId,
+  hash: `h-${stepId}`,
+  attempt: 1,
 });
 const finished = (stepId: string, status: 'passed' | 'failed', action?: 'warn' | 'stop' | 'rollback'): RunEvent => ({
-  type: 'step_finished', at, stepId, status, durationMs: 5, ...(action && { action }),
+  type: 'step_finished',
+  at,
+  stepId,
+  status,
+  durationMs: 5,
+  ...(action && { action }),
   outcome: { status, expected: 'e', observed: {}, message: status },
 });
 
@@ -39,9 +51,18 @@ describe('state fold', () => {
   });
 
   it('tracks phases and steps, and keeps a step started but not finished as Running (interrupted)', () => {
-    const state = foldEvents([started, { type: 'phase_started', at, phaseId: 'deploy' }, step('a'), finished('a', 'passed'), step('b')]);
+    const state = foldEvents([
+      started,
+      { type: 'phase_started', at, phaseId: 'deploy' },
+      step('a'),
+      finished('a', 'passed'),
+      step('b'),
+    ]);
     expect(state.phaseStatus.deploy).toBe('in_progress');
-    expect(state.steps.map((s) => [s.id, s.status])).toEqual([['a', 'Success'], ['b', 'Running']]);
+    expect(state.steps.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'Success'],
+      ['b', 'Running'],
+    ]);
   });
 
   it('counts attempts and keeps the last result', () => {
@@ -62,13 +83,26 @@ describe('state fold', () => {
     const decided = foldEvents([
       ...[started, step('po', 'signoff')],
       { type: 'awaiting_approval', at, stepId: 'po', message: 'waiting' },
-      { type: 'approval_recorded', at, stepId: 'po', by: 'Ana', decision: 'conditional', conditions: 'fix alerts', osUser: 'ana' },
+      {
+        type: 'approval_recorded',
+        at,
+        stepId: 'po',
+        by: 'Ana',
+        decision: 'conditional',
+        conditions: 'fix alerts',
+        osUser: 'ana',
+      },
       { type: 'conditions_met', at, stepId: 'po', by: 'Ana', osUser: 'ana' },
       { type: 'run_resumed', at, holder: 'bob@host', checklistHash: 'h' },
       step('po', 'signoff'),
       finished('po', 'passed'),
     ]);
-    expect(decided.approvals.po).toMatchObject({ decision: 'conditional', conditions: 'fix alerts', conditionsMet: true, by: 'Ana' });
+    expect(decided.approvals.po).toMatchObject({
+      decision: 'conditional',
+      conditions: 'fix alerts',
+      conditionsMet: true,
+      by: 'Ana',
+    });
     expect(decided.pendingApproval).toBeUndefined();
     expect(decided.status).toBe('in_progress');
     expect(decided.holders).toEqual(['ana@host', 'bob@host']);
@@ -89,7 +123,11 @@ describe('state fold', () => {
       { type: 'rollback_finished', at, branch: 'function_related', status: 'rolled_back' },
       { type: 'run_finished', at, status: 'rolled_back', message: 'rolled back' },
     ]);
-    expect(state.steps.map((s) => [s.id, s.status])).toEqual([['a', 'RolledBack'], ['b', 'Error'], ['drop', 'Success']]);
+    expect(state.steps.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'RolledBack'],
+      ['b', 'Error'],
+      ['drop', 'Success'],
+    ]);
     expect(state.phaseStatus).toEqual({ deploy: 'rolled_back', signoff: 'not_started' });
     expect(state.status).toBe('rolled_back');
     expect(state.rollback).toMatchObject({ branch: 'function_related', status: 'rolled_back', triggeredBy: 'b' });
@@ -97,7 +135,11 @@ describe('state fold', () => {
   });
 
   it('records a skipped step with who skipped it', () => {
-    const state = foldEvents([started, step('a'), { type: 'step_skipped', at, stepId: 'a', phaseId: 'deploy', reason: 'checked by hand', by: 'ana@host' }]);
+    const state = foldEvents([
+      started,
+      step('a'),
+      { type: 'step_skipped', at, stepId: 'a', phaseId: 'deploy', reason: 'checked by hand', by: 'ana@host' },
+    ]);
     expect(state.steps[0]).toMatchObject({ status: 'Skipped', skipReason: 'checked by hand (by ana@host)' });
   });
 

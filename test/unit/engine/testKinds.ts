@@ -23,7 +23,9 @@ function probe(kind: string, flags: { idempotent: boolean; mutates: boolean }): 
     async run(spec, context) {
       probeCalls.push(context.step.id);
       context.progress(`probing ${context.step.id}`);
-      const evidence = spec.evidence ? [await context.writeEvidence('probe.txt', spec.evidence, 'what the probe saw')] : [];
+      const evidence = spec.evidence
+        ? [await context.writeEvidence('probe.txt', spec.evidence, 'what the probe saw')]
+        : [];
       if (spec.result === 'throws') throw new Error(`probe ${context.step.id} exploded`);
       return {
         status: spec.result,

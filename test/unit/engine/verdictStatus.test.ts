@@ -25,13 +25,30 @@ const started: RunEvent = {
   holder: 'ana@host',
 };
 const step = (stepId: string, phaseId = 'deploy'): RunEvent => ({
-  type: 'step_started', at, stepId, phaseId, kind: 'sql', title: stepId, hash: `h-${stepId}`, attempt: 1,
+  type: 'step_started',
+  at,
+  stepId,
+  phaseId,
+  kind: 'sql',
+  title: stepId,
+  hash: `h-${stepId}`,
+  attempt: 1,
 });
 const finished = (stepId: string, status: 'passed' | 'failed', action?: 'warn' | 'stop' | 'rollback'): RunEvent => ({
-  type: 'step_finished', at, stepId, status, durationMs: 5, ...(action && { action }),
+  type: 'step_finished',
+  at,
+  stepId,
+  status,
+  durationMs: 5,
+  ...(action && { action }),
   outcome: { status, expected: 'e', observed: {}, message: status },
 });
-const phase = (phaseId: string, status: 'passed' | 'failed'): RunEvent => ({ type: 'phase_finished', at, phaseId, status });
+const phase = (phaseId: string, status: 'passed' | 'failed'): RunEvent => ({
+  type: 'phase_finished',
+  at,
+  phaseId,
+  status,
+});
 
 describe('a warned step is not a pass', () => {
   it('a phase and a run that finished "passed" with a warned step read PASSED WITH WARNINGS', () => {
@@ -76,7 +93,12 @@ describe('the live list draws a phase done only when it passed', () => {
     expect(phaseMark(waiting, 'signoff')).toEqual({ done: false, mark: '⏸', words: 'AWAITING APPROVAL' });
     expect(phaseMark(waiting, 'later')).toEqual({ done: false, mark: '·', words: 'NOT STARTED' });
 
-    const stopped = foldEvents([started, { type: 'phase_started', at, phaseId: 'deploy' }, step('a'), { type: 'run_stopped', at, reason: 'interrupted', message: 'Ctrl-C' }]);
+    const stopped = foldEvents([
+      started,
+      { type: 'phase_started', at, phaseId: 'deploy' },
+      step('a'),
+      { type: 'run_stopped', at, reason: 'interrupted', message: 'Ctrl-C' },
+    ]);
     expect(phaseMark(stopped, 'deploy')).toEqual({ done: false, mark: '■', words: 'STOPPED' });
 
     const passed = foldEvents([started, step('a'), finished('a', 'passed'), phase('deploy', 'passed')]);

@@ -11,14 +11,22 @@ async function rulesFlagged(sql: string, options: { pgVersion?: number } = {}): 
 // migrations set lock_timeout first so that require-timeout-settings stays out of the way.
 const timeout = "set lock_timeout = '2s';\n";
 const cases: { rule: string; unsafe: string; safe: string }[] = [
-  { rule: 'require-concurrent-index-creation', unsafe: 'create index i on t (a);', safe: 'create index concurrently if not exists i on t (a);' },
+  {
+    rule: 'require-concurrent-index-creation',
+    unsafe: 'create index i on t (a);',
+    safe: 'create index concurrently if not exists i on t (a);',
+  },
   { rule: 'require-concurrent-index-deletion', unsafe: 'drop index i;', safe: 'drop index concurrently if exists i;' },
   {
     rule: 'constraint-missing-not-valid',
     unsafe: 'alter table t add constraint fk foreign key (a) references u (id);',
     safe: 'alter table t add constraint fk foreign key (a) references u (id) not valid;\nalter table t validate constraint fk;',
   },
-  { rule: 'constraint-missing-not-valid', unsafe: 'alter table t add constraint c check (a > 0);', safe: 'alter table t add constraint c check (a > 0) not valid;' },
+  {
+    rule: 'constraint-missing-not-valid',
+    unsafe: 'alter table t add constraint c check (a > 0);',
+    safe: 'alter table t add constraint c check (a > 0) not valid;',
+  },
   {
     rule: 'adding-unique-or-primary-key-constraint',
     unsafe: 'alter table t add constraint p primary key (id);',
@@ -29,7 +37,11 @@ const cases: { rule: string; unsafe: string; safe: string }[] = [
     unsafe: 'alter table t alter column a set not null;',
     safe: 'alter table t add constraint a_nn check (a is not null) not valid;',
   },
-  { rule: 'changing-column-type', unsafe: 'alter table t alter column a type bigint;', safe: 'alter table t add column a_big bigint;' },
+  {
+    rule: 'changing-column-type',
+    unsafe: 'alter table t alter column a type bigint;',
+    safe: 'alter table t add column a_big bigint;',
+  },
   {
     rule: 'adding-field-with-default',
     unsafe: 'alter table t add column id2 uuid default gen_random_uuid();',
@@ -39,7 +51,11 @@ const cases: { rule: string; unsafe: string; safe: string }[] = [
   { rule: 'renaming-table', unsafe: 'alter table t rename to u;', safe: 'create table u (id int);' },
   { rule: 'ban-drop-column', unsafe: 'alter table t drop column a;', safe: 'comment on column t.a is $$unused$$;' },
   { rule: 'ban-drop-table', unsafe: 'drop table t;', safe: 'drop view v;' },
-  { rule: 'adding-required-field', unsafe: 'alter table t add column a int not null;', safe: 'alter table t add column a int not null default 0;' },
+  {
+    rule: 'adding-required-field',
+    unsafe: 'alter table t add column a int not null;',
+    safe: 'alter table t add column a int not null default 0;',
+  },
   { rule: 'transaction-control', unsafe: 'begin;\nselect 1;\ncommit;', safe: 'select 1;' },
   {
     rule: 'non-transactional-mixed',
@@ -48,7 +64,8 @@ const cases: { rule: string; unsafe: string; safe: string }[] = [
   },
   {
     rule: 'function-search-path',
-    unsafe: 'create function f() returns int language sql as $$ select 1 $$;\nrevoke execute on function f() from public;',
+    unsafe:
+      'create function f() returns int language sql as $$ select 1 $$;\nrevoke execute on function f() from public;',
     safe: 'create function f() returns int language sql set search_path = pg_catalog, pg_temp as $$ select 1 $$;\nrevoke execute on function f() from public;',
   },
   {
@@ -62,7 +79,11 @@ const cases: { rule: string; unsafe: string; safe: string }[] = [
     unsafe: 'create function f() returns int language sql set search_path = pg_catalog, pg_temp as $$ select 1 $$;',
     safe: 'create function f() returns int language sql set search_path = pg_catalog, pg_temp as $$ select 1 $$;\nrevoke all on function f() from public;',
   },
-  { rule: 'grant-execute-to-public', unsafe: 'grant execute on function f() to anon;', safe: 'grant execute on function f() to authenticated;' },
+  {
+    rule: 'grant-execute-to-public',
+    unsafe: 'grant execute on function f() to anon;',
+    safe: 'grant execute on function f() to authenticated;',
+  },
 ];
 
 describe('lint rules on the parse tree', () => {
@@ -81,7 +102,8 @@ describe('lint rules on the parse tree', () => {
   });
 
   it('require-timeout-settings: a lock on an existing table without lock_timeout, once per file', async () => {
-    const findings = (await lintSql('alter table t add column a int;\nalter table t add column b int;', 'm.sql')).findings;
+    const findings = (await lintSql('alter table t add column a int;\nalter table t add column b int;', 'm.sql'))
+      .findings;
     expect(findings.filter((f) => f.rule === 'require-timeout-settings').map((f) => f.line)).toEqual([1]);
     expect(await rulesFlagged("set lock_timeout = '1s';\nalter table t add column a int;")).toEqual([]);
   });
@@ -92,7 +114,8 @@ describe('lint rules on the parse tree', () => {
   });
 
   it('changes to a table created earlier in the same migration lock nobody out', async () => {
-    const sql = 'create table public.n (id int);\ncreate index n_idx on n (id);\nalter table public.n add constraint p primary key (id);';
+    const sql =
+      'create table public.n (id int);\ncreate index n_idx on n (id);\nalter table public.n add constraint p primary key (id);';
     expect(await rulesFlagged(sql)).toEqual([]);
   });
 
@@ -121,7 +144,8 @@ describe('lint rules on the parse tree', () => {
   });
 
   it('does not split on semicolons inside dollar quotes or strings', async () => {
-    const sql = "create function f() returns int language plpgsql set search_path = pg_catalog, pg_temp as $$ begin; alter table t drop column a; return 1; end $$;\nrevoke execute on function f() from public;";
+    const sql =
+      'create function f() returns int language plpgsql set search_path = pg_catalog, pg_temp as $$ begin; alter table t drop column a; return 1; end $$;\nrevoke execute on function f() from public;';
     const report = await lintSql(sql, 'm.sql');
     expect(report.statements).toBe(2);
     expect(report.findings).toEqual([]);
@@ -134,13 +158,23 @@ describe('waivers', () => {
     const report = await lintSql(sql, 'm.sql');
     expect(report.findings.map((f) => [f.rule, f.line])).toEqual([['require-concurrent-index-creation', 4]]);
     expect(report.waived).toEqual([
-      expect.objectContaining({ rule: 'require-concurrent-index-creation', line: 3, reason: 't is created empty by 023' }),
+      expect.objectContaining({
+        rule: 'require-concurrent-index-creation',
+        line: 3,
+        reason: 't is created empty by 023',
+      }),
     ]);
   });
 
   it('a waiver without a reason or for an unknown rule waives nothing and is itself a finding', async () => {
-    const noReason = await lintSql(`${timeout}-- shipcheck-lint allow require-concurrent-index-creation\ncreate index i on t (a);`, 'm.sql');
-    expect(noReason.findings.map((f) => f.rule).sort()).toEqual(['invalid-waiver', 'require-concurrent-index-creation']);
+    const noReason = await lintSql(
+      `${timeout}-- shipcheck-lint allow require-concurrent-index-creation\ncreate index i on t (a);`,
+      'm.sql',
+    );
+    expect(noReason.findings.map((f) => f.rule).sort()).toEqual([
+      'invalid-waiver',
+      'require-concurrent-index-creation',
+    ]);
     const unknown = await lintSql(`${timeout}-- shipcheck-lint allow no-such-rule: because\nselect 1;`, 'm.sql');
     expect(unknown.findings[0]?.message).toMatch(/no known rule: no-such-rule/);
   });

@@ -28,9 +28,33 @@ describe('the Performance Benchmarking table', () => {
     ]);
     const table = buildBenchmark(baseline, { db, shield: null, probe: null, functionSource: null }, rows);
     expect(table.rows).toEqual([
-      { metric: 'Charge mean time', unit: 'ms', baseline: 20, after: 12, change: -0.4, target: { op: '<', value: 15 }, met: true },
-      { metric: 'Lost updates', unit: 'lost updates', baseline: 90, after: null, change: null, target: { op: '=', value: 0 }, met: null },
-      { metric: 'Deadlocks', unit: 'count', baseline: 0, after: 0, change: null, target: { op: '<=', value: 0 }, met: true },
+      {
+        metric: 'Charge mean time',
+        unit: 'ms',
+        baseline: 20,
+        after: 12,
+        change: -0.4,
+        target: { op: '<', value: 15 },
+        met: true,
+      },
+      {
+        metric: 'Lost updates',
+        unit: 'lost updates',
+        baseline: 90,
+        after: null,
+        change: null,
+        target: { op: '=', value: 0 },
+        met: null,
+      },
+      {
+        metric: 'Deadlocks',
+        unit: 'count',
+        baseline: 0,
+        after: 0,
+        change: null,
+        target: { op: '<=', value: 0 },
+        met: true,
+      },
     ]);
   });
 
@@ -42,9 +66,20 @@ describe('the Performance Benchmarking table', () => {
   });
 
   it('refuses an unknown figure, a target it cannot read, and rows on a baseline without compare_with', () => {
-    const problems = (spec: unknown) => JSON.stringify(monitorStep.schema.safeParse({ duration: '10s', criteria: { max_deadlocks: 0 }, benchmark: spec }).error?.issues);
+    const problems = (spec: unknown) =>
+      JSON.stringify(
+        monitorStep.schema.safeParse({ duration: '10s', criteria: { max_deadlocks: 0 }, benchmark: spec }).error
+          ?.issues,
+      );
     expect(problems([{ metric: 'x', figure: 'p99' }])).toContain('function_mean_exec_ms');
-    expect(problems([{ metric: 'x', figure: 'deadlocks', target: 'under 15' }])).toContain('target is an operator and a number');
-    expect(JSON.stringify(baselineStep.schema.safeParse({ window: '1s', benchmark: [{ metric: 'x', figure: 'deadlocks' }] }).error?.issues)).toContain('name the earlier baseline in compare_with');
+    expect(problems([{ metric: 'x', figure: 'deadlocks', target: 'under 15' }])).toContain(
+      'target is an operator and a number',
+    );
+    expect(
+      JSON.stringify(
+        baselineStep.schema.safeParse({ window: '1s', benchmark: [{ metric: 'x', figure: 'deadlocks' }] }).error
+          ?.issues,
+      ),
+    ).toContain('name the earlier baseline in compare_with');
   });
 });

@@ -6,7 +6,13 @@ import { histogramOf, parsePrometheusText, sumOf } from '../../../src/metrics/pr
 /** prom-client's own exposition of a labelled histogram and counter: what the Shield API serves. */
 async function exposition() {
   const registry = new Registry();
-  const h = new Histogram({ name: 'd_seconds', help: 'x', labelNames: ['writer', 'result'], buckets: [0.01, 0.1, 1], registers: [registry] });
+  const h = new Histogram({
+    name: 'd_seconds',
+    help: 'x',
+    labelNames: ['writer', 'result'],
+    buckets: [0.01, 0.1, 1],
+    registers: [registry],
+  });
   const c = new Counter({ name: 'a_total', help: 'y', labelNames: ['writer', 'result'], registers: [registry] });
   for (const v of [0.005, 0.05, 0.05, 0.5]) h.observe({ writer: 'rpc', result: 'success' }, v);
   for (const v of [0.05, 2]) h.observe({ writer: 'legacy', result: 'failed' }, v);
@@ -47,7 +53,10 @@ describe('Prometheus text', () => {
     const none = { buckets: [], count: 0, sum: 0 };
     expect(histogramQuantile(0.5, none)).toBeNull();
     expect(histogramMean(none)).toBeNull();
-    const delta = histogramDelta({ ...all, buckets: all.buckets.map((b) => ({ ...b, count: b.count - 1 })), count: 5, sum: 2 }, all);
+    const delta = histogramDelta(
+      { ...all, buckets: all.buckets.map((b) => ({ ...b, count: b.count - 1 })), count: 5, sum: 2 },
+      all,
+    );
     expect(delta.count).toBe(1);
     expect(delta.buckets.every((b) => b.count === 1)).toBe(true);
     // A restarted process (counters went down): the later scrape is the window.

@@ -11,25 +11,62 @@ function monitorStep(raceProbe: unknown, lost: number | null): ReportStep {
     windowMs: 5040,
     functionSource: null,
     rows: [
-      { metric: 'Race condition events', unit: 'lost updates', baseline: 4, after: lost, change: null, target: { op: '=', value: 0 }, met: lost === null ? null : lost === 0 },
+      {
+        metric: 'Race condition events',
+        unit: 'lost updates',
+        baseline: 4,
+        after: lost,
+        change: null,
+        target: { op: '=', value: 0 },
+        met: lost === null ? null : lost === 0,
+      },
     ],
   };
-  return { id: 'watch', phaseId: 'deploy', kind: 'monitor', title: 'Watch', status: 'Success', observed: { benchmark, race_probe: raceProbe }, attempts: 1, progress: [], evidence: [] };
+  return {
+    id: 'watch',
+    phaseId: 'deploy',
+    kind: 'monitor',
+    title: 'Watch',
+    status: 'Success',
+    observed: { benchmark, race_probe: raceProbe },
+    attempts: 1,
+    progress: [],
+    evidence: [],
+  };
 }
 
-const afterLine = (step: ReportStep) => renderBenchmarkMarkdown(benchmarksOf([step])).find((l) => l.startsWith('Baseline:'));
+const afterLine = (step: ReportStep) =>
+  renderBenchmarkMarkdown(benchmarksOf([step])).find((l) => l.startsWith('Baseline:'));
 
 describe('Performance Benchmarking: where the after figures came from', () => {
   it('names the race probe, its actions and writer, when the monitor ran one', () => {
-    const step = monitorStep({ writer: 'rpc', writerFrom: 'Shield API', actions: 10, succeeded: 10, failed: 0, lost: 0, latencyMsP95: 3, dbCallsPerAction: 2 }, 0);
-    expect(afterLine(step)).toBe('Baseline: `baseline`; after: the 5 s monitor window and its race probe (10 simultaneous actions, rpc writer).');
-    expect(benchmarksHtml(benchmarksOf([step]))).toContain('after: the 5 s monitor window and its race probe (10 simultaneous actions, rpc writer).</p>');
+    const step = monitorStep(
+      {
+        writer: 'rpc',
+        writerFrom: 'Shield API',
+        actions: 10,
+        succeeded: 10,
+        failed: 0,
+        lost: 0,
+        latencyMsP95: 3,
+        dbCallsPerAction: 2,
+      },
+      0,
+    );
+    expect(afterLine(step)).toBe(
+      'Baseline: `baseline`; after: the 5 s monitor window and its race probe (10 simultaneous actions, rpc writer).',
+    );
+    expect(benchmarksHtml(benchmarksOf([step]))).toContain(
+      'after: the 5 s monitor window and its race probe (10 simultaneous actions, rpc writer).</p>',
+    );
   });
 
   it('says there was no race probe when the monitor had none (its race row is "not measured")', () => {
     const step = monitorStep(null, null);
     const markdown = renderBenchmarkMarkdown(benchmarksOf([step])).join('\n');
-    expect(afterLine(step)).toBe('Baseline: `baseline`; after: the 5 s monitor window (no race probe: race condition events not measured).');
+    expect(afterLine(step)).toBe(
+      'Baseline: `baseline`; after: the 5 s monitor window (no race probe: race condition events not measured).',
+    );
     expect(markdown).toContain('| Race condition events | 4 | — |  | 0 | not measured |');
     expect(markdown).not.toContain('and its race probe');
     expect(benchmarksHtml(benchmarksOf([step]))).not.toContain('and its race probe');
@@ -37,11 +74,15 @@ describe('Performance Benchmarking: where the after figures came from', () => {
 
   it("says a baseline step's table compares with its own window", () => {
     const step = { ...monitorStep(null, null), kind: 'baseline' };
-    expect(afterLine(step)).toBe('Baseline: `baseline`; after: the 5 s baseline window (no race probe: race condition events not measured).');
+    expect(afterLine(step)).toBe(
+      'Baseline: `baseline`; after: the 5 s baseline window (no race probe: race condition events not measured).',
+    );
   });
 
   it('says why a configured race probe did not run', () => {
     const step = monitorStep('not run: a criterion was breached', null);
-    expect(afterLine(step)).toBe('Baseline: `baseline`; after: the 5 s monitor window; its race probe did not run (a criterion was breached).');
+    expect(afterLine(step)).toBe(
+      'Baseline: `baseline`; after: the 5 s monitor window; its race probe did not run (a criterion was breached).',
+    );
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { chartsOf } from '../../../src/report/charts.js';
 import type { ReportStep } from '../../../src/report/runReport.js';
 
-const point = (at: string, deadlocks: number) => ({ at, elapsed_s: 0, deadlocks, rollback_rate: null, lock_waits: 0, table_lock_waits: null });
+const point = (at: string, deadlocks: number) => ({
+  at,
+  elapsed_s: 0,
+  deadlocks,
+  rollback_rate: null,
+  lock_waits: 0,
+  table_lock_waits: null,
+});
 
 describe('monitor charts of a resumed window', () => {
   it('break each series over the gap shipcheck was not running, and say so', () => {

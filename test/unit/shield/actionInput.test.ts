@@ -12,10 +12,17 @@ function problemsOf(...args: Parameters<typeof parseActionRequest>): string[] {
 
 describe('parseActionRequest', () => {
   it('accepts a well-formed request and deduplicates tags in order', () => {
-    const parsed = parseActionRequest(org, comment, ['hide_comment', 'add_strike_1', 'hide_comment'], { toxicity_score: 0.9 });
+    const parsed = parseActionRequest(org, comment, ['hide_comment', 'add_strike_1', 'hide_comment'], {
+      toxicity_score: 0.9,
+    });
     expect(parsed).toEqual({
       ok: true,
-      request: { organizationId: org, comment, tags: ['hide_comment', 'add_strike_1'], metadata: { toxicity_score: 0.9 } },
+      request: {
+        organizationId: org,
+        comment,
+        tags: ['hide_comment', 'add_strike_1'],
+        metadata: { toxicity_score: 0.9 },
+      },
     });
   });
 
@@ -30,9 +37,14 @@ describe('parseActionRequest', () => {
   });
 
   it('reports every problem at once, each naming its field', () => {
-    const problems = problemsOf('not-a-uuid', { ...comment, platform: 'myspace', platform_user_id: '' }, ['hide_comment', 'nuke_account'], {
-      toxicity_score: 1.5,
-    });
+    const problems = problemsOf(
+      'not-a-uuid',
+      { ...comment, platform: 'myspace', platform_user_id: '' },
+      ['hide_comment', 'nuke_account'],
+      {
+        toxicity_score: 1.5,
+      },
+    );
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^organizationId: must be a uuid/),
@@ -55,14 +67,36 @@ describe('parseActionRequest', () => {
   });
 
   it('accepts SQL-looking comment text: the text is the toxic comment itself', () => {
-    expect(parseActionRequest(org, { ...comment, text: "'; drop table users; --" }, ['hide_comment'], { toxicity_score: 0.9 }).ok).toBe(true);
+    expect(
+      parseActionRequest(org, { ...comment, text: "'; drop table users; --" }, ['hide_comment'], {
+        toxicity_score: 0.9,
+      }).ok,
+    ).toBe(true);
   });
 
   it.each([
-    ['text', { ...comment, text: 'x'.repeat(inputLimits.textLength + 1) }, ['hide_comment'], { toxicity_score: 0.9 }, /^comment\.text: /],
-    ['id', { ...comment, id: '1'.repeat(inputLimits.idLength + 1) }, ['hide_comment'], { toxicity_score: 0.9 }, /^comment\.id: /],
+    [
+      'text',
+      { ...comment, text: 'x'.repeat(inputLimits.textLength + 1) },
+      ['hide_comment'],
+      { toxicity_score: 0.9 },
+      /^comment\.text: /,
+    ],
+    [
+      'id',
+      { ...comment, id: '1'.repeat(inputLimits.idLength + 1) },
+      ['hide_comment'],
+      { toxicity_score: 0.9 },
+      /^comment\.id: /,
+    ],
     ['tags', comment, Array(inputLimits.tagCount + 1).fill('hide_comment'), { toxicity_score: 0.9 }, /^tags: /],
-    ['metadata', comment, ['hide_comment'], { toxicity_score: 0.9, blob: 'x'.repeat(inputLimits.metadataBytes) }, /^metadata: must serialise/],
+    [
+      'metadata',
+      comment,
+      ['hide_comment'],
+      { toxicity_score: 0.9, blob: 'x'.repeat(inputLimits.metadataBytes) },
+      /^metadata: must serialise/,
+    ],
   ])('refuses an oversized %s', (_what, c, tags, metadata, problem) => {
     expect(problemsOf(org, c, tags, metadata)).toEqual([expect.stringMatching(problem)]);
   });
@@ -75,18 +109,29 @@ describe('parseActionRequest', () => {
     ['toxicity as a string', org, comment, ['hide_comment'], { toxicity_score: '0.9' }, /^metadata\.toxicity_score: /],
     ['toxicity NaN', org, comment, ['hide_comment'], { toxicity_score: Number.NaN }, /^metadata\.toxicity_score: /],
     ['an unknown severity', org, comment, ['hide_comment'], { severity: 'extreme' }, /^metadata\.severity: /],
-    ['an unknown comment field', org, { ...comment, admin: true }, ['hide_comment'], { toxicity_score: 0.9 }, /^comment: /],
+    [
+      'an unknown comment field',
+      org,
+      { ...comment, admin: true },
+      ['hide_comment'],
+      { toxicity_score: 0.9 },
+      /^comment: /,
+    ],
   ])('refuses %s', (_what, o, c, tags, metadata, problem) => {
     expect(problemsOf(o, c, tags, metadata)[0]).toMatch(problem);
   });
 
   it('needs a toxicity score or a severity: without either there is nothing to record', () => {
-    expect(problemsOf(org, comment, ['hide_comment'], {})).toEqual([expect.stringMatching(/^metadata: needs toxicity_score or severity/)]);
+    expect(problemsOf(org, comment, ['hide_comment'], {})).toEqual([
+      expect.stringMatching(/^metadata: needs toxicity_score or severity/),
+    ]);
   });
 
   it('treats unserialisable metadata as too big instead of crashing', () => {
     const cyclic: Record<string, unknown> = { toxicity_score: 0.9 };
     cyclic.self = cyclic;
-    expect(problemsOf(org, comment, ['hide_comment'], cyclic)).toEqual([expect.stringMatching(/^metadata: must serialise/)]);
+    expect(problemsOf(org, comment, ['hide_comment'], cyclic)).toEqual([
+      expect.stringMatching(/^metadata: must serialise/),
+    ]);
   });
 });

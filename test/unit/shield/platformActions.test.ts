@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { escalationActions } from '../../../src/shield/escalation.js';
-import { escalationModerationAction, platformActionFor, platformActionTable } from '../../../src/shield/platformActions.js';
+import {
+  escalationModerationAction,
+  platformActionFor,
+  platformActionTable,
+} from '../../../src/shield/platformActions.js';
 import { platforms } from '../../../src/shield/platforms.js';
 import { tagActions } from '../../../src/shield/tags.js';
 

@@ -24,15 +24,31 @@ describe('tempSchemaLast', () => {
 });
 
 describe('hardeningChecks', () => {
-  const definer = { signature: 's.f()', security: 'definer' as const, owner: 'owner', search_path: 'pg_catalog, pg_temp' };
+  const definer = {
+    signature: 's.f()',
+    security: 'definer' as const,
+    owner: 'owner',
+    search_path: 'pg_catalog, pg_temp',
+  };
   const creators = new Map([['pg_temp', { schema: 'pg_temp', exists: true, creators: ['PUBLIC'] }]]);
 
   it('reads $user as the owner and leaves pg_catalog out of the schemas to look up', () => {
-    expect(pathSchemas({ ...definer, search_path: '"$user", pg_catalog, app, pg_temp' })).toEqual(['owner', 'app', 'pg_temp']);
+    expect(pathSchemas({ ...definer, search_path: '"$user", pg_catalog, app, pg_temp' })).toEqual([
+      'owner',
+      'app',
+      'pg_temp',
+    ]);
   });
 
   it('passes a definer with pg_temp last and no open EXECUTE', () => {
-    const checks = hardeningChecks({ subject: definer, callees: [], creators, executeGrantees: ['owner'], anonCanExecute: false, openExecuteAllowed: false });
+    const checks = hardeningChecks({
+      subject: definer,
+      callees: [],
+      creators,
+      executeGrantees: ['owner'],
+      anonCanExecute: false,
+      openExecuteAllowed: false,
+    });
     expect(checks.filter((c) => !c.ok)).toEqual([]);
   });
 

@@ -49,7 +49,8 @@ export function registerActionRoutes(app: FastifyInstance, context: RouteContext
       );
     } catch (error) {
       context.metrics.observeAction(writer.name, 'failed', elapsed(), null);
-      if (error instanceof RequestTimeoutError) request.log.warn({ commentId: body.comment.id }, 'shield action timed out');
+      if (error instanceof RequestTimeoutError)
+        request.log.warn({ commentId: body.comment.id }, 'shield action timed out');
       throw error;
     }
     const outcome = resultOf(result);
@@ -60,7 +61,10 @@ export function registerActionRoutes(app: FastifyInstance, context: RouteContext
     }
     // The full reasons (PostgreSQL's wording, hosts) stay here, in the log.
     request.log.warn(
-      { commentId: result.commentId, failed: result.failedActions.map((a) => ({ tag: a.tag, code: a.errorCode, reason: a.reason })) },
+      {
+        commentId: result.commentId,
+        failed: result.failedActions.map((a) => ({ tag: a.tag, code: a.errorCode, reason: a.reason })),
+      },
       'shield action failed',
     );
     const code = firstCode(result);
@@ -95,7 +99,9 @@ function withoutInternals(result: ShieldResult): ShieldResult {
   const clean = (action: ActionOutcome): ActionOutcome => {
     if (action.status !== 'failed') return action;
     const reason =
-      action.errorCode === undefined ? 'this action failed (the API log has the detail under this request id)' : publicReason(action.errorCode, action.reason);
+      action.errorCode === undefined
+        ? 'this action failed (the API log has the detail under this request id)'
+        : publicReason(action.errorCode, action.reason);
     return { ...action, reason };
   };
   return { ...result, actions: result.actions.map(clean), failedActions: result.failedActions.map(clean) };

@@ -16,7 +16,13 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
     const parsed = parseWriterBody(request.body);
     if (!parsed.ok) {
       context.metrics.countError('bad_request');
-      return sendError(reply, 400, 'invalid_body', `invalid writer switch: ${parsed.problems.join('; ')}`, parsed.problems);
+      return sendError(
+        reply,
+        400,
+        'invalid_body',
+        `invalid writer switch: ${parsed.problems.join('; ')}`,
+        parsed.problems,
+      );
     }
     try {
       const { previous, current } = await context.writers.switchTo(context.db, parsed.value);

@@ -20,10 +20,18 @@ export function registerBehaviourRoutes(app: FastifyInstance, context: RouteCont
       }
       const { organizationId, platform, platformUserId } = key.value;
       if (!authorize(request, reply, 'behaviours:read', organizationId, context.onForbidden)) return reply;
-      const { rows } = await withinDeadline(context.db.query(readBehaviourSql, [organizationId, platform, platformUserId]), context.requestTimeoutMs);
+      const { rows } = await withinDeadline(
+        context.db.query(readBehaviourSql, [organizationId, platform, platformUserId]),
+        context.requestTimeoutMs,
+      );
       if (rows[0] === undefined) {
         context.metrics.countError('not_found');
-        return sendError(reply, 404, 'not_found', `no behaviour recorded for ${platform} user ${platformUserId} in this organization`);
+        return sendError(
+          reply,
+          404,
+          'not_found',
+          `no behaviour recorded for ${platform} user ${platformUserId} in this organization`,
+        );
       }
       return reply.code(200).send(rows[0]);
     },
