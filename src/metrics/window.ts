@@ -14,7 +14,7 @@ export interface WindowFigures {
   readonly meanExecMs: number | null;
   /** Lock waits seen at the later sample. */
   readonly lockWaits: number;
-  /** Of those, on the watched table (user_behaviors); null when not watched. */
+  /** Of those, on the watched table (the monitor's lock_table); null when not watched. */
   readonly tableLockWaits: number | null;
   /** Server restarts (or crash recoveries) between the two samples. */
   readonly serverRestarts: number;

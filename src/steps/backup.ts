@@ -28,7 +28,7 @@ export type BackupSpec = z.infer<typeof schema>;
  * @example
  * - id: backup
  *   kind: backup
- *   tables: [public.user_behaviors]
+ *   tables: [public.events]
  */
 export const backupStep: StepKind<BackupSpec> = {
   kind: 'backup',

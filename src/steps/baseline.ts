@@ -75,7 +75,7 @@ export type BaselineSpec = z.infer<typeof schema>;
  * @example
  * - id: capture-baseline
  *   kind: baseline
- *   function: public.atomic_update_user_behavior
+ *   function: public.record_event
  *   window: 10s
  *   shield_metrics: { url_env: SHIELD_METRICS_URL, token_env: SHIELD_API_TOKEN }
  *   race_probe: { actions: 10 }

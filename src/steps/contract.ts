@@ -27,7 +27,7 @@ const schemaCreatorsSql = sqlFile(import.meta.url, './contract/schema_creators.s
  * @example
  * - id: verify-permissions
  *   kind: contract
- *   function: public.atomic_update_user_behavior
+ *   function: public.record_event
  *   arguments: [uuid, text, text, text, jsonb]
  *   returns: jsonb
  *   security: invoker

@@ -94,7 +94,7 @@ const settleMs = 1000;
  *   kind: monitor
  *   duration: 1h
  *   interval: 10s
- *   function: public.atomic_update_user_behavior
+ *   function: public.record_event
  *   shield_metrics: { url_env: SHIELD_METRICS_URL, token_env: SHIELD_API_TOKEN }
  *   baseline: staging-baseline
  *   race_probe: { actions: 10 }

@@ -58,8 +58,8 @@ const observedRowLimit = 50;
  * - id: verify-function
  *   kind: sql
  *   query: select proname, pronargs, prorettype::regtype::text from pg_proc where proname = $1
- *   params: [atomic_update_user_behavior]
- *   expect: { rows: [[atomic_update_user_behavior, 5, jsonb]] }
+ *   params: [record_event]
+ *   expect: { rows: [[record_event, 2, jsonb]] }
  */
 export const sqlStep: StepKind<SqlSpec> = {
   kind: 'sql',

@@ -68,7 +68,7 @@ export interface StepDescription {
 export interface StepOutcome {
   /** `passed`: the expectation held. `failed`: it did not (on_fail decides what happens next). */
   readonly status: OutcomeStatus;
-  /** The expectation in words, e.g. "1 row (atomic_update_user_behavior, 5, jsonb)". */
+  /** The expectation in words, e.g. "1 row (record_event, 2, jsonb)". */
   readonly expected: string;
   /** What was observed, JSON-serialisable, secrets removed. Goes into the event log and the report. */
   readonly observed: unknown;

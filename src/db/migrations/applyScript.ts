@@ -2,14 +2,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckFailedError, DatabaseError, UsageError } from '../../errors.js';
 import type { Queryable } from '../database.js';
 import { describeHolder, lockHolders } from '../locks.js';
-import { type ParsedStatement, parseStatements } from '../sqlStatements.js';
+import { outsideTransactionReason, type ParsedStatement, parseStatements } from '../sqlStatements.js';
 import { inTransaction, transactionControlRefused } from '../transaction.js';
-import { outsideTransactionReason } from '../sqlStatements.js';
 import type { MigrationFile } from './files.js';
 import { recordApplied } from './history.js';
 import type { HistoryStore } from './historyStores.js';
 import { findInvalidIndex } from './invalidIndexes.js';
 import { LockObserver, type LockLimits, limitBreaches, type StatementReport } from './statementLocks.js';
+import {
+  concurrentIndexName,
+  firstRelation,
+  LockLimitError,
+  type LockWaitAttempt,
+  LockWaitError,
+  StatementLockTimeout,
+} from './scriptFaults.js';
+
+export { LockLimitError, type LockWaitAttempt, LockWaitError } from './scriptFaults.js';
 
 export interface ApplyOptions {
   /** The history namespace the migration is recorded under. */
@@ -37,14 +46,6 @@ export interface ApplyOptions {
   readonly onProgress?: (message: string) => void;
 }
 
-/** One wait for a lock that ran out, with who held it. */
-export interface LockWaitAttempt {
-  readonly attempt: number;
-  readonly line: number;
-  readonly statement: string;
-  readonly blockers: readonly string[];
-}
-
 export interface ApplyReport {
   /** False when the migration ran statement by statement outside a transaction. */
   readonly transactional: boolean;
@@ -58,29 +59,6 @@ export interface ApplyReport {
 
 const lockNotAvailable = '55P03';
 const noTransactionHeader = /^\s*--\s*shipcheck:no-transaction\b/i;
-
-/** A statement took a lock or rewrite the checklist forbids: the migration was rolled back. */
-export class LockLimitError extends CheckFailedError {
-  constructor(
-    readonly breaches: readonly string[],
-    readonly statements: readonly StatementReport[],
-  ) {
-    super(`the migration broke its lock limits, so it was rolled back: ${breaches.join('; ')}`, { code: 'lock_limit' });
-  }
-}
-
-/** Every retry ran out of lock_timeout behind the same kind of blocker. */
-export class LockWaitError extends CheckFailedError {
-  constructor(
-    message: string,
-    readonly lockWaits: readonly LockWaitAttempt[],
-  ) {
-    super(message, {
-      code: 'lock_timeout',
-      hint: 'end or wait out the blocking transaction, then run the step again; nothing of the migration was kept',
-    });
-  }
-}
 
 /**
  * Runs one migration's deploy script statement by statement (split by PostgreSQL's own
@@ -353,34 +331,4 @@ class ScriptRun {
       cause: error,
     });
   }
-}
-
-/** Internal: the statement ran out of lock_timeout; the caller decides whether to try again. */
-class StatementLockTimeout extends Error {
-  constructor(readonly statement: ParsedStatement) {
-    super('lock timeout');
-  }
-}
-
-/** The name of the index a CREATE INDEX CONCURRENTLY builds, if this is one and it is named. */
-function concurrentIndexName(statement: ParsedStatement): string | undefined {
-  return statement.type === 'IndexStmt' && statement.node.concurrent && statement.node.idxname
-    ? String(statement.node.idxname)
-    : undefined;
-}
-
-/** The first table a statement names (`schema.table` or `table`), depth first: the one whose lock it waited for. */
-function firstRelation(statement: ParsedStatement): string | undefined {
-  const visit = (node: unknown): string | undefined => {
-    if (node === null || typeof node !== 'object') return undefined;
-    const record = node as Record<string, unknown>;
-    if (typeof record.relname === 'string')
-      return record.schemaname ? `${String(record.schemaname)}.${record.relname}` : record.relname;
-    for (const value of Object.values(record)) {
-      const found = visit(value);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  return visit(statement.node);
 }
