@@ -130,6 +130,7 @@ function lintReferences(spec: LintSpec): StepReference[] {
       path: ['migration'],
       id: spec.migration,
       directory: spec.directory === undefined ? undefined : { path: ['directory'], value: spec.directory },
+      folder: { format: spec.format },
     },
   ];
 }

@@ -1,19 +1,27 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
-import { loadMigration } from '../db/migrations/runner.js';
+import { listFolder, namesMigration } from '../db/migrations/formats.js';
+import { UsageError } from '../errors.js';
 import { lintFiles, renderLintReports } from '../lint/lintFiles.js';
 import type { LintReport } from '../lint/lintSql.js';
 import { lintRuleIds } from '../lint/rules/index.js';
 import { migrationsDir } from '../paths.js';
+import { migrationIdPattern } from './migrate/folder.js';
 import type { StepKind } from './types.js';
 
 const schema = z
   .strictObject({
     migration: z
       .string()
-      .regex(/^\d{3}(_[a-z0-9_]+)?$/, 'migration is an id like "024" or a name like "024_atomic_user_behavior_updates"')
+      .regex(migrationIdPattern, 'migration is a version or name, e.g. "024", "20240101120000" or "1.1"')
       .optional()
-      .describe('a migration to lint, by id ("024") or full name, from `directory`'),
+      .describe('a migration to lint, by version or full name, from `directory` in `format`'),
+    format: z
+      .enum(['shipcheck', 'supabase', 'flyway'])
+      .default('shipcheck')
+      .describe(
+        'how `directory` names its migrations: shipcheck (NNN_name.sql), supabase (<timestamp>_name.sql), flyway (V<version>__<description>.sql)',
+      ),
     directory: z
       .string()
       .min(1)
@@ -50,8 +58,12 @@ async function lintSpec(spec: LintSpec, checklistDir: string): Promise<LintRepor
   const files = (spec.files ?? []).map((file) => resolve(checklistDir, file));
   if (spec.migration !== undefined) {
     const directory = spec.directory ? resolve(checklistDir, spec.directory) : migrationsDir;
-    const migration = await loadMigration(spec.migration, { directory });
-    files.unshift(join(directory, `${migration.name}.sql`));
+    const migration = listFolder({ format: spec.format, directory }).migrations.find((m) =>
+      namesMigration(m, spec.migration!),
+    );
+    if (!migration)
+      throw new UsageError(`no migration "${spec.migration}" in ${spec.directory ?? "shipcheck's db/migrations"}`);
+    files.unshift(migration.path);
   }
   return lintFiles(files, { disable: spec.disable, pgVersion: spec.pg_version });
 }

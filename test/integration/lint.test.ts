@@ -95,6 +95,26 @@ describe('lint step', () => {
     expect(disabled.status).toBe('passed');
   });
 
+  it('lints a migration of a Supabase or Flyway folder, found by its version', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/shipcheck-lint-formats-`);
+    try {
+      await writeFile(`${dir}/20240101120000_seen_index.sql`, 'create index seen_idx on public.events (seen);');
+      await writeFile(`${dir}/V1_1__seen_index.sql`, 'create index seen_idx on public.events (seen);');
+      for (const [format, migration] of [
+        ['supabase', '20240101120000'],
+        ['flyway', '1.1'],
+      ] as const) {
+        const outcome = await harness.run(lintStep, { migration, format, directory: dir });
+        expect(outcome.status, format).toBe('failed');
+        expect(outcome.message).toMatch(/require-concurrent-index-creation/);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("Shield's 024 as shipped breaks the pg_temp-last rule (the hole issue 11 closes in 025)", async () => {
     const outcome = await harness.run(lintStep, { migration: '024' });
     expect(outcome.status).toBe('failed');
