@@ -49,6 +49,7 @@ describe('max_table_lock_waits on a server with a copy of the database', () => {
       const outcome = await harness.run(monitorStep, {
         duration: '1s',
         interval: '200ms',
+        lock_table: 'public.user_behaviors',
         criteria: { max_table_lock_waits: 0 },
       });
       expect(outcome.status, outcome.message).toBe('passed');
