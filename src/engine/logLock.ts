@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from '../errors.js';
 
@@ -38,25 +38,36 @@ export async function withLogLock<T>(logPath: string, work: () => Promise<T>): P
   }
 }
 
+/**
+ * The lock file appears with its holder's pid already in it (written to a file of our own,
+ * then hard-linked into place, which fails if the lock exists): a writer killed at any
+ * instant never leaves an empty lock that no one could judge.
+ */
 async function tryCreate(lockPath: string, token: string): Promise<boolean> {
+  const own = `${lockPath}.${randomBytes(6).toString('hex')}`;
+  const file = await open(own, 'wx', 0o600);
   try {
-    const file = await open(lockPath, 'wx', 0o600);
-    try {
-      await file.write(token);
-    } finally {
-      await file.close();
-    }
+    await file.write(token);
+  } finally {
+    await file.close();
+  }
+  try {
+    await link(own, lockPath);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    await unlink(own).catch(() => undefined);
   }
 }
 
 async function breakIfAbandoned(lockPath: string): Promise<void> {
   const content = await readFile(lockPath, 'utf8').catch(() => undefined);
-  // Empty: its creator is between open and write; only a dead pid is abandoned.
-  if (content === undefined || !isAbandoned(content)) return;
+  // Only a dead pid is abandoned (an empty lock, from a shipcheck that wrote the file before
+  // its pid, counts as abandoned once it is older than any append).
+  if (content === undefined || !(isAbandoned(content) || (content === '' && (await olderThan(lockPath, 5_000)))))
+    return;
   const aside = `${lockPath}.abandoned-${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);
@@ -87,4 +98,9 @@ function isAbandoned(content: string): boolean {
 async function unlinkOwn(lockPath: string, token: string): Promise<void> {
   const content = await readFile(lockPath, 'utf8').catch(() => undefined);
   if (content === token) await unlink(lockPath);
+}
+
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs > ms;
 }
