@@ -10,7 +10,8 @@ import type { Database, Queryable } from './database.js';
  * and B has another. Behind a transaction-mode pooler B is handed A's idle server connection
  * (the pooler reuses the last one first), or A's second statement lands on another backend.
  * A session-mode pooler pins a server connection per client and so passes as direct, which
- * it is for locking purposes. The answer is cached per Database (one per environment).
+ * it is for locking purposes. The answer is cached per Database (one per environment), and
+ * a Database found behind such a pooler stops using named prepared statements.
  *
  * @example
  * if (await behindTransactionPooler(environment.db)) …
@@ -32,8 +33,8 @@ const cache = new WeakMap<Database, Promise<boolean>>();
 const rounds = 3;
 
 async function probe(db: Database): Promise<boolean> {
-  return db.withClient((a) =>
-    db.withClient(async (b) => {
+  const pooled = await db.withClient((a) =>
+    db.withSeparateClient(async (b) => {
       for (let round = 0; round < rounds; round++) {
         const before = await backendPid(a);
         await b.query('begin');
@@ -48,6 +49,8 @@ async function probe(db: Database): Promise<boolean> {
       return false;
     }),
   );
+  if (pooled) db.disablePreparedStatements();
+  return pooled;
 }
 
 async function backendPid(client: Queryable): Promise<number> {

@@ -8,6 +8,7 @@ import { stepTraits } from '../steps/traits.js';
 import type { EnvironmentHandle, RunHistory, StepContext, StepKind, StepOutcome } from '../steps/types.js';
 import type { StepError } from './events.js';
 import { stepCheckpoints } from './checkpoints.js';
+import { sessionTarget } from '../steps/sessionTarget.js';
 import { writeEvidenceFile } from './evidence.js';
 import type { AttemptStatus } from './status.js';
 import type { RunJournal } from './journal.js';
@@ -57,8 +58,10 @@ export async function executeStep(step: ChecklistStep, phaseId: string, deps: St
   // interrupted (a resume would ask whether a non-idempotent one did its work).
   // Refused, the run stops (exit 4) rather than fail the step: on_fail must not roll back what
   // the lock holder, another operator, is deploying at this moment.
+  // Behind a transaction-mode pooler the lock lives on the direct connection (or the step is refused).
+  const lockDb = await sessionTarget(deps.environment, `the run lock around step ${step.id} (${step.title})`);
   try {
-    return await withAdvisoryLock(deps.environment.db, runLockName(deps.checklist, deps.environment.name), () =>
+    return await withAdvisoryLock(lockDb, runLockName(deps.checklist, deps.environment.name), () =>
       attemptStep(step, phaseId, kind, deps),
     );
   } catch (error) {

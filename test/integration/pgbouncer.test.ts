@@ -1,27 +1,171 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransactionLock } from '../../src/db/advisoryLock.js';
 import { Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrations/runner.js';
 import { behindTransactionPooler } from '../../src/db/poolerDetection.js';
+import { ShipcheckError } from '../../src/errors.js';
+import { sessionTarget } from '../../src/steps/sessionTarget.js';
+import type { EnvironmentHandle } from '../../src/steps/types.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { type Pooler, pgbouncerInstalled, startTransactionPooler } from '../support/pgbouncer.js';
 
-let t: TestDatabase;
-let pooler: Pooler;
-let pooled: Database;
-
-beforeAll(async () => {
-  t = await freshDatabase({ migrateTo: 'none' });
-  pooler = await startTransactionPooler(t.url);
-  pooled = Database.connect(pooler.urlFor(t.url), { max: 12 });
-});
-afterAll(async () => {
-  await pooled?.close();
-  await pooler?.stop();
-  await t?.drop();
-});
-
+// A real PgBouncer (Debian's package, installed by .ci/run) in transaction mode, with fewer
+// server connections (4) than clients (12), so that clients share server sessions.
 describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => {
-  it('detects the pooler, and a direct connection as direct', async () => {
+  let t: TestDatabase;
+  let pooler: Pooler;
+  let pooled: Database;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    t = await freshDatabase({ migrateTo: 'none' });
+    pooler = await startTransactionPooler(t.url, 4);
+    pooled = Database.connect(pooler.urlFor(t.url), { max: 12 });
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await pooled?.close();
+    await pooler?.stop();
+    await t?.drop();
+  });
+
+  /** Advisory locks held in the test's database, seen on the real server, not through the pooler. */
+  async function advisoryLocksHeld(): Promise<number> {
+    const { rows } = await t.db.query<{ n: number }>(
+      "select count(*)::int as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())",
+    );
+    return rows[0]!.n;
+  }
+
+  it('detects the pooler (and turns named prepared statements off), and a direct connection as direct', async () => {
+    const prepared = Database.connect(pooler.urlFor(t.url), { max: 1, preparedStatements: true });
+    cleanups.push(() => prepared.close());
     expect(await behindTransactionPooler(pooled)).toBe(true);
+    expect(await behindTransactionPooler(prepared)).toBe(true);
+    expect(prepared.preparedStatements).toBe(false);
+    // Parameterised queries from 12 clients over 4 server connections all answer.
+    const sums = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => prepared.query<{ n: number }>('select $1::int + 1 as n', [i])),
+    );
+    expect(sums.map((r) => r.rows[0]!.n)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(await behindTransactionPooler(t.db)).toBe(false);
+  });
+
+  it('a transaction-scoped lock excludes 12 concurrent clients from each other and is gone afterwards', async () => {
+    let inside = 0;
+    let most = 0;
+    let entered = 0;
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        for (let round = 0; round < 4; round++) {
+          await withTransactionLock(
+            pooled,
+            'shipcheck.run:pgbouncer-test:staging',
+            async (tx) => {
+              inside++;
+              entered++;
+              most = Math.max(most, inside);
+              await tx.query('select pg_sleep(0.005)');
+              inside--;
+            },
+            { wait: true },
+          );
+        }
+      }),
+    );
+    expect(entered).toBe(48);
+    expect(most).toBe(1);
+    expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('a transaction-scoped lock that another client holds is refused without waiting', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let taken!: () => void;
+    const isTaken = new Promise<void>((resolve) => {
+      taken = resolve;
+    });
+    const holder = withTransactionLock(pooled, 'held', async () => {
+      taken();
+      await held;
+    });
+    await isTaken;
+    const refused = await withTransactionLock(pooled, 'held', async () => 'ran').catch((e: unknown) => e);
+    release();
+    await holder;
+    expect(refused).toBeInstanceOf(ShipcheckError);
+    expect((refused as ShipcheckError).code).toBe('advisory_lock_held');
+    expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('db migrate through the pooler: 6 concurrent migrates apply each migration once, and leave no lock', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'shipcheck-pgbouncer-migrations-'));
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    await writeFile(join(directory, '001_first.sql'), 'create table public.pb_first (id int);\n');
+    // Not idempotent: applied twice, it fails.
+    await writeFile(
+      join(directory, '002_second.sql'),
+      'create table public.pb_second (id int);\ninsert into public.pb_second values (1);\n',
+    );
+    await writeFile(join(directory, '003_third.sql'), 'alter table public.pb_second add column note text;\n');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        await sleep(i * 3);
+        return migrate(pooled, { directory, source: 'pgbouncer' });
+      }),
+    );
+    expect(results.flatMap((r) => r.applied).sort()).toEqual(['001', '002', '003']);
+    for (const r of results) expect([...r.applied, ...r.alreadyApplied].sort()).toEqual(['001', '002', '003']);
+    const { rows } = await t.db.query<{ n: number }>('select count(*)::int as n from public.pb_second');
+    expect(rows[0]!.n).toBe(1);
+    expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('refuses, before applying anything, a migration that must run outside a transaction', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'shipcheck-pgbouncer-migrations-'));
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    await writeFile(join(directory, '001_table.sql'), 'create table public.pb_outside (id int);\n');
+    await writeFile(
+      join(directory, '002_index.sql'),
+      'create index concurrently pb_outside_id on public.pb_outside (id);\n',
+    );
+    const error = await migrate(pooled, { directory, source: 'pgbouncer-outside' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShipcheckError);
+    expect((error as ShipcheckError).code).toBe('pooler_session_needed');
+    expect((error as ShipcheckError).message).toContain('002_index');
+    expect((error as ShipcheckError).hint).toContain('--direct-connection-env');
+    const { rows } = await t.db.query<{ n: number }>(
+      "select count(*)::int as n from pg_class where relname = 'pb_outside'",
+    );
+    expect(rows[0]!.n).toBe(0);
+    // The same folder on the direct connection applies.
+    await expect(migrate(t.db, { directory, source: 'pgbouncer-outside' })).resolves.toMatchObject({
+      applied: ['001', '002'],
+    });
+  });
+
+  it('the run lock needs a session: refused through the pooler (naming direct_connection_env), taken on the direct connection', async () => {
+    const handle = (direct?: Database): EnvironmentHandle => ({
+      name: 'staging',
+      connectionEnv: 'STAGING_DATABASE_URL',
+      connectionString: pooler.urlFor(t.url),
+      label: 'pooled',
+      db: pooled,
+      ...(direct && { direct: { connectionEnv: 'STAGING_DIRECT_URL', connectionString: t.url, db: direct } }),
+    });
+    const refused = await sessionTarget(handle(), 'the run lock').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ShipcheckError);
+    expect((refused as ShipcheckError).code).toBe('pooler_session_needed');
+    expect((refused as ShipcheckError).message).toContain('STAGING_DATABASE_URL');
+    expect((refused as ShipcheckError).hint).toContain('direct_connection_env');
+    expect(await sessionTarget(handle(t.db), 'the run lock')).toBe(t.db);
+    const direct: EnvironmentHandle = { ...handle(), connectionString: t.url, db: t.db };
+    expect(await sessionTarget(direct, 'the run lock')).toBe(t.db);
   });
 });
