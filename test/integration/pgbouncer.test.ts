@@ -8,10 +8,13 @@ import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations/runner.js';
 import { behindTransactionPooler } from '../../src/db/poolerDetection.js';
 import { ShipcheckError } from '../../src/errors.js';
+import { runChecklist } from '../../src/engine/runner.js';
 import { sessionTarget } from '../../src/steps/sessionTarget.js';
 import type { EnvironmentHandle } from '../../src/steps/types.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { type Pooler, pgbouncerInstalled, startTransactionPooler } from '../support/pgbouncer.js';
+import { testRegistry } from '../unit/engine/testKinds.js';
+import { checklistYaml, workspace } from './engineSupport.js';
 
 // A real PgBouncer (Debian's package, installed by .ci/run) in transaction mode, with fewer
 // server connections (4) than clients (12), so that clients share server sessions.
@@ -167,5 +170,59 @@ describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => 
     expect(await sessionTarget(handle(t.db), 'the run lock')).toBe(t.db);
     const direct: EnvironmentHandle = { ...handle(), connectionString: t.url, db: t.db };
     expect(await sessionTarget(direct, 'the run lock')).toBe(t.db);
+  });
+
+  it('runs through the pooler: 4 concurrent runs are never inside the mutating step at once, and no lock is left', async () => {
+    // Each pass through the step records when it was inside (clock_timestamp, not the transaction's time).
+    await t.db.query(`
+      create table public.pb_inside (started timestamptz, finished timestamptz);
+      create function public.pb_step() returns int language plpgsql as $$
+        declare s timestamptz := clock_timestamp();
+        begin perform pg_sleep(0.2); insert into public.pb_inside values (s, clock_timestamp()); return 1; end $$;`);
+    const yaml = checklistYaml(`  - id: deploy
+    title: Staging deployment
+    environment: staging
+    steps:
+      - { id: write, kind: sql, title: Write, mutates: true, query: "select public.pb_step() as one", expect: { rows: [[1]] } }`).replace(
+      'staging: { connection_env: STAGING_URL }',
+      'staging: { connection_env: STAGING_URL, direct_connection_env: STAGING_DIRECT_URL }',
+    );
+    const spaces = await Promise.all(Array.from({ length: 4 }, () => workspace()));
+    cleanups.push(() => Promise.all(spaces.map((w) => w.remove())));
+    const env = { STAGING_URL: pooler.urlFor(t.url), STAGING_DIRECT_URL: t.url, PRODUCTION_URL: t.url };
+
+    // Without the direct connection set, the mutating step is refused before it starts.
+    const withoutDirect = await runChecklist({
+      checklist: await spaces[0]!.writeChecklist(yaml),
+      environment: 'staging',
+      stateDir: `${spaces[0]!.stateDir}-nodirect`,
+      registry: testRegistry,
+      env: { STAGING_URL: pooler.urlFor(t.url), PRODUCTION_URL: t.url },
+    }).catch((e: unknown) => ({ error: e as Error }));
+    expect((withoutDirect.error as ShipcheckError | undefined)?.code).toBe('pooler_session_needed');
+    expect((await t.db.query('select 1 from public.pb_inside')).rowCount).toBe(0);
+
+    const results = await Promise.all(
+      spaces.map(async (w) =>
+        runChecklist({
+          checklist: await w.writeChecklist(yaml),
+          environment: 'staging',
+          stateDir: w.stateDir,
+          registry: testRegistry,
+          env,
+        }),
+      ),
+    );
+    for (const r of results)
+      expect(r.status === 'passed' || (r.error as ShipcheckError)?.code === 'advisory_lock_held').toBe(true);
+    expect(results.some((r) => r.status === 'passed')).toBe(true);
+    const { rows } = await t.db.query<{ overlaps: number; passes: number }>(
+      `select (select count(*)::int from public.pb_inside a join public.pb_inside b
+                on a.ctid <> b.ctid and a.started < b.finished and b.started < a.finished) as overlaps,
+              (select count(*)::int from public.pb_inside) as passes`,
+    );
+    expect(rows[0]!.overlaps).toBe(0);
+    expect(rows[0]!.passes).toBe(results.filter((r) => r.status === 'passed').length);
+    expect(await advisoryLocksHeld()).toBe(0);
   });
 });
