@@ -1,9 +1,8 @@
 import { CheckFailedError, UsageError } from '../../errors.js';
 import { migrationsDir } from '../../paths.js';
-import { withAdvisoryLock } from '../advisoryLock.js';
+import { inLockedTransaction } from '../lockedTransaction.js';
 import type { Database, Queryable } from '../database.js';
 import { type AstNode, parseStatements } from '../sqlStatements.js';
-import { inTransaction } from '../transaction.js';
 import type { MigrationFile } from './files.js';
 import { namesMigration } from './formats.js';
 import { migrationLockName, type MigrationOptions, readFrom, storeFor } from './runner.js';
@@ -46,7 +45,8 @@ export async function baseline(db: Database, options: MigrationOptions & { to: s
   }
   const store = storeFor(options);
   const upTo = migrations.slice(0, index + 1);
-  return withAdvisoryLock(
+  // One transaction: reading the history, checking the objects and recording (transaction-scoped lock behind a pooler).
+  return inLockedTransaction(
     db,
     migrationLockName,
     async (client) => {
@@ -71,9 +71,7 @@ export async function baseline(db: Database, options: MigrationOptions & { to: s
           },
         );
       }
-      await inTransaction(client, async () => {
-        for (const migration of pending) await store.record(client, migration, 0);
-      });
+      for (const migration of pending) await store.record(client, migration, 0);
       return {
         recorded: pending.map((m) => m.id),
         alreadyApplied: upTo.filter((m) => history.has(m.id)).map((m) => m.id),

@@ -2,6 +2,7 @@ import { CheckFailedError, DatabaseError, UsageError } from '../../errors.js';
 import { migrationsDir } from '../../paths.js';
 import { withAdvisoryLock, withTransactionLock } from '../advisoryLock.js';
 import type { Database, Queryable } from '../database.js';
+import { inLockedTransaction } from '../lockedTransaction.js';
 import { behindTransactionPooler } from '../poolerDetection.js';
 import { assertTransactionIntact, inTransaction } from '../transaction.js';
 import { type ApplyOptions, type ApplyReport, applyMigrationScript, runsInOneTransaction } from './applyScript.js';
@@ -180,7 +181,8 @@ export async function revert(db: Database, id: string, options: MigrationOptions
   if (migration.revertSql === undefined) {
     throw new UsageError(`migration ${migration.name} has no revert script (${migration.name}.revert.sql)`);
   }
-  await withAdvisoryLock(
+  // One transaction: the history read and the revert, under the migrations lock (transaction-scoped behind a pooler).
+  await inLockedTransaction(
     db,
     migrationLockName,
     async (client) => {
@@ -196,7 +198,7 @@ export async function revert(db: Database, id: string, options: MigrationOptions
           `migration ${migration.id} is not the newest applied one (${newest} is); revert that first`,
         );
       }
-      await inTransaction(client, () => revertMigration(client, migration, store));
+      await revertMigration(client, migration, store);
     },
     { wait: true },
   );
