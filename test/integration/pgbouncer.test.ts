@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransactionLock } from '../../src/db/advisoryLock.js';
 import { Database } from '../../src/db/database.js';
-import { migrate } from '../../src/db/migrations/runner.js';
+import { migrate, revert } from '../../src/db/migrations/runner.js';
 import { behindTransactionPooler } from '../../src/db/poolerDetection.js';
 import { ShipcheckError } from '../../src/errors.js';
 import { runChecklist } from '../../src/engine/runner.js';
@@ -223,6 +223,47 @@ describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => 
     );
     expect(rows[0]!.overlaps).toBe(0);
     expect(rows[0]!.passes).toBe(results.filter((r) => r.status === 'passed').length);
+    expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('db revert through the pooler: of 4 concurrent reverts one reverts, the others find it not applied; no lock left', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'shipcheck-pgbouncer-migrations-'));
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    await writeFile(join(directory, '001_revertible.sql'), 'create table public.pb_revertible (id int);\n');
+    await writeFile(join(directory, '001_revertible.revert.sql'), 'drop table public.pb_revertible;\n');
+    await migrate(pooled, { directory, source: 'pgbouncer-revert' });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 4 }, () => revert(pooled, '001', { directory, source: 'pgbouncer-revert' })),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes)
+      if (o.status === 'rejected') expect(String((o.reason as Error).message)).toContain('is not applied');
+    expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('a rehearsal through the pooler takes the run lock inside its transaction and leaves none', async () => {
+    const ws = await workspace();
+    cleanups.push(() => ws.remove());
+    const checklist = await ws.writeChecklist(
+      checklistYaml(`  - id: deploy
+    title: Staging deployment
+    environment: staging
+    steps:
+      - { id: write, kind: sql, title: Write, mutates: true, query: "select count(*)::int as locks from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()", expect: { rows: [[1]] } }`),
+    );
+    const result = await runChecklist({
+      checklist,
+      environment: 'staging',
+      stateDir: ws.stateDir,
+      registry: testRegistry,
+      env: { STAGING_URL: pooler.urlFor(t.url), PRODUCTION_URL: t.url },
+      rehearse: true,
+    });
+    expect(result.error).toBeUndefined();
+    const { rows } = await t.db.query<{ n: number }>(
+      "select count(*)::int as n from pg_class where relname = 'pb_rehearsed'",
+    );
+    expect(rows[0]!.n).toBe(0);
     expect(await advisoryLocksHeld()).toBe(0);
   });
 });

@@ -45,12 +45,13 @@ export async function baseline(db: Database, options: MigrationOptions & { to: s
   }
   const store = storeFor(options);
   const upTo = migrations.slice(0, index + 1);
+  // The history table is created first and stays, even when the baseline is then refused.
+  await inLockedTransaction(db, migrationLockName, (client) => store.ensure(client), { wait: true });
   // One transaction: reading the history, checking the objects and recording (transaction-scoped lock behind a pooler).
   return inLockedTransaction(
     db,
     migrationLockName,
     async (client) => {
-      await store.ensure(client);
       const history = await store.read(client, migrations);
       const pending = upTo.filter((m) => !history.has(m.id));
       const checked: CheckedObject[] = [];
