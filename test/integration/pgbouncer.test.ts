@@ -9,8 +9,9 @@ import { migrate, revert } from '../../src/db/migrations/runner.js';
 import { behindTransactionPooler } from '../../src/db/poolerDetection.js';
 import { ShipcheckError } from '../../src/errors.js';
 import { runChecklist } from '../../src/engine/runner.js';
+import { concurrencyStep } from '../../src/steps/concurrency.js';
 import { sessionTarget } from '../../src/steps/sessionTarget.js';
-import type { EnvironmentHandle } from '../../src/steps/types.js';
+import type { EnvironmentHandle, StepContext } from '../../src/steps/types.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { type Pooler, pgbouncerInstalled, startTransactionPooler } from '../support/pgbouncer.js';
 import { testRegistry } from '../unit/engine/testKinds.js';
@@ -265,5 +266,47 @@ describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => 
     );
     expect(rows[0]!.n).toBe(0);
     expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('the concurrency step through the pooler: 36 calls as a role all run as that role, and the role leaks to no other client', async () => {
+    const role = `pb_caller_${t.name}`;
+    await t.db.query(`create role ${role} nologin`);
+    cleanups.push(() => t.db.query(`drop owned by ${role}; drop role ${role}`));
+    await t.db.query(`
+      create table public.pb_calls (who text);
+      grant usage on schema public to ${role};
+      grant insert on public.pb_calls to ${role};
+      create function public.pb_call() returns void language sql as $$ insert into public.pb_calls values (current_user) $$;
+      revoke execute on function public.pb_call() from public;
+      grant execute on function public.pb_call() to ${role};`);
+    // The step reads only these from its context.
+    const context = {
+      runId: 'pgbouncer-test',
+      environment: { name: 'staging', connectionString: pooler.urlFor(t.url) },
+      progress: () => {},
+    } as unknown as StepContext;
+    const spec = concurrencyStep.schema.parse({
+      call: 'public.pb_call',
+      calls: 36,
+      connections: 12,
+      as_role: role,
+      expect: { query: 'select count(*)::int as n from public.pb_calls', rows: [[36]] },
+    });
+    // Meanwhile other clients of the pooler run as themselves.
+    const others = Promise.all(
+      Array.from({ length: 36 }, () => pooled.query<{ who: string }>('select current_user::text as who')),
+    );
+    const outcome = await concurrencyStep.run(spec, context);
+    expect(outcome.message).toMatch(/^all 36 calls succeeded/);
+    const { rows } = await t.db.query<{ who: string; n: number }>(
+      'select who, count(*)::int as n from public.pb_calls group by who',
+    );
+    expect(rows).toEqual([{ who: role, n: 36 }]);
+    const seen = new Set((await others).map((r) => r.rows[0]!.who));
+    const after = await Promise.all(
+      Array.from({ length: 12 }, () => pooled.query<{ who: string }>('select current_user::text as who')),
+    );
+    for (const r of after) seen.add(r.rows[0]!.who);
+    expect([...seen]).toEqual([decodeURIComponent(new URL(t.url).username)]);
   });
 });
