@@ -309,4 +309,13 @@ describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => 
     for (const r of after) seen.add(r.rows[0]!.who);
     expect([...seen]).toEqual([decodeURIComponent(new URL(t.url).username)]);
   });
+
+  it('a session-mode PgBouncer keeps one server session per client: not taken for a transaction-mode one', async () => {
+    const sessionPooler = await startTransactionPooler(t.url, 4, 'session');
+    cleanups.push(() => sessionPooler.stop());
+    const db = Database.connect(sessionPooler.urlFor(t.url), { max: 2, preparedStatements: true });
+    cleanups.push(() => db.close());
+    expect(await behindTransactionPooler(db)).toBe(false);
+    expect(db.preparedStatements).toBe(true);
+  });
 });

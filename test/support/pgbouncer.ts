@@ -16,11 +16,15 @@ export interface Pooler {
 }
 
 /**
- * A real PgBouncer in transaction mode in front of the server `serverUrl` points at, with its
+ * A real PgBouncer in transaction mode (or `mode`) in front of the server `serverUrl` points at, with its
  * own ini, userlist, log and pid file in a temp dir. PgBouncer refuses to run as root, so as
  * root it runs as nobody (`-u`); the dir is then made readable for it.
  */
-export async function startTransactionPooler(serverUrl: string, poolSize = 4): Promise<Pooler> {
+export async function startTransactionPooler(
+  serverUrl: string,
+  poolSize = 4,
+  mode: 'transaction' | 'session' = 'transaction',
+): Promise<Pooler> {
   const server = new URL(serverUrl);
   const user = decodeURIComponent(server.username);
   const password = decodeURIComponent(server.password);
@@ -39,10 +43,10 @@ export async function startTransactionPooler(serverUrl: string, poolSize = 4): P
       `unix_socket_dir =`,
       'auth_type = plain',
       `auth_file = ${join(dir, 'userlist.txt')}`,
-      'pool_mode = transaction',
+      `pool_mode = ${mode}`,
       `default_pool_size = ${poolSize}`,
       'max_client_conn = 200',
-      'ignore_startup_parameters = extra_float_digits,statement_timeout,lock_timeout,options',
+      'ignore_startup_parameters = extra_float_digits',
       `logfile = ${join(dir, 'pgbouncer.log')}`,
       `pidfile = ${join(dir, 'pgbouncer.pid')}`,
       '',
