@@ -42,7 +42,9 @@ export const genericConcurrencySchema = z.strictObject({
     .string()
     .regex(identifier, 'as_role is a role name (letters, digits, _)')
     .optional()
-    .describe('run every call as this role (SET LOCAL ROLE in the call'"'"'s own transaction; the role must exist), e.g. authenticated'),
+    .describe(
+      "run every call as this role (SET LOCAL ROLE in the call's own transaction; the role must exist), e.g. authenticated",
+    ),
   reset: z
     .string()
     .trim()
