@@ -27,6 +27,7 @@ export async function sessionConnectionString(environment: EnvironmentHandle, wh
   throw poolerRefusal(environment, what);
 }
 
+/** The code of the refusal: nothing was run. */
 export const poolerSessionNeeded = 'pooler_session_needed';
 
 function poolerRefusal(environment: EnvironmentHandle, what: string): UsageError {

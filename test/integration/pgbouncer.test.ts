@@ -9,6 +9,8 @@ import { migrate, revert } from '../../src/db/migrations/runner.js';
 import { behindTransactionPooler } from '../../src/db/poolerDetection.js';
 import { ShipcheckError } from '../../src/errors.js';
 import { runChecklist } from '../../src/engine/runner.js';
+import { readEvents } from '../../src/engine/runLog.js';
+import { runDir } from '../../src/engine/runs.js';
 import { concurrencyStep } from '../../src/steps/concurrency.js';
 import { sessionTarget } from '../../src/steps/sessionTarget.js';
 import type { EnvironmentHandle, StepContext } from '../../src/steps/types.js';
@@ -202,6 +204,12 @@ describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => 
     }).catch((e: unknown) => ({ error: e as Error }));
     expect((withoutDirect.error as ShipcheckError | undefined)?.code).toBe('pooler_session_needed');
     expect((await t.db.query('select 1 from public.pb_inside')).rowCount).toBe(0);
+    const refusedRun = 'runId' in withoutDirect ? withoutDirect.runId : undefined;
+    expect(refusedRun).toBeDefined();
+    const events = await readEvents(runDir(`${spaces[0]!.stateDir}-nodirect`, refusedRun!));
+    expect(events.some((e) => e.type === 'step_started' && e.stepId === 'write')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'error', stepId: 'write' });
+    cleanups.push(() => rm(`${spaces[0]!.stateDir}-nodirect`, { recursive: true, force: true }));
 
     const results = await Promise.all(
       spaces.map(async (w) =>
