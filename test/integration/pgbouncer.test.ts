@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { withTransactionLock } from '../../src/db/advisoryLock.js';
 import { Database } from '../../src/db/database.js';
 import { migrate, revert } from '../../src/db/migrations/runner.js';
@@ -325,5 +326,25 @@ describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => 
     cleanups.push(() => db.close());
     expect(await behindTransactionPooler(db)).toBe(false);
     expect(db.preparedStatements).toBe(true);
+  });
+
+  it('shipcheck db migrate: through the pooler a non-transactional migration exits 2 naming --direct-connection-env, which then applies it', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'shipcheck-pgbouncer-migrations-'));
+    cleanups.push(() => rm(directory, { recursive: true, force: true }));
+    await writeFile(join(directory, '001_cli_table.sql'), 'create table public.pb_cli (id int);\n');
+    await writeFile(
+      join(directory, '002_cli_index.sql'),
+      'create index concurrently pb_cli_id on public.pb_cli (id);\n',
+    );
+    const lines: string[] = [];
+    const output = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) };
+    const env = { DATABASE_URL: pooler.urlFor(t.url), DIRECT_DATABASE_URL: t.url };
+    const args = ['node', 'shipcheck', 'db', 'migrate', '--directory', directory];
+    expect(await main(args, output, env)).toBe(2);
+    expect(lines.join('\n')).toContain('--direct-connection-env');
+    expect(lines.join('\n')).not.toContain(t.url);
+    expect(await main([...args, '--direct-connection-env', 'DIRECT_DATABASE_URL'], output, env)).toBe(0);
+    expect(lines.at(-1)).toBe('2 applied, 0 already applied');
+    expect(await advisoryLocksHeld()).toBe(0);
   });
 });
