@@ -39,9 +39,9 @@ async function probe(db: Database): Promise<boolean> {
         const before = await backendPid(a);
         await b.query('begin');
         try {
-          const other = await backendPid(b);
-          const after = await backendPid(a);
-          if (other === before || after !== before) return true;
+          // Decided before A asks again: with one server connection in the pool, A would wait for B.
+          if ((await backendPid(b)) === before) return true;
+          if ((await backendPid(a)) !== before) return true;
         } finally {
           await b.query('rollback');
         }

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { withTransactionLock } from '../../src/db/advisoryLock.js';
@@ -346,5 +347,28 @@ describe.runIf(pgbouncerInstalled)('behind a transaction-mode PgBouncer', () => 
     expect(await main([...args, '--direct-connection-env', 'DIRECT_DATABASE_URL'], output, env)).toBe(0);
     expect(lines.at(-1)).toBe('2 applied, 0 already applied');
     expect(await advisoryLocksHeld()).toBe(0);
+  });
+
+  it('a client killed while holding the transaction-scoped lock leaves no lock: the pooler drops its server connection', async () => {
+    const victim = new pg.Client({ connectionString: pooler.urlFor(t.url) });
+    victim.on('error', () => {});
+    await victim.connect();
+    await victim.query('begin');
+    await victim.query("select pg_advisory_xact_lock(hashtextextended('shipcheck.migrations', 0))");
+    expect(await advisoryLocksHeld()).toBe(1);
+    // As a kill -9 of the shipcheck process would: the socket goes, no ROLLBACK is sent.
+    (victim as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    await expect.poll(advisoryLocksHeld, { timeout: 10_000, interval: 50 }).toBe(0);
+    await expect(
+      withTransactionLock(pooled, 'shipcheck.migrations', async () => 'taken', { wait: false }),
+    ).resolves.toBe('taken');
+  });
+
+  it('a pool of one server connection is detected without waiting on itself', async () => {
+    const single = await startTransactionPooler(t.url, 1);
+    cleanups.push(() => single.stop());
+    const db = Database.connect(single.urlFor(t.url), { max: 2 });
+    cleanups.push(() => db.close());
+    expect(await behindTransactionPooler(db)).toBe(true);
   });
 });
