@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'transaction_control_refused'
   | 'duplicate_migration'
   | 'migration_history_failed'
+  | 'pooler_session_needed'
   // a check failed (exit 1)
   | 'check_failed'
   | 'step_failed'

@@ -333,7 +333,13 @@ function toChecklist(
       ...(data.metadata.description !== undefined && { description: data.metadata.description }),
     },
     environments: Object.fromEntries(
-      Object.entries(data.environments).map(([name, env]) => [name, { connectionEnv: env.connection_env }]),
+      Object.entries(data.environments).map(([name, env]) => [
+        name,
+        {
+          connectionEnv: env.connection_env,
+          ...(env.direct_connection_env !== undefined && { directConnectionEnv: env.direct_connection_env }),
+        },
+      ]),
     ),
     phases,
     rollback: {

@@ -22,6 +22,11 @@ export const environmentSchema = z
     connection_env: envVarName.describe(
       'name of the environment variable that holds the connection string; the string itself never appears in the file',
     ),
+    direct_connection_env: envVarName
+      .optional()
+      .describe(
+        'name of the variable that holds a direct (or session-mode pooler) connection string to the same database, when connection_env goes through a transaction-mode pooler (PgBouncer, Supavisor): shipcheck takes its locks and runs migrations on it',
+      ),
   })
   .describe('where an environment lives');
 

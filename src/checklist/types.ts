@@ -31,6 +31,8 @@ export interface ChecklistPhase {
 export interface ChecklistEnvironment {
   /** Name of the environment variable holding the connection string; the string never appears in the file. */
   readonly connectionEnv: string;
+  /** The variable of a direct (or session-mode) connection, when connectionEnv's goes through a transaction-mode pooler. */
+  readonly directConnectionEnv?: string;
 }
 
 export interface ChecklistMetadata {

@@ -47,6 +47,61 @@ export async function withAdvisoryLock<T>(
   return 'withClient' in target ? target.withClient(locked) : locked(target);
 }
 
+/**
+ * Holds a transaction-scoped advisory lock while `work` runs inside one transaction: the lock
+ * is taken by the transaction's first statement and released by its COMMIT or ROLLBACK, on
+ * the same server connection whatever pooler sits between. The one lock that is safe behind
+ * a transaction-mode pooler; `work` must do everything in the transaction it is given.
+ *
+ * @example
+ * await withTransactionLock(db, 'shipcheck.migrations', (tx) => tx.query('…'), { wait: true });
+ */
+export async function withTransactionLock<T>(
+  db: Database,
+  lockName: string,
+  work: (tx: Queryable) => Promise<T>,
+  options: AdvisoryLockOptions = {},
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    await takeTransactionLock(tx, lockName, options);
+    return work(tx);
+  });
+}
+
+/**
+ * Takes the transaction-scoped advisory lock `lockName` in the transaction `tx` is in: waiting
+ * (polled, so that `signal` ends the wait, like acquireAdvisoryLock) or refusing at once.
+ */
+export async function takeTransactionLock(
+  tx: Queryable,
+  lockName: string,
+  options: AdvisoryLockOptions = {},
+): Promise<void> {
+  const attempt = async () =>
+    (
+      await tx.query<{ locked: boolean }>('select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked', [
+        lockName,
+      ])
+    ).rows[0]?.locked === true;
+  if (!options.wait) {
+    if (await attempt()) return;
+    throw new LockHeldError(`another session holds the advisory lock "${lockName}" on this database`, {
+      code: advisoryLockHeld,
+      hint: 'wait for the other run to finish, or find it in pg_locks (locktype = advisory)',
+    });
+  }
+  const { signal } = options;
+  if (!signal) {
+    await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lockName]);
+    return;
+  }
+  for (let pauseMs = 25; ; pauseMs = Math.min(pauseMs * 2, maxPollMs)) {
+    if (signal.aborted) throw lockWaitInterrupted(lockName);
+    if (await attempt()) return;
+    await sleep(pauseMs, undefined, { signal }).catch(() => {});
+  }
+}
+
 /** The code of the refusal above: the lock was not taken and the work did not start. */
 export const advisoryLockHeld = 'advisory_lock_held';
 

@@ -55,7 +55,7 @@ export interface DatabaseOptions {
  */
 export class Database implements Queryable {
   readonly #pool: pg.Pool;
-  readonly #statementNames: Map<string, string> | undefined;
+  #statementNames: Map<string, string> | undefined;
   #roundTrips = 0;
 
   private constructor(pool: pg.Pool, preparedStatements: boolean) {
@@ -124,12 +124,46 @@ export class Database implements Queryable {
     }
   }
 
+  /**
+   * Runs `work` on a connection of its own outside the pool (with the pool's settings), so a
+   * caller that already holds every pooled connection (max: 1) can still open a second one.
+   */
+  async withSeparateClient<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    const raw = new pg.Client(this.#pool.options);
+    raw.on('error', () => {});
+    try {
+      await raw.connect();
+    } catch (error) {
+      throw toDatabaseError(error);
+    }
+    try {
+      return await work({
+        query: <Row extends object>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}) =>
+          this.#run<Row>(raw, sql, params, options),
+      });
+    } finally {
+      await raw.end().catch(() => {});
+    }
+  }
+
+  /**
+   * Stops sending named prepared statements: behind a transaction-mode pooler a statement
+   * prepared on one server connection is unknown on the next (src/db/poolerDetection.ts).
+   */
+  disablePreparedStatements(): void {
+    this.#statementNames = undefined;
+  }
+
+  get preparedStatements(): boolean {
+    return this.#statementNames !== undefined;
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }
 
   async #run<Row extends object>(
-    on: pg.Pool | pg.PoolClient,
+    on: pg.Pool | pg.PoolClient | pg.Client,
     sql: string,
     params: readonly unknown[],
     options: QueryOptions,

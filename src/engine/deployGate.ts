@@ -3,7 +3,7 @@ import { sqlFile } from '../db/sqlFile.js';
 import type { Checklist, ChecklistStep } from '../checklist/types.js';
 import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import { traitsOfStep } from '../steps/traits.js';
-import { openEnvironment } from './environment.js';
+import { closeEnvironment, openEnvironment } from './environment.js';
 import { logKeyFrom, logKeyVariable } from './logLine.js';
 import { runsOf, listRuns, type StoredRun } from './runs.js';
 import { warnedSteps } from './state.js';
@@ -184,6 +184,6 @@ async function liveCheck(
           observed: `missing: ${missing.join(', ')}`,
         };
   } finally {
-    await db.close();
+    await closeEnvironment(handle);
   }
 }

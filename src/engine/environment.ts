@@ -26,13 +26,34 @@ export function openEnvironment(checklist: Checklist, name: string, env: NodeJS.
       `environment ${name}: ${declared.connectionEnv} does not hold a postgres:// connection string`,
     );
   }
+  const applicationName = `shipcheck run ${checklist.name}`;
+  const directEnv = declared.directConnectionEnv;
+  const direct = directEnv === undefined ? undefined : env[directEnv]?.trim();
+  if (direct !== undefined && direct !== '' && !/^postgres(ql)?:\/\//i.test(direct)) {
+    throw new UsageError(`environment ${name}: ${directEnv} does not hold a postgres:// connection string`);
+  }
   return {
     name,
     connectionEnv: declared.connectionEnv,
     connectionString,
     label: describeConnection(connectionString),
-    db: Database.connect(connectionString, { max: 10, applicationName: `shipcheck run ${checklist.name}` }),
+    db: Database.connect(connectionString, { max: 10, applicationName }),
+    // Unset, it stays absent: only a target behind a transaction-mode pooler needs it, and the
+    // refusal there names the variable (src/steps/sessionTarget.ts).
+    ...(directEnv !== undefined &&
+      direct && {
+        direct: {
+          connectionEnv: directEnv,
+          connectionString: direct,
+          db: Database.connect(direct, { max: 2, applicationName }),
+        },
+      }),
   };
+}
+
+/** Closes the environment's pools (the direct one too). */
+export async function closeEnvironment(environment: EnvironmentHandle): Promise<void> {
+  await Promise.all([environment.db.close(), environment.direct?.db.close()]);
 }
 
 /** The strings that must never reach a file or a screen: the connection string and its password. */

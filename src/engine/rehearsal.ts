@@ -1,4 +1,5 @@
-import { withAdvisoryLock } from '../db/advisoryLock.js';
+import { takeTransactionLock, withAdvisoryLock } from '../db/advisoryLock.js';
+import { behindTransactionPooler } from '../db/poolerDetection.js';
 import type { Queryable } from '../db/database.js';
 import {
   assertTransactionIntact,
@@ -41,23 +42,31 @@ export async function rehearse(phases: readonly ChecklistPhase[], deps: StepRunD
   const rehearsed: string[] = [];
   const stale = staleChecks(phases, deps);
   const staleLine = stale.length > 0 ? `; ${describeStale(stale)}` : '';
-  const end = await withAdvisoryLock(
-    environment.db,
-    runLockName(checklist, environment.name),
-    async (client): Promise<RehearsalEnd> => {
-      let reached: RehearsalEnd | undefined;
-      try {
-        await inTransaction(client, async () => (reached = await rehearseSteps(phases, deps, client, rehearsed)), {
-          keep: () => false,
-        });
-        return reached!;
-      } catch (error) {
-        if (!isTransactionEnded(error)) throw error;
-        // Seen after a step (reached names it) or only once rolled back (a commit hidden behind an aborted transaction).
-        return reached?.kind === 'escaped' ? reached : { kind: 'escaped', rehearsed, error };
-      }
-    },
-  );
+  const lockName = runLockName(checklist, environment.name);
+  // The rehearsal is one transaction: behind a transaction-mode pooler the run lock is taken inside it
+  // (transaction-scoped), since a session lock would outlive it on a pooled server connection.
+  const pooled = await behindTransactionPooler(environment.db);
+  const rehearseOn = async (client: Queryable): Promise<RehearsalEnd> => {
+    let reached: RehearsalEnd | undefined;
+    try {
+      await inTransaction(
+        client,
+        async () => {
+          if (pooled) await takeTransactionLock(client, lockName);
+          reached = await rehearseSteps(phases, deps, client, rehearsed);
+        },
+        { keep: () => false },
+      );
+      return reached!;
+    } catch (error) {
+      if (!isTransactionEnded(error)) throw error;
+      // Seen after a step (reached names it) or only once rolled back (a commit hidden behind an aborted transaction).
+      return reached?.kind === 'escaped' ? reached : { kind: 'escaped', rehearsed, error };
+    }
+  };
+  const end = pooled
+    ? await environment.db.withClient(rehearseOn)
+    : await withAdvisoryLock(environment.db, lockName, rehearseOn);
   if (end.kind === 'escaped') {
     const by = end.step ? `step ${end.step.id} (${end.step.title})` : 'a rehearsed step';
     const how = end.error.fate ? `, which was ${end.error.fate} by it` : '';

@@ -1,7 +1,7 @@
 import type { Checklist, ChecklistPhase } from '../checklist/types.js';
 import { defaultRegistry, type StepRegistry } from '../steps/registry.js';
 import type { EnvironmentHandle, StepOutcome } from '../steps/types.js';
-import { openEnvironment, secretsOf } from './environment.js';
+import { closeEnvironment, openEnvironment, secretsOf } from './environment.js';
 import { clearCrashLeftovers } from './crashLeftovers.js';
 import { logKeyFrom } from './logLine.js';
 import type { RunResumed, RunStarted } from './events.js';
@@ -133,7 +133,7 @@ async function runInSession(
   const { checklist, stateDir } = options;
   const env = options.env ?? process.env;
   const environment = openEnvironment(checklist, run.environment, env);
-  await using _pool = onDispose(() => environment.db.close());
+  await using _pool = onDispose(() => closeEnvironment(environment));
   const lease = await acquireLease({
     stateDir,
     name: `${checklist.name}.${run.environment}`,
@@ -143,7 +143,10 @@ async function runInSession(
   });
   await using _lease = onDispose(() => lease.release());
 
-  const secrets = secretsOf(environment.connectionString);
+  const secrets = [
+    ...secretsOf(environment.connectionString),
+    ...(environment.direct ? secretsOf(environment.direct.connectionString) : []),
+  ];
   const journalOptions = { key: logKeyFrom(env) };
   const journal = run.existing
     ? RunJournal.resume(run.runId, run.existing.dir, run.existing.events, renderer, secrets, journalOptions)

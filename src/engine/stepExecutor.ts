@@ -1,5 +1,5 @@
 import { advisoryLockHeld, withAdvisoryLock } from '../db/advisoryLock.js';
-import type { Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { redactSecrets } from '../db/connectionString.js';
 import { AwaitingApprovalError, LockHeldError, ShipcheckError } from '../errors.js';
 import type { Checklist, ChecklistStep } from '../checklist/types.js';
@@ -8,6 +8,7 @@ import { stepTraits } from '../steps/traits.js';
 import type { EnvironmentHandle, RunHistory, StepContext, StepKind, StepOutcome } from '../steps/types.js';
 import type { StepError } from './events.js';
 import { stepCheckpoints } from './checkpoints.js';
+import { poolerSessionNeeded, sessionTarget } from '../steps/sessionTarget.js';
 import { writeEvidenceFile } from './evidence.js';
 import type { AttemptStatus } from './status.js';
 import type { RunJournal } from './journal.js';
@@ -57,8 +58,19 @@ export async function executeStep(step: ChecklistStep, phaseId: string, deps: St
   // interrupted (a resume would ask whether a non-idempotent one did its work).
   // Refused, the run stops (exit 4) rather than fail the step: on_fail must not roll back what
   // the lock holder, another operator, is deploying at this moment.
+  // Behind a transaction-mode pooler the lock lives on the direct connection, or the step does not start:
+  // the run stops resumable (set the variable the refusal names, then run again).
+  let lockDb: Database;
   try {
-    return await withAdvisoryLock(deps.environment.db, runLockName(deps.checklist, deps.environment.name), () =>
+    lockDb = await sessionTarget(deps.environment, `the run lock around step ${step.id} (${step.title})`);
+  } catch (error) {
+    if (error instanceof ShipcheckError && error.code === poolerSessionNeeded) {
+      await deps.journal.record({ type: 'run_stopped', reason: 'error', message: error.message, stepId: step.id });
+    }
+    throw error;
+  }
+  try {
+    return await withAdvisoryLock(lockDb, runLockName(deps.checklist, deps.environment.name), () =>
       attemptStep(step, phaseId, kind, deps),
     );
   } catch (error) {

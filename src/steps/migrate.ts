@@ -17,6 +17,7 @@ import { LockLimitError, LockWaitError } from '../db/migrations/applyScript.js';
 import type { MigrateResult } from '../db/migrations/runner.js';
 import type { StatementReport } from '../db/migrations/statementLocks.js';
 import { applyWithLock } from './migrate/applyWithLock.js';
+import { sessionConnectionString } from './sessionTarget.js';
 import { checkFolderFields, folderFields, folderOf, migrationIdPattern, sourceOf } from './migrate/folder.js';
 import { duration } from './shared/duration.js';
 import { inWriteTransaction } from './shared/transactions.js';
@@ -207,7 +208,15 @@ export const migrateStep: StepKind<MigrateSpec> = {
         ? await inWriteTransaction(context, (client) =>
             applyPending(client, migrations, target, { ...options, eachInTransaction: false }),
           )
-        : await applyWithLock(context.environment.connectionString, migrations, target, options);
+        : await applyWithLock(
+            await sessionConnectionString(
+              context.environment,
+              'the migrations lock and a migration that commits statement by statement',
+            ),
+            migrations,
+            target,
+            options,
+          );
     } catch (error) {
       if (error instanceof EarlierPendingError) {
         return {

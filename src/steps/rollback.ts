@@ -3,9 +3,9 @@ import { namesMigration } from '../db/migrations/formats.js';
 import { UsageError } from '../errors.js';
 import { z } from 'zod';
 import { readFrom, revertMigration, storeFor } from '../db/migrations/runner.js';
-import { withAdvisoryLock } from '../db/advisoryLock.js';
+import { inLockedTransaction } from '../db/lockedTransaction.js';
 import type { Queryable } from '../db/database.js';
-import { inTransaction, withSavepoint } from '../db/transaction.js';
+import { withSavepoint } from '../db/transaction.js';
 import { restoreBackup } from '../backup/restore.js';
 import { checkFolderFields, folderFields, folderOf, migrationIdPattern, sourceOf } from './migrate/folder.js';
 import type { StepContext, StepKind, StepOutcome } from './types.js';
@@ -103,14 +103,14 @@ export const rollbackStep: StepKind<RollbackSpec> = {
     const revertOn = async (client: Queryable) => {
       const applied = (await history.read(client, migrations)).has(migration.id);
       if (!applied) return false;
-      // In a rehearsal, under a savepoint of the rehearsal's transaction.
-      const revertIn = context.rehearsal ? withSavepoint : inTransaction;
-      await revertIn(client, () => revertMigration(client, migration, history));
+      await revertMigration(client, migration, history);
       return true;
     };
+    // In a rehearsal, under a savepoint of the rehearsal's transaction; otherwise in one transaction under
+    // the migrations lock (transaction-scoped behind a transaction-mode pooler).
     const reverted = context.rehearsal
-      ? await revertOn(context.rehearsal.client)
-      : await withAdvisoryLock(context.environment.db, migrationsLock, revertOn, {
+      ? await withSavepoint(context.rehearsal.client, revertOn)
+      : await inLockedTransaction(context.environment.db, migrationsLock, revertOn, {
           wait: true,
           signal: context.signal,
         });

@@ -103,6 +103,12 @@ export interface EnvironmentHandle {
   /** host:port/database, safe to show. */
   readonly label: string;
   readonly db: Database;
+  /**
+   * The environment's direct_connection_env, when declared: a connection that is one server
+   * session per client (no transaction-mode pooler), for session locks and steps that span
+   * transactions. See src/steps/sessionTarget.ts.
+   */
+  readonly direct?: { readonly connectionEnv: string; readonly connectionString: string; readonly db: Database };
 }
 
 export interface StepContext {

@@ -69,9 +69,17 @@ export function registerDbCommands(program: Command, context: CliContext): void 
   withFolder(db.command('migrate'))
     .description('apply pending migrations in order, each in a transaction; re-running applies nothing twice')
     .option('--to <id>', 'stop after this migration (e.g. 024)')
-    .action(async (options: DbOptions & FolderOptions & { to?: string }) => {
+    .option(
+      '--direct-connection-env <name>',
+      'environment variable holding a direct (or session-mode) connection to the same database, used instead when --database-url-env goes through a transaction-mode pooler',
+    )
+    .action(async (options: DbOptions & FolderOptions & { to?: string; directConnectionEnv?: string }) => {
       const folder = folderOptions(options);
-      const result = await withDatabase(context, options, (database) =>
+      const on =
+        options.directConnectionEnv === undefined
+          ? options
+          : { ...options, databaseUrlEnv: options.directConnectionEnv };
+      const result = await withDatabase(context, on, (database) =>
         migrate(database, options.to === undefined ? folder : { ...folder, to: options.to }),
       );
       if (options.json) return printJson(context.output, result);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { behindTransactionPooler } from '../../db/poolerDetection.js';
 import { Database } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import { CheckFailedError } from '../../errors.js';
@@ -169,6 +170,10 @@ async function serve(
   let server: ShieldServer;
   let auth: ApiAuth;
   try {
+    // Named prepared statements break behind a transaction-mode pooler: the probe turns them off there.
+    if (options.preparedStatements && (await behindTransactionPooler(db))) {
+      context.output.err('named prepared statements off: the database is reached through a transaction-mode pooler');
+    }
     auth = chosenAuth.kind === 'keys-pending' ? await keyAuth(db, options.keyCacheMs, chosenAuth.token) : chosenAuth;
     // A fresh embedded server has no tenant yet: the test organization is the one to post for.
     if (database.kind === 'embedded') await resolveOrganization(db, { create: true });

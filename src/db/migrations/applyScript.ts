@@ -92,6 +92,17 @@ export async function applyMigrationScript(
   return transactional ? run.inOwnTransaction() : run.outsideTransaction();
 }
 
+/**
+ * Whether the migration commits as one transaction when applied on its own (no statement that
+ * cannot run in a transaction block, no `-- shipcheck:no-transaction` header): behind a
+ * transaction-mode pooler only such a migration can be applied under a transaction-scoped lock.
+ */
+export async function runsInOneTransaction(migration: MigrationFile): Promise<boolean> {
+  if (noTransactionHeader.test(migration.deploySql)) return false;
+  const statements = await parseStatements(migration.deploySql, `${migration.name}.sql`);
+  return !statements.some((s) => outsideTransactionReason(s) !== undefined);
+}
+
 class ScriptRun {
   readonly #started = performance.now();
   readonly #lockWaits: LockWaitAttempt[] = [];

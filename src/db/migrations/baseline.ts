@@ -1,9 +1,8 @@
 import { CheckFailedError, UsageError } from '../../errors.js';
 import { migrationsDir } from '../../paths.js';
-import { withAdvisoryLock } from '../advisoryLock.js';
+import { inLockedTransaction } from '../lockedTransaction.js';
 import type { Database, Queryable } from '../database.js';
 import { type AstNode, parseStatements } from '../sqlStatements.js';
-import { inTransaction } from '../transaction.js';
 import type { MigrationFile } from './files.js';
 import { namesMigration } from './formats.js';
 import { migrationLockName, type MigrationOptions, readFrom, storeFor } from './runner.js';
@@ -46,11 +45,13 @@ export async function baseline(db: Database, options: MigrationOptions & { to: s
   }
   const store = storeFor(options);
   const upTo = migrations.slice(0, index + 1);
-  return withAdvisoryLock(
+  // The history table is created first and stays, even when the baseline is then refused.
+  await inLockedTransaction(db, migrationLockName, (client) => store.ensure(client), { wait: true });
+  // One transaction: reading the history, checking the objects and recording (transaction-scoped lock behind a pooler).
+  return inLockedTransaction(
     db,
     migrationLockName,
     async (client) => {
-      await store.ensure(client);
       const history = await store.read(client, migrations);
       const pending = upTo.filter((m) => !history.has(m.id));
       const checked: CheckedObject[] = [];
@@ -71,9 +72,7 @@ export async function baseline(db: Database, options: MigrationOptions & { to: s
           },
         );
       }
-      await inTransaction(client, async () => {
-        for (const migration of pending) await store.record(client, migration, 0);
-      });
+      for (const migration of pending) await store.record(client, migration, 0);
       return {
         recorded: pending.map((m) => m.id),
         alreadyApplied: upTo.filter((m) => history.has(m.id)).map((m) => m.id),

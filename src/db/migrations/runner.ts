@@ -1,9 +1,11 @@
 import { CheckFailedError, DatabaseError, UsageError } from '../../errors.js';
 import { migrationsDir } from '../../paths.js';
-import { withAdvisoryLock } from '../advisoryLock.js';
+import { withAdvisoryLock, withTransactionLock } from '../advisoryLock.js';
 import type { Database, Queryable } from '../database.js';
+import { inLockedTransaction } from '../lockedTransaction.js';
+import { behindTransactionPooler } from '../poolerDetection.js';
 import { assertTransactionIntact, inTransaction } from '../transaction.js';
-import { type ApplyOptions, type ApplyReport, applyMigrationScript } from './applyScript.js';
+import { type ApplyOptions, type ApplyReport, applyMigrationScript, runsInOneTransaction } from './applyScript.js';
 import { type MigrationFile, readFolder, readMigrations } from './files.js';
 import { type FolderSpec, namesMigration } from './formats.js';
 import { shieldSource } from './history.js';
@@ -74,6 +76,7 @@ export async function migrate(db: Database, options: MigrationOptions & { to?: s
   if (target === undefined) return { applied: [], alreadyApplied: [], reports: {} };
   const source = options.source ?? shieldSource;
   const history = storeFor(options);
+  if (await behindTransactionPooler(db)) return migrateBehindPooler(db, migrations, target, source, history);
   return withAdvisoryLock(
     db,
     migrationLockName,
@@ -82,6 +85,47 @@ export async function migrate(db: Database, options: MigrationOptions & { to?: s
       wait: true,
     },
   );
+}
+
+/**
+ * `migrate` through a transaction-mode pooler, where a session lock would be taken on one server
+ * connection and released on another: each pending migration is applied in a transaction of
+ * its own that first takes the migrations lock transaction-scoped, then reads the history
+ * (so a concurrent migrate that got there first is seen, and nothing is applied twice). A
+ * pending migration that must run outside a transaction is refused before anything runs.
+ */
+async function migrateBehindPooler(
+  db: Database,
+  migrations: readonly MigrationFile[],
+  target: MigrationFile,
+  source: string,
+  history: HistoryStore,
+): Promise<MigrateResult> {
+  const upTo = migrations.slice(0, migrations.findIndex((m) => m.id === target.id) + 1);
+  const applied = await history.read(db, migrations).catch(() => new Map<string, unknown>());
+  for (const migration of upTo) {
+    if (applied.has(migration.id) || (await runsInOneTransaction(migration))) continue;
+    throw new UsageError(
+      `${migration.name} must run outside a transaction, and this connection goes through a transaction-mode pooler (one client connection is not one server session): it cannot be applied under a lock here; nothing was applied`,
+      {
+        code: 'pooler_session_needed',
+        hint: 'apply it on a direct or session-mode connection to the same database: db migrate --direct-connection-env NAME, or direct_connection_env in the checklist environment',
+      },
+    );
+  }
+  const result: MigrateResult = { applied: [], alreadyApplied: [], reports: {} };
+  for (const migration of upTo) {
+    const step = await withTransactionLock(
+      db,
+      migrationLockName,
+      (tx) => applyPending(tx, migrations, migration, { eachInTransaction: false, source, history }),
+      { wait: true },
+    );
+    result.applied.push(...step.applied);
+    Object.assign(result.reports, step.reports);
+  }
+  result.alreadyApplied = upTo.map((m) => m.id).filter((id) => !result.applied.includes(id));
+  return result;
 }
 
 /**
@@ -137,7 +181,8 @@ export async function revert(db: Database, id: string, options: MigrationOptions
   if (migration.revertSql === undefined) {
     throw new UsageError(`migration ${migration.name} has no revert script (${migration.name}.revert.sql)`);
   }
-  await withAdvisoryLock(
+  // One transaction: the history read and the revert, under the migrations lock (transaction-scoped behind a pooler).
+  await inLockedTransaction(
     db,
     migrationLockName,
     async (client) => {
@@ -153,7 +198,7 @@ export async function revert(db: Database, id: string, options: MigrationOptions
           `migration ${migration.id} is not the newest applied one (${newest} is); revert that first`,
         );
       }
-      await inTransaction(client, () => revertMigration(client, migration, store));
+      await revertMigration(client, migration, store);
     },
     { wait: true },
   );

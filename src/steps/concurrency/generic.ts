@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { runBurst } from '../../db/burst.js';
 import { Database, type Queryable } from '../../db/database.js';
+import { inTransaction } from '../../db/transaction.js';
 import { UsageError } from '../../errors.js';
 import { summarizeLatencies } from '../../metrics/latency.js';
 import { compareRows, describeRowsExpectation } from '../shared/rows.js';
@@ -41,7 +42,9 @@ export const genericConcurrencySchema = z.strictObject({
     .string()
     .regex(identifier, 'as_role is a role name (letters, digits, _)')
     .optional()
-    .describe('run every call as this role (SET ROLE; the role must exist), e.g. authenticated'),
+    .describe(
+      "run every call as this role (SET LOCAL ROLE in the call's own transaction; the role must exist), e.g. authenticated",
+    ),
   reset: z
     .string()
     .trim()
@@ -177,7 +180,11 @@ async function assertRoleExists(db: Queryable, role: string, environment: string
   if (rows.length === 0) throw new UsageError(`as_role: role "${role}" does not exist on ${environment}`);
 }
 
-/** The role is switched for the call only: the pooled connection goes back as it came. */
+/**
+ * The role is switched for the call's transaction only (SET LOCAL): behind a transaction-mode
+ * pooler a session-level SET ROLE would land on one server connection and the call on another
+ * (run as the connecting user), and the role would stay on the first for whoever gets it next.
+ */
 async function callAs(
   client: Queryable,
   role: string | undefined,
@@ -188,12 +195,10 @@ async function callAs(
     await client.query(sql, args);
     return;
   }
-  await client.query("select pg_catalog.set_config('role', $1, false)", [role]);
-  try {
+  await inTransaction(client, async () => {
+    await client.query("select pg_catalog.set_config('role', $1, true)", [role]);
     await client.query(sql, args);
-  } finally {
-    await client.query('reset role');
-  }
+  });
 }
 
 /** Identifiers already match /^[A-Za-z_][A-Za-z0-9_$]*$/; quoting keeps their case as written. */

@@ -165,6 +165,25 @@ describe('checklist loader', () => {
     expect(problems[0]!.message).toContain('NAME of an environment variable');
   });
 
+  it('takes direct_connection_env beside connection_env, as a variable name too', () => {
+    const text = valid.replace(
+      'connection_env: STAGING_DATABASE_URL',
+      'connection_env: STAGING_DATABASE_URL, direct_connection_env: STAGING_DIRECT_URL',
+    );
+    expect(parseChecklist(text, file, defaultRegistry).environments.staging).toEqual({
+      connectionEnv: 'STAGING_DATABASE_URL',
+      directConnectionEnv: 'STAGING_DIRECT_URL',
+    });
+    const problems = problemsOf(
+      valid.replace(
+        'connection_env: STAGING_DATABASE_URL',
+        'connection_env: STAGING_DATABASE_URL, direct_connection_env: "postgres://u:pw@h:5432/db"',
+      ),
+    );
+    expect(problems[0]!.path).toBe('environments.staging.direct_connection_env');
+    expect(problems[0]!.message).toContain('NAME of an environment variable');
+  });
+
   it('rejects wrong types, empty phases, bad on_fail and a wrong version, all at once', () => {
     const text = valid
       .replace('version: 1', 'version: 2')
