@@ -1,0 +1,137 @@
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { loadChecklist } from '../../src/checklist/loader.js';
+import { placeholderPrefix } from '../../src/checklist/placeholders.js';
+import { ChecklistError } from '../../src/checklist/problems.js';
+import { UsageError } from '../../src/errors.js';
+import { initChecklist, type InitResult } from '../../src/init/init.js';
+import { contractStep } from '../../src/steps/contract.js';
+import { defaultRegistry } from '../../src/steps/registry.js';
+import { type StepHarness, stepHarness } from '../support/stepContext.js';
+
+// A Supabase-format folder with the classic faults of a SECURITY DEFINER function:
+// EXECUTE left to PUBLIC (never revoked) and no pinned search_path.
+const notesTable = `create table public.notes (
+  id uuid primary key default gen_random_uuid(),
+  body text not null,
+  likes int not null default 0
+);
+`;
+const likeFunction = `alter table public.notes add column liked_at timestamptz;
+create index notes_liked_at on public.notes (liked_at);
+
+create function public.like_note(p_note_id uuid, p_by int)
+returns jsonb
+language plpgsql
+security definer
+as $$
+begin
+  update public.notes set likes = likes + p_by, liked_at = now() where id = p_note_id;
+  return jsonb_build_object('id', p_note_id);
+end;
+$$;
+
+grant execute on function public.like_note(uuid, int) to authenticated;
+`;
+
+let dir: string;
+let harness: StepHarness;
+let result: InitResult;
+let out: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shipcheck-init-'));
+  await mkdir(join(dir, 'supabase/migrations'), { recursive: true });
+  await writeFile(join(dir, 'supabase/migrations/20240101000000_notes.sql'), notesTable);
+  await writeFile(join(dir, 'supabase/migrations/20240102000000_like_note.sql'), likeFunction);
+  harness = await stepHarness({ migrateTo: 'none' });
+  out = join(dir, 'like_note.yaml');
+  result = await initChecklist({
+    migrationFile: join(dir, 'supabase/migrations/20240102000000_like_note.sql'),
+    out,
+    databaseUrl: harness.database.url,
+    applyEarlier: true,
+  });
+});
+
+afterAll(async () => {
+  await harness?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('shipcheck init', () => {
+  it('reads what the migration created from the catalogs, and keeps nothing of it', async () => {
+    expect(result.format).toBe('supabase');
+    expect(result.found.join('\n')).toMatch(
+      /created function like_note\(uuid,integer\).*security definer, search_path not pinned, EXECUTE: .*PUBLIC/,
+    );
+    expect(result.found).toContain('created column public.notes.liked_at');
+    expect(result.found).toContain('created index public.notes_liked_at');
+    // Rolled back: the earlier migration's table is not there either.
+    const { rows } = await harness.database.db.query("select to_regclass('public.notes') as t");
+    expect(rows[0]?.t).toBeNull();
+  });
+
+  it('writes a 0644 checklist in five phases, and never overwrites it', async () => {
+    expect((await stat(out)).mode & 0o777).toBe(0o644);
+    const written = parse(await readFile(out, 'utf8'));
+    expect(written.phases.map((p: { id: string }) => p.id)).toEqual([
+      'staging-deploy',
+      'staging-monitoring',
+      'approval',
+      'production-deploy',
+      'merge',
+    ]);
+    const revert = written.rollback.function_related[0].scripts['20240102000000'].revert as string;
+    // Dependents first: the index and column on the table that stays, then the function; the table is not the migration's.
+    expect(revert.split('\n').filter(Boolean)).toEqual([
+      'drop index if exists public.notes_liked_at;',
+      'alter table public.notes drop column if exists liked_at;',
+      'drop function if exists like_note(uuid,integer);',
+    ]);
+    const again = initChecklist({ migrationFile: join(dir, 'supabase/migrations/20240102000000_like_note.sql'), out });
+    await expect(again).rejects.toBeInstanceOf(UsageError);
+    await expect(again).rejects.toMatchObject({ code: 'init_out_exists', exitCode: 2 });
+  });
+
+  it('is refused by the loader, naming each placeholder with its line, until every one is replaced', async () => {
+    const error = await loadChecklist(out, defaultRegistry).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChecklistError);
+    const problems = (error as ChecklistError).problems;
+    expect(problems.length).toBe(result.todo.length);
+    expect(problems[0]?.message).toMatch(
+      /placeholder left by shipcheck init, replace it: TODO\(init\): a uuid for p_note_id/,
+    );
+    expect(problems[0]?.line).toBeGreaterThan(1);
+
+    const filled = replacePlaceholders(parse(await readFile(out, 'utf8')));
+    const done = join(dir, 'like_note.filled.yaml');
+    await writeFile(done, stringify(filled));
+    const checklist = await loadChecklist(done, defaultRegistry);
+    expect(checklist.phases).toHaveLength(5);
+  });
+
+  it('writes a contract step that fails on the faulty function: EXECUTE to PUBLIC, no pinned search_path', async () => {
+    for (const file of ['20240101000000_notes.sql', '20240102000000_like_note.sql'])
+      await harness.database.db.query(await readFile(join(dir, 'supabase/migrations', file), 'utf8'));
+    const written = parse(await readFile(out, 'utf8'));
+    const step = written.phases[0].steps.find((s: { id: string }) => s.id === 'staging-contract-like_note');
+    const { id, kind, title, on_fail, ...spec } = step;
+    expect(spec.grants).toEqual({ allowed: ['authenticated'], denied: ['PUBLIC', 'anon'] });
+    const outcome = await harness.run(contractStep, spec, { step: { id } });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(/PUBLIC/);
+    expect(outcome.message).toMatch(/search_path/);
+  });
+});
+
+function replacePlaceholders(value: unknown): unknown {
+  if (typeof value === 'string') return value.startsWith(placeholderPrefix) ? '1' : value;
+  if (Array.isArray(value)) return value.map(replacePlaceholders);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replacePlaceholders(v)]));
+  return value;
+}
