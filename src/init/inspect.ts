@@ -75,9 +75,12 @@ async function inspectIn(
 ): Promise<Omit<MigrationChanges, 'publicGrants'>> {
   for (const role of roles) {
     if (!roleName.test(role)) throw new UsageError(`role name "${role}" is not a plain lower-case name`);
-    const { rows } = await client.query('select 1 from pg_roles where rolname = $1', [role]);
-    // A role name cannot be a bound parameter; it is checked against a strict pattern above.
-    if (rows.length === 0) await client.query(`create role ${role} nologin`);
+    // A role name cannot be a bound parameter: the server quotes it (format %I).
+    const { rows } = await client.query<{ statement: string }>(
+      "select format('create role %I nologin', $1::text) as statement where not exists (select 1 from pg_roles where rolname = $1)",
+      [role],
+    );
+    if (rows[0]) await client.query(rows[0].statement);
   }
   const target = scripts.at(-1)!;
   for (const { migration, sql } of scripts.slice(0, -1)) await apply(client, migration, sql);

@@ -6,6 +6,8 @@ import { parse, stringify } from 'yaml';
 import { loadChecklist } from '../../src/checklist/loader.js';
 import { placeholderPrefix } from '../../src/checklist/placeholders.js';
 import { ChecklistError } from '../../src/checklist/problems.js';
+import { main } from '../../src/cli/main.js';
+import type { Output } from '../../src/cli/output.js';
 import { UsageError } from '../../src/errors.js';
 import { initChecklist, type InitResult } from '../../src/init/init.js';
 import { contractStep } from '../../src/steps/contract.js';
@@ -126,6 +128,29 @@ describe('shipcheck init', () => {
     expect(outcome.message).toMatch(/PUBLIC/);
     expect(outcome.message).toMatch(/search_path/);
   });
+});
+
+describe('shipcheck init (command line)', () => {
+  it('inspects on a throw-away embedded PostgreSQL, prints what it found and what to fill in; exit 2 on an existing --out', async () => {
+    const lines: string[] = [];
+    const output: Output = { out: (line) => lines.push(line), err: (line) => lines.push(line) };
+    const migration = join(dir, 'supabase/migrations/20240102000000_like_note.sql');
+    const cliOut = join(dir, 'cli.yaml');
+    const code = await main(['node', 'shipcheck', 'init', migration, '--out', cliOut], output, {});
+    expect(code, lines.join('\n')).toBe(0);
+    const text = lines.join('\n');
+    expect(text).toMatch(/created function like_note\(uuid,integer\).*search_path not pinned/);
+    expect(text).toMatch(/to fill in before shipcheck plan accepts it/);
+    expect(text).toMatch(/- a uuid for p_note_id/);
+    const again: string[] = [];
+    const refused = await main(
+      ['node', 'shipcheck', 'init', migration, '--out', cliOut],
+      { out: (line) => again.push(line), err: (line) => again.push(line) },
+      {},
+    );
+    expect(refused).toBe(2);
+    expect(again.join('\n')).toMatch(/exists; shipcheck init never overwrites a checklist/);
+  }, 120_000);
 });
 
 function replacePlaceholders(value: unknown): unknown {
