@@ -10,7 +10,10 @@ select 'function' as kind,
        jsonb_build_object(
          'schema', n.nspname,
          'name', p.proname,
-         'regprocedure', p.oid::regprocedure::text,
+         -- Schema-qualified whatever the search_path: the generated DROP FUNCTION must name this one.
+         'regprocedure', format('%I.%I(%s)', n.nspname, p.proname,
+                                coalesce((select string_agg(format_type(t, null), ',' order by i)
+                                          from unnest(p.proargtypes::oid[]) with ordinality as a(t, i)), '')),
          'argument_types', coalesce((select jsonb_agg(format_type(t, null) order by i)
                                      from unnest(p.proargtypes::oid[]) with ordinality as a(t, i)), '[]'::jsonb),
          'argument_names', to_jsonb(coalesce(p.proargnames, '{}'::text[])),

@@ -68,7 +68,7 @@ describe('shipcheck init', () => {
   it('reads what the migration created from the catalogs, and keeps nothing of it', async () => {
     expect(result.format).toBe('supabase');
     expect(result.found.join('\n')).toMatch(
-      /created function like_note\(uuid,integer\).*security definer, search_path not pinned, EXECUTE: .*PUBLIC/,
+      /created function public.like_note\(uuid,integer\).*security definer, search_path not pinned, EXECUTE: .*PUBLIC/,
     );
     expect(result.found).toContain('created column public.notes.liked_at');
     expect(result.found).toContain('created index public.notes_liked_at');
@@ -92,7 +92,7 @@ describe('shipcheck init', () => {
     expect(revert.split('\n').filter(Boolean)).toEqual([
       'drop index if exists public.notes_liked_at;',
       'alter table public.notes drop column if exists liked_at;',
-      'drop function if exists like_note(uuid,integer);',
+      'drop function if exists public.like_note(uuid,integer);',
     ]);
     const again = initChecklist({ migrationFile: join(dir, 'supabase/migrations/20240102000000_like_note.sql'), out });
     await expect(again).rejects.toBeInstanceOf(UsageError);
@@ -139,7 +139,7 @@ describe('shipcheck init (command line)', () => {
     const code = await main(['node', 'shipcheck', 'init', migration, '--out', cliOut], output, {});
     expect(code, lines.join('\n')).toBe(0);
     const text = lines.join('\n');
-    expect(text).toMatch(/created function like_note\(uuid,integer\).*search_path not pinned/);
+    expect(text).toMatch(/created function public.like_note\(uuid,integer\).*search_path not pinned/);
     expect(text).toMatch(/to fill in before shipcheck plan accepts it/);
     expect(text).toMatch(/- a uuid for p_note_id/);
     const again: string[] = [];
