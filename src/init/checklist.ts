@@ -80,6 +80,8 @@ export function draftChecklist(input: ChecklistDraftInput): ChecklistDraft {
     ...functions.flatMap((f) => functionSteps(env, f, changes, placeholder)),
     monitorStep(`${env}-monitor`, env === 'staging' ? '1m' : '10m', mainFunction, lockTable),
   ];
+  // Staging first, so the placeholders are listed in the order they appear in the file.
+  const staging = deploySteps('staging');
   const production = deploySteps('production');
 
   const revert = revertScript(changes, createdTables, placeholder);
@@ -130,7 +132,7 @@ export function draftChecklist(input: ChecklistDraftInput): ChecklistDraft {
             title: `Lint ${migration.file} before anything touches a database`,
             files: [input.file],
           },
-          ...deploySteps('staging'),
+          ...staging,
         ],
       },
       {
