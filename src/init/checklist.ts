@@ -336,12 +336,13 @@ function revertScript(
   for (const f of created('function')) lines.push(`drop function if exists ${String(f.detail.regprocedure)};`);
   for (const t of created('table')) lines.push(`drop table if exists ${qualifiedIdent(t.key)};`);
 
+  const name = (o: CatalogObject) => `${o.kind} ${o.kind === 'function' ? String(o.detail.regprocedure) : o.key}`;
   const undone = [
-    ...changes.changed.map((c) => `${c.after.kind} ${c.after.key} (changed)`),
-    ...changes.dropped.map((o) => `${o.kind} ${o.key} (dropped)`),
+    ...changes.changed.map((c) => `${name(c.after)} (changed)`),
+    ...changes.dropped.map((o) => `${name(o)} (dropped)`),
   ];
   if (undone.length === 0) return `${lines.join('\n')}\n`;
-  const what = `restore what the migration changed or dropped: ${undone.join(', ')}; then remove this line (the DROPs below undo what it created)`;
+  const what = `restore what the migration changed or dropped: ${undone.join(', ')}; then remove this line${lines.length > 0 ? ' (the DROPs below undo what it created)' : ''}`;
   return `${placeholder(what)}\n${lines.join('\n')}\n`;
 }
 

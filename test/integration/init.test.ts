@@ -130,6 +130,43 @@ describe('shipcheck init', () => {
   });
 });
 
+describe('shipcheck init on a migration that changes what exists', () => {
+  it('writes a revert that starts with a TODO(init) naming the changed function, refused until written', async () => {
+    const fresh = await stepHarness({ migrateTo: 'none' });
+    try {
+      await writeFile(
+        join(dir, 'supabase/migrations/20240103000000_pin_like_note.sql'),
+        likeFunction
+          .replace(/^alter table.*\n|^create index.*\n/gm, '')
+          .replace('create function', 'create or replace function')
+          .replace('security definer', 'security definer set search_path = public, pg_temp'),
+      );
+      const changedOut = join(dir, 'pin.yaml');
+      const changed = await initChecklist({
+        migrationFile: join(dir, 'supabase/migrations/20240103000000_pin_like_note.sql'),
+        out: changedOut,
+        databaseUrl: fresh.database.url,
+        applyEarlier: true,
+      });
+      expect(changed.found.join('\n')).toMatch(
+        /changed function public\.like_note\(uuid,integer\).*search_path=public, pg_temp/,
+      );
+      const written = parse(await readFile(changedOut, 'utf8'));
+      const revert = written.rollback.function_related[0].scripts['20240103000000'].revert as string;
+      expect(revert).toMatch(
+        /^TODO\(init\): restore what the migration changed or dropped: function public\.like_note\(uuid,integer\) \(changed\); then remove this line$/m,
+      );
+      expect(revert).not.toMatch(/drop function/);
+      const error = (await loadChecklist(changedOut, defaultRegistry).catch((e: unknown) => e)) as ChecklistError;
+      expect(error).toBeInstanceOf(ChecklistError);
+      expect(error.problems.map((p) => p.path)).toContain('rollback.function_related[0].scripts.20240103000000.revert');
+    } finally {
+      await fresh.close();
+      await rm(join(dir, 'supabase/migrations/20240103000000_pin_like_note.sql'));
+    }
+  });
+});
+
 describe('shipcheck init (command line)', () => {
   it('inspects on a throw-away embedded PostgreSQL, prints what it found and what to fill in; exit 2 on an existing --out', async () => {
     const lines: string[] = [];
