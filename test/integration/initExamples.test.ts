@@ -25,7 +25,11 @@ afterAll(async () => {
 async function shipcheck(...args: string[]): Promise<{ code: number; text: string }> {
   const lines: string[] = [];
   const sink = (line: string) => lines.push(line);
-  const code = await main(['node', 'shipcheck', ...args], { out: sink, err: sink }, {});
+  const code = await main(
+    ['node', 'shipcheck', ...args],
+    { out: sink, err: sink },
+    { STAGING_DATABASE_URL: database.url },
+  );
   return { code, text: lines.join('\n') };
 }
 
@@ -62,6 +66,37 @@ describe('examples/', () => {
     expect(planned.text).toMatch(
       /function-search-path: SECURITY DEFINER function public\.complete_task sets no search_path/,
     );
+  });
+
+  it('supabase-project: the rehearsal on staging fails at the contract naming PUBLIC, anon and search_path; the fixed migration rehearses through, its generated revert included', async () => {
+    const out = join(work, 'supabase-project/checklist.yaml');
+    // On a staging database without the earlier migration, and with the lint findings as warnings, to reach the contract.
+    const text = (await readFile(out, 'utf8'))
+      .replace(/^(\s*)migration: "20250102090000"$/gm, '$1migration: "20250102090000"\n$1allow_earlier: true')
+      .replace(/^(\s*)- id: staging-lint$/m, '$1- id: staging-lint\n$1  on_fail: warn');
+    await writeFile(out, text);
+    const state = join(work, 'supabase-project/.shipcheck');
+    const faulty = await shipcheck('run', out, '--env', 'staging', '--rehearse', '--state-dir', state);
+    expect(faulty.code, faulty.text).toBe(1);
+    expect(faulty.text).toMatch(
+      /staging-contract-complete_task .*failed: public\.complete_task: search_path pinned is not pinned/,
+    );
+    expect(faulty.text).toMatch(/EXECUTE for PUBLIC is granted \(expected denied\); EXECUTE for anon is granted/);
+
+    const migration = join(work, 'supabase-project/supabase/migrations/20250102090000_complete_task.sql');
+    const fixed = (await readFile(migration, 'utf8')).replace(
+      /^security definer$/m,
+      'security definer\nset search_path = public, pg_temp',
+    );
+    await writeFile(migration, `${fixed}revoke execute on function public.complete_task(uuid) from public, anon;\n`);
+    const passed = await shipcheck('run', out, '--env', 'staging', '--rehearse', '--state-dir', state);
+    // 8: passed with warnings (the lint findings left as warnings above).
+    expect(passed.code, passed.text).toBe(8);
+    expect(passed.text).toMatch(/complete_task\(uuid\) meets its contract/);
+    expect(passed.text).toMatch(
+      /Revert migration 20250102090000_complete_task .*reverted 20250102090000_complete_task/,
+    );
+    expect(passed.text).toMatch(/rehearsal passed/);
   });
 
   it('flyway-project: init keeps the folder’s own U2 undo script; plan accepts the filled checklist', async () => {
