@@ -167,6 +167,45 @@ describe('shipcheck init on a migration that changes what exists', () => {
   });
 });
 
+describe('shipcheck init on migrations it cannot inspect', () => {
+  it.each([
+    [
+      'a COMMIT of its own',
+      'create table public.c1 (id int);\ncommit;\n',
+      /x\.sql:2: transaction control \(BEGIN\/COMMIT\) cannot run inside the transaction/,
+    ],
+    [
+      'CREATE INDEX CONCURRENTLY',
+      'create index concurrently i1 on public.notes (body);\n',
+      /x\.sql:1: CREATE INDEX CONCURRENTLY cannot run inside/,
+    ],
+    [
+      'an error',
+      'alter table public.missing add column x int;\n',
+      /failed while shipcheck init applied it: relation "public\.missing" does not exist/,
+    ],
+  ])('refuses a migration with %s: one clear sentence, nothing written, nothing kept', async (_, sql, message) => {
+    const plainDir = await mkdtemp(join(tmpdir(), 'shipcheck-init-bad-'));
+    try {
+      await writeFile(join(plainDir, 'x.sql'), sql);
+      const badOut = join(plainDir, 'x.yaml');
+      const error = await initChecklist({
+        migrationFile: join(plainDir, 'x.sql'),
+        format: 'plain',
+        out: badOut,
+        databaseUrl: harness.database.url,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toMatch(message);
+      await expect(stat(badOut)).rejects.toMatchObject({ code: 'ENOENT' });
+      const { rows } = await harness.database.db.query("select to_regclass('public.c1') as t");
+      expect(rows[0]?.t).toBeNull();
+    } finally {
+      await rm(plainDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('shipcheck init (command line)', () => {
   it('inspects on a throw-away embedded PostgreSQL, prints what it found and what to fill in; exit 2 on an existing --out', async () => {
     const lines: string[] = [];
