@@ -250,7 +250,7 @@ function functionSteps(
   const opaqueReturn = f.returns_set || f.returns === 'record' || f.returns === 'trigger';
   const args = f.argument_types.map((type, i) =>
     placeholder(
-      `a ${type} for ${f.argument_names[i] || `argument ${i + 1}`} of ${qualified} (step ${env}-smoke-${base})`,
+      `${/^[aeio]/i.test(type) ? 'an' : 'a'} ${type} for ${f.argument_names[i] || `argument ${i + 1}`} of ${qualified} (step ${env}-smoke-${base})`,
     ),
   );
   return [
@@ -347,6 +347,7 @@ function revertScript(
 }
 
 function describeChanges(changes: MigrationChanges): string[] {
+  const createdTables = new Set(changes.created.filter((o) => o.kind === 'table').map((o) => o.key));
   const line = (verb: string) => (o: CatalogObject) => {
     if (o.kind !== 'function') return `${verb} ${o.kind} ${o.key}`;
     const f = o.detail as unknown as FunctionDetail;
@@ -354,8 +355,9 @@ function describeChanges(changes: MigrationChanges): string[] {
     return `${verb} function ${f.regprocedure} returns ${f.returns_set ? 'setof ' : ''}${f.returns}, security ${f.security}, ${path ?? 'search_path not pinned'}, EXECUTE: ${f.execute_grantees.join(', ') || 'owner only'}`;
   };
   return [
+    // A created table's columns, indexes and policies go with it: the table's line says it.
     ...changes.created
-      .filter((o) => o.kind !== 'column' || !changes.created.some((t) => t.key === o.detail.table))
+      .filter((o) => o.kind === 'table' || o.kind === 'function' || !createdTables.has(String(o.detail.table)))
       .map(line('created')),
     ...changes.changed.map((c) => line('changed')(c.after)),
     ...changes.dropped.map(line('dropped')),
