@@ -132,6 +132,8 @@ async function apply(client: Queryable, migration: ListedMigration, sql: string)
   } catch (error) {
     throw new UsageError(`${migration.file} failed while shipcheck init applied it: ${(error as Error).message}`, {
       code: 'init_migration_failed',
+      // Supabase migrations often use its auth/storage schemas, which a bare PostgreSQL lacks.
+      hint: "inspect on a database that has what the migrations need (e.g. `supabase start`'s local one, at the state before this migration) with --connection-env NAME",
     });
   }
 }
