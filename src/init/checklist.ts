@@ -308,8 +308,8 @@ function touchedExistingTables(changes: MigrationChanges, createdTables: Set<str
 }
 
 /**
- * DROP of what the migration created, dependents first (policies, indexes and columns on tables
- * that stay, then functions, then tables); for what it changed or dropped, a placeholder.
+ * DROP of what the migration created, in reverse creation order (columns added to tables that
+ * stay last); for what it changed or dropped, a placeholder.
  */
 function revertScript(
   changes: MigrationChanges,
@@ -317,24 +317,31 @@ function revertScript(
   placeholder: (what: string) => string,
 ): string {
   const onKeptTable = (o: CatalogObject) => !createdTables.has(String(o.detail.table));
-  const created = (kind: string) => changes.created.filter((o) => o.kind === kind);
-  const lines: string[] = [];
-  for (const p of created('policy').filter(onKeptTable))
-    lines.push(`drop policy if exists ${ident(String(p.detail.name))} on ${qualifiedIdent(String(p.detail.table))};`);
-  for (const i of created('index').filter(onKeptTable)) {
-    const [schema] = i.key.split('.');
-    lines.push(
-      i.detail.constraint
-        ? `alter table ${qualifiedIdent(String(i.detail.table))} drop constraint if exists ${ident(String(i.detail.name))};`
-        : `drop index if exists ${ident(schema!)}.${ident(String(i.detail.name))};`,
-    );
-  }
-  for (const c of created('column').filter(onKeptTable))
+  const dropOf = (o: CatalogObject): string | undefined => {
+    const table = qualifiedIdent(String(o.detail.table));
+    const name = ident(String(o.detail.name));
+    if (o.kind === 'function') return `drop function if exists ${String(o.detail.regprocedure)};`;
+    if (o.kind === 'table') return `drop table if exists ${qualifiedIdent(o.key)};`;
+    // A created table's columns, indexes and policies go with the table.
+    if (!onKeptTable(o)) return undefined;
+    if (o.kind === 'policy') return `drop policy if exists ${name} on ${table};`;
+    if (o.kind === 'index')
+      return o.detail.constraint
+        ? `alter table ${table} drop constraint if exists ${name};`
+        : `drop index if exists ${ident(o.key.slice(0, o.key.indexOf('.')))}.${name};`;
+    return undefined;
+  };
+  // Reverse creation order: a later object may depend on an earlier one (a function returning a
+  // table's row type, a table whose default calls a function), never the reverse.
+  const ordered = changes.created
+    .filter((o) => o.kind !== 'column')
+    .sort((a, b) => Number(BigInt(b.created_order ?? 0) - BigInt(a.created_order ?? 0)));
+  const lines = ordered.map(dropOf).filter((line): line is string => line !== undefined);
+  // Columns added to kept tables last: the indexes, policies and functions on them are gone by then.
+  for (const c of changes.created.filter((o) => o.kind === 'column' && onKeptTable(o)))
     lines.push(
       `alter table ${qualifiedIdent(String(c.detail.table))} drop column if exists ${ident(String(c.detail.name))};`,
     );
-  for (const f of created('function')) lines.push(`drop function if exists ${String(f.detail.regprocedure)};`);
-  for (const t of created('table')) lines.push(`drop table if exists ${qualifiedIdent(t.key)};`);
 
   const name = (o: CatalogObject) => `${o.kind} ${o.kind === 'function' ? String(o.detail.regprocedure) : o.key}`;
   const undone = [

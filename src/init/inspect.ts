@@ -15,6 +15,8 @@ export interface CatalogObject {
   readonly kind: ObjectKind;
   readonly key: string;
   readonly detail: Record<string, unknown>;
+  /** The object's OID as text (creation order within the inspection); null for a column. */
+  readonly created_order: string | null;
 }
 
 /** What a migration created, changed and dropped, read from the catalogs before and after it. */

@@ -88,11 +88,11 @@ describe('shipcheck init', () => {
       'merge',
     ]);
     const revert = written.rollback.function_related[0].scripts['20240102000000'].revert as string;
-    // Dependents first: the index and column on the table that stays, then the function; the table is not the migration's.
+    // Reverse creation order, the column on the table that stays last; the table is not the migration's.
     expect(revert.split('\n').filter(Boolean)).toEqual([
+      'drop function if exists public.like_note(uuid,integer);',
       'drop index if exists public.notes_liked_at;',
       'alter table public.notes drop column if exists liked_at;',
-      'drop function if exists public.like_note(uuid,integer);',
     ]);
     const again = initChecklist({ migrationFile: join(dir, 'supabase/migrations/20240102000000_like_note.sql'), out });
     await expect(again).rejects.toBeInstanceOf(UsageError);
@@ -163,6 +163,44 @@ describe('shipcheck init on a migration that changes what exists', () => {
     } finally {
       await fresh.close();
       await rm(join(dir, 'supabase/migrations/20240103000000_pin_like_note.sql'));
+    }
+  });
+});
+
+describe('the generated revert', () => {
+  it('drops in reverse creation order, so objects that depend on each other both ways go, and runs clean', async () => {
+    const fresh = await stepHarness({ migrateTo: 'none' });
+    const plainDir = await mkdtemp(join(tmpdir(), 'shipcheck-init-deps-'));
+    try {
+      // A table whose default calls a function created before it, and a function returning the table's rows after it.
+      const sql = `create function public.next_code() returns text language sql as $$ select md5(random()::text) $$;
+create table public.codes (code text primary key default public.next_code());
+create function public.all_codes() returns setof public.codes language sql set search_path = pg_catalog, pg_temp as $$ select * from public.codes $$;
+`;
+      await writeFile(join(plainDir, 'codes.sql'), sql);
+      const depsOut = join(plainDir, 'codes.yaml');
+      await initChecklist({
+        migrationFile: join(plainDir, 'codes.sql'),
+        format: 'plain',
+        out: depsOut,
+        databaseUrl: fresh.database.url,
+      });
+      const written = parse(await readFile(depsOut, 'utf8'));
+      const revert = written.rollback.function_related[0].scripts.codes.revert as string;
+      expect(revert.split('\n').filter(Boolean)).toEqual([
+        'drop function if exists public.all_codes();',
+        'drop table if exists public.codes;',
+        'drop function if exists public.next_code();',
+      ]);
+      await fresh.database.db.query(sql);
+      await fresh.database.db.query(revert);
+      const { rows } = await fresh.database.db.query(
+        "select to_regclass('public.codes') as t, to_regprocedure('public.next_code()') as f, to_regprocedure('public.all_codes()') as g",
+      );
+      expect(rows[0]).toEqual({ t: null, f: null, g: null });
+    } finally {
+      await fresh.close();
+      await rm(plainDir, { recursive: true, force: true });
     }
   });
 });
