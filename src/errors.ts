@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'organization_id_invalid'
   | 'lint_parse_error'
   | 'checklist_too_large'
+  | 'init_migration_failed'
+  | 'init_out_exists'
   | 'organization_not_found'
   | 'key_not_found'
   | 'transaction_control_refused'

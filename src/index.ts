@@ -33,6 +33,7 @@ export { migrate, migrationStatus, revert, verify, type MigrateResult } from './
 export { lintFiles, renderLintReports } from './lint/lintFiles.js';
 export { lintSql, type LintFinding, type LintReport } from './lint/lintSql.js';
 export { lintRules } from './lint/rules/index.js';
+export { initChecklist, type InitOptions, type InitResult } from './init/init.js';
 export { Database, type Queryable } from './db/database.js';
 export { inTransaction, withSavepoint } from './db/transaction.js';
 

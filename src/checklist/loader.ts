@@ -8,6 +8,7 @@ import type { StepRegistry } from '../steps/registry.js';
 import { rollbackStep } from '../steps/rollback.js';
 import { deepFreeze } from './freeze.js';
 import { canonicalJson, sha256 } from './hash.js';
+import { checkPlaceholders } from './placeholders.js';
 import { ChecklistError, type ChecklistProblem, formatPath } from './problems.js';
 import { checkRollbackBranchField, checkStepReferences, type PhasePlace, type StepPlace } from './references.js';
 import { checklistSchema, type ChecklistFile, stepHeaderKeys, stepHeaderSchema } from './schema.js';
@@ -131,6 +132,7 @@ export function parseChecklist(text: string, file: string, registry: StepRegistr
   }
   const parsed = checklistSchema.safeParse(raw);
   if (!parsed.success) addIssues([], parsed.error.issues);
+  checkPlaceholders(raw, add);
 
   // Steps are checked even when the rest of the file has problems, so every problem shows at once.
   const rawObject = raw as Record<string, unknown>;

@@ -58,22 +58,7 @@ export async function openCommandDatabase(
   context.output.err(
     `${variable} is not set: starting a throw-away embedded PostgreSQL (migrated to the latest migration, removed when this command ends)`,
   );
-  // process.listeners/off are typed per event; this loop handles them all alike.
-  const emitter = process as unknown as NodeJS.EventEmitter;
-  const before = new Map(hookedEvents.map((event) => [event, emitter.listeners(event)]));
-  const server = await startEmbeddedPostgres();
-  // async-exit-hook would exit with code 0 on 'beforeExit' (hiding exit 1 for lost updates)
-  // and exit on the first SIGINT/SIGTERM under a server still finishing its requests.
-  for (const event of hookedEvents) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)?.includes(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  const stopOnSignal = watchSignals(() => server.stopNow());
-  const close = async () => {
-    stopOnSignal.release();
-    await server.stop();
-  };
+  const { server, stopOnSignal, close } = await startThrowAwayServer();
   try {
     const db = Database.connect(server.url, { max: 1, applicationName: 'shipcheck embedded setup' });
     try {
@@ -93,6 +78,34 @@ export async function openCommandDatabase(
     handOverSignals: () => stopOnSignal.release(),
     close,
   };
+}
+
+/**
+ * An embedded PostgreSQL for one command, with async-exit-hook's handlers removed (they would
+ * exit 0 on 'beforeExit' and on the first signal) and a signal stopping it instead.
+ *
+ * @example
+ * const { server, close } = await startThrowAwayServer();
+ * try { … server.url … } finally { await close(); }
+ */
+export async function startThrowAwayServer() {
+  // process.listeners/off are typed per event; this loop handles them all alike.
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(hookedEvents.map((event) => [event, emitter.listeners(event)]));
+  const server = await startEmbeddedPostgres();
+  // async-exit-hook would exit with code 0 on 'beforeExit' (hiding exit 1 for lost updates)
+  // and exit on the first SIGINT/SIGTERM under a server still finishing its requests.
+  for (const event of hookedEvents) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.includes(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  const stopOnSignal = watchSignals(() => server.stopNow());
+  const close = async () => {
+    stopOnSignal.release();
+    await server.stop();
+  };
+  return { server, stopOnSignal, close };
 }
 
 /**

@@ -3,6 +3,7 @@ import { ExitCode } from '../errors.js';
 import { registerApprove } from './commands/approve.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
+import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReport } from './commands/report.js';
@@ -20,6 +21,7 @@ const commands: RegisterCommand[] = [
   registerDbCommands,
   registerShieldCommands,
   registerLint,
+  registerInit,
   registerPlan,
   registerRun,
   registerResume,

@@ -1,0 +1,2 @@
+drop function if exists public.transfer(bigint, bigint, numeric);
+drop table if exists public.transfers;

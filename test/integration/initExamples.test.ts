@@ -1,0 +1,112 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { initChecklist } from '../../src/init/init.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
+
+// The examples/ projects as a newcomer uses them: init writes the checklist, plan refuses it
+// until the placeholders are filled, then plans it (running the lint it can run without a database).
+let work: string;
+let database: TestDatabase;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'shipcheck-examples-'));
+  await cp(join(process.cwd(), 'examples'), work, { recursive: true });
+  database = await freshDatabase({ migrateTo: 'none' });
+});
+
+afterAll(async () => {
+  await database?.drop();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function shipcheck(...args: string[]): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const sink = (line: string) => lines.push(line);
+  const code = await main(
+    ['node', 'shipcheck', ...args],
+    { out: sink, err: sink },
+    { STAGING_DATABASE_URL: database.url },
+  );
+  return { code, text: lines.join('\n') };
+}
+
+async function initThenFill(project: string, migration: string, value: string) {
+  const out = join(work, project, 'checklist.yaml');
+  const result = await initChecklist({
+    migrationFile: join(work, project, migration),
+    out,
+    databaseUrl: database.url,
+    applyEarlier: true,
+  });
+  const state = join(work, project, '.shipcheck');
+  const refused = await shipcheck('plan', out, '--env', 'staging', '--state-dir', state);
+  const text = await readFile(out, 'utf8');
+  await writeFile(out, text.replace(/"TODO\(init\)[^"\n]*"/g, JSON.stringify(value)));
+  const planned = await shipcheck('plan', out, '--env', 'staging', '--state-dir', state);
+  return { result, refused, planned };
+}
+
+describe('examples/', () => {
+  it('supabase-project: init finds the faulty definer function; plan refuses the TODOs, then its lint names the missing search_path', async () => {
+    const { result, refused, planned } = await initThenFill(
+      'supabase-project',
+      'supabase/migrations/20250102090000_complete_task.sql',
+      '00000000-0000-0000-0000-000000000001',
+    );
+    expect(result.format).toBe('supabase');
+    expect(result.found.join('\n')).toMatch(
+      /public\.complete_task\(uuid\).*security definer, search_path not pinned, EXECUTE: PUBLIC, authenticated/,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.text).toMatch(/checklist\.yaml:\d+:\d+ .*placeholder left by shipcheck init.*p_task_id/);
+    expect(planned.code, planned.text).toBe(1);
+    expect(planned.text).toMatch(
+      /function-search-path: SECURITY DEFINER function public\.complete_task sets no search_path/,
+    );
+  });
+
+  it('supabase-project: the rehearsal on staging fails at the contract naming PUBLIC, anon and search_path; the fixed migration rehearses through, its generated revert included', async () => {
+    const out = join(work, 'supabase-project/checklist.yaml');
+    // On a staging database without the earlier migration, and with the lint findings as warnings, to reach the contract.
+    const text = (await readFile(out, 'utf8'))
+      .replace(/^(\s*)migration: "20250102090000"$/gm, '$1migration: "20250102090000"\n$1allow_earlier: true')
+      .replace(/^(\s*)- id: staging-lint$/m, '$1- id: staging-lint\n$1  on_fail: warn');
+    await writeFile(out, text);
+    const state = join(work, 'supabase-project/.shipcheck');
+    const faulty = await shipcheck('run', out, '--env', 'staging', '--rehearse', '--state-dir', state);
+    expect(faulty.code, faulty.text).toBe(1);
+    expect(faulty.text).toMatch(
+      /staging-contract-complete_task .*failed: public\.complete_task: search_path pinned is not pinned/,
+    );
+    expect(faulty.text).toMatch(/EXECUTE for PUBLIC is granted \(expected denied\); EXECUTE for anon is granted/);
+
+    const migration = join(work, 'supabase-project/supabase/migrations/20250102090000_complete_task.sql');
+    const fixed = (await readFile(migration, 'utf8')).replace(
+      /^security definer$/m,
+      'security definer\nset search_path = public, pg_temp',
+    );
+    await writeFile(migration, `${fixed}revoke execute on function public.complete_task(uuid) from public, anon;\n`);
+    const passed = await shipcheck('run', out, '--env', 'staging', '--rehearse', '--state-dir', state);
+    // 8: passed with warnings (the lint findings left as warnings above).
+    expect(passed.code, passed.text).toBe(8);
+    expect(passed.text).toMatch(/complete_task\(uuid\) meets its contract/);
+    expect(passed.text).toMatch(
+      /Revert migration 20250102090000_complete_task .*reverted 20250102090000_complete_task/,
+    );
+    expect(passed.text).toMatch(/rehearsal passed/);
+  });
+
+  it('flyway-project: init keeps the folder’s own U2 undo script; plan accepts the filled checklist', async () => {
+    const { result, refused, planned } = await initThenFill('flyway-project', 'sql/V2__add_transfer.sql', '1');
+    expect(result.format).toBe('flyway');
+    expect(result.found).toContain('created table public.transfers');
+    expect(refused.code).toBe(2);
+    expect(planned.code, planned.text).toBe(0);
+    expect(planned.text).toMatch(/applies, in order: V1__create_accounts\.sql, V2__add_transfer\.sql/);
+    const written = await readFile(join(work, 'flyway-project/checklist.yaml'), 'utf8');
+    expect(written).not.toMatch(/scripts:/);
+  });
+});
