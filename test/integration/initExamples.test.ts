@@ -109,4 +109,100 @@ describe('examples/', () => {
     const written = await readFile(join(work, 'flyway-project/checklist.yaml'), 'utf8');
     expect(written).not.toMatch(/scripts:/);
   });
+
+  it('supabase-project, fixed: its init-written checklist passes all five phases for real on staging and production, and the gate opens', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'shipcheck-example-full-'));
+    const staging = await freshDatabase({ migrateTo: 'none' });
+    const production = await freshDatabase({ migrateTo: 'none' });
+    try {
+      await cp(join(process.cwd(), 'examples/supabase-project'), project, { recursive: true });
+      const migrations = join(project, 'supabase/migrations');
+      const migration = join(migrations, '20250102090000_complete_task.sql');
+      // The fix the rehearsal asked for, plus what the lint asks of any migration on a live table.
+      const fixed = (await readFile(migration, 'utf8'))
+        .replace(/^security definer$/m, 'security definer\nset search_path = public, pg_temp')
+        .replace(
+          /^alter table public\.tasks add column/m,
+          "set lock_timeout = '2s';\nalter table public.tasks add column",
+        )
+        .replace(
+          /^create index tasks_completed_at/m,
+          '-- shipcheck-lint allow require-concurrent-index-creation: tasks is created empty by the release before\ncreate index tasks_completed_at',
+        );
+      await writeFile(migration, `${fixed}revoke execute on function public.complete_task(uuid) from public, anon;\n`);
+      const out = join(project, 'checklist.yaml');
+      await initChecklist({ migrationFile: migration, out, databaseUrl: database.url, applyEarlier: true });
+      // The placeholders filled, the monitors' windows shortened for a test.
+      const text = (await readFile(out, 'utf8'))
+        .replace(/"TODO\(init\)[^"\n]*"/g, '"00000000-0000-0000-0000-000000000001"')
+        .replace(/duration: \d+m/g, 'duration: 2s')
+        .replace(/interval: \d+s/g, 'interval: 1s');
+      await writeFile(out, text);
+
+      const env = { STAGING_DATABASE_URL: staging.url, PRODUCTION_DATABASE_URL: production.url };
+      const state = join(project, '.shipcheck');
+      const cli = async (...args: string[]) => {
+        const lines: string[] = [];
+        const sink = (line: string) => lines.push(line);
+        const code = await main(['node', 'shipcheck', ...args, '--state-dir', state], { out: sink, err: sink }, env);
+        return { code, text: lines.join('\n') };
+      };
+      // Both databases are at the release before: the earlier migration, adopted as Supabase applied it.
+      for (const target of [staging, production]) {
+        const lines: string[] = [];
+        const sink = (line: string) => lines.push(line);
+        const code = await main(
+          [
+            'node',
+            'shipcheck',
+            'db',
+            'migrate',
+            '--format',
+            'supabase',
+            '--directory',
+            migrations,
+            '--to',
+            '20250101090000',
+          ],
+          { out: sink, err: sink },
+          { DATABASE_URL: target.url },
+        );
+        expect(code, lines.join('\n')).toBe(0);
+      }
+      const runId = (text: string) => /run (\d{8}-\d{6}-[a-z]+-[0-9a-f]{4})/.exec(text)?.[1];
+
+      const stagingWaits = await cli('run', out, '--env', 'staging');
+      expect(stagingWaits.code, stagingWaits.text).toBe(3);
+      expect((await cli('approve', runId(stagingWaits.text)!, '--by', 'Jane PO', '--decision', 'approved')).code).toBe(
+        0,
+      );
+      const stagingDone = await cli('run', out, '--env', 'staging');
+      expect(stagingDone.code, stagingDone.text).toBe(0);
+
+      const productionWaits = await cli('run', out, '--env', 'production');
+      expect(productionWaits.code, productionWaits.text).toBe(3);
+      expect(
+        (await cli('approve', runId(productionWaits.text)!, '--by', 'Rita Reviewer', '--decision', 'approved')).code,
+      ).toBe(0);
+      const productionDone = await cli('run', out, '--env', 'production');
+      expect(productionDone.code, productionDone.text).toBe(0);
+
+      const gate = await cli('gate', out, '--env', 'production', '--require', 'deployed');
+      expect(gate.code, gate.text).toBe(0);
+      const status = await cli('status');
+      expect(status.text).toMatch(/Overall Progress:\*\* 100% \(5\/5 phases complete\)/);
+      // Recorded where the Supabase CLI reads it.
+      const { rows } = await production.db.query(
+        'select version, name from supabase_migrations.schema_migrations order by version',
+      );
+      expect(rows).toEqual([
+        { version: '20250101090000', name: 'create_projects' },
+        { version: '20250102090000', name: 'complete_task' },
+      ]);
+    } finally {
+      await staging.drop();
+      await production.drop();
+      await rm(project, { recursive: true, force: true });
+    }
+  });
 });
