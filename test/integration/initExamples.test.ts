@@ -133,64 +133,15 @@ describe('examples/', () => {
       const out = join(project, 'checklist.yaml');
       await initChecklist({ migrationFile: migration, out, databaseUrl: database.url, applyEarlier: true });
       // The placeholders filled, the monitors' windows shortened for a test.
-      const text = (await readFile(out, 'utf8'))
-        .replace(/"TODO\(init\)[^"\n]*"/g, '"00000000-0000-0000-0000-000000000001"')
-        .replace(/duration: \d+m/g, 'duration: 2s')
-        .replace(/interval: \d+s/g, 'interval: 1s');
+      const text = shortened(await readFile(out, 'utf8')).replace(
+        /"TODO\(init\)[^"\n]*"/g,
+        '"00000000-0000-0000-0000-000000000001"',
+      );
       await writeFile(out, text);
 
-      const env = { STAGING_DATABASE_URL: staging.url, PRODUCTION_DATABASE_URL: production.url };
-      const state = join(project, '.shipcheck');
-      const cli = async (...args: string[]) => {
-        const lines: string[] = [];
-        const sink = (line: string) => lines.push(line);
-        const code = await main(['node', 'shipcheck', ...args, '--state-dir', state], { out: sink, err: sink }, env);
-        return { code, text: lines.join('\n') };
-      };
-      // Both databases are at the release before: the earlier migration, adopted as Supabase applied it.
-      for (const target of [staging, production]) {
-        const lines: string[] = [];
-        const sink = (line: string) => lines.push(line);
-        const code = await main(
-          [
-            'node',
-            'shipcheck',
-            'db',
-            'migrate',
-            '--format',
-            'supabase',
-            '--directory',
-            migrations,
-            '--to',
-            '20250101090000',
-          ],
-          { out: sink, err: sink },
-          { DATABASE_URL: target.url },
-        );
-        expect(code, lines.join('\n')).toBe(0);
-      }
-      const runId = (text: string) => /run (\d{8}-\d{6}-[a-z]+-[0-9a-f]{4})/.exec(text)?.[1];
-
-      const stagingWaits = await cli('run', out, '--env', 'staging');
-      expect(stagingWaits.code, stagingWaits.text).toBe(3);
-      expect((await cli('approve', runId(stagingWaits.text)!, '--by', 'Jane PO', '--decision', 'approved')).code).toBe(
-        0,
-      );
-      const stagingDone = await cli('run', out, '--env', 'staging');
-      expect(stagingDone.code, stagingDone.text).toBe(0);
-
-      const productionWaits = await cli('run', out, '--env', 'production');
-      expect(productionWaits.code, productionWaits.text).toBe(3);
-      expect(
-        (await cli('approve', runId(productionWaits.text)!, '--by', 'Rita Reviewer', '--decision', 'approved')).code,
-      ).toBe(0);
-      const productionDone = await cli('run', out, '--env', 'production');
-      expect(productionDone.code, productionDone.text).toBe(0);
-
-      const gate = await cli('gate', out, '--env', 'production', '--require', 'deployed');
-      expect(gate.code, gate.text).toBe(0);
-      const status = await cli('status');
-      expect(status.text).toMatch(/Overall Progress:\*\* 100% \(5\/5 phases complete\)/);
+      await adopt(staging, 'supabase', migrations, '20250101090000');
+      await adopt(production, 'supabase', migrations, '20250101090000');
+      await deployThroughFivePhases(out, join(project, '.shipcheck'), staging, production);
       // Recorded where the Supabase CLI reads it.
       const { rows } = await production.db.query(
         'select version, name from supabase_migrations.schema_migrations order by version',
@@ -205,4 +156,90 @@ describe('examples/', () => {
       await rm(project, { recursive: true, force: true });
     }
   });
+
+  it("flyway-project: its init-written checklist, with smoke-test data of its own, passes all five phases, recorded in flyway_schema_history with Flyway's checksums", async () => {
+    const project = await mkdtemp(join(tmpdir(), 'shipcheck-example-flyway-'));
+    const staging = await freshDatabase({ migrateTo: 'none' });
+    const production = await freshDatabase({ migrateTo: 'none' });
+    try {
+      await cp(join(process.cwd(), 'examples/flyway-project'), project, { recursive: true });
+      const sql = join(project, 'sql');
+      const out = join(project, 'checklist.yaml');
+      await initChecklist({
+        migrationFile: join(sql, 'V2__add_transfer.sql'),
+        out,
+        databaseUrl: database.url,
+        applyEarlier: true,
+      });
+      // The smoke test needs accounts: two of its own, made afresh before each call (rpc reset:).
+      const text = shortened(await readFile(out, 'utf8'))
+        .replace(/"TODO\(init\)[^"\n]*"/g, '"1"')
+        .replace(
+          /( {8}kind: rpc\n {8}title: [^\n]*\n {8}function: public\.transfer\n)/g,
+          `$1        reset:
+          - delete from public.transfers where from_account in (900001, 900002)
+          - delete from public.accounts where id in (900001, 900002)
+          - insert into public.accounts (id, owner, balance) overriding system value values (900001, 'a', 10), (900002, 'b', 0)
+`,
+        )
+        .replace(/( {10}- )"1"\n {10}- "1"\n/g, '$1"900001"\n          - "900002"\n');
+      await writeFile(out, text);
+      await adopt(staging, 'flyway', sql, '1');
+      await adopt(production, 'flyway', sql, '1');
+      await deployThroughFivePhases(out, join(project, '.shipcheck'), staging, production);
+      const { rows } = await production.db.query(
+        'select version, description, type, script, success from flyway_schema_history order by installed_rank',
+      );
+      expect(rows).toEqual([
+        { version: '1', description: 'create accounts', type: 'SQL', script: 'V1__create_accounts.sql', success: true },
+        { version: '2', description: 'add transfer', type: 'SQL', script: 'V2__add_transfer.sql', success: true },
+      ]);
+    } finally {
+      await staging.drop();
+      await production.drop();
+      await rm(project, { recursive: true, force: true });
+    }
+  });
 });
+
+/** The monitors' windows shortened for a test. */
+function shortened(text: string): string {
+  return text.replace(/duration: \d+m/g, 'duration: 2s').replace(/interval: \d+s/g, 'interval: 1s');
+}
+
+/** A database at the release before, as the team's tool left it: the earlier migrations recorded in its history. */
+async function adopt(target: TestDatabase, format: string, directory: string, to: string): Promise<void> {
+  const lines: string[] = [];
+  const sink = (line: string) => lines.push(line);
+  const code = await main(
+    ['node', 'shipcheck', 'db', 'migrate', '--format', format, '--directory', directory, '--to', to],
+    { out: sink, err: sink },
+    { DATABASE_URL: target.url },
+  );
+  expect(code, lines.join('\n')).toBe(0);
+}
+
+/** Staging (waits for the PO), the sign-off, production (waits for the reviewer), the sign-off, the deploy gate. */
+async function deployThroughFivePhases(out: string, state: string, staging: TestDatabase, production: TestDatabase) {
+  const env = { STAGING_DATABASE_URL: staging.url, PRODUCTION_DATABASE_URL: production.url };
+  const cli = async (...args: string[]) => {
+    const lines: string[] = [];
+    const sink = (line: string) => lines.push(line);
+    const code = await main(['node', 'shipcheck', ...args, '--state-dir', state], { out: sink, err: sink }, env);
+    return { code, text: lines.join('\n') };
+  };
+  const runId = (text: string) => /run (\d{8}-\d{6}-[a-z]+-[0-9a-f]{4})/.exec(text)?.[1];
+  for (const [environment, approver] of [
+    ['staging', 'Jane PO'],
+    ['production', 'Rita Reviewer'],
+  ] as const) {
+    const waits = await cli('run', out, '--env', environment);
+    expect(waits.code, waits.text).toBe(3);
+    expect((await cli('approve', runId(waits.text)!, '--by', approver, '--decision', 'approved')).code).toBe(0);
+    const done = await cli('run', out, '--env', environment);
+    expect(done.code, done.text).toBe(0);
+  }
+  const gate = await cli('gate', out, '--env', 'production', '--require', 'deployed');
+  expect(gate.code, gate.text).toBe(0);
+  expect((await cli('status')).text).toMatch(/Overall Progress:\*\* 100% \(5\/5 phases complete\)/);
+}
