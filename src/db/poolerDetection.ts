@@ -1,4 +1,5 @@
 import type { Database, Queryable } from './database.js';
+import { inTransaction } from './transaction.js';
 
 /**
  * Whether `db` reaches PostgreSQL through a transaction-mode pooler (PgBouncer or Supavisor
@@ -37,14 +38,17 @@ async function probe(db: Database): Promise<boolean> {
     db.withSeparateClient(async (b) => {
       for (let round = 0; round < rounds; round++) {
         const before = await backendPid(a);
-        await b.query('begin');
-        try {
-          // Decided before A asks again: with one server connection in the pool, A would wait for B.
-          if ((await backendPid(b)) === before) return true;
-          if ((await backendPid(a)) !== before) return true;
-        } finally {
-          await b.query('rollback');
-        }
+        // B's transaction pins B's server connection while A asks again.
+        const pinned = await inTransaction(
+          b,
+          async () => {
+            // Decided before A asks again: with one server connection in the pool, A would wait for B.
+            if ((await backendPid(b)) === before) return true;
+            return (await backendPid(a)) !== before;
+          },
+          { readOnly: true },
+        );
+        if (pinned) return true;
       }
       return false;
     }),
