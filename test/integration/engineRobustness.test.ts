@@ -226,7 +226,8 @@ describe('lease lost mid-run', () => {
     });
     const runId = await until(async () => {
       const [id] = await readdir(join(ws.stateDir, 'runs')).catch(() => []);
-      return id !== undefined && timesStarted(await ws.events(id), 'slow') === 1 && id;
+      // The run directory exists a moment before its log does.
+      return id !== undefined && timesStarted(await ws.events(id).catch(() => []), 'slow') === 1 && id;
     });
     await new Promise((r) => setTimeout(r, 400));
     const taker = await acquireLease({
