@@ -1,46 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../../src/engine/events.js';
+import { at, finished, runStarted, step } from './runEvents.js';
 import { parseEvents } from '../../../src/engine/runLog.js';
 import { foldEvents, isFinished } from '../../../src/engine/state.js';
 
-const at = '2025-10-24T10:00:00.000Z';
-const started: RunEvent = {
-  type: 'run_started',
-  at,
-  runId: '20251024-100000-staging-abcd',
-  checklist: 'm24',
-  checklistFile: '/x.yaml',
-  checklistHash: 'h',
-  environment: 'staging',
-  target: 'localhost:5432/db',
-  rehearse: false,
-  phases: [
-    { id: 'deploy', title: 'Deploy', environment: 'staging' },
-    { id: 'signoff', title: 'Sign-off', environment: 'staging' },
-  ],
-  runPhases: ['deploy', 'signoff'],
-  metadata: {},
-  holder: 'ana@host',
-};
-const step = (stepId: string, phaseId = 'deploy'): RunEvent => ({
-  type: 'step_started',
-  at,
-  stepId,
-  phaseId,
-  kind: 'sql',
-  title: stepId,
-  hash: `h-${stepId}`,
-  attempt: 1,
-});
-const finished = (stepId: string, status: 'passed' | 'failed', action?: 'warn' | 'stop' | 'rollback'): RunEvent => ({
-  type: 'step_finished',
-  at,
-  stepId,
-  status,
-  durationMs: 5,
-  ...(action && { action }),
-  outcome: { status, expected: 'e', observed: {}, message: status },
-});
+const started = runStarted(['deploy', 'signoff']);
 
 describe('state fold', () => {
   it('starts in progress with every phase NOT STARTED', () => {

@@ -1,48 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { at, finished, runStarted, step } from './runEvents.js';
 import type { RunEvent } from '../../../src/engine/events.js';
 import { phaseMark } from '../../../src/engine/renderers/phaseMark.js';
 import { foldEvents, warnedSteps } from '../../../src/engine/state.js';
 import { statusWords } from '../../../src/engine/statusWords.js';
 
-const at = '2025-10-24T10:00:00.000Z';
-const started: RunEvent = {
-  type: 'run_started',
-  at,
-  runId: '20251024-100000-staging-abcd',
-  checklist: 'm24',
-  checklistFile: '/x.yaml',
-  checklistHash: 'h',
-  environment: 'staging',
-  target: 'localhost:5432/db',
-  rehearse: false,
-  phases: [
-    { id: 'deploy', title: 'Deploy', environment: 'staging' },
-    { id: 'signoff', title: 'Sign-off', environment: 'staging' },
-    { id: 'later', title: 'Later', environment: 'staging' },
-  ],
-  runPhases: ['deploy', 'signoff', 'later'],
-  metadata: {},
-  holder: 'ana@host',
-};
-const step = (stepId: string, phaseId = 'deploy'): RunEvent => ({
-  type: 'step_started',
-  at,
-  stepId,
-  phaseId,
-  kind: 'sql',
-  title: stepId,
-  hash: `h-${stepId}`,
-  attempt: 1,
-});
-const finished = (stepId: string, status: 'passed' | 'failed', action?: 'warn' | 'stop' | 'rollback'): RunEvent => ({
-  type: 'step_finished',
-  at,
-  stepId,
-  status,
-  durationMs: 5,
-  ...(action && { action }),
-  outcome: { status, expected: 'e', observed: {}, message: status },
-});
+const started = runStarted(['deploy', 'signoff', 'later']);
 const phase = (phaseId: string, status: 'passed' | 'failed'): RunEvent => ({
   type: 'phase_finished',
   at,
