@@ -66,9 +66,14 @@ async function main(): Promise<void> {
   const token = randomBytes(32).toString('hex');
   const runId = randomBytes(4).toString('hex');
   // One server per writer, each with its own pool of the same size, so neither borrows the other's capacity.
+  // Named prepared statements everywhere, as `shipcheck shield serve` runs by default (no pooler in between).
   const startServer = (writer: WriterName) =>
     startShieldServer({
-      db: Database.connect(bench.url, { max: poolSize, applicationName: `shipcheck bench api ${writer}` }),
+      db: Database.connect(bench.url, {
+        max: poolSize,
+        applicationName: `shipcheck bench api ${writer}`,
+        preparedStatements: true,
+      }),
       auth: { kind: 'bearer', token },
       writer,
       host: '127.0.0.1',
@@ -76,7 +81,11 @@ async function main(): Promise<void> {
     });
   const servers = { rpc: await startServer('rpc'), action: await startServer('action') };
   // The raw reference gets a pool of the same size: the same database capacity as the API.
-  const raw = Database.connect(bench.url, { max: poolSize, applicationName: 'shipcheck bench raw' });
+  const raw = Database.connect(bench.url, {
+    max: poolSize,
+    applicationName: 'shipcheck bench raw',
+    preparedStatements: true,
+  });
   let sequence = 0;
   const offender = (n: number) => `bench-${runId}-u${n % users}`;
 
