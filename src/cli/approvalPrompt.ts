@@ -1,4 +1,5 @@
 import { createInterface, type Interface } from 'node:readline/promises';
+import { askQuestion } from '../engine/renderers/terminalQuestion.js';
 import type { ApprovalAnswer, ApprovalRequest } from '../demo/types.js';
 
 /**
@@ -35,15 +36,7 @@ export function approvalPrompt(terminal: {
   };
 }
 
-/**
- * End of input (Ctrl-D, a closed pipe) is "no answer", not a crash, nor a wait forever:
- * Node 20's readline/promises leaves the pending question unsettled when its input ends.
- */
+/** An empty answer, end of input and Ctrl-C all mean "not now". */
 async function ask(prompt: Interface, question: string): Promise<string> {
-  const ended = new Promise<string>((resolve) => prompt.once('close', () => resolve('')));
-  try {
-    return await Promise.race([prompt.question(question), ended]);
-  } catch {
-    return '';
-  }
+  return (await askQuestion(prompt, question)) ?? '';
 }

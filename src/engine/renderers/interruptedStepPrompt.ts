@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { ChecklistStep } from '../../checklist/types.js';
 import type { InterruptedStepDecision } from '../phases.js';
+import { askQuestion } from './terminalQuestion.js';
 
 const answers: Readonly<Record<string, InterruptedStepDecision>> = {
   r: 'retry',
@@ -40,9 +41,10 @@ export async function askAboutInterruptedStep(
       `step "${step.id}" (${step.title}) was interrupted mid-way and is not idempotent: it may have done part of its work.\n`,
     );
     for (;;) {
-      const answer = await prompt
-        .question('Check the target first. [r]un it again, [s]kip it (it completed), or s[t]op? ')
-        .catch(() => undefined);
+      const answer = await askQuestion(
+        prompt,
+        'Check the target first. [r]un it again, [s]kip it (it completed), or s[t]op? ',
+      );
       if (answer === undefined) return 'stop';
       const decision = interruptedStepDecision(answer);
       if (decision) return decision;
