@@ -6,7 +6,10 @@
  * run. Two writers side by side: `rpc` (migration 024: 2 round trips, 2 commits) and
  * `action` (migration 026: the whole action in one call, 1 round trip, 1 commit). The
  * ratio is the API's whole overhead, extra round trips included; the service rows (no
- * HTTP) split it into database work and HTTP.
+ * HTTP) split it into database work and HTTP. Two CPU columns say where the time goes:
+ * this process's CPU per action (client; for the API rows also the server and autocannon)
+ * and the bench pools' PostgreSQL backends' CPU per action (read from /proc, so only for
+ * a server on this machine). On a saturated machine the ratio follows the sum of the two.
  *
  *   npx tsx bench/httpActions.ts [--seconds 5] [--warmup 1] [--concurrency 1,4,16,32]
  *     [--pool-size 10] [--users 10000] [--rounds 1] [--json]
@@ -17,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Database } from '../src/db/database.js';
+import { Database, type Queryable } from '../src/db/database.js';
 import { executeActionsFromTags } from '../src/shield/executeActions.js';
 import { startShieldServer } from '../src/shield/http/server.js';
 import { type WriterName, writerFor } from '../src/shield/writers/index.js';
@@ -27,6 +30,7 @@ import { autocannonLoop } from './support/autocannonLoop.js';
 import { openBenchDatabase } from './support/benchDatabase.js';
 import { closedLoop } from './support/closedLoop.js';
 import { describeLoad, machineLoad } from './support/machine.js';
+import { backendCpuSeconds } from './support/serverCpu.js';
 import { sampleValue } from './support/prometheusText.js';
 import { inRotatingRounds, median } from './support/rounds.js';
 import { fixed, markdownTable } from './support/table.js';
@@ -58,7 +62,30 @@ interface Run {
   readonly p95Ms: number;
   readonly p99Ms: number;
   readonly roundTripsPerAction: number;
+  /** This process's CPU (the client, and for the API paths also the server and autocannon) per action. */
+  readonly nodeCpuMicros: number;
+  /** The bench pools' PostgreSQL backends' CPU per action; NaN when /proc cannot tell (a remote server). */
+  readonly dbCpuMicros: number;
 }
+
+/** CPU used while `work` runs: this process's, and that of the bench pools' backends. */
+async function cpuDuring<T>(
+  admin: Queryable,
+  work: () => Promise<T>,
+): Promise<{ value: T; nodeSeconds: number; dbSeconds: number }> {
+  const dbBefore = await backendCpuSeconds(admin, benchApplicationPrefix);
+  const nodeBefore = process.cpuUsage();
+  const value = await work();
+  const node = process.cpuUsage(nodeBefore);
+  const dbAfter = await backendCpuSeconds(admin, benchApplicationPrefix);
+  return {
+    value,
+    nodeSeconds: (node.user + node.system) / 1e6,
+    dbSeconds: dbBefore === undefined || dbAfter === undefined ? Number.NaN : dbAfter - dbBefore,
+  };
+}
+
+const benchApplicationPrefix = 'shipcheck bench';
 
 async function main(): Promise<void> {
   const loadBefore = machineLoad();
@@ -103,17 +130,15 @@ async function main(): Promise<void> {
         body,
       });
       const before = await roundTripCounters(server.url, token, writer);
-      const result = await autocannonLoop({
-        url: server.url,
-        path: '/v1/shield/actions',
-        token,
-        connections,
-        seconds,
-        body,
-      });
+      const { value: result, ...cpu } = await cpuDuring(bench.admin, () =>
+        autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds, body }),
+      );
       const after = await roundTripCounters(server.url, token, writer);
       const actions = after.count - before.count;
+      const done = result.succeeded + result.errors;
       return {
+        nodeCpuMicros: (cpu.nodeSeconds * 1e6) / done,
+        dbCpuMicros: (cpu.dbSeconds * 1e6) / done,
         perSecond: result.requestsPerSecond,
         succeeded: result.succeeded,
         errors: result.errors,
@@ -138,8 +163,11 @@ async function main(): Promise<void> {
       };
       await closedLoop({ clients, seconds: warmupSeconds, call });
       const before = raw.roundTrips;
-      const result = await closedLoop({ clients, seconds, call });
+      const { value: result, ...cpu } = await cpuDuring(bench.admin, () => closedLoop({ clients, seconds, call }));
+      const done = result.calls + result.errors;
       return {
+        nodeCpuMicros: (cpu.nodeSeconds * 1e6) / done,
+        dbCpuMicros: (cpu.dbSeconds * 1e6) / done,
         perSecond: result.callsPerSecond,
         succeeded: result.calls,
         errors: result.errors,
@@ -172,8 +200,11 @@ async function main(): Promise<void> {
       };
       await closedLoop({ clients, seconds: warmupSeconds, call });
       const before = raw.roundTrips;
-      const result = await closedLoop({ clients, seconds, call });
+      const { value: result, ...cpu } = await cpuDuring(bench.admin, () => closedLoop({ clients, seconds, call }));
+      const done = result.calls + result.errors;
       return {
+        nodeCpuMicros: (cpu.nodeSeconds * 1e6) / done,
+        dbCpuMicros: (cpu.dbSeconds * 1e6) / done,
         perSecond: result.callsPerSecond,
         succeeded: result.calls,
         errors: result.errors,
@@ -218,6 +249,8 @@ async function main(): Promise<void> {
     p95Ms: median(row.runs.map((r) => r.p95Ms)),
     p99Ms: median(row.runs.map((r) => r.p99Ms)),
     roundTripsPerAction: median(row.runs.map((r) => r.roundTripsPerAction)),
+    nodeCpuMicros: median(row.runs.map((r) => r.nodeCpuMicros)),
+    dbCpuMicros: median(row.runs.map((r) => r.dbCpuMicros)),
     ratioToRaw: row.ratio,
   }));
   if (values.json) {
@@ -241,6 +274,8 @@ async function main(): Promise<void> {
     'p99 ms',
     'errors',
     'DB round trips/action',
+    'Node CPU µs/action',
+    'DB CPU µs/action',
     'vs atomic function',
   ];
   const table = figures.map((f) => [
@@ -252,9 +287,13 @@ async function main(): Promise<void> {
     fixed(f.p99Ms, 2),
     String(f.errors),
     fixed(f.roundTripsPerAction, 2),
+    Number.isNaN(f.nodeCpuMicros) ? 'n/a' : fixed(f.nodeCpuMicros, 0),
+    Number.isNaN(f.dbCpuMicros) ? 'n/a' : fixed(f.dbCpuMicros, 0),
     fixed(f.ratioToRaw, 2),
   ]);
-  process.stdout.write(`${markdownTable(header, table, [true, false, true, true, true, true, true, true, true])}\n`);
+  process.stdout.write(
+    `${markdownTable(header, table, [true, false, true, true, true, true, true, true, true, true, true])}\n`,
+  );
 }
 
 function actionBody(organizationId: string, platformUserId: string, commentId: string): string {

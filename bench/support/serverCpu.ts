@@ -33,3 +33,26 @@ async function procStat(pid: number): Promise<string[]> {
     .trim()
     .split(' ');
 }
+
+/**
+ * CPU seconds used so far by the live backends whose application_name starts with
+ * `applicationPrefix` (a bench's own pools, which stay connected across a measurement).
+ * Undefined when the server is not on this machine or /proc is not readable.
+ */
+export async function backendCpuSeconds(admin: Queryable, applicationPrefix: string): Promise<number | undefined> {
+  try {
+    const { rows } = await admin.query<{ pid: number }>(
+      "select pid from pg_catalog.pg_stat_activity where starts_with(application_name, $1) and backend_type = 'client backend'",
+      [applicationPrefix],
+    );
+    let ticks = 0;
+    for (const { pid } of rows) {
+      // A backend that ended between the query and the read is not counted (its time is lost, not wrong).
+      const fields = await procStat(pid).catch(() => undefined);
+      if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return rows.length === 0 ? undefined : ticks / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
