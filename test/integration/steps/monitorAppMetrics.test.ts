@@ -104,11 +104,11 @@ describe('monitor and baseline on any app /metrics', () => {
     const outcome = await run(baselineStep, { function: 'billing.charge', app_metrics: appMetrics });
     expect(outcome.status).toBe('passed');
     expect(outcome.metrics).toMatchObject({
-      shield_actions: 21,
-      shield_failure_rate: round(1 / 21),
-      shield_function_error_rate: round(1 / 21),
+      app_requests: 21,
+      app_failure_rate: round(1 / 21),
+      function_error_rate: round(1 / 21),
     });
-    expect(outcome.metrics!.shield_action_latency_mean_ms).toBeGreaterThan(0);
+    expect(outcome.metrics!.app_latency_mean_ms).toBeGreaterThan(0);
     expect(outcome.message).toMatch(/app 21 requests, latency mean [\d.]+ ms/);
   });
 
