@@ -40,7 +40,7 @@ export const baselineMetric = {
 /** The app's figures as outcome metrics under the names above (the same for baseline and monitor, so they compare). */
 export function appFigureMetrics(app: AppFigures | null): Record<string, number> {
   if (!app) return {};
-  const metrics: Record<string, number> = { [baselineMetric.requests]: app.actions };
+  const metrics: Record<string, number> = { [baselineMetric.requests]: app.requests };
   const optional: [string, number | null][] = [
     [baselineMetric.failureRate, app.failureRate],
     [baselineMetric.functionErrorRate, app.functionErrorRate],
@@ -48,7 +48,7 @@ export function appFigureMetrics(app: AppFigures | null): Record<string, number>
     [baselineMetric.latencyP50Ms, app.latencyP50Ms],
     [baselineMetric.latencyP95Ms, app.latencyP95Ms],
     [baselineMetric.latencyP99Ms, app.latencyP99Ms],
-    [baselineMetric.dbCallsPerRequest, app.dbCallsPerAction],
+    [baselineMetric.dbCallsPerRequest, app.dbCallsPerRequest],
   ];
   for (const [name, value] of optional) if (value !== null) metrics[name] = value;
   return metrics;

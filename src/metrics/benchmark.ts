@@ -62,7 +62,7 @@ export const benchmarkFigures = {
     unit: 'calls',
     title: 'Avg DB calls per request',
     baseline: (b) => b.dbCallsPerRequest,
-    after: (a) => a.app?.dbCallsPerAction,
+    after: (a) => a.app?.dbCallsPerRequest,
   },
   race_events: {
     unit: 'lost updates',

@@ -59,11 +59,11 @@ export function monitorPoint(
     table_lock_waits: sinceStart.tableLockWaits,
     function_calls_per_s: perSecond(sincePrevious.functionCalls),
     mean_exec_ms: sincePrevious.meanExecMs,
-    app_requests_per_s: appSincePrevious ? perSecond(appSincePrevious.actions) : null,
+    app_requests_per_s: appSincePrevious ? perSecond(appSincePrevious.requests) : null,
     app_failure_rate: appSincePrevious?.failureRate ?? null,
     app_latency_mean_ms: appSincePrevious?.latencyMeanMs ?? null,
     app_latency_p95_ms: appSincePrevious?.latencyP95Ms ?? null,
-    app_db_calls_per_request: appSincePrevious?.dbCallsPerAction ?? null,
+    app_db_calls_per_request: appSincePrevious?.dbCallsPerRequest ?? null,
     ...(appScrapeError !== undefined && { app_scrape_error: appScrapeError }),
   };
 }
@@ -76,9 +76,9 @@ export function progressLine(db: WindowFigures, app: AppFigures | null): string 
   if (db.meanExecMs !== null) parts.push(`mean ${db.meanExecMs} ms`);
   if (db.rollbackRate !== null) parts.push(`rollback rate ${db.rollbackRate}`);
   if (app) {
-    parts.push(`app ${app.actions} requests, ${app.failed} failed`);
+    parts.push(`app ${app.requests} requests, ${app.failed} failed`);
     if (app.latencyMeanMs !== null) parts.push(`latency mean ${app.latencyMeanMs} ms, p95 ${app.latencyP95Ms} ms`);
-    if (app.dbCallsPerAction !== null) parts.push(`${app.dbCallsPerAction} DB calls/request`);
+    if (app.dbCallsPerRequest !== null) parts.push(`${app.dbCallsPerRequest} DB calls/request`);
   }
   return parts.join(', ');
 }

@@ -252,8 +252,8 @@ function baselineMessage(
   else if (fn && notMeasured) parts.push(`function not measured: ${notMeasured}`);
   if (app) {
     parts.push(
-      app.actions > 0
-        ? `app ${app.actions} requests, latency mean ${app.latencyMeanMs} ms (p50 ${app.latencyP50Ms}, p95 ${app.latencyP95Ms}, p99 ${app.latencyP99Ms}), ${app.dbCallsPerAction} DB calls/request, failure rate ${app.failureRate}`
+      app.requests > 0
+        ? `app ${app.requests} requests, latency mean ${app.latencyMeanMs} ms (p50 ${app.latencyP50Ms}, p95 ${app.latencyP95Ms}, p99 ${app.latencyP99Ms}), ${app.dbCallsPerRequest} DB calls/request, failure rate ${app.failureRate}`
         : 'the app handled no request',
     );
   }

@@ -139,15 +139,15 @@ export function evaluate(
   check('max_table_lock_waits', db.tableLockWaits, criteria.max_table_lock_waits);
   check(
     'max_function_error_rate',
-    app && app.functionActions >= minTransactionsForRate ? app.functionErrorRate : null,
+    app && app.functionRequests >= minTransactionsForRate ? app.functionErrorRate : null,
     criteria.max_function_error_rate,
     app
-      ? `${app.functionFailed} of ${app.functionActions} calls of the function failed, as the app counts them`
+      ? `${app.functionFailed} of ${app.functionRequests} calls of the function failed, as the app counts them`
       : undefined,
   );
   if (criteria.max_failure_increase !== undefined) {
     const measured =
-      app && app.actions >= minTransactionsForRate && baseline?.failureRate != null ? app.failureRate : null;
+      app && app.requests >= minTransactionsForRate && baseline?.failureRate != null ? app.failureRate : null;
     const reference = Math.max(baseline?.failureRate ?? 0, baselineFailureRateFloor);
     const limit = round(reference * (1 + criteria.max_failure_increase), 6);
     values.max_failure_increase = measured;
@@ -156,7 +156,7 @@ export function evaluate(
         criterion: 'max_failure_increase',
         limit,
         value: measured,
-        detail: `app failure rate ${measured} (${app!.failed} of ${app!.actions}) vs baseline ${baseline!.failureRate} (counted as at least ${baselineFailureRateFloor}) +${round(criteria.max_failure_increase * 100, 2)} %`,
+        detail: `app failure rate ${measured} (${app!.failed} of ${app!.requests}) vs baseline ${baseline!.failureRate} (counted as at least ${baselineFailureRateFloor}) +${round(criteria.max_failure_increase * 100, 2)} %`,
       });
     }
   }
@@ -173,7 +173,7 @@ export function evaluate(
 function degradation({ db, app, baseline }: Judged): { value: number; detail: string } | null {
   if (!baseline) return null;
   const candidates: { value: number; detail: string }[] = [];
-  if (app && app.actions >= minTransactionsForRate && app.latencyMeanMs !== null && baseline.latencyMeanMs) {
+  if (app && app.requests >= minTransactionsForRate && app.latencyMeanMs !== null && baseline.latencyMeanMs) {
     candidates.push({
       value: round(app.latencyMeanMs / baseline.latencyMeanMs - 1, 4),
       detail: `mean app request latency ${app.latencyMeanMs} ms vs baseline ${baseline.latencyMeanMs} ms`,

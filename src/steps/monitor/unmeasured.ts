@@ -61,7 +61,7 @@ const noDataReason: Partial<Record<CriterionName, string>> = {
   max_rollback_rate: `fewer than ${minTransactionsForRate} transactions in the window`,
   max_function_error_rate: `fewer than ${minTransactionsForRate} calls of the function counted by the app in the window`,
   max_failure_increase: `fewer than ${minTransactionsForRate} app requests in the window`,
-  max_degradation: `fewer than ${minTransactionsForRate} actions or function calls to compare with the baseline`,
+  max_degradation: `fewer than ${minTransactionsForRate} app requests or function calls to compare with the baseline`,
 };
 
 /** Criteria that had a source but never a value by the end of the window. */

@@ -3,7 +3,7 @@ import type { CumulativeHistogram } from '../../metrics/histogram.js';
 import type { Continuity, ServerChange } from '../../metrics/continuity.js';
 import type { FunctionSource } from '../../metrics/functionSource.js';
 import type { MonitorPoint } from '../../metrics/points.js';
-import { currentNames } from '../../metrics/recordedNames.js';
+import { currentFigures, currentNames } from '../../metrics/recordedNames.js';
 import type { Sample } from '../../metrics/sample.js';
 import type { AppFigures, AppSnapshot } from '../../metrics/appFigures.js';
 import type { WindowFigures } from '../../metrics/window.js';
@@ -116,12 +116,20 @@ export function savedWindow(checkpoints: readonly unknown[]): SavedWindow | unde
   };
 }
 
-/** A checkpoint logged before the app's figures had generic names (shield_start, last.shield, shield_* series), as one logged now. */
+/**
+ * A checkpoint logged before the app's figures had generic names (shield_start, shield_* series,
+ * last.shield with Shield's "actions"), as one logged now.
+ */
 function withCurrentNames(entry: Record<string, unknown>): Record<string, unknown> {
   const renamed = currentNames(entry);
   if (entry.kind !== 'sample') return renamed;
-  const record = (value: unknown) => (typeof value === 'object' && value !== null ? currentNames(value) : value);
-  return { ...renamed, point: record(entry.point), last: record(entry.last) };
+  const isRecord = (value: unknown): value is object => typeof value === 'object' && value !== null;
+  const last = isRecord(entry.last) ? currentNames(entry.last) : undefined;
+  return {
+    ...renamed,
+    point: isRecord(entry.point) ? currentNames(entry.point) : entry.point,
+    last: last && isRecord(last.app) ? { ...last, app: currentFigures(last.app) } : (last ?? entry.last),
+  };
 }
 
 /** JSON has no Infinity: the +Inf bucket of a histogram comes back from the log as null. */

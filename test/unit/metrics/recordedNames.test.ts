@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentNames } from '../../../src/metrics/recordedNames.js';
+import { currentFigures, currentNames } from '../../../src/metrics/recordedNames.js';
 
 describe('currentNames', () => {
   it("reads the names recorded before the app's figures were generic as today's, others as they are", () => {
@@ -17,5 +17,14 @@ describe('currentNames', () => {
     const renamed = currentNames(JSON.parse('{"__proto__": {"polluted": 1}, "constructor": 2}') as object);
     expect(Object.getPrototypeOf(renamed)).toBe(Object.prototype);
     expect(Object.keys(renamed)).toEqual(['__proto__', 'constructor']);
+  });
+
+  it("reads the app's figures recorded as Shield's actions as requests", () => {
+    expect(currentFigures({ actions: 40, functionActions: 2, dbCallsPerAction: 2, failed: 1 })).toEqual({
+      requests: 40,
+      functionRequests: 2,
+      dbCallsPerRequest: 2,
+      failed: 1,
+    });
   });
 });

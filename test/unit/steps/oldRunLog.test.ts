@@ -249,7 +249,9 @@ describe('a run logged before the app figures had generic names', () => {
     expect(rows['Race condition events']).toMatchObject({ baseline: 93 });
     // What it records now is under today's names, the old sample included.
     expect(outcome.metrics).toMatchObject({ app_requests: 40, app_latency_mean_ms: 30, app_db_calls_per_request: 2 });
-    expect(observed).toMatchObject({ app: { latencyMeanMs: 30 } });
+    expect(observed).toMatchObject({
+      app: { requests: 40, functionRequests: 0, latencyMeanMs: 30, dbCallsPerRequest: 2 },
+    });
     expect(observed.samples).toEqual([expect.objectContaining({ app_latency_mean_ms: 30, app_requests_per_s: 10 })]);
     expect(JSON.stringify({ metrics: outcome.metrics, observed })).not.toMatch(/shield/);
   });
