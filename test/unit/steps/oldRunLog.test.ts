@@ -13,6 +13,7 @@ import { chartsOf } from '../../../src/report/charts.js';
 import { renderHtmlReport } from '../../../src/report/html.js';
 import { buildRunReport } from '../../../src/report/runReport.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
+import { savedWindow } from '../../../src/steps/monitor/windowLog.js';
 import type { StepContext, StepOutcome } from '../../../src/steps/types.js';
 import { at, runStarted } from '../engine/runEvents.js';
 
@@ -254,6 +255,17 @@ describe('a run logged before the app figures had generic names', () => {
     });
     expect(observed.samples).toEqual([expect.objectContaining({ app_latency_mean_ms: 30, app_requests_per_s: 10 })]);
     expect(JSON.stringify({ metrics: outcome.metrics, observed })).not.toMatch(/shield/);
+  });
+
+  it("reads the interrupted window's checkpoints as today's: the app's first scrape, its figures, the samples", async () => {
+    const saved = savedWindow(stepCheckpoints((await loadRun(stateDir, runId)).events, 'watch'));
+    // The next sample's app figures are taken against this first scrape.
+    expect(saved?.appStart).toMatchObject({ succeeded: 100, writer: 'rpc' });
+    expect(saved?.appStart?.duration.buckets.at(-1)).toEqual({ le: Infinity, count: 40 });
+    expect(saved?.last?.app).toMatchObject({ requests: 40, functionRequests: 0, dbCallsPerRequest: 2 });
+    expect(saved?.points).toEqual([
+      expect.objectContaining({ app_requests_per_s: 10, app_latency_mean_ms: 30, app_db_calls_per_request: 2 }),
+    ]);
   });
 
   it("renders its report: the old monitor's samples and the resumed one's are charted under today's series", async () => {
