@@ -22,10 +22,10 @@ export interface AppSnapshot {
 
 /** What the app did between two snapshots. Latencies in ms, rates 0..1; null without requests. */
 export interface AppFigures {
-  readonly actions: number;
+  readonly requests: number;
   readonly failed: number;
   readonly failureRate: number | null;
-  readonly functionActions: number;
+  readonly functionRequests: number;
   readonly functionFailed: number;
   /** Failed / all requests that each are one call of the function: counted by the app, so a call that failed before it returned counts. */
   readonly functionErrorRate: number | null;
@@ -33,7 +33,7 @@ export interface AppFigures {
   readonly latencyP50Ms: number | null;
   readonly latencyP95Ms: number | null;
   readonly latencyP99Ms: number | null;
-  readonly dbCallsPerAction: number | null;
+  readonly dbCallsPerRequest: number | null;
   readonly writer: string | null;
 }
 
@@ -107,10 +107,10 @@ export function appFigures(start: AppSnapshot, now: AppSnapshot): AppFigures {
   const ms = (seconds: number | null) => (seconds === null ? null : round(seconds * 1000, 2));
   const mean = histogramMean(roundTrips);
   return {
-    actions: succeeded + failed,
+    requests: succeeded + failed,
     failed,
     failureRate: succeeded + failed > 0 ? round(failed / (succeeded + failed), 4) : null,
-    functionActions: functionSucceeded + functionFailed,
+    functionRequests: functionSucceeded + functionFailed,
     functionFailed,
     functionErrorRate:
       functionSucceeded + functionFailed > 0 ? round(functionFailed / (functionSucceeded + functionFailed), 4) : null,
@@ -118,7 +118,7 @@ export function appFigures(start: AppSnapshot, now: AppSnapshot): AppFigures {
     latencyP50Ms: ms(histogramQuantile(0.5, duration)),
     latencyP95Ms: ms(histogramQuantile(0.95, duration)),
     latencyP99Ms: ms(histogramQuantile(0.99, duration)),
-    dbCallsPerAction: mean === null ? null : round(mean, 2),
+    dbCallsPerRequest: mean === null ? null : round(mean, 2),
     writer: now.writer,
   };
 }

@@ -50,19 +50,19 @@ export const benchmarkFigures = {
     unit: 'ms',
     title: 'Avg request latency',
     baseline: (b) => b.latencyMeanMs,
-    after: (a) => a.shield?.latencyMeanMs,
+    after: (a) => a.app?.latencyMeanMs,
   },
   app_latency_p95_ms: {
     unit: 'ms',
     title: 'Request latency p95',
     baseline: (b) => b.latencyP95Ms,
-    after: (a) => a.shield?.latencyP95Ms,
+    after: (a) => a.app?.latencyP95Ms,
   },
   db_calls_per_action: {
     unit: 'calls',
     title: 'Avg DB calls per request',
-    baseline: (b) => b.dbCallsPerAction,
-    after: (a) => a.shield?.dbCallsPerAction,
+    baseline: (b) => b.dbCallsPerRequest,
+    after: (a) => a.app?.dbCallsPerRequest,
   },
   race_events: {
     unit: 'lost updates',
@@ -80,13 +80,13 @@ export const benchmarkFigures = {
     unit: 'ratio',
     title: 'Function error rate',
     baseline: (b) => b.functionErrorRate,
-    after: (a) => a.shield?.functionErrorRate,
+    after: (a) => a.app?.functionErrorRate,
   },
   failure_rate: {
     unit: 'ratio',
     title: 'Request failure rate',
     baseline: (b) => b.failureRate,
-    after: (a) => a.shield?.failureRate,
+    after: (a) => a.app?.failureRate,
   },
   deadlocks: { unit: 'count', title: 'Deadlocks', baseline: (b) => b.deadlocks, after: (a) => a.db.deadlocks },
 } as const satisfies Record<string, BenchmarkFigure>;
@@ -120,7 +120,7 @@ export type BenchmarkRowSpec = z.infer<typeof benchmarkRowSchema>;
 
 export interface AfterFigures {
   readonly db: WindowFigures;
-  readonly shield: AppFigures | null;
+  readonly app: AppFigures | null;
   readonly probe: RaceProbeResult | null;
   readonly functionSource: FunctionSource | null;
 }

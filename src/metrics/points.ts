@@ -17,13 +17,13 @@ export interface MonitorPoint {
   readonly table_lock_waits: number | null;
   readonly function_calls_per_s: number | null;
   readonly mean_exec_ms: number | null;
-  readonly shield_actions_per_s: number | null;
-  readonly shield_failure_rate: number | null;
-  readonly shield_latency_mean_ms: number | null;
-  readonly shield_latency_p95_ms: number | null;
-  readonly shield_db_calls_per_action: number | null;
+  readonly app_requests_per_s: number | null;
+  readonly app_failure_rate: number | null;
+  readonly app_latency_mean_ms: number | null;
+  readonly app_latency_p95_ms: number | null;
+  readonly app_db_calls_per_request: number | null;
   /** Why the app's figures are missing at this sample (a failed scrape). */
-  readonly shield_error?: string;
+  readonly app_scrape_error?: string;
 }
 
 /** The numeric series of a point, in chart order, with their titles and units; `functionFigure`: read from the step's function source. */
@@ -34,19 +34,19 @@ export const pointSeries = [
   { key: 'lock_waits', title: 'Lock waits (database)', unit: 'backends' },
   { key: 'table_lock_waits', title: 'Lock waits on the watched table', unit: 'backends' },
   { key: 'rollback_rate', title: 'Transaction rollback rate', unit: 'ratio' },
-  { key: 'shield_actions_per_s', title: 'App requests', unit: 'requests/s' },
-  { key: 'shield_failure_rate', title: 'App request failure rate', unit: 'ratio' },
-  { key: 'shield_latency_mean_ms', title: 'App request latency (mean)', unit: 'ms' },
-  { key: 'shield_latency_p95_ms', title: 'App request latency (p95)', unit: 'ms' },
-  { key: 'shield_db_calls_per_action', title: 'DB calls per request', unit: 'calls' },
+  { key: 'app_requests_per_s', title: 'App requests', unit: 'requests/s' },
+  { key: 'app_failure_rate', title: 'App request failure rate', unit: 'ratio' },
+  { key: 'app_latency_mean_ms', title: 'App request latency (mean)', unit: 'ms' },
+  { key: 'app_latency_p95_ms', title: 'App request latency (p95)', unit: 'ms' },
+  { key: 'app_db_calls_per_request', title: 'DB calls per request', unit: 'calls' },
 ] as const satisfies readonly { key: keyof MonitorPoint; title: string; unit: string; functionFigure?: boolean }[];
 
 export function monitorPoint(
   at: string,
   sinceStart: WindowFigures,
   sincePrevious: WindowFigures,
-  shieldSincePrevious: AppFigures | null,
-  shieldError?: string,
+  appSincePrevious: AppFigures | null,
+  appScrapeError?: string,
 ): MonitorPoint {
   const seconds = sincePrevious.elapsedMs / 1000;
   const perSecond = (n: number | null) => (n === null || seconds <= 0 ? null : round(n / seconds, 2));
@@ -59,27 +59,26 @@ export function monitorPoint(
     table_lock_waits: sinceStart.tableLockWaits,
     function_calls_per_s: perSecond(sincePrevious.functionCalls),
     mean_exec_ms: sincePrevious.meanExecMs,
-    shield_actions_per_s: shieldSincePrevious ? perSecond(shieldSincePrevious.actions) : null,
-    shield_failure_rate: shieldSincePrevious?.failureRate ?? null,
-    shield_latency_mean_ms: shieldSincePrevious?.latencyMeanMs ?? null,
-    shield_latency_p95_ms: shieldSincePrevious?.latencyP95Ms ?? null,
-    shield_db_calls_per_action: shieldSincePrevious?.dbCallsPerAction ?? null,
-    ...(shieldError !== undefined && { shield_error: shieldError }),
+    app_requests_per_s: appSincePrevious ? perSecond(appSincePrevious.requests) : null,
+    app_failure_rate: appSincePrevious?.failureRate ?? null,
+    app_latency_mean_ms: appSincePrevious?.latencyMeanMs ?? null,
+    app_latency_p95_ms: appSincePrevious?.latencyP95Ms ?? null,
+    app_db_calls_per_request: appSincePrevious?.dbCallsPerRequest ?? null,
+    ...(appScrapeError !== undefined && { app_scrape_error: appScrapeError }),
   };
 }
 
 /** The progress line of one sample (the live task list and the run log). */
-export function progressLine(db: WindowFigures, shield: AppFigures | null): string {
+export function progressLine(db: WindowFigures, app: AppFigures | null): string {
   const parts = [`${Math.round(db.elapsedMs / 1000)}s`, `deadlocks ${db.deadlocks}`, `lock waits ${db.lockWaits}`];
   if (db.tableLockWaits !== null) parts.push(`on the table ${db.tableLockWaits}`);
   if (db.functionCalls !== null) parts.push(`calls ${db.functionCalls}`);
   if (db.meanExecMs !== null) parts.push(`mean ${db.meanExecMs} ms`);
   if (db.rollbackRate !== null) parts.push(`rollback rate ${db.rollbackRate}`);
-  if (shield) {
-    parts.push(`app ${shield.actions} requests, ${shield.failed} failed`);
-    if (shield.latencyMeanMs !== null)
-      parts.push(`latency mean ${shield.latencyMeanMs} ms, p95 ${shield.latencyP95Ms} ms`);
-    if (shield.dbCallsPerAction !== null) parts.push(`${shield.dbCallsPerAction} DB calls/action`);
+  if (app) {
+    parts.push(`app ${app.requests} requests, ${app.failed} failed`);
+    if (app.latencyMeanMs !== null) parts.push(`latency mean ${app.latencyMeanMs} ms, p95 ${app.latencyP95Ms} ms`);
+    if (app.dbCallsPerRequest !== null) parts.push(`${app.dbCallsPerRequest} DB calls/request`);
   }
   return parts.join(', ');
 }

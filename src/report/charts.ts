@@ -1,5 +1,6 @@
 import { describeFunctionSource, recordedFunctionSource } from '../metrics/functionSource.js';
 import { type MonitorPoint, pointSeries } from '../metrics/points.js';
+import { currentNames } from '../metrics/recordedNames.js';
 import type { ReportStep } from './runReport.js';
 
 export interface ChartSeries {
@@ -37,7 +38,12 @@ export function chartsOf(steps: readonly ReportStep[]): StepCharts[] {
       | { samples?: unknown; breaches?: unknown[]; gaps?: unknown; server_changes?: unknown }
       | undefined;
     const sampled = Array.isArray(observed?.samples)
-      ? (observed.samples as MonitorPoint[]).filter((p) => typeof p?.at === 'string')
+      ? (observed.samples as unknown[]).flatMap((p) =>
+          // A run logged before the app's series had generic names charts them under today's.
+          typeof p === 'object' && p !== null && typeof (p as { at?: unknown }).at === 'string'
+            ? [currentNames(p) as unknown as MonitorPoint]
+            : [],
+        )
       : [];
     if (sampled.length === 0) return [];
     const gaps = Array.isArray(observed?.gaps)

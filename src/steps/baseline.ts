@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { describeTarget } from '../metrics/scrape.js';
 import { round } from '../metrics/latency.js';
 import { functionName } from './shared/functionName.js';
-import { baselineMetric, comparableBaseline, readBaseline, shieldMetrics } from '../metrics/baselineFigures.js';
+import { appFigureMetrics, baselineMetric, comparableBaseline, readBaseline } from '../metrics/baselineFigures.js';
 import {
   type AfterFigures,
   type Benchmark,
@@ -108,10 +108,10 @@ export const baselineStep: StepKind<BaselineSpec> = {
     };
     const watched: Watched = watchedFunction ? { function: watchedFunction } : {};
     const first = await takeSample(db, watched);
-    const shieldFirst = 'target' in source ? await readAppSnapshot(source.target, source.names, context.signal) : null;
+    const appFirst = 'target' in source ? await readAppSnapshot(source.target, source.names, context.signal) : null;
     let window: WindowFigures | undefined;
     let serverChange: ServerChange | undefined;
-    let shield: AppFigures | null = shieldFirst && appFigures(sinceStart, shieldFirst);
+    let app: AppFigures | null = appFirst && appFigures(sinceStart, appFirst);
     if (spec.window) {
       try {
         await sleep(spec.window, undefined, { signal: context.signal });
@@ -123,12 +123,12 @@ export const baselineStep: StepKind<BaselineSpec> = {
       serverChange = next.change;
       if (serverChange) context.progress(`baseline window: ${serverChange.description}`);
       window = windowFigures(first, next.sample);
-      if (shieldFirst && 'target' in source)
-        shield = appFigures(shieldFirst, await readAppSnapshot(source.target, source.names, context.signal));
+      if (appFirst && 'target' in source)
+        app = appFigures(appFirst, await readAppSnapshot(source.target, source.names, context.signal));
     }
     // After the window, so the probe's own writes are not in the figures above.
     const probe = spec.race_probe
-      ? await runRaceProbe(spec.race_probe, context.environment, shield?.writer ?? null)
+      ? await runRaceProbe(spec.race_probe, context.environment, app?.writer ?? null)
       : null;
     if (probe)
       context.progress(
@@ -140,7 +140,7 @@ export const baselineStep: StepKind<BaselineSpec> = {
         ? compareWithBaseline(
             spec.compare_with,
             context,
-            { db: window, shield, probe, functionSource: watchedFunction?.source ?? null },
+            { db: window, app, probe, functionSource: watchedFunction?.source ?? null },
             spec.benchmark,
           )
         : undefined;
@@ -156,13 +156,13 @@ export const baselineStep: StepKind<BaselineSpec> = {
       ...(serverChange && { server_change: serverChange }),
       ...('target' in source
         ? {
-            shield: {
+            app: {
               url: describeTarget(source.target.url),
-              over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the API started',
-              figures: shield,
+              over: window ? `the ${formatDuration(spec.window!)} window` : 'everything since the app started',
+              figures: app,
             },
           }
-        : appMetricsOf(spec) && { shield_not_measured: source.notMeasured }),
+        : appMetricsOf(spec) && { app_not_measured: source.notMeasured }),
       ...(probe && { race_probe: probe }),
       ...(benchmark && { benchmark }),
     };
@@ -170,13 +170,13 @@ export const baselineStep: StepKind<BaselineSpec> = {
       status: 'passed',
       expected: 'the figures recorded',
       observed,
-      metrics: { ...totals, ...windowMetrics(window), ...shieldMetrics(shield), ...probeMetrics(probe) },
+      metrics: { ...totals, ...windowMetrics(window), ...appFigureMetrics(app), ...probeMetrics(probe) },
       message:
         baselineMessage(
           first,
           watchedFunction && { qualified: watchedFunction.name.qualified, source: watchedFunction.source.source },
           notMeasured,
-          shield,
+          app,
           probe,
         ) + (benchmark ? `; vs ${spec.compare_with}: ${targetsSummary(benchmark)}` : ''),
     };
@@ -244,16 +244,16 @@ function baselineMessage(
   first: Sample,
   fn: { qualified: string; source: string } | undefined,
   notMeasured: string | undefined,
-  shield: AppFigures | null,
+  app: AppFigures | null,
   probe: RaceProbeResult | null,
 ): string {
   const parts = [`${first.deadlocks} deadlocks so far`];
   if (first.functionCalls !== null && fn) parts.push(`${first.functionCalls} calls of ${fn.qualified} (${fn.source})`);
   else if (fn && notMeasured) parts.push(`function not measured: ${notMeasured}`);
-  if (shield) {
+  if (app) {
     parts.push(
-      shield.actions > 0
-        ? `app ${shield.actions} requests, latency mean ${shield.latencyMeanMs} ms (p50 ${shield.latencyP50Ms}, p95 ${shield.latencyP95Ms}, p99 ${shield.latencyP99Ms}), ${shield.dbCallsPerAction} DB calls/action, failure rate ${shield.failureRate}`
+      app.requests > 0
+        ? `app ${app.requests} requests, latency mean ${app.latencyMeanMs} ms (p50 ${app.latencyP50Ms}, p95 ${app.latencyP95Ms}, p99 ${app.latencyP99Ms}), ${app.dbCallsPerRequest} DB calls/request, failure rate ${app.failureRate}`
         : 'the app handled no request',
     );
   }

@@ -151,8 +151,8 @@ export const monitorStep: StepKind<MonitorSpec> = {
     // window (the steps just run) land before the first sample, so it is not counted in it.
     if (!saved) await pause(settleMs, context.signal);
     const start = saved?.start ?? (await takeSample(db, watched));
-    const shieldStart = saved
-      ? saved.shieldStart
+    const appStart = saved
+      ? saved.appStart
       : 'target' in source
         ? await readAppSnapshot(source.target, source.names, context.signal)
         : null;
@@ -161,7 +161,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
       function: watchedFunction
         ? functionNotMeasured(start, watchedFunction.name, watchedFunction.source)
         : 'no function named in the step',
-      shield: 'notMeasured' in source ? source.notMeasured : undefined,
+      app: 'notMeasured' in source ? source.notMeasured : undefined,
       baseline: typeof baseline === 'string' ? baseline : undefined,
       baselineFunction: comparable.reason,
     };
@@ -174,7 +174,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
     const record: MonitorRecord = {
       start,
       functionSource,
-      shieldStart,
+      appStart,
       baseline: baselineData,
       unmeasured,
       points: saved?.points ?? [],
@@ -201,7 +201,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
       );
       // A breach the killed attempt saw but did not live to record still fails the window.
       if (saved.last) {
-        const judged = evaluate(criteria, { db: saved.last.db, shield: saved.last.shield, baseline: baselineData });
+        const judged = evaluate(criteria, { db: saved.last.db, app: saved.last.app, baseline: baselineData });
         record.values = judged.values;
         if (judged.breaches.length > 0)
           return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
@@ -212,12 +212,12 @@ export const monitorStep: StepKind<MonitorSpec> = {
         kind: 'window_started',
         start,
         ends_at: new Date(ends).toISOString(),
-        shield_start: shieldStart,
+        app_start: appStart,
         function_source: functionSource,
       });
     }
 
-    let previousShield: AppSnapshot | null = saved ? null : shieldStart;
+    let previousApp: AppSnapshot | null = saved ? null : appStart;
     let unreachable: { error: ShipcheckError; since: number; missed: number } | undefined;
     // A resumed window samples at once: what happened while shipcheck was down counts now.
     let immediately = saved !== undefined;
@@ -245,22 +245,22 @@ export const monitorStep: StepKind<MonitorSpec> = {
         context.progress(next.change.description);
       }
       const scraped = 'target' in source ? await scrapeOrExplain(source, context) : null;
-      const shieldNow = scraped && 'snapshot' in scraped ? scraped.snapshot : null;
+      const appNow = scraped && 'snapshot' in scraped ? scraped.snapshot : null;
       if (scraped && 'error' in scraped) record.scrapeFailures++;
       const dbFigures = windowFigures(start, sample);
-      const shieldWindow = shieldStart && shieldNow ? appFigures(shieldStart, shieldNow) : null;
-      const shieldInterval = previousShield && shieldNow ? appFigures(previousShield, shieldNow) : null;
+      const appWindow = appStart && appNow ? appFigures(appStart, appNow) : null;
+      const appInterval = previousApp && appNow ? appFigures(previousApp, appNow) : null;
       const point = monitorPoint(
         sample.at,
         dbFigures,
         windowFigures(previous, sample),
-        shieldInterval,
+        appInterval,
         scraped && 'error' in scraped ? scraped.error : undefined,
       );
       record.points.push(point);
-      record.last = { db: dbFigures, shield: shieldWindow ?? record.last?.shield ?? null };
+      record.last = { db: dbFigures, app: appWindow ?? record.last?.app ?? null };
       previous = sample;
-      if (shieldNow) previousShield = shieldNow;
+      if (appNow) previousApp = appNow;
       await context.checkpoint?.({
         kind: 'sample',
         raw: taken.sample,
@@ -270,8 +270,8 @@ export const monitorStep: StepKind<MonitorSpec> = {
         last: record.last,
         ...(next.change && { change: next.change }),
       });
-      context.progress(progressLine(dbFigures, shieldWindow));
-      const judged = evaluate(criteria, { db: dbFigures, shield: shieldWindow, baseline: baselineData });
+      context.progress(progressLine(dbFigures, appWindow));
+      const judged = evaluate(criteria, { db: dbFigures, app: appWindow, baseline: baselineData });
       record.values = judged.values;
       if (judged.breaches.length > 0)
         return finishMonitor({ ...spec, criteria }, context, record, judged.breaches, null);
@@ -279,11 +279,7 @@ export const monitorStep: StepKind<MonitorSpec> = {
     // The server was down when the window ended: there is no last reading to judge it by.
     if (unreachable) throw serverGone(unreachable);
     const probe = spec.race_probe
-      ? await runRaceProbe(
-          spec.race_probe,
-          context.environment,
-          record.last?.shield?.writer ?? shieldStart?.writer ?? null,
-        )
+      ? await runRaceProbe(spec.race_probe, context.environment, record.last?.app?.writer ?? appStart?.writer ?? null)
       : null;
     if (probe)
       context.progress(

@@ -56,8 +56,8 @@ describe('a monitor breach rolls the migration back by itself', () => {
     ).toBeGreaterThan(0);
     // The baseline before it measured Shield on the legacy writer, race events included.
     const before = events.find((e): e is StepFinished => e.type === 'step_finished' && e.stepId === 'before')!;
-    expect(before.outcome!.metrics).toMatchObject({ shield_failure_rate: 0 });
-    expect(before.outcome!.metrics!.shield_action_latency_p95_ms).toBeGreaterThan(0);
+    expect(before.outcome!.metrics).toMatchObject({ app_failure_rate: 0 });
+    expect(before.outcome!.metrics!.app_latency_p95_ms).toBeGreaterThan(0);
     expect(before.outcome!.metrics!.race_events).toBeGreaterThanOrEqual(0);
   });
 });

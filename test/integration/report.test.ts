@@ -136,8 +136,8 @@ describe('reports of a monitored run', () => {
           'function_calls_per_s',
           'mean_exec_ms',
           'deadlocks',
-          'shield_latency_mean_ms',
-          'shield_db_calls_per_action',
+          'app_latency_mean_ms',
+          'app_db_calls_per_request',
         ]),
       );
       expect(await page.locator('table.benchmark tr.met').count()).toBeGreaterThan(0);

@@ -113,7 +113,7 @@ export const baselineFailureRateFloor = 0.001;
 
 export interface Judged {
   readonly db: WindowFigures;
-  readonly shield: AppFigures | null;
+  readonly app: AppFigures | null;
   readonly baseline: BaselineFigures | null;
 }
 
@@ -129,7 +129,7 @@ export function evaluate(
     values[criterion] = value;
     if (value !== null && value > limit) found.push({ criterion, limit, value, ...(detail && { detail }) });
   };
-  const { db, shield, baseline } = judged;
+  const { db, app, baseline } = judged;
   const enoughTransactions = db.commits + db.rollbacks >= minTransactionsForRate;
   check('max_deadlocks', db.deadlocks, criteria.max_deadlocks);
   check('max_server_restarts', db.serverRestarts, criteria.max_server_restarts);
@@ -139,15 +139,15 @@ export function evaluate(
   check('max_table_lock_waits', db.tableLockWaits, criteria.max_table_lock_waits);
   check(
     'max_function_error_rate',
-    shield && shield.functionActions >= minTransactionsForRate ? shield.functionErrorRate : null,
+    app && app.functionRequests >= minTransactionsForRate ? app.functionErrorRate : null,
     criteria.max_function_error_rate,
-    shield
-      ? `${shield.functionFailed} of ${shield.functionActions} calls of the function failed, as the app counts them`
+    app
+      ? `${app.functionFailed} of ${app.functionRequests} calls of the function failed, as the app counts them`
       : undefined,
   );
   if (criteria.max_failure_increase !== undefined) {
     const measured =
-      shield && shield.actions >= minTransactionsForRate && baseline?.failureRate != null ? shield.failureRate : null;
+      app && app.requests >= minTransactionsForRate && baseline?.failureRate != null ? app.failureRate : null;
     const reference = Math.max(baseline?.failureRate ?? 0, baselineFailureRateFloor);
     const limit = round(reference * (1 + criteria.max_failure_increase), 6);
     values.max_failure_increase = measured;
@@ -156,7 +156,7 @@ export function evaluate(
         criterion: 'max_failure_increase',
         limit,
         value: measured,
-        detail: `app failure rate ${measured} (${shield!.failed} of ${shield!.actions}) vs baseline ${baseline!.failureRate} (counted as at least ${baselineFailureRateFloor}) +${round(criteria.max_failure_increase * 100, 2)} %`,
+        detail: `app failure rate ${measured} (${app!.failed} of ${app!.requests}) vs baseline ${baseline!.failureRate} (counted as at least ${baselineFailureRateFloor}) +${round(criteria.max_failure_increase * 100, 2)} %`,
       });
     }
   }
@@ -170,13 +170,13 @@ export function evaluate(
 }
 
 /** The larger relative slowdown vs baseline: the app's request latency, function mean time. */
-function degradation({ db, shield, baseline }: Judged): { value: number; detail: string } | null {
+function degradation({ db, app, baseline }: Judged): { value: number; detail: string } | null {
   if (!baseline) return null;
   const candidates: { value: number; detail: string }[] = [];
-  if (shield && shield.actions >= minTransactionsForRate && shield.latencyMeanMs !== null && baseline.latencyMeanMs) {
+  if (app && app.requests >= minTransactionsForRate && app.latencyMeanMs !== null && baseline.latencyMeanMs) {
     candidates.push({
-      value: round(shield.latencyMeanMs / baseline.latencyMeanMs - 1, 4),
-      detail: `mean app request latency ${shield.latencyMeanMs} ms vs baseline ${baseline.latencyMeanMs} ms`,
+      value: round(app.latencyMeanMs / baseline.latencyMeanMs - 1, 4),
+      detail: `mean app request latency ${app.latencyMeanMs} ms vs baseline ${baseline.latencyMeanMs} ms`,
     });
   }
   if ((db.functionCalls ?? 0) >= minTransactionsForRate && db.meanExecMs !== null && baseline.meanExecMs) {

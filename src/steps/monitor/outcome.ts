@@ -1,7 +1,7 @@
 import type { ServerChange } from '../../metrics/continuity.js';
 import { formatDuration } from '../shared/duration.js';
 import type { BaselineFigures } from '../../metrics/baselineFigures.js';
-import { baselineMetric, shieldMetrics } from '../../metrics/baselineFigures.js';
+import { appFigureMetrics, baselineMetric } from '../../metrics/baselineFigures.js';
 import { type BenchmarkRowSpec, buildBenchmark, targetsSummary } from '../../metrics/benchmark.js';
 import type { FunctionSource } from '../../metrics/functionSource.js';
 import {
@@ -25,7 +25,7 @@ export interface MonitorRecord {
   readonly start: Sample;
   /** Where the function figures come from; null when the step watches no function. */
   readonly functionSource: FunctionSource | null;
-  readonly shieldStart: AppSnapshot | null;
+  readonly appStart: AppSnapshot | null;
   readonly baseline: BaselineFigures | null;
   readonly unmeasured: readonly Unmeasured[];
   readonly points: MonitorPoint[];
@@ -37,7 +37,7 @@ export interface MonitorRecord {
   /** Spans without samples: shipcheck was not running (killed, then resumed). */
   readonly gaps: { readonly from: string; readonly to: string }[];
   /** Figures since the window's start at the latest sample. */
-  last?: { db: WindowFigures; shield: AppFigures | null };
+  last?: { db: WindowFigures; app: AppFigures | null };
   values?: Partial<Record<CriterionName, number | null>>;
 }
 
@@ -60,14 +60,14 @@ export async function finishMonitor(
   probe: RaceProbeResult | null,
 ): Promise<StepOutcome> {
   const db = record.last?.db ?? windowFigures(record.start, record.start);
-  const shield = record.last?.shield ?? null;
+  const app = record.last?.app ?? null;
   const unmeasured = [
     ...record.unmeasured,
     ...(found.length === 0 ? noDataCriteria(record.values ?? {}, record.unmeasured) : []),
   ];
   const benchmark = buildBenchmark(
     record.baseline,
-    { db, shield, probe, functionSource: record.functionSource },
+    { db, app, probe, functionSource: record.functionSource },
     spec.benchmark,
   );
   const evidence = await context.writeEvidence(
@@ -76,7 +76,7 @@ export async function finishMonitor(
       {
         function_source: record.functionSource,
         start: record.start,
-        shield_start: record.shieldStart,
+        app_start: record.appStart,
         server_changes: record.serverChanges,
         gaps: record.gaps,
         samples: record.points,
@@ -91,19 +91,19 @@ export async function finishMonitor(
     sample_count: record.points.length,
     function_source: record.functionSource,
     figures: db,
-    shield,
+    app,
     criteria: record.values ?? {},
     unmeasured,
     breaches: found,
     server_changes: record.serverChanges,
     gaps: record.gaps,
     ...(record.unreachableSamples > 0 && { unreachable_samples: record.unreachableSamples }),
-    ...(record.scrapeFailures > 0 && { shield_scrape_failures: record.scrapeFailures }),
+    ...(record.scrapeFailures > 0 && { app_scrape_failures: record.scrapeFailures }),
     race_probe: probe ?? (found.length > 0 ? 'not run: a criterion was breached' : null),
     benchmark,
     samples: spreadOver(record.points, observedSamples),
   };
-  const metrics = monitorMetrics(db, shield, probe, record.points);
+  const metrics = monitorMetrics(db, app, probe, record.points);
   const expected = describeCriteria(spec.criteria);
   const table = `benchmark: ${targetsSummary(benchmark)}`;
   const server = serverSummary(record);
@@ -139,7 +139,7 @@ function serverSummary(record: MonitorRecord): string {
 
 function monitorMetrics(
   db: WindowFigures,
-  shield: AppFigures | null,
+  app: AppFigures | null,
   probe: RaceProbeResult | null,
   points: readonly MonitorPoint[],
 ) {
@@ -153,7 +153,7 @@ function monitorMetrics(
   if (db.functionCalls !== null) metrics.function_calls = db.functionCalls;
   if (db.meanExecMs !== null) metrics.mean_exec_ms = db.meanExecMs;
   if (db.rollbackRate !== null) metrics.rollback_rate = db.rollbackRate;
-  Object.assign(metrics, shieldMetrics(shield));
+  Object.assign(metrics, appFigureMetrics(app));
   if (probe) metrics[baselineMetric.raceEvents] = probe.lost;
   return metrics;
 }

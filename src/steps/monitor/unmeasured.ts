@@ -4,7 +4,7 @@ import { type Criteria, type CriterionName, minTransactionsForRate, type Unmeasu
 /** Why each source is missing; undefined when it is there. */
 export interface MissingSources {
   readonly function?: string | undefined;
-  readonly shield?: string | undefined;
+  readonly app?: string | undefined;
   readonly baseline?: string | undefined;
   /** The baseline's function mean time cannot be compared with this window's (another source). */
   readonly baselineFunction?: string | undefined;
@@ -24,10 +24,10 @@ export function unmeasuredCriteria(
     if (criteria[criterion] !== undefined && reason !== undefined) out.push({ criterion, reason });
   };
   add('max_mean_exec_ms', missing.function);
-  add('max_function_error_rate', missing.shield);
+  add('max_function_error_rate', missing.app);
   add(
     'max_failure_increase',
-    missing.shield ??
+    missing.app ??
       missing.baseline ??
       (baseline && baseline.failureRate === null ? `baseline ${baseline.stepId} has no app failure rate` : undefined),
   );
@@ -42,14 +42,14 @@ function degradationUnmeasurable(
 ): string | undefined {
   if (!baseline) return undefined;
   const latency =
-    missing.shield ??
+    missing.app ??
     (baseline.latencyMeanMs === null ? `baseline ${baseline.stepId} has no app request latency` : undefined);
   const functionTime =
     missing.function ??
     missing.baselineFunction ??
     (baseline.meanExecMs === null ? `baseline ${baseline.stepId} has no function mean time` : undefined);
   if (latency === undefined || functionTime === undefined) return undefined;
-  if (missing.shield === undefined && missing.function === undefined && missing.baselineFunction === undefined) {
+  if (missing.app === undefined && missing.function === undefined && missing.baselineFunction === undefined) {
     return `baseline ${baseline.stepId} has neither an app request latency nor a function mean time`;
   }
   return `app latency: ${latency}; function time: ${functionTime}`;
@@ -61,7 +61,7 @@ const noDataReason: Partial<Record<CriterionName, string>> = {
   max_rollback_rate: `fewer than ${minTransactionsForRate} transactions in the window`,
   max_function_error_rate: `fewer than ${minTransactionsForRate} calls of the function counted by the app in the window`,
   max_failure_increase: `fewer than ${minTransactionsForRate} app requests in the window`,
-  max_degradation: `fewer than ${minTransactionsForRate} actions or function calls to compare with the baseline`,
+  max_degradation: `fewer than ${minTransactionsForRate} app requests or function calls to compare with the baseline`,
 };
 
 /** Criteria that had a source but never a value by the end of the window. */

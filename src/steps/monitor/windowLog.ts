@@ -3,6 +3,7 @@ import type { CumulativeHistogram } from '../../metrics/histogram.js';
 import type { Continuity, ServerChange } from '../../metrics/continuity.js';
 import type { FunctionSource } from '../../metrics/functionSource.js';
 import type { MonitorPoint } from '../../metrics/points.js';
+import { currentFigures, currentNames } from '../../metrics/recordedNames.js';
 import type { Sample } from '../../metrics/sample.js';
 import type { AppFigures, AppSnapshot } from '../../metrics/appFigures.js';
 import type { WindowFigures } from '../../metrics/window.js';
@@ -17,7 +18,7 @@ export type WindowCheckpoint =
       readonly kind: 'window_started';
       readonly start: Sample;
       readonly ends_at: string;
-      readonly shield_start: AppSnapshot | null;
+      readonly app_start: AppSnapshot | null;
       readonly function_source: FunctionSource | null;
     }
   | {
@@ -26,7 +27,7 @@ export type WindowCheckpoint =
       readonly offsets: Continuity['offsets'];
       readonly restarts: number;
       readonly point: MonitorPoint;
-      readonly last: { readonly db: WindowFigures; readonly shield: AppFigures | null };
+      readonly last: { readonly db: WindowFigures; readonly app: AppFigures | null };
       readonly change?: ServerChange;
     }
   | {
@@ -40,13 +41,13 @@ export type WindowCheckpoint =
 export interface SavedWindow {
   readonly start: Sample;
   readonly endsAt: number;
-  readonly shieldStart: AppSnapshot | null;
+  readonly appStart: AppSnapshot | null;
   readonly functionSource: FunctionSource | null;
   readonly continuity: Continuity;
   readonly points: MonitorPoint[];
   readonly changes: ServerChange[];
   readonly gaps: { readonly from: string; readonly to: string }[];
-  readonly last?: { readonly db: WindowFigures; readonly shield: AppFigures | null };
+  readonly last?: { readonly db: WindowFigures; readonly app: AppFigures | null };
 }
 
 // Shapes are checked where the monitor relies on them; the rest is its own earlier output.
@@ -80,7 +81,7 @@ const checkpointShape = z.discriminatedUnion('kind', [
 export function savedWindow(checkpoints: readonly unknown[]): SavedWindow | undefined {
   const parsed = checkpoints.map((c) => checkpointShape.safeParse(c));
   if (parsed.some((p) => !p.success)) return undefined;
-  const entries = parsed.map((p) => p.data as unknown as WindowCheckpoint);
+  const entries = parsed.map((p) => withCurrentNames(p.data!) as unknown as WindowCheckpoint);
   const first = entries[0];
   if (first?.kind !== 'window_started') return undefined;
   let continuity: Continuity = {
@@ -105,13 +106,29 @@ export function savedWindow(checkpoints: readonly unknown[]): SavedWindow | unde
   return {
     start: first.start,
     endsAt: Date.parse(first.ends_at),
-    shieldStart: first.shield_start && withInfiniteBuckets(first.shield_start),
+    appStart: first.app_start && withInfiniteBuckets(first.app_start),
     functionSource: first.function_source,
     continuity,
     points,
     changes,
     gaps,
     ...(last && { last }),
+  };
+}
+
+/**
+ * A checkpoint logged before the app's figures had generic names (shield_start, shield_* series,
+ * last.shield with Shield's "actions"), as one logged now.
+ */
+function withCurrentNames(entry: Record<string, unknown>): Record<string, unknown> {
+  const renamed = currentNames(entry);
+  if (entry.kind !== 'sample') return renamed;
+  const isRecord = (value: unknown): value is object => typeof value === 'object' && value !== null;
+  const last = isRecord(entry.last) ? currentNames(entry.last) : undefined;
+  return {
+    ...renamed,
+    point: isRecord(entry.point) ? currentNames(entry.point) : entry.point,
+    last: last && isRecord(last.app) ? { ...last, app: currentFigures(last.app) } : (last ?? entry.last),
   };
 }
 

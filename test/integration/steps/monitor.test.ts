@@ -221,7 +221,7 @@ describe('baseline and monitor steps', () => {
       serverRestarts: 0,
     };
     const breaches = (figures: typeof db) =>
-      evaluate({ max_rollback_rate: 0.1 }, { db: figures, shield: null, baseline: null }).breaches;
+      evaluate({ max_rollback_rate: 0.1 }, { db: figures, app: null, baseline: null }).breaches;
     expect(breaches(db)).toEqual([]);
     expect(breaches({ ...db, commits: 16, rollbacks: 4 })).toEqual([
       { criterion: 'max_rollback_rate', limit: 0.1, value: 0.2 },

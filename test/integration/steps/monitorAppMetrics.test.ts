@@ -104,12 +104,15 @@ describe('monitor and baseline on any app /metrics', () => {
     const outcome = await run(baselineStep, { function: 'billing.charge', app_metrics: appMetrics });
     expect(outcome.status).toBe('passed');
     expect(outcome.metrics).toMatchObject({
-      shield_actions: 21,
-      shield_failure_rate: round(1 / 21),
-      shield_function_error_rate: round(1 / 21),
+      app_requests: 21,
+      app_failure_rate: round(1 / 21),
+      function_error_rate: round(1 / 21),
     });
-    expect(outcome.metrics!.shield_action_latency_mean_ms).toBeGreaterThan(0);
+    expect(outcome.metrics!.app_latency_mean_ms).toBeGreaterThan(0);
     expect(outcome.message).toMatch(/app 21 requests, latency mean [\d.]+ ms/);
+    expect(outcome.observed).toMatchObject({ app: { figures: { requests: 21, failed: 1 } } });
+    // Recorded under the app's names: nothing of another service's vocabulary in a billing app's evidence.
+    expect(JSON.stringify(outcome)).not.toMatch(/shield|actions?\b/i);
   });
 
   it('max_function_error_rate: calls that raised (never in pg_stat_user_functions) fail the window, counted by the app', async () => {
@@ -128,6 +131,9 @@ describe('monitor and baseline on any app /metrics', () => {
     expect(outcome.message).toMatch(
       /max_function_error_rate breached: function error rate 0\.25 > 0\.01 \(5 of 20 calls of the function failed, as the app counts them\)/,
     );
+    const samples = (outcome.observed as { samples: Record<string, unknown>[] }).samples;
+    expect(samples.some((p) => typeof p.app_requests_per_s === 'number')).toBe(true);
+    expect(JSON.stringify(outcome)).not.toMatch(/shield|actions?\b/i);
     // The database saw only the 15 calls that returned.
     await expect.poll(async () => (await functionCalls()) - before, { timeout: 10_000, interval: 200 }).toBe(15);
   });

@@ -87,16 +87,16 @@ describe('baseline and monitor against a real Shield API', () => {
     } while (baseline.metrics!.race_events === 0 && rounds < 3);
     const m = baseline.metrics!;
     expect(baseline.status).toBe('passed');
-    expect(m.shield_actions).toBe(40);
-    expect(m.shield_failure_rate).toBe(0);
-    expect(m.shield_action_latency_p50_ms).toBeGreaterThan(0);
-    expect(m.shield_action_latency_p95_ms).toBeGreaterThanOrEqual(m.shield_action_latency_p50_ms!);
-    expect(m.shield_action_latency_p99_ms).toBeGreaterThanOrEqual(m.shield_action_latency_p95_ms!);
-    expect(m.shield_db_calls_per_action).toBeGreaterThan(2);
+    expect(m.app_requests).toBe(40);
+    expect(m.app_failure_rate).toBe(0);
+    expect(m.app_latency_p50_ms).toBeGreaterThan(0);
+    expect(m.app_latency_p95_ms).toBeGreaterThanOrEqual(m.app_latency_p50_ms!);
+    expect(m.app_latency_p99_ms).toBeGreaterThanOrEqual(m.app_latency_p95_ms!);
+    expect(m.app_db_calls_per_request).toBeGreaterThan(2);
     expect(m.race_events, 'the legacy writer lost no update in 3 probes of 100').toBeGreaterThan(0);
     expect(baseline.observed).toMatchObject({
       function_not_measured: 'public.atomic_update_user_behavior does not exist',
-      shield: { url: `${server.url}/metrics`, over: 'everything since the API started' },
+      app: { url: `${server.url}/metrics`, over: 'everything since the app started' },
       race_probe: { writer: 'legacy', writerFrom: 'the Shield API in use' },
     });
     expect(baseline.message).toMatch(/app 40 requests, latency mean [\d.]+ ms \(p50 [\d.]+, p95 [\d.]+, p99 [\d.]+\)/);
@@ -105,9 +105,9 @@ describe('baseline and monitor against a real Shield API', () => {
 
   it('baseline with a window counts only what the API did in it', async () => {
     const outcome = await during(run(baselineStep, { window: '3s', shield_metrics: shieldMetrics }), 12);
-    expect(outcome.metrics).toMatchObject({ shield_actions: 12, shield_failure_rate: 0 });
+    expect(outcome.metrics).toMatchObject({ app_requests: 12, app_failure_rate: 0 });
     expect(outcome.metrics!.window_commits_per_s).toBeGreaterThan(0);
-    expect(outcome.observed).toMatchObject({ shield: { over: 'the 3s window' } });
+    expect(outcome.observed).toMatchObject({ app: { over: 'the 3s window' } });
   });
 
   it('after 024 and the switch to rpc: the monitor passes and fills the benchmark table', async () => {
@@ -146,12 +146,12 @@ describe('baseline and monitor against a real Shield API', () => {
       after: 0,
       met: true,
     });
-    expect(rows['Avg Shield action latency']!.baseline).toBe(baseline.metrics!.shield_action_latency_mean_ms);
+    expect(rows['Avg Shield action latency']!.baseline).toBe(baseline.metrics!.app_latency_mean_ms);
     expect(rows['Avg Shield action latency']!.after).toBeGreaterThan(0);
     expect(rows['Avg DB calls per action']!.after).toBeLessThan(rows['Avg DB calls per action']!.baseline!);
     expect(rows['RPC function mean execution time']!.after).toBeGreaterThan(0);
-    expect(observed.samples.some((s) => typeof s.shield_latency_mean_ms === 'number')).toBe(true);
-    expect(outcome.metrics).toMatchObject({ race_events: 0, shield_failure_rate: 0, shield_function_error_rate: 0 });
+    expect(observed.samples.some((s) => typeof s.app_latency_mean_ms === 'number')).toBe(true);
+    expect(outcome.metrics).toMatchObject({ race_events: 0, app_failure_rate: 0, function_error_rate: 0 });
     console.info(
       `benchmark: ${JSON.stringify(observed.benchmark.rows.map((r) => [r.metric, r.baseline, r.after, r.met]))}`,
     );
@@ -262,7 +262,7 @@ describe('baseline and monitor against a real Shield API', () => {
     ).rejects.toThrow(/does not hold an http\(s\) URL/);
     expect(harness.progress.length).toBe(progressBefore);
     const optional = await run(baselineStep, { shield_metrics: { ...shieldMetrics, optional: true } }, {}, {});
-    expect(optional.observed).toMatchObject({ shield_not_measured: 'SHIELD_METRICS_URL is not set' });
+    expect(optional.observed).toMatchObject({ app_not_measured: 'SHIELD_METRICS_URL is not set' });
     const monitor = await run(
       monitorStep,
       {

@@ -11,7 +11,7 @@ const baseline: BaselineFigures = {
   failureRate: 0,
   latencyMeanMs: 40,
   latencyP95Ms: 80,
-  dbCallsPerAction: 3,
+  dbCallsPerRequest: 3,
   meanExecMs: 20,
   functionErrorRate: 0,
   functionSource: 'pg_stat_user_functions',
@@ -26,7 +26,7 @@ describe('the Performance Benchmarking table', () => {
       { metric: 'Lost updates', figure: 'race_events', target: '= 0' },
       { metric: 'Deadlocks', figure: 'deadlocks', target: '<= 0' },
     ]);
-    const table = buildBenchmark(baseline, { db, shield: null, probe: null, functionSource: null }, rows);
+    const table = buildBenchmark(baseline, { db, app: null, probe: null, functionSource: null }, rows);
     expect(table.rows).toEqual([
       {
         metric: 'Charge mean time',
@@ -59,7 +59,7 @@ describe('the Performance Benchmarking table', () => {
   });
 
   it('without a declaration: every figure under a generic title, none judged (no target is built in)', () => {
-    const table = buildBenchmark(baseline, { db, shield: null, probe: null, functionSource: null });
+    const table = buildBenchmark(baseline, { db, app: null, probe: null, functionSource: null });
     expect(table.rows.map((r) => r.metric)).toContain('Function mean execution time');
     expect(table.rows.every((r) => r.target === null && r.met === null)).toBe(true);
     expect(table.rows.some((r) => /Shield|RPC/.test(r.metric))).toBe(false);
