@@ -13,6 +13,7 @@ import type { CliContext } from '../context.js';
 import { type Output, printJson } from '../output.js';
 import { nonNegativeInteger, oneOf, positiveInteger, uuid } from '../options.js';
 import { addShieldKeysCommand } from './shieldKeys.js';
+import { addShieldRequestsCommand } from './shieldRequests.js';
 import { addShieldLoadCommand } from './shieldLoad.js';
 import { addShieldServeCommand } from './shieldServe.js';
 
@@ -77,6 +78,7 @@ export function registerShieldCommands(program: Command, context: CliContext): v
   const shield = shieldCommandGroup(program);
   addShieldServeCommand(shield, context);
   addShieldKeysCommand(shield, context);
+  addShieldRequestsCommand(shield, context);
   addShieldLoadCommand(shield, context);
 
   const concurrent = shield
