@@ -115,6 +115,7 @@ async function main(): Promise<void> {
 
   const settings = {
     server: bench.serverVersion,
+    durability: bench.durability,
     clients,
     seconds,
     warmupSeconds,
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(
-    `atomic_update_user_behavior, PostgreSQL ${bench.serverVersion}, ${clients} clients, ${seconds} s per path after ${warmupSeconds} s warm-up, ` +
+    `atomic_update_user_behavior, PostgreSQL ${bench.serverVersion} (${bench.durability}), ${clients} clients, ${seconds} s per path after ${warmupSeconds} s warm-up, ` +
       `median of ${rounds} rounds in rotating order${sessionOptions ? `, synchronous_commit=${sessionOptions.synchronous_commit}` : ''}\n` +
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,
   );

@@ -255,12 +255,12 @@ async function main(): Promise<void> {
   }));
   if (values.json) {
     process.stdout.write(
-      `${JSON.stringify({ server: bench.serverVersion, seconds, poolSize, users, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`,
+      `${JSON.stringify({ server: bench.serverVersion, durability: bench.durability, seconds, poolSize, users, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`,
     );
     return;
   }
   process.stdout.write(
-    `Shield action (${tags.join(', ')}) through the HTTP API and the service (rpc and action writers) vs the atomic function alone, PostgreSQL ${bench.serverVersion}, ` +
+    `Shield action (${tags.join(', ')}) through the HTTP API and the service (rpc and action writers) vs the atomic function alone, PostgreSQL ${bench.serverVersion} (${bench.durability}), ` +
       `pool ${poolSize} connections, ${users} offenders, ${seconds} s per level after ${warmupSeconds} s warm-up, ` +
       `${rounds === 1 ? 'one round' : `median of ${rounds} rounds`}\n` +
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,

@@ -8,6 +8,8 @@ import { testOrganizationId } from '../../src/shield/operator/testOrganization.j
 export interface BenchDatabase {
   readonly url: string;
   readonly serverVersion: string;
+  /** "fsync on, synchronous_commit on": a commit's cost depends on them, so figures without them mislead. */
+  readonly durability: string;
   readonly organizationId: string;
   /** embedded: started by this bench, nobody else uses it; external: DATABASE_URL's, maybe shared. */
   readonly serverKind: 'embedded' | 'external';
@@ -26,9 +28,13 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     testOrganizationId,
   ]);
   const { rows } = await admin.query<{ server_version: string }>('show server_version');
+  const settings = await admin.query<{ name: string; setting: string }>(
+    "select name, setting from pg_catalog.pg_settings where name in ('fsync', 'synchronous_commit') order by name",
+  );
   return {
     url,
     serverVersion: rows[0]?.server_version ?? 'unknown',
+    durability: settings.rows.map((row) => `${row.name} ${row.setting}`).join(', '),
     organizationId: testOrganizationId,
     serverKind: server.kind,
     admin,
