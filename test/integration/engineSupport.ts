@@ -1,14 +1,14 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, test } from 'vitest';
 import { loadChecklist } from '../../src/checklist/loader.js';
 import type { Checklist } from '../../src/checklist/types.js';
 import { readEvents } from '../../src/engine/runLog.js';
 import { runDir } from '../../src/engine/runs.js';
 import type { RunEvent } from '../../src/engine/events.js';
-import { testRegistry } from '../unit/engine/testKinds.js';
-import { freshDatabase } from '../support/database.js';
+import { probeCalls, testRegistry } from '../unit/engine/testKinds.js';
+import { freshDatabase, type TestDatabase } from '../support/database.js';
 
 /** A temp workspace: a checklist file and a state dir. */
 export interface Workspace {
@@ -74,6 +74,97 @@ export function engineTest(options: { migrateTo?: string | 'none' } = {}) {
       onCleanup(() => ws.remove());
       return ws;
     });
+}
+
+/** What `engineFile()` sets up; `production` only when asked for. */
+export interface EngineFile {
+  /** The file's staging database: created before its first test, dropped after its last. */
+  readonly staging: TestDatabase;
+  /** STAGING_URL (and PRODUCTION_URL) of the file's databases, with `env`'s extras: filled in before the first test. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The test's own workspace: a new one before each test, removed after it. */
+  readonly ws: Workspace;
+}
+
+/**
+ * The hooks an engine test file sharing one database (or one staging+production pair) among its
+ * tests used to repeat: databases migrated to `migrateTo` for the whole file (a database per test
+ * would be `engineTest()`, and slower), a workspace and an empty `probeCalls` per test.
+ * The values are stand-ins that read the current database / workspace, so the file's helpers
+ * can name them once at the top; reading one outside a hook or a test throws.
+ *
+ * @example
+ * const { staging, production, env, ws } = engineFile({ migrateTo: '006', production: true });
+ * it('runs', async () => { await runChecklist({ ..., stateDir: ws.stateDir, env }); });
+ */
+export function engineFile(options: {
+  migrateTo: string | 'none';
+  production: true;
+  env?: NodeJS.ProcessEnv;
+}): EngineFile & { readonly production: TestDatabase };
+export function engineFile(options: { migrateTo: string | 'none'; env?: NodeJS.ProcessEnv }): EngineFile;
+export function engineFile(options: {
+  migrateTo: string | 'none';
+  production?: boolean;
+  env?: NodeJS.ProcessEnv;
+}): EngineFile & { readonly production?: TestDatabase } {
+  let staging: TestDatabase | undefined;
+  let production: TestDatabase | undefined;
+  let ws: Workspace | undefined;
+  // One object for the whole file, filled in once the databases exist, so it can be named at the top.
+  const env: NodeJS.ProcessEnv = {};
+  beforeAll(async () => {
+    const migrateTo = options.migrateTo;
+    [staging, production] = await Promise.all([
+      freshDatabase({ migrateTo }),
+      options.production ? freshDatabase({ migrateTo }) : undefined,
+    ]);
+    Object.assign(env, { STAGING_URL: staging.url }, production && { PRODUCTION_URL: production.url }, options.env);
+  });
+  afterAll(async () => {
+    await Promise.all([staging?.drop(), production?.drop()]);
+  });
+  beforeEach(async () => {
+    ws = await workspace();
+    probeCalls.length = 0;
+    return () => ws?.remove();
+  });
+  const now = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined)
+      throw new Error(`engineFile(): ${name} is set up by its hooks: read it in a hook or a test`);
+    return value;
+  };
+  const standIn = (current: () => TestDatabase | undefined, name: string): TestDatabase => ({
+    get name() {
+      return now(current(), name).name;
+    },
+    get url() {
+      return now(current(), name).url;
+    },
+    get db() {
+      return now(current(), name).db;
+    },
+    drop: () => now(current(), name).drop(),
+  });
+  const currentWs = () => now(ws, 'ws');
+  const wsStandIn: Workspace = {
+    get dir() {
+      return currentWs().dir;
+    },
+    get stateDir() {
+      return currentWs().stateDir;
+    },
+    writeChecklist: (yaml, name) => currentWs().writeChecklist(yaml, name),
+    events: (runId) => currentWs().events(runId),
+    files: () => currentWs().files(),
+    remove: () => currentWs().remove(),
+  };
+  return {
+    staging: standIn(() => staging, 'staging'),
+    ...(options.production ? { production: standIn(() => production, 'production') } : {}),
+    env,
+    ws: wsStandIn,
+  };
 }
 
 /** The 024 metadata a checklist with the real migrate kinds declares. */

@@ -1,15 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { recordApproval } from '../../src/engine/approvals.js';
 import { checkDeployed } from '../../src/engine/deployGate.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { probeCalls, testRegistry } from '../unit/engine/testKinds.js';
-import { checklistYaml, workspace, type Workspace } from './engineSupport.js';
+import { checklistYaml, engineFile, type Workspace } from './engineSupport.js';
 
 /**
  * Verdicts a team can trust: an approval belongs to the run it was given in (never
@@ -17,22 +16,10 @@ import { checklistYaml, workspace, type Workspace } from './engineSupport.js';
  * run other than the one that holds the evidence), and a warned step is never a pass.
  */
 
-let staging: TestDatabase;
-let production: TestDatabase;
-let ws: Workspace;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  [staging, production] = await Promise.all([freshDatabase({ migrateTo: '006' }), freshDatabase({ migrateTo: '006' })]);
-  env = { STAGING_URL: staging.url, PRODUCTION_URL: production.url, PATH: process.env.PATH ?? '' };
-});
-afterAll(async () => {
-  await Promise.all([staging?.drop(), production?.drop()]);
-});
-beforeEach(async () => {
-  ws = await workspace();
-  probeCalls.length = 0;
-  return () => ws.remove();
+const { env, ws } = engineFile({
+  migrateTo: '006',
+  production: true,
+  env: { PATH: process.env.PATH ?? '' },
 });
 
 const exitCodeOf = (error: Error | undefined) => (error instanceof ShipcheckError ? error.exitCode : undefined);
