@@ -1,12 +1,11 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordApproval } from '../../src/engine/approvals.js';
 import { ExitCode } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { shipcheckBin, spawnOnTerminal } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile } from './engineSupport.js';
 
 /**
  * The live list on a terminal draws a phase done (✔) only when all its steps passed:
@@ -14,19 +13,7 @@ import { workspace, type Workspace } from './engineSupport.js';
  * their own marks, in `status`'s words. Run for real on a pseudo-terminal.
  */
 
-let staging: TestDatabase;
-let ws: Workspace;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 
 const checklist = `version: 1
 name: live-list-test

@@ -1,30 +1,19 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../src/db/database.js';
 import type { RunEvent, StepCheckpoint, StepFinished } from '../../src/engine/events.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile } from './engineSupport.js';
 
 /**
  * A monitor window survives a restart of shipcheck: kill -9 mid-window, resume, and the same
  * window goes on to its planned end with the samples taken before, the gap recorded.
  * Before, a resumed monitor watched a new window from zero.
  */
-let staging: TestDatabase;
-let ws: Workspace;
-
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
   await staging.db.query('create table deadlock_demo (id int primary key); insert into deadlock_demo values (1), (2)');
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
 });
 
 function checklist(watch: string): string {

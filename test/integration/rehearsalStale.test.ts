@@ -1,12 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { readEvents } from '../../src/engine/runLog.js';
 import { listRuns, runDir } from '../../src/engine/runs.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile } from './engineSupport.js';
 
 /**
  * A team's script seeds a row (a `command` step: run only for real), then a check reads it.
@@ -36,19 +35,7 @@ rollback:
     - { id: rb-check-2, kind: sql, title: Rollback check, query: select 1 as one, expect: { rows: [[1]] } }
 `;
 
-let staging: TestDatabase;
-let ws: Workspace;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

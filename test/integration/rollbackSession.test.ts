@@ -1,39 +1,29 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { acquireLease } from '../../src/engine/lease.js';
 import { rollbackRun } from '../../src/engine/manualRollback.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { foldEvents } from '../../src/engine/state.js';
 import { ExitCode, InterruptedError, LockHeldError, type ShipcheckError } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, timesStarted, waitForMarkerScript, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile } from './engineSupport.js';
 
 /**
  * `shipcheck rollback RUN` runs in the same session as `run` and `resume`: Ctrl-C stops
  * it between steps (exit 130, resumable), a lost lease stops it before its next step (exit 4).
  */
 
-let staging: TestDatabase;
-let ws: Workspace;
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 let marker: string;
 
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
 beforeEach(async () => {
-  ws = await workspace();
   marker = join(ws.dir, 'marker');
   return async () => {
     // Lets a command left waiting exit (it polls for this file), whatever the test did.
     await writeFile(marker, 'go');
-    await ws.remove();
   };
 });
 

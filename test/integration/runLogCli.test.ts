@@ -1,13 +1,12 @@
 import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { encodeLine, genesisHash, hashLine } from '../../src/engine/logLine.js';
 import { ExitCode } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile } from './engineSupport.js';
 
 // The run log's guarantees seen from the CLI: a crash's torn line survives a resume, an
 // edited log is refused naming the event, a hand-written log does not open the gate.
@@ -47,21 +46,12 @@ rollback:
 `;
 
 const key = 'a-signing-key-for-the-tests-0123456789';
-let staging: TestDatabase;
-let ws: Workspace;
+const { staging, ws } = engineFile({ migrateTo: '006' });
 let file: string;
 
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: '006' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
 beforeEach(async () => {
-  ws = await workspace();
   await ws.writeChecklist(checklist);
   file = join(ws.dir, 'checklist.yaml');
-  return () => ws.remove();
 });
 
 async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
