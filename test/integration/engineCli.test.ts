@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { withDatabase } from '../../src/db/connectionString.js';
 import { Database } from '../../src/db/database.js';
-import { adminUrl, freshDatabase, type TestDatabase } from '../support/database.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { adminUrl } from '../support/database.js';
+import { engineFile } from './engineSupport.js';
 
 /** The real kinds end to end: migration 024 applied, verified, called, and dropped by the rollback kind. */
 const realChecklist = `version: 1
@@ -52,21 +52,28 @@ rollback:
     - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }
 `;
 
-let staging: TestDatabase;
-let production: TestDatabase;
 let secretRole: string;
 let secretPassword: string;
 let env: NodeJS.ProcessEnv;
-let ws: Workspace;
 
+// Registered before engineFile()'s hooks, so the role goes after the databases it ran migrations in.
 beforeAll(async () => {
-  [staging, production] = await Promise.all([freshDatabase({ migrateTo: '006' }), freshDatabase({ migrateTo: '006' })]);
   // A role with a distinctive password, so "the password appears nowhere" is a meaningful check.
   secretRole = `sc_secret_${randomBytes(3).toString('hex')}`;
   secretPassword = `Pw-${randomBytes(9).toString('hex')}`;
   const admin = Database.connect(adminUrl(), { max: 1 });
   await admin.query(`create role ${secretRole} login superuser password '${secretPassword}'`);
   await admin.close();
+});
+afterAll(async () => {
+  const admin = Database.connect(adminUrl(), { max: 1 });
+  await admin.query(`drop role if exists ${secretRole}`).catch(() => {});
+  await admin.close();
+});
+
+const { staging, production, ws } = engineFile({ migrateTo: '006', production: true });
+
+beforeAll(() => {
   const withRole = (url: string) => {
     const u = new URL(url);
     u.username = secretRole;
@@ -78,16 +85,6 @@ beforeAll(async () => {
     PRODUCTION_URL: withRole(withDatabase(production.url, production.name)),
     PATH: process.env.PATH,
   };
-});
-afterAll(async () => {
-  await Promise.all([staging?.drop(), production?.drop()]);
-  const admin = Database.connect(adminUrl(), { max: 1 });
-  await admin.query(`drop role if exists ${secretRole}`).catch(() => {});
-  await admin.close();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
 });
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
