@@ -5,12 +5,12 @@ import type { Output } from '../../src/cli/output.js';
 import { withDatabase } from '../../src/db/connectionString.js';
 import { Database } from '../../src/db/database.js';
 import { adminUrl } from '../support/database.js';
-import { engineFile } from './engineSupport.js';
+import { engineFile, grants024Step, metadata024, production024Phase } from './engineSupport.js';
 
 /** The real kinds end to end: migration 024 applied, verified, called, and dropped by the rollback kind. */
 const realChecklist = `version: 1
 name: cli-test
-metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }
+${metadata024}
 environments:
   staging: { connection_env: STAGING_URL }
   production: { connection_env: PRODUCTION_URL }
@@ -25,21 +25,8 @@ phases:
         title: Verify function exists
         query: select proname::text, pronargs::int, prorettype::regtype::text from pg_proc where proname = 'atomic_update_user_behavior'
         expect: { rows: [[atomic_update_user_behavior, 5, jsonb]] }
-      - id: verify-permissions
-        kind: contract
-        title: Verify permissions
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
-  - id: production-deploy
-    title: Production deployment
-    environment: production
-    steps:
-      - { id: prod-deploy, kind: migrate, title: Deploy migration 024 to production, migration: "024" }
-      - id: prod-contract
-        kind: contract
-        title: Verify permissions in production
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
+${grants024Step('verify-permissions', 'Verify permissions')}
+${production024Phase}
 rollback:
   function_related:
     - { id: drop-function, kind: rollback, title: Drop the function, revert_migration: "024" }

@@ -171,6 +171,21 @@ export function engineFile(options: {
 export const metadata024 =
   'metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }';
 
+/** A contract step checking 024's function grants, as a phase's step (indented as in the file). */
+export const grants024Step = (id: string, title: string) => `      - id: ${id}
+        kind: contract
+        title: ${title}
+        function: public.atomic_update_user_behavior
+        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }`;
+
+/** A production phase: deploy migration 024 with the real migrate kind, then check its grants. */
+export const production024Phase = `  - id: production-deploy
+    title: Production deployment
+    environment: production
+    steps:
+      - { id: prod-deploy, kind: migrate, title: Deploy migration 024 to production, migration: "024" }
+${grants024Step('prod-contract', 'Verify permissions in production')}`;
+
 /** A rollback whose two branches do nothing (one `select 1` each), for tests that never roll back. */
 export const nothingToRollBack = `  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
   data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]`;

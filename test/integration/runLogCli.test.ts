@@ -6,7 +6,7 @@ import type { Output } from '../../src/cli/output.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { encodeLine, genesisHash, hashLine } from '../../src/engine/logLine.js';
 import { ExitCode } from '../../src/errors.js';
-import { engineFile } from './engineSupport.js';
+import { engineFile, grants024Step, production024Phase } from './engineSupport.js';
 
 // The run log's guarantees seen from the CLI: a crash's torn line survives a resume, an
 // edited log is refused naming the event, a hand-written log does not open the gate.
@@ -22,22 +22,9 @@ phases:
     environment: staging
     steps:
       - { id: deploy, kind: migrate, title: Deploy migration 024, migration: "024" }
-      - id: verify-permissions
-        kind: contract
-        title: Verify permissions
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
+${grants024Step('verify-permissions', 'Verify permissions')}
       - { id: po, kind: approval, title: Product owner sign-off, role: Product Owner }
-  - id: production-deploy
-    title: Production deployment
-    environment: production
-    steps:
-      - { id: prod-deploy, kind: migrate, title: Deploy migration 024 to production, migration: "024" }
-      - id: prod-contract
-        kind: contract
-        title: Verify permissions in production
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
+${production024Phase}
 rollback:
   function_related:
     - { id: drop-function, kind: rollback, title: Drop the function, revert_migration: "024" }
