@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../src/db/database.js';
+import { describe, expect, it } from 'vitest';
 import type { RunEvent, StepCheckpoint, StepFinished } from '../../src/engine/events.js';
 import { onlyRunEvents, spawnShipcheck, waitForRunLog } from './engineProcess.js';
+import { causeDeadlock } from '../support/deadlock.js';
 import { engineFile } from './engineSupport.js';
 
 /**
@@ -12,9 +12,6 @@ import { engineFile } from './engineSupport.js';
  * Before, a resumed monitor watched a new window from zero.
  */
 const { staging, ws } = engineFile({ migrateTo: 'none' });
-beforeAll(async () => {
-  await staging.db.query('create table deadlock_demo (id int primary key); insert into deadlock_demo values (1), (2)');
-});
 
 function checklist(watch: string): string {
   return `version: 1
@@ -89,7 +86,7 @@ describe('a monitor window across kill -9 of shipcheck', () => {
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, checklist('duration: 60s'));
     await killMidWindow(file);
-    await causeDeadlock(staging.url);
+    await causeDeadlock(staging.url, 150);
 
     const resumed = await resume();
     expect(resumed.code).toBe(1);
@@ -104,7 +101,7 @@ describe('a monitor window across kill -9 of shipcheck', () => {
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, checklist('duration: 4s\n        on_resume: restart'));
     const { samplesBefore } = await killMidWindow(file);
-    await causeDeadlock(staging.url);
+    await causeDeadlock(staging.url, 150);
 
     const resumed = await resume();
     expect(resumed.code, resumed.err).toBe(0);
@@ -116,19 +113,3 @@ describe('a monitor window across kill -9 of shipcheck', () => {
     expect(events.some((e) => e.type === 'step_progress' && e.message.startsWith('on_resume: restart'))).toBe(true);
   }, 90_000);
 });
-
-async function causeDeadlock(url: string): Promise<void> {
-  const db = Database.connect(url, { max: 2 });
-  try {
-    const session = (first: number, second: number) =>
-      db.transaction(async (tx) => {
-        await tx.query('update deadlock_demo set id = id where id = $1', [first]);
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        await tx.query('update deadlock_demo set id = id where id = $1', [second]);
-      });
-    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
-    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-  } finally {
-    await db.close();
-  }
-}

@@ -6,6 +6,7 @@ import { evaluate } from '../../../src/steps/monitor/criteria.js';
 import { unmeasuredCriteria } from '../../../src/steps/monitor/unmeasured.js';
 import { functionNotMeasured, type Sample } from '../../../src/metrics/sample.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
+import { causeDeadlock } from '../../support/deadlock.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 
 const organizationId = '00000000-0000-0000-0000-000000000001';
@@ -280,25 +281,6 @@ describe('baseline and monitor steps', () => {
     expect(baselineStep.schema.safeParse({ tables: [] }).success).toBe(false);
   });
 });
-
-/** Two sessions each lock one row and then wait for the other's: PostgreSQL aborts one of them. */
-async function causeDeadlock(url: string): Promise<void> {
-  const db = Database.connect(url, { max: 2 });
-  try {
-    await db.query('create table if not exists deadlock_demo (id int primary key)');
-    await db.query('insert into deadlock_demo values (1), (2) on conflict do nothing');
-    const session = (first: number, second: number) =>
-      db.transaction(async (tx) => {
-        await tx.query('update deadlock_demo set id = id where id = $1', [first]);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        await tx.query('update deadlock_demo set id = id where id = $1', [second]);
-      });
-    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
-    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-  } finally {
-    await db.close();
-  }
-}
 
 /**
  * One session holds the row lock `waiterSql` needs (it runs `waiterSql` itself first, in an open
