@@ -5,7 +5,7 @@ import type { Output } from '../../src/cli/output.js';
 import { withDatabase } from '../../src/db/connectionString.js';
 import { Database } from '../../src/db/database.js';
 import { adminUrl } from '../support/database.js';
-import { engineFile, grants024Step, metadata024, production024Phase } from './engineSupport.js';
+import { engineFile, grants024Step, metadata024, production024Phase, revert024Steps } from './engineSupport.js';
 
 /** The real kinds end to end: migration 024 applied, verified, called, and dropped by the rollback kind. */
 const realChecklist = `version: 1
@@ -29,12 +29,7 @@ ${grants024Step('verify-permissions', 'Verify permissions')}
 ${production024Phase}
 rollback:
   function_related:
-    - { id: drop-function, kind: rollback, title: Drop the function, revert_migration: "024" }
-    - id: verify-removal
-      kind: sql
-      title: Verify removal
-      query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
-      expect: { row_count: 0 }
+${revert024Steps('Drop the function')}
   data_corruption:
     - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }
 `;

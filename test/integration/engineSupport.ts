@@ -186,6 +186,17 @@ export const production024Phase = `  - id: production-deploy
       - { id: prod-deploy, kind: migrate, title: Deploy migration 024 to production, migration: "024" }
 ${grants024Step('prod-contract', 'Verify permissions in production')}`;
 
+/** Rollback steps: revert migration 024, then check its function is gone (indented as a branch's steps). */
+export const revert024Steps = (
+  title: string,
+  idSuffix = '',
+) => `    - { id: drop-function${idSuffix}, kind: rollback, title: ${title}, revert_migration: "024" }
+    - id: verify-removal${idSuffix}
+      kind: sql
+      title: Verify removal
+      query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
+      expect: { row_count: 0 }`;
+
 /** A rollback whose two branches do nothing (one `select 1` each), for tests that never roll back. */
 export const nothingToRollBack = `  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
   data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]`;

@@ -11,7 +11,7 @@ import { type ShieldServer, startShieldServer } from '../../src/shield/http/serv
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { metadata024, stagingChecklist } from './engineSupport.js';
+import { metadata024, revert024Steps, stagingChecklist } from './engineSupport.js';
 import { actionBody, apiToken, auth } from './httpFixtures.js';
 import { seedBenchmark } from '../support/seedBenchmark.js';
 
@@ -52,12 +52,7 @@ ${watch.replace(/^/gm, '        ')}
     {
       metadata: metadata024,
       rollback: `  function_related:
-    - { id: drop-function, kind: rollback, title: Drop the RPC function, revert_migration: "024" }
-    - id: verify-removal
-      kind: sql
-      title: Verify removal
-      query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
-      expect: { row_count: 0 }
+${revert024Steps('Drop the RPC function')}
   data_corruption:
     - { id: drop-function-2, kind: rollback, title: Drop the RPC function, revert_migration: "024" }`,
     },
