@@ -107,18 +107,20 @@ describe('baseline and monitor steps', () => {
 
   it('max_table_lock_waits counts waiters on the watched table only: a wait elsewhere passes, a row-lock wait on user_behaviors fails', async () => {
     await callFunction(1);
+    const watchTable = (duration: string) =>
+      harness.run(monitorStep, {
+        duration,
+        interval: '200ms',
+        lock_table: 'public.user_behaviors',
+        criteria: { max_table_lock_waits: 0 },
+      });
     const elsewhere = await holdRowLockWithWaiter(
       harness.database.url,
       'create table if not exists unrelated_lock (id int primary key); insert into unrelated_lock values (1) on conflict do nothing',
       'update unrelated_lock set id = id where id = 1',
     );
     try {
-      const quiet = await harness.run(monitorStep, {
-        duration: '1s',
-        interval: '200ms',
-        lock_table: 'public.user_behaviors',
-        criteria: { max_table_lock_waits: 0 },
-      });
+      const quiet = await watchTable('1s');
       expect(quiet.status, quiet.message).toBe('passed');
       expect(quiet.metrics).toMatchObject({ table_lock_waits_max: 0 });
       expect(quiet.metrics!.lock_waits_max).toBeGreaterThanOrEqual(1);
@@ -132,12 +134,7 @@ describe('baseline and monitor steps', () => {
       "update public.user_behaviors set updated_at = now() where platform_user_id = 'monitored'",
     );
     try {
-      const contended = await harness.run(monitorStep, {
-        duration: '10s',
-        interval: '200ms',
-        lock_table: 'public.user_behaviors',
-        criteria: { max_table_lock_waits: 0 },
-      });
+      const contended = await watchTable('10s');
       expect(contended.status).toBe('failed');
       expect(contended.message).toMatch(/^max_table_lock_waits breached: lock waits on the table 1 > 0 after /);
     } finally {
