@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findRecordedBackup } from '../../src/backup/recordedBackup.js';
 import type { LeftoversCleared, StepFinished } from '../../src/engine/events.js';
 import { onlyRunEvents, spawnShipcheck, waitForRunLog } from './engineProcess.js';
-import { engineFile } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * kill -9 of shipcheck during a pg_dump backup. Before: the password file stayed in the system
@@ -21,20 +21,14 @@ beforeAll(async () => {
   );
 });
 
-const checklist = `version: 1
-name: backup-crash
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: backup
+const checklist = stagingChecklist(
+  'backup-crash',
+  `  - id: backup
     title: Backup
     environment: staging
     steps:
-      - { id: backup, kind: backup, title: Back up accounts, tables: [public.accounts] }
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+      - { id: backup, kind: backup, title: Back up accounts, tables: [public.accounts] }`,
+);
 
 /** Running, and not a zombie waiting for its new parent to reap it. */
 function alive(pid: number): boolean {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { recordApproval } from '../../src/engine/approvals.js';
 import { ExitCode } from '../../src/errors.js';
 import { shipcheckBin, spawnOnTerminal } from './engineProcess.js';
-import { engineFile } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * The live list on a terminal draws a phase done (✔) only when all its steps passed:
@@ -15,12 +15,9 @@ import { engineFile } from './engineSupport.js';
 
 const { staging, ws } = engineFile({ migrateTo: 'none' });
 
-const checklist = `version: 1
-name: live-list-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: checks
+const checklist = stagingChecklist(
+  'live-list-test',
+  `  - id: checks
     title: "Phase 1: Checks"
     environment: staging
     steps:
@@ -39,11 +36,8 @@ phases:
     title: "Phase 4: After the sign-off"
     environment: staging
     steps:
-      - { id: last, kind: sql, title: Last check, query: "select 1 as one", expect: { rows: [[1]] } }
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+      - { id: last, kind: sql, title: Last check, query: "select 1 as one", expect: { rows: [[1]] } }`,
+);
 
 /** Every line listr2 drew, in any of its frames, without colours. */
 function lines(out: string): string[] {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunEvent, StepCheckpoint, StepFinished } from '../../src/engine/events.js';
 import { onlyRunEvents, spawnShipcheck, waitForRunLog } from './engineProcess.js';
 import { causeDeadlock } from '../support/deadlock.js';
-import { engineFile } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * A monitor window survives a restart of shipcheck: kill -9 mid-window, resume, and the same
@@ -14,12 +14,9 @@ import { engineFile } from './engineSupport.js';
 const { staging, ws } = engineFile({ migrateTo: 'none' });
 
 function checklist(watch: string): string {
-  return `version: 1
-name: monitor-resume
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: watch
+  return stagingChecklist(
+    'monitor-resume',
+    `  - id: watch
     title: Watch
     environment: staging
     steps:
@@ -28,11 +25,8 @@ phases:
         title: Watch the database
         interval: 300ms
         criteria: { max_deadlocks: 0 }
-        ${watch}
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+        ${watch}`,
+  );
 }
 
 const checkpoints = (events: readonly RunEvent[]) =>

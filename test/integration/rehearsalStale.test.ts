@@ -5,19 +5,16 @@ import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { readEvents } from '../../src/engine/runLog.js';
 import { listRuns, runDir } from '../../src/engine/runs.js';
-import { engineFile } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * A team's script seeds a row (a `command` step: run only for real), then a check reads it.
  * The rehearsal cannot run the script, so the check judges the data as it was before: the
  * rehearsal says so, naming the check, instead of passing or failing without a word.
  */
-const checklist = `version: 1
-name: stale-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: staging-deploy
+const checklist = stagingChecklist(
+  'stale-test',
+  `  - id: staging-deploy
     title: Staging deployment
     environment: staging
     steps:
@@ -27,13 +24,14 @@ phases:
         kind: sql
         title: The seeded rows are there
         query: select count(*)::int from pg_class where relname = 'pg_class'
-        expect: { rows: [[1]] }
-rollback:
-  function_related:
+        expect: { rows: [[1]] }`,
+  {
+    rollback: `  function_related:
     - { id: rb-check, kind: sql, title: Rollback check, query: select 1 as one, expect: { rows: [[1]] } }
   data_corruption:
-    - { id: rb-check-2, kind: sql, title: Rollback check, query: select 1 as one, expect: { rows: [[1]] } }
-`;
+    - { id: rb-check-2, kind: sql, title: Rollback check, query: select 1 as one, expect: { rows: [[1]] } }`,
+  },
+);
 
 const { staging, ws } = engineFile({ migrateTo: 'none' });
 
