@@ -18,6 +18,14 @@ const it = engineTest({ migrateTo: '006' }).extend('killed', async ({ staging, w
     shipcheck,
     runEvents: () => onlyRunEvents(ws.stateDir),
     killDuringRollbackStep: (file: string, stepId: string) => killDuringRollbackStep(ws, staging, file, stepId),
+    /** The checklist whose rollback step rb-slow waits for `marker`, killed while it waits. */
+    killedInMarkerWait: async () => {
+      const log = join(ws.dir, 'commands.log');
+      const marker = join(ws.dir, 'marker');
+      const file = join(ws.dir, 'checklist.yaml');
+      await writeFile(file, rollbackChecklist(log, markerWaitStep(marker)));
+      return { log, marker, file, runId: runIdOf(await killDuringRollbackStep(ws, staging, file, 'rb-slow')) };
+    },
   };
 });
 const started = timesStarted;
@@ -148,13 +156,9 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
   });
 
   it('a non-idempotent rollback step is not repeated blindly: exit 6 without a TTY, then resume --retry-step finishes the rollback', async ({
-    killed: { ws, shipcheck, runEvents, killDuringRollbackStep },
+    killed: { shipcheck, runEvents, killedInMarkerWait },
   }) => {
-    const log = join(ws.dir, 'commands.log');
-    const marker = join(ws.dir, 'marker');
-    const file = join(ws.dir, 'checklist.yaml');
-    await writeFile(file, rollbackChecklist(log, markerWaitStep(marker)));
-    const runId = runIdOf(await killDuringRollbackStep(file, 'rb-slow'));
+    const { log, marker, file, runId } = await killedInMarkerWait();
 
     const stopped = await shipcheck(['run', file, '--env', 'staging', '--take-over']).done;
     expect(stopped.code, stopped.err).toBe(6);
@@ -178,13 +182,9 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
   });
 
   it('shipcheck rollback RUN finishes the rollback the killed run left, never a second one on top', async ({
-    killed: { ws, shipcheck, runEvents, killDuringRollbackStep },
+    killed: { shipcheck, runEvents, killedInMarkerWait },
   }) => {
-    const log = join(ws.dir, 'commands.log');
-    const marker = join(ws.dir, 'marker');
-    const file = join(ws.dir, 'checklist.yaml');
-    await writeFile(file, rollbackChecklist(log, markerWaitStep(marker)));
-    const runId = runIdOf(await killDuringRollbackStep(file, 'rb-slow'));
+    const { log, runId } = await killedInMarkerWait();
 
     // Another branch would start on top of the unfinished one: refused, nothing recorded.
     const before = (await runEvents()).length;
