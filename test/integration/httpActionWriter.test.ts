@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../src/db/database.js';
+import { Database, type DatabaseOptions } from '../../src/db/database.js';
 import { buildShieldApp } from '../../src/shield/http/app.js';
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
@@ -235,19 +235,23 @@ describe('idempotency', () => {
 });
 
 describe('timeouts', () => {
-  it('user_behaviors locked ACCESS EXCLUSIVE: every request answers 503 with Retry-After within about lock_timeout; the pool recovers', async () => {
-    const db = Database.connect(t.url, {
-      max: 3,
-      lockTimeoutMs: 400,
-      statementTimeoutMs: 3_000,
-      connectionTimeoutMs: 4_000,
-    });
-    const locked = buildShieldApp({
+  /** An action-writer app of the test's own, on a pool with these timeouts. */
+  const actionAppWithTimeouts = (pool: DatabaseOptions, requestTimeoutMs: number) => {
+    const db = Database.connect(t.url, pool);
+    const app = buildShieldApp({
       db,
       auth: { kind: 'bearer', token: apiToken },
       writer: 'action',
-      requestTimeoutMs: 4_000,
+      requestTimeoutMs,
     }).app;
+    return { db, app };
+  };
+
+  it('user_behaviors locked ACCESS EXCLUSIVE: every request answers 503 with Retry-After within about lock_timeout; the pool recovers', async () => {
+    const { db, app: locked } = actionAppWithTimeouts(
+      { max: 3, lockTimeoutMs: 400, statementTimeoutMs: 3_000, connectionTimeoutMs: 4_000 },
+      4_000,
+    );
     const lock = lockUserBehaviors(t.url);
     try {
       await lock.held;
@@ -277,18 +281,10 @@ describe('timeouts', () => {
   });
 
   it('a request past the request timeout answers 503 request_timeout; statement_timeout then frees the connection', async () => {
-    const db = Database.connect(t.url, {
-      max: 1,
-      lockTimeoutMs: 60_000,
-      statementTimeoutMs: 1_000,
-      connectionTimeoutMs: 5_000,
-    });
-    const slow = buildShieldApp({
-      db,
-      auth: { kind: 'bearer', token: apiToken },
-      writer: 'action',
-      requestTimeoutMs: 300,
-    }).app;
+    const { db, app: slow } = actionAppWithTimeouts(
+      { max: 1, lockTimeoutMs: 60_000, statementTimeoutMs: 1_000, connectionTimeoutMs: 5_000 },
+      300,
+    );
     const lock = lockUserBehaviors(t.url);
     try {
       await lock.held;
