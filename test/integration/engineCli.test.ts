@@ -1,21 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { withDatabase } from '../../src/db/connectionString.js';
 import { Database } from '../../src/db/database.js';
 import { adminUrl } from '../support/database.js';
-import { engineFile, grants024Step, metadata024, production024Phase, revert024Steps } from './engineSupport.js';
+import { shipcheckIn } from './cliInProcess.js';
+import {
+  engineFile,
+  grants024Step,
+  metadata024,
+  production024Phase,
+  revert024Steps,
+  stagingChecklist,
+} from './engineSupport.js';
 
 /** The real kinds end to end: migration 024 applied, verified, called, and dropped by the rollback kind. */
-const realChecklist = `version: 1
-name: cli-test
-${metadata024}
-environments:
-  staging: { connection_env: STAGING_URL }
-  production: { connection_env: PRODUCTION_URL }
-phases:
-  - id: staging-deploy
+const realChecklist = stagingChecklist(
+  'cli-test',
+  `  - id: staging-deploy
     title: Staging deployment
     environment: staging
     steps:
@@ -26,13 +27,16 @@ phases:
         query: select proname::text, pronargs::int, prorettype::regtype::text from pg_proc where proname = 'atomic_update_user_behavior'
         expect: { rows: [[atomic_update_user_behavior, 5, jsonb]] }
 ${grants024Step('verify-permissions', 'Verify permissions')}
-${production024Phase}
-rollback:
-  function_related:
+${production024Phase}`,
+  {
+    metadata: metadata024,
+    production: true,
+    rollback: `  function_related:
 ${revert024Steps('Drop the function')}
   data_corruption:
-    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }
-`;
+    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }`,
+  },
+);
 
 let secretRole: string;
 let secretPassword: string;
@@ -69,13 +73,7 @@ beforeAll(() => {
   };
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, env);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...args: string[]) => shipcheckIn(ws.stateDir, args, env);
 
 async function functionExists(db: Database): Promise<boolean> {
   const { rows } = await db.query("select 1 from pg_proc where proname = 'atomic_update_user_behavior'");

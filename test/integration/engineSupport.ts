@@ -202,13 +202,14 @@ export const nothingToRollBack = `  function_related: [{ id: rb, kind: sql, titl
   data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]`;
 
 /**
- * A checklist text on one environment, staging (from STAGING_URL): the header every engine
- * test wrote out, around its `phases` YAML and `rollback` YAML (both indented as in the file).
+ * A checklist text on one environment, staging (from STAGING_URL), or two with `production`
+ * (PRODUCTION_URL): the header every engine test wrote out, around its `phases` YAML and
+ * `rollback` YAML (both indented as in the file).
  */
 export function stagingChecklist(
   name: string,
   phases: string,
-  options: { rollback?: string; metadata?: string } = {},
+  options: { rollback?: string; metadata?: string; production?: boolean } = {},
 ): string {
   const header = [
     'version: 1',
@@ -216,6 +217,7 @@ export function stagingChecklist(
     ...(options.metadata ? [options.metadata] : []),
     'environments:',
     '  staging: { connection_env: STAGING_URL }',
+    ...(options.production ? ['  production: { connection_env: PRODUCTION_URL }'] : []),
   ];
   return [...header, 'phases:', phases, 'rollback:', options.rollback ?? nothingToRollBack, ''].join('\n');
 }

@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { readEvents } from '../../src/engine/runLog.js';
 import { listRuns, runDir } from '../../src/engine/runs.js';
+import { shipcheckIn } from './cliInProcess.js';
 import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
@@ -35,16 +34,7 @@ const checklist = stagingChecklist(
 
 const { staging, ws } = engineFile({ migrateTo: 'none' });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, {
-    STAGING_URL: staging.url,
-    PATH: process.env.PATH,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...args: string[]) => shipcheckIn(ws.stateDir, args, { STAGING_URL: staging.url, PATH: process.env.PATH });
 
 describe('rehearsal with command steps', () => {
   it('names the later checks that may judge data the unrehearsed command would have changed', async () => {

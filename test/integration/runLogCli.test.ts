@@ -1,36 +1,33 @@
 import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { encodeLine, genesisHash, hashLine } from '../../src/engine/logLine.js';
 import { ExitCode } from '../../src/errors.js';
-import { engineFile, grants024Step, production024Phase } from './engineSupport.js';
+import { shipcheckIn } from './cliInProcess.js';
+import { engineFile, grants024Step, production024Phase, stagingChecklist } from './engineSupport.js';
 
 // The run log's guarantees seen from the CLI: a crash's torn line survives a resume, an
 // edited log is refused naming the event, a hand-written log does not open the gate.
 
-const checklist = `version: 1
-name: log-test
-environments:
-  staging: { connection_env: STAGING_URL }
-  production: { connection_env: PRODUCTION_URL }
-phases:
-  - id: staging-deploy
+const checklist = stagingChecklist(
+  'log-test',
+  `  - id: staging-deploy
     title: Staging deployment
     environment: staging
     steps:
       - { id: deploy, kind: migrate, title: Deploy migration 024, migration: "024" }
 ${grants024Step('verify-permissions', 'Verify permissions')}
       - { id: po, kind: approval, title: Product owner sign-off, role: Product Owner }
-${production024Phase}
-rollback:
-  function_related:
+${production024Phase}`,
+  {
+    production: true,
+    rollback: `  function_related:
     - { id: drop-function, kind: rollback, title: Drop the function, revert_migration: "024" }
   data_corruption:
-    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }
-`;
+    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }`,
+  },
+);
 
 const key = 'a-signing-key-for-the-tests-0123456789';
 const { staging, ws } = engineFile({ migrateTo: '006' });
@@ -41,17 +38,8 @@ beforeEach(async () => {
   file = join(ws.dir, 'checklist.yaml');
 });
 
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, {
-    STAGING_URL: staging.url,
-    PATH: process.env.PATH,
-    ...env,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+  shipcheckIn(ws.stateDir, args, { STAGING_URL: staging.url, PATH: process.env.PATH, ...env });
 
 async function onlyRun(): Promise<{ runId: string; dir: string; log: string }> {
   const [runId] = await readdir(join(ws.stateDir, 'runs'));
