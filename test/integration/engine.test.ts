@@ -6,7 +6,7 @@ import { recordApproval } from '../../src/engine/approvals.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
 import { probeCalls, testRegistry } from '../unit/engine/testKinds.js';
-import { checklistYaml, engineFile, workspace, type Workspace } from './engineSupport.js';
+import { checklistYaml, engineFile, gatedProductionPhase, workspace, type Workspace } from './engineSupport.js';
 
 const { staging, env, ws } = engineFile({ migrateTo: '006', production: true });
 
@@ -288,19 +288,9 @@ describe('approval', () => {
 
 describe('gate step', () => {
   it('production refuses to start until the staging phase passed and the approval is recorded', async () => {
-    const yaml =
-      checklistYaml(`${twoStepPhase('      - { id: po, kind: approval, title: Sign-off, role: Product Owner }')}
-  - id: production-deploy
-    title: Production deployment
-    environment: production
-    steps:
-      - id: production-gate
-        kind: gate
-        title: Staging passed and PO approved
-        requires:
-          - { environment: staging, phase: deploy, status: passed }
-          - { approval: po, decision: approved }
-      - { id: prod-probe, kind: probe, title: Production probe }`);
+    const yaml = checklistYaml(
+      twoStepPhase('      - { id: po, kind: approval, title: Sign-off, role: Product Owner }') + gatedProductionPhase(),
+    );
     const checklist = await ws.writeChecklist(yaml);
     const closed = await run(checklist, { environment: 'production' });
     expect(closed.status).toBe('failed');

@@ -222,6 +222,23 @@ export function stagingChecklist(
   return [...header, 'phases:', phases, 'rollback:', options.rollback ?? nothingToRollBack, ''].join('\n');
 }
 
+/**
+ * A production phase (for `checklistYaml()`, after the staging phases: it starts with a newline)
+ * whose gate requires `deployRequirement` and approval `po`, then a probe.
+ */
+export const gatedProductionPhase = (deployRequirement = '{ environment: staging, phase: deploy, status: passed }') => `
+  - id: production-deploy
+    title: Production deployment
+    environment: production
+    steps:
+      - id: production-gate
+        kind: gate
+        title: Staging passed and PO approved
+        requires:
+          - ${deployRequirement}
+          - { approval: po, decision: approved }
+      - { id: prod-probe, kind: probe, title: Production probe }`;
+
 /** A checklist text with two environments and the given phases / rollback YAML. */
 export function checklistYaml(phases: string, rollback?: string): string {
   return `version: 1
