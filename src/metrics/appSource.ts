@@ -85,6 +85,18 @@ export const appMetricsSchema = z
 export type ShieldMetricsSpec = z.infer<typeof shieldMetricsSchema>;
 export type AppMetricsSpec = z.infer<typeof appMetricsSchema>;
 
+/** A step's metrics source fields (one of the two spellings, `oneMetricsSource`), for its schema's shape. */
+export const metricsSourceFields = {
+  app_metrics: appMetricsSchema
+    .optional()
+    .describe(
+      "any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)",
+    ),
+  shield_metrics: shieldMetricsSchema
+    .optional()
+    .describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
+};
+
 /** The `app_metrics` or `shield_metrics` of a step, as one spec (shield_metrics is the Shield preset). */
 export function appMetricsOf(step: {
   readonly app_metrics?: AppMetricsSpec | undefined;

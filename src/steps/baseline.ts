@@ -18,13 +18,7 @@ import { raceProbeSchema, type RaceProbeResult, runRaceProbe } from '../metrics/
 import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
 import { functionNotMeasured, type Sample, takeSample, type Watched } from '../metrics/sample.js';
 import { readAppSnapshot, type AppFigures, appFigures, sinceStart } from '../metrics/appFigures.js';
-import {
-  appMetricsOf,
-  appMetricsSchema,
-  oneMetricsSource,
-  resolveAppSource,
-  shieldMetricsSchema,
-} from '../metrics/appSource.js';
+import { appMetricsOf, metricsSourceFields, oneMetricsSource, resolveAppSource } from '../metrics/appSource.js';
 import { type WindowFigures, windowFigures } from '../metrics/window.js';
 import { continueWith, type ServerChange, startContinuity } from '../metrics/continuity.js';
 import type { StepContext, StepKind } from './types.js';
@@ -35,14 +29,7 @@ const schema = z
     window: duration('window', { maxMs: 3_600_000 })
       .optional()
       .describe('also measure over this window: deltas and rates, not only totals'),
-    app_metrics: appMetricsSchema
-      .optional()
-      .describe(
-        "any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)",
-      ),
-    shield_metrics: shieldMetricsSchema
-      .optional()
-      .describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
+    ...metricsSourceFields,
     race_probe: raceProbeSchema
       .optional()
       .describe('simultaneous actions on a probe offender with the writer in use; lost updates = race events'),

@@ -15,13 +15,7 @@ import { detectFunctionSource } from '../metrics/detectFunctionSource.js';
 import { describeFunctionSource } from '../metrics/functionSource.js';
 import { functionNotMeasured, type Sample, takeSample, type Watched } from '../metrics/sample.js';
 import { readAppSnapshot, type AppSnapshot, appFigures } from '../metrics/appFigures.js';
-import {
-  appMetricsOf,
-  appMetricsSchema,
-  oneMetricsSource,
-  resolveAppSource,
-  shieldMetricsSchema,
-} from '../metrics/appSource.js';
+import { appMetricsOf, metricsSourceFields, oneMetricsSource, resolveAppSource } from '../metrics/appSource.js';
 import { type MissingSources, unmeasuredCriteria } from './monitor/unmeasured.js';
 import { windowFigures } from '../metrics/window.js';
 import { savedWindow } from './monitor/windowLog.js';
@@ -42,14 +36,7 @@ const schema = z
       )
       .optional()
       .describe('table whose lock waiters are counted apart; required by max_table_lock_waits'),
-    app_metrics: appMetricsSchema
-      .optional()
-      .describe(
-        "any app's Prometheus /metrics: variables holding its URL and token, and its metric names (or preset: shield)",
-      ),
-    shield_metrics: shieldMetricsSchema
-      .optional()
-      .describe("the Shield API's /metrics (app_metrics with preset: shield): variables holding its URL and token"),
+    ...metricsSourceFields,
     baseline: z
       .string()
       .min(1)

@@ -2,12 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findRecordedBackup } from '../../src/backup/recordedBackup.js';
 import type { LeftoversCleared, StepFinished } from '../../src/engine/events.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * kill -9 of shipcheck during a pg_dump backup. Before: the password file stayed in the system
@@ -15,37 +14,21 @@ import { workspace, type Workspace } from './engineSupport.js';
  * A stand-in pg_dump on PATH makes the timing certain: it writes a little, notes its pid and
  * the passfile it was given, then sleeps without writing (so only shipcheck can end it).
  */
-let staging: TestDatabase;
-let ws: Workspace;
-
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
   await staging.db.query(
     "create table public.accounts (id int primary key, name text); insert into public.accounts select i, 'n' || i from generate_series(1, 50) i",
   );
 });
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
 
-const checklist = `version: 1
-name: backup-crash
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: backup
+const checklist = stagingChecklist(
+  'backup-crash',
+  `  - id: backup
     title: Backup
     environment: staging
     steps:
-      - { id: backup, kind: backup, title: Back up accounts, tables: [public.accounts] }
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+      - { id: backup, kind: backup, title: Back up accounts, tables: [public.accounts] }`,
+);
 
 /** Running, and not a zombie waiting for its new parent to reap it. */
 function alive(pid: number): boolean {

@@ -7,7 +7,7 @@ import { type RunResult, runChecklist } from '../../src/engine/runner.js';
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { metadata024, stagingChecklist } from './engineSupport.js';
+import { metadata024, revert024Steps, stagingChecklist } from './engineSupport.js';
 
 // The two faults the seed's rollback decision tree is for, run with the real step kinds on a
 // real database: a contract that does not hold (EXECUTE left to PUBLIC, as the original
@@ -33,20 +33,10 @@ ${faultSteps.replace(/^/gm, '      ')}
     {
       metadata: metadata024,
       rollback: `  function_related:
-    - { id: drop-function, kind: rollback, title: Drop the RPC function, revert_migration: "024" }
-    - id: verify-removal
-      kind: sql
-      title: Verify removal
-      query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
-      expect: { row_count: 0 }
+${revert024Steps('Drop the RPC function')}
   data_corruption:
     - { id: restore, kind: rollback, title: Restore the backup, restore_backup: [backup] }
-    - { id: drop-function-after-restore, kind: rollback, title: Drop the RPC function, revert_migration: "024" }
-    - id: verify-removal-after-restore
-      kind: sql
-      title: Verify removal
-      query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
-      expect: { row_count: 0 }`,
+${revert024Steps('Drop the RPC function', '-after-restore')}`,
     },
   );
 }

@@ -8,6 +8,7 @@ import type { Output } from '../../src/cli/output.js';
 import { testOrganizationId } from '../../src/shield/operator/testOrganization.js';
 import { it as withTempDir } from '../support/fixtures.js';
 import { shipcheckBin, spawnCollecting } from './engineProcess.js';
+import { concurrentArgs } from './shieldCommands.js';
 
 // Each test's command puts its embedded server into a TMPDIR of the test's own, so what it leaves behind is visible.
 const it = withTempDir.extend<{ scratch: string }>({
@@ -50,17 +51,7 @@ describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded
   it('shield concurrent runs on it (migrated to the latest migration, test organization created), says so, and removes it', async ({
     scratch,
   }) => {
-    const run = shipcheck(scratch, [
-      'shield',
-      'concurrent',
-      '--user-id',
-      'fresh_machine',
-      '--actions',
-      '50',
-      '--platform',
-      'twitter',
-      '--json',
-    ]);
+    const run = shipcheck(scratch, ['shield', ...concurrentArgs('fresh_machine', 50, 'twitter', '--json')]);
     const { code, out, err } = await run.done;
     expect(code, err).toBe(0);
     expect(err).toContain('DATABASE_URL is not set: starting a throw-away embedded PostgreSQL');
@@ -80,15 +71,7 @@ describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded
   it('the legacy writer loses updates on it: exit 1 survives the server exit hook', async ({ scratch }) => {
     const { code, out, err } = await shipcheck(scratch, [
       'shield',
-      'concurrent',
-      '--user-id',
-      'racy',
-      '--actions',
-      '200',
-      '--platform',
-      'twitter',
-      '--writer',
-      'legacy',
+      ...concurrentArgs('racy', 200, 'twitter', '--writer', 'legacy'),
     ]).done;
     expect(code, err).toBe(1);
     expect(out).toMatch(/lost updates/);
@@ -100,15 +83,7 @@ describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded
   }) => {
     const run = shipcheck(scratch, [
       'shield',
-      'concurrent',
-      '--user-id',
-      'interrupted',
-      '--actions',
-      '10000',
-      '--platform',
-      'twitter',
-      '--writer',
-      'legacy',
+      ...concurrentArgs('interrupted', 10000, 'twitter', '--writer', 'legacy'),
     ]);
     await waitFor(() => run.errors().includes('embedded PostgreSQL ready'), 'the embedded server to be migrated');
     const [dir] = await serverDirs(scratch);
@@ -157,18 +132,7 @@ describe.concurrent('shield commands without DATABASE_URL: a throw-away embedded
   it('a variable named with --database-url-env must be set: exit 2, no server started', async () => {
     const lines: string[] = [];
     const output: Output = { out: (line) => lines.push(line), err: (line) => lines.push(line) };
-    const argv = [
-      'node',
-      'shipcheck',
-      'shield',
-      'concurrent',
-      '--user-id',
-      'u1',
-      '--actions',
-      '5',
-      '--platform',
-      'twitter',
-    ];
+    const argv = ['node', 'shipcheck', 'shield', ...concurrentArgs('u1', 5, 'twitter')];
     const code = await main([...argv, '--database-url-env', 'STAGING_URL'], output, {});
     expect(code).toBe(2);
     expect(lines.join('\n')).toContain('the environment variable STAGING_URL is not set');

@@ -1,31 +1,14 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordApproval } from '../../src/engine/approvals.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { probeCalls, testRegistry } from '../unit/engine/testKinds.js';
-import { checklistYaml, workspace, type Workspace } from './engineSupport.js';
+import { checklistYaml, engineFile, gatedProductionPhase, workspace, type Workspace } from './engineSupport.js';
 
-let staging: TestDatabase;
-let production: TestDatabase;
-let ws: Workspace;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  [staging, production] = await Promise.all([freshDatabase({ migrateTo: '006' }), freshDatabase({ migrateTo: '006' })]);
-  env = { STAGING_URL: staging.url, PRODUCTION_URL: production.url };
-});
-afterAll(async () => {
-  await Promise.all([staging?.drop(), production?.drop()]);
-});
-beforeEach(async () => {
-  ws = await workspace();
-  probeCalls.length = 0;
-  return () => ws.remove();
-});
+const { staging, env, ws } = engineFile({ migrateTo: '006', production: true });
 
 /** The exit code the CLI would use for the run's error. */
 const exitCodeOf = (error: Error | undefined) => (error instanceof ShipcheckError ? error.exitCode : undefined);
@@ -305,19 +288,9 @@ describe('approval', () => {
 
 describe('gate step', () => {
   it('production refuses to start until the staging phase passed and the approval is recorded', async () => {
-    const yaml =
-      checklistYaml(`${twoStepPhase('      - { id: po, kind: approval, title: Sign-off, role: Product Owner }')}
-  - id: production-deploy
-    title: Production deployment
-    environment: production
-    steps:
-      - id: production-gate
-        kind: gate
-        title: Staging passed and PO approved
-        requires:
-          - { environment: staging, phase: deploy, status: passed }
-          - { approval: po, decision: approved }
-      - { id: prod-probe, kind: probe, title: Production probe }`);
+    const yaml = checklistYaml(
+      twoStepPhase('      - { id: po, kind: approval, title: Sign-off, role: Product Owner }') + gatedProductionPhase(),
+    );
     const checklist = await ws.writeChecklist(yaml);
     const closed = await run(checklist, { environment: 'production' });
     expect(closed.status).toBe('failed');

@@ -1,21 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDatabase } from '../../src/db/connectionString.js';
 import { Database } from '../../src/db/database.js';
-import { adminUrl, freshDatabase, type TestDatabase } from '../support/database.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { adminUrl } from '../support/database.js';
+import { shipcheckIn } from './cliInProcess.js';
+import {
+  engineFile,
+  grants024Step,
+  metadata024,
+  production024Phase,
+  revert024Steps,
+  stagingChecklist,
+} from './engineSupport.js';
 
 /** The real kinds end to end: migration 024 applied, verified, called, and dropped by the rollback kind. */
-const realChecklist = `version: 1
-name: cli-test
-metadata: { migration: db/migrations/024_atomic_user_behavior_updates.sql, issue: "#653", blocked_pr: "#654" }
-environments:
-  staging: { connection_env: STAGING_URL }
-  production: { connection_env: PRODUCTION_URL }
-phases:
-  - id: staging-deploy
+const realChecklist = stagingChecklist(
+  'cli-test',
+  `  - id: staging-deploy
     title: Staging deployment
     environment: staging
     steps:
@@ -25,48 +26,40 @@ phases:
         title: Verify function exists
         query: select proname::text, pronargs::int, prorettype::regtype::text from pg_proc where proname = 'atomic_update_user_behavior'
         expect: { rows: [[atomic_update_user_behavior, 5, jsonb]] }
-      - id: verify-permissions
-        kind: contract
-        title: Verify permissions
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
-  - id: production-deploy
-    title: Production deployment
-    environment: production
-    steps:
-      - { id: prod-deploy, kind: migrate, title: Deploy migration 024 to production, migration: "024" }
-      - id: prod-contract
-        kind: contract
-        title: Verify permissions in production
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
-rollback:
-  function_related:
-    - { id: drop-function, kind: rollback, title: Drop the function, revert_migration: "024" }
-    - id: verify-removal
-      kind: sql
-      title: Verify removal
-      query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
-      expect: { row_count: 0 }
+${grants024Step('verify-permissions', 'Verify permissions')}
+${production024Phase}`,
+  {
+    metadata: metadata024,
+    production: true,
+    rollback: `  function_related:
+${revert024Steps('Drop the function')}
   data_corruption:
-    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }
-`;
+    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }`,
+  },
+);
 
-let staging: TestDatabase;
-let production: TestDatabase;
 let secretRole: string;
 let secretPassword: string;
 let env: NodeJS.ProcessEnv;
-let ws: Workspace;
 
+// Registered before engineFile()'s hooks, so the role goes after the databases it ran migrations in.
 beforeAll(async () => {
-  [staging, production] = await Promise.all([freshDatabase({ migrateTo: '006' }), freshDatabase({ migrateTo: '006' })]);
   // A role with a distinctive password, so "the password appears nowhere" is a meaningful check.
   secretRole = `sc_secret_${randomBytes(3).toString('hex')}`;
   secretPassword = `Pw-${randomBytes(9).toString('hex')}`;
   const admin = Database.connect(adminUrl(), { max: 1 });
   await admin.query(`create role ${secretRole} login superuser password '${secretPassword}'`);
   await admin.close();
+});
+afterAll(async () => {
+  const admin = Database.connect(adminUrl(), { max: 1 });
+  await admin.query(`drop role if exists ${secretRole}`).catch(() => {});
+  await admin.close();
+});
+
+const { staging, production, ws } = engineFile({ migrateTo: '006', production: true });
+
+beforeAll(() => {
   const withRole = (url: string) => {
     const u = new URL(url);
     u.username = secretRole;
@@ -79,24 +72,8 @@ beforeAll(async () => {
     PATH: process.env.PATH,
   };
 });
-afterAll(async () => {
-  await Promise.all([staging?.drop(), production?.drop()]);
-  const admin = Database.connect(adminUrl(), { max: 1 });
-  await admin.query(`drop role if exists ${secretRole}`).catch(() => {});
-  await admin.close();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, env);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...args: string[]) => shipcheckIn(ws.stateDir, args, env);
 
 async function functionExists(db: Database): Promise<boolean> {
   const { rows } = await db.query("select 1 from pg_proc where proname = 'atomic_update_user_behavior'");

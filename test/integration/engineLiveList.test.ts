@@ -1,12 +1,11 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordApproval } from '../../src/engine/approvals.js';
 import { ExitCode } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { shipcheckBin, spawnOnTerminal } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * The live list on a terminal draws a phase done (✔) only when all its steps passed:
@@ -14,26 +13,11 @@ import { workspace, type Workspace } from './engineSupport.js';
  * their own marks, in `status`'s words. Run for real on a pseudo-terminal.
  */
 
-let staging: TestDatabase;
-let ws: Workspace;
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
-
-const checklist = `version: 1
-name: live-list-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: checks
+const checklist = stagingChecklist(
+  'live-list-test',
+  `  - id: checks
     title: "Phase 1: Checks"
     environment: staging
     steps:
@@ -52,11 +36,8 @@ phases:
     title: "Phase 4: After the sign-off"
     environment: staging
     steps:
-      - { id: last, kind: sql, title: Last check, query: "select 1 as one", expect: { rows: [[1]] } }
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+      - { id: last, kind: sql, title: Last check, query: "select 1 as one", expect: { rows: [[1]] } }`,
+);
 
 /** Every line listr2 drew, in any of its frames, without colours. */
 function lines(out: string): string[] {

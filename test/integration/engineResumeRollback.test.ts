@@ -18,11 +18,29 @@ const it = engineTest({ migrateTo: '006' }).extend('killed', async ({ staging, w
     shipcheck,
     runEvents: () => onlyRunEvents(ws.stateDir),
     killDuringRollbackStep: (file: string, stepId: string) => killDuringRollbackStep(ws, staging, file, stepId),
+    /** The checklist whose rollback step rb-slow waits for `marker`, killed while it waits. */
+    killedInMarkerWait: async () => {
+      const log = join(ws.dir, 'commands.log');
+      const marker = join(ws.dir, 'marker');
+      const file = join(ws.dir, 'checklist.yaml');
+      await writeFile(file, rollbackChecklist(log, markerWaitStep(marker)));
+      return { log, marker, file, runId: runIdOf(await killDuringRollbackStep(ws, staging, file, 'rb-slow')) };
+    },
   };
 });
 const started = timesStarted;
 const runIdOf = (events: readonly RunEvent[]) => (events[0]?.type === 'run_started' ? events[0].runId : '');
 const count = (events: readonly RunEvent[], type: RunEvent['type']) => events.filter((e) => e.type === type).length;
+
+/** The run ended rolled back by one function_related rollback, each step of `starts` started that many times. */
+function expectRolledBackOnce(events: readonly RunEvent[], starts: Record<string, number>): void {
+  for (const [stepId, times] of Object.entries(starts)) expect(started(events, stepId), stepId).toBe(times);
+  expect(count(events, 'rollback_started')).toBe(1);
+  expect(events.slice(-2)).toMatchObject([
+    { type: 'rollback_finished', branch: 'function_related', status: 'rolled_back' },
+    { type: 'run_finished', status: 'rolled_back' },
+  ]);
+}
 
 // Each command appends its name to a file: what ran, counted outside the run log too.
 const append = `require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\n')`;
@@ -138,13 +156,9 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
   });
 
   it('a non-idempotent rollback step is not repeated blindly: exit 6 without a TTY, then resume --retry-step finishes the rollback', async ({
-    killed: { ws, shipcheck, runEvents, killDuringRollbackStep },
+    killed: { shipcheck, runEvents, killedInMarkerWait },
   }) => {
-    const log = join(ws.dir, 'commands.log');
-    const marker = join(ws.dir, 'marker');
-    const file = join(ws.dir, 'checklist.yaml');
-    await writeFile(file, rollbackChecklist(log, markerWaitStep(marker)));
-    const runId = runIdOf(await killDuringRollbackStep(file, 'rb-slow'));
+    const { log, marker, file, runId } = await killedInMarkerWait();
 
     const stopped = await shipcheck(['run', file, '--env', 'staging', '--take-over']).done;
     expect(stopped.code, stopped.err).toBe(6);
@@ -155,7 +169,7 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
       'step "rb-slow" (Slow rollback command) was interrupted mid-way and is not safe to repeat blindly',
     );
     expect(stopped.err).toContain(`shipcheck resume ${runId} --retry-step rb-slow`);
-    let events = await runEvents();
+    const events = await runEvents();
     expect(started(events, 'rb-slow')).toBe(1);
     expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted_step', stepId: 'rb-slow' });
 
@@ -163,27 +177,14 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
     const resumed = await shipcheck(['resume', runId, '--retry-step', 'rb-slow']).done;
     expect(resumed.code, resumed.err).toBe(1);
     expect(resumed.err).toContain('rolled back (function related branch) after: step bad (Failing command) failed');
-    events = await runEvents();
-    expect(started(events, 'bad')).toBe(1);
-    expect(started(events, 'rb-first')).toBe(1);
-    expect(started(events, 'rb-slow')).toBe(2);
-    expect(started(events, 'rb-last')).toBe(1);
-    expect(count(events, 'rollback_started')).toBe(1);
-    expect(events.slice(-2)).toMatchObject([
-      { type: 'rollback_finished', branch: 'function_related', status: 'rolled_back' },
-      { type: 'run_finished', status: 'rolled_back' },
-    ]);
+    expectRolledBackOnce(await runEvents(), { bad: 1, 'rb-first': 1, 'rb-slow': 2, 'rb-last': 1 });
     expect(await readFile(log, 'utf8')).toBe('bad\nrb-first\n');
   });
 
   it('shipcheck rollback RUN finishes the rollback the killed run left, never a second one on top', async ({
-    killed: { ws, shipcheck, runEvents, killDuringRollbackStep },
+    killed: { shipcheck, runEvents, killedInMarkerWait },
   }) => {
-    const log = join(ws.dir, 'commands.log');
-    const marker = join(ws.dir, 'marker');
-    const file = join(ws.dir, 'checklist.yaml');
-    await writeFile(file, rollbackChecklist(log, markerWaitStep(marker)));
-    const runId = runIdOf(await killDuringRollbackStep(file, 'rb-slow'));
+    const { log, runId } = await killedInMarkerWait();
 
     // Another branch would start on top of the unfinished one: refused, nothing recorded.
     const before = (await runEvents()).length;
@@ -204,17 +205,7 @@ describe.concurrent('resume after kill -9 during the rollback', () => {
     const finished = await shipcheck(['rollback', runId, '--skip-step', 'rb-slow']).done;
     expect(finished.code, finished.err).toBe(0);
     expect(finished.out).toContain('↓ Slow rollback command — skipped: skipped with --skip-step');
-    const events = await runEvents();
-    expect(count(events, 'rollback_started')).toBe(1);
-    expect(started(events, 'bad')).toBe(1);
-    expect(started(events, 'rb-first')).toBe(1);
-    expect(started(events, 'rb-slow')).toBe(1);
-    expect(started(events, 'rb-last')).toBe(1);
-    expect(started(events, 'rb-restore')).toBe(0);
-    expect(events.slice(-2)).toMatchObject([
-      { type: 'rollback_finished', branch: 'function_related', status: 'rolled_back' },
-      { type: 'run_finished', status: 'rolled_back' },
-    ]);
+    expectRolledBackOnce(await runEvents(), { bad: 1, 'rb-first': 1, 'rb-slow': 1, 'rb-last': 1, 'rb-restore': 0 });
     expect(await readFile(log, 'utf8')).toBe('bad\nrb-first\n');
   });
 });

@@ -4,30 +4,16 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode, LockHeldError } from '../../src/errors.js';
 import { acquireLease, type LeaseRecord } from '../../src/engine/lease.js';
 import { runChecklist } from '../../src/engine/runner.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { spawnCollecting, timesStarted } from './engineProcess.js';
-import { stagingChecklist, workspace, type Workspace } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 const racer = fileURLToPath(new URL('./leaseRacer.ts', import.meta.url));
 
-let staging: TestDatabase;
-let ws: Workspace;
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-});
-afterEach(async () => {
-  await ws.remove();
-});
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 
 const leasePath = (name: string) => join(ws.stateDir, 'leases', `${name}.json`);
 

@@ -1,15 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { recordApproval } from '../../src/engine/approvals.js';
 import { checkDeployed } from '../../src/engine/deployGate.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { probeCalls, testRegistry } from '../unit/engine/testKinds.js';
-import { checklistYaml, workspace, type Workspace } from './engineSupport.js';
+import { checklistYaml, engineFile, gatedProductionPhase, type Workspace } from './engineSupport.js';
 
 /**
  * Verdicts a team can trust: an approval belongs to the run it was given in (never
@@ -17,22 +16,10 @@ import { checklistYaml, workspace, type Workspace } from './engineSupport.js';
  * run other than the one that holds the evidence), and a warned step is never a pass.
  */
 
-let staging: TestDatabase;
-let production: TestDatabase;
-let ws: Workspace;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  [staging, production] = await Promise.all([freshDatabase({ migrateTo: '006' }), freshDatabase({ migrateTo: '006' })]);
-  env = { STAGING_URL: staging.url, PRODUCTION_URL: production.url, PATH: process.env.PATH ?? '' };
-});
-afterAll(async () => {
-  await Promise.all([staging?.drop(), production?.drop()]);
-});
-beforeEach(async () => {
-  ws = await workspace();
-  probeCalls.length = 0;
-  return () => ws.remove();
+const { env, ws } = engineFile({
+  migrateTo: '006',
+  production: true,
+  env: { PATH: process.env.PATH ?? '' },
 });
 
 const exitCodeOf = (error: Error | undefined) => (error instanceof ShipcheckError ? error.exitCode : undefined);
@@ -55,19 +42,6 @@ ${deployExtra}
       - { id: po, kind: approval, title: Product owner sign-off, role: Product Owner }
 ${afterSignoff}`;
 
-const productionPhase = (deployRequirement = '{ environment: staging, phase: deploy, status: passed }') => `
-  - id: production-deploy
-    title: Production deployment
-    environment: production
-    steps:
-      - id: production-gate
-        kind: gate
-        title: Staging passed and PO approved
-        requires:
-          - ${deployRequirement}
-          - { approval: po, decision: approved }
-      - { id: prod-probe, kind: probe, title: Production probe }`;
-
 describe('an approval belongs to its run', () => {
   it("a new run never passes its sign-off with a rolled-back run's approval", async () => {
     const checklist = await ws.writeChecklist(
@@ -75,7 +49,7 @@ describe('an approval belongs to its run', () => {
         stagingPhases(
           '',
           '      - { id: breaks, kind: probe, title: Breaks after the sign-off, result: failed, on_fail: rollback }',
-        ) + productionPhase(),
+        ) + gatedProductionPhase(),
       ),
     );
     const first = await run(checklist);
@@ -157,7 +131,7 @@ describe('an approval belongs to its run', () => {
   });
 
   it("a gate reads the approval from the run that passed the phases it requires, never an older run's", async () => {
-    const checklist = await ws.writeChecklist(checklistYaml(stagingPhases() + productionPhase()));
+    const checklist = await ws.writeChecklist(checklistYaml(stagingPhases() + gatedProductionPhase()));
     const first = await run(checklist);
     await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'approved' });
     expect((await run(checklist)).status).toBe('passed');
@@ -181,7 +155,7 @@ describe('an approval belongs to its run', () => {
   });
 
   it('a checklist edited after the approval: the gate says so and stays closed', async () => {
-    const yaml = checklistYaml(stagingPhases() + productionPhase());
+    const yaml = checklistYaml(stagingPhases() + gatedProductionPhase());
     const checklist = await ws.writeChecklist(yaml);
     const first = await run(checklist);
     await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'approved' });
@@ -256,7 +230,7 @@ describe('a warned step is not a pass', () => {
   });
 
   it('a gate requiring status passed stays closed for a warned phase, unless allow_warnings', async () => {
-    const yaml = checklistYaml(stagingPhases(warnStep) + productionPhase());
+    const yaml = checklistYaml(stagingPhases(warnStep) + gatedProductionPhase());
     const checklist = await ws.writeChecklist(yaml);
     const first = await run(checklist);
     await recordApproval({ stateDir: ws.stateDir, runId: first.runId!, by: 'Ana', decision: 'approved' });
@@ -270,7 +244,7 @@ describe('a warned step is not a pass', () => {
     const allowing = await ws.writeChecklist(
       checklistYaml(
         stagingPhases(warnStep) +
-          productionPhase('{ environment: staging, phase: deploy, status: passed, allow_warnings: true }'),
+          gatedProductionPhase('{ environment: staging, phase: deploy, status: passed, allow_warnings: true }'),
       ),
       'allowing.yaml',
     );

@@ -1,10 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../src/db/database.js';
+import { Database, type DatabaseOptions } from '../../src/db/database.js';
 import { buildShieldApp } from '../../src/shield/http/app.js';
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { actionBody, apiToken, auth, capturingLogger, sampleValue } from './httpFixtures.js';
+import {
+  actionBody,
+  apiToken,
+  auth,
+  capturingLogger,
+  lockUserBehaviors,
+  postAction,
+  sampleValue,
+} from './httpFixtures.js';
 
 // The action writer (migration 026): one round trip, one transaction, counted once.
 let t: TestDatabase;
@@ -46,12 +54,7 @@ async function counts(platformUserId: string) {
 }
 
 const post = (payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({
-    method: 'POST',
-    url: '/v1/shield/actions',
-    headers: { ...auth, ...headers },
-    payload: payload as object,
-  });
+  postAction(app, payload as object, { ...auth, ...headers });
 
 describe('one action, one round trip, one transaction', () => {
   it('records violation, strike, audit rows and jobs in 1 round trip; the histogram reads 1', async () => {
@@ -125,12 +128,7 @@ describe('partial writes', () => {
       expect(viaAction.body).not.toMatch(/simulated/);
       expect(await counts('torn_action')).toMatchObject({ violations: null, strikes: null, actions: 0, jobs: 0 });
 
-      const viaRpc = await rpc.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'torn_rpc', 'torn-2'),
-      });
+      const viaRpc = await postAction(rpc, actionBody(organizationId, 'torn_rpc', 'torn-2'));
       expect(viaRpc.statusCode).toBe(500);
       // The window the action writer closes: two commits, the first one stays.
       expect(await counts('torn_rpc')).toMatchObject({ violations: 1, strikes: 1, actions: 0, jobs: 0 });
@@ -145,28 +143,10 @@ describe('a connection killed mid-action', () => {
   it('pg_terminate_backend while the action waits: 503, nothing written (claim included), the retry is recorded, not replayed', async () => {
     const db = Database.connect(t.url, { max: 1, applicationName: 'shield kill test' });
     const victim = buildShieldApp({ db, auth: { kind: 'bearer', token: apiToken }, writer: 'action' }).app;
-    const holder = Database.connect(t.url, { max: 1 });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let lockHeld!: () => void;
-    const held = new Promise<void>((resolve) => {
-      lockHeld = resolve;
-    });
-    const holding = holder.transaction(async (tx) => {
-      await tx.query('lock table public.user_behaviors in access exclusive mode');
-      lockHeld();
-      await released;
-    });
+    const lock = lockUserBehaviors(t.url);
     try {
-      await held;
-      const pending = victim.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'killed_user', 'kill-1'),
-      });
+      await lock.held;
+      const pending = postAction(victim, actionBody(organizationId, 'killed_user', 'kill-1'));
       // The claim is inserted, then the call waits for the lock: that is when the backend dies.
       let killed = 0;
       for (let i = 0; i < 100 && killed === 0; i++) {
@@ -181,28 +161,20 @@ describe('a connection killed mid-action', () => {
       const response = await pending;
       expect(response.statusCode).toBe(503);
       expect(response.json().error).toMatchObject({ code: 'database_unavailable' });
-      release();
-      await holding;
+      await lock.release();
       expect(await counts('killed_user')).toMatchObject({ violations: null, actions: 0, jobs: 0 });
       const { rows } = await t.db.query<{ n: number }>(
         `select count(*)::int as n from public.shield_action_requests where request_key = 'comment:twitter:kill-1'`,
       );
       expect(rows[0]!.n).toBe(0);
-      const retry = await victim.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'killed_user', 'kill-1'),
-      });
+      const retry = await postAction(victim, actionBody(organizationId, 'killed_user', 'kill-1'));
       expect(retry.statusCode).toBe(200);
       expect(retry.json().replay).toBe(false);
       expect(await counts('killed_user')).toMatchObject({ violations: 1, strikes: 1, actions: 3, jobs: 2 });
     } finally {
-      release();
-      await holding.catch(() => {});
+      await lock.close();
       await victim.close();
       await db.close();
-      await holder.close();
     }
   });
 });
@@ -249,11 +221,9 @@ describe('idempotency', () => {
   it('the rpc writer (024 only) refuses an Idempotency-Key rather than ignoring it', async () => {
     const rpc = buildShieldApp({ db: t.db, auth: { kind: 'bearer', token: apiToken }, writer: 'rpc' }).app;
     try {
-      const response = await rpc.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: { ...auth, 'idempotency-key': 'abc' },
-        payload: actionBody(organizationId, 'rpc_keyed', 'rk-1'),
+      const response = await postAction(rpc, actionBody(organizationId, 'rpc_keyed', 'rk-1'), {
+        ...auth,
+        'idempotency-key': 'abc',
       });
       expect(response.statusCode).toBe(400);
       expect(response.json().error.message).toMatch(/needs the action writer/);
@@ -265,46 +235,30 @@ describe('idempotency', () => {
 });
 
 describe('timeouts', () => {
-  it('user_behaviors locked ACCESS EXCLUSIVE: every request answers 503 with Retry-After within about lock_timeout; the pool recovers', async () => {
-    const db = Database.connect(t.url, {
-      max: 3,
-      lockTimeoutMs: 400,
-      statementTimeoutMs: 3_000,
-      connectionTimeoutMs: 4_000,
-    });
-    const locked = buildShieldApp({
+  /** An action-writer app of the test's own, on a pool with these timeouts. */
+  const actionAppWithTimeouts = (pool: DatabaseOptions, requestTimeoutMs: number) => {
+    const db = Database.connect(t.url, pool);
+    const app = buildShieldApp({
       db,
       auth: { kind: 'bearer', token: apiToken },
       writer: 'action',
-      requestTimeoutMs: 4_000,
+      requestTimeoutMs,
     }).app;
-    const holder = Database.connect(t.url, { max: 1 });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let lockHeld!: () => void;
-    const held = new Promise<void>((resolve) => {
-      lockHeld = resolve;
-    });
-    const holding = holder.transaction(async (tx) => {
-      await tx.query('lock table public.user_behaviors in access exclusive mode');
-      lockHeld();
-      await released;
-    });
+    return { db, app };
+  };
+
+  it('user_behaviors locked ACCESS EXCLUSIVE: every request answers 503 with Retry-After within about lock_timeout; the pool recovers', async () => {
+    const { db, app: locked } = actionAppWithTimeouts(
+      { max: 3, lockTimeoutMs: 400, statementTimeoutMs: 3_000, connectionTimeoutMs: 4_000 },
+      4_000,
+    );
+    const lock = lockUserBehaviors(t.url);
     try {
-      await held;
+      await lock.held;
       const startedAt = Date.now();
       // More requests than connections: the queued ones must not hang either.
       const responses = await Promise.all(
-        Array.from({ length: 9 }, (_, i) =>
-          locked.inject({
-            method: 'POST',
-            url: '/v1/shield/actions',
-            headers: auth,
-            payload: actionBody(organizationId, 'locked_user', `lk-${i}`),
-          }),
-        ),
+        Array.from({ length: 9 }, (_, i) => postAction(locked, actionBody(organizationId, 'locked_user', `lk-${i}`))),
       );
       const elapsedMs = Date.now() - startedAt;
       for (const response of responses) {
@@ -315,67 +269,32 @@ describe('timeouts', () => {
       }
       // 9 requests over 3 connections, 400 ms each: three waves, well under the 4 s request timeout.
       expect(elapsedMs).toBeLessThan(3_500);
-      release();
-      await holding;
-      const after = await locked.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'locked_user', 'lk-ok'),
-      });
+      await lock.release();
+      const after = await postAction(locked, actionBody(organizationId, 'locked_user', 'lk-ok'));
       expect(after.statusCode).toBe(200);
       expect(await counts('locked_user')).toMatchObject({ violations: 1, actions: 3 });
     } finally {
-      release();
-      await holding.catch(() => {});
+      await lock.close();
       await locked.close();
       await db.close();
-      await holder.close();
     }
   });
 
   it('a request past the request timeout answers 503 request_timeout; statement_timeout then frees the connection', async () => {
-    const db = Database.connect(t.url, {
-      max: 1,
-      lockTimeoutMs: 60_000,
-      statementTimeoutMs: 1_000,
-      connectionTimeoutMs: 5_000,
-    });
-    const slow = buildShieldApp({
-      db,
-      auth: { kind: 'bearer', token: apiToken },
-      writer: 'action',
-      requestTimeoutMs: 300,
-    }).app;
-    const holder = Database.connect(t.url, { max: 1 });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let lockHeld!: () => void;
-    const held = new Promise<void>((resolve) => {
-      lockHeld = resolve;
-    });
-    const holding = holder.transaction(async (tx) => {
-      await tx.query('lock table public.user_behaviors in access exclusive mode');
-      lockHeld();
-      await released;
-    });
+    const { db, app: slow } = actionAppWithTimeouts(
+      { max: 1, lockTimeoutMs: 60_000, statementTimeoutMs: 1_000, connectionTimeoutMs: 5_000 },
+      300,
+    );
+    const lock = lockUserBehaviors(t.url);
     try {
-      await held;
+      await lock.held;
       const startedAt = Date.now();
-      const response = await slow.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'slow_user', 'sl-1'),
-      });
+      const response = await postAction(slow, actionBody(organizationId, 'slow_user', 'sl-1'));
       expect(response.statusCode).toBe(503);
       expect(response.json().error).toMatchObject({ code: 'request_timeout' });
       expect(response.headers['retry-after']).toBe('1');
       expect(Date.now() - startedAt).toBeLessThan(2_000);
-      release();
-      await holding;
+      await lock.release();
       // The one connection was freed by statement_timeout (or the lock's release): the pool still serves.
       const after = await slow.inject({
         method: 'GET',
@@ -384,11 +303,9 @@ describe('timeouts', () => {
       });
       expect(after.statusCode).toBe(404);
     } finally {
-      release();
-      await holding.catch(() => {});
+      await lock.close();
       await slow.close();
       await db.close();
-      await holder.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import { Database } from '../../src/db/database.js';
 import { buildShieldApp } from '../../src/shield/http/app.js';
 import { resolveOrganization, testOrganizationId } from '../../src/shield/operator/testOrganization.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { actionBody, apiToken, auth, capturingLogger, sampleValue } from './httpFixtures.js';
+import { actionBody, apiToken, auth, capturingLogger, postAction, sampleValue } from './httpFixtures.js';
 
 let t: TestDatabase;
 let app: FastifyInstance;
@@ -51,7 +51,7 @@ describe('bearer-token auth', () => {
   });
 
   it('accepts the right token', async () => {
-    const response = await app.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: body() });
+    const response = await postAction(app, body());
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ success: true, commentId: 'auth-1', severity: 'critical' });
   });
@@ -90,12 +90,7 @@ describe('POST /v1/shield/actions validation', () => {
 
   it.each(cases)('%s → 400 with a message, nothing written', async (_name, payload, message) => {
     const before = await rowCounts();
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/shield/actions',
-      headers: auth,
-      payload: payload as object,
-    });
+    const response = await postAction(app, payload as object);
     expect(response.statusCode).toBe(400);
     expect(response.json().error.code).toBe('invalid_body');
     expect(response.json().error.message).toMatch(message);
@@ -104,12 +99,7 @@ describe('POST /v1/shield/actions validation', () => {
 
   it('malformed JSON → 400 with the parser message, nothing written', async () => {
     const before = await rowCounts();
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/shield/actions',
-      headers: { ...auth, 'content-type': 'application/json' },
-      payload: '{"organization_id": ',
-    });
+    const response = await postAction(app, '{"organization_id": ', { ...auth, 'content-type': 'application/json' });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.message).toMatch(/JSON/i);
     expect(await rowCounts()).toEqual(before);
@@ -117,12 +107,7 @@ describe('POST /v1/shield/actions validation', () => {
 
   it('an organization that does not exist → 422 with the service result, no behaviour written', async () => {
     const before = await rowCounts();
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/shield/actions',
-      headers: auth,
-      payload: actionBody('0b6c3f5e-1111-4222-8333-444455556666', 'ghost_user', 'g-1'),
-    });
+    const response = await postAction(app, actionBody('0b6c3f5e-1111-4222-8333-444455556666', 'ghost_user', 'g-1'));
     expect(response.statusCode).toBe(422);
     const result = response.json();
     expect(result.success).toBe(false);
@@ -134,12 +119,7 @@ describe('POST /v1/shield/actions validation', () => {
 describe('record an action, read the behaviour', () => {
   it('two actions on one offender → GET returns the row with both counted', async () => {
     for (const commentId of ['r-1', 'r-2']) {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'reader_user', commentId),
-      });
+      const response = await postAction(app, actionBody(organizationId, 'reader_user', commentId));
       expect(response.statusCode).toBe(200);
     }
     const response = await app.inject({
@@ -192,15 +172,10 @@ describe('GET /metrics', () => {
     try {
       const n = 5;
       for (let i = 0; i < n; i++) {
-        const response = await fresh.inject({
-          method: 'POST',
-          url: '/v1/shield/actions',
-          headers: auth,
-          payload: actionBody(organizationId, `metrics_user_${i % 2}`, `m-${i}`),
-        });
+        const response = await postAction(fresh, actionBody(organizationId, `metrics_user_${i % 2}`, `m-${i}`));
         expect(response.statusCode).toBe(200);
       }
-      await fresh.inject({ method: 'POST', url: '/v1/shield/actions', headers: auth, payload: { nope: true } });
+      await postAction(fresh, { nope: true });
       await fresh.inject({ method: 'GET', url: '/metrics' });
 
       const response = await fresh.inject({ method: 'GET', url: '/metrics', headers: auth });
@@ -236,12 +211,7 @@ describe('failures', () => {
     const down = Database.connect('postgres://shield:s3cr3t-pw@127.0.0.1:1/shield', { max: 1 });
     const { app: downApp } = buildShieldApp({ db: down, auth: { kind: 'bearer', token: apiToken }, writer: 'rpc' });
     try {
-      const action = await downApp.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'down_user', 'd-1'),
-      });
+      const action = await postAction(downApp, actionBody(organizationId, 'down_user', 'd-1'));
       expect(action.statusCode).toBe(503);
       expect(action.headers['retry-after']).toBe('1');
       expect(action.json()).toEqual({
@@ -284,12 +254,7 @@ describe('failures', () => {
       },
     });
     try {
-      const response = await throwing.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'throw_user', 't-1'),
-      });
+      const response = await postAction(throwing, actionBody(organizationId, 'throw_user', 't-1'));
       expect(response.statusCode).toBe(500);
       expect(response.json()).toEqual({
         error: { code: 'internal', message: 'internal error', request_id: response.headers['x-request-id'] },

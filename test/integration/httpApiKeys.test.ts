@@ -7,7 +7,7 @@ import { createApiKey, revokeApiKey } from '../../src/shield/keys/apiKeys.js';
 import { KeyVerifier } from '../../src/shield/keys/keyVerifier.js';
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { actionBody, apiToken, capturingLogger } from './httpFixtures.js';
+import { actionBody, apiToken, capturingLogger, postAction } from './httpFixtures.js';
 
 let t: TestDatabase;
 let app: FastifyInstance;
@@ -49,12 +49,7 @@ async function rowCounts() {
 describe('API keys scoped to an organization', () => {
   it('a key records actions for its own organization', async () => {
     const { token } = await createApiKey(t.db, { organizationId: orgA, scopes: ['actions:write', 'behaviours:read'] });
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/shield/actions',
-      headers: bearer(token),
-      payload: actionBody(orgA, 'key_user', 'kk-1'),
-    });
+    const response = await postAction(app, actionBody(orgA, 'key_user', 'kk-1'), bearer(token));
     expect(response.statusCode).toBe(200);
     const read = await app.inject({
       method: 'GET',
@@ -67,12 +62,7 @@ describe('API keys scoped to an organization', () => {
   it("another organization's key gets 403 and writes nothing; it cannot read either", async () => {
     const { token } = await createApiKey(t.db, { organizationId: orgB, scopes: ['actions:write', 'behaviours:read'] });
     const before = await rowCounts();
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/shield/actions',
-      headers: bearer(token),
-      payload: actionBody(orgA, 'victim', 'x-1'),
-    });
+    const response = await postAction(app, actionBody(orgA, 'victim', 'x-1'), bearer(token));
     expect(response.statusCode).toBe(403);
     expect(response.json().error).toMatchObject({ code: 'forbidden', request_id: response.headers['x-request-id'] });
     expect(await rowCounts()).toEqual(before);
@@ -89,16 +79,7 @@ describe('API keys scoped to an organization', () => {
     const writer = (await createApiKey(t.db, { organizationId: orgA, scopes: ['actions:write'] })).token;
     const admin = (await createApiKey(t.db, { organizationId: orgA, scopes: ['admin'] })).token;
     const before = await rowCounts();
-    expect(
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/v1/shield/actions',
-          headers: bearer(reader),
-          payload: actionBody(orgA, 'scoped', 's-1'),
-        })
-      ).statusCode,
-    ).toBe(403);
+    expect((await postAction(app, actionBody(orgA, 'scoped', 's-1'), bearer(reader))).statusCode).toBe(403);
     expect(await rowCounts()).toEqual(before);
     expect(
       (await app.inject({ method: 'GET', url: `/v1/behaviours/${orgA}/twitter/key_user`, headers: bearer(writer) }))
@@ -132,45 +113,17 @@ describe('API keys scoped to an organization', () => {
     const wrongSecret = `${token.slice(0, -4)}AAAA`;
     const madeUp = `shk_0123456789abcdef.${'A'.repeat(43)}`;
     for (const presented of [wrongSecret, madeUp, apiToken]) {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: bearer(presented),
-        payload: actionBody(orgA, 'k401', 'k401-1'),
-      });
+      const response = await postAction(app, actionBody(orgA, 'k401', 'k401-1'), bearer(presented));
       expect(response.statusCode, presented.slice(0, 8)).toBe(401);
     }
-    expect(
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/v1/shield/actions',
-          headers: bearer(token),
-          payload: actionBody(orgA, 'k401', 'k401-2'),
-        })
-      ).statusCode,
-    ).toBe(200);
+    expect((await postAction(app, actionBody(orgA, 'k401', 'k401-2'), bearer(token))).statusCode).toBe(200);
     await revokeApiKey(t.db, key.id);
-    expect(
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/v1/shield/actions',
-          headers: bearer(token),
-          payload: actionBody(orgA, 'k401', 'k401-3'),
-        })
-      ).statusCode,
-    ).toBe(401);
+    expect((await postAction(app, actionBody(orgA, 'k401', 'k401-3'), bearer(token))).statusCode).toBe(401);
   });
 
   it('only a SHA-256 of the secret is stored, and no secret reaches the log', async () => {
     const { token, key } = await createApiKey(t.db, { organizationId: orgA, scopes: ['actions:write'] });
-    await app.inject({
-      method: 'POST',
-      url: '/v1/shield/actions',
-      headers: bearer(token),
-      payload: actionBody(orgA, 'logged', 'lg-1'),
-    });
+    await postAction(app, actionBody(orgA, 'logged', 'lg-1'), bearer(token));
     const secret = token.split('.')[1]!;
     const { rows } = await t.db.query<{ dump: string }>(
       `select row_to_json(k)::text as dump from public.shield_api_keys k where id = $1`,
@@ -187,12 +140,7 @@ describe('API keys scoped to an organization', () => {
       writer: 'action',
     }).app;
     try {
-      const response = await mixed.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: bearer(apiToken),
-        payload: actionBody(orgB, 'dev', 'dev-1'),
-      });
+      const response = await postAction(mixed, actionBody(orgB, 'dev', 'dev-1'), bearer(apiToken));
       expect(response.statusCode).toBe(200);
     } finally {
       await mixed.close();

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Database } from '../../src/db/database.js';
 import { createHttpLogger } from '../../src/shield/http/logger.js';
 
 /** A 64-character token, as `openssl rand -hex 32` would make. */
@@ -38,6 +40,45 @@ export function actionBody(
     action_tags: ['hide_comment', 'add_strike_1', 'check_reincidence'],
     metadata: { toxicity_score: 0.9 },
     ...overrides,
+  };
+}
+
+/** POST /v1/shield/actions on `app` (injected, no socket), with the suite's bearer token unless `headers` replace it. */
+export function postAction(app: FastifyInstance, payload: object | string, headers: Record<string, string> = auth) {
+  return app.inject({ method: 'POST', url: '/v1/shield/actions', headers, payload });
+}
+
+/**
+ * A session of the test's own holding ACCESS EXCLUSIVE on public.user_behaviors, so every
+ * action waits on it: `held` settles once the lock is taken, `release()` ends its transaction
+ * (failing as it failed), `close()` is for `finally`: releases whatever happened, then disconnects.
+ */
+export function lockUserBehaviors(url: string) {
+  const holder = Database.connect(url, { max: 1 });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let lockHeld!: () => void;
+  const held = new Promise<void>((resolve) => {
+    lockHeld = resolve;
+  });
+  const holding = holder.transaction(async (tx) => {
+    await tx.query('lock table public.user_behaviors in access exclusive mode');
+    lockHeld();
+    await released;
+  });
+  return {
+    held,
+    release: () => {
+      release();
+      return holding;
+    },
+    close: async () => {
+      release();
+      await holding.catch(() => {});
+      await holder.close();
+    },
   };
 }
 

@@ -9,7 +9,7 @@ import { startShieldServer } from '../../src/shield/http/server.js';
 import { resolveAuth } from '../../src/shield/http/serverAuth.js';
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { actionBody, apiToken, auth, capturingLogger, sampleValue } from './httpFixtures.js';
+import { actionBody, apiToken, auth, capturingLogger, postAction, sampleValue } from './httpFixtures.js';
 
 let t: TestDatabase;
 let organizationId: string;
@@ -49,13 +49,7 @@ describe('writer switch', () => {
     const { app } = buildShieldApp({ db: old.db, auth: { kind: 'bearer', token: apiToken }, writer: 'legacy' });
     const switchTo = (writer: unknown, headers: Record<string, string> = auth) =>
       app.inject({ method: 'POST', url: '/v1/admin/writer', headers, payload: { writer } });
-    const post = (commentId: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/shield/actions',
-        headers: auth,
-        payload: actionBody(organizationId, 'switch_user', commentId),
-      });
+    const post = (commentId: string) => postAction(app, actionBody(organizationId, 'switch_user', commentId));
     try {
       expect((await post('s-1')).statusCode).toBe(200);
 

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChecklist } from '../../src/checklist/loader.js';
 import { main } from '../../src/cli/main.js';
@@ -21,13 +21,31 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** A temp folder holding `files` (name → content). */
+/** A temp folder holding `files` (path → content; `supabase/x.sql` makes the folder too). */
 async function folder(files: Record<string, string>): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'shipcheck-formats-'));
   cleanups.push(() => rm(directory, { recursive: true, force: true }));
-  for (const [name, content] of Object.entries(files)) await writeFile(join(directory, name), content);
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(dirname(join(directory, name)), { recursive: true });
+    await writeFile(join(directory, name), content);
+  }
   return directory;
 }
+
+/** A checklist whose one phase, on staging, has `steps`; `top`: more top-level lines (YAML indented as in the file). */
+const deployChecklist = (name: string, steps: string, rollback: string, top = '') => `version: 1
+name: ${name}
+${top}environments:
+  staging: { connection_env: STAGING_DATABASE_URL }
+phases:
+  - id: deploy
+    title: Deploy
+    environment: staging
+    steps:
+${steps}
+rollback:
+${rollback}
+`;
 
 describe('migration folders by format (names only)', () => {
   it('flyway: versions compared part by part as numbers, U scripts as reverts, repeatables listed as problems', async () => {
@@ -379,27 +397,18 @@ describe('plan and load: problems named with their files', () => {
   });
 
   it('a checklist naming a folder with duplicate versions is refused at load, naming both files', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'shipcheck-formats-load-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    await mkdir(join(dir, 'supabase'));
-    await writeFile(join(dir, 'supabase', '20240101120000_a.sql'), 'select 1;\n');
-    await writeFile(join(dir, 'supabase', '20240101120000_b.sql'), 'select 2;\n');
-    const text = `version: 1
-name: formats
-environments:
-  staging: { connection_env: STAGING_DATABASE_URL }
-phases:
-  - id: deploy
-    title: Deploy
-    environment: staging
-    steps:
-      - { id: m, kind: migrate, title: Migrate, migration: "20240101120000", format: supabase, directory: supabase }
-rollback:
-  function_related:
+    const dir = await folder({
+      'supabase/20240101120000_a.sql': 'select 1;\n',
+      'supabase/20240101120000_b.sql': 'select 2;\n',
+    });
+    const text = deployChecklist(
+      'formats',
+      '      - { id: m, kind: migrate, title: Migrate, migration: "20240101120000", format: supabase, directory: supabase }',
+      `  function_related:
     - { id: r, kind: rollback, title: Revert, revert_migration: "20240101120000", format: supabase, migrations_dir: supabase, scripts: { "20240101120000": { revert: "select 1;" } } }
   data_corruption:
-    - { id: r2, kind: rollback, title: Revert again, revert_migration: "20240101120000", format: supabase, migrations_dir: supabase, scripts: { "20240101120000": { revert: "select 1;" } } }
-`;
+    - { id: r2, kind: rollback, title: Revert again, revert_migration: "20240101120000", format: supabase, migrations_dir: supabase, scripts: { "20240101120000": { revert: "select 1;" } } }`,
+    );
     const problemsOf = (checklist: string): string[] => {
       try {
         parseChecklist(checklist, join(dir, 'checklist.yaml'), defaultRegistry);
@@ -422,30 +431,17 @@ rollback:
   });
 
   it("steps inherit the checklist's migrations: block (format, directory, source); a step's own field wins", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'shipcheck-formats-block-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    await mkdir(join(dir, 'supabase'));
-    await writeFile(join(dir, 'supabase', '20240101120000_a.sql'), 'select 1;\n');
-    await mkdir(join(dir, 'own'));
-    await writeFile(join(dir, 'own', '001_x.sql'), 'select 1;\n');
-    const text = `version: 1
-name: formats-block
-migrations: { format: supabase, directory: supabase }
-environments:
-  staging: { connection_env: STAGING_DATABASE_URL }
-phases:
-  - id: deploy
-    title: Deploy
-    environment: staging
-    steps:
-      - { id: m, kind: migrate, title: Migrate, migration: "20240101120000" }
-      - { id: o, kind: migrate, title: Own folder, migration: "001", format: shipcheck, directory: own }
-rollback:
-  function_related:
+    const dir = await folder({ 'supabase/20240101120000_a.sql': 'select 1;\n', 'own/001_x.sql': 'select 1;\n' });
+    const text = deployChecklist(
+      'formats-block',
+      `      - { id: m, kind: migrate, title: Migrate, migration: "20240101120000" }
+      - { id: o, kind: migrate, title: Own folder, migration: "001", format: shipcheck, directory: own }`,
+      `  function_related:
     - { id: r, kind: rollback, title: Revert, revert_migration: "20240101120000", scripts: { "20240101120000": { revert: "select 1;" } } }
   data_corruption:
-    - { id: r2, kind: rollback, title: Revert again, revert_migration: "20240101120000", scripts: { "20240101120000": { revert: "select 1;" } } }
-`;
+    - { id: r2, kind: rollback, title: Revert again, revert_migration: "20240101120000", scripts: { "20240101120000": { revert: "select 1;" } } }`,
+      'migrations: { format: supabase, directory: supabase }\n',
+    );
     const checklist = parseChecklist(text, join(dir, 'checklist.yaml'), defaultRegistry);
     const steps = [...checklist.phases[0]!.steps, ...checklist.rollback.function_related];
     expect(steps.map((s) => s.spec)).toMatchObject([

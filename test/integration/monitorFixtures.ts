@@ -11,7 +11,7 @@ import { type ShieldServer, startShieldServer } from '../../src/shield/http/serv
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { defaultRegistry } from '../../src/steps/registry.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { metadata024, stagingChecklist } from './engineSupport.js';
+import { metadata024, revert024Steps, stagingChecklist } from './engineSupport.js';
 import { actionBody, apiToken, auth } from './httpFixtures.js';
 import { seedBenchmark } from '../support/seedBenchmark.js';
 
@@ -52,12 +52,7 @@ ${watch.replace(/^/gm, '        ')}
     {
       metadata: metadata024,
       rollback: `  function_related:
-    - { id: drop-function, kind: rollback, title: Drop the RPC function, revert_migration: "024" }
-    - id: verify-removal
-      kind: sql
-      title: Verify removal
-      query: select proname from pg_proc where proname = 'atomic_update_user_behavior'
-      expect: { row_count: 0 }
+${revert024Steps('Drop the RPC function')}
   data_corruption:
     - { id: drop-function-2, kind: rollback, title: Drop the RPC function, revert_migration: "024" }`,
     },
@@ -137,23 +132,4 @@ export async function monitoredSystem(): Promise<MonitoredSystem> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Two sessions each lock one row, then wait for the other's: PostgreSQL aborts one of them. */
-export async function causeDeadlock(url: string): Promise<void> {
-  const db = Database.connect(url, { max: 2 });
-  try {
-    await db.query('create table if not exists deadlock_probe (id int primary key)');
-    await db.query('insert into deadlock_probe values (1), (2) on conflict do nothing');
-    const session = (first: number, second: number) =>
-      db.transaction(async (tx) => {
-        await tx.query('update deadlock_probe set id = id where id = $1', [first]);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        await tx.query('update deadlock_probe set id = id where id = $1', [second]);
-      });
-    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
-    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-  } finally {
-    await db.close();
-  }
 }

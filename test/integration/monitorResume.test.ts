@@ -1,39 +1,22 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Database } from '../../src/db/database.js';
+import { describe, expect, it } from 'vitest';
 import type { RunEvent, StepCheckpoint, StepFinished } from '../../src/engine/events.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { causeDeadlock } from '../support/deadlock.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * A monitor window survives a restart of shipcheck: kill -9 mid-window, resume, and the same
  * window goes on to its planned end with the samples taken before, the gap recorded.
  * Before, a resumed monitor watched a new window from zero.
  */
-let staging: TestDatabase;
-let ws: Workspace;
-
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-  await staging.db.query('create table deadlock_demo (id int primary key); insert into deadlock_demo values (1), (2)');
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 
 function checklist(watch: string): string {
-  return `version: 1
-name: monitor-resume
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: watch
+  return stagingChecklist(
+    'monitor-resume',
+    `  - id: watch
     title: Watch
     environment: staging
     steps:
@@ -42,11 +25,8 @@ phases:
         title: Watch the database
         interval: 300ms
         criteria: { max_deadlocks: 0 }
-        ${watch}
-rollback:
-  function_related: [{ id: rb, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-  data_corruption: [{ id: rb2, kind: sql, title: Nothing, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+        ${watch}`,
+  );
 }
 
 const checkpoints = (events: readonly RunEvent[]) =>
@@ -100,7 +80,7 @@ describe('a monitor window across kill -9 of shipcheck', () => {
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, checklist('duration: 60s'));
     await killMidWindow(file);
-    await causeDeadlock(staging.url);
+    await causeDeadlock(staging.url, 150);
 
     const resumed = await resume();
     expect(resumed.code).toBe(1);
@@ -115,7 +95,7 @@ describe('a monitor window across kill -9 of shipcheck', () => {
     const file = join(ws.dir, 'checklist.yaml');
     await writeFile(file, checklist('duration: 4s\n        on_resume: restart'));
     const { samplesBefore } = await killMidWindow(file);
-    await causeDeadlock(staging.url);
+    await causeDeadlock(staging.url, 150);
 
     const resumed = await resume();
     expect(resumed.code, resumed.err).toBe(0);
@@ -127,19 +107,3 @@ describe('a monitor window across kill -9 of shipcheck', () => {
     expect(events.some((e) => e.type === 'step_progress' && e.message.startsWith('on_resume: restart'))).toBe(true);
   }, 90_000);
 });
-
-async function causeDeadlock(url: string): Promise<void> {
-  const db = Database.connect(url, { max: 2 });
-  try {
-    const session = (first: number, second: number) =>
-      db.transaction(async (tx) => {
-        await tx.query('update deadlock_demo set id = id where id = $1', [first]);
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        await tx.query('update deadlock_demo set id = id where id = $1', [second]);
-      });
-    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
-    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-  } finally {
-    await db.close();
-  }
-}

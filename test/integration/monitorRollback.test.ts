@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, StepFinished } from '../../src/engine/events.js';
-import { causeDeadlock, monitoredChecklist, monitoredSystem, type MonitoredSystem } from './monitorFixtures.js';
+import { causeDeadlock } from '../support/deadlock.js';
+import { monitoredChecklist, monitoredSystem, type MonitoredSystem } from './monitorFixtures.js';
 
 describe('a monitor breach rolls the migration back by itself', () => {
   let system: MonitoredSystem;

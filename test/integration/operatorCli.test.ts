@@ -5,6 +5,7 @@ import type { Output } from '../../src/cli/output.js';
 import { Database } from '../../src/db/database.js';
 import { testOrganizationId } from '../../src/shield/operator/testOrganization.js';
 import { adminUrl, freshDatabase, type TestDatabase } from '../support/database.js';
+import { concurrentArgs, verifyCountArgs } from './shieldCommands.js';
 
 let t: TestDatabase;
 // The CLI runs as a login role of its own (a member of service_role, like the Shield
@@ -181,47 +182,17 @@ describe('concurrent then verify-count: the seed sequence', () => {
   });
 
   it('running again without --reset checks the delta, and the row stays for the next step', async () => {
-    const again = await cli(
-      'concurrent',
-      '--user-id',
-      'test_concurrent_staging',
-      '--actions',
-      '5',
-      '--platform',
-      'twitter',
-    );
+    const again = await cli(...concurrentArgs('test_concurrent_staging', 5, 'twitter'));
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('5 → 10 (applied 5, lost 0)');
     expect((await cli('verify-count', '--user-id', 'test_concurrent_staging', '--expected-count', '10')).code).toBe(0);
   });
 
   it('the legacy writer loses updates: exit 1', async () => {
-    let result = await cli(
-      'concurrent',
-      '--user-id',
-      'legacy_cli',
-      '--actions',
-      '200',
-      '--platform',
-      'twitter',
-      '--writer',
-      'legacy',
-      '--reset',
-    );
+    let result = await cli(...concurrentArgs('legacy_cli', 200, 'twitter', '--writer', 'legacy', '--reset'));
     // A race is a race: give it two more rounds before calling the legacy writer safe.
     for (let round = 1; round < 3 && result.code === 0; round++) {
-      result = await cli(
-        'concurrent',
-        '--user-id',
-        'legacy_cli',
-        '--actions',
-        '200',
-        '--platform',
-        'twitter',
-        '--writer',
-        'legacy',
-        '--reset',
-      );
+      result = await cli(...concurrentArgs('legacy_cli', 200, 'twitter', '--writer', 'legacy', '--reset'));
     }
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/lost updates: 200 actions succeeded but the count grew by \d+ \(\d+ lost\)/);
@@ -231,17 +202,7 @@ describe('concurrent then verify-count: the seed sequence', () => {
 describe('--json', () => {
   it('concurrent prints the whole result', async () => {
     const { code, stdout } = await cli(
-      'concurrent',
-      '--user-id',
-      'json_user',
-      '--actions',
-      '8',
-      '--platform',
-      'discord',
-      '--connections',
-      '4',
-      '--reset',
-      '--json',
+      ...concurrentArgs('json_user', 8, 'discord', '--connections', '4', '--reset', '--json'),
     );
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
@@ -275,16 +236,7 @@ describe('--json', () => {
   });
 
   it('verify-count prints the check; --cleanup removes the row at the end', async () => {
-    const { code, stdout } = await cli(
-      'verify-count',
-      '--user-id',
-      'json_user',
-      '--platform',
-      'discord',
-      '--expected-count',
-      '9',
-      '--json',
-    );
+    const { code, stdout } = await cli(...verifyCountArgs('json_user', 'discord', 9, '--json'));
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toEqual({
       organizationId: testOrganizationId,
@@ -295,48 +247,16 @@ describe('--json', () => {
       status: 'lost',
       difference: -1,
     });
-    const cleaned = await cli(
-      'concurrent',
-      '--user-id',
-      'json_user',
-      '--actions',
-      '2',
-      '--platform',
-      'discord',
-      '--cleanup',
-      '--json',
-    );
+    const cleaned = await cli(...concurrentArgs('json_user', 2, 'discord', '--cleanup', '--json'));
     expect(JSON.parse(cleaned.stdout)).toMatchObject({ countBefore: 8, countAfter: 10, cleanedUp: true });
-    expect(
-      JSON.parse(
-        (
-          await cli(
-            'verify-count',
-            '--user-id',
-            'json_user',
-            '--platform',
-            'discord',
-            '--expected-count',
-            '10',
-            '--json',
-          )
-        ).stdout,
-      ),
-    ).toMatchObject({ status: 'missing' });
+    expect(JSON.parse((await cli(...verifyCountArgs('json_user', 'discord', 10, '--json'))).stdout)).toMatchObject({
+      status: 'missing',
+    });
   });
 
   it('errors come as one JSON object on stderr', async () => {
     const { code, stderr } = await cli(
-      'concurrent',
-      '--user-id',
-      'u1',
-      '--actions',
-      '1',
-      '--platform',
-      'twitter',
-      '--org-id',
-      '11111111-2222-3333-4444-555555555555',
-      '--json',
+      ...concurrentArgs('u1', 1, 'twitter', '--org-id', '11111111-2222-3333-4444-555555555555', '--json'),
     );
     expect(code).toBe(2);
     expect(JSON.parse(stderr)).toMatchObject({ error: { code: 'usage', exitCode: 2 } });
@@ -349,19 +269,7 @@ describe('secrets', () => {
     const output: Output = { out: (line) => out.push(line), err: (line) => out.push(line) };
     const unreachable = { DATABASE_URL: `postgres://${role}:${password}@127.0.0.1:1/nowhere` };
     const code = await main(
-      [
-        'node',
-        'shipcheck',
-        'shield',
-        'concurrent',
-        '--user-id',
-        'u1',
-        '--actions',
-        '2',
-        '--platform',
-        'twitter',
-        '--verbose',
-      ],
+      ['node', 'shipcheck', 'shield', ...concurrentArgs('u1', 2, 'twitter', '--verbose')],
       output,
       unreachable,
     );

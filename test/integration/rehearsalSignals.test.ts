@@ -1,23 +1,21 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withAdvisoryLock } from '../../src/db/advisoryLock.js';
 import { openDedicatedConnection, type DedicatedConnection } from '../../src/db/dedicatedConnection.js';
 import { migrationLockName } from '../../src/db/migrations/runner.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, timesStarted, waitForRunLog } from './engineProcess.js';
-import { stagingChecklist, workspace, type Workspace } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * Ctrl-C (SIGINT to `node bin/shipcheck.js run …`, a real child process) during a
  * rehearsal, and while a run waits for an advisory lock another session holds.
  */
 
-let target: TestDatabase;
-let ws: Workspace;
+const { staging: target, ws } = engineFile({ migrateTo: 'none' });
 let file: string;
 /** A session of the test's own that holds the migrations lock, when a test needs it held. */
 let holder: DedicatedConnection | undefined;
@@ -33,20 +31,12 @@ const checklist = stagingChecklist(
       - { id: after, kind: sql, title: After, query: "select 1 as one", expect: { rows: [[1]] } }`,
 );
 
-beforeAll(async () => {
-  target = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await target?.drop();
-});
 beforeEach(async () => {
-  ws = await workspace();
   file = join(ws.dir, 'checklist.yaml');
   await writeFile(file, checklist);
   await mkdir(join(ws.dir, 'migrations'));
   await writeFile(join(ws.dir, 'migrations', '001_probe_table.sql'), 'create table public.probe_table (id int);\n');
   await target.db.query('drop table if exists public.probe_table; drop schema if exists shipcheck cascade');
-  return () => ws.remove();
 });
 afterEach(async () => {
   await holder?.close();

@@ -1,24 +1,19 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
+import { describe, expect, it } from 'vitest';
 import { readEvents } from '../../src/engine/runLog.js';
 import { listRuns, runDir } from '../../src/engine/runs.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { shipcheckIn } from './cliInProcess.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * A team's script seeds a row (a `command` step: run only for real), then a check reads it.
  * The rehearsal cannot run the script, so the check judges the data as it was before: the
  * rehearsal says so, naming the check, instead of passing or failing without a word.
  */
-const checklist = `version: 1
-name: stale-test
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: staging-deploy
+const checklist = stagingChecklist(
+  'stale-test',
+  `  - id: staging-deploy
     title: Staging deployment
     environment: staging
     steps:
@@ -28,38 +23,18 @@ phases:
         kind: sql
         title: The seeded rows are there
         query: select count(*)::int from pg_class where relname = 'pg_class'
-        expect: { rows: [[1]] }
-rollback:
-  function_related:
+        expect: { rows: [[1]] }`,
+  {
+    rollback: `  function_related:
     - { id: rb-check, kind: sql, title: Rollback check, query: select 1 as one, expect: { rows: [[1]] } }
   data_corruption:
-    - { id: rb-check-2, kind: sql, title: Rollback check, query: select 1 as one, expect: { rows: [[1]] } }
-`;
+    - { id: rb-check-2, kind: sql, title: Rollback check, query: select 1 as one, expect: { rows: [[1]] } }`,
+  },
+);
 
-let staging: TestDatabase;
-let ws: Workspace;
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
-beforeEach(async () => {
-  ws = await workspace();
-  return () => ws.remove();
-});
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, {
-    STAGING_URL: staging.url,
-    PATH: process.env.PATH,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...args: string[]) => shipcheckIn(ws.stateDir, args, { STAGING_URL: staging.url, PATH: process.env.PATH });
 
 describe('rehearsal with command steps', () => {
   it('names the later checks that may judge data the unrehearsed command would have changed', async () => {

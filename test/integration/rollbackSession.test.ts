@@ -1,39 +1,29 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { acquireLease } from '../../src/engine/lease.js';
 import { rollbackRun } from '../../src/engine/manualRollback.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { foldEvents } from '../../src/engine/state.js';
 import { ExitCode, InterruptedError, LockHeldError, type ShipcheckError } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
 import { onlyRunEvents, spawnShipcheck, timesStarted, waitForMarkerScript, waitForRunLog } from './engineProcess.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { engineFile, stagingChecklist } from './engineSupport.js';
 
 /**
  * `shipcheck rollback RUN` runs in the same session as `run` and `resume`: Ctrl-C stops
  * it between steps (exit 130, resumable), a lost lease stops it before its next step (exit 4).
  */
 
-let staging: TestDatabase;
-let ws: Workspace;
+const { staging, ws } = engineFile({ migrateTo: 'none' });
 let marker: string;
 
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: 'none' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
 beforeEach(async () => {
-  ws = await workspace();
   marker = join(ws.dir, 'marker');
   return async () => {
     // Lets a command left waiting exit (it polls for this file), whatever the test did.
     await writeFile(marker, 'go');
-    await ws.remove();
   };
 });
 
@@ -46,23 +36,21 @@ const count = (events: readonly RunEvent[], type: RunEvent['type']) => events.fi
 /** A run whose one phase step passes (or fails, with on_fail: rollback); its rollback: a slow read-only check, a command that waits for `marker`, a last check. */
 function checklist(deployStep: 'passes' | 'fails'): string {
   const query = deployStep === 'passes' ? 'select 1 as one' : 'select 2 as one';
-  return `version: 1
-name: rollback-session
-environments:
-  staging: { connection_env: STAGING_URL }
-phases:
-  - id: deploy
+  return stagingChecklist(
+    'rollback-session',
+    `  - id: deploy
     title: Deploy
     environment: staging
     steps:
-      - { id: deploy-check, kind: sql, title: Deploy check, query: "${query}", expect: { rows: [[1]] }, on_fail: rollback }
-rollback:
-  function_related:
+      - { id: deploy-check, kind: sql, title: Deploy check, query: "${query}", expect: { rows: [[1]] }, on_fail: rollback }`,
+    {
+      rollback: `  function_related:
     - { id: rb-check, kind: sql, title: Slow rollback check, query: "select 1 as one from pg_sleep(0.8)", expect: { rows: [[1]] } }
     - { id: rb-slow, kind: command, title: Slow rollback command, run: [node, -e, ${q(waitForMarkerScript)}, ${q(marker)}], timeout: 2m }
     - { id: rb-last, kind: sql, title: Last rollback check, query: "select 1 as one", expect: { rows: [[1]] } }
-  data_corruption: [{ id: rb-restore, kind: sql, title: Restore, query: "select 1 as one", expect: { row_count: 1 } }]
-`;
+  data_corruption: [{ id: rb-restore, kind: sql, title: Restore, query: "select 1 as one", expect: { row_count: 1 } }]`,
+    },
+  );
 }
 
 async function passedRun(): Promise<{ file: string; runId: string }> {

@@ -1,80 +1,45 @@
 import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { encodeLine, genesisHash, hashLine } from '../../src/engine/logLine.js';
 import { ExitCode } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/database.js';
-import { workspace, type Workspace } from './engineSupport.js';
+import { shipcheckIn } from './cliInProcess.js';
+import { engineFile, grants024Step, production024Phase, stagingChecklist } from './engineSupport.js';
 
 // The run log's guarantees seen from the CLI: a crash's torn line survives a resume, an
 // edited log is refused naming the event, a hand-written log does not open the gate.
 
-const checklist = `version: 1
-name: log-test
-environments:
-  staging: { connection_env: STAGING_URL }
-  production: { connection_env: PRODUCTION_URL }
-phases:
-  - id: staging-deploy
+const checklist = stagingChecklist(
+  'log-test',
+  `  - id: staging-deploy
     title: Staging deployment
     environment: staging
     steps:
       - { id: deploy, kind: migrate, title: Deploy migration 024, migration: "024" }
-      - id: verify-permissions
-        kind: contract
-        title: Verify permissions
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
+${grants024Step('verify-permissions', 'Verify permissions')}
       - { id: po, kind: approval, title: Product owner sign-off, role: Product Owner }
-  - id: production-deploy
-    title: Production deployment
-    environment: production
-    steps:
-      - { id: prod-deploy, kind: migrate, title: Deploy migration 024 to production, migration: "024" }
-      - id: prod-contract
-        kind: contract
-        title: Verify permissions in production
-        function: public.atomic_update_user_behavior
-        grants: { allowed: [authenticated, service_role], denied: [PUBLIC, anon] }
-rollback:
-  function_related:
+${production024Phase}`,
+  {
+    production: true,
+    rollback: `  function_related:
     - { id: drop-function, kind: rollback, title: Drop the function, revert_migration: "024" }
   data_corruption:
-    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }
-`;
+    - { id: drop-function-2, kind: rollback, title: Drop the function, revert_migration: "024" }`,
+  },
+);
 
 const key = 'a-signing-key-for-the-tests-0123456789';
-let staging: TestDatabase;
-let ws: Workspace;
+const { staging, ws } = engineFile({ migrateTo: '006' });
 let file: string;
 
-beforeAll(async () => {
-  staging = await freshDatabase({ migrateTo: '006' });
-});
-afterAll(async () => {
-  await staging?.drop();
-});
 beforeEach(async () => {
-  ws = await workspace();
   await ws.writeChecklist(checklist);
   file = join(ws.dir, 'checklist.yaml');
-  return () => ws.remove();
 });
 
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const output: Output = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(['node', 'shipcheck', ...args, '--state-dir', ws.stateDir], output, {
-    STAGING_URL: staging.url,
-    PATH: process.env.PATH,
-    ...env,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+  shipcheckIn(ws.stateDir, args, { STAGING_URL: staging.url, PATH: process.env.PATH, ...env });
 
 async function onlyRun(): Promise<{ runId: string; dir: string; log: string }> {
   const [runId] = await readdir(join(ws.stateDir, 'runs'));

@@ -47,14 +47,20 @@ const transactionControl = [
   'rollback to savepoint shipcheck_savepoint_0',
 ];
 
+/** A step harness whose database has `escape_probe` and a procedure that writes to it, then commits. */
+async function probedHarness(): Promise<StepHarness> {
+  const harness = await stepHarness({ migrateTo: 'none' });
+  await harness.database.db.query(`
+    create table public.escape_probe (note text);
+    create procedure public.committing_procedure() language plpgsql as $$
+    begin insert into public.escape_probe values ('procedure'); commit; end $$;`);
+  return harness;
+}
+
 describe('the transaction helper', () => {
   let harness: StepHarness;
   beforeAll(async () => {
-    harness = await stepHarness({ migrateTo: 'none' });
-    await harness.database.db.query(`
-      create table public.escape_probe (note text);
-      create procedure public.committing_procedure() language plpgsql as $$
-      begin insert into public.escape_probe values ('procedure'); commit; end $$;`);
+    harness = await probedHarness();
   });
   afterAll(async () => {
     await harness.close();
@@ -131,11 +137,7 @@ describe('the transaction helper', () => {
 describe('sql steps', () => {
   let harness: StepHarness;
   beforeAll(async () => {
-    harness = await stepHarness({ migrateTo: 'none' });
-    await harness.database.db.query(`
-      create table public.escape_probe (note text);
-      create procedure public.committing_procedure() language plpgsql as $$
-      begin insert into public.escape_probe values ('procedure'); commit; end $$;`);
+    harness = await probedHarness();
   });
   afterAll(async () => {
     await harness.close();

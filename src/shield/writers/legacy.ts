@@ -9,6 +9,7 @@ import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import { ShipcheckError, UsageError } from '../../errors.js';
 import { type StoredBehaviour, emptyBehaviour, nextBehaviour, severities } from './legacyState.js';
+import { offenderParams } from './offenderParams.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './snapshots.js';
 import type {
   BehaviourSnapshot,
@@ -101,8 +102,4 @@ async function readStored(
     actionsTaken: row.actions_taken,
     strikes: row.strikes,
   };
-}
-
-function offenderParams(offender: Offender): unknown[] {
-  return [offender.organizationId, offender.platform, offender.platformUserId, offender.platformUsername ?? null];
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
+import { offenderParams } from './offenderParams.js';
 import { toBehaviourSnapshot, toStrikeSnapshot } from './snapshots.js';
 import type {
   BehaviourSnapshot,
@@ -74,8 +75,4 @@ function violationData(violation: Violation): string {
     comment_id: violation.commentId,
     action_tags: violation.actionTags,
   });
-}
-
-function offenderParams(offender: Offender): unknown[] {
-  return [offender.organizationId, offender.platform, offender.platformUserId, offender.platformUsername ?? null];
 }

@@ -6,6 +6,7 @@ import { evaluate } from '../../../src/steps/monitor/criteria.js';
 import { unmeasuredCriteria } from '../../../src/steps/monitor/unmeasured.js';
 import { functionNotMeasured, type Sample } from '../../../src/metrics/sample.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
+import { causeDeadlock } from '../../support/deadlock.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 
 const organizationId = '00000000-0000-0000-0000-000000000001';
@@ -106,18 +107,20 @@ describe('baseline and monitor steps', () => {
 
   it('max_table_lock_waits counts waiters on the watched table only: a wait elsewhere passes, a row-lock wait on user_behaviors fails', async () => {
     await callFunction(1);
+    const watchTable = (duration: string) =>
+      harness.run(monitorStep, {
+        duration,
+        interval: '200ms',
+        lock_table: 'public.user_behaviors',
+        criteria: { max_table_lock_waits: 0 },
+      });
     const elsewhere = await holdRowLockWithWaiter(
       harness.database.url,
       'create table if not exists unrelated_lock (id int primary key); insert into unrelated_lock values (1) on conflict do nothing',
       'update unrelated_lock set id = id where id = 1',
     );
     try {
-      const quiet = await harness.run(monitorStep, {
-        duration: '1s',
-        interval: '200ms',
-        lock_table: 'public.user_behaviors',
-        criteria: { max_table_lock_waits: 0 },
-      });
+      const quiet = await watchTable('1s');
       expect(quiet.status, quiet.message).toBe('passed');
       expect(quiet.metrics).toMatchObject({ table_lock_waits_max: 0 });
       expect(quiet.metrics!.lock_waits_max).toBeGreaterThanOrEqual(1);
@@ -131,12 +134,7 @@ describe('baseline and monitor steps', () => {
       "update public.user_behaviors set updated_at = now() where platform_user_id = 'monitored'",
     );
     try {
-      const contended = await harness.run(monitorStep, {
-        duration: '10s',
-        interval: '200ms',
-        lock_table: 'public.user_behaviors',
-        criteria: { max_table_lock_waits: 0 },
-      });
+      const contended = await watchTable('10s');
       expect(contended.status).toBe('failed');
       expect(contended.message).toMatch(/^max_table_lock_waits breached: lock waits on the table 1 > 0 after /);
     } finally {
@@ -280,25 +278,6 @@ describe('baseline and monitor steps', () => {
     expect(baselineStep.schema.safeParse({ tables: [] }).success).toBe(false);
   });
 });
-
-/** Two sessions each lock one row and then wait for the other's: PostgreSQL aborts one of them. */
-async function causeDeadlock(url: string): Promise<void> {
-  const db = Database.connect(url, { max: 2 });
-  try {
-    await db.query('create table if not exists deadlock_demo (id int primary key)');
-    await db.query('insert into deadlock_demo values (1), (2) on conflict do nothing');
-    const session = (first: number, second: number) =>
-      db.transaction(async (tx) => {
-        await tx.query('update deadlock_demo set id = id where id = $1', [first]);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        await tx.query('update deadlock_demo set id = id where id = $1', [second]);
-      });
-    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
-    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-  } finally {
-    await db.close();
-  }
-}
 
 /**
  * One session holds the row lock `waiterSql` needs (it runs `waiterSql` itself first, in an open

@@ -4,6 +4,7 @@ import { Database } from '../../../src/db/database.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
 import type { StepContext } from '../../../src/steps/types.js';
 import { type RestartableServer, startRestartableServer } from '../../support/restartableServer.js';
+import { causeDeadlock } from '../../support/deadlock.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 
 /**
@@ -37,7 +38,6 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
     server = await startRestartableServer();
     db = Database.connect(server.url, { max: 4 });
     harness = await stepHarness({ migrateTo: 'none' });
-    await db.query('create table deadlock_demo (id int primary key); insert into deadlock_demo values (1), (2)');
   }, 60_000);
   afterAll(async () => {
     await db?.close();
@@ -66,13 +66,13 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
   }, 60_000);
 
   it('re-bases the counters: 3 deadlocks before the window, a crash, 2 after: deadlocks 2, not -1', async () => {
-    for (let i = 0; i < 3; i++) await causeDeadlock(server.url);
+    for (let i = 0; i < 3; i++) await causeDeadlock(server.url, 150);
     progress.length = 0;
     const monitoring = watch({ max_deadlocks: 0, max_server_restarts: 1 });
     await windowStarted();
     await server.crashRestart();
-    await causeDeadlock(server.url);
-    await causeDeadlock(server.url);
+    await causeDeadlock(server.url, 150);
+    await causeDeadlock(server.url, 150);
     const outcome = await monitoring;
     expect(outcome.status, outcome.message).toBe('failed');
     expect(outcome.message).toMatch(/^max_deadlocks breached: deadlocks [12] > 0 after/);
@@ -102,19 +102,3 @@ describe('monitor across a server crash (pg_ctl restart -m immediate)', () => {
     expect(progress.some((p) => p.startsWith('no sample: the server cannot be reached'))).toBe(true);
   }, 60_000);
 });
-
-async function causeDeadlock(url: string): Promise<void> {
-  const db = Database.connect(url, { max: 2 });
-  try {
-    const session = (first: number, second: number) =>
-      db.transaction(async (tx) => {
-        await tx.query('update deadlock_demo set id = id where id = $1', [first]);
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        await tx.query('update deadlock_demo set id = id where id = $1', [second]);
-      });
-    const results = await Promise.allSettled([session(1, 2), session(2, 1)]);
-    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-  } finally {
-    await db.close();
-  }
-}

@@ -2,11 +2,11 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
 import { describeConnection } from '../../../src/db/connectionString.js';
 import { backupStep } from '../../../src/steps/backup.js';
 import type { StepOutcome } from '../../../src/steps/types.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
+import { shipcheckIn } from '../cliInProcess.js';
 
 const runId = '20261125-093000-staging-abcd';
 const organizationId = '00000000-0000-0000-0000-000000000001';
@@ -20,16 +20,8 @@ describe('shipcheck restore RUN', () => {
       (await harness.database.db.query<{ n: string }>('select count(*) as n from public.user_behaviors')).rows[0]!.n,
     );
 
-  async function cli(args: string[], env: NodeJS.ProcessEnv = { DATABASE_URL: harness.database.url }) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(
-      ['node', 'shipcheck', ...args, '--state-dir', stateDir],
-      { out: (l) => out.push(l), err: (l) => err.push(l) },
-      env,
-    );
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const cli = (args: string[], env: NodeJS.ProcessEnv = { DATABASE_URL: harness.database.url }) =>
+    shipcheckIn(stateDir, args, env);
 
   /** A run directory as the engine writes it: the log, and the backup file at its evidence path. */
   async function writeRun(id: string, events: object[], withFile = true): Promise<void> {

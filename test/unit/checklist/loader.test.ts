@@ -331,6 +331,26 @@ function edit(text: string, from: string, to: string): string {
   return text.replace(from, to);
 }
 
+/**
+ * `referencing` with `from` replaced by `to` has one problem, matching `expected`; `at` is a
+ * text on the line the problem must point at (in the edited file), a RegExp message a pattern.
+ */
+function expectProblemAfterEdit(
+  from: string,
+  to: string,
+  expected: { path?: string; at?: string; column?: number; message?: string | RegExp },
+): void {
+  const text = edit(referencing, from, to);
+  const { at, message, ...rest } = expected;
+  expect(onlyProblemOf(text)).toMatchObject({
+    ...rest,
+    ...(at === undefined ? {} : { line: lineOf(text, at) }),
+    ...(message === undefined
+      ? {}
+      : { message: typeof message === 'string' ? message : expect.stringMatching(message) }),
+  });
+}
+
 describe('checklist loader: references between steps', () => {
   it('loads a file whose gate, monitor, baseline, migrate and rollback steps all name what exists', () => {
     const checklist = parseChecklist(referencing, file, spyRegistry);
@@ -339,20 +359,19 @@ describe('checklist loader: references between steps', () => {
   });
 
   it('monitor baseline: a typo names the field, its line and the baseline steps it could name', () => {
-    const text = edit(referencing, 'baseline: staging-baseline', 'baseline: staging-baselin');
-    expect(onlyProblemOf(text)).toMatchObject({
+    expectProblemAfterEdit('baseline: staging-baseline', 'baseline: staging-baselin', {
       path: 'phases[0].steps[3].baseline',
-      line: lineOf(text, 'baseline: staging-baselin'),
+      at: 'baseline: staging-baselin',
       column: 19,
       message: 'no step "staging-baselin" (baseline steps that run before this step in its run: staging-baseline)',
     });
   });
 
   it('monitor baseline: a step of another kind, a later baseline, one on another environment', () => {
-    const backup = edit(referencing, 'baseline: staging-baseline', 'baseline: staging-backup');
-    expect(onlyProblemOf(backup).message).toBe(
-      'step "staging-backup" is a backup step, not a baseline step (baseline steps that run before this step in its run: staging-baseline)',
-    );
+    expectProblemAfterEdit('baseline: staging-baseline', 'baseline: staging-backup', {
+      message:
+        'step "staging-backup" is a backup step, not a baseline step (baseline steps that run before this step in its run: staging-baseline)',
+    });
     const later = edit(referencing, 'baseline: staging-baseline', 'baseline: staging-after');
     expect(onlyProblemOf(later)).toMatchObject({
       path: 'phases[0].steps[3].baseline',
@@ -361,10 +380,10 @@ describe('checklist loader: references between steps', () => {
     expect(onlyProblemOf(later).message).toBe(
       `baseline step "staging-after" runs after this step (line ${lineOf(later, 'id: staging-after')}), so it has recorded nothing yet when this step runs (baseline steps that run before this step in its run: staging-baseline)`,
     );
-    const production = edit(referencing, 'baseline: staging-baseline', 'baseline: production-baseline');
-    expect(onlyProblemOf(production).message).toBe(
-      'baseline step "production-baseline" runs on production (phase production-deploy), in another run than this step on staging (baseline steps that run before this step in its run: staging-baseline)',
-    );
+    expectProblemAfterEdit('baseline: staging-baseline', 'baseline: production-baseline', {
+      message:
+        'baseline step "production-baseline" runs on production (phase production-deploy), in another run than this step on staging (baseline steps that run before this step in its run: staging-baseline)',
+    });
   });
 
   it('monitor: a table-lock criterion without lock_table is refused at load, naming the field (no default table to miss)', () => {
@@ -383,46 +402,42 @@ describe('checklist loader: references between steps', () => {
   });
 
   it('baseline compare_with: a typo, and the step itself', () => {
-    const typo = edit(referencing, 'compare_with: staging-baseline', 'compare_with: stagingbaseline');
-    expect(onlyProblemOf(typo)).toMatchObject({
+    expectProblemAfterEdit('compare_with: staging-baseline', 'compare_with: stagingbaseline', {
       path: 'phases[0].steps[4].compare_with',
-      line: lineOf(typo, 'compare_with: stagingbaseline'),
+      at: 'compare_with: stagingbaseline',
       message: 'no step "stagingbaseline" (baseline steps that run before this step in its run: staging-baseline)',
     });
-    const itself = edit(referencing, 'compare_with: staging-baseline', 'compare_with: staging-after');
-    expect(onlyProblemOf(itself).message).toMatch(/^baseline step "staging-after" is this step itself \(/);
+    expectProblemAfterEdit('compare_with: staging-baseline', 'compare_with: staging-after', {
+      message: /^baseline step "staging-after" is this step itself \(/,
+    });
   });
 
   it('rollback restore_backup: a typo in the list, a single id, a step that is no backup', () => {
-    const typo = edit(referencing, '[staging-backup, production-backup]', '[staging-backup, production-bakup]');
-    expect(onlyProblemOf(typo)).toMatchObject({
+    expectProblemAfterEdit('[staging-backup, production-backup]', '[staging-backup, production-bakup]', {
       path: 'rollback.data_corruption[0].restore_backup[1]',
-      line: lineOf(typo, 'production-bakup'),
+      at: 'production-bakup',
       message:
         'no step "production-bakup" (backup steps that run before this step in its run: staging-backup, production-backup)',
     });
-    const single = edit(referencing, '[staging-backup, production-backup]', 'stagingbackup');
-    expect(onlyProblemOf(single)).toMatchObject({
+    expectProblemAfterEdit('[staging-backup, production-backup]', 'stagingbackup', {
       path: 'rollback.data_corruption[0].restore_backup',
-      line: lineOf(single, 'stagingbackup'),
+      at: 'stagingbackup',
     });
-    const baseline = edit(referencing, '[staging-backup, production-backup]', 'staging-baseline');
-    expect(onlyProblemOf(baseline).message).toMatch(
-      /^step "staging-baseline" is a baseline step, not a backup step \(backup steps/,
-    );
+    expectProblemAfterEdit('[staging-backup, production-backup]', 'staging-baseline', {
+      message: /^step "staging-baseline" is a baseline step, not a backup step \(backup steps/,
+    });
   });
 
   it('gate approval: a typo, a step that is no approval, an approval asked for after the gate on its environment', () => {
-    const typo = edit(referencing, 'approval: po-signoff', 'approval: po-signof');
-    expect(onlyProblemOf(typo)).toMatchObject({
+    expectProblemAfterEdit('approval: po-signoff', 'approval: po-signof', {
       path: 'phases[2].steps[0].requires[1].approval',
-      line: lineOf(typo, 'approval: po-signof'),
+      at: 'approval: po-signof',
       message: 'no step "po-signof" (approval steps this gate can wait for: po-signoff)',
     });
-    const notApproval = edit(referencing, 'approval: po-signoff', 'approval: staging-backup');
-    expect(onlyProblemOf(notApproval).message).toBe(
-      'step "staging-backup" is a backup step, not an approval step (approval steps this gate can wait for: po-signoff)',
-    );
+    expectProblemAfterEdit('approval: po-signoff', 'approval: staging-backup', {
+      message:
+        'step "staging-backup" is a backup step, not an approval step (approval steps this gate can wait for: po-signoff)',
+    });
     const after = edit(
       referencing,
       '      - { id: production-backup,',
@@ -434,55 +449,50 @@ describe('checklist loader: references between steps', () => {
   });
 
   it("gate phase: a typo, the gate's own phase, a later phase on the same environment", () => {
-    const typo = edit(referencing, 'phase: staging-deploy,', 'phase: staging-deplyo,');
-    expect(onlyProblemOf(typo)).toMatchObject({
+    expectProblemAfterEdit('phase: staging-deploy,', 'phase: staging-deplyo,', {
       path: 'phases[2].steps[0].requires[0].phase',
-      line: lineOf(typo, 'staging-deplyo'),
+      at: 'staging-deplyo',
       message: 'no phase "staging-deplyo" (phases this gate can require: staging-deploy, po-approval)',
     });
-    const own = edit(referencing, 'phase: production-deploy }', 'phase: merge }');
-    expect(onlyProblemOf(own).message).toBe(
-      'phase "merge" is this gate\'s own phase: it is in progress while the gate runs (phases this gate can require: staging-deploy, po-approval, production-deploy)',
-    );
-    const later = edit(
-      referencing,
+    expectProblemAfterEdit('phase: production-deploy }', 'phase: merge }', {
+      message:
+        'phase "merge" is this gate\'s own phase: it is in progress while the gate runs (phases this gate can require: staging-deploy, po-approval, production-deploy)',
+    });
+    expectProblemAfterEdit(
       '- { environment: staging, phase: staging-deploy, status: passed }',
       '- { environment: production, phase: merge }',
+      {
+        path: 'phases[2].steps[0].requires[0].phase',
+        message:
+          'phase "merge" runs after this gate\'s phase on the same environment (production) (phases this gate can require: staging-deploy, po-approval)',
+      },
     );
-    expect(onlyProblemOf(later)).toMatchObject({
-      path: 'phases[2].steps[0].requires[0].phase',
-      message:
-        'phase "merge" runs after this gate\'s phase on the same environment (production) (phases this gate can require: staging-deploy, po-approval)',
-    });
   });
 
   it('gate environment: undeclared, or not the one the phase runs on', () => {
-    const undeclared = edit(
-      referencing,
+    expectProblemAfterEdit(
       '{ environment: staging, phase: staging-deploy',
       '{ environment: stagin, phase: staging-deploy',
+      {
+        path: 'phases[2].steps[0].requires[0].environment',
+        at: 'environment: stagin,',
+        message: 'environment "stagin" is not declared (declared: staging, production)',
+      },
     );
-    expect(onlyProblemOf(undeclared)).toMatchObject({
-      path: 'phases[2].steps[0].requires[0].environment',
-      line: lineOf(undeclared, 'environment: stagin,'),
-      message: 'environment "stagin" is not declared (declared: staging, production)',
-    });
-    const mismatch = edit(
-      referencing,
+    expectProblemAfterEdit(
       '{ environment: staging, phase: staging-deploy',
       '{ environment: production, phase: staging-deploy',
+      {
+        path: 'phases[2].steps[0].requires[0].environment',
+        message: 'phase "staging-deploy" runs on staging, not on production',
+      },
     );
-    expect(onlyProblemOf(mismatch)).toMatchObject({
-      path: 'phases[2].steps[0].requires[0].environment',
-      message: 'phase "staging-deploy" runs on staging, not on production',
-    });
   });
 
   it('migrate migration: an unknown id lists the migrations; verify: true needs a verify script', () => {
-    const unknown = edit(referencing, 'migration: "024"', 'migration: "042"');
-    expect(onlyProblemOf(unknown)).toMatchObject({
+    expectProblemAfterEdit('migration: "024"', 'migration: "042"', {
       path: 'phases[0].steps[2].migration',
-      line: lineOf(unknown, 'migration: "042"'),
+      at: 'migration: "042"',
       message:
         'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
     });
@@ -502,17 +512,16 @@ describe('checklist loader: references between steps', () => {
   });
 
   it('rollback revert_migration: an unknown id, a migration without a revert script', () => {
-    const unknown = edit(referencing, 'revert_migration: "024"', 'revert_migration: "042"');
-    expect(onlyProblemOf(unknown)).toMatchObject({
+    expectProblemAfterEdit('revert_migration: "024"', 'revert_migration: "042"', {
       path: 'rollback.function_related[0].revert_migration',
-      line: lineOf(unknown, 'revert_migration: "042"'),
+      at: 'revert_migration: "042"',
       message:
         'no migration "042" in shipcheck\'s db/migrations (migrations: 001, 002, 003, 004, 005, 006, 024, 025, 026)',
     });
-    const forwardOnly = edit(referencing, 'revert_migration: "024"', 'revert_migration: "006"');
-    expect(onlyProblemOf(forwardOnly).message).toBe(
-      "migration 006_row_level_security has no revert script (006_row_level_security.revert.sql in shipcheck's db/migrations; migrations with one: 024, 025, 026)",
-    );
+    expectProblemAfterEdit('revert_migration: "024"', 'revert_migration: "006"', {
+      message:
+        "migration 006_row_level_security has no revert script (006_row_level_security.revert.sql in shipcheck's db/migrations; migrations with one: 024, 025, 026)",
+    });
   });
 
   it('a migrations directory is read relative to the checklist; a missing one is reported at its field', async () => {
@@ -563,17 +572,17 @@ describe('checklist loader: references between steps', () => {
         spyRegistry,
       ),
     ).not.toThrow();
-    const inBranch = edit(
-      referencing,
+    expectProblemAfterEdit(
       'title: Drop the function, revert_migration: "024" }',
       'title: Drop the function, revert_migration: "024", rollback_branch: keep_monitoring }',
+      { path: 'rollback.function_related[0].rollback_branch' },
     );
-    expect(onlyProblemOf(inBranch).path).toBe('rollback.function_related[0].rollback_branch');
   });
 
   it('a step that names a step whose own fields are wrong gets no second problem', () => {
-    const text = edit(referencing, 'title: Baseline before, window: 1s', 'title: Baseline before, window: forever');
-    expect(onlyProblemOf(text).path).toBe('phases[0].steps[1].window');
+    expectProblemAfterEdit('title: Baseline before, window: 1s', 'title: Baseline before, window: forever', {
+      path: 'phases[0].steps[1].window',
+    });
   });
 
   it('reports every broken reference at once, sorted by line, and runs nothing', () => {
