@@ -15,7 +15,7 @@ let cli: CliBuild | undefined;
 export async function setup(project: TestProject): Promise<void> {
   // Unit tests never touch a database: `vitest run --project unit` starts nothing.
   if (project.vitest.projects.every((p) => p.name === 'unit')) return;
-  server = await withoutExitHooks(() => openServer());
+  server = await withoutExitHooks(() => openServer(process.env, throwAwayDurability));
   project.provide('adminDatabaseUrl', server.url);
   project.provide('serverKind', server.kind);
   const compile = async () => {
@@ -34,6 +34,13 @@ export async function setup(project: TestProject): Promise<void> {
   }
   project.onTestsRerun(compile);
 }
+
+/**
+ * The suite's embedded server holds nothing worth keeping past the run: no flush to disk at
+ * each commit or checkpoint, no full pages in the WAL. Every test database is a copy of a
+ * template, and a copy goes through the WAL, so this is most of what the suite writes.
+ */
+const throwAwayDurability = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 
 export async function teardown(): Promise<void> {
   try {
