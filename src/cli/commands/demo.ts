@@ -85,6 +85,7 @@ export function registerDemo(program: Command, context: CliContext): void {
         result = await runDemo({
           serverUrl: server.url,
           serverOutlivesDemo: server.kind === 'external',
+          env: context.env,
           stateDir,
           windowCapMs: flags.monitorWindow,
           loadRate: flags.rate,
