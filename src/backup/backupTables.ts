@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Queryable } from '../db/database.js';
 import { parseBackup } from './backupFile.js';
@@ -44,7 +44,7 @@ export async function backupTables(
 
   const directory = join(options.runDir, 'backups');
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  const path = join(directory, `${options.fileStem}.sql`);
+  const path = join(directory, `${await unusedStem(directory, options.fileStem)}.sql`);
   // Written under a .partial name and renamed once whole: what a killed run leaves is never
   // taken for a backup (abandonedBackups finds it).
   const partial = `${path}${partialSuffix}`;
@@ -67,4 +67,18 @@ export async function backupTables(
     bytes: bytes.length,
     checks,
   };
+}
+
+/**
+ * `stem`, or `stem-2`, `stem-3`… when a file of that name is in `directory` already. Stems are
+ * stamped to the second: a run resumed within the second its killed attempt started its backup
+ * found that attempt's `.partial` under the same name, failed on it (EEXIST) and removed it,
+ * the evidence it should have recorded as abandoned.
+ */
+async function unusedStem(directory: string, stem: string): Promise<string> {
+  const taken = new Set(await readdir(directory));
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? stem : `${stem}-${n}`;
+    if (!taken.has(`${candidate}.sql`) && !taken.has(`${candidate}.sql${partialSuffix}`)) return candidate;
+  }
 }

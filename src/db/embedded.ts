@@ -25,7 +25,14 @@ export interface EmbeddedServer {
  * `stop()` shuts it down and removes the directory.
  */
 export async function startEmbeddedPostgres(
-  options: { settings?: Record<string, string> } = {},
+  options: {
+    settings?: Record<string, string>;
+    /**
+     * false: nothing is flushed to disk (initdb --no-sync, fsync, synchronous_commit and
+     * full_page_writes off), for a server whose data nobody needs after a crash (the test suite's).
+     */
+    durable?: boolean;
+  } = {},
 ): Promise<EmbeddedServer> {
   // Loaded only when a server is really started: the package installs process exit hooks
   // (async-exit-hook) that end the process with exit code 0 on 'beforeExit' and take over
@@ -48,8 +55,10 @@ export async function startEmbeddedPostgres(
       track_functions: 'pl',
       shared_preload_libraries: 'pg_stat_statements',
       max_connections: '200',
+      ...(options.durable === false && { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
       ...options.settings,
     }).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+    ...(options.durable === false && { initdbFlags: ['--no-sync'] }),
     onLog: () => {},
     onError: () => {},
   });

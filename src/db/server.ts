@@ -9,11 +9,15 @@ export interface PostgresServer {
 
 /**
  * The server the demo and the tests use: `DATABASE_URL` when it is set, otherwise
- * an embedded PostgreSQL started for this process and stopped by `stop()`.
+ * an embedded PostgreSQL started for this process (`durable: false` for the test suite's)
+ * and stopped by `stop()`.
  */
-export async function openServer(env: NodeJS.ProcessEnv = process.env): Promise<PostgresServer> {
+export async function openServer(
+  env: NodeJS.ProcessEnv = process.env,
+  embedded: { durable?: boolean } = {},
+): Promise<PostgresServer> {
   const external = env.DATABASE_URL?.trim();
   if (external) return { url: external, kind: 'external', stop: async () => {} };
-  const embedded = await startEmbeddedPostgres();
-  return { url: embedded.url, kind: 'embedded', stop: () => embedded.stop() };
+  const server = await startEmbeddedPostgres(embedded);
+  return { url: server.url, kind: 'embedded', stop: () => server.stop() };
 }

@@ -73,7 +73,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
     });
     closers.push(() => world.close());
-    const run = runVariables(checklist, databases, world.webhookUrl, world.binDir);
+    const run = runVariables(checklist, databases, world.webhookUrl, world.binDir, options.env);
     variables = run.shown;
 
     const stage = (database: DemoDatabase) =>

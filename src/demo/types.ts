@@ -46,6 +46,8 @@ export interface DemoOptions {
   readonly serverOutlivesDemo?: boolean;
   /** Load on each environment's Shield, requests per second. */
   readonly loadRate?: number;
+  /** Where the checklist's runs take PATH, HOME and LANG from (the command's environment); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Fixed Shield API token (tests look for it in the output); random otherwise. */
   readonly shieldToken?: string;
   /** Decides an approval the run waits at; undefined = nobody can decide now (exit 3). */

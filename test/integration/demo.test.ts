@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
@@ -210,7 +210,15 @@ describe.concurrent('shipcheck demo, the library function', () => {
 describe.concurrent('shipcheck demo, the command', () => {
   it('without a TTY and without --approve-as stops at the first approval with exit 3, keeps the databases and prints the commands that continue it', async () => {
     const stateDir = join(await tempDir(), 'state');
-    const env = { DATABASE_URL: serverUrl, PATH: process.env.PATH, HOME: process.env.HOME };
+    // Phase 1 ends with a nested run of the Shield E2E suite (`npm run test:shield-e2e`, a vitest
+    // run of its own: ~15 s of CPU). The first demo of this file runs it for real; this one is
+    // about the stop at the approval after it, so an `npm` first on the runs' PATH says it passed.
+    const bin = join(await tempDir(), 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'npm'), `#!/bin/sh\necho '{"success":true,"numFailedTests":0,"numTotalTests":12}'\n`, {
+      mode: 0o755,
+    });
+    const env = { DATABASE_URL: serverUrl, PATH: `${bin}${delimiter}${process.env.PATH}`, HOME: process.env.HOME };
     const run = await cli(['demo', '--monitor-window', '1s', '--rate', '10', '--state-dir', stateDir], env);
     const databases = [...run.out.matchAll(/shipcheck_demo_[0-9a-f]+_(?:staging|production)/g)].map((m) => m[0]);
     try {

@@ -15,22 +15,27 @@ let cli: CliBuild | undefined;
 export async function setup(project: TestProject): Promise<void> {
   // Unit tests never touch a database: `vitest run --project unit` starts nothing.
   if (project.vitest.projects.every((p) => p.name === 'unit')) return;
-  server = await withoutExitHooks(() => openServer());
-  project.provide('adminDatabaseUrl', server.url);
-  project.provide('serverKind', server.kind);
   const compile = async () => {
     await cli?.remove();
     cli = await buildCli();
     project.provide('shipcheckEntry', cli.entry);
   };
-  try {
+  const prepareServer = async () => {
+    // Its data is thrown away: nothing flushed to disk (every test database is a copy of a template,
+    // and a copy goes through the WAL, so that is most of what the suite writes).
+    server = await withoutExitHooks(() => openServer(process.env, { durable: false }));
+    project.provide('adminDatabaseUrl', server.url);
+    project.provide('serverKind', server.kind);
     templates = await buildMigratedTemplates(server.url);
     project.provide('migratedTemplates', { byMigration: templates.byMigration, latest: templates.latest });
-    await compile();
-  } catch (error) {
+  };
+  // The build (esbuild, a process of its own) and the server's start overlap: both are on the way to the first test.
+  const [built, prepared] = await Promise.allSettled([compile(), prepareServer()]);
+  const failed = [built, prepared].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     // A failed setup gets no teardown: the server must not outlive it.
     await teardown();
-    throw error;
+    throw failed.reason;
   }
   project.onTestsRerun(compile);
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { openServer } from '../../db/server.js';
-import { runDemo } from '../../demo/demo.js';
 import { summaryLines } from '../../demo/summary.js';
 import type { ApprovalAnswer, ApprovalRequest, DemoNote, DemoResult } from '../../demo/types.js';
 import { ExitCode, UsageError } from '../../errors.js';
@@ -80,9 +79,13 @@ export function registerDemo(program: Command, context: CliContext): void {
       const releaseCtrlC = stopOnFirstCtrlC(controller, listenersBefore, context);
       let result: DemoResult;
       try {
+        // Loaded here, not at start: its Shield API and load generator (fastify, autocannon) would
+        // cost every other command's start-up.
+        const { runDemo } = await import('../../demo/demo.js');
         result = await runDemo({
           serverUrl: server.url,
           serverOutlivesDemo: server.kind === 'external',
+          env: context.env,
           stateDir,
           windowCapMs: flags.monitorWindow,
           loadRate: flags.rate,

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { CheckFailedError } from '../../errors.js';
 import { loadLimits, parseDuration } from '../../shield/load/loadOptions.js';
-import { type LoadResult, runLoad } from '../../shield/load/runLoad.js';
+import type { LoadResult } from '../../shield/load/runLoad.js';
 import { testOrganizationId } from '../../shield/operator/testOrganization.js';
 import type { CliContext } from '../context.js';
 import { type Output, printJson } from '../output.js';
@@ -75,6 +75,8 @@ export function addShieldLoadCommand(shield: Command, context: CliContext): void
       process.once('SIGINT', stop);
       let result: LoadResult;
       try {
+        // Loaded here, not at start: autocannon would cost every other command's start-up.
+        const { runLoad } = await import('../../shield/load/runLoad.js');
         result = await runLoad({
           url: options.url,
           rate: options.rate,

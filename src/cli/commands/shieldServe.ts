@@ -3,10 +3,10 @@ import { behindTransactionPooler } from '../../db/poolerDetection.js';
 import { Database } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import { CheckFailedError } from '../../errors.js';
-import { defaultRequestTimeoutMs } from '../../shield/http/app.js';
+import { defaultRequestTimeoutMs } from '../../shield/http/defaults.js';
 import { KeyVerifier } from '../../shield/keys/keyVerifier.js';
-import { createHttpLogger, type LogLevel } from '../../shield/http/logger.js';
-import { type ShieldServer, startShieldServer } from '../../shield/http/server.js';
+import type { LogLevel } from '../../shield/http/logger.js';
+import type { ShieldServer } from '../../shield/http/server.js';
 import type { ApiAuth } from '../../shield/http/auth.js';
 import { resolveAuth, resolveDevelopmentToken } from '../../shield/http/serverAuth.js';
 import { resolveOrganization, testOrganizationId } from '../../shield/operator/testOrganization.js';
@@ -154,6 +154,9 @@ async function serve(
   database: CommandDatabase,
 ): Promise<void> {
   const connectionString = database.url;
+  // Loaded here, not at start: fastify and pino would cost every other command's start-up.
+  const { createHttpLogger } = await import('../../shield/http/logger.js');
+  const { startShieldServer } = await import('../../shield/http/server.js');
   const logger = createHttpLogger({
     level: options.logLevel,
     destination: { write: (line: string) => context.output.err(line.trimEnd()) },

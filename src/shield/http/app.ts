@@ -18,6 +18,7 @@ import { registerBehaviourRoutes } from './routes/behaviours.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { WriterSelection } from './writerSelection.js';
+import { defaultRequestTimeoutMs } from './defaults.js';
 
 export interface ShieldAppOptions {
   readonly db: Queryable;
@@ -32,9 +33,6 @@ export interface ShieldAppOptions {
   /** An action or read still running after this is answered 503 with Retry-After (default 10 s). */
   readonly requestTimeoutMs?: number;
 }
-
-/** Defaults documented in docs/http-api.md; `shield serve` has a flag for each. */
-export const defaultRequestTimeoutMs = 10_000;
 
 export interface ShieldApp {
   readonly app: FastifyInstance;

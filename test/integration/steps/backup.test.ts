@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pgDumpCanDump, pgDumpMajorVersion } from '../../../src/backup/pgDump.js';
 import { restoreBackup } from '../../../src/backup/restore.js';
 import { CheckFailedError, UsageError } from '../../../src/errors.js';
@@ -174,6 +174,30 @@ describe('backup step and restoreBackup', () => {
     const outcome = await harness.run(backupStep, { tables: ['public.user_behaviors', 'public.nope'] });
     expect(outcome).toMatchObject({ status: 'failed', message: 'no table public.nope to back up' });
     expect(await readdir(join(harness.runDir, 'backups'))).toEqual(backupsBefore);
+  });
+
+  it('an attempt resumed within the second the killed one started keeps its partial file as abandoned and writes the backup beside it', async () => {
+    // The file stem is stamped to the second: the same second as the interrupted attempt's.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-12-06T05:43:12.250Z'));
+      const partial = join(harness.runDir, 'backups', 'same-second-20261206-054312.sql.partial');
+      await mkdir(dirname(partial), { recursive: true });
+      await writeFile(partial, '-- pg_dump stand-in: partial output\n');
+      const outcome = await harness.run(
+        backupStep,
+        { tables: ['public.user_behaviors'], method: 'builtin' },
+        { step: { id: 'same-second' } },
+      );
+      expect(outcome.status, outcome.message).toBe('passed');
+      expect(outcome.evidence!.map((e) => e.path)).toEqual([
+        'backups/same-second-20261206-054312-2.sql',
+        'backups/same-second-20261206-054312.sql.partial',
+      ]);
+      expect(await readFile(partial, 'utf8')).toBe('-- pg_dump stand-in: partial output\n');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a forced pg_dump that cannot dump this server fails clearly and leaves no file', async () => {
