@@ -7,15 +7,18 @@
  * `action` (migration 026: the whole action in one call, 1 round trip, 1 commit). The
  * ratio is the API's whole overhead, extra round trips included; the service rows (no
  * HTTP) split it into database work and HTTP. Two CPU columns say where the time goes:
- * this process's CPU per action (client; for the API rows also the server and autocannon)
- * and the bench pools' PostgreSQL backends' CPU per action (read from /proc, so only for
- * a server on this machine). On a saturated machine the ratio follows the sum of the two.
+ * this process's CPU per action (client; for the API rows the server, plus autocannon if it drives them)
+ * and the PostgreSQL server's CPU per action, all its processes (read from /proc, so only
+ * for a server on this machine that the bench has to itself). On a saturated machine the
+ * ratio follows the sum of the two.
  *
  *   npx tsx bench/httpActions.ts [--seconds 5] [--warmup 1] [--concurrency 1,4,16,32]
- *     [--pool-size 10] [--users 10000] [--rounds 1] [--json]
+ *     [--pool-size 10] [--users 10000] [--rounds 1] [--load-generator wrk|autocannon] [--json]
  *
- * The server runs in this process on 127.0.0.1 with a random token (never printed), and so
- * does autocannon: the load generator's CPU is on the API's side of the ratio.
+ * The server runs in this process on 127.0.0.1 with a random token (never printed). The HTTP
+ * load comes from wrk (Debian's `wrk`, a process of its own, as a real client would be) when
+ * it is installed, else from autocannon in this process, whose CPU then counts on the API's
+ * side of the ratio; the header says which.
  * Honours DATABASE_URL (a superuser URL: the bench creates and drops its own database).
  */
 import { randomBytes } from 'node:crypto';
@@ -27,10 +30,11 @@ import { type WriterName, writerFor } from '../src/shield/writers/index.js';
 import { rpcWriter } from '../src/shield/writers/rpc.js';
 
 import { autocannonLoop } from './support/autocannonLoop.js';
+import { wrkActionLoop, wrkAvailable } from './support/wrkLoop.js';
 import { openBenchDatabase } from './support/benchDatabase.js';
 import { closedLoop } from './support/closedLoop.js';
 import { describeLoad, machineLoad } from './support/machine.js';
-import { backendCpuSeconds } from './support/serverCpu.js';
+import { serverCpuTotalSeconds } from './support/serverCpu.js';
 import { sampleValue } from './support/prometheusText.js';
 import { inRotatingRounds, median } from './support/rounds.js';
 import { fixed, markdownTable } from './support/table.js';
@@ -43,6 +47,7 @@ const { values } = parseArgs({
     'pool-size': { type: 'string', default: '10' },
     users: { type: 'string', default: '10000' },
     rounds: { type: 'string', default: '1' },
+    'load-generator': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -53,6 +58,7 @@ const poolSize = positiveInteger('pool-size', values['pool-size']);
 const users = positiveInteger('users', values.users);
 const rounds = positiveInteger('rounds', values.rounds);
 const tags = ['hide_comment', 'add_strike_1', 'check_reincidence'] as const;
+const generator = await loadGenerator(values['load-generator']);
 
 interface Run {
   readonly perSecond: number;
@@ -64,28 +70,26 @@ interface Run {
   readonly roundTripsPerAction: number;
   /** This process's CPU (the client, and for the API paths also the server and autocannon) per action. */
   readonly nodeCpuMicros: number;
-  /** The bench pools' PostgreSQL backends' CPU per action; NaN when /proc cannot tell (a remote server). */
+  /** The PostgreSQL server's CPU per action (backends, WAL writer, …); NaN when /proc cannot tell (a remote server). */
   readonly dbCpuMicros: number;
 }
 
-/** CPU used while `work` runs: this process's, and that of the bench pools' backends. */
+/** CPU used while `work` runs: this process's, and the whole PostgreSQL server's (its only user is this bench). */
 async function cpuDuring<T>(
   admin: Queryable,
   work: () => Promise<T>,
 ): Promise<{ value: T; nodeSeconds: number; dbSeconds: number }> {
-  const dbBefore = await backendCpuSeconds(admin, benchApplicationPrefix);
+  const dbBefore = await serverCpuTotalSeconds(admin);
   const nodeBefore = process.cpuUsage();
   const value = await work();
   const node = process.cpuUsage(nodeBefore);
-  const dbAfter = await backendCpuSeconds(admin, benchApplicationPrefix);
+  const dbAfter = await serverCpuTotalSeconds(admin);
   return {
     value,
     nodeSeconds: (node.user + node.system) / 1e6,
     dbSeconds: dbBefore === undefined || dbAfter === undefined ? Number.NaN : dbAfter - dbBefore,
   };
 }
-
-const benchApplicationPrefix = 'shipcheck bench';
 
 async function main(): Promise<void> {
   const loadBefore = machineLoad();
@@ -121,18 +125,35 @@ async function main(): Promise<void> {
     async run(connections: number): Promise<Run> {
       const server = servers[writer];
       const body = (n: number) => actionBody(bench.organizationId, offender(n), `bench-${runId}-c${sequence++}`);
-      await autocannonLoop({
-        url: server.url,
-        path: '/v1/shield/actions',
-        token,
-        connections,
-        seconds: warmupSeconds,
-        body,
-      });
+      const load = (loopSeconds: number) =>
+        generator === 'wrk'
+          ? wrkActionLoop({
+              url: server.url,
+              token,
+              organizationId: bench.organizationId,
+              // Every loop its own comments: a repeated comment would be answered as a replay.
+              commentPrefix: `bench-${runId}-loop${sequence++}`,
+              userPrefix: `bench-${runId}`,
+              users,
+              connections,
+              seconds: loopSeconds,
+            })
+          : autocannonLoop({
+              url: server.url,
+              path: '/v1/shield/actions',
+              token,
+              connections,
+              seconds: loopSeconds,
+              body,
+            });
+      await load(warmupSeconds);
       const before = await roundTripCounters(server.url, token, writer);
-      const { value: result, ...cpu } = await cpuDuring(bench.admin, () =>
-        autocannonLoop({ url: server.url, path: '/v1/shield/actions', token, connections, seconds, body }),
-      );
+      const rowsBefore = await auditRows(bench.admin);
+      const { value: result, ...cpu } = await cpuDuring(bench.admin, () => load(seconds));
+      // A replay answers 200 and writes nothing: a loop that repeated comments would look fast.
+      const recorded = ((await auditRows(bench.admin)) - rowsBefore) / tags.length;
+      if (recorded < result.succeeded * 0.99)
+        throw new Error(`${result.succeeded} actions answered but only ${recorded} recorded: replays in the loop?`);
       const after = await roundTripCounters(server.url, token, writer);
       const actions = after.count - before.count;
       const done = result.succeeded + result.errors;
@@ -255,13 +276,14 @@ async function main(): Promise<void> {
   }));
   if (values.json) {
     process.stdout.write(
-      `${JSON.stringify({ server: bench.serverVersion, durability: bench.durability, seconds, poolSize, users, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`,
+      `${JSON.stringify({ server: bench.serverVersion, durability: bench.durability, loadGenerator: generator, seconds, poolSize, users, rounds, loadBefore, loadAfter, figures }, null, 2)}\n`,
     );
     return;
   }
   process.stdout.write(
     `Shield action (${tags.join(', ')}) through the HTTP API and the service (rpc and action writers) vs the atomic function alone, PostgreSQL ${bench.serverVersion} (${bench.durability}), ` +
       `pool ${poolSize} connections, ${users} offenders, ${seconds} s per level after ${warmupSeconds} s warm-up, ` +
+      `HTTP load from ${generator === 'wrk' ? 'wrk (its own process)' : 'autocannon (in this process: its CPU counts on the API side)'}, ` +
       `${rounds === 1 ? 'one round' : `median of ${rounds} rounds`}\n` +
       `machine before: ${describeLoad(loadBefore)}\nmachine after:  ${describeLoad(loadAfter)}\n\n`,
   );
@@ -311,6 +333,12 @@ function actionBody(organizationId: string, platformUserId: string, commentId: s
   });
 }
 
+/** shield_actions rows: each action of the bench writes one per tag. */
+async function auditRows(admin: Queryable): Promise<number> {
+  const { rows } = await admin.query<{ n: string }>('select count(*) as n from public.shield_actions');
+  return Number(rows[0]!.n);
+}
+
 async function roundTripCounters(
   url: string,
   token: string,
@@ -323,6 +351,16 @@ async function roundTripCounters(
     sum: sampleValue(text, `shield_action_db_round_trips_sum{writer="${writer}"}`),
     count: sampleValue(text, `shield_action_db_round_trips_count{writer="${writer}"}`),
   };
+}
+
+/** wrk when it is installed (or asked for), else autocannon in this process. */
+async function loadGenerator(asked: string | undefined): Promise<'wrk' | 'autocannon'> {
+  if (asked !== undefined && asked !== 'wrk' && asked !== 'autocannon')
+    throw new Error(`--load-generator must be wrk or autocannon, got "${asked}"`);
+  if (asked === 'autocannon') return 'autocannon';
+  if (await wrkAvailable()) return 'wrk';
+  if (asked === 'wrk') throw new Error('--load-generator wrk: wrk is not installed (apt-get install wrk)');
+  return 'autocannon';
 }
 
 function positiveInteger(name: string, raw: string): number {

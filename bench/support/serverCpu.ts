@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { Queryable } from '../../src/db/database.js';
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
@@ -35,23 +35,27 @@ async function procStat(pid: number): Promise<string[]> {
 }
 
 /**
- * CPU seconds used so far by the live backends whose application_name starts with
- * `applicationPrefix` (a bench's own pools, which stay connected across a measurement).
- * Undefined when the server is not on this machine or /proc is not readable.
+ * CPU seconds the whole PostgreSQL server has used so far: the postmaster, its live children
+ * (backends, WAL writer, checkpointer, autovacuum) and the children it has reaped. Unlike
+ * serverCpuSeconds it needs no connection closed, so a pool can stay open across the
+ * measurement; a pool that closes idle connections meanwhile moves their time from "live"
+ * to "reaped", never out of the sum. Counts every client of the server: meaningful only
+ * when the bench is its sole user. Undefined when the server is not on this machine.
  */
-export async function backendCpuSeconds(admin: Queryable, applicationPrefix: string): Promise<number | undefined> {
+export async function serverCpuTotalSeconds(admin: Queryable): Promise<number | undefined> {
   try {
-    const { rows } = await admin.query<{ pid: number }>(
-      "select pid from pg_catalog.pg_stat_activity where starts_with(application_name, $1) and backend_type = 'client backend'",
-      [applicationPrefix],
-    );
-    let ticks = 0;
-    for (const { pid } of rows) {
-      // A backend that ended between the query and the read is not counted (its time is lost, not wrong).
-      const fields = await procStat(pid).catch(() => undefined);
-      if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+    const { rows } = await admin.query<{ pid: number }>('select pg_catalog.pg_backend_pid() as pid');
+    const postmasterPid = Number((await procStat(rows[0]!.pid))[1]);
+    const postmaster = await procStat(postmasterPid);
+    // utime, stime, cutime, cstime are fields 14-17 of /proc/<pid>/stat: 11-14 after the command.
+    let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(postmaster[i]), 0);
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      // A child that ends between the listing and the read is counted as reaped next time.
+      const fields = await procStat(Number(entry)).catch(() => undefined);
+      if (fields && Number(fields[1]) === postmasterPid) ticks += Number(fields[11]) + Number(fields[12]);
     }
-    return rows.length === 0 ? undefined : ticks / ticksPerSecond;
+    return ticks / ticksPerSecond;
   } catch {
     return undefined;
   }
