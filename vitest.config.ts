@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowFilesFirst } from './test/support/slowFilesFirst.js';
 
 /** The whole CLI with its own servers, and the demo end to end: the slow tests, in a project of their own. */
 const e2e = [
@@ -18,6 +19,7 @@ export default defineConfig({
     // fill those waits. Measured back to back at a load of ~7 (docs/performance.md §6): 145 s with
     // 3 workers, 102 s with 5, 99 s with 8 (more CPU for little).
     maxWorkers: 5,
+    sequence: { sequencer: SlowFilesFirst },
     projects: [
       // Pure functions, no state kept between files: one module graph per worker, not one per file.
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false, ...timeouts } },
