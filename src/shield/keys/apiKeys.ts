@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
 import { DatabaseError, UsageError } from '../../errors.js';
+import { migration026Missing } from '../migration026.js';
 
 const insertKeySql = sqlFile(import.meta.url, './sql/insert_key.sql');
 const listKeysSql = sqlFile(import.meta.url, './sql/list_keys.sql');
@@ -105,13 +106,7 @@ function checkScopes(scopes: readonly string[]): ApiKeyScope[] {
 }
 
 function keysTableHint(error: unknown): unknown {
-  if (error instanceof DatabaseError && error.sqlState === '42P01') {
-    return new UsageError('API keys need migration 026, which is not applied to this database', {
-      code: 'migration_026_missing',
-      hint: 'apply it first: shipcheck db migrate --to 026',
-    });
-  }
-  return error;
+  return migration026Missing(error, 'API keys need');
 }
 
 interface KeyRow {

@@ -1,9 +1,12 @@
 import type { Queryable } from '../../db/database.js';
 import { sqlFile } from '../../db/sqlFile.js';
-import { DatabaseError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { migration026Missing } from '../migration026.js';
 
 const purgeSql = sqlFile(import.meta.url, './sql/purge_requests.sql');
 const countSql = sqlFile(import.meta.url, './sql/count_requests.sql');
+
+const ledgerNeeds = 'the idempotency ledger needs';
 
 export const ledgerLimits = { maxDays: 36_500, maxBatchSize: 100_000, defaultBatchSize: 5_000 } as const;
 
@@ -40,7 +43,7 @@ export function ledgerCutoff(days: number, now: Date = new Date()): Date {
 export async function countLedger(db: Queryable, cutoff: Date): Promise<LedgerCount> {
   const { rows } = await db
     .query<{ total: string; older: string; oldest: Date | null }>(countSql, [cutoff.toISOString()])
-    .catch((error: unknown) => Promise.reject(ledgerTableHint(error)));
+    .catch((error: unknown) => Promise.reject(migration026Missing(error, ledgerNeeds)));
   const row = rows[0]!;
   return {
     total: Number(row.total),
@@ -77,21 +80,11 @@ export async function purgeLedger(
     if (options.signal?.aborted) break;
     const { rowCount } = await db
       .query(purgeSql, [cutoff.toISOString(), batchSize])
-      .catch((error: unknown) => Promise.reject(ledgerTableHint(error)));
+      .catch((error: unknown) => Promise.reject(migration026Missing(error, ledgerNeeds)));
     batches++;
     deleted += rowCount;
     options.onBatch?.(deleted);
     if (rowCount < batchSize) break;
   }
   return { deleted, batches, cutoff: cutoff.toISOString() };
-}
-
-function ledgerTableHint(error: unknown): unknown {
-  if (error instanceof DatabaseError && error.sqlState === '42P01') {
-    return new UsageError('the idempotency ledger needs migration 026, which is not applied to this database', {
-      code: 'migration_026_missing',
-      hint: 'apply it first: shipcheck db migrate --to 026',
-    });
-  }
-  return error;
 }
