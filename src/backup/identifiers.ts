@@ -17,3 +17,18 @@ export function quoteQualified(qualified: string): string {
   const dot = qualified.indexOf('.');
   return `${quoteIdent(qualified.slice(0, dot))}.${quoteIdent(qualified.slice(dot + 1))}`;
 }
+
+/**
+ * An identifier as a person would write it in a script they review and edit (`shipcheck
+ * init`'s draft revert scripts): bare when it is plain lower case, quoted otherwise. It does
+ * not know PostgreSQL's reserved words, so it is not for SQL that runs unseen.
+ */
+export function readableIdent(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}
+
+/** `schema.name` with each part as readableIdent writes it. */
+export function readableQualified(qualified: string): string {
+  const dot = qualified.indexOf('.');
+  return `${readableIdent(qualified.slice(0, dot))}.${readableIdent(qualified.slice(dot + 1))}`;
+}
