@@ -6,7 +6,8 @@ import { traitsOfStep } from '../steps/traits.js';
 import type { ApprovalRecord } from '../steps/types.js';
 import { appendEvent } from './runLog.js';
 import { latestApproval, listRuns, loadRun, type StoredRun } from './runs.js';
-import { isFinished, type RunState } from './state.js';
+import type { RunState } from './state.js';
+import { isFinished } from './stateQueries.js';
 
 export interface ApprovalInput {
   readonly stateDir: string;

@@ -6,7 +6,7 @@ import { traitsOfStep } from '../steps/traits.js';
 import { closeEnvironment, openEnvironment } from './environment.js';
 import { logKeyFrom, logKeyVariable } from './logLine.js';
 import { runsOf, listRuns, type StoredRun } from './runs.js';
-import { warnedSteps } from './state.js';
+import { warnedSteps } from './stateQueries.js';
 
 export interface DeployGateResult {
   readonly ok: boolean;

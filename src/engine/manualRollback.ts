@@ -8,7 +8,8 @@ import type { RunRenderer } from './renderers/types.js';
 import type { RunControls } from './runControls.js';
 import { listRuns, loadRun } from './runs.js';
 import { withRunSession, type RunResult, type SessionRun } from './session.js';
-import { unfinishedRollback, type RunState, type UnfinishedRollback } from './state.js';
+import type { RunState } from './state.js';
+import { unfinishedRollback, type UnfinishedRollback } from './stateQueries.js';
 
 export interface ManualRollbackOptions {
   readonly checklist: Checklist;

@@ -10,7 +10,7 @@ import {
   type RollbackResult,
 } from './rollbackProcedure.js';
 import { interruptedByOperator, stoppedBeforeStep, type RunControls } from './runControls.js';
-import { unfinishedRollback, warnedSteps } from './state.js';
+import { unfinishedRollback, warnedSteps } from './stateQueries.js';
 import { executeStep, failureMessage, type StepRunDeps } from './stepExecutor.js';
 
 export type { InterruptedStepDecision } from './interruptedStep.js';

@@ -3,7 +3,8 @@ import type { StepOutcome } from '../steps/types.js';
 import { RollbackFailedError } from '../errors.js';
 import { settleInterruptedStep, skippedByOperator } from './interruptedStep.js';
 import { interruptedByOperator, stoppedBeforeStep, type RunControls } from './runControls.js';
-import type { RollbackState, StepState, UnfinishedRollback } from './state.js';
+import type { RollbackState, StepState } from './state.js';
+import type { UnfinishedRollback } from './stateQueries.js';
 import { executeStep, failureMessage, type StepRunDeps, type StepRunResult } from './stepExecutor.js';
 
 export type RollbackResult = { readonly status: 'rolled_back' | 'failed' | 'monitoring'; readonly message: string };

@@ -8,7 +8,8 @@ import type { RunRenderer } from './renderers/types.js';
 import { newRunId } from './runId.js';
 import { findResumable, listRuns, type StoredRun } from './runs.js';
 import { withRunSession, type RunResult, type RunSession, type SessionRun } from './session.js';
-import { isFinished, type RunState } from './state.js';
+import type { RunState } from './state.js';
+import { isFinished } from './stateQueries.js';
 
 export type { RunResult, StepResult } from './session.js';
 

@@ -4,7 +4,8 @@ import { UsageError } from '../errors.js';
 import type { ApprovalRecord, PhaseStatus } from '../steps/types.js';
 import type { RunEvent } from './events.js';
 import { type LogIntegrity, readRunLog } from './runLog.js';
-import { foldEvents, isFinished, type RunState } from './state.js';
+import { foldEvents, type RunState } from './state.js';
+import { isFinished } from './stateQueries.js';
 
 /** A run as found in the state directory: its log and the state folded from it. */
 export interface StoredRun {

@@ -1,6 +1,7 @@
 import type { ApprovalRecord, PhaseStatus, StepOutcome } from '../steps/types.js';
 import type { RollbackBranch } from '../checklist/types.js';
 import type { PhaseSummary, RunEvent, StepError } from './events.js';
+import { warnedSteps } from './stateQueries.js';
 import type { RunStatus, StepStatus } from './status.js';
 
 export type { RunStatus, StepStatus } from './status.js';
@@ -326,44 +327,4 @@ function markRolledBack(state: RunState, rolledBack: boolean): RunState {
       Object.entries(state.phaseStatus).map(([id, status]) => [id, status === 'not_started' ? status : 'rolled_back']),
     ),
   };
-}
-
-/** Steps of the run's phases (or of one phase) that failed and went on under `on_fail: warn`. */
-export function warnedSteps(state: RunState, phaseId?: string): StepState[] {
-  return state.steps.filter(
-    (s) =>
-      s.status === 'Error' &&
-      s.action === 'warn' &&
-      !s.phaseId.startsWith('rollback:') &&
-      (phaseId === undefined || s.phaseId === phaseId),
-  );
-}
-
-/** Finished runs are never resumed; a new `run` starts a new one. */
-export function isFinished(state: RunState): boolean {
-  return !['in_progress', 'awaiting_approval', 'stopped'].includes(state.status);
-}
-
-/** A rollback a resume must finish: one the run log shows started, or one on_fail decided and no one started. */
-export type UnfinishedRollback =
-  | { readonly started: true; readonly rollback: RollbackState }
-  | { readonly started: false; readonly failedStep: StepState };
-
-/**
- * What a process killed during a rollback left to finish: the rollback it had
- * started (still running, or ended without the run ending over it), or, killed
- * between a step's failure and `rollback_started`, the failed step whose on_fail
- * had decided one. A resume finishes this, never the run's phases.
- *
- * @example
- * unfinishedRollback(state) // { started: true, rollback: { branch: 'function_related', status: 'running', steps: ['rb-drop'], … } }
- */
-export function unfinishedRollback(state: RunState): UnfinishedRollback | undefined {
-  const { rollback } = state;
-  if (rollback) return rollback.status === 'running' || !isFinished(state) ? { started: true, rollback } : undefined;
-  if (isFinished(state)) return undefined;
-  const failedStep = state.steps.find(
-    (s) => s.status === 'Error' && s.action === 'rollback' && !s.phaseId.startsWith('rollback:'),
-  );
-  return failedStep && { started: false, failedStep };
 }

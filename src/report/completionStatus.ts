@@ -1,6 +1,7 @@
 import type { ApprovalRecord, PhaseStatus } from '../steps/types.js';
 import { latestPhaseStatus, type StoredRun } from '../engine/runs.js';
-import { warnedSteps, type RunState } from '../engine/state.js';
+import type { RunState } from '../engine/state.js';
+import { warnedSteps } from '../engine/stateQueries.js';
 import { statusWords } from '../engine/statusWords.js';
 
 export interface PhaseLine {

@@ -1,4 +1,5 @@
-import { unfinishedRollback, type RunState } from '../state.js';
+import type { RunState } from '../state.js';
+import { unfinishedRollback } from '../stateQueries.js';
 
 /**
  * The sentence a resumed session opens with when it finishes the run's unfinished

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { at, finished, runStarted, step } from './runEvents.js';
 import { parseEvents } from '../../../src/engine/runLog.js';
-import { foldEvents, isFinished } from '../../../src/engine/state.js';
+import { foldEvents } from '../../../src/engine/state.js';
+import { isFinished } from '../../../src/engine/stateQueries.js';
 
 const started = runStarted(['deploy', 'signoff']);
 

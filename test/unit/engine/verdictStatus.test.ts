@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { at, finished, runStarted, step } from './runEvents.js';
 import type { RunEvent } from '../../../src/engine/events.js';
 import { phaseMark } from '../../../src/engine/renderers/phaseMark.js';
-import { foldEvents, warnedSteps } from '../../../src/engine/state.js';
+import { foldEvents } from '../../../src/engine/state.js';
+import { warnedSteps } from '../../../src/engine/stateQueries.js';
 import { statusWords } from '../../../src/engine/statusWords.js';
 
 const started = runStarted(['deploy', 'signoff', 'later']);
