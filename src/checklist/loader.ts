@@ -13,14 +13,9 @@ import { ChecklistError, type ChecklistProblem, formatPath } from './problems.js
 import { checkRollbackBranchField, checkStepReferences, type PhasePlace, type StepPlace } from './references.js';
 import { checklistSchema, type ChecklistFile, stepHeaderKeys, stepHeaderSchema } from './schema.js';
 import { SourceMap } from './sourceMap.js';
+import { toChecklist } from './toChecklist.js';
 import { referencesOf } from './stepReferences.js';
-import {
-  type Checklist,
-  type ChecklistPhase,
-  type ChecklistStep,
-  type RollbackBranch,
-  rollbackBranches,
-} from './types.js';
+import { type Checklist, type ChecklistStep, type RollbackBranch, rollbackBranches } from './types.js';
 
 /**
  * What a checklist file may hold. A real checklist is tens of kilobytes and tens
@@ -306,50 +301,6 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-function toChecklist(
-  data: ChecklistFile,
-  file: string,
-  fileHash: string,
-  stepsByPath: Map<string, ChecklistStep>,
-): Checklist {
-  const stepsAt = (path: PropertyKey[], count: number): ChecklistStep[] =>
-    Array.from({ length: count }, (_, i) => stepsByPath.get(formatPath([...path, i])) as ChecklistStep);
-  const phases: ChecklistPhase[] = data.phases.map((phase, index) => ({
-    id: phase.id,
-    title: phase.title,
-    environment: phase.environment,
-    steps: stepsAt(['phases', index, 'steps'], phase.steps.length),
-  }));
-  return {
-    version: 1,
-    name: data.name,
-    file,
-    dir: dirname(file),
-    fileHash,
-    metadata: {
-      ...(data.metadata.migration !== undefined && { migration: data.metadata.migration }),
-      ...(data.metadata.issue !== undefined && { issue: data.metadata.issue }),
-      ...(data.metadata.blocked_pr !== undefined && { blockedPr: data.metadata.blocked_pr }),
-      ...(data.metadata.description !== undefined && { description: data.metadata.description }),
-    },
-    environments: Object.fromEntries(
-      Object.entries(data.environments).map(([name, env]) => [
-        name,
-        {
-          connectionEnv: env.connection_env,
-          ...(env.direct_connection_env !== undefined && { directConnectionEnv: env.direct_connection_env }),
-        },
-      ]),
-    ),
-    phases,
-    rollback: {
-      function_related: stepsAt(['rollback', 'function_related'], data.rollback.function_related.length),
-      data_corruption: stepsAt(['rollback', 'data_corruption'], data.rollback.data_corruption.length),
-      keep_monitoring: stepsAt(['rollback', 'keep_monitoring'], data.rollback.keep_monitoring.length),
-    },
-  };
 }
 
 function sortByLine(problems: readonly ChecklistProblem[]): ChecklistProblem[] {
