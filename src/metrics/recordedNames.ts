@@ -10,7 +10,7 @@ import { formerFigureNames, formerNames } from '../shield/presets/formerRecorded
 /**
  * `record` with its former names read as today's; a key recorded under today's name wins.
  *
- * @example currentNames({ shield_actions: 40, deadlocks: 0 }) // { app_requests: 40, deadlocks: 0 }
+ * @example currentNames({ shield_failure_rate: 0.01, deadlocks: 0 }) // { app_failure_rate: 0.01, deadlocks: 0 }
  */
 export function currentNames<T = unknown>(record: Readonly<Record<string, T>> | object): Record<string, T> {
   return renamed(record, formerNames);
