@@ -86,6 +86,18 @@ describe('the idempotency ledger purge', () => {
     expect((await purgeLedger(t.db, ledgerCutoff(30))).deleted).toBe(1);
   });
 
+  it('an abort (Ctrl-C) stops between batches: the batches done stay deleted, the rest stays', async () => {
+    await ledgerRows(50, 5, 'abort');
+    const abort = new AbortController();
+    const result = await purgeLedger(t.db, ledgerCutoff(30), {
+      batchSize: 2,
+      signal: abort.signal,
+      onBatch: () => abort.abort(),
+    });
+    expect(result).toMatchObject({ deleted: 2, batches: 1 });
+    expect(await keys()).toHaveLength(3);
+  });
+
   it('shipcheck shield requests purge: --dry-run counts and deletes nothing, then the purge reports what it deleted', async () => {
     await ledgerRows(45, 3, 'cli-old');
     await ledgerRows(1, 1, 'cli-new');
