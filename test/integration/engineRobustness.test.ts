@@ -9,9 +9,8 @@ import { ExitCode, LockHeldError } from '../../src/errors.js';
 import { acquireLease, type LeaseRecord } from '../../src/engine/lease.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { spawnCollecting, timesStarted } from './engineProcess.js';
+import { bundle } from '../support/bundle.js';
 import { engineFile, stagingChecklist } from './engineSupport.js';
-
-const racer = fileURLToPath(new URL('./leaseRacer.ts', import.meta.url));
 
 const { staging, ws } = engineFile({ migrateTo: 'none' });
 
@@ -94,8 +93,11 @@ describe('lease takeover race', () => {
   it('four processes taking over the same stale leases at the same instant: one winner per lease (20 rounds)', async () => {
     const rounds = 20;
     for (let round = 0; round < rounds; round++) await plantStaleLease(`proc-${round}`);
+    const racer = await bundle(fileURLToPath(new URL('./leaseRacer.ts', import.meta.url)), {
+      outdir: join(ws.dir, 'racer'),
+    });
     const children = Array.from({ length: 4 }, () =>
-      spawnCollecting(process.execPath, ['--import', 'tsx', racer, ws.stateDir, 'proc', String(rounds), '100'], {}),
+      spawnCollecting(process.execPath, [racer, ws.stateDir, 'proc', String(rounds), '100'], {}),
     );
     // Start together: once every racer has loaded, they all get the same start time.
     await until(() => children.every((c) => c.output().startsWith('ready')));

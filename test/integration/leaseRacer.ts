@@ -5,7 +5,7 @@
  * It stays alive until stdin closes: a winner that exited would leave a dead pid's
  * lease, which a slower racer may rightly take over.
  *
- *   node --import tsx test/integration/leaseRacer.ts STATE_DIR PREFIX ROUNDS INTERVAL_MS
+ *   node --import tsx test/integration/leaseRacer.ts STATE_DIR PREFIX ROUNDS INTERVAL_MS   (the test runs it bundled: test/support/bundle.ts)
  */
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';

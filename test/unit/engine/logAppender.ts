@@ -3,7 +3,7 @@
  * (runLog.test.ts): N step_progress events, each through appendEvent, as
  * `shipcheck approve` appends beside a running run.
  *
- *   node --import tsx test/unit/engine/logAppender.ts RUN_DIR NAME COUNT
+ *   node --import tsx test/unit/engine/logAppender.ts RUN_DIR NAME COUNT   (the test runs it bundled: test/support/bundle.ts)
  */
 import { appendEvent } from '../../../src/engine/runLog.js';
 

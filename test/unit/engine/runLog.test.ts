@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ExitCode, RunLogDamagedError } from '../../../src/errors.js';
 import type { RunEvent } from '../../../src/engine/events.js';
 import { encodeLine, genesisHash, hashLine, logKeyFrom } from '../../../src/engine/logLine.js';
 import { appendEvent, appendEvents, eventsFileName, parseRunLog, readRunLog } from '../../../src/engine/runLog.js';
 import { foldEvents, progressKept } from '../../../src/engine/state.js';
+import { bundle } from '../../support/bundle.js';
 
 const at = '2025-10-24T10:00:00.000Z';
 const started: RunEvent = {
@@ -217,11 +218,11 @@ describe('blank lines', () => {
 describe('appenders in several processes', () => {
   it('four processes appending at once (as approve does beside a run) leave one unbroken chain', async () => {
     await appendEvents(dir, [started, stepStarted]);
-    const appender = fileURLToPath(new URL('./logAppender.ts', import.meta.url));
+    const built = await mkdtemp(join(tmpdir(), 'shipcheck-appender-'));
+    onTestFinished(() => rm(built, { recursive: true, force: true }));
+    const appender = await bundle(fileURLToPath(new URL('./logAppender.ts', import.meta.url)), { outdir: built });
     const run = promisify(execFile);
-    await Promise.all(
-      ['p1', 'p2', 'p3', 'p4'].map((name) => run(process.execPath, ['--import', 'tsx', appender, dir, name, '25'])),
-    );
+    await Promise.all(['p1', 'p2', 'p3', 'p4'].map((name) => run(process.execPath, [appender, dir, name, '25'])));
     const log = await readRunLog(dir);
     expect(log.events).toHaveLength(102);
     for (const name of ['p1', 'p2', 'p3', 'p4']) {
