@@ -5,36 +5,47 @@ import { Database } from './database.js';
 const databaseName = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
+ * `via`: an open connection to the server behind `adminUrl` to run the statement on, for a
+ * caller that makes many (the test suite); without it one is opened and closed for the call.
+ */
+interface AdminConnection {
+  readonly via?: Database;
+}
+
+/**
  * Creates a database on the server behind `adminUrl` and returns its connection string:
  * empty, or a copy of `template` (which nobody may be connected to meanwhile).
  */
 export async function createDatabase(
   adminUrl: string,
   name: string,
-  options: { template?: string } = {},
+  options: { template?: string } & AdminConnection = {},
 ): Promise<string> {
   assertDatabaseName(name);
   if (options.template !== undefined) assertDatabaseName(options.template);
-  const admin = Database.connect(adminUrl, { max: 1 });
-  try {
-    // Identifiers cannot be bound parameters; the names are checked against a strict pattern above.
-    await admin.query(
-      options.template === undefined
-        ? `create database ${name}`
-        : `create database ${name} template ${options.template}`,
-    );
-  } finally {
-    await admin.close();
-  }
+  // Identifiers cannot be bound parameters; the names are checked against a strict pattern above.
+  await asAdmin(
+    adminUrl,
+    options,
+    options.template === undefined ? `create database ${name}` : `create database ${name} template ${options.template}`,
+  );
   return withDatabase(adminUrl, name);
 }
 
 /** Drops a database, disconnecting whoever is still in it. */
-export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+export async function dropDatabase(adminUrl: string, name: string, options: AdminConnection = {}): Promise<void> {
   assertDatabaseName(name);
+  await asAdmin(adminUrl, options, `drop database if exists ${name} with (force)`);
+}
+
+async function asAdmin(adminUrl: string, options: AdminConnection, statement: string): Promise<void> {
+  if (options.via) {
+    await options.via.query(statement);
+    return;
+  }
   const admin = Database.connect(adminUrl, { max: 1 });
   try {
-    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(statement);
   } finally {
     await admin.close();
   }

@@ -18,6 +18,17 @@ export function adminUrl(): string {
 }
 
 /**
+ * One connection to the suite's server per worker for creating and dropping the test
+ * databases: a connection of its own for each cost ~300 connections per run, each a backend
+ * started and authenticated (docs/performance.md §6).
+ */
+let admin: Database | undefined;
+const adminConnection = () => {
+  admin ??= Database.connect(adminUrl(), { max: 1 });
+  return admin;
+};
+
+/**
  * A database of the test's own on the suite's server, migrated to `migrateTo`
  * ('none' for empty, undefined for every migration). Drop it in afterAll.
  * Migrated ones are copies of the suite's templates (globalSetup), not a replay of the migrations.
@@ -27,7 +38,10 @@ export async function freshDatabase(
 ): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`;
   const template = templateFor(options.migrateTo);
-  const url = await createDatabase(adminUrl(), name, template === undefined ? {} : { template });
+  const url = await createDatabase(adminUrl(), name, {
+    ...(template !== undefined && { template }),
+    via: adminConnection(),
+  });
   const db = Database.connect(url, { max: options.poolSize ?? 10 });
   if (options.migrateTo !== 'none' && template === undefined) {
     // No template for this id (not a migration of db/migrations): migrate reports it as before.
@@ -39,7 +53,7 @@ export async function freshDatabase(
     db,
     async drop() {
       await db.close();
-      await dropDatabase(adminUrl(), name);
+      await dropDatabase(adminUrl(), name, { via: adminConnection() });
     },
   };
 }
