@@ -110,7 +110,8 @@ describe('examples/', () => {
     expect(written).not.toMatch(/scripts:/);
   });
 
-  it('supabase-project, fixed: its init-written checklist passes all five phases for real on staging and production, and the gate opens', async () => {
+  // The two full deployments have databases and folders of their own, and mostly wait on monitor windows.
+  it.concurrent('supabase-project, fixed: its init-written checklist passes all five phases for real on staging and production, and the gate opens', async () => {
     const project = await mkdtemp(join(tmpdir(), 'shipcheck-example-full-'));
     const staging = await freshDatabase({ migrateTo: 'none' });
     const production = await freshDatabase({ migrateTo: 'none' });
@@ -157,7 +158,7 @@ describe('examples/', () => {
     }
   });
 
-  it("flyway-project: its init-written checklist, with smoke-test data of its own, passes all five phases, recorded in flyway_schema_history with Flyway's checksums", async () => {
+  it.concurrent("flyway-project: its init-written checklist, with smoke-test data of its own, passes all five phases, recorded in flyway_schema_history with Flyway's checksums", async () => {
     const project = await mkdtemp(join(tmpdir(), 'shipcheck-example-flyway-'));
     const staging = await freshDatabase({ migrateTo: 'none' });
     const production = await freshDatabase({ migrateTo: 'none' });
