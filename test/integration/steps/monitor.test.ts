@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, type ExpectStatic, expect, test, vi } from 'vitest';
 import { Database } from '../../../src/db/database.js';
 import { baselineStep } from '../../../src/steps/baseline.js';
 import { functionName } from '../../../src/steps/shared/functionName.js';
@@ -12,38 +12,45 @@ import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 const organizationId = '00000000-0000-0000-0000-000000000001';
 const fn = 'public.atomic_update_user_behavior';
 
-describe('baseline and monitor steps', () => {
-  let harness: StepHarness;
-  let calls = 0;
-  const callFunction = async (times: number) => {
-    for (let i = 0; i < times; i++) {
-      await harness.database.db.query('select public.atomic_update_user_behavior($1, $2, $3, null, $4::jsonb)', [
-        organizationId,
-        'twitter',
-        'monitored',
-        JSON.stringify({ severity: 'low', toxicity_score: 0.1, comment_id: `c${++calls}`, action_tags: [] }),
-      ]);
-    }
-  };
-
-  /** The monitor took its first sample: what happens from now on is inside its window. */
-  const windowStarted = () =>
-    expect
-      .poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 })
-      .toBe(true);
-
-  beforeAll(async () => {
-    harness = await stepHarness();
-    await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'monitored org')", [
+let calls = 0;
+const callFunction = async (harness: StepHarness, times: number) => {
+  for (let i = 0; i < times; i++) {
+    await harness.database.db.query('select public.atomic_update_user_behavior($1, $2, $3, null, $4::jsonb)', [
       organizationId,
+      'twitter',
+      'monitored',
+      JSON.stringify({ severity: 'low', toxicity_score: 0.1, comment_id: `c${++calls}`, action_tags: [] }),
     ]);
-  });
-  afterAll(async () => {
-    await harness.close();
-  });
+  }
+};
 
-  it('baseline records the counters, and function calls once the function has been called', async () => {
-    await callFunction(3);
+/** The monitor took its first sample: what happens from now on is inside its window. `expect`: the test's own (concurrent tests). */
+const windowStarted = (harness: StepHarness, expect: ExpectStatic) =>
+  expect
+    .poll(() => harness.progress.some((p) => p.startsWith('watching for')), { timeout: 10_000, interval: 50 })
+    .toBe(true);
+
+/**
+ * A harness of the test's own (database, run dir, progress): the tests run concurrently, most
+ * of each is waiting on a window, and the figures they judge (deadlocks, function calls, lock
+ * waits) are per database.
+ */
+// vitest reads what a fixture depends on from its first parameter's pattern: nothing here.
+const it = test.extend('harness', async ({}, { onCleanup }) => {
+  const harness = await stepHarness();
+  onCleanup(() => harness.close());
+  await harness.database.db.query("insert into public.organizations (id, name) values ($1, 'monitored org')", [
+    organizationId,
+  ]);
+  return harness;
+});
+
+describe.concurrent('baseline and monitor steps', () => {
+  it('baseline records the counters, and function calls once the function has been called', async ({
+    harness,
+    expect,
+  }) => {
+    await callFunction(harness, 3);
     // Backends flush their statistics about once a second: wait until the calls show.
     await expect
       .poll(
@@ -63,15 +70,17 @@ describe('baseline and monitor steps', () => {
     expect(outcome.observed).toMatchObject({ track_functions: 'pl' });
   });
 
-  it('baseline before the migration: the function is recorded as not measured, not as a failure', async () => {
+  it('baseline before the migration: the function is recorded as not measured, not as a failure', async ({
+    harness,
+    expect,
+  }) => {
     const outcome = await harness.run(baselineStep, { function: 'public.not_deployed_yet' });
     expect(outcome.status).toBe('passed');
     expect(outcome.observed).toMatchObject({ function_not_measured: 'public.not_deployed_yet does not exist' });
     expect(outcome.metrics).not.toHaveProperty('function_calls');
   });
 
-  it('monitor passes a quiet window, recording every sample', async () => {
-    harness.progress.length = 0;
+  it('monitor passes a quiet window, recording every sample', async ({ harness, expect }) => {
     const outcome = await harness.run(monitorStep, {
       duration: '1s',
       interval: '250ms',
@@ -94,10 +103,9 @@ describe('baseline and monitor steps', () => {
     expect(outcome.evidence?.[0]?.path).toMatch(/samples\.json$/);
   });
 
-  it('monitor fails as soon as a deadlock happens, naming the criterion and the value', async () => {
-    harness.progress.length = 0;
+  it('monitor fails as soon as a deadlock happens, naming the criterion and the value', async ({ harness, expect }) => {
     const monitoring = harness.run(monitorStep, { duration: '30s', interval: '200ms', criteria: { max_deadlocks: 0 } });
-    await windowStarted();
+    await windowStarted(harness, expect);
     await causeDeadlock(harness.database.url);
     const outcome = await monitoring;
     expect(outcome.status).toBe('failed');
@@ -105,8 +113,11 @@ describe('baseline and monitor steps', () => {
     expect((outcome.observed as { window_ms: number }).window_ms).toBeLessThan(15_000);
   });
 
-  it('max_table_lock_waits counts waiters on the watched table only: a wait elsewhere passes, a row-lock wait on user_behaviors fails', async () => {
-    await callFunction(1);
+  it('max_table_lock_waits counts waiters on the watched table only: a wait elsewhere passes, a row-lock wait on user_behaviors fails', async ({
+    harness,
+    expect,
+  }) => {
+    await callFunction(harness, 1);
     const watchTable = (duration: string) =>
       harness.run(monitorStep, {
         duration,
@@ -142,7 +153,10 @@ describe('baseline and monitor steps', () => {
     }
   });
 
-  it('max_degradation: function calls much slower than in the baseline fail the window, naming both means', async () => {
+  it('max_degradation: function calls much slower than in the baseline fail the window, naming both means', async ({
+    harness,
+    expect,
+  }) => {
     // One connection, its statistics flushed after each burst: an idle backend would hold them back for up to 10 s.
     const caller = Database.connect(harness.database.url, { max: 1 });
     const burst = async (times: number) => {
@@ -170,7 +184,7 @@ describe('baseline and monitor steps', () => {
         { duration: '15s', interval: '250ms', function: fn, baseline: 'baseline', criteria: { max_degradation: 0.2 } },
         { outcomes: { baseline } },
       );
-      await windowStarted();
+      await windowStarted(harness, expect);
       // The first call waits 600 ms for the row's lock: 25 calls then average over 20 ms, far above the baseline.
       const holder = await holdRowLock(
         harness.database.url,
@@ -190,16 +204,15 @@ describe('baseline and monitor steps', () => {
     }
   });
 
-  it('monitor fails when the mean execution time goes over the limit', async () => {
-    harness.progress.length = 0;
+  it('monitor fails when the mean execution time goes over the limit', async ({ harness, expect }) => {
     const monitoring = harness.run(monitorStep, {
       duration: '20s',
       interval: '250ms',
       function: fn,
       criteria: { max_mean_exec_ms: 0.0001 },
     });
-    await windowStarted();
-    await callFunction(5);
+    await windowStarted(harness, expect);
+    await callFunction(harness, 5);
     const outcome = await monitoring;
     expect(outcome.status).toBe('failed');
     expect(outcome.message).toMatch(/^max_mean_exec_ms breached: mean execution time \(ms\) [\d.]+ > 0\.0001/);
@@ -248,7 +261,7 @@ describe('baseline and monitor steps', () => {
     ]);
   });
 
-  it('monitor stops with "interrupted" when the run is aborted', async () => {
+  it('monitor stops with "interrupted" when the run is aborted', async ({ harness, expect }) => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     await expect(
@@ -292,17 +305,16 @@ async function holdRowLockWithWaiter(
   await db.query(setupSql);
   const holder = await holdRowLock(url, waiterSql);
   const waiter = db.query(waiterSql);
-  await expect
-    .poll(
-      async () =>
-        (await db.query<{ n: string }>("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock'"))
-          .rows[0]!.n,
-      {
-        timeout: 10_000,
-        interval: 50,
-      },
-    )
-    .not.toBe('0');
+  // This database's waiters only: other tests' (of this file or another) wait in theirs.
+  await vi.waitFor(
+    async () => {
+      const { rows } = await db.query<{ n: string }>(
+        "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+      );
+      if (rows[0]!.n === '0') throw new Error('the waiter is not waiting yet');
+    },
+    { timeout: 10_000, interval: 50 },
+  );
   return {
     async release() {
       await holder.release();
