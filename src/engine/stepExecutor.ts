@@ -8,6 +8,7 @@ import { stepTraits } from '../steps/traits.js';
 import type { EnvironmentHandle, RunHistory, StepContext, StepKind, StepOutcome } from '../steps/types.js';
 import type { StepError } from './events.js';
 import { stepCheckpoints } from './checkpoints.js';
+import { awaitCtrlCBehindShutdown } from './serverShutdownGrace.js';
 import { poolerSessionNeeded, sessionTarget } from '../steps/sessionTarget.js';
 import { writeEvidenceFile } from './evidence.js';
 import type { AttemptStatus } from './status.js';
@@ -140,6 +141,7 @@ async function attemptStep(
       await Promise.all(pendingProgress);
       return { kind: 'awaiting_approval', error };
     }
+    await awaitCtrlCBehindShutdown(error, deps.signal);
     result = { kind: 'finished', status: 'error', error: toStepError(error, deps.secrets) };
   }
   await Promise.all(pendingProgress);

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { DatabaseError } from '../../../src/errors.js';
 import { createRegistry, stepKinds } from '../../../src/steps/registry.js';
 import type { StepKind } from '../../../src/steps/types.js';
 
 /** Test-only step kinds, registered next to the real ones (the runner takes a registry). */
 const probeSchema = z.strictObject({
-  result: z.enum(['passed', 'failed', 'throws']).default('passed'),
+  // server_shutdown: the error a query gets when the server shuts down under it (admin_shutdown).
+  result: z.enum(['passed', 'failed', 'throws', 'server_shutdown']).default('passed'),
   data_corruption: z.boolean().default(false),
   evidence: z.string().optional(),
 });
@@ -27,6 +29,8 @@ function probe(kind: string, flags: { idempotent: boolean; mutates: boolean }): 
         ? [await context.writeEvidence('probe.txt', spec.evidence, 'what the probe saw')]
         : [];
       if (spec.result === 'throws') throw new Error(`probe ${context.step.id} exploded`);
+      if (spec.result === 'server_shutdown')
+        throw new DatabaseError('terminating connection due to administrator command', { sqlState: '57P01' });
       return {
         status: spec.result,
         expected: 'the probe result',

@@ -1,0 +1,28 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DatabaseError } from '../errors.js';
+
+/** admin_shutdown and crash_shutdown: the server ended the session because it is going down. */
+const shutdownStates = new Set(['57P01', '57P02']);
+
+/** How long a step failed by a server shutdown waits for the Ctrl-C that may have caused it. */
+export const shutdownGraceMs = 1000;
+
+/**
+ * Ctrl-C on a terminal reaches the whole process group, a server shipcheck started (the embedded
+ * PostgreSQL) with it: the server's fast shutdown can fail a step's query before this process
+ * has handled the same signal. A step that failed that way waits up to `graceMs` for `signal`,
+ * so that one Ctrl-C is recorded as an interruption, not as the step's failure. Resolves once
+ * the signal is aborted or the wait is over; any other error resolves at once.
+ */
+export async function awaitCtrlCBehindShutdown(
+  error: unknown,
+  signal: AbortSignal,
+  graceMs = shutdownGraceMs,
+): Promise<void> {
+  if (signal.aborted || !endedByServerShutdown(error)) return;
+  await sleep(graceMs, undefined, { signal }).catch(() => {});
+}
+
+function endedByServerShutdown(error: unknown): boolean {
+  return error instanceof DatabaseError && error.sqlState !== undefined && shutdownStates.has(error.sqlState);
+}
