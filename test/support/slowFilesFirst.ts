@@ -6,7 +6,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * server, docs/performance.md §6). With five workers the suite ends when its last long file
  * does: started last, monitorResume alone once took the run from ~73 to ~81 s. vitest orders by
  * the last run's durations only when it has them (its cache, absent from CI's clean clone),
- * otherwise by file size, and runs its projects one after another by name. A file missing
+ * otherwise by file size (the unit project runs before, as a group of its own). A file missing
  * here only runs later; update the list when a file becomes one of the slowest.
  */
 export const slowestFiles = [
