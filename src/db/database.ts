@@ -114,12 +114,20 @@ export class Database implements Queryable {
         this.#run<Row>(raw, sql, params, options),
     };
     let broken = false;
+    // A held connection the server drops between two queries (a restart, a shutdown) emits
+    // 'error', which the pool listens for only on idle ones: unheard, it would crash the
+    // process. Its next query fails instead, and it is not returned to the pool.
+    const lost = () => {
+      broken = true;
+    };
+    raw.on('error', lost);
     try {
       return await work(client);
     } catch (error) {
-      broken = error instanceof DatabaseError && error.sqlState === undefined;
+      broken ||= error instanceof DatabaseError && error.sqlState === undefined;
       throw error;
     } finally {
+      raw.off('error', lost);
       raw.release(broken);
     }
   }

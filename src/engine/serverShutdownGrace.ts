@@ -10,7 +10,8 @@ export const shutdownGraceMs = 1000;
 /**
  * Ctrl-C on a terminal reaches the whole process group, a server shipcheck started (the embedded
  * PostgreSQL) with it: the server's fast shutdown can fail a step's query before this process
- * has handled the same signal. A step that failed that way waits up to `graceMs` for `signal`,
+ * has handled the same signal. A step that failed that way (the shutdown's error, or its
+ * connection lost) waits up to `graceMs` for `signal`,
  * so that one Ctrl-C is recorded as an interruption, not as the step's failure. Resolves once
  * the signal is aborted or the wait is over; any other error resolves at once.
  */
@@ -23,6 +24,11 @@ export async function awaitCtrlCBehindShutdown(
   await sleep(graceMs, undefined, { signal }).catch(() => {});
 }
 
+/**
+ * The shutdown's own error (57P01), or, as often for a query under way, the connection simply
+ * gone (a DatabaseError with no SQLSTATE: "Connection terminated unexpectedly").
+ */
 function endedByServerShutdown(error: unknown): boolean {
-  return error instanceof DatabaseError && error.sqlState !== undefined && shutdownStates.has(error.sqlState);
+  if (!(error instanceof DatabaseError)) return false;
+  return error.sqlState === undefined || shutdownStates.has(error.sqlState);
 }

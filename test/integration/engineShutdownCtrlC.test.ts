@@ -5,6 +5,8 @@ import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
 import { shutdownGraceMs } from '../../src/engine/serverShutdownGrace.js';
 import { probeCalls, testRegistry } from '../unit/engine/testKinds.js';
+import { Database } from '../../src/db/database.js';
+import { startRestartableServer } from '../support/restartableServer.js';
 import { engineTest, stagingChecklist } from './engineSupport.js';
 
 /**
@@ -71,5 +73,54 @@ describe.concurrent('a step failed by the server shutting down', () => {
     const watched = result.results.find((r) => r.stepId === 'watched');
     expect(watched?.status).toBe('Error');
     expect(watched?.message ?? '').toContain('terminating connection due to administrator command');
+  });
+
+  it('a real fast shutdown (what Ctrl-C does to a postmaster) under a running query, Ctrl-C handled after it: interrupted', async ({
+    ws,
+  }) => {
+    const server = await startRestartableServer();
+    try {
+      const file = await ws.writeChecklist(
+        stagingChecklist(
+          'real-shutdown-test',
+          `  - id: deploy
+    title: Deploy
+    environment: staging
+    steps:
+      - { id: slow, kind: sql, title: Slow query, query: "select 1 as one from pg_sleep(30)", expect: { rows: [[1]] } }`,
+        ),
+      );
+      const controller = new AbortController();
+      const running = runChecklist({
+        checklist: file,
+        environment: 'staging',
+        stateDir: ws.stateDir,
+        registry: testRegistry,
+        env: { STAGING_URL: server.url },
+        signal: controller.signal,
+      });
+      const watcher = Database.connect(server.url, { max: 1 });
+      await vi.waitFor(
+        async () => {
+          const { rows } = await watcher.query(
+            "select 1 from pg_stat_activity where query like 'select 1 as one from pg_sleep(30)%'",
+          );
+          if (rows.length === 0) throw new Error('the query is not running yet');
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      await watcher.close();
+      await server.fastStop();
+      await sleep(200);
+      controller.abort();
+      const result = await running;
+
+      expect((result.error as ShipcheckError | undefined)?.exitCode, result.error?.message).toBe(ExitCode.interrupted);
+      const events = await ws.events(result.runId!);
+      expect(stepFinished(events, 'slow')).toBe(false);
+      expect(events.at(-1)).toMatchObject({ type: 'run_stopped', reason: 'interrupted', stepId: 'slow' });
+    } finally {
+      await server.stop();
+    }
   });
 });

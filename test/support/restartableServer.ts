@@ -16,6 +16,8 @@ export interface RestartableServer {
   crashRestart(): Promise<void>;
   /** pg_ctl stop -m immediate, the directory kept (stop() removes it). */
   crash(): Promise<void>;
+  /** pg_ctl stop -m fast, what SIGINT (a terminal's Ctrl-C) does: sessions end with 57P01. */
+  fastStop(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,9 @@ export async function startRestartableServer(): Promise<RestartableServer> {
     },
     async crash() {
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    },
+    async fastStop() {
+      await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
     },
     async stop() {
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});
