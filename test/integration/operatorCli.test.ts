@@ -194,7 +194,7 @@ describe('concurrent then verify-count: the seed sequence', () => {
     for (let round = 1; round < 3 && result.code === 0; round++) {
       result = await cli(...concurrentArgs('legacy_cli', 200, 'twitter', '--writer', 'legacy', '--reset'));
     }
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/lost updates: 200 actions succeeded but the count grew by \d+ \(\d+ lost\)/);
   });
 });
