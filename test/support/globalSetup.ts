@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { openServer, type PostgresServer } from '../../src/db/server.js';
 import { buildCli, type CliBuild } from './cliBuild.js';
+import { memoryTempDir } from './memoryTempDir.js';
 import { buildMigratedTemplates, type MigratedTemplates } from './templates.js';
 
 let server: PostgresServer | undefined;
@@ -13,6 +14,10 @@ let cli: CliBuild | undefined;
  * for the tests that spawn it (again before each re-run in watch mode: never a stale build).
  */
 export async function setup(project: TestProject): Promise<void> {
+  // Before anything is created: the server, the workers and the processes they spawn inherit
+  // it. A TMPDIR of the caller's own is kept (TMPDIR=/tmp npm test: the disk, as before).
+  const memory = memoryTempDir();
+  if (memory !== undefined && process.env.TMPDIR === undefined) process.env.TMPDIR = memory;
   // Unit tests never touch a database: `vitest run --project unit` starts nothing.
   if (project.vitest.projects.every((p) => p.name === 'unit')) return;
   const compile = async () => {
