@@ -9,6 +9,7 @@ import { startShieldServer } from '../../src/shield/http/server.js';
 import { resolveAuth } from '../../src/shield/http/serverAuth.js';
 import { resolveOrganization } from '../../src/shield/operator/testOrganization.js';
 import { freshDatabase, type TestDatabase } from '../support/database.js';
+import { untilLockWaiters } from '../support/lockWaits.js';
 import { actionBody, apiToken, auth, capturingLogger, postAction, sampleValue } from './httpFixtures.js';
 
 let t: TestDatabase;
@@ -163,12 +164,7 @@ describe('graceful shutdown', () => {
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify(actionBody(organizationId, 'shutdown_user', 'sd-1')),
     });
-    await waitFor(async () => {
-      const { rows } = await t.db.query<{ waiting: number }>(
-        `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-      );
-      return rows[0]!.waiting > 0;
-    });
+    await untilLockWaiters(t.db);
 
     signals.emit('SIGTERM');
     await waitFor(async () => !(await accepts(server.port)));

@@ -11,6 +11,7 @@ import { renderMarkdownReport } from '../../src/report/markdown.js';
 import { buildRunReport } from '../../src/report/runReport.js';
 import { migrateStep } from '../../src/steps/migrate.js';
 import { checklistYaml, workspace } from './engineSupport.js';
+import { untilLockWaiters } from '../support/lockWaits.js';
 import { type StepHarness, stepHarness } from '../support/stepContext.js';
 
 // Migrations that keep the app up (issue 13): statements outside a transaction, lock_timeout
@@ -149,13 +150,18 @@ describe('migration safety', () => {
 
     it('succeeds on a retry once the blocker is gone, keeping the attempt and its blocker as evidence', async () => {
       await write('002_col.sql', 'alter table public.t add column c int;');
-      setTimeout(() => void holder.query('commit'), 500);
-      const outcome = await run({
+      const running = run({
         migration: '002',
         lock_timeout: '300ms',
         lock_retries: 5,
         lock_retry_delay: '200ms',
       });
+      // The blocker goes once the ALTER has waited longer than lock_timeout, however late a
+      // loaded machine starts it (a fixed 500 ms could end before the first attempt).
+      await untilLockWaiters(harness.database.db);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await holder.query('commit');
+      const outcome = await running;
       expect(outcome.status, outcome.message).toBe('passed');
       const waits = (outcome.observed as { lock_waits: { blockers: string[] }[] }).lock_waits;
       expect(waits.length).toBeGreaterThanOrEqual(1);

@@ -1,4 +1,4 @@
-import { describe, type ExpectStatic, expect, test, vi } from 'vitest';
+import { describe, type ExpectStatic, expect, test } from 'vitest';
 import { Database } from '../../../src/db/database.js';
 import { baselineStep } from '../../../src/steps/baseline.js';
 import { functionName } from '../../../src/steps/shared/functionName.js';
@@ -7,6 +7,7 @@ import { unmeasuredCriteria } from '../../../src/steps/monitor/unmeasured.js';
 import { functionNotMeasured, type Sample } from '../../../src/metrics/sample.js';
 import { monitorStep } from '../../../src/steps/monitor.js';
 import { causeDeadlock } from '../../support/deadlock.js';
+import { untilLockWaiters } from '../../support/lockWaits.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 
 const organizationId = '00000000-0000-0000-0000-000000000001';
@@ -305,16 +306,7 @@ async function holdRowLockWithWaiter(
   await db.query(setupSql);
   const holder = await holdRowLock(url, waiterSql);
   const waiter = db.query(waiterSql);
-  // This database's waiters only: other tests' (of this file or another) wait in theirs.
-  await vi.waitFor(
-    async () => {
-      const { rows } = await db.query<{ n: string }>(
-        "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-      );
-      if (rows[0]!.n === '0') throw new Error('the waiter is not waiting yet');
-    },
-    { timeout: 10_000, interval: 50 },
-  );
+  await untilLockWaiters(db);
   return {
     async release() {
       await holder.release();

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monitorStep } from '../../../src/steps/monitor.js';
 import { freshDatabase, type TestDatabase } from '../../support/database.js';
+import { untilLockWaiters } from '../../support/lockWaits.js';
 import { type StepHarness, stepHarness } from '../../support/stepContext.js';
 
 /**
@@ -33,18 +34,7 @@ describe('max_table_lock_waits on a server with a copy of the database', () => {
       await holder.query('lock table public.user_behaviors in access exclusive mode');
       const waiting = waiter.query('select count(*) from public.user_behaviors');
       waiting.catch(() => {}); // ended with the client if the test fails first
-      await expect
-        .poll(
-          async () =>
-            (
-              await copy.db.query<{ n: string }>(
-                "select count(*)::text as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'",
-                [copy.name],
-              )
-            ).rows[0]!.n,
-          { timeout: 10_000, interval: 50 },
-        )
-        .toBe('1');
+      await untilLockWaiters(copy.db);
 
       const outcome = await harness.run(monitorStep, {
         duration: '1s',
