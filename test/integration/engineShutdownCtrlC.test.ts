@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, vi } from 'vitest';
+import type { Checklist } from '../../src/checklist/types.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { runChecklist } from '../../src/engine/runner.js';
 import { ExitCode, ShipcheckError } from '../../src/errors.js';
@@ -17,6 +18,17 @@ import { engineTest, stagingChecklist } from './engineSupport.js';
  * due to administrator command" for a demo stopped by Ctrl-C.
  */
 const it = engineTest({ migrateTo: 'none' });
+
+/** The checklist run on staging = `url`, as Ctrl-C would stop it through `signal`. */
+const runOnStaging = (file: Checklist, stateDir: string, url: string, signal?: AbortSignal) =>
+  runChecklist({
+    checklist: file,
+    environment: 'staging',
+    stateDir,
+    registry: testRegistry,
+    env: { STAGING_URL: url },
+    ...(signal && { signal }),
+  });
 
 const checklist = stagingChecklist(
   'shutdown-test',
@@ -36,14 +48,7 @@ describe.concurrent('a step failed by the server shutting down', () => {
     const file = await ws.writeChecklist(checklist);
     const controller = new AbortController();
     const called = probeCalls.length;
-    const running = runChecklist({
-      checklist: file,
-      environment: 'staging',
-      stateDir: ws.stateDir,
-      registry: testRegistry,
-      env: { STAGING_URL: staging.url },
-      signal: controller.signal,
-    });
+    const running = runOnStaging(file, ws.stateDir, staging.url, controller.signal);
     // The signal is handled well after the step's query failed (the postmaster saw it first, this
     // process was busy): 200 ms, within the grace.
     await vi.waitFor(() => expect(probeCalls.slice(called)).toContain('watched'), { interval: 5 });
@@ -61,13 +66,7 @@ describe.concurrent('a step failed by the server shutting down', () => {
   it('without Ctrl-C: after the grace, the step is the error it was', async ({ staging, ws }) => {
     const file = await ws.writeChecklist(checklist);
     const started = performance.now();
-    const result = await runChecklist({
-      checklist: file,
-      environment: 'staging',
-      stateDir: ws.stateDir,
-      registry: testRegistry,
-      env: { STAGING_URL: staging.url },
-    });
+    const result = await runOnStaging(file, ws.stateDir, staging.url);
     expect(performance.now() - started).toBeGreaterThanOrEqual(shutdownGraceMs - 50);
     expect(result.status).toBe('failed');
     const watched = result.results.find((r) => r.stepId === 'watched');
@@ -91,14 +90,7 @@ describe.concurrent('a step failed by the server shutting down', () => {
         ),
       );
       const controller = new AbortController();
-      const running = runChecklist({
-        checklist: file,
-        environment: 'staging',
-        stateDir: ws.stateDir,
-        registry: testRegistry,
-        env: { STAGING_URL: server.url },
-        signal: controller.signal,
-      });
+      const running = runOnStaging(file, ws.stateDir, server.url, controller.signal);
       const watcher = Database.connect(server.url, { max: 1 });
       await vi.waitFor(
         async () => {
