@@ -31,7 +31,6 @@ async function plantStaleLease(name: string): Promise<LeaseRecord> {
   return record;
 }
 
-/** Polls until `probe` gives a value (true counts as one). */
 /**
  * A refresh every 5 ms on a loaded machine can be mid-swap at each of a takeover's ten looks
  * (250 ms): it is then refused as "being taken over right now", the answer to a concurrent
@@ -48,6 +47,7 @@ async function takeOverDespiteRefreshes<T>(attempt: () => Promise<T>): Promise<T
   }
 }
 
+/** Polls until `probe` gives a value (true counts as one). */
 async function until<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 20_000,

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync, statfsSync } from 'node:fs';
 
 /** Room for the suite's scratch files: ~0.4 GB at their peak (docs/performance.md §6). */
-const neededBytes = 1024 ** 3;
+const suiteNeeds = 1024 ** 3;
 
 /**
  * A memory-backed directory for the suite's scratch files, or undefined to keep the default.
@@ -11,7 +11,7 @@ const neededBytes = 1024 ** 3;
  * as the run deletes; in memory it is a few µs. fsync and rename behave the same for the code
  * under test, which is all the tests can see of the disk.
  */
-export function memoryTempDir(candidate = '/dev/shm'): string | undefined {
+export function memoryTempDir(candidate = '/dev/shm', neededBytes = suiteNeeds): string | undefined {
   try {
     if (!statSync(candidate).isDirectory()) return undefined;
     accessSync(candidate, constants.W_OK);
